@@ -1,0 +1,20 @@
+//! Real-time factor of the offline render of the default scene.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ubiq::render::{RenderOptions, render_scene};
+use ubiq::scene::library::default_scene;
+
+fn render(c: &mut Criterion) {
+    let scene = default_scene();
+    let opts = RenderOptions {
+        bars: 8,
+        sample_rate: 48_000,
+        seed: 1,
+    };
+    c.bench_function("render default scene, 8 bars @ 48 kHz", |b| {
+        b.iter(|| render_scene(&scene, &opts))
+    });
+}
+
+criterion_group!(benches, render);
+criterion_main!(benches);

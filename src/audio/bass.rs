@@ -1,0 +1,194 @@
+//! The monophonic bass synth: saw/square + sub → resonant 24 dB low-pass with its own
+//! envelope → amplifier, with glide on slides and accents that open the filter.
+
+use super::dsp::{Svf, db_to_gain, decay_coef, poly_blep, sin_cycles, smooth_coef, soft_clip};
+use super::params::BassTimbre;
+
+/// Frames between filter coefficient updates (the envelope is far slower than this).
+const CONTROL_FRAMES: u32 = 16;
+/// Output level of a full-velocity note before the mixer.
+const HEADROOM: f32 = 0.45;
+
+/// The bass synth voice.
+#[derive(Debug, Clone)]
+pub struct BassSynth {
+    sample_rate: f32,
+    inv_sr: f32,
+    timbre: BassTimbre,
+    phase: f32,
+    sub_phase: f32,
+    hz: f32,
+    target_hz: f32,
+    glide_coef: f32,
+    gate: bool,
+    amp: f32,
+    amp_target: f32,
+    amp_coef: f32,
+    sustain_coef: f32,
+    fenv: f32,
+    fenv_coef: f32,
+    accent: f32,
+    filter: [Svf; 2],
+    control_countdown: u32,
+}
+
+impl BassSynth {
+    /// A silent synth at `sample_rate`.
+    pub fn new(sample_rate: f32) -> Self {
+        BassSynth {
+            sample_rate,
+            inv_sr: 1.0 / sample_rate,
+            timbre: BassTimbre::default(),
+            phase: 0.0,
+            sub_phase: 0.0,
+            hz: 55.0,
+            target_hz: 55.0,
+            glide_coef: 1.0,
+            gate: false,
+            amp: 0.0,
+            amp_target: 0.0,
+            amp_coef: smooth_coef(0.002, sample_rate),
+            sustain_coef: 1.0,
+            fenv: 0.0,
+            fenv_coef: 0.0,
+            accent: 0.0,
+            filter: [Svf::default(); 2],
+            control_countdown: 0,
+        }
+    }
+
+    /// Takes new sound settings (they apply at once).
+    pub fn set_timbre(&mut self, timbre: BassTimbre) {
+        self.timbre = timbre;
+        self.sustain_coef = decay_coef(timbre.amp_decay_s.max(0.05), self.sample_rate);
+        self.fenv_coef = decay_coef(timbre.env_decay_s.max(0.01), self.sample_rate);
+    }
+
+    /// Starts a note. A `slide` keeps the envelopes running and glides to the new pitch.
+    pub fn note_on(&mut self, midi: u8, velocity: f32, accent: bool, slide: bool) {
+        self.target_hz = 440.0 * 2f32.powf((f32::from(midi) - 69.0) / 12.0);
+        let accent_level = if accent { self.timbre.accent } else { 0.0 };
+        if slide && self.gate {
+            self.glide_coef = smooth_coef(self.timbre.glide_s.max(1e-4) / 3.0, self.sample_rate);
+        } else {
+            self.hz = self.target_hz;
+            self.glide_coef = 1.0;
+            self.fenv = 1.0;
+            self.accent = accent_level;
+            self.amp_coef = smooth_coef(0.002, self.sample_rate);
+        }
+        let v = velocity.clamp(0.0, 1.0);
+        self.amp_target = HEADROOM * (0.4 + 0.6 * v) * db_to_gain(6.0 * accent_level);
+        self.gate = true;
+    }
+
+    /// Releases the current note.
+    pub fn note_off(&mut self) {
+        self.gate = false;
+        self.amp_target = 0.0;
+        self.amp_coef = smooth_coef(0.012, self.sample_rate);
+    }
+
+    fn update_filter(&mut self) {
+        let t = &self.timbre;
+        let octaves = self.fenv * (t.env_amount * 5.0 + self.accent * 2.0);
+        let cutoff = t.cutoff_hz * 2f32.powf(octaves);
+        let q = 0.5 + t.resonance * (6.0 + 4.0 * self.accent);
+        self.filter[0].set(cutoff, q, self.sample_rate);
+        self.filter[1].set(cutoff, 0.6, self.sample_rate);
+    }
+
+    /// Adds `out.len()` samples of the bass to `out`.
+    pub fn render(&mut self, out: &mut [f32]) {
+        if !self.gate && self.amp < 1e-5 {
+            self.amp = 0.0;
+            return;
+        }
+        let wave = self.timbre.wave;
+        let sub = self.timbre.sub;
+        let drive = self.timbre.drive;
+        let drive_in = 1.0 + 3.0 * drive;
+        let drive_out = 1.0 / (1.0 + drive);
+        let fenv_block = self.fenv_coef.powi(CONTROL_FRAMES as i32);
+        for o in out.iter_mut() {
+            if self.control_countdown == 0 {
+                self.update_filter();
+                self.fenv *= fenv_block;
+                self.control_countdown = CONTROL_FRAMES;
+            }
+            self.control_countdown -= 1;
+            self.hz += self.glide_coef * (self.target_hz - self.hz);
+            let dt = self.hz * self.inv_sr;
+            self.phase += dt;
+            if self.phase >= 1.0 {
+                self.phase -= 1.0;
+            }
+            self.sub_phase += dt * 0.5;
+            if self.sub_phase >= 1.0 {
+                self.sub_phase -= 1.0;
+            }
+            let p = self.phase;
+            let saw = 2.0 * p - 1.0 - poly_blep(p, dt);
+            let p2 = if p < 0.5 { p + 0.5 } else { p - 0.5 };
+            let square = if p < 0.5 { 1.0 } else { -1.0 } + poly_blep(p, dt) - poly_blep(p2, dt);
+            let osc = saw * (1.0 - wave) + square * wave * 0.8 + sin_cycles(self.sub_phase) * sub;
+            let low = self.filter[0].tick(osc).low;
+            let low = self.filter[1].tick(low).low;
+            if self.gate {
+                self.amp_target *= self.sustain_coef;
+            }
+            self.amp += self.amp_coef * (self.amp_target - self.amp);
+            *o += soft_clip(low * drive_in) * drive_out * self.amp;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rms(buf: &[f32]) -> f32 {
+        (buf.iter().map(|x| x * x).sum::<f32>() / buf.len() as f32).sqrt()
+    }
+
+    #[test]
+    fn note_sounds_and_releases() {
+        let mut b = BassSynth::new(48_000.0);
+        b.set_timbre(BassTimbre::default());
+        b.note_on(33, 0.8, false, false);
+        let mut on = vec![0.0; 9_600];
+        b.render(&mut on);
+        b.note_off();
+        let mut off = vec![0.0; 9_600];
+        b.render(&mut off);
+        assert!(rms(&on) > 0.05);
+        assert!(rms(&off[4_800..]) < 1e-4);
+    }
+
+    #[test]
+    fn accent_is_louder() {
+        let level = |accent| {
+            let mut b = BassSynth::new(48_000.0);
+            b.set_timbre(BassTimbre::default());
+            b.note_on(40, 1.0, accent, false);
+            let mut buf = vec![0.0; 4_800];
+            b.render(&mut buf);
+            rms(&buf)
+        };
+        assert!(level(true) > level(false) * 1.2);
+    }
+
+    #[test]
+    fn slide_glides_without_retrigger() {
+        let mut b = BassSynth::new(48_000.0);
+        b.set_timbre(BassTimbre::default());
+        b.note_on(33, 0.8, false, false);
+        let mut buf = vec![0.0; 4_800];
+        b.render(&mut buf);
+        let fenv = b.fenv;
+        b.note_on(45, 0.8, false, true);
+        assert_eq!(b.fenv, fenv);
+        b.render(&mut buf[..48]);
+        assert!(b.hz > 55.0 && b.hz < 110.0);
+    }
+}

@@ -1,0 +1,150 @@
+//! The mixer: per-track fader, pan, mute and sends; delay and reverb returns; master level,
+//! DJ filter and limiter.
+
+use super::dsp::{Smoothed, db_to_gain};
+use super::fx::{Delay, DjFilter, Limiter, Reverb};
+use super::params::{Effects, Mix, Track};
+
+/// Limiter ceiling: −0.3 dBFS.
+pub const CEILING: f32 = 0.966_051;
+/// Glide time of mixer controls in seconds (fast enough to feel immediate, no zipper).
+const GLIDE_S: f32 = 0.01;
+
+/// Smoothed per-track gains.
+#[derive(Debug, Clone, Copy)]
+struct Channel {
+    left: Smoothed,
+    right: Smoothed,
+    delay: Smoothed,
+    reverb: Smoothed,
+}
+
+/// Peak levels of the last block, linear.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Peaks {
+    /// Per track, post-fader.
+    pub tracks: [f32; Track::COUNT],
+    /// Master output.
+    pub master: f32,
+}
+
+/// The mixer and its master section.
+#[derive(Debug, Clone)]
+pub struct Mixer {
+    channels: [Channel; Track::COUNT],
+    master: Smoothed,
+    returns: Smoothed,
+    delay_feedback: f32,
+    delay_steps: f32,
+    delay: Delay,
+    reverb: Reverb,
+    dj: DjFilter,
+    limiter: Limiter,
+    peaks: Peaks,
+}
+
+fn pan_gains(gain: f32, pan: f32) -> (f32, f32) {
+    let pan = pan.clamp(-1.0, 1.0);
+    (gain * (1.0 - pan).min(1.0), gain * (1.0 + pan).min(1.0))
+}
+
+impl Mixer {
+    /// A mixer at `sample_rate` with default settings.
+    pub fn new(sample_rate: f32) -> Self {
+        let s = |v| Smoothed::new(v, GLIDE_S, sample_rate);
+        let channel = Channel {
+            left: s(0.0),
+            right: s(0.0),
+            delay: s(0.0),
+            reverb: s(0.0),
+        };
+        let mut mixer = Mixer {
+            channels: [channel; Track::COUNT],
+            master: s(1.0),
+            returns: s(1.0),
+            delay_feedback: 0.0,
+            delay_steps: 3.0,
+            delay: Delay::new(sample_rate),
+            reverb: Reverb::new(sample_rate),
+            dj: DjFilter::new(sample_rate),
+            limiter: Limiter::new(sample_rate, CEILING),
+            peaks: Peaks::default(),
+        };
+        mixer.set(&Mix::default(), &Effects::default());
+        mixer
+    }
+
+    /// Takes new mixer and effect settings; they glide in over about 10 ms.
+    pub fn set(&mut self, mix: &Mix, fx: &Effects) {
+        for track in Track::ALL {
+            let t = mix.track(track);
+            let gain = if t.mute { 0.0 } else { db_to_gain(t.gain_db) };
+            let (l, r) = pan_gains(gain, t.pan);
+            let ch = &mut self.channels[track.index()];
+            ch.left.set(l);
+            ch.right.set(r);
+            ch.delay.set(t.delay_send.clamp(0.0, 1.0));
+            ch.reverb.set(t.reverb_send.clamp(0.0, 1.0));
+        }
+        self.master.set(db_to_gain(mix.master_db));
+        self.returns.set(db_to_gain(fx.return_db));
+        self.dj.set(mix.filter);
+        self.delay_feedback = fx.delay_feedback.clamp(0.0, 0.95);
+        self.delay_steps = fx.delay_steps.clamp(1.0, 16.0);
+        self.reverb.set(fx.reverb_size, fx.reverb_damping);
+    }
+
+    /// Latency of the master section in frames (the limiter's look-ahead).
+    pub fn latency(&self) -> usize {
+        self.limiter.latency()
+    }
+
+    /// Peak levels of the last processed block.
+    pub fn peaks(&self) -> Peaks {
+        self.peaks
+    }
+
+    /// Mixes the mono track buffers into interleaved stereo `out` (`2 × frames` samples).
+    pub fn process(
+        &mut self,
+        tracks: [&[f32]; Track::COUNT],
+        out: &mut [f32],
+        samples_per_step: f64,
+    ) {
+        self.delay
+            .set_time((f64::from(self.delay_steps) * samples_per_step) as f32);
+        let mut peaks = Peaks::default();
+        for (i, frame) in out.chunks_exact_mut(2).enumerate() {
+            let mut dry = [0.0f32; 2];
+            let mut send_delay = [0.0f32; 2];
+            let mut send_reverb = [0.0f32; 2];
+            for (t, ch) in self.channels.iter_mut().enumerate() {
+                let x = tracks[t][i];
+                let l = x * ch.left.next();
+                let r = x * ch.right.next();
+                let d = ch.delay.next();
+                let v = ch.reverb.next();
+                peaks.tracks[t] = peaks.tracks[t].max(l.abs()).max(r.abs());
+                dry[0] += l;
+                dry[1] += r;
+                send_delay[0] += l * d;
+                send_delay[1] += r * d;
+                send_reverb[0] += l * v;
+                send_reverb[1] += r * v;
+            }
+            let echoes = self.delay.tick(send_delay, self.delay_feedback);
+            let space = self.reverb.tick(send_reverb);
+            let ret = self.returns.next();
+            let master = self.master.next();
+            let mixed = [
+                (dry[0] + (echoes[0] + space[0]) * ret) * master,
+                (dry[1] + (echoes[1] + space[1]) * ret) * master,
+            ];
+            let y = self.limiter.tick(self.dj.tick(mixed));
+            peaks.master = peaks.master.max(y[0].abs()).max(y[1].abs());
+            frame[0] = y[0];
+            frame[1] = y[1];
+        }
+        self.peaks = peaks;
+    }
+}

@@ -1,0 +1,24 @@
+//! Everything that runs on (or feeds) the audio thread.
+//!
+//! The graph ([`synth::Synth`]) is one value that renders interleaved stereo. The control side
+//! talks to it only through [`link`]: a lock-free queue in, atomics out. Backends drive the
+//! same graph: a cpal device ([`output`]), the silent clock ([`silent`]) or an offline render
+//! ([`crate::render`]).
+
+pub mod bass;
+pub mod drums;
+pub mod dsp;
+pub mod fx;
+pub mod link;
+pub mod mixer;
+pub mod output;
+pub mod params;
+pub mod plan;
+pub mod quiet;
+pub mod sequencer;
+pub mod silent;
+pub mod synth;
+
+pub use link::{AudioCore, AudioHandle, AudioMsg, Status, link};
+pub use params::{Params, Track};
+pub use plan::CyclePlan;

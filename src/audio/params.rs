@@ -1,0 +1,321 @@
+//! Sound settings shared by scenes, commands and the audio thread.
+//!
+//! All of these are plain `Copy` values: the engine edits its own copy and sends the whole
+//! block to the audio thread, which glides towards the new values. Scene files deserialize
+//! them directly; out-of-range values are refused with the file position of the value.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::pattern::Voice;
+
+/// Deserializes an `f32` and refuses values outside `LO..=HI`.
+pub fn within<'de, D: Deserializer<'de>, const LO: i32, const HI: i32>(
+    d: D,
+) -> Result<f32, D::Error> {
+    let v = f32::deserialize(d)?;
+    if v.is_finite() && v >= LO as f32 && v <= HI as f32 {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{v} is out of range {LO}..{HI}"
+        )))
+    }
+}
+
+/// Sound of one drum voice.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VoiceTimbre {
+    /// Pitch shift in semitones, −24..24.
+    #[serde(deserialize_with = "within::<_, -24, 24>")]
+    pub tune: f32,
+    /// Decay time as a multiple of the voice's natural decay, 0.1..4.
+    #[serde(deserialize_with = "within::<_, 0, 4>")]
+    pub decay: f32,
+    /// Level in dB, −60..12.
+    #[serde(deserialize_with = "within::<_, -60, 12>")]
+    pub level_db: f32,
+}
+
+impl Default for VoiceTimbre {
+    fn default() -> Self {
+        VoiceTimbre {
+            tune: 0.0,
+            decay: 1.0,
+            level_db: 0.0,
+        }
+    }
+}
+
+/// Sound of the drum machine: one [`VoiceTimbre`] per voice plus bus controls.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DrumTimbre {
+    /// Bass drum.
+    pub kick: VoiceTimbre,
+    /// Snare drum.
+    pub snare: VoiceTimbre,
+    /// Closed hi-hat.
+    pub closed_hat: VoiceTimbre,
+    /// Open hi-hat.
+    pub open_hat: VoiceTimbre,
+    /// Low tom.
+    pub low_tom: VoiceTimbre,
+    /// Mid tom.
+    pub mid_tom: VoiceTimbre,
+    /// High tom.
+    pub high_tom: VoiceTimbre,
+    /// Crash cymbal.
+    pub crash: VoiceTimbre,
+    /// Ride cymbal.
+    pub ride: VoiceTimbre,
+    /// Bus tone, −1 (dark) ..1 (bright).
+    #[serde(deserialize_with = "within::<_, -1, 1>")]
+    pub tone: f32,
+    /// Bus saturation, 0 (clean) ..1 (crushed).
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub drive: f32,
+}
+
+impl DrumTimbre {
+    /// The timbre of one voice.
+    pub fn voice(&self, voice: Voice) -> &VoiceTimbre {
+        match voice {
+            Voice::Kick => &self.kick,
+            Voice::Snare => &self.snare,
+            Voice::ClosedHat => &self.closed_hat,
+            Voice::OpenHat => &self.open_hat,
+            Voice::LowTom => &self.low_tom,
+            Voice::MidTom => &self.mid_tom,
+            Voice::HighTom => &self.high_tom,
+            Voice::Crash => &self.crash,
+            Voice::Ride => &self.ride,
+        }
+    }
+
+    /// Mutable access to the timbre of one voice.
+    pub fn voice_mut(&mut self, voice: Voice) -> &mut VoiceTimbre {
+        match voice {
+            Voice::Kick => &mut self.kick,
+            Voice::Snare => &mut self.snare,
+            Voice::ClosedHat => &mut self.closed_hat,
+            Voice::OpenHat => &mut self.open_hat,
+            Voice::LowTom => &mut self.low_tom,
+            Voice::MidTom => &mut self.mid_tom,
+            Voice::HighTom => &mut self.high_tom,
+            Voice::Crash => &mut self.crash,
+            Voice::Ride => &mut self.ride,
+        }
+    }
+}
+
+/// Sound of the monophonic bass synth.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BassTimbre {
+    /// Oscillator shape, 0 (saw) ..1 (square).
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub wave: f32,
+    /// Sub oscillator (a sine an octave down), 0..1.
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub sub: f32,
+    /// Filter cutoff in Hz, 20..12000.
+    #[serde(deserialize_with = "within::<_, 20, 12000>")]
+    pub cutoff_hz: f32,
+    /// Filter resonance, 0..1 (self-oscillation is avoided).
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub resonance: f32,
+    /// How far the filter envelope opens the cutoff, 0..1 (up to five octaves).
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub env_amount: f32,
+    /// Filter envelope decay in seconds, 0.01..2.
+    #[serde(deserialize_with = "within::<_, 0, 2>")]
+    pub env_decay_s: f32,
+    /// Amplitude decay while a note is held, in seconds, 0.05..8.
+    #[serde(deserialize_with = "within::<_, 0, 8>")]
+    pub amp_decay_s: f32,
+    /// Glide time for slides (a note after a hold), in seconds, 0..1.
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub glide_s: f32,
+    /// Extra level and filter punch of accented notes, 0..1.
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub accent: f32,
+    /// Saturation after the filter, 0..1.
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub drive: f32,
+}
+
+impl Default for BassTimbre {
+    fn default() -> Self {
+        BassTimbre {
+            wave: 0.0,
+            sub: 0.3,
+            cutoff_hz: 400.0,
+            resonance: 0.45,
+            env_amount: 0.5,
+            env_decay_s: 0.2,
+            amp_decay_s: 1.5,
+            glide_s: 0.06,
+            accent: 0.5,
+            drive: 0.2,
+        }
+    }
+}
+
+/// Mixer settings of one track.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrackMix {
+    /// Fader in dB, −60..12.
+    #[serde(deserialize_with = "within::<_, -60, 12>")]
+    pub gain_db: f32,
+    /// Pan, −1 (left) ..1 (right).
+    #[serde(deserialize_with = "within::<_, -1, 1>")]
+    pub pan: f32,
+    /// Silences the track.
+    pub mute: bool,
+    /// Send to the delay, 0..1.
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub delay_send: f32,
+    /// Send to the reverb, 0..1.
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub reverb_send: f32,
+}
+
+impl Default for TrackMix {
+    fn default() -> Self {
+        TrackMix {
+            gain_db: 0.0,
+            pan: 0.0,
+            mute: false,
+            delay_send: 0.0,
+            reverb_send: 0.1,
+        }
+    }
+}
+
+/// Tracks of the mixer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Track {
+    /// The drum machine.
+    Drums,
+    /// The bass synth.
+    Bass,
+}
+
+impl Track {
+    /// Number of tracks.
+    pub const COUNT: usize = 2;
+    /// All tracks in mixer order.
+    pub const ALL: [Track; Track::COUNT] = [Track::Drums, Track::Bass];
+
+    /// Index in mixer order.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Name in scene files and commands.
+    pub fn name(self) -> &'static str {
+        match self {
+            Track::Drums => "drums",
+            Track::Bass => "bass",
+        }
+    }
+}
+
+/// The whole mixer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Mix {
+    /// The drum machine's channel.
+    pub drums: TrackMix,
+    /// The bass synth's channel.
+    pub bass: TrackMix,
+    /// Master level in dB before the limiter, −60..12.
+    #[serde(deserialize_with = "within::<_, -60, 12>")]
+    pub master_db: f32,
+    /// The one-knob DJ filter: −1..0 low-pass sweep, 0 open, 0..1 high-pass sweep.
+    #[serde(deserialize_with = "within::<_, -1, 1>")]
+    pub filter: f32,
+}
+
+impl Default for Mix {
+    fn default() -> Self {
+        Mix {
+            drums: TrackMix::default(),
+            bass: TrackMix {
+                gain_db: -3.0,
+                reverb_send: 0.05,
+                ..TrackMix::default()
+            },
+            master_db: 0.0,
+            filter: 0.0,
+        }
+    }
+}
+
+impl Mix {
+    /// Settings of one track.
+    pub fn track(&self, track: Track) -> &TrackMix {
+        match track {
+            Track::Drums => &self.drums,
+            Track::Bass => &self.bass,
+        }
+    }
+
+    /// Mutable settings of one track.
+    pub fn track_mut(&mut self, track: Track) -> &mut TrackMix {
+        match track {
+            Track::Drums => &mut self.drums,
+            Track::Bass => &mut self.bass,
+        }
+    }
+}
+
+/// Send effects.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Effects {
+    /// Delay time in sixteenth notes (follows the tempo), 1..16.
+    #[serde(deserialize_with = "within::<_, 1, 16>")]
+    pub delay_steps: f32,
+    /// Delay feedback, 0..0.95.
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub delay_feedback: f32,
+    /// Reverb size, 0 (room) ..1 (hall).
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub reverb_size: f32,
+    /// Reverb high-frequency damping, 0..1.
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub reverb_damping: f32,
+    /// Level of both effect returns in dB, −60..6.
+    #[serde(deserialize_with = "within::<_, -60, 6>")]
+    pub return_db: f32,
+}
+
+impl Default for Effects {
+    fn default() -> Self {
+        Effects {
+            delay_steps: 3.0,
+            delay_feedback: 0.35,
+            reverb_size: 0.5,
+            reverb_damping: 0.5,
+            return_db: 0.0,
+        }
+    }
+}
+
+/// Everything the audio thread needs besides the patterns.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Params {
+    /// Drum machine sound.
+    pub drums: DrumTimbre,
+    /// Bass synth sound.
+    pub bass: BassTimbre,
+    /// Mixer.
+    pub mix: Mix,
+    /// Send effects.
+    pub effects: Effects,
+}

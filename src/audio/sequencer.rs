@@ -1,0 +1,271 @@
+//! The sample-accurate sequencer.
+//!
+//! It keeps three cycle slots: the previous one (for hits pushed late across the boundary),
+//! the current one, and the next one (for hits pushed early across the boundary). A plan
+//! queued while playing replaces the next cycle as long as none of its events has sounded;
+//! otherwise it waits for the cycle after. With nothing queued, the current cycle repeats.
+//! Tempo belongs to the plan, so a tempo change lands exactly on a cycle boundary.
+
+use super::plan::{CyclePlan, EventKind};
+use crate::pattern::STEPS;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    plan: CyclePlan,
+    start: f64,
+    samples_per_step: f64,
+    cursor: usize,
+}
+
+impl Slot {
+    fn event_frame(&self, i: usize) -> i64 {
+        let t = f64::from(self.plan.events()[i].time);
+        (self.start + t * self.samples_per_step).round() as i64
+    }
+
+    fn peek(&self) -> Option<i64> {
+        (self.cursor < self.plan.events().len()).then(|| self.event_frame(self.cursor))
+    }
+
+    fn end(&self) -> f64 {
+        self.start + STEPS as f64 * self.samples_per_step
+    }
+
+    /// Skips events that should already have sounded before `frame`.
+    fn skip_before(&mut self, frame: i64) {
+        while self.peek().is_some_and(|f| f < frame) {
+            self.cursor += 1;
+        }
+    }
+}
+
+/// Where the playhead is.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Position {
+    /// Cycles completed since the start.
+    pub cycle: u64,
+    /// Position within the current cycle in steps, 0..32.
+    pub step: f64,
+    /// Tempo of the current cycle.
+    pub tempo_bpm: f32,
+    /// Samples per step of the current cycle.
+    pub samples_per_step: f64,
+}
+
+/// The sequencer: turns queued plans into events at exact frames.
+#[derive(Debug, Clone)]
+pub struct Sequencer {
+    sample_rate: f64,
+    slots: [Slot; 3],
+    prev: usize,
+    cur: usize,
+    next: usize,
+    next_committed: bool,
+    pending: Option<CyclePlan>,
+    playing: bool,
+    frame: i64,
+    cycle: u64,
+}
+
+impl Sequencer {
+    /// A stopped sequencer.
+    pub fn new(sample_rate: f32) -> Self {
+        Sequencer {
+            sample_rate: f64::from(sample_rate),
+            slots: [Slot::default(); 3],
+            prev: 0,
+            cur: 1,
+            next: 2,
+            next_committed: false,
+            pending: None,
+            playing: false,
+            frame: 0,
+            cycle: 0,
+        }
+    }
+
+    fn samples_per_step(&self, plan: &CyclePlan) -> f64 {
+        self.sample_rate * 60.0 / f64::from(plan.tempo_bpm()) / 4.0
+    }
+
+    fn set_slot(&mut self, index: usize, plan: CyclePlan, start: f64) {
+        let sps = self.samples_per_step(&plan);
+        let slot = &mut self.slots[index];
+        slot.plan = plan;
+        slot.start = start;
+        slot.samples_per_step = sps;
+        slot.cursor = 0;
+        slot.skip_before(self.frame);
+    }
+
+    /// Queues a plan: it starts at once when stopped, else at the next free cycle boundary.
+    pub fn queue(&mut self, plan: CyclePlan) {
+        if !self.playing {
+            self.playing = true;
+            self.set_slot(self.cur, plan, self.frame as f64);
+            let start = self.slots[self.cur].end();
+            self.set_slot(self.next, plan, start);
+            self.slots[self.prev].cursor = usize::MAX;
+        } else if !self.next_committed {
+            let start = self.slots[self.cur].end();
+            self.set_slot(self.next, plan, start);
+        } else {
+            self.pending = Some(plan);
+        }
+    }
+
+    /// Whether a plan has been queued yet.
+    pub fn is_playing(&self) -> bool {
+        self.playing
+    }
+
+    fn rotate(&mut self) {
+        let start = self.slots[self.next].start;
+        let (old_prev, cur, next) = (self.prev, self.cur, self.next);
+        self.prev = cur;
+        self.cur = next;
+        self.next = old_prev;
+        let plan = self.pending.take().unwrap_or(self.slots[self.cur].plan);
+        let next_start = start + STEPS as f64 * self.slots[self.cur].samples_per_step;
+        self.set_slot(self.next, plan, next_start);
+        self.next_committed = false;
+        self.cycle += 1;
+    }
+
+    /// The next event before frame `end` (exclusive), with its frame; handles cycle
+    /// boundaries on the way. Call repeatedly, then [`Sequencer::advance_to`].
+    pub fn next_event(&mut self, end: i64) -> Option<(i64, EventKind)> {
+        if !self.playing {
+            return None;
+        }
+        loop {
+            let boundary = self.slots[self.next].start.round() as i64;
+            let mut best: Option<(usize, i64)> = None;
+            for index in [self.prev, self.cur, self.next] {
+                let slot = &self.slots[index];
+                if slot.cursor == usize::MAX {
+                    continue;
+                }
+                if let Some(f) = slot.peek()
+                    && best.is_none_or(|(_, b)| f < b)
+                {
+                    best = Some((index, f));
+                }
+            }
+            if boundary < end && best.is_none_or(|(_, f)| boundary <= f) {
+                self.rotate();
+                continue;
+            }
+            let (index, frame) = best?;
+            if frame >= end {
+                return None;
+            }
+            let slot = &mut self.slots[index];
+            let kind = slot.plan.events()[slot.cursor].kind;
+            slot.cursor += 1;
+            if index == self.next {
+                self.next_committed = true;
+            }
+            return Some((frame.max(self.frame), kind));
+        }
+    }
+
+    /// Moves the playhead to `frame` (after all events before it were taken).
+    pub fn advance_to(&mut self, frame: i64) {
+        self.frame = frame;
+    }
+
+    /// The absolute frame of the playhead.
+    pub fn frame(&self) -> i64 {
+        self.frame
+    }
+
+    /// Where the playhead is, for displays.
+    pub fn position(&self) -> Position {
+        let slot = &self.slots[self.cur];
+        let step = if self.playing {
+            ((self.frame as f64 - slot.start) / slot.samples_per_step).clamp(0.0, STEPS as f64)
+        } else {
+            0.0
+        };
+        Position {
+            cycle: self.cycle,
+            step,
+            tempo_bpm: slot.plan.tempo_bpm(),
+            samples_per_step: slot.samples_per_step,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::{Bassline, DrumCell, DrumPattern, Voice};
+
+    fn plan(tempo: f32, offset: f32) -> CyclePlan {
+        let mut p = DrumPattern::new();
+        p.set(Voice::Kick, 0, DrumCell::hit(1.0, offset));
+        p.set(Voice::Snare, 8, DrumCell::hit(1.0, 0.0));
+        CyclePlan::new(&p, &Bassline::default(), 33, tempo, 50.0)
+    }
+
+    fn collect(seq: &mut Sequencer, frames: i64, block: i64) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut f = seq.frame();
+        while f < frames {
+            let end = (f + block).min(frames);
+            while let Some((at, _)) = seq.next_event(end) {
+                out.push(at);
+            }
+            seq.advance_to(end);
+            f = end;
+        }
+        out
+    }
+
+    #[test]
+    fn repeats_and_block_size_does_not_matter() {
+        // 120 BPM at 48 kHz: 6000 samples per step.
+        let mut a = Sequencer::new(48_000.0);
+        a.queue(plan(120.0, 0.0));
+        let mut b = a.clone();
+        let ea = collect(&mut a, 400_000, 256);
+        let eb = collect(&mut b, 400_000, 999);
+        assert_eq!(ea, eb);
+        assert_eq!(ea, vec![0, 48_000, 192_000, 240_000, 384_000]);
+    }
+
+    #[test]
+    fn early_hit_sounds_before_the_boundary() {
+        let mut s = Sequencer::new(48_000.0);
+        s.queue(plan(120.0, 0.0));
+        let first = collect(&mut s, 100_000, 512);
+        assert_eq!(first, vec![0, 48_000]);
+        s.queue(plan(120.0, -0.25));
+        let rest = collect(&mut s, 250_000, 512);
+        assert_eq!(rest, vec![192_000 - 1_500, 240_000]);
+    }
+
+    #[test]
+    fn tempo_change_lands_on_the_boundary() {
+        let mut s = Sequencer::new(48_000.0);
+        s.queue(plan(120.0, 0.0));
+        collect(&mut s, 10_000, 256);
+        s.queue(plan(60.0, 0.0));
+        let events = collect(&mut s, 192_000 + 12_000 * 9, 256);
+        assert_eq!(events, vec![48_000, 192_000, 192_000 + 96_000]);
+        assert_eq!(s.position().tempo_bpm, 60.0);
+    }
+
+    #[test]
+    fn late_queue_waits_for_the_following_cycle() {
+        let mut s = Sequencer::new(48_000.0);
+        s.queue(plan(120.0, -0.25));
+        // The first cycle's early kick lies before the start and is skipped; the repeat's
+        // early kick sounds before the boundary and commits the next cycle.
+        assert_eq!(collect(&mut s, 191_000, 512), vec![48_000, 190_500]);
+        s.queue(plan(90.0, 0.0));
+        assert_eq!(collect(&mut s, 384_001, 512), vec![240_000, 384_000]);
+        assert_eq!(s.position().tempo_bpm, 90.0);
+    }
+}

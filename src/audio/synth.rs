@@ -1,0 +1,110 @@
+//! The whole audio graph as one value: sequencer → drum machine and bass synth → mixer.
+//!
+//! Used as is by every backend (device, silent clock, offline render), so what a test
+//! renders is exactly what the audience hears.
+
+use super::bass::BassSynth;
+use super::drums::DrumMachine;
+use super::mixer::{Mixer, Peaks};
+use super::params::{Params, Track};
+use super::plan::{CyclePlan, EventKind};
+use super::sequencer::{Position, Sequencer};
+
+/// Frames rendered per internal block; host buffers of any size are split into these.
+pub const MAX_BLOCK: usize = 256;
+
+/// The audio graph.
+#[derive(Debug, Clone)]
+pub struct Synth {
+    seq: Sequencer,
+    drums: DrumMachine,
+    bass: BassSynth,
+    mixer: Mixer,
+    drum_buf: Vec<f32>,
+    bass_buf: Vec<f32>,
+}
+
+impl Synth {
+    /// A silent graph at `sample_rate`; `seed` fixes every noise source.
+    pub fn new(sample_rate: f32, seed: u64) -> Self {
+        let mut synth = Synth {
+            seq: Sequencer::new(sample_rate),
+            drums: DrumMachine::new(sample_rate, seed),
+            bass: BassSynth::new(sample_rate),
+            mixer: Mixer::new(sample_rate),
+            drum_buf: vec![0.0; MAX_BLOCK],
+            bass_buf: vec![0.0; MAX_BLOCK],
+        };
+        synth.set_params(&Params::default());
+        synth
+    }
+
+    /// Queues a cycle (see [`Sequencer::queue`]).
+    pub fn queue_cycle(&mut self, plan: CyclePlan) {
+        self.seq.queue(plan);
+    }
+
+    /// Takes new sound, mixer and effect settings.
+    pub fn set_params(&mut self, params: &Params) {
+        self.drums.set_timbre(params.drums);
+        self.bass.set_timbre(params.bass);
+        self.mixer.set(&params.mix, &params.effects);
+    }
+
+    /// Output latency in frames added by the master limiter's look-ahead.
+    pub fn latency(&self) -> usize {
+        self.mixer.latency()
+    }
+
+    /// Where the playhead is.
+    pub fn position(&self) -> Position {
+        self.seq.position()
+    }
+
+    /// Peak levels of the last block.
+    pub fn peaks(&self) -> Peaks {
+        self.mixer.peaks()
+    }
+
+    /// Renders interleaved stereo into `out` (`2 × frames` samples, any length).
+    pub fn render(&mut self, out: &mut [f32]) {
+        for chunk in out.chunks_mut(MAX_BLOCK * 2) {
+            self.render_block(chunk);
+        }
+    }
+
+    fn render_block(&mut self, out: &mut [f32]) {
+        let n = out.len() / 2;
+        self.drum_buf[..n].fill(0.0);
+        self.bass_buf[..n].fill(0.0);
+        let start = self.seq.frame();
+        let end = start + n as i64;
+        let mut pos = 0usize;
+        while let Some((frame, event)) = self.seq.next_event(end) {
+            let at = (frame - start) as usize;
+            if at > pos {
+                self.drums.render(&mut self.drum_buf[pos..at]);
+                self.bass.render(&mut self.bass_buf[pos..at]);
+                pos = at;
+            }
+            match event {
+                EventKind::Drum { voice, velocity } => self.drums.trigger(voice, velocity),
+                EventKind::BassOn {
+                    note,
+                    velocity,
+                    accent,
+                    slide,
+                } => self.bass.note_on(note, velocity, accent, slide),
+                EventKind::BassOff => self.bass.note_off(),
+            }
+        }
+        self.drums.render(&mut self.drum_buf[pos..n]);
+        self.bass.render(&mut self.bass_buf[pos..n]);
+        self.seq.advance_to(end);
+        let mut tracks: [&[f32]; Track::COUNT] = [&[]; Track::COUNT];
+        tracks[Track::Drums.index()] = &self.drum_buf[..n];
+        tracks[Track::Bass.index()] = &self.bass_buf[..n];
+        let sps = self.seq.position().samples_per_step;
+        self.mixer.process(tracks, out, sps);
+    }
+}

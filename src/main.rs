@@ -1,0 +1,122 @@
+//! The `ubiq` command line: argument parsing only; the work happens in `ubiq::app`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use ubiq::app;
+use ubiq::audio::output::{AudioChoice, OutputOptions};
+use ubiq::render::RenderOptions;
+
+/// ubiq — a terminal instrument where small neural networks compose drums and bass while
+/// you steer.
+///
+/// With no subcommand, ubiq plays: the default scene starts at once on your audio device
+/// (or silently in time when there is none).
+#[derive(Parser, Debug)]
+#[command(
+    name = "ubiq",
+    version,
+    about,
+    long_about,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    play: PlayArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Play live (the default): a one-line status; q, Ctrl-C or end of input quits.
+    Play(PlayArgs),
+    /// Render a scene to a WAV file, much faster than real time.
+    Render(RenderCli),
+    /// List the audio devices ubiq can play through.
+    Devices,
+}
+
+#[derive(Args, Debug, Default)]
+struct PlayArgs {
+    /// Scene file (patterns/*.ron) or the name of a shipped scene: default, house, breakbeat,
+    /// halftime, techno.
+    scene: Option<String>,
+    /// Audio system: auto tries JACK, then the system default, then plays silently.
+    #[arg(long, value_enum, default_value_t = AudioChoice::Auto)]
+    audio: AudioChoice,
+    /// Output device: any part of its name, as `ubiq devices` prints it.
+    #[arg(long)]
+    device: Option<String>,
+    /// Frames per audio buffer: smaller is tighter, larger is safer (JACK uses its own).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(16..=8192))]
+    buffer: u32,
+    /// Sample rate in Hz (the device's default when not given).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(22_050..=192_000))]
+    sample_rate: Option<u32>,
+    /// Seed for the noise in the drum sounds.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Args, Debug)]
+struct RenderCli {
+    /// Scene file or shipped scene name (the default scene when not given).
+    scene: Option<String>,
+    /// Length in bars (one cycle is two bars).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    bars: u32,
+    /// WAV file to write (32-bit float, stereo).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Seed: the same scene, length, rate and seed give a byte-identical file.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Sample rate in Hz.
+    #[arg(long, default_value_t = 48_000, value_parser = clap::value_parser!(u32).range(22_050..=192_000))]
+    sample_rate: u32,
+}
+
+fn play(args: PlayArgs) -> anyhow::Result<()> {
+    app::play::run(app::play::PlayOptions {
+        scene: args.scene,
+        output: OutputOptions {
+            choice: args.audio,
+            device: args.device,
+            buffer_frames: args.buffer,
+            sample_rate: args.sample_rate,
+            seed: args.seed,
+        },
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => play(cli.play),
+        Some(Command::Play(args)) => play(args),
+        Some(Command::Render(r)) => app::render::run(app::render::RenderArgs {
+            scene: r.scene,
+            out: r.out,
+            options: RenderOptions {
+                bars: r.bars,
+                sample_rate: r.sample_rate,
+                seed: r.seed,
+            },
+        }),
+        Some(Command::Devices) => {
+            for line in app::devices::list() {
+                println!("{line}");
+            }
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ubiq: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

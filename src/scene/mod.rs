@@ -1,0 +1,23 @@
+//! Scenes: RON files in `patterns/` that describe a whole musical state — tempo, swing,
+//! written drum grids, the bassline and its key, drum and bass sound, mix and effects.
+//!
+//! ```ron
+//! Scene(
+//!     tempo: 124,
+//!     swing: 54,
+//!     drums: (
+//!         kick:       "X...x...X...x...",
+//!         closed_hat: "..x...x...x...x.",
+//!     ),
+//!     bass: (key: "A", scale: minor, line: "A1 . A1 . . C2 . A1 . . G1 . . E1 . ."),
+//! )
+//! ```
+//!
+//! Every field has a default, so a scene only says what it changes.
+
+mod error;
+pub mod library;
+mod schema;
+
+pub use error::SceneError;
+pub use schema::{BassPart, DrumGrids, Grid, NoteLine, SCENE_VERSION, Scene};

@@ -1,0 +1,352 @@
+//! The scene file format (versioned), with validation inside deserialization so that every
+//! refused value is reported at its position in the file.
+
+use std::path::Path;
+
+use ron::extensions::Extensions;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::SceneError;
+use crate::audio::params::{BassTimbre, DrumTimbre, Effects, Mix, Params, within};
+use crate::audio::plan::CyclePlan;
+use crate::pattern::{Bassline, DrumCell, DrumPattern, Key, STEPS, Scale, Voice, grid};
+
+/// The scene format version this build writes and reads.
+pub const SCENE_VERSION: u32 = 1;
+
+/// One written drum row (see [`crate::pattern::grid`] for the syntax).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grid(pub [DrumCell; STEPS]);
+
+impl Serialize for Grid {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&grid::format_row(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Grid {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        grid::parse_row(&text)
+            .map(Grid)
+            .map_err(|e| serde::de::Error::custom(format!("in grid {text:?}: {e}")))
+    }
+}
+
+/// Written grids per voice; voices left out stay silent.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct DrumGrids {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kick: Option<Grid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snare: Option<Grid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_hat: Option<Grid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_hat: Option<Grid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub low_tom: Option<Grid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mid_tom: Option<Grid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub high_tom: Option<Grid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crash: Option<Grid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ride: Option<Grid>,
+}
+
+impl DrumGrids {
+    fn slot(&mut self, voice: Voice) -> &mut Option<Grid> {
+        match voice {
+            Voice::Kick => &mut self.kick,
+            Voice::Snare => &mut self.snare,
+            Voice::ClosedHat => &mut self.closed_hat,
+            Voice::OpenHat => &mut self.open_hat,
+            Voice::LowTom => &mut self.low_tom,
+            Voice::MidTom => &mut self.mid_tom,
+            Voice::HighTom => &mut self.high_tom,
+            Voice::Crash => &mut self.crash,
+            Voice::Ride => &mut self.ride,
+        }
+    }
+
+    /// The grids as a pattern.
+    pub fn pattern(&self) -> DrumPattern {
+        let mut grids = *self;
+        let mut p = DrumPattern::new();
+        for voice in Voice::ALL {
+            if let Some(Grid(cells)) = grids.slot(voice) {
+                *p.row_mut(voice) = *cells;
+            }
+        }
+        p
+    }
+
+    /// Grids for a pattern (voices without hits are left out).
+    pub fn from_pattern(pattern: &DrumPattern) -> Self {
+        let mut grids = DrumGrids::default();
+        for voice in Voice::ALL {
+            if pattern.count(voice) > 0 {
+                *grids.slot(voice) = Some(Grid(*pattern.row(voice)));
+            }
+        }
+        grids
+    }
+}
+
+/// A written bassline with absolute note names (see [`Bassline`] for the syntax).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoteLine(Bassline);
+
+impl Serialize for NoteLine {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.format(0))
+    }
+}
+
+impl<'de> Deserialize<'de> for NoteLine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Bassline::parse(&text, 0)
+            .map(NoteLine)
+            .map_err(|e| serde::de::Error::custom(format!("in bassline: {e}")))
+    }
+}
+
+/// The bass part: key, scale and an optional written line.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BassPart {
+    /// Tonic of the set's key.
+    pub key: Key,
+    /// Octave of the tonic the bass plays around (1: A1 = 55 Hz).
+    pub octave: i8,
+    /// Scale that generated lines are kept in.
+    pub scale: Scale,
+    /// The written line; none means the bass is silent until a model writes one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<NoteLine>,
+}
+
+impl Default for BassPart {
+    fn default() -> Self {
+        BassPart {
+            key: Key::new(9),
+            octave: 1,
+            scale: Scale::Minor,
+            line: None,
+        }
+    }
+}
+
+impl BassPart {
+    /// MIDI note of the tonic in the bass octave.
+    pub fn tonic_midi(&self) -> u8 {
+        self.key.root_midi(self.octave)
+    }
+
+    /// The line with pitches relative to the tonic.
+    pub fn bassline(&self) -> Bassline {
+        match self.line {
+            Some(NoteLine(abs)) => abs.transposed(-(self.tonic_midi() as i8)),
+            None => Bassline::default(),
+        }
+    }
+
+    /// Sets the line from pitches relative to the tonic.
+    pub fn set_bassline(&mut self, line: &Bassline) {
+        self.line = Some(NoteLine(line.transposed(self.tonic_midi() as i8)));
+    }
+}
+
+/// Drum machine and bass synth sound.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sound {
+    /// Drum machine.
+    pub drums: DrumTimbre,
+    /// Bass synth.
+    pub bass: BassTimbre,
+}
+
+fn version<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if v == 0 || v > SCENE_VERSION {
+        return Err(serde::de::Error::custom(format!(
+            "scene version {v} is not supported (this ubiq reads version {SCENE_VERSION})"
+        )));
+    }
+    Ok(v)
+}
+
+/// A whole scene.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename = "Scene")]
+pub struct Scene {
+    /// Format version (1).
+    #[serde(deserialize_with = "version")]
+    pub version: u32,
+    /// A name for displays.
+    pub name: String,
+    /// Tempo in BPM, 40..240.
+    #[serde(deserialize_with = "within::<_, 40, 240>")]
+    pub tempo: f32,
+    /// Swing in percent, 50 (straight) ..75.
+    #[serde(deserialize_with = "within::<_, 50, 75>")]
+    pub swing: f32,
+    /// Written drum grids.
+    pub drums: DrumGrids,
+    /// The bass part.
+    pub bass: BassPart,
+    /// Drum and bass sound.
+    pub sound: Sound,
+    /// Mixer.
+    pub mix: Mix,
+    /// Send effects.
+    pub effects: Effects,
+}
+
+impl Default for Scene {
+    fn default() -> Self {
+        Scene {
+            version: SCENE_VERSION,
+            name: String::new(),
+            tempo: 120.0,
+            swing: 50.0,
+            drums: DrumGrids::default(),
+            bass: BassPart::default(),
+            sound: Sound::default(),
+            mix: Mix::default(),
+            effects: Effects::default(),
+        }
+    }
+}
+
+impl Scene {
+    /// Parses scene text; errors name `path` with line and column.
+    pub fn from_ron(text: &str, path: &Path) -> Result<Scene, SceneError> {
+        let options = ron::Options::default().with_default_extension(Extensions::IMPLICIT_SOME);
+        let mut scene: Scene = options.from_str(text).map_err(|e| {
+            SceneError::at(
+                path,
+                e.span.start.line,
+                e.span.start.col,
+                e.code.to_string(),
+            )
+        })?;
+        if scene.name.is_empty() {
+            scene.name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+        }
+        Ok(scene)
+    }
+
+    /// Reads a scene file.
+    pub fn load(path: &Path) -> Result<Scene, SceneError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SceneError::at(path, 0, 0, format!("cannot read: {e}")))?;
+        Scene::from_ron(&text, path)
+    }
+
+    /// The scene as pretty RON.
+    pub fn to_ron(&self) -> String {
+        let config = ron::ser::PrettyConfig::new()
+            .struct_names(true)
+            .depth_limit(3)
+            .indentor("    ")
+            .extensions(Extensions::IMPLICIT_SOME);
+        // Serializing plain data with string keys cannot fail.
+        ron::ser::to_string_pretty(self, config).unwrap_or_default()
+    }
+
+    /// Writes the scene atomically (a crash never leaves half a file).
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        crate::files::write_atomic(path, self.to_ron().as_bytes())
+    }
+
+    /// Sound, mixer and effect settings for the audio thread.
+    pub fn params(&self) -> Params {
+        Params {
+            drums: self.sound.drums,
+            bass: self.sound.bass,
+            mix: self.mix,
+            effects: self.effects,
+        }
+    }
+
+    /// The cycle this scene plays, compiled for the audio thread.
+    pub fn plan(&self) -> CyclePlan {
+        CyclePlan::new(
+            &self.drums.pattern(),
+            &self.bass.bassline(),
+            self.bass.tonic_midi(),
+            self.tempo,
+            self.swing,
+        )
+    }
+
+    /// Length of one cycle (two bars) in frames at `sample_rate`.
+    pub fn cycle_frames(&self, sample_rate: u32) -> f64 {
+        f64::from(sample_rate) * 60.0 / f64::from(self.tempo) * 8.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = r#"Scene(
+    tempo: 128,
+    swing: 56,
+    drums: (
+        kick: "X...x...X...x...",
+        closed_hat: "..x...x...x...x>x",
+    ),
+    bass: (key: "C", octave: 2, line: "C2 . C2! - . Eb2 . . G1 . . . C2 . . ."),
+    mix: (bass: (gain_db: -6, mute: true)),
+)"#;
+
+    #[test]
+    fn reads_and_round_trips() {
+        let scene = Scene::from_ron(TEXT, Path::new("x.ron")).unwrap();
+        assert_eq!(scene.name, "x");
+        assert_eq!(scene.tempo, 128.0);
+        assert!(scene.mix.bass.mute);
+        assert_eq!(scene.drums.pattern().count(Voice::Kick), 8);
+        assert_eq!(scene.bass.tonic_midi(), 36);
+        assert_eq!(
+            scene.bass.bassline().pitches().collect::<Vec<_>>()[..4],
+            [0, 0, 3, -5]
+        );
+        let again = Scene::from_ron(&scene.to_ron(), Path::new("x.ron")).unwrap();
+        assert_eq!(again, scene);
+    }
+
+    #[test]
+    fn errors_point_at_the_value() {
+        let bad = TEXT.replace("tempo: 128", "tempo: 300");
+        let e = Scene::from_ron(&bad, Path::new("p/set.ron")).unwrap_err();
+        assert_eq!((e.line, e.path.as_path()), (2, Path::new("p/set.ron")));
+        assert!(e.to_string().starts_with("p/set.ron:2:"), "{e}");
+        assert!(e.message.contains("out of range"), "{e}");
+
+        let bad = TEXT.replace("X...x...X...x...", "X...x...X...y...");
+        let e = Scene::from_ron(&bad, Path::new("s.ron")).unwrap_err();
+        assert_eq!(e.line, 5);
+        assert!(e.message.contains("'y'"), "{e}");
+
+        let bad = TEXT.replace("closed_hat", "closed_hta");
+        let e = Scene::from_ron(&bad, Path::new("s.ron")).unwrap_err();
+        assert_eq!(e.line, 6);
+        assert!(e.message.contains("closed_hta"), "{e}");
+
+        let bad = TEXT.replace("G1 .", "Q1 .");
+        let e = Scene::from_ron(&bad, Path::new("s.ron")).unwrap_err();
+        assert_eq!(e.line, 8);
+    }
+}
