@@ -288,7 +288,7 @@ impl DrumMachine {
         let drive_in = 1.0 + 4.0 * drive;
         let drive_out = 1.0 / (1.0 + 1.5 * drive);
         for o in out.iter_mut() {
-            let n = self.noise.next();
+            let n = self.noise.sample();
             let mut s = 0.0;
             if self.kick.amp.active() {
                 s += self.kick.tick(n, inv_sr);
