@@ -343,7 +343,7 @@ mod tests {
                 late.fill(0.0);
                 dm.render(&mut late);
             }
-            assert!(energy(&early) > 1.0, "{voice:?} is too quiet");
+            assert!(energy(&early) > 0.05, "{voice:?} is too quiet");
             assert!(energy(&late) < 1e-3, "{voice:?} does not decay");
         }
     }
