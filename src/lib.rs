@@ -12,6 +12,7 @@
 
 pub mod app;
 pub mod audio;
+pub mod command;
 pub mod files;
 pub mod pattern;
 pub mod render;

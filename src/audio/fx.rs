@@ -115,8 +115,8 @@ impl Reverb {
         let rt60_s = 0.6 + 4.4 * size * size;
         let scale = 0.45 + 0.55 * size;
         for (i, ms) in REVERB_MS.iter().enumerate() {
-            let len = ((ms * 0.001 * scale * self.sample_rate) as usize)
-                .clamp(1, self.lines[i].len());
+            let len =
+                ((ms * 0.001 * scale * self.sample_rate) as usize).clamp(1, self.lines[i].len());
             self.len[i] = len;
             self.pos[i] %= len;
             self.gain[i] = 10f32.powf(-3.0 * len as f32 / (rt60_s * self.sample_rate));
