@@ -13,6 +13,7 @@
 pub mod app;
 pub mod audio;
 pub mod command;
+pub mod engine;
 pub mod files;
 pub mod pattern;
 pub mod render;

@@ -19,7 +19,8 @@ use ubiq::render::RenderOptions;
     version,
     about,
     long_about,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -36,6 +37,12 @@ enum Command {
     Render(RenderCli),
     /// List the audio devices ubiq can play through.
     Devices,
+    /// Help on the command language: `ubiq help commands`, `ubiq help set`.
+    Help {
+        /// `commands` (every command you can type while playing) or `set` (every sound
+        /// parameter); anything else shows the command-line help.
+        topic: Option<String>,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -58,6 +65,10 @@ struct PlayArgs {
     /// Seed for the noise in the drum sounds.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// No full-screen display: read commands from stdin, print one status line per cycle
+    /// (for SSH rehearsal and scripts). Without a terminal this is the default.
+    #[arg(long)]
+    headless: bool,
 }
 
 #[derive(Args, Debug)]
@@ -88,6 +99,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             sample_rate: args.sample_rate,
             seed: args.seed,
         },
+        headless: args.headless,
     })
 }
 
@@ -105,6 +117,16 @@ fn main() -> ExitCode {
                 seed: r.seed,
             },
         }),
+        Some(Command::Help { topic }) => {
+            match topic.as_deref() {
+                Some("commands") => print!("{}", ubiq::command::spec::help()),
+                Some("set") => print!("{}", ubiq::command::spec::param_help()),
+                _ => {
+                    let _ = <Cli as clap::CommandFactory>::command().print_long_help();
+                }
+            }
+            Ok(())
+        }
         Some(Command::Devices) => {
             for line in app::devices::list() {
                 println!("{line}");
