@@ -37,6 +37,12 @@ enum Command {
     Render(RenderCli),
     /// List the audio devices ubiq can play through.
     Devices,
+    /// Check scene files without playing them (for editors and CI); exit code 1 on errors.
+    Check {
+        /// Scene files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Help on the command language: `ubiq help commands`, `ubiq help set`.
     Help {
         /// `commands` (every command you can type while playing) or `set` (every sound
@@ -69,6 +75,9 @@ struct PlayArgs {
     /// (for SSH rehearsal and scripts). Without a terminal this is the default.
     #[arg(long)]
     headless: bool,
+    /// Headless status as JSON lines (one object per cycle).
+    #[arg(long, requires = "headless")]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -100,7 +109,31 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             seed: args.seed,
         },
         headless: args.headless,
+        json: args.json,
     })
+}
+
+fn check(files: &[PathBuf]) -> ExitCode {
+    let mut ok = true;
+    for file in files {
+        match ubiq::scene::Scene::load(file) {
+            Ok(scene) => println!(
+                "{}: ok ({:?}, {} BPM)",
+                file.display(),
+                scene.name,
+                scene.tempo
+            ),
+            Err(e) => {
+                ok = false;
+                eprintln!("{e}");
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn main() -> ExitCode {
@@ -127,6 +160,7 @@ fn main() -> ExitCode {
             }
             Ok(())
         }
+        Some(Command::Check { files }) => return check(&files),
         Some(Command::Devices) => {
             for line in app::devices::list() {
                 println!("{line}");

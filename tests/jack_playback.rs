@@ -13,8 +13,11 @@ struct Server {
 }
 
 impl Drop for Server {
+    /// SIGTERM, not SIGKILL: jackd then removes its shared-memory files, which would
+    /// otherwise pile up until JACK refuses to start more servers.
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let _ = self.child.wait();
     }
 }

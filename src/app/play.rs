@@ -3,8 +3,10 @@
 //! on stderr; `quit`, the end of input, SIGINT or SIGTERM stops.
 
 use std::io::{BufRead, Write};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -12,10 +14,12 @@ use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 
 use super::terminal::RawMode;
 use crate::audio::output::{self, Output, OutputOptions};
-use crate::command::{Command, parse};
+use crate::command::{Command, parse, spec};
 use crate::engine::live::{self, EngineHandle};
-use crate::engine::{Performance, Snapshot};
+use crate::engine::{Notice, Performance, Snapshot};
+use crate::pattern::{Voice, grid};
 use crate::scene::library;
+use crate::scene::watch::SceneWatcher;
 
 /// Options of `ubiq play`.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +30,8 @@ pub struct PlayOptions {
     pub output: OutputOptions,
     /// Take commands from stdin even on a terminal.
     pub headless: bool,
+    /// Headless status as JSON lines.
+    pub json: bool,
 }
 
 /// Bar.beat.sixteenth (1-based) of a step within the cycle.
@@ -64,7 +70,7 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration) -> String {
 
 /// Plays until the performer quits.
 pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
-    let (scene, _path) = library::resolve(opts.scene.as_deref())?;
+    let (scene, path) = library::resolve(opts.scene.as_deref())?;
     let (audio, output) = output::open(&opts.output).context("cannot open audio")?;
     match &output {
         Output::Silent { reason, .. } => eprintln!(
@@ -73,6 +79,10 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
         Output::Device { description, .. } => eprintln!("ubiq: playing through {description}"),
     }
     let engine = live::spawn(Performance::new(scene), audio, output.to_string())?;
+    let _watcher = match &path {
+        Some(p) => Some(watch_scene(p, engine.sender())?),
+        None => None,
+    };
     let quit = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&quit))?;
@@ -84,7 +94,7 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
     };
     let result = match raw {
         Some(_) => interactive(&engine, &quit),
-        None => headless(&engine, &quit),
+        None => headless(&engine, &quit, opts.json),
     };
     drop(raw);
     drop(engine);
@@ -114,7 +124,64 @@ fn interactive(engine: &EngineHandle, quit: &AtomicBool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>) -> anyhow::Result<()> {
+/// Hot reload: every good save of the scene file takes over at the next cycle; a broken one
+/// is reported and the set plays on unchanged.
+fn watch_scene(path: &Path, engine: Sender<live::Request>) -> anyhow::Result<SceneWatcher> {
+    SceneWatcher::start(path, move |result| {
+        let request = match result {
+            Ok(scene) => live::Request::Scene(Box::new(scene)),
+            Err(e) => live::Request::Notice(Notice {
+                ok: false,
+                text: format!("{e} — still playing the last good version"),
+            }),
+        };
+        let _ = engine.send(request);
+    })
+    .with_context(|| format!("cannot watch {}", path.display()))
+}
+
+/// The drum rows that have hits, as `kick X...x...|X...x... snare …`.
+pub fn pattern_summary(snap: &Snapshot) -> String {
+    Voice::ALL
+        .iter()
+        .filter(|v| snap.pattern.count(**v) > 0)
+        .map(|v| format!("{} {}", v.name(), grid::format_row(snap.pattern.row(*v))))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The headless status of one cycle as a JSON object (keys documented in the README).
+pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
+    let st = &snap.status;
+    let drums: serde_json::Map<String, serde_json::Value> = Voice::ALL
+        .iter()
+        .filter(|v| snap.pattern.count(**v) > 0)
+        .map(|v| {
+            (
+                v.name().to_string(),
+                grid::format_row(snap.pattern.row(*v)).into(),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "scene": snap.scene,
+        "cycle": st.cycle + 1,
+        "seconds": elapsed.as_secs_f64(),
+        "tempo": st.tempo_bpm,
+        "swing": snap.swing,
+        "key": snap.key.to_string(),
+        "scale": spec::scale_name(snap.scale),
+        "drums": drums,
+        "bass": snap.bassline.format(snap.tonic),
+        "peak_db": 20.0 * st.master_peak.max(1e-6).log10(),
+        "dsp_load": st.dsp_load,
+        "xruns": st.xruns,
+        "late": st.late_plans,
+        "output": snap.output,
+    })
+}
+
+fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow::Result<()> {
     read_commands(engine.sender(), Arc::clone(quit));
     let started = Instant::now();
     let mut last_cycle = u64::MAX;
@@ -129,7 +196,12 @@ fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>) -> anyhow::Result<()>
         let snap = engine.snapshot();
         if snap.status.frame > 0 && snap.status.cycle != last_cycle {
             last_cycle = snap.status.cycle;
-            writeln!(stdout, "{}", status_line(&snap, started.elapsed()))?;
+            if json {
+                writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;
+            } else {
+                let line = status_line(&snap, started.elapsed());
+                writeln!(stdout, "{line} · {}", pattern_summary(&snap))?;
+            }
         }
     }
     for n in engine.notices() {
@@ -142,7 +214,7 @@ fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>) -> anyhow::Result<()>
 
 /// Reads command lines from stdin; bad lines are reported on stderr and change nothing.
 /// The end of input stops the performance.
-fn read_commands(engine: std::sync::mpsc::Sender<live::Request>, quit: Arc<AtomicBool>) {
+fn read_commands(engine: Sender<live::Request>, quit: Arc<AtomicBool>) {
     std::thread::spawn(move || {
         let stdin = std::io::stdin();
         for line in stdin.lock().lines() {

@@ -2,6 +2,7 @@
 //! publishes snapshots for the front ends, which never block it and share no lock with it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -26,11 +27,14 @@ pub enum Request {
     Command(Command),
     /// Take over a scene (hot reload): patterns and settings change at the next cycle.
     Scene(Box<Scene>),
+    /// Pass a message to the performer (e.g. a scene file that failed to load).
+    Notice(Notice),
 }
 
 /// The front ends' end of a running engine.
 pub struct EngineHandle {
     requests: Sender<Request>,
+    stop: Arc<AtomicBool>,
     notices: Receiver<Notice>,
     snapshot: Arc<ArcSwap<Snapshot>>,
     thread: Option<JoinHandle<()>>,
@@ -69,9 +73,9 @@ impl EngineHandle {
 }
 
 impl Drop for EngineHandle {
+    /// Stops the engine thread (other input threads may still hold senders) and waits for it.
     fn drop(&mut self) {
-        let (dead, _) = mpsc::channel();
-        self.requests = dead;
+        self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -136,6 +140,7 @@ impl Engine {
                 self.outcome(out);
                 self.notify(true, format!("scene {name:?} takes over at the next cycle"));
             }
+            Request::Notice(n) => self.notify(n.ok, n.text),
         }
         true
     }
@@ -160,12 +165,12 @@ impl Engine {
         self.snapshot.store(Arc::new(snap));
     }
 
-    fn run(mut self, requests: Receiver<Request>) {
+    fn run(mut self, requests: Receiver<Request>, stop: &AtomicBool) {
         let first = self.perf.plan().with_params(self.perf.params());
         self.send(AudioMsg::Params(self.perf.params()));
         self.send(AudioMsg::Cycle(first));
         let mut published = Instant::now();
-        loop {
+        while !stop.load(Ordering::Relaxed) {
             match requests.recv_timeout(POLL) {
                 Ok(req) => {
                     if !self.handle(req) {
@@ -204,11 +209,14 @@ pub fn spawn(
     };
     engine.publish();
     let snapshot = Arc::clone(&engine.snapshot);
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_flag = Arc::clone(&stop);
     let thread = std::thread::Builder::new()
         .name("ubiq-engine".into())
-        .spawn(move || engine.run(req_rx))?;
+        .spawn(move || engine.run(req_rx, &stop_flag))?;
     Ok(EngineHandle {
         requests: req_tx,
+        stop,
         notices: note_rx,
         snapshot,
         thread: Some(thread),
