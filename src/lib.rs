@@ -14,6 +14,7 @@
 
 pub mod app;
 pub mod audio;
+pub mod command;
 pub mod dataset;
 pub mod files;
 pub mod midi;

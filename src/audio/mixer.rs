@@ -120,10 +120,10 @@ impl Mixer {
             let mut send_reverb = [0.0f32; 2];
             for (t, ch) in self.channels.iter_mut().enumerate() {
                 let x = tracks[t][i];
-                let l = x * ch.left.next();
-                let r = x * ch.right.next();
-                let d = ch.delay.next();
-                let v = ch.reverb.next();
+                let l = x * ch.left.tick();
+                let r = x * ch.right.tick();
+                let d = ch.delay.tick();
+                let v = ch.reverb.tick();
                 peaks.tracks[t] = peaks.tracks[t].max(l.abs()).max(r.abs());
                 dry[0] += l;
                 dry[1] += r;
@@ -134,8 +134,8 @@ impl Mixer {
             }
             let echoes = self.delay.tick(send_delay, self.delay_feedback);
             let space = self.reverb.tick(send_reverb);
-            let ret = self.returns.next();
-            let master = self.master.next();
+            let ret = self.returns.tick();
+            let master = self.master.tick();
             let mixed = [
                 (dry[0] + (echoes[0] + space[0]) * ret) * master,
                 (dry[1] + (echoes[1] + space[1]) * ret) * master,
