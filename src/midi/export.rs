@@ -13,7 +13,7 @@ use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, T
 
 use super::drum_map::DrumMap;
 use super::import::DRUM_CHANNEL;
-use super::{EXPORT_PPQ, OFFSET_UNITS, offset_units, velocity_to_midi};
+use super::{EXPORT_PPQ, OFFSET_UNITS, micros_per_beat, offset_units, velocity_to_midi};
 use crate::pattern::{BassStep, Bassline, DrumPattern, STEPS, Voice};
 
 /// Prefix of the text event that carries the bass tonic (`ubiq tonic 33`).
@@ -41,7 +41,7 @@ pub struct PatternFile {
     pub drums: DrumPattern,
     /// The bassline, if any.
     pub bass: Option<BassPart>,
-    /// Tempo in beats per minute (kept to the microsecond per beat).
+    /// Tempo in beats per minute (kept to 1/100 BPM).
     pub bpm: f32,
 }
 
@@ -191,17 +191,14 @@ fn bass_track<'a>(bass: &BassPart, tonic_text: &'a [u8]) -> Vec<(u64, u8, TrackE
 
 /// Encodes a pattern as SMF type 1 bytes.
 pub fn export_pattern(file: &PatternFile) -> Result<Vec<u8>, ExportError> {
-    let micros = 60_000_000.0 / f64::from(file.bpm);
-    if !(micros.is_finite() && (1.0..=f64::from(0x00FF_FFFF)).contains(&micros)) {
-        return Err(ExportError::Tempo(file.bpm));
-    }
+    let micros = micros_per_beat(file.bpm).ok_or(ExportError::Tempo(file.bpm))?;
     let end = STEPS as u64 * OFFSET_UNITS as u64;
     let conductor = vec![
         (0, 0, TrackEventKind::Meta(MetaMessage::TrackName(b"ubiq"))),
         (
             0,
             0,
-            TrackEventKind::Meta(MetaMessage::Tempo(u24::new(micros.round() as u32))),
+            TrackEventKind::Meta(MetaMessage::Tempo(u24::new(micros))),
         ),
         (
             0,

@@ -381,13 +381,13 @@ impl Song {
         Ok(bars)
     }
 
-    /// Tempo in beats per minute at `tick`.
+    /// Tempo in beats per minute at `tick`, to 1/100 BPM.
     pub fn bpm_at(&self, tick: u64) -> f32 {
         let before = self.tempi.partition_point(|t| t.tick <= tick);
         let micros = before
             .checked_sub(1)
             .map_or(DEFAULT_MICROS_PER_BEAT, |i| self.tempi[i].micros_per_beat);
-        60_000_000.0 / micros as f32
+        super::bpm_from_micros(micros)
     }
 }
 

@@ -11,6 +11,7 @@
 //! velocity in MIDI's 1/127 steps. [`EXPORT_PPQ`] gives exactly one tick per offset unit, so a
 //! pattern whose values lie on that grid (every imported one does, see [`quantise_pattern`])
 //! survives pattern → `.mid` → pattern bit for bit. Other values are rounded to the grid first.
+//! Tempo is kept to 1/100 BPM ([`quantise_bpm`]).
 
 pub mod drum_map;
 pub mod export;
@@ -80,6 +81,24 @@ pub fn velocity_to_midi(velocity: f32) -> u8 {
 /// The velocity 0..1 of a MIDI velocity.
 pub fn velocity_from_midi(velocity: u8) -> f32 {
     f32::from(velocity.min(127)) / 127.0
+}
+
+/// Microseconds per quarter note of a tempo, as a MIDI tempo event holds it.
+pub fn micros_per_beat(bpm: f32) -> Option<u32> {
+    let micros = (60_000_000.0 / f64::from(bpm)).round();
+    (micros.is_finite() && (1.0..=f64::from(0x00FF_FFFF)).contains(&micros))
+        .then_some(micros as u32)
+}
+
+/// The tempo of a MIDI tempo event, rounded to 1/100 BPM so a tempo with two decimals survives
+/// export and import unchanged.
+pub fn bpm_from_micros(micros: u32) -> f32 {
+    ((60_000_000.0 / f64::from(micros.max(1)) * 100.0).round() / 100.0) as f32
+}
+
+/// The tempo as MIDI carries it: what export then import gives (1/100 BPM).
+pub fn quantise_bpm(bpm: f32) -> f32 {
+    micros_per_beat(bpm).map_or(bpm, bpm_from_micros)
 }
 
 /// The pattern as MIDI can carry it: velocities on the 1/127 grid, offsets on the
