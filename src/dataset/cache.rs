@@ -24,7 +24,7 @@ use crate::midi::{Limits, offset_from_units, offset_units, velocity_from_midi, v
 use crate::pattern::{BassStep, Bassline, DrumCell, DrumPattern, Key, STEPS, Scale, Voice};
 
 /// Bumped whenever extraction changes what it produces: old caches are then ignored.
-pub const EXTRACTOR_VERSION: u32 = 1;
+pub const EXTRACTOR_VERSION: u32 = 2;
 /// Bumped whenever the file layout changes.
 pub const FORMAT_VERSION: u32 = 1;
 const MAGIC: &[u8; 8] = b"UBIQCRPS";

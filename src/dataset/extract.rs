@@ -34,6 +34,8 @@ pub enum SkipReason {
     Timecode,
     /// A type 2 file.
     Type2,
+    /// Shorter than two bars (a one-bar fill, say).
+    TooShort,
     /// No two consecutive bars of 4/4.
     NotFourFour,
     /// No drum notes.
@@ -56,6 +58,7 @@ impl SkipReason {
             SkipReason::ParseError => "parse_error",
             SkipReason::Timecode => "timecode",
             SkipReason::Type2 => "type_2",
+            SkipReason::TooShort => "too_short",
             SkipReason::NotFourFour => "not_4_4",
             SkipReason::NoDrums => "no_drums",
             SkipReason::TooFewHits => "too_few_hits",
@@ -73,6 +76,7 @@ impl SkipReason {
             SkipReason::ParseError => "corrupt or truncated MIDI",
             SkipReason::Timecode => "SMPTE timecode timing",
             SkipReason::Type2 => "type 2 MIDI (independent sequences)",
+            SkipReason::TooShort => "shorter than two bars",
             SkipReason::NotFourFour => "no two bars of 4/4",
             SkipReason::NoDrums => "no drums",
             SkipReason::TooFewHits => "only sparse windows (≤ 5 hits)",
@@ -185,6 +189,9 @@ pub fn extract_bytes(bytes: &[u8], options: &ImportOptions) -> FileOutcome {
         Ok(bars) => bars,
         Err(e) => return FileOutcome::skipped(SkipReason::of(&e)),
     };
+    if bars.len() < 2 {
+        return FileOutcome::skipped(SkipReason::TooShort);
+    }
     let has_bass = song.notes.iter().any(|n| n.bass);
     let cycle = song.ticks_per_bar() * 2;
     let mut out = FileOutcome::default();

@@ -212,13 +212,14 @@ type Row = (&'static str, fn(&SplitCounts) -> usize);
 
 /// The phrase for a reason key.
 fn describe(key: &str) -> String {
-    const ALL: [SkipReason; 11] = [
+    const ALL: [SkipReason; 12] = [
         SkipReason::Unreadable,
         SkipReason::TooLarge,
         SkipReason::TooLong,
         SkipReason::ParseError,
         SkipReason::Timecode,
         SkipReason::Type2,
+        SkipReason::TooShort,
         SkipReason::NotFourFour,
         SkipReason::NoDrums,
         SkipReason::TooFewHits,
