@@ -16,6 +16,7 @@ pub mod app;
 pub mod audio;
 pub mod command;
 pub mod dataset;
+pub mod engine;
 pub mod files;
 pub mod midi;
 pub mod pattern;

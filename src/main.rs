@@ -20,7 +20,8 @@ use ubiq::render::RenderOptions;
     version,
     about,
     long_about,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,6 +38,12 @@ enum Command {
     Render(RenderCli),
     /// List the audio devices ubiq can play through.
     Devices,
+    /// Help on the command language: `ubiq help commands`, `ubiq help set`.
+    Help {
+        /// `commands` (every command you can type while playing) or `set` (every sound
+        /// parameter); anything else shows the command-line help.
+        topic: Option<String>,
+    },
     /// Training data from MIDI folders.
     #[command(subcommand)]
     Dataset(DatasetCommand),
@@ -84,6 +91,10 @@ struct PlayArgs {
     /// Seed for the noise in the drum sounds.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// No full-screen display: read commands from stdin, print one status line per cycle
+    /// (for SSH rehearsal and scripts). Without a terminal this is the default.
+    #[arg(long)]
+    headless: bool,
 }
 
 #[derive(Args, Debug)]
@@ -114,6 +125,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             sample_rate: args.sample_rate,
             seed: args.seed,
         },
+        headless: args.headless,
     })
 }
 
@@ -141,6 +153,16 @@ fn main() -> ExitCode {
                     (false, None) => CacheMode::Default,
                 },
             })
+        }
+        Some(Command::Help { topic }) => {
+            match topic.as_deref() {
+                Some("commands") => print!("{}", ubiq::command::spec::help()),
+                Some("set") => print!("{}", ubiq::command::spec::param_help()),
+                _ => {
+                    let _ = <Cli as clap::CommandFactory>::command().print_long_help();
+                }
+            }
+            Ok(())
         }
         Some(Command::Devices) => {
             for line in app::devices::list() {

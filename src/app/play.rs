@@ -1,5 +1,6 @@
-//! `ubiq play`: play a scene live with a one-line status; quits on `q`, Ctrl-C, SIGTERM or
-//! the end of standard input.
+//! `ubiq play`: play a scene live. On a terminal: a one-line status, `q` quits. Headless (no
+//! terminal, or `--headless`): commands on stdin, one status line per cycle on stdout, errors
+//! on stderr; `quit`, the end of input, SIGINT or SIGTERM stops.
 
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -11,7 +12,9 @@ use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 
 use super::terminal::RawMode;
 use crate::audio::output::{self, Output, OutputOptions};
-use crate::audio::{AudioMsg, Status};
+use crate::command::{Command, parse};
+use crate::engine::live::{self, EngineHandle};
+use crate::engine::{Performance, Snapshot};
 use crate::scene::library;
 
 /// Options of `ubiq play`.
@@ -21,6 +24,8 @@ pub struct PlayOptions {
     pub scene: Option<String>,
     /// Audio output.
     pub output: OutputOptions,
+    /// Take commands from stdin even on a terminal.
+    pub headless: bool,
 }
 
 /// Bar.beat.sixteenth (1-based) of a step within the cycle.
@@ -29,101 +34,130 @@ pub fn bar_beat(step: f64) -> (u32, u32, u32) {
     (s / 16 + 1, (s % 16) / 4 + 1, s % 4 + 1)
 }
 
-fn status_line(name: &str, st: &Status, elapsed: Duration, output: &Output) -> String {
+/// The one-line status.
+pub fn status_line(snap: &Snapshot, elapsed: Duration) -> String {
+    let st = &snap.status;
     let (bar, beat, six) = bar_beat(st.step);
     let secs = elapsed.as_secs();
-    let load = if output.is_silent() {
-        String::new()
-    } else {
+    let load = if st.dsp_load > 0.0 {
         format!(" · load {:>3.0}%", st.dsp_load * 100.0)
-    };
-    let xruns = if st.xruns > 0 {
-        format!(" · {} xruns", st.xruns)
     } else {
         String::new()
     };
+    let mut health = String::new();
+    if st.xruns > 0 {
+        health.push_str(&format!(" · {} xruns", st.xruns));
+    }
+    if st.late_plans > 0 {
+        health.push_str(&format!(" · {} late", st.late_plans));
+    }
     format!(
-        "▶ {name} · {:.1} BPM · {bar}.{beat}.{six} · cycle {} · {:02}:{:02} · {}{load}{xruns} · q quits",
+        "▶ {} · {:.1} BPM · {bar}.{beat}.{six} · cycle {} · {:02}:{:02} · {}{load}{health}",
+        snap.scene,
         st.tempo_bpm,
         st.cycle + 1,
         secs / 60,
         secs % 60,
-        output,
+        snap.output,
     )
 }
 
 /// Plays until the performer quits.
 pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
     let (scene, _path) = library::resolve(opts.scene.as_deref())?;
-    let (mut audio, output) = output::open(&opts.output).context("cannot open audio")?;
+    let (audio, output) = output::open(&opts.output).context("cannot open audio")?;
     match &output {
         Output::Silent { reason, .. } => eprintln!(
             "ubiq: {reason} — playing silently in time; `ubiq render` writes the set to a WAV file"
         ),
         Output::Device { description, .. } => eprintln!("ubiq: playing through {description}"),
     }
-    audio
-        .send(AudioMsg::Params(scene.params()))
-        .and_then(|()| audio.send(AudioMsg::Cycle(scene.plan())))
-        .context("the audio thread is not responding")?;
-
+    let engine = live::spawn(Performance::new(scene), audio, output.to_string())?;
     let quit = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&quit))?;
     }
-    let raw = RawMode::enter();
-    if !raw.is_active() {
-        watch_stdin(Arc::clone(&quit));
-    }
-    let interactive = raw.is_active();
+    let raw = if opts.headless {
+        None
+    } else {
+        Some(RawMode::enter()).filter(RawMode::is_active)
+    };
+    let result = match raw {
+        Some(_) => interactive(&engine, &quit),
+        None => headless(&engine, &quit),
+    };
+    drop(raw);
+    drop(engine);
+    drop(output);
+    result
+}
+
+fn interactive(engine: &EngineHandle, quit: &AtomicBool) -> anyhow::Result<()> {
     let started = Instant::now();
-    let mut last_cycle = u64::MAX;
     let mut stdout = std::io::stdout();
     while !quit.load(Ordering::Relaxed) {
-        if interactive {
-            if event::poll(Duration::from_millis(100))?
-                && let Event::Key(key) = event::read()?
-                && key.kind == KeyEventKind::Press
-            {
-                let ctrl_c =
-                    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
-                if ctrl_c || key.code == KeyCode::Char('q') || key.code == KeyCode::Esc {
-                    break;
-                }
-            }
-            let line = status_line(&scene.name, &audio.status(), started.elapsed(), &output);
-            write!(stdout, "\r\x1b[2K{line}")?;
-            stdout.flush()?;
-        } else {
-            std::thread::sleep(Duration::from_millis(50));
-            let st = audio.status();
-            if st.cycle != last_cycle {
-                last_cycle = st.cycle;
-                writeln!(
-                    stdout,
-                    "{}",
-                    status_line(&scene.name, &st, started.elapsed(), &output)
-                )?;
+        if event::poll(Duration::from_millis(50))?
+            && let Event::Key(key) = event::read()?
+            && key.kind == KeyEventKind::Press
+        {
+            let ctrl_c =
+                key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+            if ctrl_c || key.code == KeyCode::Char('q') || key.code == KeyCode::Esc {
+                break;
             }
         }
+        let line = status_line(&engine.snapshot(), started.elapsed());
+        write!(stdout, "\r\x1b[2K{line} · q quits")?;
+        stdout.flush()?;
     }
-    drop(raw);
-    if interactive {
-        writeln!(stdout)?;
-    }
-    drop(output);
+    writeln!(stdout, "\r")?;
     Ok(())
 }
 
-/// Without a terminal, reads lines from stdin: `q` / `quit` or the end of input stops.
-fn watch_stdin(quit: Arc<AtomicBool>) {
+fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>) -> anyhow::Result<()> {
+    read_commands(engine.sender(), Arc::clone(quit));
+    let started = Instant::now();
+    let mut last_cycle = u64::MAX;
+    let mut stdout = std::io::stdout();
+    while !quit.load(Ordering::Relaxed) && !engine.is_finished() {
+        std::thread::sleep(Duration::from_millis(20));
+        for n in engine.notices() {
+            if !n.ok {
+                eprintln!("ubiq: {}", n.text);
+            }
+        }
+        let snap = engine.snapshot();
+        if snap.status.frame > 0 && snap.status.cycle != last_cycle {
+            last_cycle = snap.status.cycle;
+            writeln!(stdout, "{}", status_line(&snap, started.elapsed()))?;
+        }
+    }
+    for n in engine.notices() {
+        if !n.ok {
+            eprintln!("ubiq: {}", n.text);
+        }
+    }
+    Ok(())
+}
+
+/// Reads command lines from stdin; bad lines are reported on stderr and change nothing.
+/// The end of input stops the performance.
+fn read_commands(engine: std::sync::mpsc::Sender<live::Request>, quit: Arc<AtomicBool>) {
     std::thread::spawn(move || {
         let stdin = std::io::stdin();
         for line in stdin.lock().lines() {
-            match line {
-                Ok(l) if matches!(l.trim(), "q" | "quit") => break,
-                Ok(_) => continue,
-                Err(_) => break,
+            let Ok(line) = line else { break };
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            match parse(&line) {
+                Ok(Command::Quit) => break,
+                Ok(cmd) => {
+                    if engine.send(live::Request::Command(cmd)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => eprintln!("ubiq: {e}"),
             }
         }
         quit.store(true, Ordering::Relaxed);

@@ -39,9 +39,14 @@ impl Synth {
         synth
     }
 
-    /// Queues a cycle (see [`Sequencer::queue`]).
-    pub fn queue_cycle(&mut self, plan: CyclePlan) {
-        self.seq.queue(plan);
+    /// Queues a cycle (see [`Sequencer::queue`]); false when it missed its boundary.
+    pub fn queue_cycle(&mut self, plan: CyclePlan) -> bool {
+        if !self.seq.is_playing()
+            && let Some(params) = plan.params()
+        {
+            self.set_params(params);
+        }
+        self.seq.queue(plan)
     }
 
     /// Takes new sound, mixer and effect settings.
@@ -96,6 +101,11 @@ impl Synth {
                     slide,
                 } => self.bass.note_on(note, velocity, accent, slide),
                 EventKind::BassOff => self.bass.note_off(),
+                EventKind::CycleStart => {
+                    if let Some(params) = self.seq.current_plan().params().copied() {
+                        self.set_params(&params);
+                    }
+                }
             }
         }
         self.drums.render(&mut self.drum_buf[pos..n]);

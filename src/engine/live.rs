@@ -1,0 +1,235 @@
+//! The live engine thread: applies commands as they come, keeps the audio thread fed and
+//! publishes snapshots for the front ends, which never block it and share no lock with it.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+
+use super::{Notice, Performance, Snapshot};
+use crate::audio::{AudioHandle, AudioMsg};
+use crate::command::Command;
+use crate::scene::Scene;
+
+/// How often snapshots are published at most.
+const SNAPSHOT_PERIOD: Duration = Duration::from_millis(30);
+/// How long the engine waits for input before looking at the clock again.
+const POLL: Duration = Duration::from_millis(5);
+
+/// What front ends ask of the engine.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // a few hundred bytes through a channel, a few per second
+pub enum Request {
+    /// Apply a command.
+    Command(Command),
+    /// Take over a scene (hot reload): patterns and settings change at the next cycle.
+    Scene(Box<Scene>),
+}
+
+/// The front ends' end of a running engine.
+pub struct EngineHandle {
+    requests: Sender<Request>,
+    notices: Receiver<Notice>,
+    snapshot: Arc<ArcSwap<Snapshot>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EngineHandle {
+    /// Sends a request; false when the engine has stopped.
+    pub fn send(&self, request: Request) -> bool {
+        self.requests.send(request).is_ok()
+    }
+
+    /// Applies a command (shorthand for [`Request::Command`]).
+    pub fn command(&self, cmd: Command) -> bool {
+        self.send(Request::Command(cmd))
+    }
+
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// Notices since the last call (command results, errors).
+    pub fn notices(&self) -> Vec<Notice> {
+        self.notices.try_iter().collect()
+    }
+
+    /// True once the engine has stopped (after `quit`).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// A sender that other input threads (file watcher, MIDI) can use.
+    pub fn sender(&self) -> Sender<Request> {
+        self.requests.clone()
+    }
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        let (dead, _) = mpsc::channel();
+        self.requests = dead;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Engine {
+    perf: Performance,
+    audio: AudioHandle,
+    output: String,
+    notices: Sender<Notice>,
+    notice: Option<Notice>,
+    snapshot: Arc<ArcSwap<Snapshot>>,
+}
+
+impl Engine {
+    fn notify(&mut self, ok: bool, text: String) {
+        let n = Notice { ok, text };
+        self.notice = Some(n.clone());
+        let _ = self.notices.send(n);
+    }
+
+    fn send(&mut self, msg: AudioMsg) {
+        if self.audio.send(msg).is_err() {
+            self.notify(
+                false,
+                "the audio thread is not keeping up; a change was dropped".into(),
+            );
+        }
+    }
+
+    fn outcome(&mut self, out: super::Outcome) {
+        if out.params {
+            let p = self.perf.params();
+            self.send(AudioMsg::Params(p));
+        }
+        if out.cycle {
+            let mut plan = self.perf.plan();
+            if out.params_at_cycle {
+                plan = plan.with_params(self.perf.params());
+            }
+            self.send(AudioMsg::Cycle(plan));
+        }
+    }
+
+    /// Returns false when the performer quit.
+    fn handle(&mut self, request: Request) -> bool {
+        match request {
+            Request::Command(cmd) => match self.perf.apply(&cmd) {
+                Ok(out) => {
+                    self.outcome(out);
+                    if out.quit {
+                        return false;
+                    }
+                    self.notify(true, cmd.to_string());
+                }
+                Err(e) => self.notify(false, e.to_string()),
+            },
+            Request::Scene(scene) => {
+                let name = scene.name.clone();
+                let out = self.perf.replace_scene(*scene);
+                self.outcome(out);
+                self.notify(true, format!("scene {name:?} takes over at the next cycle"));
+            }
+        }
+        true
+    }
+
+    fn publish(&self) {
+        let scene = self.perf.scene();
+        let snap = Snapshot {
+            scene: scene.name.clone(),
+            status: self.audio.status(),
+            tempo_bpm: scene.tempo,
+            swing: scene.swing,
+            pattern: scene.drums.pattern(),
+            bassline: scene.bass.bassline(),
+            tonic: scene.bass.tonic_midi(),
+            key: scene.bass.key,
+            scale: scene.bass.scale,
+            params: self.perf.params(),
+            solo: self.perf.solo(),
+            output: self.output.clone(),
+            notice: self.notice.clone(),
+        };
+        self.snapshot.store(Arc::new(snap));
+    }
+
+    fn run(mut self, requests: Receiver<Request>) {
+        let first = self.perf.plan().with_params(self.perf.params());
+        self.send(AudioMsg::Params(self.perf.params()));
+        self.send(AudioMsg::Cycle(first));
+        let mut published = Instant::now();
+        loop {
+            match requests.recv_timeout(POLL) {
+                Ok(req) => {
+                    if !self.handle(req) {
+                        break;
+                    }
+                    self.publish();
+                    published = Instant::now();
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if published.elapsed() >= SNAPSHOT_PERIOD {
+                self.publish();
+                published = Instant::now();
+            }
+        }
+        self.publish();
+    }
+}
+
+/// Starts the engine thread on a performance and an audio link.
+pub fn spawn(
+    perf: Performance,
+    audio: AudioHandle,
+    output: String,
+) -> std::io::Result<EngineHandle> {
+    let (req_tx, req_rx) = mpsc::channel();
+    let (note_tx, note_rx) = mpsc::channel();
+    let engine = Engine {
+        perf,
+        audio,
+        output,
+        notices: note_tx,
+        notice: None,
+        snapshot: Arc::new(ArcSwap::from_pointee(initial_snapshot())),
+    };
+    engine.publish();
+    let snapshot = Arc::clone(&engine.snapshot);
+    let thread = std::thread::Builder::new()
+        .name("ubiq-engine".into())
+        .spawn(move || engine.run(req_rx))?;
+    Ok(EngineHandle {
+        requests: req_tx,
+        notices: note_rx,
+        snapshot,
+        thread: Some(thread),
+    })
+}
+
+fn initial_snapshot() -> Snapshot {
+    let scene = Scene::default();
+    Snapshot {
+        scene: String::new(),
+        status: Default::default(),
+        tempo_bpm: scene.tempo,
+        swing: scene.swing,
+        pattern: Default::default(),
+        bassline: Default::default(),
+        tonic: scene.bass.tonic_midi(),
+        key: scene.bass.key,
+        scale: scene.bass.scale,
+        params: scene.params(),
+        solo: None,
+        output: String::new(),
+        notice: None,
+    }
+}

@@ -1,0 +1,45 @@
+//! What front ends draw: an immutable picture of the performance, published by the engine.
+
+use crate::audio::Status;
+use crate::audio::params::{Params, Track};
+use crate::pattern::{Bassline, DrumPattern, Key, Scale};
+
+/// A message for the performer (command results, reload errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// False for errors.
+    pub ok: bool,
+    /// One line.
+    pub text: String,
+}
+
+/// The state of the performance at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// Scene name.
+    pub scene: String,
+    /// What the audio thread reported (playhead, levels, load).
+    pub status: Status,
+    /// Tempo the next cycle will play at.
+    pub tempo_bpm: f32,
+    /// Swing the next cycle will play with.
+    pub swing: f32,
+    /// The drum pattern the engine last queued.
+    pub pattern: DrumPattern,
+    /// The bassline the engine last queued (pitches relative to `tonic`).
+    pub bassline: Bassline,
+    /// MIDI note the bassline is relative to.
+    pub tonic: u8,
+    /// The set's key.
+    pub key: Key,
+    /// The set's scale.
+    pub scale: Scale,
+    /// Effective settings (solo applied).
+    pub params: Params,
+    /// Soloed track.
+    pub solo: Option<Track>,
+    /// The audio output in words.
+    pub output: String,
+    /// The latest notice.
+    pub notice: Option<Notice>,
+}
