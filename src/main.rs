@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use ubiq::app;
 use ubiq::audio::output::{AudioChoice, OutputOptions};
+use ubiq::dataset::CacheMode;
 use ubiq::render::RenderOptions;
 
 /// ubiq — a terminal instrument where small neural networks compose drums and bass while
@@ -49,6 +50,31 @@ enum Command {
         /// parameter); anything else shows the command-line help.
         topic: Option<String>,
     },
+    /// Training data from MIDI folders.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum DatasetCommand {
+    /// Files read and skipped, drum windows, drum+bass pairs and hit rates, per split.
+    Stats(StatsCli),
+}
+
+#[derive(Args, Debug)]
+struct StatsCli {
+    /// MIDI folders (searched recursively) or files.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Print JSON (stable keys) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Cache folder (default: $XDG_CACHE_HOME/ubiq or ~/.cache/ubiq).
+    #[arg(long, conflicts_with = "no_cache")]
+    cache: Option<PathBuf>,
+    /// Always extract; neither read nor write the cache.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Args, Debug, Default)]
@@ -150,6 +176,17 @@ fn main() -> ExitCode {
                 seed: r.seed,
             },
         }),
+        Some(Command::Dataset(DatasetCommand::Stats(s))) => {
+            app::dataset::stats(app::dataset::StatsArgs {
+                paths: s.paths,
+                json: s.json,
+                cache: match (s.no_cache, s.cache) {
+                    (true, _) => CacheMode::Off,
+                    (false, Some(dir)) => CacheMode::Dir(dir),
+                    (false, None) => CacheMode::Default,
+                },
+            })
+        }
         Some(Command::Help { topic }) => {
             match topic.as_deref() {
                 Some("commands") => print!("{}", ubiq::command::spec::help()),
