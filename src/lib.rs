@@ -8,6 +8,8 @@
 //! - [`scene`]: RON scene files.
 //! - [`audio`]: the real-time graph, its lock-free link and the output backends.
 //! - [`render`]: offline rendering to WAV.
+//! - [`engine`]: the performance state and the live engine thread.
+//! - [`ui`]: the full-screen terminal interface.
 //! - [`app`]: the subcommands as the binary runs them.
 
 pub mod app;
@@ -18,4 +20,5 @@ pub mod files;
 pub mod pattern;
 pub mod render;
 pub mod scene;
+pub mod ui;
 pub mod wav;

@@ -31,7 +31,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Play live (the default): a one-line status; q, Ctrl-C or end of input quits.
+    /// Play live (the default): the full-screen interface (`?` shows the keys), or with
+    /// --headless commands on stdin.
     Play(PlayArgs),
     /// Render a scene to a WAV file, much faster than real time.
     Render(RenderCli),
@@ -69,6 +70,10 @@ struct PlayArgs {
     /// (for SSH rehearsal and scripts). Without a terminal this is the default.
     #[arg(long)]
     headless: bool,
+    /// Colour theme of the full-screen interface: dark, light, mono, a theme in
+    /// ~/.config/ubiq/themes/, or a .ron file. NO_COLOR is respected.
+    #[arg(long, value_name = "NAME")]
+    theme: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -100,6 +105,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             seed: args.seed,
         },
         headless: args.headless,
+        theme: args.theme,
     })
 }
 

@@ -3,4 +3,3 @@
 pub mod devices;
 pub mod play;
 pub mod render;
-pub mod terminal;

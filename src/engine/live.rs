@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use super::{Notice, Performance, Snapshot};
+use super::{Notice, Performance, Playing, Snapshot};
 use crate::audio::{AudioHandle, AudioMsg};
 use crate::command::Command;
 use crate::scene::Scene;
@@ -78,8 +78,19 @@ impl Drop for EngineHandle {
     }
 }
 
+/// A cycle sent to the audio thread that has not started yet.
+struct Pending {
+    playing: Playing,
+    /// The audio thread's cycle count when it was sent.
+    sent_cycle: u64,
+    /// The late-plan count when it was sent (a late plan starts one cycle later).
+    late_plans: u64,
+}
+
 struct Engine {
     perf: Performance,
+    playing: Playing,
+    pending: Option<Pending>,
     audio: AudioHandle,
     output: String,
     notices: Sender<Notice>,
@@ -114,6 +125,12 @@ impl Engine {
                 plan = plan.with_params(self.perf.params());
             }
             self.send(AudioMsg::Cycle(plan));
+            let status = self.audio.status();
+            self.pending = Some(Pending {
+                playing: self.perf.queued(),
+                sent_cycle: status.cycle,
+                late_plans: status.late_plans,
+            });
         }
     }
 
@@ -140,23 +157,18 @@ impl Engine {
         true
     }
 
-    fn publish(&self) {
-        let scene = self.perf.scene();
-        let snap = Snapshot {
-            scene: scene.name.clone(),
-            status: self.audio.status(),
-            tempo_bpm: scene.tempo,
-            swing: scene.swing,
-            pattern: scene.drums.pattern(),
-            bassline: scene.bass.bassline(),
-            tonic: scene.bass.tonic_midi(),
-            key: scene.bass.key,
-            scale: scene.bass.scale,
-            params: self.perf.params(),
-            solo: self.perf.solo(),
-            output: self.output.clone(),
-            notice: self.notice.clone(),
-        };
+    fn publish(&mut self) {
+        let status = self.audio.status();
+        if let Some(p) = &self.pending {
+            let late = status.late_plans.saturating_sub(p.late_plans);
+            if status.cycle > p.sent_cycle + late {
+                self.playing = p.playing;
+                self.pending = None;
+            }
+        }
+        let snap = self
+            .perf
+            .snapshot(status, self.playing, &self.output, self.notice.clone());
         self.snapshot.store(Arc::new(snap));
     }
 
@@ -194,15 +206,17 @@ pub fn spawn(
 ) -> std::io::Result<EngineHandle> {
     let (req_tx, req_rx) = mpsc::channel();
     let (note_tx, note_rx) = mpsc::channel();
+    let first = perf.snapshot(audio.status(), perf.queued(), &output, None);
     let engine = Engine {
+        playing: perf.queued(),
+        pending: None,
         perf,
         audio,
         output,
         notices: note_tx,
         notice: None,
-        snapshot: Arc::new(ArcSwap::from_pointee(initial_snapshot())),
+        snapshot: Arc::new(ArcSwap::from_pointee(first)),
     };
-    engine.publish();
     let snapshot = Arc::clone(&engine.snapshot);
     let thread = std::thread::Builder::new()
         .name("ubiq-engine".into())
@@ -213,23 +227,4 @@ pub fn spawn(
         snapshot,
         thread: Some(thread),
     })
-}
-
-fn initial_snapshot() -> Snapshot {
-    let scene = Scene::default();
-    Snapshot {
-        scene: String::new(),
-        status: Default::default(),
-        tempo_bpm: scene.tempo,
-        swing: scene.swing,
-        pattern: Default::default(),
-        bassline: Default::default(),
-        tonic: scene.bass.tonic_midi(),
-        key: scene.bass.key,
-        scale: scene.bass.scale,
-        params: scene.params(),
-        solo: None,
-        output: String::new(),
-        notice: None,
-    }
 }
