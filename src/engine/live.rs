@@ -228,3 +228,42 @@ pub fn spawn(
         thread: Some(thread),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::parse;
+    use crate::scene::library::default_scene;
+
+    fn wait_until(what: &str, ok: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !ok() {
+            assert!(start.elapsed() < Duration::from_secs(5), "{what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn the_queued_cycle_becomes_the_playing_one_at_the_boundary() {
+        let (audio, mut core) = crate::audio::link(48_000, 1);
+        let perf = Performance::new(default_scene());
+        let first = perf.queued();
+        let engine = spawn(perf, audio, "test".into()).unwrap();
+        let mut block = vec![0.0; 2 * 480];
+        core.process(&mut block);
+        assert!(engine.command(parse("grid kick X...............").unwrap()));
+        wait_until("the change is queued", || {
+            engine.snapshot().pattern != first.pattern
+        });
+        let snap = engine.snapshot();
+        assert_eq!(snap.playing, first, "the current cycle plays on unchanged");
+        // One cycle of the default scene is a little under 4 s.
+        for _ in 0..500 {
+            core.process(&mut block);
+        }
+        wait_until("the queued cycle plays", || {
+            let s = engine.snapshot();
+            s.status.cycle >= 1 && s.playing.pattern == snap.pattern
+        });
+    }
+}
