@@ -1,6 +1,7 @@
 #!/bin/sh
 # ubiq quick start: installs the system libraries the audio stack links against (ALSA and
-# JACK headers, pkg-config; the JACK server for the real-time tests) when they are missing,
+# JACK headers, pkg-config; the JACK server for the real-time tests, tmux for the terminal
+# interface's end-to-end test) when they are missing,
 # then builds and plays, or runs the tests.
 #
 #   ./ubiq.sh [ARGS...]   build and run ubiq (no ARGS: play the default scene)
@@ -16,6 +17,7 @@ need_packages() {
     if [ "${1:-}" = test ]; then
         command -v jackd >/dev/null 2>&1 || missing="$missing jackd2"
         command -v jack_rec >/dev/null 2>&1 || missing="$missing jackd2"
+        command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
     fi
     echo "$missing"
 }

@@ -10,6 +10,8 @@
 //! - [`render`]: offline rendering to WAV.
 //! - [`midi`]: standard MIDI files in and out.
 //! - [`dataset`]: training data (drum windows, drum+bass pairs, splits) from MIDI corpora.
+//! - [`engine`]: the performance state and the live engine thread.
+//! - [`ui`]: the full-screen terminal interface.
 //! - [`app`]: the subcommands as the binary runs them.
 
 pub mod app;
@@ -22,4 +24,5 @@ pub mod midi;
 pub mod pattern;
 pub mod render;
 pub mod scene;
+pub mod ui;
 pub mod wav;

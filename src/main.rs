@@ -32,7 +32,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Play live (the default): a one-line status; q, Ctrl-C or end of input quits.
+    /// Play live (the default): the full-screen interface (`?` shows the keys), or with
+    /// --headless commands on stdin.
     Play(PlayArgs),
     /// Render a scene to a WAV file, much faster than real time.
     Render(RenderCli),
@@ -104,6 +105,10 @@ struct PlayArgs {
     /// Headless status as JSON lines (one object per cycle).
     #[arg(long, requires = "headless")]
     json: bool,
+    /// Colour theme of the full-screen interface: dark, light, mono, a theme in
+    /// ~/.config/ubiq/themes/, or a .ron file. NO_COLOR is respected.
+    #[arg(long, value_name = "NAME")]
+    theme: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -136,6 +141,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
         },
         headless: args.headless,
         json: args.json,
+        theme: args.theme,
     })
 }
 

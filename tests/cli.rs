@@ -152,3 +152,24 @@ fn devices_and_help() {
         assert!(text.contains(word), "{text}");
     }
 }
+
+#[test]
+fn an_unknown_theme_is_refused_before_playing() {
+    let out = ubiq()
+        .args(["--theme", "neon", "--headless", "--audio", "none"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown theme \"neon\"") && err.contains("dark, light, mono"),
+        "{err}"
+    );
+    let out = ubiq()
+        .args(["--theme", "light", "--headless", "--audio", "none"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}

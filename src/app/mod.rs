@@ -4,4 +4,3 @@ pub mod dataset;
 pub mod devices;
 pub mod play;
 pub mod render;
-pub mod terminal;

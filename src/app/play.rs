@@ -1,6 +1,6 @@
-//! `ubiq play`: play a scene live. On a terminal: a one-line status, `q` quits. Headless (no
-//! terminal, or `--headless`): commands on stdin, one status line per cycle on stdout, errors
-//! on stderr; `quit`, the end of input, SIGINT or SIGTERM stops.
+//! `ubiq play`: play a scene live. On a terminal: the full-screen interface ([`crate::ui`]).
+//! Headless (no terminal, or `--headless`): commands on stdin, one status line per cycle on
+//! stdout, errors on stderr; `quit`, the end of input, SIGINT or SIGTERM stops.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -10,9 +10,7 @@ use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 
-use super::terminal::RawMode;
 use crate::audio::output::{self, Output, OutputOptions};
 use crate::command::{Command, parse, spec};
 use crate::engine::live::{self, EngineHandle};
@@ -20,6 +18,9 @@ use crate::engine::{Notice, Performance, Snapshot};
 use crate::pattern::{Voice, grid};
 use crate::scene::library;
 use crate::scene::watch::SceneWatcher;
+use crate::ui::keymap::Keymap;
+use crate::ui::theme::{Theme, no_color_requested};
+use crate::ui::widgets::transport::bar_beat;
 
 /// Options of `ubiq play`.
 #[derive(Debug, Clone, Default)]
@@ -32,12 +33,8 @@ pub struct PlayOptions {
     pub headless: bool,
     /// Headless status as JSON lines.
     pub json: bool,
-}
-
-/// Bar.beat.sixteenth (1-based) of a step within the cycle.
-pub fn bar_beat(step: f64) -> (u32, u32, u32) {
-    let s = step.max(0.0) as u32;
-    (s / 16 + 1, (s % 16) / 4 + 1, s % 4 + 1)
+    /// Theme of the full-screen interface: a shipped name, a user theme or a `.ron` file.
+    pub theme: Option<String>,
 }
 
 /// The one-line status.
@@ -71,6 +68,13 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration) -> String {
 /// Plays until the performer quits.
 pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
     let (scene, path) = library::resolve(opts.scene.as_deref())?;
+    let screen = !opts.headless && crate::ui::can_run();
+    let config = crate::ui::config_dir();
+    let theme = Theme::load(
+        opts.theme.as_deref(),
+        config.as_deref(),
+        no_color_requested(),
+    )?;
     let (audio, output) = output::open(&opts.output).context("cannot open audio")?;
     match &output {
         Output::Silent { reason, .. } => eprintln!(
@@ -87,41 +91,16 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&quit))?;
     }
-    let raw = if opts.headless {
-        None
+    let result = if screen {
+        let (keymap, message) = Keymap::load(config.map(|d| d.join("keymap.ron")).as_deref());
+        let app = crate::ui::App::new(keymap, theme, message);
+        crate::ui::run(&engine, &quit, app).context("terminal")
     } else {
-        Some(RawMode::enter()).filter(RawMode::is_active)
+        headless(&engine, &quit, opts.json)
     };
-    let result = match raw {
-        Some(_) => interactive(&engine, &quit),
-        None => headless(&engine, &quit, opts.json),
-    };
-    drop(raw);
     drop(engine);
     drop(output);
     result
-}
-
-fn interactive(engine: &EngineHandle, quit: &AtomicBool) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let mut stdout = std::io::stdout();
-    while !quit.load(Ordering::Relaxed) {
-        if event::poll(Duration::from_millis(50))?
-            && let Event::Key(key) = event::read()?
-            && key.kind == KeyEventKind::Press
-        {
-            let ctrl_c =
-                key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
-            if ctrl_c || key.code == KeyCode::Char('q') || key.code == KeyCode::Esc {
-                break;
-            }
-        }
-        let line = status_line(&engine.snapshot(), started.elapsed());
-        write!(stdout, "\r\x1b[2K{line} · q quits")?;
-        stdout.flush()?;
-    }
-    writeln!(stdout, "\r")?;
-    Ok(())
 }
 
 /// Hot reload: every good save of the scene file takes over at the next cycle; a broken one
@@ -140,12 +119,13 @@ fn watch_scene(path: &Path, engine: Sender<live::Request>) -> anyhow::Result<Sce
     .with_context(|| format!("cannot watch {}", path.display()))
 }
 
-/// The drum rows that have hits, as `kick X...x...|X...x... snare …`.
+/// The drum rows of the playing cycle that have hits, as `kick X...x...|X...x... snare …`.
 pub fn pattern_summary(snap: &Snapshot) -> String {
+    let pattern = &snap.playing.pattern;
     Voice::ALL
         .iter()
-        .filter(|v| snap.pattern.count(**v) > 0)
-        .map(|v| format!("{} {}", v.name(), grid::format_row(snap.pattern.row(*v))))
+        .filter(|v| pattern.count(**v) > 0)
+        .map(|v| format!("{} {}", v.name(), grid::format_row(pattern.row(*v))))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -172,7 +152,7 @@ pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
         "key": snap.key.to_string(),
         "scale": spec::scale_name(snap.scale),
         "drums": drums,
-        "bass": snap.bassline.format(snap.tonic),
+        "bass": snap.playing.bassline.format(snap.playing.tonic),
         "peak_db": 20.0 * st.master_peak.max(1e-6).log10(),
         "dsp_load": st.dsp_load,
         "xruns": st.xruns,
@@ -234,16 +214,4 @@ fn read_commands(engine: Sender<live::Request>, quit: Arc<AtomicBool>) {
         }
         quit.store(true, Ordering::Relaxed);
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bar_beat_counts_from_one() {
-        assert_eq!(bar_beat(0.0), (1, 1, 1));
-        assert_eq!(bar_beat(5.5), (1, 2, 2));
-        assert_eq!(bar_beat(31.9), (2, 4, 4));
-    }
 }

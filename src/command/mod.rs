@@ -41,12 +41,16 @@ impl SendBus {
 pub enum Command {
     /// Tempo in BPM (lands on the next cycle).
     Tempo(f32),
+    /// Tempo change in BPM relative to the current tempo (lands on the next cycle).
+    Nudge(f32),
     /// Swing in percent (lands on the next cycle).
     Swing(f32),
     /// Silence a track.
     Mute(Track),
     /// Un-silence a track.
     Unmute(Track),
+    /// Mute a playing track, unmute a muted one.
+    Toggle(Track),
     /// Hear only this track.
     Solo(Track),
     /// End solo.
@@ -99,9 +103,11 @@ impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Command::Tempo(v) => write!(f, "tempo {}", num(*v)),
+            Command::Nudge(v) => write!(f, "nudge {}", num(*v)),
             Command::Swing(v) => write!(f, "swing {}", num(*v)),
             Command::Mute(t) => write!(f, "mute {}", t.name()),
             Command::Unmute(t) => write!(f, "unmute {}", t.name()),
+            Command::Toggle(t) => write!(f, "toggle {}", t.name()),
             Command::Solo(t) => write!(f, "solo {}", t.name()),
             Command::Unsolo => f.write_str("unsolo"),
             Command::Gain(t, v) => write!(f, "gain {} {}", t.name(), num(*v)),

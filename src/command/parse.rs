@@ -319,6 +319,8 @@ mod tests {
     fn display_round_trips() {
         for line in [
             "tempo 127.5",
+            "nudge -2",
+            "toggle bass",
             "swing 58",
             "mute drums",
             "unsolo",

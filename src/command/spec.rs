@@ -153,6 +153,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         build: |v| Some(Command::Tempo(n(&v[0])?)),
     },
     CommandSpec {
+        name: "nudge",
+        aliases: &[],
+        args: &[number("BPM", -40.0, 40.0)],
+        doc: "change the tempo by BPM (within 40…240) from the next cycle",
+        build: |v| Some(Command::Nudge(n(&v[0])?)),
+    },
+    CommandSpec {
         name: "swing",
         aliases: &[],
         args: &[number("PERCENT", 50.0, 75.0)],
@@ -172,6 +179,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: &[TRACK],
         doc: "bring a muted track back",
         build: |v| Some(Command::Unmute(t(&v[0])?)),
+    },
+    CommandSpec {
+        name: "toggle",
+        aliases: &[],
+        args: &[TRACK],
+        doc: "mute a playing track, unmute a muted one",
+        build: |v| Some(Command::Toggle(t(&v[0])?)),
     },
     CommandSpec {
         name: "solo",

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use super::{Notice, Performance, Snapshot};
+use super::{Notice, Performance, Playing, Snapshot};
 use crate::audio::{AudioHandle, AudioMsg};
 use crate::command::Command;
 use crate::scene::Scene;
@@ -82,8 +82,19 @@ impl Drop for EngineHandle {
     }
 }
 
+/// A cycle sent to the audio thread that has not started yet.
+struct Pending {
+    playing: Playing,
+    /// The audio thread's cycle count when it was sent.
+    sent_cycle: u64,
+    /// The late-plan count when it was sent (a late plan starts one cycle later).
+    late_plans: u64,
+}
+
 struct Engine {
     perf: Performance,
+    playing: Playing,
+    pending: Option<Pending>,
     audio: AudioHandle,
     output: String,
     notices: Sender<Notice>,
@@ -118,6 +129,12 @@ impl Engine {
                 plan = plan.with_params(self.perf.params());
             }
             self.send(AudioMsg::Cycle(plan));
+            let status = self.audio.status();
+            self.pending = Some(Pending {
+                playing: self.perf.queued(),
+                sent_cycle: status.cycle,
+                late_plans: status.late_plans,
+            });
         }
     }
 
@@ -145,23 +162,18 @@ impl Engine {
         true
     }
 
-    fn publish(&self) {
-        let scene = self.perf.scene();
-        let snap = Snapshot {
-            scene: scene.name.clone(),
-            status: self.audio.status(),
-            tempo_bpm: scene.tempo,
-            swing: scene.swing,
-            pattern: scene.drums.pattern(),
-            bassline: scene.bass.bassline(),
-            tonic: scene.bass.tonic_midi(),
-            key: scene.bass.key,
-            scale: scene.bass.scale,
-            params: self.perf.params(),
-            solo: self.perf.solo(),
-            output: self.output.clone(),
-            notice: self.notice.clone(),
-        };
+    fn publish(&mut self) {
+        let status = self.audio.status();
+        if let Some(p) = &self.pending {
+            let late = status.late_plans.saturating_sub(p.late_plans);
+            if status.cycle > p.sent_cycle + late {
+                self.playing = p.playing;
+                self.pending = None;
+            }
+        }
+        let snap = self
+            .perf
+            .snapshot(status, self.playing, &self.output, self.notice.clone());
         self.snapshot.store(Arc::new(snap));
     }
 
@@ -199,15 +211,17 @@ pub fn spawn(
 ) -> std::io::Result<EngineHandle> {
     let (req_tx, req_rx) = mpsc::channel();
     let (note_tx, note_rx) = mpsc::channel();
+    let first = perf.snapshot(audio.status(), perf.queued(), &output, None);
     let engine = Engine {
+        playing: perf.queued(),
+        pending: None,
         perf,
         audio,
         output,
         notices: note_tx,
         notice: None,
-        snapshot: Arc::new(ArcSwap::from_pointee(initial_snapshot())),
+        snapshot: Arc::new(ArcSwap::from_pointee(first)),
     };
-    engine.publish();
     let snapshot = Arc::clone(&engine.snapshot);
     let stop = Arc::new(AtomicBool::new(false));
     let stop_flag = Arc::clone(&stop);
@@ -223,21 +237,41 @@ pub fn spawn(
     })
 }
 
-fn initial_snapshot() -> Snapshot {
-    let scene = Scene::default();
-    Snapshot {
-        scene: String::new(),
-        status: Default::default(),
-        tempo_bpm: scene.tempo,
-        swing: scene.swing,
-        pattern: Default::default(),
-        bassline: Default::default(),
-        tonic: scene.bass.tonic_midi(),
-        key: scene.bass.key,
-        scale: scene.bass.scale,
-        params: scene.params(),
-        solo: None,
-        output: String::new(),
-        notice: None,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::parse;
+    use crate::scene::library::default_scene;
+
+    fn wait_until(what: &str, ok: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !ok() {
+            assert!(start.elapsed() < Duration::from_secs(5), "{what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn the_queued_cycle_becomes_the_playing_one_at_the_boundary() {
+        let (audio, mut core) = crate::audio::link(48_000, 1);
+        let perf = Performance::new(default_scene());
+        let first = perf.queued();
+        let engine = spawn(perf, audio, "test".into()).unwrap();
+        let mut block = vec![0.0; 2 * 480];
+        core.process(&mut block);
+        assert!(engine.command(parse("grid kick X...............").unwrap()));
+        wait_until("the change is queued", || {
+            engine.snapshot().pattern != first.pattern
+        });
+        let snap = engine.snapshot();
+        assert_eq!(snap.playing, first, "the current cycle plays on unchanged");
+        // One cycle of the default scene is a little under 4 s.
+        for _ in 0..500 {
+            core.process(&mut block);
+        }
+        wait_until("the queued cycle plays", || {
+            let s = engine.snapshot();
+            s.status.cycle >= 1 && s.playing.pattern == snap.pattern
+        });
     }
 }

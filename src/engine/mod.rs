@@ -10,4 +10,4 @@ mod performance;
 mod snapshot;
 
 pub use performance::{ApplyError, Outcome, Performance};
-pub use snapshot::{Notice, Snapshot};
+pub use snapshot::{Notice, Playing, Snapshot};

@@ -4,8 +4,10 @@ use std::path::Path;
 
 use thiserror::Error;
 
+use super::{Notice, Playing, Snapshot};
+use crate::audio::Status;
 use crate::audio::params::{Params, Track};
-use crate::audio::plan::CyclePlan;
+use crate::audio::plan::{CyclePlan, MAX_BPM, MIN_BPM};
 use crate::command::Command;
 use crate::scene::{NoteLine, Scene, SceneError};
 
@@ -74,6 +76,44 @@ impl Performance {
         p
     }
 
+    /// The drums and bass the next compiled cycle carries.
+    pub fn queued(&self) -> Playing {
+        Playing {
+            pattern: self.scene.drums.pattern(),
+            bassline: self.scene.bass.bassline(),
+            tonic: self.scene.bass.tonic_midi(),
+        }
+    }
+
+    /// A picture of the performance for front ends: the audio thread's `status`, what it
+    /// `playing` in the current cycle, the `output` in words and the latest `notice`.
+    pub fn snapshot(
+        &self,
+        status: Status,
+        playing: Playing,
+        output: &str,
+        notice: Option<Notice>,
+    ) -> Snapshot {
+        let scene = &self.scene;
+        let queued = self.queued();
+        Snapshot {
+            scene: scene.name.clone(),
+            status,
+            tempo_bpm: scene.tempo,
+            swing: scene.swing,
+            pattern: queued.pattern,
+            bassline: queued.bassline,
+            tonic: queued.tonic,
+            playing,
+            key: scene.bass.key,
+            scale: scene.bass.scale,
+            params: self.params(),
+            solo: self.solo,
+            output: output.to_string(),
+            notice,
+        }
+    }
+
     /// The next cycle, compiled for the audio thread.
     pub fn plan(&self) -> CyclePlan {
         self.scene.plan()
@@ -106,6 +146,10 @@ impl Performance {
                 s.tempo = *bpm;
                 cycle
             }
+            Command::Nudge(delta) => {
+                s.tempo = (s.tempo + delta).clamp(MIN_BPM, MAX_BPM);
+                cycle
+            }
             Command::Swing(pct) => {
                 s.swing = *pct;
                 cycle
@@ -116,6 +160,11 @@ impl Performance {
             }
             Command::Unmute(t) => {
                 s.mix.track_mut(*t).mute = false;
+                params
+            }
+            Command::Toggle(t) => {
+                let m = s.mix.track_mut(*t);
+                m.mute = !m.mute;
                 params
             }
             Command::Solo(t) => {
@@ -227,6 +276,26 @@ mod tests {
         assert_eq!(p.scene().drums.pattern().count(Voice::Kick), 2);
         apply(&mut p, "set bass.cutoff_hz 1200");
         assert_eq!(p.params().bass.cutoff_hz, 1200.0);
+    }
+
+    #[test]
+    fn nudge_and_toggle_are_relative() {
+        let mut p = Performance::new(default_scene());
+        apply(&mut p, "tempo 120");
+        assert!(apply(&mut p, "nudge 1.5").cycle);
+        assert_eq!(p.scene().tempo, 121.5);
+        apply(&mut p, "nudge -3");
+        assert_eq!(p.scene().tempo, 118.5);
+        apply(&mut p, "tempo 239");
+        apply(&mut p, "nudge 5");
+        assert_eq!(p.scene().tempo, MAX_BPM);
+        apply(&mut p, "tempo 41");
+        apply(&mut p, "nudge -5");
+        assert_eq!(p.scene().tempo, MIN_BPM);
+        assert!(apply(&mut p, "toggle bass").params);
+        assert!(p.params().mix.bass.mute);
+        apply(&mut p, "toggle bass");
+        assert!(!p.params().mix.bass.mute);
     }
 
     #[test]

@@ -13,6 +13,17 @@ pub struct Notice {
     pub text: String,
 }
 
+/// The drums and bass of one cycle as the audio thread was given them.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Playing {
+    /// The drum pattern.
+    pub pattern: DrumPattern,
+    /// The bassline (pitches relative to `tonic`).
+    pub bassline: Bassline,
+    /// MIDI note the bassline is relative to.
+    pub tonic: u8,
+}
+
 /// The state of the performance at one moment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
@@ -24,12 +35,15 @@ pub struct Snapshot {
     pub tempo_bpm: f32,
     /// Swing the next cycle will play with.
     pub swing: f32,
-    /// The drum pattern the engine last queued.
+    /// The drum pattern the engine last queued: what the next cycle plays.
     pub pattern: DrumPattern,
     /// The bassline the engine last queued (pitches relative to `tonic`).
     pub bassline: Bassline,
     /// MIDI note the bassline is relative to.
     pub tonic: u8,
+    /// What the audio thread plays in the current cycle (equal to the queued material once
+    /// the queued cycle has started).
+    pub playing: Playing,
     /// The set's key.
     pub key: Key,
     /// The set's scale.
