@@ -5,7 +5,7 @@
 //! health counters, read by displays at their own pace.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use rtrb::{Consumer, Producer, RingBuffer};
 use thiserror::Error;
@@ -40,6 +40,9 @@ pub struct Shared {
     cycle: AtomicU64,
     step_bits: AtomicU64,
     tempo_bits: AtomicU32,
+    cycle_start_bits: AtomicU64,
+    playing: AtomicBool,
+    latency: AtomicU64,
     peaks: [AtomicU32; Track::COUNT + 1],
     load_bits: AtomicU32,
     xruns: AtomicU64,
@@ -57,6 +60,13 @@ pub struct Status {
     pub step: f64,
     /// Tempo of the current cycle.
     pub tempo_bpm: f32,
+    /// Frame (fractional) at which the current cycle started: `frame` and this place the
+    /// playhead on the audio clock exactly (MIDI out schedules from it).
+    pub cycle_start: f64,
+    /// Whether the sequencer has started (the first plan arrived).
+    pub playing: bool,
+    /// Frames from the sequencer's playhead to the graph's output (the limiter's look-ahead).
+    pub latency: u64,
     /// Peak level per track (post-fader), linear.
     pub track_peaks: [f32; Track::COUNT],
     /// Master peak level, linear.
@@ -82,6 +92,9 @@ impl Shared {
             cycle: self.cycle.load(Ordering::Relaxed),
             step: f64::from_bits(self.step_bits.load(Ordering::Relaxed)),
             tempo_bpm: f(&self.tempo_bits),
+            cycle_start: f64::from_bits(self.cycle_start_bits.load(Ordering::Relaxed)),
+            playing: self.playing.load(Ordering::Relaxed),
+            latency: self.latency.load(Ordering::Relaxed),
             track_peaks,
             master_peak: f(&self.peaks[Track::COUNT]),
             dsp_load: f(&self.load_bits),
@@ -162,6 +175,9 @@ impl AudioCore {
         s.step_bits.store(pos.step.to_bits(), Ordering::Relaxed);
         s.tempo_bits
             .store(pos.tempo_bpm.to_bits(), Ordering::Relaxed);
+        s.cycle_start_bits
+            .store(pos.cycle_start.to_bits(), Ordering::Relaxed);
+        s.playing.store(pos.playing, Ordering::Relaxed);
         for (a, p) in s.peaks.iter().zip(peaks.tracks) {
             a.store(p.to_bits(), Ordering::Relaxed);
         }
@@ -188,8 +204,12 @@ pub fn link(sample_rate: u32, seed: u64) -> (AudioHandle, AudioCore) {
         shared: Arc::clone(&shared),
         sample_rate,
     };
+    let synth = Synth::new(sample_rate as f32, seed);
+    shared
+        .latency
+        .store(synth.latency() as u64, Ordering::Relaxed);
     let core = AudioCore {
-        synth: Synth::new(sample_rate as f32, seed),
+        synth,
         rx,
         shared,
         frames: 0,

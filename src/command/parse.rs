@@ -163,6 +163,7 @@ fn check(
         ArgKind::Path => Ok(Value::Path(PathBuf::from(word))),
         ArgKind::Grid => spec::parse_grid(word),
         ArgKind::Line => spec::parse_line(word),
+        ArgKind::Midi => spec::parse_midi(word),
     }
 }
 
@@ -192,7 +193,7 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
     let takes_rest = spec
         .args
         .last()
-        .is_some_and(|a| matches!(a.kind, ArgKind::Grid | ArgKind::Line));
+        .is_some_and(|a| matches!(a.kind, ArgKind::Grid | ArgKind::Line | ArgKind::Midi));
     let mut args: Vec<String> = rest.to_vec();
     if takes_rest && args.len() >= spec.args.len() {
         let tail = args.split_off(spec.args.len() - 1).join(" ");

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{Command, Param, SendBus};
+use super::{Command, MidiAction, Param, SendBus};
 use crate::audio::params::Track;
 use crate::pattern::{Bassline, Key, Scale, Voice, grid};
 
@@ -34,6 +34,9 @@ pub enum ArgKind {
     Grid,
     /// A bassline (the rest of the line).
     Line,
+    /// A MIDI action: `learn COMMAND…`, `forget COMMAND…`, `clock on|off` (the rest of the
+    /// line).
+    Midi,
 }
 
 /// One argument of a command.
@@ -68,6 +71,8 @@ pub enum Value {
     Grid(Box<[crate::pattern::DrumCell; crate::pattern::STEPS]>),
     /// A bassline with absolute pitches.
     Line(Box<Bassline>),
+    /// A MIDI action.
+    Midi(MidiAction),
 }
 
 /// One row of the command table.
@@ -311,6 +316,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         build: |v| Some(Command::Save(path(&v[0])?)),
     },
     CommandSpec {
+        name: "midi",
+        aliases: &[],
+        args: &[arg("ACTION", ArgKind::Midi)],
+        doc: "MIDI: `midi learn filter` then move a knob (or `midi learn toggle drums`, press a key); `midi forget filter`; `midi clock on|off`",
+        build: |v| match &v[0] {
+            Value::Midi(a) => Some(Command::Midi(a.clone())),
+            _ => None,
+        },
+    },
+    CommandSpec {
         name: "quit",
         aliases: &["q", "exit"],
         args: &[],
@@ -343,6 +358,7 @@ pub fn choices(kind: ArgKind) -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .collect(),
+        ArgKind::Midi => vec!["learn".into(), "forget".into(), "clock".into()],
         ArgKind::Number { .. } | ArgKind::Path | ArgKind::Grid | ArgKind::Line => Vec::new(),
     }
 }
@@ -389,6 +405,25 @@ pub fn parse_grid(text: &str) -> Result<Value, String> {
 /// Checks a bassline argument.
 pub fn parse_line(text: &str) -> Result<Value, String> {
     Bassline::parse(text, 0).map(|l| Value::Line(Box::new(l)))
+}
+
+/// Checks a MIDI action: the learn target must be a command or lack only a trailing number.
+pub fn parse_midi(text: &str) -> Result<Value, String> {
+    let text = text.trim();
+    let (word, rest) = text.split_once(' ').unwrap_or((text, ""));
+    let rest = rest.trim();
+    match word {
+        "learn" => crate::midi::map::Target::parse(rest)
+            .map(|t| Value::Midi(MidiAction::Learn(t.command)))
+            .map_err(|e| e.to_string()),
+        "forget" if !rest.is_empty() => Ok(Value::Midi(MidiAction::Forget(rest.into()))),
+        "clock" => match rest {
+            "on" => Ok(Value::Midi(MidiAction::Clock(true))),
+            "off" => Ok(Value::Midi(MidiAction::Clock(false))),
+            _ => Err("is `clock on` or `clock off`".into()),
+        },
+        _ => Err("is `learn COMMAND`, `forget COMMAND` or `clock on|off`".into()),
+    }
 }
 
 /// Checks a key argument.

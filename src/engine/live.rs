@@ -11,7 +11,10 @@ use arc_swap::ArcSwap;
 
 use super::{Notice, Performance, Playing, Snapshot};
 use crate::audio::{AudioHandle, AudioMsg};
-use crate::command::Command;
+use crate::command::{Command, MidiAction};
+use crate::midi::input::MidiControl;
+use crate::midi::map::Target;
+use crate::midi::out::MidiOut;
 use crate::scene::Scene;
 
 /// How often snapshots are published at most.
@@ -82,6 +85,80 @@ impl Drop for EngineHandle {
     }
 }
 
+/// The engine's share of MIDI: the out scheduler (fed the same plans as the audio thread)
+/// and the controls learn / forget act on.
+pub struct EngineMidi {
+    /// MIDI out, when a port was asked for.
+    pub out: Option<MidiOut>,
+    /// Bindings, learn mode and the followed clock.
+    pub control: Arc<MidiControl>,
+    /// Ports in words (for MIDI in, which has no scheduler to report them).
+    pub ports: String,
+}
+
+impl EngineMidi {
+    /// The status line for displays.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        match &self.out {
+            Some(out) => {
+                let s = out.status();
+                parts.push(s.ports);
+                if s.clock {
+                    parts.push("clock out".into());
+                }
+                if s.dropped > 0 {
+                    parts.push(format!("{} dropped", s.dropped));
+                }
+            }
+            None => parts.push(self.ports.clone()),
+        }
+        let f = self.control.follow();
+        if let Some(bpm) = f.bpm {
+            let state = match (f.running, f.locked) {
+                (false, _) => "stopped",
+                (true, true) => "locked",
+                (true, false) => "locking",
+            };
+            let after = f
+                .locked_after
+                .map(|t| format!(" after {t} ticks"))
+                .unwrap_or_default();
+            parts.push(format!("clock in {bpm:.1} BPM {state}{after}"));
+        }
+        if let Some(t) = self.control.learning() {
+            parts.push(format!("learn {t}: move a control"));
+        }
+        parts.join(" · ")
+    }
+
+    fn apply(&self, action: &MidiAction) -> Result<String, String> {
+        match action {
+            MidiAction::Learn(text) => {
+                let target = Target::parse(text).map_err(|e| e.to_string())?;
+                let what = if target.range.is_some() {
+                    "move a knob or fader"
+                } else {
+                    "press a key or pad"
+                };
+                self.control.learn(target);
+                Ok(format!("MIDI learn {text}: {what}"))
+            }
+            MidiAction::Forget(text) => match self.control.forget(text)? {
+                0 => Err(format!("no MIDI binding runs {text:?}")),
+                n => Ok(format!("forgot {n} MIDI binding(s) of {text:?}")),
+            },
+            MidiAction::Clock(on) => match &self.out {
+                Some(out) => {
+                    out.set_clock(*on);
+                    Ok(format!("MIDI clock {}", if *on { "on" } else { "off" }))
+                }
+                None => Err("no MIDI out (start with --midi-out NAME)".into()),
+            },
+        }
+    }
+}
+
 /// A cycle sent to the audio thread that has not started yet.
 struct Pending {
     playing: Playing,
@@ -97,6 +174,7 @@ struct Engine {
     pending: Option<Pending>,
     audio: AudioHandle,
     output: String,
+    midi: Option<EngineMidi>,
     notices: Sender<Notice>,
     notice: Option<Notice>,
     snapshot: Arc<ArcSwap<Snapshot>>,
@@ -115,6 +193,10 @@ impl Engine {
                 false,
                 "the audio thread is not keeping up; a change was dropped".into(),
             );
+        } else if let (AudioMsg::Cycle(plan), Some(out)) =
+            (&msg, self.midi.as_ref().and_then(|m| m.out.as_ref()))
+        {
+            out.plan(plan);
         }
     }
 
@@ -141,6 +223,16 @@ impl Engine {
     /// Returns false when the performer quit.
     fn handle(&mut self, request: Request) -> bool {
         match request {
+            Request::Command(Command::Midi(action)) => {
+                let result = match &self.midi {
+                    Some(m) => m.apply(&action),
+                    None => Err("MIDI is off (start with --midi-out / --midi-in)".into()),
+                };
+                match result {
+                    Ok(text) => self.notify(true, text),
+                    Err(text) => self.notify(false, text),
+                }
+            }
             Request::Command(cmd) => match self.perf.apply(&cmd) {
                 Ok(out) => {
                     self.outcome(out);
@@ -171,9 +263,12 @@ impl Engine {
                 self.pending = None;
             }
         }
-        let snap = self
+        let mut snap = self
             .perf
             .snapshot(status, self.playing, &self.output, self.notice.clone());
+        if let Some(m) = &self.midi {
+            snap.midi = m.describe();
+        }
         self.snapshot.store(Arc::new(snap));
     }
 
@@ -208,6 +303,7 @@ pub fn spawn(
     perf: Performance,
     audio: AudioHandle,
     output: String,
+    midi: Option<EngineMidi>,
 ) -> std::io::Result<EngineHandle> {
     let (req_tx, req_rx) = mpsc::channel();
     let (note_tx, note_rx) = mpsc::channel();
@@ -218,6 +314,7 @@ pub fn spawn(
         perf,
         audio,
         output,
+        midi,
         notices: note_tx,
         notice: None,
         snapshot: Arc::new(ArcSwap::from_pointee(first)),
@@ -256,7 +353,7 @@ mod tests {
         let (audio, mut core) = crate::audio::link(48_000, 1);
         let perf = Performance::new(default_scene());
         let first = perf.queued();
-        let engine = spawn(perf, audio, "test".into()).unwrap();
+        let engine = spawn(perf, audio, "test".into(), None).unwrap();
         let mut block = vec![0.0; 2 * 480];
         core.process(&mut block);
         assert!(engine.command(parse("grid kick X...............").unwrap()));

@@ -17,6 +17,9 @@ pub enum ApplyError {
     /// A scene file could not be loaded.
     #[error("{0}")]
     Scene(#[from] SceneError),
+    /// A MIDI command where no MIDI runs (offline renders, or MIDI was not opened).
+    #[error("MIDI is off (start with --midi-out / --midi-in)")]
+    NoMidi,
     /// A file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -110,6 +113,7 @@ impl Performance {
             params: self.params(),
             solo: self.solo,
             output: output.to_string(),
+            midi: "off".into(),
             notice,
         }
     }
@@ -235,6 +239,7 @@ impl Performance {
                 save(&self.scene, path)?;
                 Outcome::default()
             }
+            Command::Midi(_) => return Err(ApplyError::NoMidi),
             Command::Quit => Outcome {
                 quit: true,
                 ..Outcome::default()
