@@ -134,7 +134,12 @@ struct PlayArgs {
     midi_follow: bool,
     /// Shift every outgoing MIDI message by this many milliseconds (negative: earlier, for
     /// gear that sounds late).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_name = "MS")]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        allow_negative_numbers = true,
+        value_name = "MS"
+    )]
     midi_offset: f64,
 }
 

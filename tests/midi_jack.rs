@@ -46,7 +46,17 @@ fn start_server() -> Option<Server> {
     }
     let name = format!("ubiq-midi-{}", std::process::id());
     let child = Command::new("jackd")
-        .args(["-n", &name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"])
+        .args([
+            "-n",
+            &name,
+            "--no-realtime",
+            "-d",
+            "dummy",
+            "-r",
+            "48000",
+            "-p",
+            "256",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -73,7 +83,13 @@ type Log = Arc<Mutex<Vec<(u64, Vec<u8>)>>>;
 /// Our JACK client: records what arrives on `in`; sends clock at 120 BPM (start first) and
 /// queued controller messages on `out`.
 struct Probe {
-    _client: jack::AsyncClient<(), jack::contrib::ClosureProcessHandler<(), Box<dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send>>>,
+    _client: jack::AsyncClient<
+        (),
+        jack::contrib::ClosureProcessHandler<
+            (),
+            Box<dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send>,
+        >,
+    >,
     log: Log,
     clock: Arc<AtomicBool>,
     cc: Arc<Mutex<Vec<[u8; 3]>>>,
@@ -117,7 +133,10 @@ fn probe() -> Probe {
             }
             if c.load(Ordering::Relaxed) {
                 let t = *next_tick.get_or_insert_with(|| {
-                    let _ = w.write(&jack::RawMidi { time: 0, bytes: &[0xFA] });
+                    let _ = w.write(&jack::RawMidi {
+                        time: 0,
+                        bytes: &[0xFA],
+                    });
                     start
                 });
                 let mut t = t;
@@ -246,7 +265,16 @@ fn midi_through_a_jack_server() {
     // Play live into the probe.
     let mut play = ubiq(
         &server.name,
-        &["play", "--headless", "--audio", "jack", "--midi-out", "ubiq-probe:in", "--midi-clock", scene],
+        &[
+            "play",
+            "--headless",
+            "--audio",
+            "jack",
+            "--midi-out",
+            "ubiq-probe:in",
+            "--midi-clock",
+            scene,
+        ],
         dir.path(),
     );
     std::thread::sleep(Duration::from_millis(6_000));
@@ -258,18 +286,38 @@ fn midi_through_a_jack_server() {
     let log = probe.log.lock().expect("log").clone();
 
     let notes: Vec<&(u64, Vec<u8>)> = log.iter().filter(|(_, b)| b[0] < 0xF0).collect();
-    let ticks: Vec<u64> = log.iter().filter(|(_, b)| b[0] == 0xF8).map(|(f, _)| *f).collect();
-    let start = log.iter().position(|(_, b)| b[0] == 0xFA).expect("clock start sent");
-    let spp = log.iter().position(|(_, b)| b[..] == [0xF2, 0, 0]).expect("song position 0");
+    let ticks: Vec<u64> = log
+        .iter()
+        .filter(|(_, b)| b[0] == 0xF8)
+        .map(|(f, _)| *f)
+        .collect();
+    let start = log
+        .iter()
+        .position(|(_, b)| b[0] == 0xFA)
+        .expect("clock start sent");
+    let spp = log
+        .iter()
+        .position(|(_, b)| b[..] == [0xF2, 0, 0])
+        .expect("song position 0");
     let first_tick = log.iter().position(|(_, b)| b[0] == 0xF8).expect("ticks");
     assert!(spp < start && start < first_tick, "SPP, start, then ticks");
-    assert!(log.last().is_some_and(|(_, b)| b[..] == [0xFC]), "stop at the end");
+    assert!(
+        log.last().is_some_and(|(_, b)| b[..] == [0xFC]),
+        "stop at the end: {:?}",
+        &log[log.len().saturating_sub(5)..]
+    );
 
     // Notes: exactly the file's messages in order (the last few are the note-offs sent at
     // quit), at times matching the file's ticks.
     let compared = notes.len().saturating_sub(20);
     assert!(compared >= 40, "only {} notes arrived", notes.len());
-    for (i, ((_, got), (_, want))) in notes.iter().map(|n| (n.0, &n.1)).zip(&expected).take(compared).enumerate() {
+    for (i, ((_, got), (_, want))) in notes
+        .iter()
+        .map(|n| (n.0, &n.1))
+        .zip(&expected)
+        .take(compared)
+        .enumerate()
+    {
         assert_eq!(got, want, "message {i} differs from the exported file");
     }
     let frames_per_file_tick = FRAMES_PER_STEP / 480.0;
@@ -280,7 +328,9 @@ fn midi_through_a_jack_server() {
         .map(|(t, _)| *t as f64 * frames_per_file_tick)
         .collect();
     let note_dev = jitter(&measured, &ideal);
-    let tick_ideal: Vec<f64> = (0..ticks.len()).map(|k| k as f64 * FRAMES_PER_TICK).collect();
+    let tick_ideal: Vec<f64> = (0..ticks.len())
+        .map(|k| k as f64 * FRAMES_PER_TICK)
+        .collect();
     let tick_dev = jitter(&ticks, &tick_ideal);
     let (n50, n99) = (percentile(&note_dev, 0.5), percentile(&note_dev, 0.99));
     let (c50, c99) = (percentile(&tick_dev, 0.5), percentile(&tick_dev, 0.99));
@@ -296,7 +346,10 @@ fn midi_through_a_jack_server() {
     assert!(c99 <= 1.0, "clock p99 jitter {c99:.3} ms");
     // Clock and notes share one timeline: the first tick is the first downbeat.
     let gap = (ticks[0] as f64 - notes[0].0 as f64).abs() / RATE * 1000.0;
-    assert!(gap <= 1.0, "first tick {gap:.3} ms away from the first note");
+    assert!(
+        gap <= 1.0,
+        "first tick {gap:.3} ms away from the first note"
+    );
 
     // MIDI in: follow a 120 BPM clock from a 100 BPM scene, and learn a controller.
     let slow = dir.path().join("slow.ron");
@@ -330,7 +383,11 @@ fn midi_through_a_jack_server() {
         let Some(Ok(line)) = lines.next() else { break };
         let v: serde_json::Value = serde_json::from_str(&line).expect("json status");
         let midi = v["midi"].as_str().unwrap_or_default().to_string();
-        if midi.contains("locked") && v["tempo"].as_f64().is_some_and(|t| (t - 120.0).abs() < 0.05) {
+        if midi.contains("locked")
+            && v["tempo"]
+                .as_f64()
+                .is_some_and(|t| (t - 120.0).abs() < 0.05)
+        {
             seen = Some((midi, v["swing"].as_f64()));
             break;
         }
@@ -338,14 +395,20 @@ fn midi_through_a_jack_server() {
     drop(stdin);
     let _ = follow.wait();
     let (midi, swing) = seen.expect("ubiq follows the 120 BPM clock");
-    eprintln!("clock follow: {midi} (probe sent {} ticks)", probe.sent_ticks.load(Ordering::Relaxed));
+    eprintln!(
+        "clock follow: {midi} (probe sent {} ticks)",
+        probe.sent_ticks.load(Ordering::Relaxed)
+    );
     let after: u64 = midi
         .split("after ")
         .nth(1)
         .and_then(|s| s.split(' ').next())
         .and_then(|s| s.parse().ok())
         .expect("lock time reported");
-    assert!(after <= 48, "locked after {after} ticks (more than 2 beats)");
+    assert!(
+        after <= 48,
+        "locked after {after} ticks (more than 2 beats)"
+    );
     assert_eq!(swing, Some(75.0), "CC 21 at 127 mapped to `swing 75`");
     let saved = std::fs::read_to_string(dir.path().join("ubiq/midi.ron")).expect("bindings saved");
     assert!(saved.contains("swing"), "{saved}");

@@ -66,6 +66,7 @@ pub struct MidiOptions {
 fn open_midi(
     opts: &MidiOptions,
     audio: &crate::audio::AudioHandle,
+    audio_on_jack: bool,
 ) -> anyhow::Result<(
     Option<live::EngineMidi>,
     Option<(crate::midi::ports::InQueue, Arc<MidiControl>)>,
@@ -92,6 +93,7 @@ fn open_midi(
     let (ports, queue) = match Ports::open(&PortOptions {
         out: opts.out.clone(),
         input: opts.input.clone(),
+        jack_audio: audio_on_jack.then(|| Arc::clone(audio.shared())),
     }) {
         Ok(p) => p,
         Err(e) => {
@@ -111,6 +113,10 @@ fn open_midi(
             offset_ms: opts.offset_ms,
         },
     )?;
+    // The first cycle starts when the engine starts: let MIDI learn the timeline first.
+    if !out.wait_ready(std::time::Duration::from_millis(500)) {
+        eprintln!("ubiq: MIDI out is not in step with the audio yet; the first notes may be late");
+    }
     let engine_midi = live::EngineMidi {
         out: Some(out),
         control: Arc::clone(&control),
@@ -164,7 +170,8 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
         ),
         Output::Device { description, .. } => eprintln!("ubiq: playing through {description}"),
     }
-    let (engine_midi, midi_in) = open_midi(&opts.midi, &audio)?;
+    let (engine_midi, midi_in) =
+        open_midi(&opts.midi, &audio, output.to_string().starts_with("JACK"))?;
     let engine = live::spawn(
         Performance::new(scene),
         audio,

@@ -103,6 +103,11 @@ impl Shared {
         }
     }
 
+    /// Frames rendered since the start (one atomic read, for real-time readers).
+    pub fn frame(&self) -> u64 {
+        self.frame.load(Ordering::Relaxed)
+    }
+
     /// Records the share of the period the last callback used (called by device backends).
     pub fn store_load(&self, load: f32) {
         self.load_bits.store(load.to_bits(), Ordering::Relaxed);

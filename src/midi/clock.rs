@@ -78,7 +78,13 @@ impl FrameClock {
             return;
         }
         if frame > self.last_frame && self.last_frame > 0 {
-            self.period = frame - self.last_frame;
+            // The smallest step seen: a look that missed a buffer sees two.
+            let step = frame - self.last_frame;
+            self.period = if self.period == 0 {
+                step
+            } else {
+                self.period.min(step)
+            };
         }
         self.last_frame = frame;
         let origin = now_us as f64 - frame as f64 * 1e6 / self.rate;
@@ -105,7 +111,8 @@ impl FrameClock {
         self.best.is_some()
     }
 
-    /// Frames in the audio thread's buffers, as last seen (0 before two observations).
+    /// Frames in the audio thread's buffers: the smallest advance seen (0 before two
+    /// observations).
     pub fn period_frames(&self) -> u64 {
         self.period
     }
@@ -283,9 +290,9 @@ mod tests {
             f.feed(CLOCK, t);
             t += 20_833;
         }
-        for _ in 0..24 {
-            t += 25_000; // 100 BPM
+        for _ in 0..25 {
             f.feed(CLOCK, t);
+            t += 25_000; // 100 BPM
         }
         assert!((f.state().bpm.unwrap() - 100.0).abs() < 0.05);
     }

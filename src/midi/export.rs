@@ -251,7 +251,11 @@ pub fn export_performance(
 ) -> Result<Vec<u8>, ExportError> {
     let micros = micros_per_beat(bpm).ok_or(ExportError::Tempo(bpm))?;
     let frames_per_tick = f64::from(sample_rate) * 60.0 / f64::from(bpm) / f64::from(EXPORT_PPQ);
-    let mut notes = vec![(0, 0, TrackEventKind::Meta(MetaMessage::TrackName(b"ubiq MIDI out")))];
+    let mut notes = vec![(
+        0,
+        0,
+        TrackEventKind::Meta(MetaMessage::TrackName(b"ubiq MIDI out")),
+    )];
     for (frame, msg) in events {
         let tick = (frame.max(0.0) / frames_per_tick).round() as u64;
         let channel = msg[0] & 0x0F;

@@ -99,7 +99,12 @@ impl MidiControl {
                 Ok(()) => format!("MIDI: {source} → {}", target.command),
                 Err(e) => format!("MIDI: {source} → {} (not saved: {e})", target.command),
             };
-            return vec![Request::Notice(Notice { ok: true, text })];
+            let mut out = vec![Request::Notice(Notice { ok: true, text })];
+            // The movement that was learnt takes effect too.
+            if let Some(Ok(cmd)) = b.command_for(source, value).map(|c| parse(&c)) {
+                out.push(Request::Command(cmd));
+            }
+            return out;
         }
         let command = self
             .bindings
@@ -179,7 +184,9 @@ fn tempo_request(follow: bool, f: Follow, sent: &mut Option<f64>) -> Vec<Request
         return Vec::new();
     }
     *sent = Some(bpm);
-    vec![Request::Command(Command::Tempo(bpm.clamp(40.0, 240.0) as f32))]
+    vec![Request::Command(Command::Tempo(
+        bpm.clamp(40.0, 240.0) as f32
+    ))]
 }
 
 impl Drop for MidiIn {
@@ -202,8 +209,12 @@ mod tests {
         let c = MidiControl::new(Bindings::default(), Some(path.clone()));
         c.learn(Target::parse("filter").unwrap());
         assert_eq!(c.learning().as_deref(), Some("filter"));
-        let r = c.control(&[0xB0, 74, 10]);
-        assert!(matches!(&r[..], [Request::Notice(n)] if n.text.contains("CC 74")));
+        let r = c.control(&[0xB0, 74, 0]);
+        assert!(matches!(
+            &r[..],
+            [Request::Notice(n), Request::Command(Command::Filter(x))]
+                if n.text.contains("CC 74") && *x == -1.0
+        ));
         assert_eq!(c.learning(), None);
         let r = c.control(&[0xB0, 74, 127]);
         assert!(matches!(&r[..], [Request::Command(Command::Filter(x))] if *x == 1.0));

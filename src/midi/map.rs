@@ -155,7 +155,8 @@ impl NoteMap {
             path: origin.into(),
             message: e.to_string(),
         })?;
-        map.check().map_err(|m| MapError::Range(format!("{origin}: {m}")))?;
+        map.check()
+            .map_err(|m| MapError::Range(format!("{origin}: {m}")))?;
         Ok(map)
     }
 
@@ -167,10 +168,7 @@ impl NoteMap {
         for voice in Voice::ALL {
             let d = self.drum(voice);
             if d.note > 127 || d.channel.is_some_and(|c| !channel_ok(c)) {
-                return Err(format!(
-                    "{}: notes are 0…127, channels 1…16",
-                    voice.name()
-                ));
+                return Err(format!("{}: notes are 0…127, channels 1…16", voice.name()));
             }
         }
         Ok(())
@@ -311,8 +309,7 @@ impl Target {
         } else {
             (min, max)
         };
-        parse(&format!("{text} {}", range.0))
-            .map_err(|e: CommandError| invalid(e.to_string()))?;
+        parse(&format!("{text} {}", range.0)).map_err(|e: CommandError| invalid(e.to_string()))?;
         Ok(Target {
             command: text.into(),
             range: Some(range),
@@ -352,10 +349,12 @@ impl Bindings {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let text = ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default())
-            .map_err(|e| MapError::Parse {
-                path: path.display().to_string(),
-                message: e.to_string(),
+        let text =
+            ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default()).map_err(|e| {
+                MapError::Parse {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                }
             })?;
         crate::files::write_atomic(path, text.as_bytes()).map_err(io)
     }
@@ -433,7 +432,10 @@ mod tests {
         let t = Target::parse("gain bass").unwrap();
         assert_eq!(t.range, Some((-60.0, 12.0)));
         let t = Target::parse("set kick.tune").unwrap();
-        assert_eq!(t.range, Some(Param::from_name("kick.tune").unwrap().range()));
+        assert_eq!(
+            t.range,
+            Some(Param::from_name("kick.tune").unwrap().range())
+        );
         let t = Target::parse("toggle drums").unwrap();
         assert_eq!(t.range, None);
         assert!(Target::parse("gain").is_err());

@@ -153,6 +153,8 @@ pub struct OutStatus {
     pub clock: bool,
     /// Messages the port refused or had no room for.
     pub dropped: u64,
+    /// The timeline is known: plans sent from now on play on time.
+    pub ready: bool,
 }
 
 /// The engine's end of MIDI out.
@@ -175,6 +177,7 @@ impl MidiOut {
             ports: ports.describe(),
             clock: opts.clock,
             dropped: 0,
+            ready: false,
         }));
         let scheduler = Scheduler::new(ports, shared, sample_rate, opts, Arc::clone(&status));
         let thread = std::thread::Builder::new()
@@ -195,6 +198,19 @@ impl MidiOut {
     /// Starts (continue from the song position) or stops sending clock.
     pub fn set_clock(&self, on: bool) {
         let _ = self.tx.send(Msg::Clock(on));
+    }
+
+    /// Waits (at most `limit`) until the scheduler knows the audio timeline, so the first
+    /// cycle is not late on MIDI; true when it does.
+    pub fn wait_ready(&self, limit: Duration) -> bool {
+        let until = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < until {
+            if self.status().ready {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        false
     }
 
     /// What is connected and sent.
@@ -225,6 +241,18 @@ struct Ticks {
     song_steps: u64,
 }
 
+/// How sequencer frames become port times.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Timeline {
+    /// Monotonic microseconds through [`FrameClock`]; `delay` frames from the playhead to
+    /// the sound.
+    Micros { delay: f64 },
+    /// JACK frames: the audio plays on the same server, so a frame maps by a constant
+    /// `offset` (JACK frame − audio frame, plus the graph's look-ahead); `now` is the current
+    /// JACK frame.
+    JackFrames { offset: f64, now: f64 },
+}
+
 /// What the clock output does next.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum ClockState {
@@ -244,6 +272,8 @@ struct Scheduler {
     offset_us: f64,
     status: Arc<Mutex<OutStatus>>,
     seq: Option<Sequencer>,
+    ready: bool,
+    timeline: Timeline,
     /// Plans sent before the audio thread started (the first one starts the timeline).
     early: Vec<CyclePlan>,
     voicer: Voicer,
@@ -274,6 +304,8 @@ impl Scheduler {
             offset_us: opts.offset_ms * 1000.0,
             status,
             seq: None,
+            ready: false,
+            timeline: Timeline::Micros { delay: 0.0 },
             early: Vec::new(),
             ticks: None,
             clock: if opts.clock {
@@ -323,16 +355,38 @@ impl Scheduler {
             let now = now_us();
             let status = self.shared.status();
             self.frames.observe(status.frame, now);
+            if !self.ready && self.frames.is_ready() && !self.ports.offset_pending() {
+                self.ready = true;
+                if let Ok(mut s) = self.status.lock() {
+                    s.ready = true;
+                }
+            }
             if self.seq.is_none() && !self.early.is_empty() && status.playing {
                 self.begin(status.cycle_start);
             }
-            if self.seq.is_some() && self.ports.has_out() {
-                let delay = self.audio_delay(status.latency);
-                let horizon =
-                    self.frames.frame_at(now as f64 + HORIZON_US - self.offset_us) - delay;
-                self.generate(horizon.floor() as i64, delay);
+            if self.seq.is_some() && self.ports.has_out() && !self.ports.offset_pending() {
+                self.timeline = match (self.ports.frame_offset(), self.ports.jack_now()) {
+                    (Some(offset), Some(jack_now)) => Timeline::JackFrames {
+                        // One period behind the audio: the scheduler learns where a cycle
+                        // starts only after the audio rendered that period.
+                        offset: (offset as u64 + status.latency + self.frames.period_frames())
+                            as f64,
+                        now: jack_now as f64,
+                    },
+                    _ => Timeline::Micros {
+                        delay: self.audio_delay(status.latency),
+                    },
+                };
+                let horizon = self.horizon(now).floor();
+                self.generate(horizon as i64);
+                if self.ports.places_itself() {
+                    // Everything before the horizon is final: hand it over, in time order.
+                    self.release(self.time_of(horizon).max(0.0) as u64);
+                }
             }
-            self.release(now);
+            if !self.ports.places_itself() {
+                self.release(now);
+            }
             if now >= next_reconnect {
                 next_reconnect = now + RECONNECT_US;
                 self.ports.reconnect();
@@ -361,12 +415,34 @@ impl Scheduler {
         self.seq = Some(seq);
     }
 
-    fn time_of(&self, frame: f64, delay: f64) -> f64 {
-        self.frames.time_of(frame + delay) + self.offset_us
+    /// The last sequencer frame to generate now.
+    fn horizon(&self, now_us: u64) -> f64 {
+        match self.timeline {
+            Timeline::Micros { delay } => {
+                self.frames
+                    .frame_at(now_us as f64 + HORIZON_US - self.offset_us)
+                    - delay
+            }
+            Timeline::JackFrames { offset, now } => {
+                now + HORIZON_US * f64::from(self.rate) / 1e6 - offset - self.offset_frames()
+            }
+        }
+    }
+
+    fn offset_frames(&self) -> f64 {
+        self.offset_us * f64::from(self.rate) / 1e6
+    }
+
+    /// The port's time of a sequencer frame.
+    fn time_of(&self, frame: f64) -> f64 {
+        match self.timeline {
+            Timeline::Micros { delay } => self.frames.time_of(frame + delay) + self.offset_us,
+            Timeline::JackFrames { offset, .. } => frame + offset + self.offset_frames(),
+        }
     }
 
     /// Generates every message up to the sequencer frame `horizon`.
-    fn generate(&mut self, horizon: i64, delay: f64) {
+    fn generate(&mut self, horizon: i64) {
         loop {
             let Some(seq) = &mut self.seq else { return };
             if horizon <= seq.frame() {
@@ -374,15 +450,13 @@ impl Scheduler {
             }
             let Some((frame, kind)) = seq.next_event(horizon) else {
                 seq.advance_to(horizon);
-                self.clock_until(horizon as f64, delay);
+                self.clock_until(horizon as f64);
                 return;
             };
             let pos = seq.position();
             if kind == EventKind::CycleStart {
-                self.clock_until(frame as f64, delay);
-                let song_steps = self
-                    .ticks
-                    .map_or(0, |t| t.song_steps + STEPS as u64);
+                self.clock_until(frame as f64);
+                let song_steps = self.ticks.map_or(0, |t| t.song_steps + STEPS as u64);
                 self.ticks = Some(Ticks {
                     start: frame as f64,
                     samples_per_step: pos.samples_per_step,
@@ -391,11 +465,11 @@ impl Scheduler {
                 });
                 continue;
             }
-            self.clock_until(frame as f64, delay);
+            self.clock_until(frame as f64);
             let mut voiced = std::mem::take(&mut self.scratch);
             self.voicer.event(kind, &mut voiced);
             for (d, msg) in voiced.drain(..) {
-                let at = self.time_of(frame as f64 + d * pos.samples_per_step, delay);
+                let at = self.time_of(frame as f64 + d * pos.samples_per_step);
                 self.push(at, &msg);
             }
             self.scratch = voiced;
@@ -403,15 +477,16 @@ impl Scheduler {
     }
 
     /// Clock messages of the current cycle before sequencer frame `end`.
-    fn clock_until(&mut self, end: f64, delay: f64) {
+    fn clock_until(&mut self, end: f64) {
         let Some(mut t) = self.ticks else { return };
         let per_cycle = STEPS as u32 * TICKS_PER_STEP;
         while t.next < per_cycle {
-            let frame = t.start + f64::from(t.next) * t.samples_per_step / f64::from(TICKS_PER_STEP);
+            let frame =
+                t.start + f64::from(t.next) * t.samples_per_step / f64::from(TICKS_PER_STEP);
             if frame >= end {
                 break;
             }
-            let at = self.time_of(frame, delay);
+            let at = self.time_of(frame);
             match self.clock {
                 ClockState::Off => {}
                 ClockState::Starting => {
@@ -453,17 +528,16 @@ impl Scheduler {
         }
     }
 
-    /// Hands over every message whose time (less the port's lead) has come, in time order.
-    fn release(&mut self, now: u64) {
+    /// Hands over every message due by `until`, in time order.
+    fn release(&mut self, until: u64) {
         if self.due.is_empty() {
             return;
         }
         self.due.sort_by_key(|&(at, order, _)| (at, order));
-        let lead = self.ports.lead_us();
         let ready = self
             .due
             .iter()
-            .take_while(|(at, _, _)| at.saturating_sub(lead) <= now)
+            .take_while(|(at, _, _)| *at <= until)
             .count();
         for (_, _, msg) in self.due.drain(..ready) {
             if !self.ports.send(msg) {
@@ -476,13 +550,15 @@ impl Scheduler {
     /// so a message sent when due (ALSA) leaves within microseconds of its time.
     fn wait(&self) {
         let now = now_us();
-        let lead = self.ports.lead_us();
-        let next_due = self
-            .due
-            .iter()
-            .map(|(at, _, _)| at.saturating_sub(lead))
-            .min()
-            .unwrap_or(u64::MAX);
+        let next_due = if self.ports.places_itself() {
+            u64::MAX
+        } else {
+            self.due
+                .iter()
+                .map(|(at, _, _)| *at)
+                .min()
+                .unwrap_or(u64::MAX)
+        };
         let until = next_due.min(now + TICK_US);
         if until > now + SPIN_US {
             std::thread::sleep(Duration::from_micros(until - now - SPIN_US));
@@ -494,7 +570,10 @@ impl Scheduler {
 
     /// Note-offs for everything due or sounding, and a clock stop, sent now.
     fn finish(&mut self) {
-        let now = now_us();
+        let now = match self.timeline {
+            Timeline::JackFrames { .. } => self.ports.jack_now().unwrap_or(0),
+            Timeline::Micros { .. } => now_us(),
+        };
         let mut offs: Vec<Timed> = self
             .due
             .drain(..)
@@ -511,8 +590,8 @@ impl Scheduler {
         for m in offs {
             self.ports.send(m);
         }
-        // JACK sends in its next period: give it one before the client closes.
-        std::thread::sleep(Duration::from_millis(50));
+        // JACK writes what it was handed up to its lead ahead, then these: wait for that.
+        std::thread::sleep(Duration::from_micros(HORIZON_US as u64) + Duration::from_millis(60));
     }
 }
 
@@ -539,6 +618,11 @@ mod tests {
             (16_500.0, [0x80, 36, 0]),
             (24_000.0, [0x99, 38, 64]),
             (25_500.0, [0x89, 38, 0]),
+            // A 16-step line plays twice a cycle.
+            (96_000.0, [0x90, 33, 95]),
+            (108_000.0, [0x90, 36, 95]),
+            (108_000.0, [0x80, 33, 0]),
+            (112_500.0, [0x80, 36, 0]),
         ];
         assert_eq!(events, expect);
     }

@@ -10,8 +10,9 @@
 use rtrb::{Consumer, Producer, RingBuffer};
 use thiserror::Error;
 
-/// One MIDI message of up to three bytes with the monotonic time it should sound (out) or
-/// arrived (in), in microseconds ([`super::clock::now_us`]).
+/// One MIDI message of up to three bytes with the time it should sound (out) or arrived (in):
+/// monotonic microseconds ([`super::clock::now_us`]), except out through a JACK client whose
+/// audio runs on the same server, where it is a JACK frame ([`Ports::frame_offset`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Timed {
     /// Monotonic microseconds.
@@ -67,6 +68,9 @@ pub struct PortOptions {
     pub out: Option<String>,
     /// Part of the name of the port to listen to (`None`: no MIDI in).
     pub input: Option<String>,
+    /// The audio graph's published state when it plays through JACK: MIDI out then runs on
+    /// JACK's frame clock, exactly in step with the audio.
+    pub jack_audio: Option<std::sync::Arc<crate::audio::link::Shared>>,
 }
 
 fn matches(name: &str, wanted: &str) -> bool {
@@ -103,13 +107,41 @@ impl Ports {
         midir_backend::MidirPorts::open(opts).map(|(p, q)| (Ports::Midir(p), q))
     }
 
-    /// How long before its time a message may be handed over: JACK places messages itself,
-    /// midir sends at once.
-    pub fn lead_us(&self) -> u64 {
+    /// Whether messages may be handed over as soon as they are made (JACK places each one at
+    /// its time itself); otherwise each is sent when due (midir).
+    pub fn places_itself(&self) -> bool {
         match self {
             #[cfg(target_os = "linux")]
-            Ports::Jack(_) => jack_backend::LEAD_US,
-            Ports::Midir(_) => 0,
+            Ports::Jack(_) => true,
+            Ports::Midir(_) => false,
+        }
+    }
+
+    /// When out messages are stamped in JACK frames: the JACK frame minus the audio frame of
+    /// the same instant (`None` while unknown, or when times are microseconds).
+    pub fn frame_offset(&self) -> Option<i64> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Ports::Jack(j) => j.frame_offset(),
+            Ports::Midir(_) => None,
+        }
+    }
+
+    /// Whether out will run on JACK frames but the offset is still being measured.
+    pub fn offset_pending(&self) -> bool {
+        match self {
+            #[cfg(target_os = "linux")]
+            Ports::Jack(j) => j.offset.is_some() && j.frame_offset().is_none(),
+            Ports::Midir(_) => false,
+        }
+    }
+
+    /// The next JACK period's first frame, when out runs on JACK frames.
+    pub fn jack_now(&self) -> Option<u64> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Ports::Jack(j) => j.frame_offset().map(|_| j.now_frames()),
+            Ports::Midir(_) => None,
         }
     }
 
@@ -164,9 +196,13 @@ mod jack_backend {
     use super::*;
     use crate::midi::clock::now_us;
     use jack::{AsyncClient, Client, ClientOptions, Control, MidiIn, MidiOut, Port, PortFlags};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-    /// Messages go to the JACK client this far ahead of their time.
-    pub const LEAD_US: u64 = 40_000;
+    use crate::audio::link::Shared;
+
+    /// No frame offset measured yet.
+    const UNKNOWN: i64 = i64::MIN;
 
     const CLIENT: &str = "ubiq";
     const MIDI_TYPE: &str = "midi";
@@ -174,7 +210,17 @@ mod jack_backend {
     struct Process {
         out: Option<(Port<MidiOut>, Consumer<Timed>)>,
         input: Option<(Port<MidiIn>, Producer<Timed>)>,
+        /// Audio on this server: out times are JACK frames; the offset is measured here.
+        audio: Option<(Arc<Shared>, Arc<AtomicI64>)>,
+        /// The JACK frame at the end of the period last processed.
+        frame_now: Arc<AtomicU64>,
+        /// Periods the offset has been measured over, and the largest value seen.
+        measured: u32,
+        best: i64,
     }
+
+    /// Periods the frame offset is measured over before MIDI out starts.
+    const OFFSET_PERIODS: u32 = 8;
 
     impl jack::ProcessHandler for Process {
         /// Real-time: no allocation, lock or I/O.
@@ -186,26 +232,51 @@ mod jack_backend {
             // JACK's microseconds → ours (the same clock on Linux; this guards against not).
             let shift = now_us() as i64 - client.time() as i64;
             let (start, end) = match ps.cycle_times() {
-                Ok(t) => (
-                    t.current_usecs as i64 + shift,
-                    t.next_usecs as i64 + shift,
-                ),
+                Ok(t) => (t.current_usecs as i64 + shift, t.next_usecs as i64 + shift),
                 Err(_) => {
                     let now = now_us() as i64;
-                    (now, now + i64::from(n) * 1_000_000 / i64::from(client.sample_rate() as u32))
+                    (
+                        now,
+                        now + i64::from(n) * 1_000_000 / i64::from(client.sample_rate() as u32),
+                    )
                 }
             };
             let span = (end - start).max(1);
+            let cycle_frame = i64::from(ps.last_frame_time());
+            self.frame_now
+                .store((cycle_frame + i64::from(n)) as u64, Ordering::Relaxed);
+            if let Some((shared, offset)) = &self.audio {
+                // The audio client renders frame A in the period starting at JACK frame J:
+                // J − A, read before it ran this period (after, it reads one period less),
+                // so the largest value over the first periods is the offset. It is then
+                // kept: MIDI stays on one steady timeline.
+                let frame = shared.frame() as i64;
+                if frame > 0 && self.measured < OFFSET_PERIODS {
+                    self.best = self.best.max(cycle_frame - frame);
+                    self.measured += 1;
+                    if self.measured == OFFSET_PERIODS {
+                        offset.store(self.best, Ordering::Relaxed);
+                    }
+                }
+            }
+            let in_frames = self.audio.is_some();
             if let Some((port, queue)) = &mut self.out {
                 let mut writer = port.writer(ps);
                 let mut last = 0u32;
                 while let Ok(msg) = queue.peek() {
                     let at = msg.at_us as i64;
-                    if at >= end {
-                        break;
-                    }
-                    let offset = ((at - start).max(0) * i64::from(n) / span)
-                        .clamp(0, i64::from(n) - 1) as u32;
+                    let offset = if in_frames {
+                        if at >= cycle_frame + i64::from(n) {
+                            break;
+                        }
+                        (at - cycle_frame).clamp(0, i64::from(n) - 1) as u32
+                    } else {
+                        if at >= end {
+                            break;
+                        }
+                        ((at - start).max(0) * i64::from(n) / span).clamp(0, i64::from(n) - 1)
+                            as u32
+                    };
                     last = last.max(offset);
                     let _ = writer.write(&jack::RawMidi {
                         time: last,
@@ -231,6 +302,8 @@ mod jack_backend {
     pub struct JackPorts {
         client: AsyncClient<(), Process>,
         pub(super) tx: Option<Producer<Timed>>,
+        pub(super) offset: Option<Arc<AtomicI64>>,
+        frame_now: Arc<AtomicU64>,
         out_name: Option<String>,
         in_name: Option<String>,
         wanted_out: Option<String>,
@@ -258,9 +331,18 @@ mod jack_backend {
             opts: &PortOptions,
         ) -> Result<(JackPorts, Option<InQueue>), PortError> {
             let err = |e: jack::Error| PortError::Jack(e.to_string());
+            let offset = opts
+                .jack_audio
+                .as_ref()
+                .map(|_| Arc::new(AtomicI64::new(UNKNOWN)));
+            let frame_now = Arc::new(AtomicU64::new(0));
             let mut process = Process {
                 out: None,
                 input: None,
+                frame_now: Arc::clone(&frame_now),
+                measured: 0,
+                best: UNKNOWN,
+                audio: opts.jack_audio.clone().zip(offset.clone()),
             };
             let mut tx = None;
             let mut in_queue = None;
@@ -285,6 +367,8 @@ mod jack_backend {
             let mut ports = JackPorts {
                 client,
                 tx,
+                offset,
+                frame_now,
                 out_name: opts.out.as_ref().map(|_| format!("{name}:midi_out")),
                 in_name: opts.input.as_ref().map(|_| format!("{name}:midi_in")),
                 wanted_out: opts.out.clone(),
@@ -293,6 +377,17 @@ mod jack_backend {
             };
             ports.reconnect();
             Ok((ports, in_queue))
+        }
+
+        pub fn frame_offset(&self) -> Option<i64> {
+            let o = self.offset.as_ref()?.load(Ordering::Relaxed);
+            (o != UNKNOWN).then_some(o)
+        }
+
+        /// The JACK frame the next period starts at (exact; up to one period behind the
+        /// present).
+        pub fn now_frames(&self) -> u64 {
+            self.frame_now.load(Ordering::Relaxed)
         }
 
         pub fn send(&mut self, msg: Timed) -> bool {
@@ -353,7 +448,10 @@ mod jack_backend {
             return vec!["JACK MIDI: no server running".into()];
         };
         let mut lines = Vec::new();
-        for (flag, dir) in [(PortFlags::IS_INPUT, "out to"), (PortFlags::IS_OUTPUT, "in from")] {
+        for (flag, dir) in [
+            (PortFlags::IS_INPUT, "out to"),
+            (PortFlags::IS_OUTPUT, "in from"),
+        ] {
             for p in c.ports(None, Some(MIDI_TYPE), flag) {
                 lines.push(format!("JACK MIDI: {dir} {p}"));
             }
@@ -432,10 +530,12 @@ mod midir_backend {
             if let Some(wanted) = &self.wanted_out
                 && let Ok(midi) = MidiOutput::new(CLIENT)
             {
-                let found = midi
-                    .ports()
-                    .into_iter()
-                    .find_map(|p| midi.port_name(&p).ok().filter(|n| matches(n, wanted)).map(|n| (p, n)));
+                let found = midi.ports().into_iter().find_map(|p| {
+                    midi.port_name(&p)
+                        .ok()
+                        .filter(|n| matches(n, wanted))
+                        .map(|n| (p, n))
+                });
                 match found {
                     None => {
                         self.out = None;
@@ -454,10 +554,12 @@ mod midir_backend {
             if let (Some(wanted), Some(tx)) = (&self.wanted_in, &self.in_tx)
                 && let Ok(midi) = MidiInput::new(CLIENT)
             {
-                let found = midi
-                    .ports()
-                    .into_iter()
-                    .find_map(|p| midi.port_name(&p).ok().filter(|n| matches(n, wanted)).map(|n| (p, n)));
+                let found = midi.ports().into_iter().find_map(|p| {
+                    midi.port_name(&p)
+                        .ok()
+                        .filter(|n| matches(n, wanted))
+                        .map(|n| (p, n))
+                });
                 match found {
                     None => {
                         self.input = None;
