@@ -80,16 +80,13 @@ fn start_server() -> Option<Server> {
 /// Messages received, with their absolute frame.
 type Log = Arc<Mutex<Vec<(u64, Vec<u8>)>>>;
 
+/// The probe's process callback.
+type ProcessFn = Box<dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send>;
+
 /// Our JACK client: records what arrives on `in`; sends clock at 120 BPM (start first) and
 /// queued controller messages on `out`.
 struct Probe {
-    _client: jack::AsyncClient<
-        (),
-        jack::contrib::ClosureProcessHandler<
-            (),
-            Box<dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send>,
-        >,
-    >,
+    _client: jack::AsyncClient<(), jack::contrib::ClosureProcessHandler<(), ProcessFn>>,
     log: Log,
     clock: Arc<AtomicBool>,
     cc: Arc<Mutex<Vec<[u8; 3]>>>,
@@ -116,42 +113,41 @@ fn probe() -> Probe {
         Arc::clone(&sent_ticks),
     );
     let mut next_tick: Option<u64> = None;
-    let process: Box<dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send> =
-        Box::new(move |_, ps| {
-            let start = u64::from(ps.last_frame_time());
-            let n = u64::from(ps.n_frames());
-            if let Ok(mut log) = l.lock() {
-                for ev in input.iter(ps) {
-                    log.push((start + u64::from(ev.time), ev.bytes.to_vec()));
-                }
+    let process: ProcessFn = Box::new(move |_, ps| {
+        let start = u64::from(ps.last_frame_time());
+        let n = u64::from(ps.n_frames());
+        if let Ok(mut log) = l.lock() {
+            for ev in input.iter(ps) {
+                log.push((start + u64::from(ev.time), ev.bytes.to_vec()));
             }
-            let mut w = output.writer(ps);
-            if let Ok(mut q) = q.lock() {
-                for m in q.drain(..) {
-                    let _ = w.write(&jack::RawMidi { time: 0, bytes: &m });
-                }
+        }
+        let mut w = output.writer(ps);
+        if let Ok(mut q) = q.lock() {
+            for m in q.drain(..) {
+                let _ = w.write(&jack::RawMidi { time: 0, bytes: &m });
             }
-            if c.load(Ordering::Relaxed) {
-                let t = *next_tick.get_or_insert_with(|| {
-                    let _ = w.write(&jack::RawMidi {
-                        time: 0,
-                        bytes: &[0xFA],
-                    });
-                    start
+        }
+        if c.load(Ordering::Relaxed) {
+            let t = *next_tick.get_or_insert_with(|| {
+                let _ = w.write(&jack::RawMidi {
+                    time: 0,
+                    bytes: &[0xFA],
                 });
-                let mut t = t;
-                while t < start + n {
-                    let _ = w.write(&jack::RawMidi {
-                        time: (t - start) as u32,
-                        bytes: &[0xF8],
-                    });
-                    s.fetch_add(1, Ordering::Relaxed);
-                    t += FRAMES_PER_TICK as u64;
-                }
-                next_tick = Some(t);
+                start
+            });
+            let mut t = t;
+            while t < start + n {
+                let _ = w.write(&jack::RawMidi {
+                    time: (t - start) as u32,
+                    bytes: &[0xF8],
+                });
+                s.fetch_add(1, Ordering::Relaxed);
+                t += FRAMES_PER_TICK as u64;
             }
-            jack::Control::Continue
-        });
+            next_tick = Some(t);
+        }
+        jack::Control::Continue
+    });
     let client = client
         .activate_async((), jack::contrib::ClosureProcessHandler::new(process))
         .expect("activate");

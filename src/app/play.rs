@@ -61,16 +61,16 @@ pub struct MidiOptions {
     pub offset_ms: f64,
 }
 
+/// MIDI in waiting for the engine: the queue and the controls it acts on.
+type MidiInput = (crate::midi::ports::InQueue, Arc<MidiControl>);
+
 /// Opens MIDI when asked: the engine's share, and the input queue with the controls it acts
 /// on. A missing MIDI system is one line on stderr; the set plays on without MIDI.
 fn open_midi(
     opts: &MidiOptions,
     audio: &crate::audio::AudioHandle,
     audio_on_jack: bool,
-) -> anyhow::Result<(
-    Option<live::EngineMidi>,
-    Option<(crate::midi::ports::InQueue, Arc<MidiControl>)>,
-)> {
+) -> anyhow::Result<(Option<live::EngineMidi>, Option<MidiInput>)> {
     use crate::midi::map::{Bindings, NoteMap, default_bindings_path};
     use crate::midi::out::{MidiOut, OutOptions};
     use crate::midi::ports::{PortOptions, Ports};

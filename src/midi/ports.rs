@@ -237,7 +237,7 @@ mod jack_backend {
                     let now = now_us() as i64;
                     (
                         now,
-                        now + i64::from(n) * 1_000_000 / i64::from(client.sample_rate() as u32),
+                        now + i64::from(n) * 1_000_000 / i64::from(client.sample_rate()),
                     )
                 }
             };
