@@ -33,6 +33,8 @@ pub struct PlayOptions {
     pub headless: bool,
     /// Headless status as JSON lines.
     pub json: bool,
+    /// Record the set from the start (finished on quit).
+    pub record: Option<std::path::PathBuf>,
     /// Theme of the full-screen interface: a shipped name, a user theme or a `.ron` file.
     pub theme: Option<String>,
 }
@@ -82,7 +84,15 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
         ),
         Output::Device { description, .. } => eprintln!("ubiq: playing through {description}"),
     }
-    let engine = live::spawn(Performance::new(scene), audio, output.to_string())?;
+    let engine = live::spawn(
+        Performance::new(scene),
+        audio,
+        output.to_string(),
+        opts.output.seed,
+    )?;
+    if let Some(file) = &opts.record {
+        engine.command(Command::RecordStart(file.clone()));
+    }
     let _watcher = match &path {
         Some(p) => Some(watch_scene(p, engine.sender())?),
         None => None,

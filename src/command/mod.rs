@@ -72,13 +72,17 @@ pub enum Command {
     /// The scale generated basslines keep to.
     Scale(Scale),
     /// Writes one drum row.
-    Grid(Voice, [DrumCell; STEPS]),
+    Grid(Voice, Box<[DrumCell; STEPS]>),
     /// Writes the bassline (absolute pitches, as in scene files).
-    Bass(Bassline),
+    Bass(Box<Bassline>),
     /// Loads a scene file (applies at the next cycle).
     Load(PathBuf),
     /// Saves the current state as a scene file.
     Save(PathBuf),
+    /// Starts recording the set to NAME.wav / NAME.log / NAME.ron.
+    RecordStart(PathBuf),
+    /// Stops the recording.
+    RecordStop,
     /// Stops the performance.
     Quit,
 }
@@ -122,6 +126,8 @@ impl fmt::Display for Command {
             Command::Bass(line) => write!(f, "bass {}", line.format(0)),
             Command::Load(p) => write!(f, "load {}", quoted(p)),
             Command::Save(p) => write!(f, "save {}", quoted(p)),
+            Command::RecordStart(p) => write!(f, "record start {}", quoted(p)),
+            Command::RecordStop => f.write_str("record stop"),
             Command::Quit => f.write_str("quit"),
         }
     }

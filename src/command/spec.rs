@@ -34,6 +34,8 @@ pub enum ArgKind {
     Grid,
     /// A bassline (the rest of the line).
     Line,
+    /// One of a fixed set of words.
+    Word(&'static [&'static str]),
 }
 
 /// One argument of a command.
@@ -43,6 +45,8 @@ pub struct ArgSpec {
     pub name: &'static str,
     /// What it accepts.
     pub kind: ArgKind,
+    /// May be left out (only trailing arguments).
+    pub optional: bool,
 }
 
 /// A parsed argument value.
@@ -68,6 +72,8 @@ pub enum Value {
     Grid(Box<[crate::pattern::DrumCell; crate::pattern::STEPS]>),
     /// A bassline with absolute pitches.
     Line(Box<Bassline>),
+    /// One of the words of an [`ArgKind::Word`].
+    Word(&'static str),
 }
 
 /// One row of the command table.
@@ -90,14 +96,30 @@ impl CommandSpec {
         let mut s = self.name.to_string();
         for a in self.args {
             s.push(' ');
-            s.push_str(a.name);
+            if a.optional {
+                s.push_str(&format!("[{}]", a.name));
+            } else {
+                s.push_str(a.name);
+            }
         }
         s
     }
 }
 
 const fn arg(name: &'static str, kind: ArgKind) -> ArgSpec {
-    ArgSpec { name, kind }
+    ArgSpec {
+        name,
+        kind,
+        optional: false,
+    }
+}
+
+const fn optional(name: &'static str, kind: ArgKind) -> ArgSpec {
+    ArgSpec {
+        name,
+        kind,
+        optional: true,
+    }
 }
 
 const fn number(name: &'static str, min: f32, max: f32) -> ArgSpec {
@@ -282,7 +304,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: &[arg("VOICE", ArgKind::Voice), arg("PATTERN", ArgKind::Grid)],
         doc: "write a drum row, e.g. `grid kick X...x...X...x...` (plays from the next cycle)",
         build: |v| match (&v[0], &v[1]) {
-            (Value::Voice(voice), Value::Grid(cells)) => Some(Command::Grid(*voice, **cells)),
+            (Value::Voice(voice), Value::Grid(cells)) => Some(Command::Grid(*voice, cells.clone())),
             _ => None,
         },
     },
@@ -292,7 +314,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: &[arg("LINE", ArgKind::Line)],
         doc: "write the bassline, e.g. `bass A1 . A1 . C2 - . G1 …` (16 or 32 steps)",
         build: |v| match &v[0] {
-            Value::Line(line) => Some(Command::Bass(**line)),
+            Value::Line(line) => Some(Command::Bass(line.clone())),
             _ => None,
         },
     },
@@ -309,6 +331,22 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: &[arg("FILE", ArgKind::Path)],
         doc: "save what plays now as a scene file (written atomically)",
         build: |v| Some(Command::Save(path(&v[0])?)),
+    },
+    CommandSpec {
+        name: "record",
+        aliases: &["rec"],
+        args: &[
+            arg("ACTION", ArgKind::Word(&["start", "stop"])),
+            optional("NAME", ArgKind::Path),
+        ],
+        doc: "`record start NAME` writes NAME.wav, NAME.log (replayable) and NAME.ron; `record stop` ends it",
+        build: |v| match (v.first(), v.get(1)) {
+            (Some(Value::Word("start")), Some(Value::Path(p))) => {
+                Some(Command::RecordStart(p.clone()))
+            }
+            (Some(Value::Word("stop")), None) => Some(Command::RecordStop),
+            _ => None,
+        },
     },
     CommandSpec {
         name: "quit",
@@ -343,6 +381,7 @@ pub fn choices(kind: ArgKind) -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .collect(),
+        ArgKind::Word(words) => words.iter().map(|w| w.to_string()).collect(),
         ArgKind::Number { .. } | ArgKind::Path | ArgKind::Grid | ArgKind::Line => Vec::new(),
     }
 }
