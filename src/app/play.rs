@@ -84,12 +84,13 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
         ),
         Output::Device { description, .. } => eprintln!("ubiq: playing through {description}"),
     }
-    let engine = live::spawn(
-        Performance::new(scene),
-        audio,
-        output.to_string(),
-        opts.output.seed,
-    )?;
+    let autosave = autosave_path();
+    let options = live::EngineOptions {
+        output: output.to_string(),
+        seed: opts.output.seed,
+        autosave: autosave.clone(),
+    };
+    let engine = live::spawn(Performance::new(scene), audio, options)?;
     if let Some(file) = &opts.record {
         engine.command(Command::RecordStart(file.clone()));
     }
@@ -110,7 +111,25 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
     };
     drop(engine);
     drop(output);
+    if let Some(p) = autosave.filter(|p| p.exists()) {
+        println!(
+            "ubiq: the set is saved in {} (`ubiq play {0}` picks it up)",
+            p.display()
+        );
+    }
     result
+}
+
+/// Where the state is saved while playing: `$XDG_DATA_HOME/ubiq/autosave.ron` or
+/// `~/.local/share/ubiq/autosave.ron`.
+pub fn autosave_path() -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/share"))
+        })?;
+    Some(base.join("ubiq").join("autosave.ron"))
 }
 
 /// Hot reload: every good save of the scene file takes over at the next cycle; a broken one
@@ -184,7 +203,7 @@ fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow
             }
         }
         let snap = engine.snapshot();
-        if snap.status.frame > 0 && snap.status.cycle != last_cycle {
+        if snap.status.playing && snap.status.cycle != last_cycle {
             last_cycle = snap.status.cycle;
             if json {
                 writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;

@@ -47,6 +47,7 @@ pub struct Shared {
     xruns: AtomicU64,
     late_plans: AtomicU64,
     recording: AtomicBool,
+    playing: AtomicBool,
     tap_start: AtomicU64,
     tap_dropped: AtomicU64,
 }
@@ -72,6 +73,8 @@ pub struct Status {
     pub xruns: u64,
     /// Cycles that reached the audio thread too late for their boundary (deadline misses).
     pub late_plans: u64,
+    /// The first cycle has started (before that the graph renders silence).
+    pub playing: bool,
 }
 
 impl Shared {
@@ -92,6 +95,7 @@ impl Shared {
             dsp_load: f(&self.load_bits),
             xruns: self.xruns.load(Ordering::Relaxed),
             late_plans: self.late_plans.load(Ordering::Relaxed),
+            playing: self.playing.load(Ordering::Relaxed),
         }
     }
 
@@ -234,6 +238,7 @@ impl AudioCore {
         let s = &self.shared;
         s.frame.store(self.frames, Ordering::Relaxed);
         s.cycle.store(pos.cycle, Ordering::Relaxed);
+        s.playing.store(self.synth.is_playing(), Ordering::Relaxed);
         s.step_bits.store(pos.step.to_bits(), Ordering::Relaxed);
         s.tempo_bits
             .store(pos.tempo_bpm.to_bits(), Ordering::Relaxed);

@@ -67,6 +67,11 @@ impl Synth {
         self.mixer.latency()
     }
 
+    /// Whether a cycle has been queued and plays.
+    pub fn is_playing(&self) -> bool {
+        self.seq.is_playing()
+    }
+
     /// Where the playhead is.
     pub fn position(&self) -> Position {
         self.seq.position()

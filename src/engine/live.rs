@@ -117,6 +117,8 @@ struct Engine {
     session: Session,
     recorder: Option<Recorder>,
     take: Option<Take>,
+    autosave: Option<PathBuf>,
+    saved_scene: Option<Scene>,
     playing: Playing,
     pending: Option<Pending>,
     audio: AudioHandle,
@@ -279,6 +281,26 @@ impl Engine {
         }
     }
 
+    /// Saves the state if it changed since the last save (atomically).
+    fn autosave(&mut self) {
+        let Some(path) = &self.autosave else { return };
+        if self.saved_scene.as_ref() == Some(self.perf.scene()) {
+            return;
+        }
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| self.perf.scene().save(path));
+        match written {
+            Ok(()) => self.saved_scene = Some(self.perf.scene().clone()),
+            Err(e) => {
+                let text = format!("cannot autosave to {}: {e}", path.display());
+                self.autosave = None;
+                self.notify(false, text);
+            }
+        }
+    }
+
     fn publish(&mut self) {
         self.place();
         let status = self.audio.status();
@@ -299,6 +321,7 @@ impl Engine {
         let first = self.perf.start_messages();
         self.send(&first, Some(Action::Start));
         let mut published = Instant::now();
+        let mut saved = Instant::now();
         while !stop.load(Ordering::Relaxed) {
             match requests.recv_timeout(POLL) {
                 Ok(req) => {
@@ -315,21 +338,44 @@ impl Engine {
                 self.publish();
                 published = Instant::now();
             }
+            if saved.elapsed() >= AUTOSAVE_PERIOD {
+                self.autosave();
+                saved = Instant::now();
+            }
         }
         if self.take.is_some() {
             self.record_stop();
         }
+        self.autosave();
         self.publish();
     }
 }
+
+/// How the engine runs.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// The audio output in words (for displays).
+    pub output: String,
+    /// Seed of the audio graph (written into session logs).
+    pub seed: u64,
+    /// Where the state is saved after changes and on quit, so a crash loses nothing.
+    pub autosave: Option<PathBuf>,
+}
+
+/// How long after a change the state is saved at the latest.
+const AUTOSAVE_PERIOD: Duration = Duration::from_secs(2);
 
 /// Starts the engine thread on a performance and an audio link.
 pub fn spawn(
     perf: Performance,
     mut audio: AudioHandle,
-    output: String,
-    seed: u64,
+    options: EngineOptions,
 ) -> std::io::Result<EngineHandle> {
+    let EngineOptions {
+        output,
+        seed,
+        autosave,
+    } = options;
     let sample_rate = audio.sample_rate();
     let recorder = match audio.take_tap() {
         Some(tap) => Some(Recorder::spawn(tap, sample_rate)?),
@@ -347,6 +393,8 @@ pub fn spawn(
         },
         recorder,
         take: None,
+        autosave,
+        saved_scene: None,
         playing: perf.queued(),
         pending: None,
         perf,
@@ -390,7 +438,11 @@ mod tests {
         let (audio, mut core) = crate::audio::link(48_000, 1);
         let perf = Performance::new(default_scene());
         let first = perf.queued();
-        let engine = spawn(perf, audio, "test".into(), 1).unwrap();
+        let options = EngineOptions {
+            output: "test".into(),
+            ..EngineOptions::default()
+        };
+        let engine = spawn(perf, audio, options).unwrap();
         let mut block = vec![0.0; 2 * 480];
         core.process(&mut block);
         assert!(engine.command(parse("grid kick X...............").unwrap()));
