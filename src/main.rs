@@ -39,6 +39,14 @@ enum Command {
     Render(RenderCli),
     /// List the audio devices and MIDI ports ubiq can use.
     Devices,
+    /// Render a recorded session (NAME.log from `record`) again, identical to the recording.
+    Replay {
+        /// The session log.
+        log: PathBuf,
+        /// WAV file to write.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
     /// Check scene files without playing them (for editors and CI); exit code 1 on errors.
     Check {
         /// Scene files.
@@ -102,6 +110,9 @@ struct PlayArgs {
     /// (for SSH rehearsal and scripts). Without a terminal this is the default.
     #[arg(long)]
     headless: bool,
+    /// Record the whole set: FILE.wav, FILE.log (replayable) and FILE.ron, finished on quit.
+    #[arg(long, value_name = "FILE.wav")]
+    record: Option<PathBuf>,
     /// Headless status as JSON lines (one object per cycle).
     #[arg(long, requires = "headless")]
     json: bool,
@@ -179,6 +190,7 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             seed: args.seed,
         },
         headless: args.headless,
+        record: args.record,
         json: args.json,
         theme: args.theme,
         midi: app::play::MidiOptions {
@@ -255,6 +267,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some(Command::Check { files }) => return check(&files),
+        Some(Command::Replay { log, out }) => app::replay::run(&log, &out),
         Some(Command::Devices) => {
             for line in app::devices::list() {
                 println!("{line}");

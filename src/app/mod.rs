@@ -4,3 +4,4 @@ pub mod dataset;
 pub mod devices;
 pub mod play;
 pub mod render;
+pub mod replay;

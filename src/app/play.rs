@@ -34,6 +34,8 @@ pub struct PlayOptions {
     pub headless: bool,
     /// Headless status as JSON lines.
     pub json: bool,
+    /// Record the set from the start (finished on quit).
+    pub record: Option<std::path::PathBuf>,
     /// Theme of the full-screen interface: a shipped name, a user theme or a `.ron` file.
     pub theme: Option<String>,
     /// MIDI ports and behaviour.
@@ -170,14 +172,15 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
         ),
         Output::Device { description, .. } => eprintln!("ubiq: playing through {description}"),
     }
+    let autosave = autosave_path();
+    let options = live::EngineOptions {
+        output: output.to_string(),
+        seed: opts.output.seed,
+        autosave: autosave.clone(),
+    };
     let (engine_midi, midi_in) =
         open_midi(&opts.midi, &audio, output.to_string().starts_with("JACK"))?;
-    let engine = live::spawn(
-        Performance::new(scene),
-        audio,
-        output.to_string(),
-        engine_midi,
-    )?;
+    let engine = live::spawn(Performance::new(scene), audio, options, engine_midi)?;
     let _midi_in = match midi_in {
         Some((queue, control)) => Some(MidiIn::start(
             queue,
@@ -187,6 +190,9 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
         )?),
         None => None,
     };
+    if let Some(file) = &opts.record {
+        engine.command(Command::RecordStart(file.clone()));
+    }
     let _watcher = match &path {
         Some(p) => Some(watch_scene(p, engine.sender())?),
         None => None,
@@ -204,7 +210,25 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
     };
     drop(engine);
     drop(output);
+    if let Some(p) = autosave.filter(|p| p.exists()) {
+        println!(
+            "ubiq: the set is saved in {} (`ubiq play {0}` picks it up)",
+            p.display()
+        );
+    }
     result
+}
+
+/// Where the state is saved while playing: `$XDG_DATA_HOME/ubiq/autosave.ron` or
+/// `~/.local/share/ubiq/autosave.ron`.
+pub fn autosave_path() -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/share"))
+        })?;
+    Some(base.join("ubiq").join("autosave.ron"))
 }
 
 /// Hot reload: every good save of the scene file takes over at the next cycle; a broken one
@@ -279,7 +303,7 @@ fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow
             }
         }
         let snap = engine.snapshot();
-        if snap.status.frame > 0 && snap.status.cycle != last_cycle {
+        if snap.status.playing && snap.status.cycle != last_cycle {
             last_cycle = snap.status.cycle;
             if json {
                 writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;

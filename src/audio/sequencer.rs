@@ -52,8 +52,6 @@ pub struct Position {
     pub samples_per_step: f64,
     /// Frame (fractional) at which the current cycle started.
     pub cycle_start: f64,
-    /// Whether a plan has been queued yet (before that nothing plays).
-    pub playing: bool,
 }
 
 /// The sequencer: turns queued plans into events at exact frames.
@@ -209,7 +207,6 @@ impl Sequencer {
             tempo_bpm: slot.plan.tempo_bpm(),
             samples_per_step: slot.samples_per_step,
             cycle_start: slot.start,
-            playing: self.playing,
         }
     }
 }

@@ -94,15 +94,19 @@ pub enum Command {
     /// The scale generated basslines keep to.
     Scale(Scale),
     /// Writes one drum row.
-    Grid(Voice, [DrumCell; STEPS]),
+    Grid(Voice, Box<[DrumCell; STEPS]>),
     /// Writes the bassline (absolute pitches, as in scene files).
-    Bass(Bassline),
+    Bass(Box<Bassline>),
     /// Loads a scene file (applies at the next cycle).
     Load(PathBuf),
     /// Saves the current state as a scene file.
     Save(PathBuf),
     /// MIDI learn, forget, clock out (handled by the live engine's MIDI).
     Midi(MidiAction),
+    /// Starts recording the set to NAME.wav / NAME.log / NAME.ron.
+    RecordStart(PathBuf),
+    /// Stops the recording.
+    RecordStop,
     /// Stops the performance.
     Quit,
 }
@@ -147,6 +151,8 @@ impl fmt::Display for Command {
             Command::Load(p) => write!(f, "load {}", quoted(p)),
             Command::Save(p) => write!(f, "save {}", quoted(p)),
             Command::Midi(a) => write!(f, "midi {a}"),
+            Command::RecordStart(p) => write!(f, "record start {}", quoted(p)),
+            Command::RecordStop => f.write_str("record stop"),
             Command::Quit => f.write_str("quit"),
         }
     }

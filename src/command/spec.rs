@@ -37,6 +37,8 @@ pub enum ArgKind {
     /// A MIDI action: `learn COMMAND…`, `forget COMMAND…`, `clock on|off` (the rest of the
     /// line).
     Midi,
+    /// One of a fixed set of words.
+    Word(&'static [&'static str]),
 }
 
 /// One argument of a command.
@@ -46,6 +48,8 @@ pub struct ArgSpec {
     pub name: &'static str,
     /// What it accepts.
     pub kind: ArgKind,
+    /// May be left out (only trailing arguments).
+    pub optional: bool,
 }
 
 /// A parsed argument value.
@@ -73,6 +77,8 @@ pub enum Value {
     Line(Box<Bassline>),
     /// A MIDI action.
     Midi(MidiAction),
+    /// One of the words of an [`ArgKind::Word`].
+    Word(&'static str),
 }
 
 /// One row of the command table.
@@ -95,14 +101,30 @@ impl CommandSpec {
         let mut s = self.name.to_string();
         for a in self.args {
             s.push(' ');
-            s.push_str(a.name);
+            if a.optional {
+                s.push_str(&format!("[{}]", a.name));
+            } else {
+                s.push_str(a.name);
+            }
         }
         s
     }
 }
 
 const fn arg(name: &'static str, kind: ArgKind) -> ArgSpec {
-    ArgSpec { name, kind }
+    ArgSpec {
+        name,
+        kind,
+        optional: false,
+    }
+}
+
+const fn optional(name: &'static str, kind: ArgKind) -> ArgSpec {
+    ArgSpec {
+        name,
+        kind,
+        optional: true,
+    }
 }
 
 const fn number(name: &'static str, min: f32, max: f32) -> ArgSpec {
@@ -287,7 +309,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: &[arg("VOICE", ArgKind::Voice), arg("PATTERN", ArgKind::Grid)],
         doc: "write a drum row, e.g. `grid kick X...x...X...x...` (plays from the next cycle)",
         build: |v| match (&v[0], &v[1]) {
-            (Value::Voice(voice), Value::Grid(cells)) => Some(Command::Grid(*voice, **cells)),
+            (Value::Voice(voice), Value::Grid(cells)) => Some(Command::Grid(*voice, cells.clone())),
             _ => None,
         },
     },
@@ -297,7 +319,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: &[arg("LINE", ArgKind::Line)],
         doc: "write the bassline, e.g. `bass A1 . A1 . C2 - . G1 …` (16 or 32 steps)",
         build: |v| match &v[0] {
-            Value::Line(line) => Some(Command::Bass(**line)),
+            Value::Line(line) => Some(Command::Bass(line.clone())),
             _ => None,
         },
     },
@@ -322,6 +344,22 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc: "MIDI: `midi learn filter` then move a knob (or `midi learn toggle drums`, press a key); `midi forget filter`; `midi clock on|off`",
         build: |v| match &v[0] {
             Value::Midi(a) => Some(Command::Midi(a.clone())),
+            _ => None,
+        },
+    },
+    CommandSpec {
+        name: "record",
+        aliases: &["rec"],
+        args: &[
+            arg("ACTION", ArgKind::Word(&["start", "stop"])),
+            optional("NAME", ArgKind::Path),
+        ],
+        doc: "`record start NAME` writes NAME.wav, NAME.log (replayable) and NAME.ron; `record stop` ends it",
+        build: |v| match (v.first(), v.get(1)) {
+            (Some(Value::Word("start")), Some(Value::Path(p))) => {
+                Some(Command::RecordStart(p.clone()))
+            }
+            (Some(Value::Word("stop")), None) => Some(Command::RecordStop),
             _ => None,
         },
     },
@@ -359,6 +397,7 @@ pub fn choices(kind: ArgKind) -> Vec<String> {
         .map(|s| s.to_string())
         .collect(),
         ArgKind::Midi => vec!["learn".into(), "forget".into(), "clock".into()],
+        ArgKind::Word(words) => words.iter().map(|w| w.to_string()).collect(),
         ArgKind::Number { .. } | ArgKind::Path | ArgKind::Grid | ArgKind::Line => Vec::new(),
     }
 }

@@ -5,9 +5,9 @@ use std::path::Path;
 use thiserror::Error;
 
 use super::{Notice, Playing, Snapshot};
-use crate::audio::Status;
 use crate::audio::params::{Params, Track};
 use crate::audio::plan::{CyclePlan, MAX_BPM, MIN_BPM};
+use crate::audio::{AudioMsg, Status};
 use crate::command::Command;
 use crate::scene::{NoteLine, Scene, SceneError};
 
@@ -123,6 +123,32 @@ impl Performance {
         self.scene.plan()
     }
 
+    /// The messages that carry an outcome to the audio thread.
+    pub fn messages(&self, out: Outcome) -> Vec<AudioMsg> {
+        let mut msgs = Vec::new();
+        if out.params {
+            msgs.push(AudioMsg::Params(self.params()));
+        }
+        if out.cycle {
+            let mut plan = self.plan();
+            if out.params_at_cycle {
+                plan = plan.with_params(self.params());
+            }
+            msgs.push(AudioMsg::Cycle(plan));
+        }
+        msgs
+    }
+
+    /// The messages that start a performance: settings, then the first cycle.
+    pub fn start_messages(&self) -> Vec<AudioMsg> {
+        self.messages(Outcome {
+            params: true,
+            cycle: true,
+            params_at_cycle: true,
+            quit: false,
+        })
+    }
+
     /// Replaces the whole scene (a reload); settings follow at the next cycle.
     pub fn replace_scene(&mut self, scene: Scene) -> Outcome {
         self.scene = scene;
@@ -224,11 +250,11 @@ impl Performance {
                 Outcome::default()
             }
             Command::Grid(voice, cells) => {
-                s.drums.set_row(*voice, Some(*cells));
+                s.drums.set_row(*voice, Some(**cells));
                 cycle
             }
             Command::Bass(line) => {
-                s.bass.line = Some(NoteLine::from_absolute(*line));
+                s.bass.line = Some(NoteLine::from_absolute(**line));
                 cycle
             }
             Command::Load(path) => {
@@ -240,6 +266,7 @@ impl Performance {
                 Outcome::default()
             }
             Command::Midi(_) => return Err(ApplyError::NoMidi),
+            Command::RecordStart(_) | Command::RecordStop => Outcome::default(),
             Command::Quit => Outcome {
                 quit: true,
                 ..Outcome::default()
