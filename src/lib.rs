@@ -8,11 +8,13 @@
 //! - [`scene`]: RON scene files.
 //! - [`audio`]: the real-time graph, its lock-free link and the output backends.
 //! - [`render`]: offline rendering to WAV.
+//! - [`model`]: the neural networks (Burn): the rhythm VAE.
 //! - [`app`]: the subcommands as the binary runs them.
 
 pub mod app;
 pub mod audio;
 pub mod files;
+pub mod model;
 pub mod pattern;
 pub mod render;
 pub mod scene;
