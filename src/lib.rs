@@ -8,14 +8,23 @@
 //! - [`scene`]: RON scene files.
 //! - [`audio`]: the real-time graph, its lock-free link and the output backends.
 //! - [`render`]: offline rendering to WAV.
+//! - [`midi`]: standard MIDI files in and out.
+//! - [`dataset`]: training data (drum windows, drum+bass pairs, splits) from MIDI corpora.
+//! - [`engine`]: the performance state and the live engine thread.
+//! - [`ui`]: the full-screen terminal interface.
 //! - [`model`]: the neural networks (Burn): the rhythm VAE.
 //! - [`app`]: the subcommands as the binary runs them.
 
 pub mod app;
 pub mod audio;
+pub mod command;
+pub mod dataset;
+pub mod engine;
 pub mod files;
+pub mod midi;
 pub mod model;
 pub mod pattern;
 pub mod render;
 pub mod scene;
+pub mod ui;
 pub mod wav;

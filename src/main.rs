@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use ubiq::app;
 use ubiq::audio::output::{AudioChoice, OutputOptions};
+use ubiq::dataset::CacheMode;
 use ubiq::model::Backend;
 use ubiq::render::RenderOptions;
 
@@ -20,7 +21,8 @@ use ubiq::render::RenderOptions;
     version,
     about,
     long_about,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -31,7 +33,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Play live (the default): a one-line status; q, Ctrl-C or end of input quits.
+    /// Play live (the default): the full-screen interface (`?` shows the keys), or with
+    /// --headless commands on stdin.
     Play(PlayArgs),
     /// Render a scene to a WAV file, much faster than real time.
     Render(RenderCli),
@@ -45,6 +48,21 @@ enum Command {
     Eval(EvalCli),
     /// Decode one point of the rhythm VAE's latent plane into a pattern.
     Generate(GenerateCli),
+    /// Check scene files without playing them (for editors and CI); exit code 1 on errors.
+    Check {
+        /// Scene files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Help on the command language: `ubiq help commands`, `ubiq help set`.
+    Help {
+        /// `commands` (every command you can type while playing) or `set` (every sound
+        /// parameter); anything else shows the command-line help.
+        topic: Option<String>,
+    },
+    /// Training data from MIDI folders.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -125,6 +143,28 @@ struct GenerateCli {
     rhythm_model: Option<PathBuf>,
 }
 
+#[derive(Subcommand, Debug)]
+enum DatasetCommand {
+    /// Files read and skipped, drum windows, drum+bass pairs and hit rates, per split.
+    Stats(StatsCli),
+}
+
+#[derive(Args, Debug)]
+struct StatsCli {
+    /// MIDI folders (searched recursively) or files.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Print JSON (stable keys) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Cache folder (default: $XDG_CACHE_HOME/ubiq or ~/.cache/ubiq).
+    #[arg(long, conflicts_with = "no_cache")]
+    cache: Option<PathBuf>,
+    /// Always extract; neither read nor write the cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
 #[derive(Args, Debug, Default)]
 struct PlayArgs {
     /// Scene file (patterns/*.ron) or the name of a shipped scene: default, house, breakbeat,
@@ -145,6 +185,17 @@ struct PlayArgs {
     /// Seed for the noise in the drum sounds.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// No full-screen display: read commands from stdin, print one status line per cycle
+    /// (for SSH rehearsal and scripts). Without a terminal this is the default.
+    #[arg(long)]
+    headless: bool,
+    /// Headless status as JSON lines (one object per cycle).
+    #[arg(long, requires = "headless")]
+    json: bool,
+    /// Colour theme of the full-screen interface: dark, light, mono, a theme in
+    /// ~/.config/ubiq/themes/, or a .ron file. NO_COLOR is respected.
+    #[arg(long, value_name = "NAME")]
+    theme: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -175,7 +226,33 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             sample_rate: args.sample_rate,
             seed: args.seed,
         },
+        headless: args.headless,
+        json: args.json,
+        theme: args.theme,
     })
+}
+
+fn check(files: &[PathBuf]) -> ExitCode {
+    let mut ok = true;
+    for file in files {
+        match ubiq::scene::Scene::load(file) {
+            Ok(scene) => println!(
+                "{}: ok ({:?}, {} BPM)",
+                file.display(),
+                scene.name,
+                scene.tempo
+            ),
+            Err(e) => {
+                ok = false;
+                eprintln!("{e}");
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn main() -> ExitCode {
@@ -216,6 +293,28 @@ fn main() -> ExitCode {
             out: g.out,
             model: g.rhythm_model,
         }),
+        Some(Command::Dataset(DatasetCommand::Stats(s))) => {
+            app::dataset::stats(app::dataset::StatsArgs {
+                paths: s.paths,
+                json: s.json,
+                cache: match (s.no_cache, s.cache) {
+                    (true, _) => CacheMode::Off,
+                    (false, Some(dir)) => CacheMode::Dir(dir),
+                    (false, None) => CacheMode::Default,
+                },
+            })
+        }
+        Some(Command::Help { topic }) => {
+            match topic.as_deref() {
+                Some("commands") => print!("{}", ubiq::command::spec::help()),
+                Some("set") => print!("{}", ubiq::command::spec::param_help()),
+                _ => {
+                    let _ = <Cli as clap::CommandFactory>::command().print_long_help();
+                }
+            }
+            Ok(())
+        }
+        Some(Command::Check { files }) => return check(&files),
         Some(Command::Devices) => {
             for line in app::devices::list() {
                 println!("{line}");

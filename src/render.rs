@@ -5,6 +5,7 @@ use std::path::Path;
 use thiserror::Error;
 
 use crate::audio::{AudioMsg, link};
+use crate::engine::Performance;
 use crate::scene::Scene;
 
 /// Frames per render call (the size a device callback would ask for).
@@ -43,9 +44,10 @@ pub fn frames_for_bars(scene: &Scene, bars: u32, sample_rate: u32) -> usize {
 /// (the limiter's look-ahead is compensated).
 pub fn render_scene(scene: &Scene, opts: &RenderOptions) -> Vec<f32> {
     let (mut handle, mut core) = link(opts.sample_rate, opts.seed);
+    let perf = Performance::new(scene.clone());
     // A fresh queue has room for both messages.
-    let _ = handle.send(AudioMsg::Params(scene.params()));
-    let _ = handle.send(AudioMsg::Cycle(scene.plan()));
+    let _ = handle.send(AudioMsg::Params(perf.params()));
+    let _ = handle.send(AudioMsg::Cycle(perf.plan()));
     let frames = frames_for_bars(scene, opts.bars, opts.sample_rate);
     let latency = core.latency();
     let mut out = vec![0.0f32; (frames + latency) * 2];

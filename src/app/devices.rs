@@ -67,9 +67,7 @@ pub fn list() -> Vec<String> {
 #[cfg(target_os = "linux")]
 fn jack_line() -> String {
     use cpal::platform::JackHost;
-    let device = JackHost::new()
-        .ok()
-        .and_then(|mut h| h.output_device_with_name("ubiq_probe"));
+    let device = JackHost::new().ok().and_then(|h| h.default_output_device());
     match device.and_then(|d| d.default_output_config().ok()) {
         Some(c) => format!(
             "JACK: * server running ({} Hz, {} ch out) — `ubiq play` uses it",

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::rhythm_data::{self, Split};
+use super::rhythm_data;
+use crate::dataset::Split;
 use crate::model::Backend;
 use crate::model::rhythm::RhythmModel;
 use crate::model::rhythm::eval::{EvalReport, Reconstruction, evaluate};
@@ -56,14 +57,13 @@ pub fn print_table(origin: &str, report: &EvalReport) {
     );
 }
 
-/// Evaluates on the evaluation windows of the folders (the test split of a GMD folder, every
-/// window otherwise); baselines learn from the training split.
+/// Evaluates on the test split of the folders; the baselines learn from the training split.
 pub fn run(args: EvalRhythmArgs) -> anyhow::Result<()> {
     let model = RhythmModel::load_or_embedded(args.model.as_deref(), Backend::Flex.device())?;
     let corpus = rhythm_data::load(&args.midi)?;
-    let windows = corpus.eval_windows();
+    let windows = &corpus.split(Split::Test).patterns;
     let train = corpus.split(Split::Train);
-    let report = evaluate(&model, &train.patterns, &windows, args.seed);
+    let report = evaluate(&model, &train.patterns, windows, args.seed);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

@@ -1,10 +1,10 @@
 //! The subcommands, as the binary runs them (the binary only parses arguments).
 
+pub mod dataset;
 pub mod devices;
 pub mod eval;
 pub mod generate;
 pub mod play;
 pub mod render;
 pub mod rhythm_data;
-pub mod terminal;
 pub mod train;

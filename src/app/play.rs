@@ -1,18 +1,26 @@
-//! `ubiq play`: play a scene live with a one-line status; quits on `q`, Ctrl-C, SIGTERM or
-//! the end of standard input.
+//! `ubiq play`: play a scene live. On a terminal: the full-screen interface ([`crate::ui`]).
+//! Headless (no terminal, or `--headless`): commands on stdin, one status line per cycle on
+//! stdout, errors on stderr; `quit`, the end of input, SIGINT or SIGTERM stops.
 
 use std::io::{BufRead, Write};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 
-use super::terminal::RawMode;
 use crate::audio::output::{self, Output, OutputOptions};
-use crate::audio::{AudioMsg, Status};
+use crate::command::{Command, parse, spec};
+use crate::engine::live::{self, EngineHandle};
+use crate::engine::{Notice, Performance, Snapshot};
+use crate::pattern::{Voice, grid};
 use crate::scene::library;
+use crate::scene::watch::SceneWatcher;
+use crate::ui::keymap::Keymap;
+use crate::ui::theme::{Theme, no_color_requested};
+use crate::ui::widgets::transport::bar_beat;
 
 /// Options of `ubiq play`.
 #[derive(Debug, Clone, Default)]
@@ -21,123 +29,189 @@ pub struct PlayOptions {
     pub scene: Option<String>,
     /// Audio output.
     pub output: OutputOptions,
+    /// Take commands from stdin even on a terminal.
+    pub headless: bool,
+    /// Headless status as JSON lines.
+    pub json: bool,
+    /// Theme of the full-screen interface: a shipped name, a user theme or a `.ron` file.
+    pub theme: Option<String>,
 }
 
-/// Bar.beat.sixteenth (1-based) of a step within the cycle.
-pub fn bar_beat(step: f64) -> (u32, u32, u32) {
-    let s = step.max(0.0) as u32;
-    (s / 16 + 1, (s % 16) / 4 + 1, s % 4 + 1)
-}
-
-fn status_line(name: &str, st: &Status, elapsed: Duration, output: &Output) -> String {
+/// The one-line status.
+pub fn status_line(snap: &Snapshot, elapsed: Duration) -> String {
+    let st = &snap.status;
     let (bar, beat, six) = bar_beat(st.step);
     let secs = elapsed.as_secs();
-    let load = if output.is_silent() {
-        String::new()
-    } else {
+    let load = if st.dsp_load > 0.0 {
         format!(" · load {:>3.0}%", st.dsp_load * 100.0)
-    };
-    let xruns = if st.xruns > 0 {
-        format!(" · {} xruns", st.xruns)
     } else {
         String::new()
     };
+    let mut health = String::new();
+    if st.xruns > 0 {
+        health.push_str(&format!(" · {} xruns", st.xruns));
+    }
+    if st.late_plans > 0 {
+        health.push_str(&format!(" · {} late", st.late_plans));
+    }
     format!(
-        "▶ {name} · {:.1} BPM · {bar}.{beat}.{six} · cycle {} · {:02}:{:02} · {}{load}{xruns} · q quits",
+        "▶ {} · {:.1} BPM · {bar}.{beat}.{six} · cycle {} · {:02}:{:02} · {}{load}{health}",
+        snap.scene,
         st.tempo_bpm,
         st.cycle + 1,
         secs / 60,
         secs % 60,
-        output,
+        snap.output,
     )
 }
 
 /// Plays until the performer quits.
 pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
-    let (scene, _path) = library::resolve(opts.scene.as_deref())?;
-    let (mut audio, output) = output::open(&opts.output).context("cannot open audio")?;
+    let (scene, path) = library::resolve(opts.scene.as_deref())?;
+    let screen = !opts.headless && crate::ui::can_run();
+    let config = crate::ui::config_dir();
+    let theme = Theme::load(
+        opts.theme.as_deref(),
+        config.as_deref(),
+        no_color_requested(),
+    )?;
+    let (audio, output) = output::open(&opts.output).context("cannot open audio")?;
     match &output {
         Output::Silent { reason, .. } => eprintln!(
             "ubiq: {reason} — playing silently in time; `ubiq render` writes the set to a WAV file"
         ),
         Output::Device { description, .. } => eprintln!("ubiq: playing through {description}"),
     }
-    audio
-        .send(AudioMsg::Params(scene.params()))
-        .and_then(|()| audio.send(AudioMsg::Cycle(scene.plan())))
-        .context("the audio thread is not responding")?;
-
+    let engine = live::spawn(Performance::new(scene), audio, output.to_string())?;
+    let _watcher = match &path {
+        Some(p) => Some(watch_scene(p, engine.sender())?),
+        None => None,
+    };
     let quit = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&quit))?;
     }
-    let raw = RawMode::enter();
-    if !raw.is_active() {
-        watch_stdin(Arc::clone(&quit));
-    }
-    let interactive = raw.is_active();
+    let result = if screen {
+        let (keymap, message) = Keymap::load(config.map(|d| d.join("keymap.ron")).as_deref());
+        let app = crate::ui::App::new(keymap, theme, message);
+        crate::ui::run(&engine, &quit, app).context("terminal")
+    } else {
+        headless(&engine, &quit, opts.json)
+    };
+    drop(engine);
+    drop(output);
+    result
+}
+
+/// Hot reload: every good save of the scene file takes over at the next cycle; a broken one
+/// is reported and the set plays on unchanged.
+fn watch_scene(path: &Path, engine: Sender<live::Request>) -> anyhow::Result<SceneWatcher> {
+    SceneWatcher::start(path, move |result| {
+        let request = match result {
+            Ok(scene) => live::Request::Scene(Box::new(scene)),
+            Err(e) => live::Request::Notice(Notice {
+                ok: false,
+                text: format!("{e} — still playing the last good version"),
+            }),
+        };
+        let _ = engine.send(request);
+    })
+    .with_context(|| format!("cannot watch {}", path.display()))
+}
+
+/// The drum rows of the playing cycle that have hits, as `kick X...x...|X...x... snare …`.
+pub fn pattern_summary(snap: &Snapshot) -> String {
+    let pattern = &snap.playing.pattern;
+    Voice::ALL
+        .iter()
+        .filter(|v| pattern.count(**v) > 0)
+        .map(|v| format!("{} {}", v.name(), grid::format_row(pattern.row(*v))))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The headless status of one cycle as a JSON object (keys documented in the README).
+pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
+    let st = &snap.status;
+    let drums: serde_json::Map<String, serde_json::Value> = Voice::ALL
+        .iter()
+        .filter(|v| snap.pattern.count(**v) > 0)
+        .map(|v| {
+            (
+                v.name().to_string(),
+                grid::format_row(snap.pattern.row(*v)).into(),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "scene": snap.scene,
+        "cycle": st.cycle + 1,
+        "seconds": elapsed.as_secs_f64(),
+        "tempo": st.tempo_bpm,
+        "swing": snap.swing,
+        "key": snap.key.to_string(),
+        "scale": spec::scale_name(snap.scale),
+        "drums": drums,
+        "bass": snap.playing.bassline.format(snap.playing.tonic),
+        "peak_db": 20.0 * st.master_peak.max(1e-6).log10(),
+        "dsp_load": st.dsp_load,
+        "xruns": st.xruns,
+        "late": st.late_plans,
+        "output": snap.output,
+    })
+}
+
+fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow::Result<()> {
+    read_commands(engine.sender(), Arc::clone(quit));
     let started = Instant::now();
     let mut last_cycle = u64::MAX;
     let mut stdout = std::io::stdout();
-    while !quit.load(Ordering::Relaxed) {
-        if interactive {
-            if event::poll(Duration::from_millis(100))?
-                && let Event::Key(key) = event::read()?
-                && key.kind == KeyEventKind::Press
-            {
-                let ctrl_c =
-                    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
-                if ctrl_c || key.code == KeyCode::Char('q') || key.code == KeyCode::Esc {
-                    break;
-                }
+    while !quit.load(Ordering::Relaxed) && !engine.is_finished() {
+        std::thread::sleep(Duration::from_millis(20));
+        for n in engine.notices() {
+            if !n.ok {
+                eprintln!("ubiq: {}", n.text);
             }
-            let line = status_line(&scene.name, &audio.status(), started.elapsed(), &output);
-            write!(stdout, "\r\x1b[2K{line}")?;
-            stdout.flush()?;
-        } else {
-            std::thread::sleep(Duration::from_millis(50));
-            let st = audio.status();
-            if st.cycle != last_cycle {
-                last_cycle = st.cycle;
-                writeln!(
-                    stdout,
-                    "{}",
-                    status_line(&scene.name, &st, started.elapsed(), &output)
-                )?;
+        }
+        let snap = engine.snapshot();
+        if snap.status.frame > 0 && snap.status.cycle != last_cycle {
+            last_cycle = snap.status.cycle;
+            if json {
+                writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;
+            } else {
+                let line = status_line(&snap, started.elapsed());
+                writeln!(stdout, "{line} · {}", pattern_summary(&snap))?;
             }
         }
     }
-    drop(raw);
-    if interactive {
-        writeln!(stdout)?;
+    for n in engine.notices() {
+        if !n.ok {
+            eprintln!("ubiq: {}", n.text);
+        }
     }
-    drop(output);
     Ok(())
 }
 
-/// Without a terminal, reads lines from stdin: `q` / `quit` or the end of input stops.
-fn watch_stdin(quit: Arc<AtomicBool>) {
+/// Reads command lines from stdin; bad lines are reported on stderr and change nothing.
+/// The end of input stops the performance.
+fn read_commands(engine: Sender<live::Request>, quit: Arc<AtomicBool>) {
     std::thread::spawn(move || {
         let stdin = std::io::stdin();
         for line in stdin.lock().lines() {
-            match line {
-                Ok(l) if matches!(l.trim(), "q" | "quit") => break,
-                Ok(_) => continue,
-                Err(_) => break,
+            let Ok(line) = line else { break };
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            match parse(&line) {
+                Ok(Command::Quit) => break,
+                Ok(cmd) => {
+                    if engine.send(live::Request::Command(cmd)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => eprintln!("ubiq: {e}"),
             }
         }
         quit.store(true, Ordering::Relaxed);
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bar_beat_counts_from_one() {
-        assert_eq!(bar_beat(0.0), (1, 1, 1));
-        assert_eq!(bar_beat(5.5), (1, 2, 2));
-        assert_eq!(bar_beat(31.9), (2, 4, 4));
-    }
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::rhythm_data::{self, Split};
+use super::rhythm_data;
+use crate::dataset::Split;
 use crate::model::Backend;
 use crate::model::rhythm::infer::{META_KIND, ModelMeta};
 use crate::model::rhythm::latent_map::LatentMap;
@@ -20,7 +21,7 @@ pub const MAP_POINTS: usize = 2000;
 /// Options of `ubiq train rhythm`.
 #[derive(Debug, Clone)]
 pub struct TrainRhythmArgs {
-    /// MIDI folders (a GMD folder with `info.csv` uses its train/validation split).
+    /// MIDI folders (a GMD folder with `info.csv` uses its splits, others split by song).
     pub midi: Vec<PathBuf>,
     /// Maximum epochs.
     pub epochs: usize,
@@ -67,7 +68,7 @@ fn progress_line(r: &EpochReport) -> String {
 pub fn run(args: TrainRhythmArgs) -> anyhow::Result<()> {
     let corpus = rhythm_data::load(&args.midi)?;
     let train_set = corpus.split(Split::Train);
-    let valid_set = corpus.split(Split::Valid);
+    let valid_set = corpus.split(Split::Validation);
     eprintln!(
         "training on {} windows, validating on {} ({} backend, seed {})",
         train_set.patterns.len(),

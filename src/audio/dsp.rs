@@ -119,7 +119,7 @@ impl Noise {
 
     /// Next white-noise sample in −1..1.
     #[inline]
-    pub fn next(&mut self) -> f32 {
+    pub fn sample(&mut self) -> f32 {
         let mut x = self.state;
         x ^= x << 13;
         x ^= x >> 17;
@@ -239,7 +239,7 @@ impl Smoothed {
 
     /// Advances one sample and returns the value.
     #[inline]
-    pub fn next(&mut self) -> f32 {
+    pub fn tick(&mut self) -> f32 {
         let diff = self.target - self.value;
         if diff.abs() < 1e-7 {
             self.value = self.target;
@@ -272,10 +272,10 @@ mod tests {
         let mut a = Noise::new(7);
         let mut b = Noise::new(7);
         let mut c = Noise::new(8);
-        let xs: Vec<f32> = (0..1000).map(|_| a.next()).collect();
+        let xs: Vec<f32> = (0..1000).map(|_| a.sample()).collect();
         assert!(xs.iter().all(|x| (-1.0..=1.0).contains(x)));
-        assert_eq!(xs, (0..1000).map(|_| b.next()).collect::<Vec<_>>());
-        assert_ne!(xs[0], c.next());
+        assert_eq!(xs, (0..1000).map(|_| b.sample()).collect::<Vec<_>>());
+        assert_ne!(xs[0], c.sample());
     }
 
     #[test]

@@ -44,14 +44,15 @@ impl Delay {
     #[inline]
     pub fn tick(&mut self, input: [f32; 2], feedback: f32) -> [f32; 2] {
         let len = self.buf[0].len();
-        let t = self.time.next();
-        let read = self.write as f32 + len as f32 - t;
-        let mut i0 = read as usize;
-        let frac = read - i0 as f32;
+        // Whole and fractional parts of the delay, kept apart for sub-sample precision.
+        let t = self.time.tick();
+        let whole = t as usize;
+        let frac = t - whole as f32;
+        let mut i0 = self.write + len - whole;
         if i0 >= len {
             i0 -= len;
         }
-        let i1 = if i0 + 1 == len { 0 } else { i0 + 1 };
+        let i1 = if i0 == 0 { len - 1 } else { i0 - 1 };
         let mut wet = [0.0; 2];
         for (ch, w) in wet.iter_mut().enumerate() {
             let a = self.buf[ch][i0];
@@ -114,9 +115,9 @@ impl Reverb {
         self.damping = damping;
         let rt60_s = 0.6 + 4.4 * size * size;
         let scale = 0.45 + 0.55 * size;
-        for i in 0..8 {
-            let len = ((REVERB_MS[i] * 0.001 * scale * self.sample_rate) as usize)
-                .clamp(1, self.lines[i].len());
+        for (i, ms) in REVERB_MS.iter().enumerate() {
+            let len =
+                ((ms * 0.001 * scale * self.sample_rate) as usize).clamp(1, self.lines[i].len());
             self.len[i] = len;
             self.pos[i] %= len;
             self.gain[i] = 10f32.powf(-3.0 * len as f32 / (rt60_s * self.sample_rate));
@@ -188,7 +189,7 @@ impl DjFilter {
     /// Filters one stereo frame.
     #[inline]
     pub fn tick(&mut self, x: [f32; 2]) -> [f32; 2] {
-        let k = self.knob.next();
+        let k = self.knob.tick();
         if k.abs() < 1e-3 {
             return x;
         }

@@ -43,6 +43,7 @@ pub struct Shared {
     peaks: [AtomicU32; Track::COUNT + 1],
     load_bits: AtomicU32,
     xruns: AtomicU64,
+    late_plans: AtomicU64,
 }
 
 /// A snapshot of what the audio thread published.
@@ -64,6 +65,8 @@ pub struct Status {
     pub dsp_load: f32,
     /// Buffer underruns / stream errors reported by the backend.
     pub xruns: u64,
+    /// Cycles that reached the audio thread too late for their boundary (deadline misses).
+    pub late_plans: u64,
 }
 
 impl Shared {
@@ -83,6 +86,7 @@ impl Shared {
             master_peak: f(&self.peaks[Track::COUNT]),
             dsp_load: f(&self.load_bits),
             xruns: self.xruns.load(Ordering::Relaxed),
+            late_plans: self.late_plans.load(Ordering::Relaxed),
         }
     }
 
@@ -140,7 +144,11 @@ impl AudioCore {
         let _flush = NoDenormals::new();
         while let Ok(msg) = self.rx.pop() {
             match msg {
-                AudioMsg::Cycle(plan) => self.synth.queue_cycle(plan),
+                AudioMsg::Cycle(plan) => {
+                    if !self.synth.queue_cycle(plan) {
+                        self.shared.late_plans.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
                 AudioMsg::Params(params) => self.synth.set_params(&params),
             }
         }

@@ -127,12 +127,11 @@ pub fn open(opts: &OutputOptions) -> Result<(AudioHandle, Output), OutputError> 
 fn open_jack(opts: &OutputOptions) -> Result<(AudioHandle, Output), OutputError> {
     use cpal::platform::JackHost;
     let no_server = || OutputError::NoDevice("JACK: no server running".into());
-    let device = without_stderr(|| {
-        let mut host = JackHost::new().ok()?;
-        host.set_connect_automatically(true);
-        host.output_device_with_name("ubiq").map(cpal::Device::from)
-    })
-    .ok_or_else(no_server)?;
+    // cpal names the JACK client `cpal_client_<pid>_out` and connects it to the system
+    // playback ports.
+    let device = without_stderr(|| JackHost::new().ok()?.default_output_device())
+        .map(cpal::Device::from)
+        .ok_or_else(no_server)?;
     start_stream(&device, "JACK", opts)
 }
 
@@ -203,9 +202,14 @@ fn start_stream(
             cpal::BufferSize::Fixed(n) => format!("{n}"),
             cpal::BufferSize::Default => "default".into(),
         };
+        let name = if host == "JACK" {
+            format!("client cpal_client_{}_out", std::process::id())
+        } else {
+            device.to_string()
+        };
         let description = format!(
-            "{host}: {device} · {} Hz · {} ch · buffer {buffer}",
-            rate, config.channels
+            "{host}: {name} · {rate} Hz · {} ch · buffer {buffer}",
+            config.channels
         );
         Ok((
             handle,
@@ -231,7 +235,7 @@ where
     let errors = std::sync::Arc::clone(&shared);
     let mut scratch = vec![0.0f32; SCRATCH_FRAMES * 2];
     device.build_output_stream(
-        config.clone(),
+        *config,
         move |data: &mut [T], _| {
             let began = Instant::now();
             let frames_total = data.len() / channels;

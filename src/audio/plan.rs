@@ -4,6 +4,7 @@
 //! the sequencer only walks it. A plan is a fixed-size value, so handing it over allocates
 //! nothing.
 
+use super::params::Params;
 use crate::pattern::{ACCENT_THRESHOLD, BassStep, Bassline, DrumPattern, STEPS, Voice};
 
 /// Lowest tempo the sequencer plays, in BPM.
@@ -42,6 +43,8 @@ pub enum EventKind {
     },
     /// The bass note ends.
     BassOff,
+    /// A new cycle begins (the sequencer emits this at every boundary).
+    CycleStart,
 }
 
 /// An event at a time in steps from the start of its cycle (may lie slightly before 0 or
@@ -58,6 +61,7 @@ pub struct Event {
 #[derive(Debug, Clone, Copy)]
 pub struct CyclePlan {
     tempo_bpm: f32,
+    params: Option<Params>,
     events: [Event; MAX_EVENTS],
     len: usize,
 }
@@ -66,6 +70,7 @@ impl Default for CyclePlan {
     fn default() -> Self {
         CyclePlan {
             tempo_bpm: 120.0,
+            params: None,
             events: [Event {
                 time: 0.0,
                 kind: EventKind::BassOff,
@@ -153,6 +158,25 @@ impl CyclePlan {
         if self.len < MAX_EVENTS {
             self.events[self.len] = Event { time, kind };
             self.len += 1;
+        }
+    }
+
+    /// Makes the sound, mixer and effect settings change exactly when this cycle starts.
+    pub fn with_params(mut self, params: Params) -> Self {
+        self.params = Some(params);
+        self
+    }
+
+    /// Settings that take effect when this cycle starts, if any.
+    pub fn params(&self) -> Option<&Params> {
+        self.params.as_ref()
+    }
+
+    /// The same events without settings (what a repeat of this cycle plays).
+    pub fn repeated(&self) -> Self {
+        CyclePlan {
+            params: None,
+            ..*self
         }
     }
 

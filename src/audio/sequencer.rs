@@ -99,18 +99,23 @@ impl Sequencer {
     }
 
     /// Queues a plan: it starts at once when stopped, else at the next free cycle boundary.
-    pub fn queue(&mut self, plan: CyclePlan) {
+    /// Returns false when the plan came too late for the next boundary (the next cycle had
+    /// already begun to sound) and waits for the one after.
+    pub fn queue(&mut self, plan: CyclePlan) -> bool {
         if !self.playing {
             self.playing = true;
             self.set_slot(self.cur, plan, self.frame as f64);
             let start = self.slots[self.cur].end();
             self.set_slot(self.next, plan, start);
             self.slots[self.prev].cursor = usize::MAX;
+            true
         } else if !self.next_committed {
             let start = self.slots[self.cur].end();
             self.set_slot(self.next, plan, start);
+            true
         } else {
             self.pending = Some(plan);
+            false
         }
     }
 
@@ -125,7 +130,10 @@ impl Sequencer {
         self.prev = cur;
         self.cur = next;
         self.next = old_prev;
-        let plan = self.pending.take().unwrap_or(self.slots[self.cur].plan);
+        let plan = self
+            .pending
+            .take()
+            .unwrap_or_else(|| self.slots[self.cur].plan.repeated());
         let next_start = start + STEPS as f64 * self.slots[self.cur].samples_per_step;
         self.set_slot(self.next, plan, next_start);
         self.next_committed = false;
@@ -138,36 +146,34 @@ impl Sequencer {
         if !self.playing {
             return None;
         }
-        loop {
-            let boundary = self.slots[self.next].start.round() as i64;
-            let mut best: Option<(usize, i64)> = None;
-            for index in [self.prev, self.cur, self.next] {
-                let slot = &self.slots[index];
-                if slot.cursor == usize::MAX {
-                    continue;
-                }
-                if let Some(f) = slot.peek()
-                    && best.is_none_or(|(_, b)| f < b)
-                {
-                    best = Some((index, f));
-                }
-            }
-            if boundary < end && best.is_none_or(|(_, f)| boundary <= f) {
-                self.rotate();
+        let boundary = self.slots[self.next].start.round() as i64;
+        let mut best: Option<(usize, i64)> = None;
+        for index in [self.prev, self.cur, self.next] {
+            let slot = &self.slots[index];
+            if slot.cursor == usize::MAX {
                 continue;
             }
-            let (index, frame) = best?;
-            if frame >= end {
-                return None;
+            if let Some(f) = slot.peek()
+                && best.is_none_or(|(_, b)| f < b)
+            {
+                best = Some((index, f));
             }
-            let slot = &mut self.slots[index];
-            let kind = slot.plan.events()[slot.cursor].kind;
-            slot.cursor += 1;
-            if index == self.next {
-                self.next_committed = true;
-            }
-            return Some((frame.max(self.frame), kind));
         }
+        if boundary < end && best.is_none_or(|(_, f)| boundary <= f) {
+            self.rotate();
+            return Some((boundary.max(self.frame), EventKind::CycleStart));
+        }
+        let (index, frame) = best?;
+        if frame >= end {
+            return None;
+        }
+        let slot = &mut self.slots[index];
+        let kind = slot.plan.events()[slot.cursor].kind;
+        slot.cursor += 1;
+        if index == self.next {
+            self.next_committed = true;
+        }
+        Some((frame.max(self.frame), kind))
     }
 
     /// Moves the playhead to `frame` (after all events before it were taken).
@@ -178,6 +184,11 @@ impl Sequencer {
     /// The absolute frame of the playhead.
     pub fn frame(&self) -> i64 {
         self.frame
+    }
+
+    /// The plan of the cycle that is playing.
+    pub fn current_plan(&self) -> &CyclePlan {
+        &self.slots[self.cur].plan
     }
 
     /// Where the playhead is, for displays.
@@ -214,8 +225,10 @@ mod tests {
         let mut f = seq.frame();
         while f < frames {
             let end = (f + block).min(frames);
-            while let Some((at, _)) = seq.next_event(end) {
-                out.push(at);
+            while let Some((at, kind)) = seq.next_event(end) {
+                if kind != EventKind::CycleStart {
+                    out.push(at);
+                }
             }
             seq.advance_to(end);
             f = end;

@@ -18,6 +18,7 @@
 mod error;
 pub mod library;
 mod schema;
+pub mod watch;
 
 pub use error::SceneError;
 pub use schema::{BassPart, DrumGrids, Grid, NoteLine, SCENE_VERSION, Scene};

@@ -73,6 +73,11 @@ impl DrumGrids {
         }
     }
 
+    /// Writes (or with `None`, clears) one voice's row.
+    pub fn set_row(&mut self, voice: Voice, cells: Option<[DrumCell; STEPS]>) {
+        *self.slot(voice) = cells.map(Grid);
+    }
+
     /// The grids as a pattern.
     pub fn pattern(&self) -> DrumPattern {
         let mut grids = *self;
@@ -100,6 +105,13 @@ impl DrumGrids {
 /// A written bassline with absolute note names (see [`Bassline`] for the syntax).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NoteLine(Bassline);
+
+impl NoteLine {
+    /// A line whose pitches are absolute MIDI notes (as `Bassline::parse(text, 0)` gives).
+    pub fn from_absolute(line: Bassline) -> Self {
+        NoteLine(line)
+    }
+}
 
 impl Serialize for NoteLine {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -1,0 +1,397 @@
+//! The command table: name, arguments, help — from which parsing, help and completion derive.
+
+use std::path::PathBuf;
+
+use super::{Command, Param, SendBus};
+use crate::audio::params::Track;
+use crate::pattern::{Bassline, Key, Scale, Voice, grid};
+
+/// What an argument accepts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ArgKind {
+    /// A number within a range.
+    Number {
+        /// Lowest accepted value.
+        min: f32,
+        /// Highest accepted value.
+        max: f32,
+    },
+    /// A mixer track name.
+    Track,
+    /// A drum voice name.
+    Voice,
+    /// `delay` or `reverb`.
+    SendBus,
+    /// A key (`C`, `F#`, `Bb`).
+    Key,
+    /// A scale name.
+    Scale,
+    /// A sound parameter name; the value that follows is checked against its range.
+    Param,
+    /// A file path.
+    Path,
+    /// A drum grid (the rest of the line).
+    Grid,
+    /// A bassline (the rest of the line).
+    Line,
+}
+
+/// One argument of a command.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ArgSpec {
+    /// Name shown in usage (`BPM`).
+    pub name: &'static str,
+    /// What it accepts.
+    pub kind: ArgKind,
+}
+
+/// A parsed argument value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A number.
+    Number(f32),
+    /// A track.
+    Track(Track),
+    /// A voice.
+    Voice(Voice),
+    /// A send bus.
+    SendBus(SendBus),
+    /// A key.
+    Key(Key),
+    /// A scale.
+    Scale(Scale),
+    /// A parameter.
+    Param(Param),
+    /// A path.
+    Path(PathBuf),
+    /// A drum row.
+    Grid(Box<[crate::pattern::DrumCell; crate::pattern::STEPS]>),
+    /// A bassline with absolute pitches.
+    Line(Box<Bassline>),
+}
+
+/// One row of the command table.
+pub struct CommandSpec {
+    /// The command word.
+    pub name: &'static str,
+    /// Other accepted words.
+    pub aliases: &'static [&'static str],
+    /// Arguments, in order.
+    pub args: &'static [ArgSpec],
+    /// One line of help.
+    pub doc: &'static str,
+    /// Builds the command from checked values (one per argument, in order).
+    pub build: fn(Vec<Value>) -> Option<Command>,
+}
+
+impl CommandSpec {
+    /// `name ARG ARG` as shown in help.
+    pub fn usage(&self) -> String {
+        let mut s = self.name.to_string();
+        for a in self.args {
+            s.push(' ');
+            s.push_str(a.name);
+        }
+        s
+    }
+}
+
+const fn arg(name: &'static str, kind: ArgKind) -> ArgSpec {
+    ArgSpec { name, kind }
+}
+
+const fn number(name: &'static str, min: f32, max: f32) -> ArgSpec {
+    arg(name, ArgKind::Number { min, max })
+}
+
+const TRACK: ArgSpec = arg("TRACK", ArgKind::Track);
+
+fn n(v: &Value) -> Option<f32> {
+    match v {
+        Value::Number(x) => Some(*x),
+        _ => None,
+    }
+}
+
+fn t(v: &Value) -> Option<Track> {
+    match v {
+        Value::Track(x) => Some(*x),
+        _ => None,
+    }
+}
+
+fn path(v: &Value) -> Option<PathBuf> {
+    match v {
+        Value::Path(p) => Some(p.clone()),
+        _ => None,
+    }
+}
+
+/// Scale names as written in commands and scene files.
+pub fn scale_name(s: Scale) -> &'static str {
+    match s {
+        Scale::Minor => "minor",
+        Scale::Major => "major",
+        Scale::Dorian => "dorian",
+        Scale::Phrygian => "phrygian",
+        Scale::Mixolydian => "mixolydian",
+        Scale::HarmonicMinor => "harmonic_minor",
+        Scale::MinorPentatonic => "minor_pentatonic",
+        Scale::MajorPentatonic => "major_pentatonic",
+        Scale::Blues => "blues",
+        Scale::Chromatic => "chromatic",
+    }
+}
+
+/// Every command.
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "tempo",
+        aliases: &["bpm"],
+        args: &[number("BPM", 40.0, 240.0)],
+        doc: "set the tempo; it changes on the next two-bar boundary",
+        build: |v| Some(Command::Tempo(n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "nudge",
+        aliases: &[],
+        args: &[number("BPM", -40.0, 40.0)],
+        doc: "change the tempo by BPM (within 40…240) from the next cycle",
+        build: |v| Some(Command::Nudge(n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "swing",
+        aliases: &[],
+        args: &[number("PERCENT", 50.0, 75.0)],
+        doc: "swing the off-beat sixteenths: 50 straight … 66 triplet … 75",
+        build: |v| Some(Command::Swing(n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "mute",
+        aliases: &[],
+        args: &[TRACK],
+        doc: "silence a track",
+        build: |v| Some(Command::Mute(t(&v[0])?)),
+    },
+    CommandSpec {
+        name: "unmute",
+        aliases: &[],
+        args: &[TRACK],
+        doc: "bring a muted track back",
+        build: |v| Some(Command::Unmute(t(&v[0])?)),
+    },
+    CommandSpec {
+        name: "toggle",
+        aliases: &[],
+        args: &[TRACK],
+        doc: "mute a playing track, unmute a muted one",
+        build: |v| Some(Command::Toggle(t(&v[0])?)),
+    },
+    CommandSpec {
+        name: "solo",
+        aliases: &[],
+        args: &[TRACK],
+        doc: "hear only this track",
+        build: |v| Some(Command::Solo(t(&v[0])?)),
+    },
+    CommandSpec {
+        name: "unsolo",
+        aliases: &[],
+        args: &[],
+        doc: "end solo: hear every unmuted track",
+        build: |_| Some(Command::Unsolo),
+    },
+    CommandSpec {
+        name: "gain",
+        aliases: &["vol"],
+        args: &[TRACK, number("DB", -60.0, 12.0)],
+        doc: "set a track's fader in dB",
+        build: |v| Some(Command::Gain(t(&v[0])?, n(&v[1])?)),
+    },
+    CommandSpec {
+        name: "pan",
+        aliases: &[],
+        args: &[TRACK, number("POS", -1.0, 1.0)],
+        doc: "pan a track: −1 left … 1 right",
+        build: |v| Some(Command::Pan(t(&v[0])?, n(&v[1])?)),
+    },
+    CommandSpec {
+        name: "send",
+        aliases: &[],
+        args: &[
+            TRACK,
+            arg("BUS", ArgKind::SendBus),
+            number("AMOUNT", 0.0, 1.0),
+        ],
+        doc: "send a track to the delay or reverb",
+        build: |v| match (&v[1], n(&v[2])) {
+            (Value::SendBus(b), Some(x)) => Some(Command::Send(t(&v[0])?, *b, x)),
+            _ => None,
+        },
+    },
+    CommandSpec {
+        name: "filter",
+        aliases: &["dj"],
+        args: &[number("KNOB", -1.0, 1.0)],
+        doc: "the DJ filter: −1 low-pass … 0 open … 1 high-pass",
+        build: |v| Some(Command::Filter(n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "master",
+        aliases: &[],
+        args: &[number("DB", -60.0, 12.0)],
+        doc: "master level in dB (before the limiter)",
+        build: |v| Some(Command::Master(n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "set",
+        aliases: &[],
+        args: &[
+            arg("PARAM", ArgKind::Param),
+            number("VALUE", f32::MIN, f32::MAX),
+        ],
+        doc: "set a sound parameter, e.g. `set kick.tune -2`, `set bass.cutoff_hz 800` (see `help set`)",
+        build: |v| match (&v[0], n(&v[1])) {
+            (Value::Param(p), Some(x)) => Some(Command::Set(*p, x)),
+            _ => None,
+        },
+    },
+    CommandSpec {
+        name: "key",
+        aliases: &[],
+        args: &[arg("KEY", ArgKind::Key)],
+        doc: "set the key; the bassline moves with it",
+        build: |v| match &v[0] {
+            Value::Key(k) => Some(Command::Key(*k)),
+            _ => None,
+        },
+    },
+    CommandSpec {
+        name: "scale",
+        aliases: &[],
+        args: &[arg("SCALE", ArgKind::Scale)],
+        doc: "set the scale generated basslines keep to",
+        build: |v| match &v[0] {
+            Value::Scale(s) => Some(Command::Scale(*s)),
+            _ => None,
+        },
+    },
+    CommandSpec {
+        name: "grid",
+        aliases: &[],
+        args: &[arg("VOICE", ArgKind::Voice), arg("PATTERN", ArgKind::Grid)],
+        doc: "write a drum row, e.g. `grid kick X...x...X...x...` (plays from the next cycle)",
+        build: |v| match (&v[0], &v[1]) {
+            (Value::Voice(voice), Value::Grid(cells)) => Some(Command::Grid(*voice, **cells)),
+            _ => None,
+        },
+    },
+    CommandSpec {
+        name: "bass",
+        aliases: &[],
+        args: &[arg("LINE", ArgKind::Line)],
+        doc: "write the bassline, e.g. `bass A1 . A1 . C2 - . G1 …` (16 or 32 steps)",
+        build: |v| match &v[0] {
+            Value::Line(line) => Some(Command::Bass(**line)),
+            _ => None,
+        },
+    },
+    CommandSpec {
+        name: "load",
+        aliases: &[],
+        args: &[arg("FILE", ArgKind::Path)],
+        doc: "load a scene file; it takes over at the next cycle",
+        build: |v| Some(Command::Load(path(&v[0])?)),
+    },
+    CommandSpec {
+        name: "save",
+        aliases: &[],
+        args: &[arg("FILE", ArgKind::Path)],
+        doc: "save what plays now as a scene file (written atomically)",
+        build: |v| Some(Command::Save(path(&v[0])?)),
+    },
+    CommandSpec {
+        name: "quit",
+        aliases: &["q", "exit"],
+        args: &[],
+        doc: "stop playing and leave",
+        build: |_| Some(Command::Quit),
+    },
+];
+
+/// Looks a command up by name or alias.
+pub fn find(word: &str) -> Option<&'static CommandSpec> {
+    COMMANDS
+        .iter()
+        .find(|c| c.name == word || c.aliases.contains(&word))
+}
+
+/// Words an argument of this kind accepts (for completion and messages).
+pub fn choices(kind: ArgKind) -> Vec<String> {
+    match kind {
+        ArgKind::Track => Track::ALL.iter().map(|t| t.name().to_string()).collect(),
+        ArgKind::Voice => Voice::ALL.iter().map(|v| v.name().to_string()).collect(),
+        ArgKind::SendBus => vec!["delay".into(), "reverb".into()],
+        ArgKind::Scale => Scale::ALL
+            .iter()
+            .map(|s| scale_name(*s).to_string())
+            .collect(),
+        ArgKind::Param => Param::all().into_iter().map(Param::name).collect(),
+        ArgKind::Key => [
+            "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        ArgKind::Number { .. } | ArgKind::Path | ArgKind::Grid | ArgKind::Line => Vec::new(),
+    }
+}
+
+/// The help text of every command, one per line, generated from the table.
+pub fn help() -> String {
+    let width = COMMANDS.iter().map(|c| c.usage().len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for c in COMMANDS {
+        let mut line = format!("  {:width$}  {}", c.usage(), c.doc);
+        for a in c.args {
+            if let ArgKind::Number { min, max } = a.kind
+                && min > f32::MIN
+            {
+                line.push_str(&format!(" [{} {}…{}]", a.name, min, max));
+            }
+        }
+        if !c.aliases.is_empty() {
+            line.push_str(&format!(" (also: {})", c.aliases.join(", ")));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Help for `set`: every parameter with its range.
+pub fn param_help() -> String {
+    let mut out = String::new();
+    for p in Param::all() {
+        let (lo, hi) = p.range();
+        out.push_str(&format!("  {:22} {lo}…{hi}  {}\n", p.name(), p.doc()));
+    }
+    out
+}
+
+/// Checks a grid argument.
+pub fn parse_grid(text: &str) -> Result<Value, String> {
+    grid::parse_row(text)
+        .map(|cells| Value::Grid(Box::new(cells)))
+        .map_err(|e| e.to_string())
+}
+
+/// Checks a bassline argument.
+pub fn parse_line(text: &str) -> Result<Value, String> {
+    Bassline::parse(text, 0).map(|l| Value::Line(Box::new(l)))
+}
+
+/// Checks a key argument.
+pub fn parse_key(text: &str) -> Result<Value, String> {
+    text.parse::<Key>().map(Value::Key)
+}

@@ -1,0 +1,13 @@
+//! The performance engine: the authoritative musical state, the only place commands are
+//! applied, and the thread that feeds the audio graph ahead of the beat.
+//!
+//! [`Performance`] is a plain state machine (apply a command, compile the next cycle), used
+//! unchanged by the live thread ([`live`]) and by offline renders, so a test exercises exactly
+//! what plays on stage.
+
+pub mod live;
+mod performance;
+mod snapshot;
+
+pub use performance::{ApplyError, Outcome, Performance};
+pub use snapshot::{Notice, Playing, Snapshot};

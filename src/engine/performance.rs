@@ -1,0 +1,334 @@
+//! The musical state and how each command changes it.
+
+use std::path::Path;
+
+use thiserror::Error;
+
+use super::{Notice, Playing, Snapshot};
+use crate::audio::Status;
+use crate::audio::params::{Params, Track};
+use crate::audio::plan::{CyclePlan, MAX_BPM, MIN_BPM};
+use crate::command::Command;
+use crate::scene::{NoteLine, Scene, SceneError};
+
+/// Why a command could not be applied (the state is unchanged).
+#[derive(Debug, Error)]
+pub enum ApplyError {
+    /// A scene file could not be loaded.
+    #[error("{0}")]
+    Scene(#[from] SceneError),
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// What a command changed, so the engine knows what to send where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// Sound / mix / effect settings changed: send them now.
+    pub params: bool,
+    /// Patterns, tempo or swing changed: compile and queue the next cycle.
+    pub cycle: bool,
+    /// Settings change with the next cycle rather than at once (a loaded scene).
+    pub params_at_cycle: bool,
+    /// The performer wants to stop.
+    pub quit: bool,
+}
+
+/// The authoritative state of the performance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Performance {
+    scene: Scene,
+    solo: Option<Track>,
+}
+
+impl Performance {
+    /// Starts from a scene.
+    pub fn new(scene: Scene) -> Self {
+        Performance { scene, solo: None }
+    }
+
+    /// The scene as it stands (what `save` writes).
+    pub fn scene(&self) -> &Scene {
+        &self.scene
+    }
+
+    /// The soloed track, if any.
+    pub fn solo(&self) -> Option<Track> {
+        self.solo
+    }
+
+    /// Settings for the audio thread, with solo applied to the mutes.
+    pub fn params(&self) -> Params {
+        let mut p = self.scene.params();
+        if let Some(solo) = self.solo {
+            for t in Track::ALL {
+                if t != solo {
+                    p.mix.track_mut(t).mute = true;
+                }
+            }
+        }
+        p
+    }
+
+    /// The drums and bass the next compiled cycle carries.
+    pub fn queued(&self) -> Playing {
+        Playing {
+            pattern: self.scene.drums.pattern(),
+            bassline: self.scene.bass.bassline(),
+            tonic: self.scene.bass.tonic_midi(),
+        }
+    }
+
+    /// A picture of the performance for front ends: the audio thread's `status`, what it
+    /// `playing` in the current cycle, the `output` in words and the latest `notice`.
+    pub fn snapshot(
+        &self,
+        status: Status,
+        playing: Playing,
+        output: &str,
+        notice: Option<Notice>,
+    ) -> Snapshot {
+        let scene = &self.scene;
+        let queued = self.queued();
+        Snapshot {
+            scene: scene.name.clone(),
+            status,
+            tempo_bpm: scene.tempo,
+            swing: scene.swing,
+            pattern: queued.pattern,
+            bassline: queued.bassline,
+            tonic: queued.tonic,
+            playing,
+            key: scene.bass.key,
+            scale: scene.bass.scale,
+            params: self.params(),
+            solo: self.solo,
+            output: output.to_string(),
+            notice,
+        }
+    }
+
+    /// The next cycle, compiled for the audio thread.
+    pub fn plan(&self) -> CyclePlan {
+        self.scene.plan()
+    }
+
+    /// Replaces the whole scene (a reload); settings follow at the next cycle.
+    pub fn replace_scene(&mut self, scene: Scene) -> Outcome {
+        self.scene = scene;
+        self.solo = None;
+        Outcome {
+            cycle: true,
+            params_at_cycle: true,
+            ..Outcome::default()
+        }
+    }
+
+    /// Applies one command. On error nothing changed.
+    pub fn apply(&mut self, cmd: &Command) -> Result<Outcome, ApplyError> {
+        let params = Outcome {
+            params: true,
+            ..Outcome::default()
+        };
+        let cycle = Outcome {
+            cycle: true,
+            ..Outcome::default()
+        };
+        let s = &mut self.scene;
+        Ok(match cmd {
+            Command::Tempo(bpm) => {
+                s.tempo = *bpm;
+                cycle
+            }
+            Command::Nudge(delta) => {
+                s.tempo = (s.tempo + delta).clamp(MIN_BPM, MAX_BPM);
+                cycle
+            }
+            Command::Swing(pct) => {
+                s.swing = *pct;
+                cycle
+            }
+            Command::Mute(t) => {
+                s.mix.track_mut(*t).mute = true;
+                params
+            }
+            Command::Unmute(t) => {
+                s.mix.track_mut(*t).mute = false;
+                params
+            }
+            Command::Toggle(t) => {
+                let m = s.mix.track_mut(*t);
+                m.mute = !m.mute;
+                params
+            }
+            Command::Solo(t) => {
+                self.solo = Some(*t);
+                params
+            }
+            Command::Unsolo => {
+                self.solo = None;
+                params
+            }
+            Command::Gain(t, db) => {
+                s.mix.track_mut(*t).gain_db = *db;
+                params
+            }
+            Command::Pan(t, pan) => {
+                s.mix.track_mut(*t).pan = *pan;
+                params
+            }
+            Command::Send(t, bus, amount) => {
+                let m = s.mix.track_mut(*t);
+                match bus {
+                    crate::command::SendBus::Delay => m.delay_send = *amount,
+                    crate::command::SendBus::Reverb => m.reverb_send = *amount,
+                }
+                params
+            }
+            Command::Filter(k) => {
+                s.mix.filter = *k;
+                params
+            }
+            Command::Master(db) => {
+                s.mix.master_db = *db;
+                params
+            }
+            Command::Set(param, value) => {
+                let mut p = s.params();
+                param.set(&mut p, *value);
+                s.sound.drums = p.drums;
+                s.sound.bass = p.bass;
+                s.effects = p.effects;
+                params
+            }
+            Command::Key(key) => {
+                let line = s.bass.bassline();
+                s.bass.key = *key;
+                if s.bass.line.is_some() {
+                    s.bass.set_bassline(&line);
+                }
+                cycle
+            }
+            Command::Scale(scale) => {
+                s.bass.scale = *scale;
+                Outcome::default()
+            }
+            Command::Grid(voice, cells) => {
+                s.drums.set_row(*voice, Some(*cells));
+                cycle
+            }
+            Command::Bass(line) => {
+                s.bass.line = Some(NoteLine::from_absolute(*line));
+                cycle
+            }
+            Command::Load(path) => {
+                let scene = Scene::load(path)?;
+                self.replace_scene(scene)
+            }
+            Command::Save(path) => {
+                save(&self.scene, path)?;
+                Outcome::default()
+            }
+            Command::Quit => Outcome {
+                quit: true,
+                ..Outcome::default()
+            },
+        })
+    }
+}
+
+fn save(scene: &Scene, path: &Path) -> Result<(), ApplyError> {
+    scene.save(path).map_err(|source| ApplyError::Write {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::parse;
+    use crate::pattern::Voice;
+    use crate::scene::library::default_scene;
+
+    fn apply(p: &mut Performance, line: &str) -> Outcome {
+        p.apply(&parse(line).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn commands_change_the_right_things() {
+        let mut p = Performance::new(default_scene());
+        assert!(apply(&mut p, "tempo 100").cycle);
+        assert_eq!(p.scene().tempo, 100.0);
+        assert!(apply(&mut p, "gain bass -9").params);
+        assert_eq!(p.params().mix.bass.gain_db, -9.0);
+        apply(&mut p, "solo bass");
+        assert!(p.params().mix.drums.mute && !p.params().mix.bass.mute);
+        apply(&mut p, "unsolo");
+        assert!(!p.params().mix.drums.mute);
+        apply(&mut p, "grid kick x...............");
+        assert_eq!(p.scene().drums.pattern().count(Voice::Kick), 2);
+        apply(&mut p, "set bass.cutoff_hz 1200");
+        assert_eq!(p.params().bass.cutoff_hz, 1200.0);
+    }
+
+    #[test]
+    fn nudge_and_toggle_are_relative() {
+        let mut p = Performance::new(default_scene());
+        apply(&mut p, "tempo 120");
+        assert!(apply(&mut p, "nudge 1.5").cycle);
+        assert_eq!(p.scene().tempo, 121.5);
+        apply(&mut p, "nudge -3");
+        assert_eq!(p.scene().tempo, 118.5);
+        apply(&mut p, "tempo 239");
+        apply(&mut p, "nudge 5");
+        assert_eq!(p.scene().tempo, MAX_BPM);
+        apply(&mut p, "tempo 41");
+        apply(&mut p, "nudge -5");
+        assert_eq!(p.scene().tempo, MIN_BPM);
+        assert!(apply(&mut p, "toggle bass").params);
+        assert!(p.params().mix.bass.mute);
+        apply(&mut p, "toggle bass");
+        assert!(!p.params().mix.bass.mute);
+    }
+
+    #[test]
+    fn key_change_moves_the_bassline() {
+        let mut p = Performance::new(default_scene());
+        let before = p.scene().bass.bassline();
+        apply(&mut p, "key C");
+        assert_eq!(p.scene().bass.bassline(), before);
+        assert_eq!(p.scene().bass.tonic_midi(), 24);
+    }
+
+    #[test]
+    fn a_bad_load_changes_nothing() {
+        let mut p = Performance::new(default_scene());
+        let before = p.clone();
+        let err = p
+            .apply(&parse("load /nonexistent/x.ron").unwrap())
+            .unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/x.ron"), "{err}");
+        assert_eq!(p, before);
+    }
+
+    #[test]
+    fn save_then_load_restores_the_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("set.ron");
+        let mut p = Performance::new(default_scene());
+        apply(&mut p, "tempo 131");
+        apply(&mut p, "grid snare ....X.......X..o");
+        apply(&mut p, &format!("save {}", file.display()));
+        let mut q = Performance::new(default_scene());
+        let out = apply(&mut q, &format!("load {}", file.display()));
+        assert!(out.cycle && out.params_at_cycle);
+        assert_eq!(q.scene(), p.scene());
+    }
+}

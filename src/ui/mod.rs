@@ -1,0 +1,267 @@
+//! The full-screen interface: ratatui + crossterm, drawn from engine snapshots.
+//!
+//! The screen never blocks the engine: it reads the latest [`Snapshot`] (a lock-free load),
+//! sends [`crate::command::Command`]s down the engine's channel and drains its notices. It
+//! redraws at most [`FRAME`]⁻¹ times a second and only when something changed.
+//!
+//! - [`app`]: screen state and keys → commands; [`layers`]: drawing;
+//! - [`keymap`]: keys → command text, defaults plus the user's `keymap.ron`;
+//! - [`theme`]: `themes/*.ron`; [`prompt`]: the `:` line; [`help`]: the `?` overlay;
+//! - [`widgets`]: pure widgets (grid, pad, loops, mixer, transport).
+
+pub mod app;
+pub mod help;
+pub mod keymap;
+pub mod layers;
+pub mod prompt;
+pub mod theme;
+pub mod widgets;
+
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+
+pub use app::App;
+
+use crate::engine::Snapshot;
+use crate::engine::live::EngineHandle;
+
+/// The shortest time between two frames (about 30 per second).
+pub const FRAME: Duration = Duration::from_millis(33);
+
+/// ubiq's configuration folder: `$XDG_CONFIG_HOME/ubiq` or `~/.config/ubiq`.
+pub fn config_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("ubiq"))
+}
+
+/// True when stdin and stdout are terminals, so the full screen can be used.
+pub fn can_run() -> bool {
+    io::stdin().is_terminal() && io::stdout().is_terminal()
+}
+
+/// Raw mode and the alternate screen; the terminal is given back on drop, and by ratatui's
+/// panic hook on a panic.
+struct Screen {
+    terminal: DefaultTerminal,
+}
+
+impl Screen {
+    fn enter() -> io::Result<Screen> {
+        Ok(Screen {
+            terminal: ratatui::try_init()?,
+        })
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        let _ = self.terminal.show_cursor();
+        ratatui::restore();
+    }
+}
+
+/// Runs the screen until the performer quits, `stop` is set (a signal) or the engine ends.
+pub fn run(engine: &EngineHandle, stop: &AtomicBool, mut app: App) -> io::Result<()> {
+    let mut screen = Screen::enter()?;
+    let mut drawn: Option<Arc<Snapshot>> = None;
+    let mut dirty = true;
+    let mut last_frame = Instant::now() - FRAME;
+    while !app.should_quit() && !stop.load(Ordering::Relaxed) && !engine.is_finished() {
+        let wait = FRAME.saturating_sub(last_frame.elapsed());
+        if event::poll(wait)? {
+            loop {
+                match event::read()? {
+                    Event::Key(key) if key.kind != KeyEventKind::Release => {
+                        if let Some(cmd) = app.handle_key(key) {
+                            engine.command(cmd);
+                        }
+                    }
+                    Event::Resize(..) => {}
+                    _ => continue,
+                }
+                dirty = true;
+                if !event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+        }
+        for notice in engine.notices() {
+            app.notice(notice);
+            dirty = true;
+        }
+        if last_frame.elapsed() < FRAME {
+            continue;
+        }
+        let snap = engine.snapshot();
+        let changed = drawn.as_ref().is_none_or(|d| **d != *snap);
+        if dirty || changed {
+            screen
+                .terminal
+                .draw(|frame| layers::draw(&app, &snap, frame))?;
+            last_frame = Instant::now();
+            drawn = Some(snap);
+            dirty = false;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::keymap::Keymap;
+    use super::theme::Theme;
+    use super::*;
+    use crate::engine::{Notice, Performance};
+    use crate::scene::library::default_scene;
+
+    /// A snapshot of the default scene a few bars in, with a change queued for the next cycle.
+    fn snapshot() -> Snapshot {
+        let mut perf = Performance::new(default_scene());
+        let playing = perf.queued();
+        for line in [
+            "grid kick X..x..x.X...x...X..x..x.X...x.x.",
+            "gain bass -6",
+            "filter -0.3",
+        ] {
+            perf.apply(&crate::command::parse(line).unwrap()).unwrap();
+        }
+        let mut status = crate::audio::Status {
+            frame: 480_000,
+            cycle: 3,
+            step: 9.5,
+            tempo_bpm: 122.0,
+            dsp_load: 0.0,
+            master_peak: 0.5,
+            ..Default::default()
+        };
+        status.track_peaks = [0.7, 0.2];
+        perf.snapshot(
+            status,
+            playing,
+            "silent (--audio none)",
+            Some(Notice {
+                ok: true,
+                text: "filter -0.3".into(),
+            }),
+        )
+    }
+
+    fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        let snap = snapshot();
+        term.draw(|f| layers::draw(app, &snap, f)).unwrap();
+        term
+    }
+
+    fn app() -> App {
+        App::new(Keymap::default(), Theme::shipped("dark").unwrap(), None)
+    }
+
+    fn text(term: &Terminal<TestBackend>) -> String {
+        let buf = term.backend().buffer();
+        (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn compact_80x24() {
+        let term = screen(&app(), 80, 24);
+        let s = text(&term);
+        for part in [
+            "grid",
+            "latent",
+            "loops",
+            "mixer",
+            "no model loaded",
+            "MIDI: off",
+            "BD",
+            "BS",
+        ] {
+            assert!(s.contains(part), "{part} missing:\n{s}");
+        }
+        insta::assert_snapshot!("compact_80x24", term.backend());
+    }
+
+    #[test]
+    fn wide_160x48() {
+        let term = screen(&app(), 160, 48);
+        let s = text(&term);
+        assert!(s.contains(" now ") && s.contains(" next cycle "), "{s}");
+        insta::assert_snapshot!("wide_160x48", term.backend());
+    }
+
+    #[test]
+    fn help_overlay_and_prompt() {
+        let mut a = app();
+        a.handle_key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE));
+        insta::assert_snapshot!("help_80x24", screen(&a, 80, 24).backend());
+        let mut a = app();
+        for c in ":mute ".chars() {
+            a.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        a.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+        let term = screen(&a, 80, 24);
+        let s = text(&term);
+        assert!(s.contains(":mute drums"), "{s}");
+        assert!(s.contains("mute drums   mute bass"), "{s}");
+        insta::assert_snapshot!("prompt_80x24", term.backend());
+    }
+
+    #[test]
+    fn quit_question_and_small_terminal() {
+        let mut a = app();
+        a.handle_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
+        let s = text(&screen(&a, 80, 24));
+        assert!(s.contains("Quit ubiq?"), "{s}");
+        let s = text(&screen(&app(), 60, 12));
+        assert!(s.contains("ubiq needs 80×24 (this is 60×12)"), "{s}");
+    }
+
+    #[test]
+    fn every_size_from_tiny_to_huge_draws() {
+        for (w, h) in [
+            (1, 1),
+            (20, 5),
+            (79, 23),
+            (80, 24),
+            (100, 30),
+            (139, 35),
+            (140, 36),
+            (300, 90),
+        ] {
+            let _ = screen(&app(), w, h);
+        }
+    }
+
+    #[test]
+    fn mono_theme_has_no_colour() {
+        let a = App::new(Keymap::default(), Theme::shipped("mono").unwrap(), None);
+        let term = screen(&a, 80, 24);
+        let buf = term.backend().buffer();
+        assert!(
+            buf.content()
+                .iter()
+                .all(|c| c.fg == ratatui::style::Color::Reset
+                    && c.bg == ratatui::style::Color::Reset)
+        );
+    }
+}

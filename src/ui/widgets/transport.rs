@@ -1,0 +1,139 @@
+//! The transport line: play state, tempo, position, countdown to the next cycle, deadline
+//! misses, DSP load, MIDI and the audio output.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::engine::Snapshot;
+use crate::pattern::STEPS;
+use crate::ui::theme::Theme;
+
+/// Bar.beat.sixteenth (1-based) of a step within the cycle.
+pub fn bar_beat(step: f64) -> (u32, u32, u32) {
+    let s = step.max(0.0) as u32;
+    (s / 16 + 1, (s % 16) / 4 + 1, s % 4 + 1)
+}
+
+/// Seconds until the next cycle starts.
+pub fn seconds_to_next_cycle(step: f64, bpm: f32) -> f64 {
+    if bpm <= 0.0 {
+        return 0.0;
+    }
+    (STEPS as f64 - step).max(0.0) * 15.0 / f64::from(bpm)
+}
+
+/// The transport line of a snapshot.
+pub struct Transport<'a> {
+    /// What to show.
+    pub snap: &'a Snapshot,
+    /// Styles.
+    pub theme: &'a Theme,
+}
+
+impl Widget for Transport<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        let s = self.snap;
+        let st = &s.status;
+        let started = st.frame > 0;
+        let playing_bpm = if started { st.tempo_bpm } else { s.tempo_bpm };
+        let sep = || Span::styled(" · ", t.dim);
+        let mut spans = vec![
+            if started {
+                Span::styled("▶ ", t.ok)
+            } else {
+                Span::styled("◌ ", t.dim)
+            },
+            Span::styled(s.scene.clone(), t.title),
+            sep(),
+            Span::styled(format!("{playing_bpm:.1}"), t.accent),
+        ];
+        if (s.tempo_bpm - playing_bpm).abs() >= 0.05 {
+            spans.push(Span::styled(format!("→{:.1}", s.tempo_bpm), t.preview_add));
+        }
+        spans.push(Span::styled(" BPM", t.dim));
+        let (bar, beat, six) = bar_beat(st.step);
+        spans.extend([
+            sep(),
+            Span::styled(format!("{bar}.{beat}.{six}"), t.accent),
+            sep(),
+            Span::styled("next ", t.dim),
+            Span::styled(
+                format!("{:.1}s", seconds_to_next_cycle(st.step, playing_bpm)),
+                t.base,
+            ),
+            sep(),
+            Span::styled("late ", t.dim),
+            Span::styled(
+                st.late_plans.to_string(),
+                if st.late_plans > 0 { t.error } else { t.base },
+            ),
+        ]);
+        if st.xruns > 0 {
+            spans.extend([sep(), Span::styled(format!("xruns {}", st.xruns), t.error)]);
+        }
+        spans.extend([
+            sep(),
+            Span::styled("DSP ", t.dim),
+            Span::styled(
+                if st.dsp_load > 0.0 {
+                    format!("{:.0}%", st.dsp_load * 100.0)
+                } else {
+                    "–".to_string()
+                },
+                if st.dsp_load > 0.8 { t.error } else { t.base },
+            ),
+            sep(),
+            Span::styled("MIDI: off", t.dim),
+            sep(),
+            Span::styled(s.output.clone(), t.dim),
+        ]);
+        Paragraph::new(Line::from(spans))
+            .style(t.base)
+            .render(area, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Performance;
+    use crate::scene::library::default_scene;
+
+    #[test]
+    fn positions_and_countdown() {
+        assert_eq!(bar_beat(0.0), (1, 1, 1));
+        assert_eq!(bar_beat(5.5), (1, 2, 2));
+        assert_eq!(bar_beat(31.9), (2, 4, 4));
+        assert!((seconds_to_next_cycle(16.0, 120.0) - 2.0).abs() < 1e-9);
+        assert_eq!(seconds_to_next_cycle(3.0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn shows_tempo_change_position_and_health() {
+        let perf = Performance::new(default_scene());
+        let mut snap = perf.snapshot(Default::default(), perf.queued(), "silent", None);
+        snap.status.frame = 1000;
+        snap.status.step = 16.0;
+        snap.status.tempo_bpm = 120.0;
+        snap.status.late_plans = 2;
+        snap.tempo_bpm = 128.0;
+        let area = Rect::new(0, 0, 120, 1);
+        let mut buf = Buffer::empty(area);
+        let theme = Theme::shipped("mono").unwrap();
+        Transport {
+            snap: &snap,
+            theme: &theme,
+        }
+        .render(area, &mut buf);
+        let line: String = (0..area.width).map(|x| buf[(x, 0)].symbol()).collect();
+        assert!(
+            line.starts_with(
+                "▶ ubiq · 120.0→128.0 BPM · 2.1.1 · next 2.0s · late 2 · DSP – · MIDI: off · silent"
+            ),
+            "{line}"
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! The binary as a musician runs it: render, play without a sound card, devices, errors.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn ubiq() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ubiq"))
+}
+
+fn read_wav(path: &std::path::Path) -> (hound::WavSpec, Vec<f32>) {
+    let mut r = hound::WavReader::open(path).expect("a readable WAV");
+    let spec = r.spec();
+    let samples = r.samples::<f32>().map(|s| s.expect("sample")).collect();
+    (spec, samples)
+}
+
+#[test]
+fn render_writes_exact_bars_below_the_ceiling_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.wav");
+    let b = dir.path().join("b.wav");
+    for out in [&a, &b] {
+        let st = ubiq()
+            .args(["render", "patterns/default.ron", "--bars", "8", "--out"])
+            .arg(out)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let (spec, samples) = read_wav(&a);
+    assert_eq!((spec.channels, spec.sample_rate), (2, 48_000));
+    // 8 bars of 4 beats at 122 BPM.
+    let expected = 8.0 * 4.0 * 60.0 / 122.0 * 48_000.0;
+    let frames = (samples.len() / 2) as f64;
+    assert!(
+        (frames - expected).abs() <= 1.0,
+        "{frames} frames, expected {expected}"
+    );
+    let peak = samples.iter().fold(0.0f32, |p, s| p.max(s.abs()));
+    assert!(20.0 * peak.log10() <= -0.1, "peak {peak}");
+    let rms = (samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32).sqrt();
+    assert!(rms > 0.02, "nearly silent: rms {rms}");
+}
+
+#[test]
+fn render_other_rate_and_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("h.wav");
+    let st = ubiq()
+        .args([
+            "render",
+            "house",
+            "--bars",
+            "2",
+            "--sample-rate",
+            "44100",
+            "--seed",
+            "9",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    assert!(String::from_utf8_lossy(&st.stdout).contains("real time"));
+    let (spec, samples) = read_wav(&out);
+    assert_eq!(spec.sample_rate, 44_100);
+    let expected = 2.0 * 4.0 * 60.0 / 124.0 * 44_100.0;
+    assert!(((samples.len() / 2) as f64 - expected).abs() <= 1.0);
+}
+
+#[test]
+fn broken_scene_is_reported_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.ron");
+    std::fs::write(
+        &bad,
+        "Scene(\n    tempo: 120,\n    drums: (kick: \"x..z\"),\n)\n",
+    )
+    .unwrap();
+    let out = ubiq()
+        .args(["render", "--out", "/dev/null"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.ron:3:"), "{err}");
+    assert!(err.contains("'z'"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn play_without_a_device_says_so_once_and_keeps_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = dir.path().join("fast.ron");
+    std::fs::write(
+        &scene,
+        "Scene(tempo: 240, drums: (kick: \"x...x...x...x...\"))",
+    )
+    .unwrap();
+    let mut child = ubiq()
+        .args(["play", "--audio", "none"])
+        .arg(&scene)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // At 240 BPM a cycle (two bars) lasts two seconds.
+    std::thread::sleep(Duration::from_millis(4_500));
+    child.stdin.take().unwrap().write_all(b"q\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("silently"), "{err}");
+    let status = String::from_utf8_lossy(&out.stdout);
+    for cycle in ["cycle 1 ", "cycle 2 ", "cycle 3 "] {
+        assert!(status.contains(cycle), "{cycle:?} missing in {status}");
+    }
+    assert!(status.contains("240.0 BPM"), "{status}");
+}
+
+#[test]
+fn play_on_this_machine_is_quiet_about_audio_libraries() {
+    let out = ubiq()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        !err.contains("ALSA lib") && !err.contains("Cannot connect"),
+        "{err}"
+    );
+}
+
+#[test]
+fn devices_and_help() {
+    let out = ubiq().arg("devices").output().unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).is_empty());
+    let help = ubiq().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    for word in ["play", "render", "devices"] {
+        assert!(text.contains(word), "{text}");
+    }
+}
+
+#[test]
+fn an_unknown_theme_is_refused_before_playing() {
+    let out = ubiq()
+        .args(["--theme", "neon", "--headless", "--audio", "none"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown theme \"neon\"") && err.contains("dark, light, mono"),
+        "{err}"
+    );
+    let out = ubiq()
+        .args(["--theme", "light", "--headless", "--audio", "none"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}

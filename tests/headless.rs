@@ -1,0 +1,162 @@
+//! Headless rehearsal end to end: the binary with piped stdin, hot reload of the scene file
+//! (in place and by rename), a broken save that leaves the set playing, `ubiq check`, SIGTERM.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn scene(kick: &str) -> String {
+    format!("Scene(\n    tempo: 240,\n    drums: (\n        kick: \"{kick}\",\n    ),\n)\n")
+}
+
+struct Run {
+    child: Child,
+    lines: mpsc::Receiver<serde_json::Value>,
+}
+
+fn start(file: &std::path::Path) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ubiq"))
+        .args(["play", "--headless", "--json", "--audio", "none"])
+        .arg(file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ubiq starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    Run { child, lines: rx }
+}
+
+/// Waits for a status line whose kick row is `kick`; returns its cycle number.
+fn wait_for_kick(run: &Run, kick: &str) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(12);
+    while Instant::now() < deadline {
+        if let Ok(v) = run.lines.recv_timeout(Duration::from_millis(200))
+            && v["drums"]["kick"] == kick
+        {
+            return v["cycle"].as_u64().expect("cycle number");
+        }
+    }
+    panic!("no cycle played kick {kick}");
+}
+
+#[test]
+fn edits_apply_at_the_next_cycle_and_errors_keep_the_set_playing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("set.ron");
+    std::fs::write(&file, scene("x...x...x...x...")).unwrap();
+    let mut run = start(&file);
+    let first = wait_for_kick(&run, "x...x...x...x...|x...x...x...x...");
+
+    // In place.
+    std::fs::write(&file, scene("X.X.X.X.X.X.X.X.")).unwrap();
+    let second = wait_for_kick(&run, "X.X.X.X.X.X.X.X.|X.X.X.X.X.X.X.X.");
+    assert!(second > first);
+
+    // A broken save: reported, the set plays on unchanged.
+    std::fs::write(&file, scene("X.X.?")).unwrap();
+    let still = wait_for_kick(&run, "X.X.X.X.X.X.X.X.|X.X.X.X.X.X.X.X.");
+    assert!(still >= second);
+
+    // By rename, as vim and VS Code save.
+    let tmp = dir.path().join("set.ron.tmp");
+    std::fs::write(&tmp, scene("x.......x.......")).unwrap();
+    std::fs::rename(&tmp, &file).unwrap();
+    let third = wait_for_kick(&run, "x.......x.......|x.......x.......");
+    assert!(third > still);
+
+    // A command on stdin, then quit.
+    let mut stdin = run.child.stdin.take().unwrap();
+    writeln!(stdin, "grid kick x...............").unwrap();
+    wait_for_kick(&run, "x...............|x...............");
+    writeln!(stdin, "quit").unwrap();
+    let out = run.child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("set.ron:4:"), "{err}");
+    assert!(err.contains("still playing"), "{err}");
+}
+
+#[test]
+fn bad_commands_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("set.ron");
+    std::fs::write(&file, scene("x...x...x...x...")).unwrap();
+    let mut run = start(&file);
+    wait_for_kick(&run, "x...x...x...x...|x...x...x...x...");
+    let stdin = run.child.stdin.as_mut().unwrap();
+    writeln!(stdin, "tempo 999").unwrap();
+    writeln!(stdin, "grid kikc x...").unwrap();
+    writeln!(stdin, "load /no/such/scene.ron").unwrap();
+    std::thread::sleep(Duration::from_millis(2_500));
+    drop(run.child.stdin.take());
+    let out = run.child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tempo: BPM \"999\" is out of range"), "{err}");
+    assert!(err.contains("did you mean kick"), "{err}");
+    assert!(err.contains("/no/such/scene.ron"), "{err}");
+    for line in run.lines.try_iter() {
+        assert_eq!(line["tempo"], 240.0);
+        assert_eq!(line["drums"]["kick"], "x...x...x...x...|x...x...x...x...");
+    }
+}
+
+#[test]
+fn sigterm_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("set.ron");
+    std::fs::write(&file, scene("x...x...x...x...")).unwrap();
+    let run = start(&file);
+    wait_for_kick(&run, "x...x...x...x...|x...x...x...x...");
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(run.child.id() as i32, libc::SIGTERM) };
+    let out = run.child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+}
+
+#[test]
+fn check_flags_the_same_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.ron");
+    let bad = dir.path().join("bad.ron");
+    std::fs::write(&good, scene("x...x...x...x...")).unwrap();
+    std::fs::write(&bad, scene("x..?")).unwrap();
+    let ok = Command::new(env!("CARGO_BIN_EXE_ubiq"))
+        .arg("check")
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    let fail = Command::new(env!("CARGO_BIN_EXE_ubiq"))
+        .arg("check")
+        .args([&good, &bad])
+        .output()
+        .unwrap();
+    assert_eq!(fail.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&fail.stderr);
+    assert!(err.contains("bad.ron:4:"), "{err}");
+    let shipped = Command::new(env!("CARGO_BIN_EXE_ubiq"))
+        .arg("check")
+        .args(
+            std::fs::read_dir("patterns")
+                .unwrap()
+                .map(|e| e.unwrap().path()),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        shipped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shipped.stderr)
+    );
+}

@@ -1,0 +1,178 @@
+//! Real-time playback through a real audio server: a private JACK dummy server, `ubiq play
+//! --audio jack`, and `jack_rec` recording ubiq's output ports. Skips (with a message) only
+//! where jackd is not installed.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    name: String,
+}
+
+impl Drop for Server {
+    /// SIGTERM, not SIGKILL: jackd then removes its shared-memory files, which would
+    /// otherwise pile up until JACK refuses to start more servers.
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn start_server() -> Option<Server> {
+    if !(have("jackd") && have("jack_rec") && have("jack_lsp")) {
+        eprintln!("SKIPPED: jackd / jack_rec / jack_lsp not installed (Debian: jackd2)");
+        return None;
+    }
+    let name = format!("ubiq-test-{}", std::process::id());
+    let child = Command::new("jackd")
+        .args([
+            "-n",
+            &name,
+            "--no-realtime",
+            "-d",
+            "dummy",
+            "-r",
+            "48000",
+            "-p",
+            "256",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jackd starts");
+    let server = Server { child, name };
+    wait_for_ports(&server.name, "system:playback_1");
+    Some(server)
+}
+
+fn ports(server: &str) -> String {
+    Command::new("jack_lsp")
+        .env("JACK_DEFAULT_SERVER", server)
+        .stderr(Stdio::null())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+fn wait_for_ports(server: &str, port: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if ports(server).lines().any(|l| l.trim() == port) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("port {port} did not appear on JACK server {server}");
+}
+
+const SCENE: &str = r#"Scene(
+    tempo: 120,
+    drums: (
+        kick: "x.x.x.x.x.x.x.x.",
+    ),
+    sound: (drums: (kick: (decay: 0.2))),
+    mix: (drums: (reverb_send: 0)),
+)"#;
+
+/// Onset times (frames) of a mono signal: a jump in 5 ms energy after quiet.
+fn onsets(samples: &[f32]) -> Vec<usize> {
+    let hop = 240;
+    let energy: Vec<f32> = samples
+        .chunks(hop)
+        .map(|c| c.iter().map(|x| x * x).sum::<f32>() / hop as f32)
+        .collect();
+    let mut out = Vec::new();
+    for i in 1..energy.len() {
+        if energy[i] > 1e-4 && energy[i] > 8.0 * energy[i - 1] {
+            let first = samples[i * hop - hop..].iter().position(|x| x.abs() > 1e-3);
+            if let Some(p) = first {
+                let at = i * hop - hop + p;
+                if out.last().is_none_or(|&l: &usize| at > l + 2_400) {
+                    out.push(at);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn plays_in_time_through_a_jack_server() {
+    let Some(server) = start_server() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scene = dir.path().join("eighths.ron");
+    std::fs::write(&scene, SCENE).expect("scene written");
+    let mut ubiq = Command::new(env!("CARGO_BIN_EXE_ubiq"))
+        .args(["play", "--audio", "jack"])
+        .arg(&scene)
+        .env("JACK_DEFAULT_SERVER", &server.name)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ubiq starts");
+    let client = format!("cpal_client_{}_out", ubiq.id());
+    wait_for_ports(&server.name, &format!("{client}:out_0"));
+    let wav = dir.path().join("rec.wav");
+    let rec = Command::new("jack_rec")
+        .env("JACK_DEFAULT_SERVER", &server.name)
+        .arg("-f")
+        .arg(&wav)
+        .args(["-d", "3", "-b", "32"])
+        .args([format!("{client}:out_0"), format!("{client}:out_1")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("jack_rec runs");
+    assert!(rec.success(), "jack_rec failed");
+    // End of input quits cleanly.
+    drop(ubiq.stdin.take());
+    let out = ubiq.wait_with_output().expect("ubiq exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "ubiq failed: {stderr}");
+    assert!(stderr.contains("JACK"), "{stderr}");
+    assert!(!stderr.contains("ALSA lib"), "{stderr}");
+
+    let left = read_left(&wav);
+    let found = onsets(&left);
+    // Eighth notes at 120 BPM: 0.25 s = 12,000 frames apart; 3 s hold about 12.
+    assert!(found.len() >= 10, "only {} onsets: {found:?}", found.len());
+    for pair in found.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap.abs_diff(12_000) <= 48,
+            "onsets {pair:?} are {gap} frames apart"
+        );
+    }
+}
+
+fn read_left(path: &Path) -> Vec<f32> {
+    let mut reader = hound::WavReader::open(path).expect("recording readable");
+    let spec = reader.spec();
+    let channels = usize::from(spec.channels);
+    let scale = 2f32.powi(i32::from(spec.bits_per_sample) - 1);
+    let all: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => reader.samples::<f32>().map(|s| s.unwrap_or(0.0)).collect(),
+        hound::SampleFormat::Int => reader
+            .samples::<i32>()
+            .map(|s| s.unwrap_or(0) as f32 / scale)
+            .collect(),
+    };
+    let mut log = std::io::stderr();
+    let _ = writeln!(log, "recorded {} frames", all.len() / channels);
+    all.chunks(channels).map(|f| f[0]).collect()
+}

@@ -1,0 +1,81 @@
+//! The audio callback never allocates or frees, also across pattern swaps and parameter
+//! changes: a counting global allocator watches every call of `AudioCore::process`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ubiq::audio::{AudioMsg, link};
+use ubiq::scene::library::{SHIPPED, shipped};
+
+struct Counting;
+
+static EVENTS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static WATCHING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note() {
+    if WATCHING.try_with(Cell::get).unwrap_or(false) {
+        EVENTS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        note();
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+#[test]
+fn the_callback_never_allocates() {
+    let scenes: Vec<_> = SHIPPED
+        .iter()
+        .map(|(n, _)| shipped(n).expect("shipped scene"))
+        .collect();
+    let (mut handle, mut core) = link(44_100, 3);
+    let mut buf = vec![0.0f32; 2 * 1_024];
+    let mut params = scenes[0].params();
+    for i in 0..4_000usize {
+        if i % 97 == 0 {
+            let scene = &scenes[(i / 97) % scenes.len()];
+            handle
+                .send(AudioMsg::Cycle(scene.plan()))
+                .expect("queue has room");
+        }
+        if i % 13 == 0 {
+            params.mix.filter = ((i as f32) * 0.01).sin();
+            params.mix.bass.mute = i % 26 == 0;
+            params.effects.reverb_size = (i % 10) as f32 / 10.0;
+            params.drums.kick.tune = (i % 7) as f32 - 3.0;
+            handle
+                .send(AudioMsg::Params(params))
+                .expect("queue has room");
+        }
+        // Host buffers of changing sizes, as some drivers deliver them.
+        let frames = [64, 128, 256, 1_024, 333][i % 5];
+        WATCHING.with(|w| w.set(true));
+        core.process(&mut buf[..frames * 2]);
+        WATCHING.with(|w| w.set(false));
+    }
+    assert_eq!(
+        EVENTS.load(Ordering::SeqCst),
+        0,
+        "the callback allocated or freed"
+    );
+    assert!(handle.status().cycle >= 5);
+}
