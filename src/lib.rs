@@ -12,6 +12,7 @@
 //! - [`dataset`]: training data (drum windows, drum+bass pairs, splits) from MIDI corpora.
 //! - [`engine`]: the performance state and the live engine thread.
 //! - [`ui`]: the full-screen terminal interface.
+//! - [`model`]: the neural networks (Burn): the rhythm VAE.
 //! - [`app`]: the subcommands as the binary runs them.
 
 pub mod app;
@@ -21,6 +22,7 @@ pub mod dataset;
 pub mod engine;
 pub mod files;
 pub mod midi;
+pub mod model;
 pub mod pattern;
 pub mod render;
 pub mod scene;

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use ubiq::app;
 use ubiq::audio::output::{AudioChoice, OutputOptions};
 use ubiq::dataset::CacheMode;
+use ubiq::model::Backend;
 use ubiq::render::RenderOptions;
 
 /// ubiq — a terminal instrument where small neural networks compose drums and bass while
@@ -47,6 +48,14 @@ enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Train a model on your own material.
+    #[command(subcommand)]
+    Train(TrainCli),
+    /// Measure a model.
+    #[command(subcommand)]
+    Eval(EvalCli),
+    /// Decode one point of the rhythm VAE's latent plane into a pattern.
+    Generate(GenerateCli),
     /// Check scene files without playing them (for editors and CI); exit code 1 on errors.
     Check {
         /// Scene files.
@@ -62,6 +71,84 @@ enum Command {
     /// Training data from MIDI folders.
     #[command(subcommand)]
     Dataset(DatasetCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum TrainCli {
+    /// Train the rhythm VAE on drum MIDI folders.
+    Rhythm(TrainRhythmCli),
+}
+
+#[derive(Args, Debug)]
+struct TrainRhythmCli {
+    /// MIDI folders (a Groove MIDI Dataset folder with info.csv uses its splits).
+    #[arg(long, required = true, num_args = 1..)]
+    midi: Vec<PathBuf>,
+    /// Maximum epochs (early stopping may end sooner).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    epochs: u64,
+    /// Weights file to write; NAME.json and NAME.map.ron go beside it.
+    #[arg(long, default_value = "models/rhythm.bpk")]
+    out: PathBuf,
+    /// Seed: the same data, settings and seed give the same model.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Burn backend.
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    backend: Backend,
+    /// Final weight of the KL term (after warm-up).
+    #[arg(long, default_value_t = 0.25)]
+    beta: f64,
+}
+
+#[derive(Subcommand, Debug)]
+enum EvalCli {
+    /// Reconstruction, baselines, conditioning control and diversity of the rhythm VAE.
+    Rhythm(EvalRhythmCli),
+}
+
+#[derive(Args, Debug)]
+struct EvalRhythmCli {
+    /// MIDI folders to measure on (the test split of a Groove MIDI Dataset folder).
+    #[arg(long, required = true, num_args = 1..)]
+    midi: Vec<PathBuf>,
+    /// Model file (the embedded default when not given).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Seed of the sampled measures.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Args, Debug)]
+struct GenerateCli {
+    /// Latent point X,Y (about −3..3 each).
+    #[arg(long, value_parser = app::generate::parse_point, allow_hyphen_values = true, default_value = "0,0")]
+    z: [f32; 2],
+    /// Kick density in standard deviations of the training set (0 typical).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    kick: f32,
+    /// Hi-hat density in standard deviations of the training set (0 typical).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    hats: f32,
+    /// Onset threshold 0..1.
+    #[arg(long, default_value_t = 0.5)]
+    threshold: f32,
+    /// Micro-timing amount, 0 (quantised) ..1.
+    #[arg(long, default_value_t = 1.0)]
+    timing: f32,
+    /// Seed of the variation near the threshold.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Also write the pattern: FILE.ron (a scene) or FILE.mid.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Rhythm model file (the embedded default when not given).
+    #[arg(long = "rhythm-model")]
+    rhythm_model: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -244,6 +331,30 @@ fn main() -> ExitCode {
                 sample_rate: r.sample_rate,
                 seed: r.seed,
             },
+        }),
+        Some(Command::Train(TrainCli::Rhythm(t))) => app::train::run(app::train::TrainRhythmArgs {
+            midi: t.midi,
+            epochs: t.epochs as usize,
+            out: t.out,
+            seed: t.seed,
+            backend: t.backend,
+            beta: t.beta,
+        }),
+        Some(Command::Eval(EvalCli::Rhythm(e))) => app::eval::run(app::eval::EvalRhythmArgs {
+            midi: e.midi,
+            model: e.model,
+            json: e.json,
+            seed: e.seed,
+        }),
+        Some(Command::Generate(g)) => app::generate::run(app::generate::GenerateArgs {
+            z: g.z,
+            kick: g.kick,
+            hats: g.hats,
+            threshold: g.threshold,
+            timing: g.timing,
+            seed: g.seed,
+            out: g.out,
+            model: g.rhythm_model,
         }),
         Some(Command::Dataset(DatasetCommand::Stats(s))) => {
             app::dataset::stats(app::dataset::StatsArgs {

@@ -107,7 +107,7 @@ fn plays_in_an_80x24_tmux_pane_takes_commands_and_restores_the_terminal() {
         "▶ ubiq",
         "grid",
         "latent",
-        "no model loaded",
+        "z +0.00 +0.00",
         "loops",
         "no loop library",
         "mixer",
@@ -134,6 +134,16 @@ fn plays_in_an_80x24_tmux_pane_takes_commands_and_restores_the_terminal() {
     tmux.keys(&[":", "tempo 128", "Enter"]);
     tmux.wait_for("the notice", long, |s| s.contains("✓ tempo 128"));
     tmux.wait_for("128 BPM", long, |s| s.contains("▶ ubiq · 128.0 BPM"));
+
+    // The latent pad: l moves the point, ] asks for more kicks; both write the next cycle.
+    tmux.keys(&["l"]);
+    tmux.wait_for("the point to move", long, |s| {
+        s.contains("✓ move 0.1 0") && s.contains("z +0.10 +0.00")
+    });
+    tmux.keys(&["]", "]", "]", "]"]);
+    tmux.wait_for("more kick", long, |s| {
+        s.contains("✓ push kick 0.25") && s.contains("kick") && s.contains("+1.00")
+    });
 
     // Keys are commands: 2 mutes the bass.
     tmux.keys(&["2"]);

@@ -2,6 +2,10 @@
 
 pub mod dataset;
 pub mod devices;
+pub mod eval;
+pub mod generate;
 pub mod play;
 pub mod render;
 pub mod replay;
+pub mod rhythm_data;
+pub mod train;

@@ -13,6 +13,7 @@ use anyhow::Context;
 
 use crate::audio::output::{self, Output, OutputOptions};
 use crate::command::{Command, parse, spec};
+use crate::engine::compose::Models;
 use crate::engine::live::{self, EngineHandle};
 use crate::engine::{Notice, Performance, Snapshot};
 use crate::midi::input::{MidiControl, MidiIn};
@@ -180,7 +181,11 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
     };
     let (engine_midi, midi_in) =
         open_midi(&opts.midi, &audio, output.to_string().starts_with("JACK"))?;
-    let engine = live::spawn(Performance::new(scene), audio, options, engine_midi)?;
+    let (models, problems) = Models::embedded();
+    for p in problems {
+        eprintln!("ubiq: {p} — the written patterns play as they are");
+    }
+    let engine = live::spawn(Performance::new(scene), audio, options, engine_midi, models)?;
     let _midi_in = match midi_in {
         Some((queue, control)) => Some(MidiIn::start(
             queue,

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 
+use crate::engine::compose::Models;
 use crate::engine::session::SessionLog;
 use crate::render::write_wav;
 
@@ -13,8 +14,12 @@ pub fn run(log: &Path, out: &Path) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(log).with_context(|| format!("cannot read {}", log.display()))?;
     let session = SessionLog::parse(&text, log)?;
+    let (models, problems) = Models::embedded();
+    for p in problems {
+        eprintln!("ubiq: {p}");
+    }
     let began = Instant::now();
-    let samples = session.replay();
+    let samples = session.replay(&models);
     write_wav(out, &samples, session.sample_rate)?;
     let secs = samples.len() as f64 / 2.0 / f64::from(session.sample_rate);
     println!(

@@ -58,6 +58,44 @@ impl fmt::Display for MidiAction {
     }
 }
 
+/// A part the AI writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The drum pattern.
+    Drums,
+    /// The bassline.
+    Bass,
+}
+
+impl Part {
+    /// Name in commands.
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Drums => "drums",
+            Part::Bass => "bass",
+        }
+    }
+}
+
+/// A density the rhythm model is conditioned on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Density {
+    /// Kick drum density.
+    Kick,
+    /// Hi-hat density.
+    Hats,
+}
+
+impl Density {
+    /// Name in commands.
+    pub fn name(self) -> &'static str {
+        match self {
+            Density::Kick => "kick",
+            Density::Hats => "hats",
+        }
+    }
+}
+
 /// Every change a performer can make.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -107,6 +145,36 @@ pub enum Command {
     RecordStart(PathBuf),
     /// Stops the recording.
     RecordStop,
+    /// Puts the AI at a point of the latent plane.
+    Z(f32, f32),
+    /// Moves the AI's latent point.
+    Move(f32, f32),
+    /// Sets a density the rhythm model is asked for (standard deviations, −3..3).
+    Density(Density, f32),
+    /// Changes a density by an amount.
+    Push(Density, f32),
+    /// Writes a new cycle at the current point.
+    Regen,
+    /// Jumps to a random point of the plane.
+    Jump,
+    /// Writes a new cycle every N cycles (0: only when asked).
+    Every(u32),
+    /// Drifts through the plane by this much per cycle.
+    Walk(f32),
+    /// Jitters the point at each new cycle.
+    Noise(f32),
+    /// Onset threshold of the rhythm model.
+    Threshold(f32),
+    /// How much of the model's micro-timing plays.
+    Timing(f32),
+    /// Bass sampling temperature.
+    Temperature(f32),
+    /// Keeps a part as it is.
+    Lock(Part),
+    /// Lets the AI write a part again.
+    Unlock(Part),
+    /// Freezes (or unfreezes) everything the AI writes.
+    Hold(bool),
     /// Stops the performance.
     Quit,
 }
@@ -153,6 +221,21 @@ impl fmt::Display for Command {
             Command::Midi(a) => write!(f, "midi {a}"),
             Command::RecordStart(p) => write!(f, "record start {}", quoted(p)),
             Command::RecordStop => f.write_str("record stop"),
+            Command::Z(x, y) => write!(f, "z {} {}", num(*x), num(*y)),
+            Command::Move(x, y) => write!(f, "move {} {}", num(*x), num(*y)),
+            Command::Density(d, v) => write!(f, "{} {}", d.name(), num(*v)),
+            Command::Push(d, v) => write!(f, "push {} {}", d.name(), num(*v)),
+            Command::Regen => f.write_str("regen"),
+            Command::Jump => f.write_str("jump"),
+            Command::Every(n) => write!(f, "every {n}"),
+            Command::Walk(v) => write!(f, "walk {}", num(*v)),
+            Command::Noise(v) => write!(f, "noise {}", num(*v)),
+            Command::Threshold(v) => write!(f, "threshold {}", num(*v)),
+            Command::Timing(v) => write!(f, "timing {}", num(*v)),
+            Command::Temperature(v) => write!(f, "temperature {}", num(*v)),
+            Command::Lock(p) => write!(f, "lock {}", p.name()),
+            Command::Unlock(p) => write!(f, "unlock {}", p.name()),
+            Command::Hold(on) => write!(f, "hold {}", if *on { "on" } else { "off" }),
             Command::Quit => f.write_str("quit"),
         }
     }

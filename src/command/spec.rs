@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{Command, MidiAction, Param, SendBus};
+use super::{Command, Density, MidiAction, Param, Part, SendBus};
 use crate::audio::params::Track;
 use crate::pattern::{Bassline, Key, Scale, Voice, grid};
 
@@ -143,6 +143,14 @@ fn n(v: &Value) -> Option<f32> {
 fn t(v: &Value) -> Option<Track> {
     match v {
         Value::Track(x) => Some(*x),
+        _ => None,
+    }
+}
+
+fn part(v: &Value) -> Option<Part> {
+    match v {
+        Value::Word("drums") => Some(Part::Drums),
+        Value::Word("bass") => Some(Part::Bass),
         _ => None,
     }
 }
@@ -360,6 +368,128 @@ pub static COMMANDS: &[CommandSpec] = &[
                 Some(Command::RecordStart(p.clone()))
             }
             (Some(Value::Word("stop")), None) => Some(Command::RecordStop),
+            _ => None,
+        },
+    },
+    CommandSpec {
+        name: "z",
+        aliases: &["latent"],
+        args: &[number("X", -3.0, 3.0), number("Y", -3.0, 3.0)],
+        doc: "put the AI at a point of the rhythm model's latent plane; the next cycle comes from there",
+        build: |v| Some(Command::Z(n(&v[0])?, n(&v[1])?)),
+    },
+    CommandSpec {
+        name: "move",
+        aliases: &[],
+        args: &[number("DX", -6.0, 6.0), number("DY", -6.0, 6.0)],
+        doc: "move the AI's latent point (h j k l on the pad)",
+        build: |v| Some(Command::Move(n(&v[0])?, n(&v[1])?)),
+    },
+    CommandSpec {
+        name: "kick",
+        aliases: &[],
+        args: &[number("LEVEL", -3.0, 3.0)],
+        doc: "ask for sparser (−3) or busier (3) kicks, in standard deviations of the training set",
+        build: |v| Some(Command::Density(Density::Kick, n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "hats",
+        aliases: &[],
+        args: &[number("LEVEL", -3.0, 3.0)],
+        doc: "ask for sparser (−3) or busier (3) hi-hats",
+        build: |v| Some(Command::Density(Density::Hats, n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "push",
+        aliases: &[],
+        args: &[
+            arg("WHAT", ArgKind::Word(&["kick", "hats"])),
+            number("BY", -6.0, 6.0),
+        ],
+        doc: "change the kick or hats density by an amount (`[` `]` and `{` `}`)",
+        build: |v| match (v.first(), n(&v[1])) {
+            (Some(Value::Word("kick")), Some(x)) => Some(Command::Push(Density::Kick, x)),
+            (Some(Value::Word("hats")), Some(x)) => Some(Command::Push(Density::Hats, x)),
+            _ => None,
+        },
+    },
+    CommandSpec {
+        name: "regen",
+        aliases: &["r"],
+        args: &[],
+        doc: "write a new cycle at the current point (space)",
+        build: |_| Some(Command::Regen),
+    },
+    CommandSpec {
+        name: "jump",
+        aliases: &[],
+        args: &[],
+        doc: "jump to a random point of the latent plane",
+        build: |_| Some(Command::Jump),
+    },
+    CommandSpec {
+        name: "every",
+        aliases: &[],
+        args: &[number("CYCLES", 0.0, 64.0)],
+        doc: "write a new cycle every N cycles (0: only when asked)",
+        build: |v| Some(Command::Every(n(&v[0])?.round() as u32)),
+    },
+    CommandSpec {
+        name: "walk",
+        aliases: &["drift"],
+        args: &[number("SPEED", 0.0, 1.0)],
+        doc: "drift through the latent plane by this much per cycle (0 stops)",
+        build: |v| Some(Command::Walk(n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "noise",
+        aliases: &[],
+        args: &[number("AMOUNT", 0.0, 1.0)],
+        doc: "jitter the latent point at each new cycle",
+        build: |v| Some(Command::Noise(n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "threshold",
+        aliases: &[],
+        args: &[number("T", 0.05, 0.95)],
+        doc: "onset threshold of the rhythm model: lower plays more hits",
+        build: |v| Some(Command::Threshold(n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "timing",
+        aliases: &[],
+        args: &[number("AMOUNT", 0.0, 1.0)],
+        doc: "how much of the model's micro-timing plays: 0 quantised … 1 as played",
+        build: |v| Some(Command::Timing(n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "temperature",
+        aliases: &["temp"],
+        args: &[number("T", 0.0, 2.0)],
+        doc: "bass sampling temperature: 0 the most likely line … 2 wild",
+        build: |v| Some(Command::Temperature(n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "lock",
+        aliases: &[],
+        args: &[arg("PART", ArgKind::Word(&["drums", "bass"]))],
+        doc: "keep a part as it is while the AI writes the rest",
+        build: |v| part(&v[0]).map(Command::Lock),
+    },
+    CommandSpec {
+        name: "unlock",
+        aliases: &[],
+        args: &[arg("PART", ArgKind::Word(&["drums", "bass"]))],
+        doc: "let the AI write a part again",
+        build: |v| part(&v[0]).map(Command::Unlock),
+    },
+    CommandSpec {
+        name: "hold",
+        aliases: &["freeze"],
+        args: &[arg("ON", ArgKind::Word(&["on", "off"]))],
+        doc: "freeze everything the AI writes (`hold off` lets it go on)",
+        build: |v| match v.first() {
+            Some(Value::Word(w)) => Some(Command::Hold(*w == "on")),
             _ => None,
         },
     },

@@ -14,6 +14,7 @@ use super::{Notice, Performance, Playing, Snapshot};
 use crate::audio::record::Recorder;
 use crate::audio::{AudioHandle, AudioMsg};
 use crate::command::{Command, MidiAction};
+use crate::engine::compose::Models;
 use crate::engine::session::{Action, Entry, SessionLog};
 use crate::midi::input::MidiControl;
 use crate::midi::map::Target;
@@ -201,6 +202,8 @@ struct Engine {
     audio: AudioHandle,
     output: String,
     midi: Option<EngineMidi>,
+    models: Models,
+    last_cycle: u64,
     notices: Sender<Notice>,
     notice: Option<Notice>,
     snapshot: Arc<ArcSwap<Snapshot>>,
@@ -280,7 +283,7 @@ impl Engine {
                     Err(text) => self.notify(false, text),
                 }
             }
-            Request::Command(cmd) => match self.perf.apply(&cmd) {
+            Request::Command(cmd) => match self.perf.apply_with(&cmd, &self.models) {
                 Ok(out) => {
                     if out.quit {
                         return false;
@@ -396,6 +399,20 @@ impl Engine {
         }
     }
 
+    /// At each new cycle the AI has its turn: it writes the cycle after this one, a whole
+    /// cycle ahead of its boundary.
+    fn on_cycle(&mut self) {
+        let status = self.audio.status();
+        if !status.playing || status.cycle == self.last_cycle {
+            return;
+        }
+        self.last_cycle = status.cycle;
+        let out = self.perf.tick(status.cycle, &self.models);
+        if out.cycle {
+            self.outcome(out, Some(Action::Cycle(status.cycle)));
+        }
+    }
+
     fn publish(&mut self) {
         self.place();
         let status = self.audio.status();
@@ -409,6 +426,7 @@ impl Engine {
         let mut snap = self
             .perf
             .snapshot(status, self.playing, &self.output, self.notice.clone());
+        snap.composing = self.models.rhythm.is_some();
         if let Some(m) = &self.midi {
             snap.midi = m.describe();
         }
@@ -432,6 +450,7 @@ impl Engine {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
+            self.on_cycle();
             if published.elapsed() >= SNAPSHOT_PERIOD {
                 self.publish();
                 published = Instant::now();
@@ -469,6 +488,7 @@ pub fn spawn(
     mut audio: AudioHandle,
     options: EngineOptions,
     midi: Option<EngineMidi>,
+    models: Models,
 ) -> std::io::Result<EngineHandle> {
     let EngineOptions {
         output,
@@ -500,6 +520,8 @@ pub fn spawn(
         audio,
         output,
         midi,
+        models,
+        last_cycle: 0,
         notices: note_tx,
         notice: None,
         snapshot: Arc::new(ArcSwap::from_pointee(first)),
@@ -542,7 +564,7 @@ mod tests {
             output: "test".into(),
             ..EngineOptions::default()
         };
-        let engine = spawn(perf, audio, options, None).unwrap();
+        let engine = spawn(perf, audio, options, None, Models::none()).unwrap();
         let mut block = vec![0.0; 2 * 480];
         core.process(&mut block);
         assert!(engine.command(parse("grid kick X...............").unwrap()));

@@ -5,6 +5,7 @@
 //! unchanged by the live thread ([`live`]) and by offline renders, so a test exercises exactly
 //! what plays on stage.
 
+pub mod compose;
 pub mod live;
 mod performance;
 pub mod session;

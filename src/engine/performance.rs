@@ -4,12 +4,14 @@ use std::path::Path;
 
 use thiserror::Error;
 
+use super::compose::{Composer, LATENT_LIMIT};
 use super::{Notice, Playing, Snapshot};
 use crate::audio::params::{Params, Track};
 use crate::audio::plan::{CyclePlan, MAX_BPM, MIN_BPM};
 use crate::audio::{AudioMsg, Status};
-use crate::command::Command;
-use crate::scene::{NoteLine, Scene, SceneError};
+use crate::command::{Command, Density, Part};
+use crate::model::rng::Rng;
+use crate::scene::{Ai, NoteLine, Scene, SceneError};
 
 /// Why a command could not be applied (the state is unchanged).
 #[derive(Debug, Error)]
@@ -39,6 +41,8 @@ pub struct Outcome {
     pub cycle: bool,
     /// Settings change with the next cycle rather than at once (a loaded scene).
     pub params_at_cycle: bool,
+    /// The AI's point, densities or options changed: compose the next cycle now.
+    pub compose: bool,
     /// The performer wants to stop.
     pub quit: bool,
 }
@@ -46,14 +50,19 @@ pub struct Outcome {
 /// The authoritative state of the performance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Performance {
-    scene: Scene,
+    pub(super) scene: Scene,
     solo: Option<Track>,
+    pub(super) composer: Composer,
 }
 
 impl Performance {
     /// Starts from a scene.
     pub fn new(scene: Scene) -> Self {
-        Performance { scene, solo: None }
+        Performance {
+            scene,
+            solo: None,
+            composer: Composer::default(),
+        }
     }
 
     /// The scene as it stands (what `save` writes).
@@ -115,6 +124,9 @@ impl Performance {
             output: output.to_string(),
             midi: "off".into(),
             notice,
+            ai: scene.ai,
+            trail: self.composer.trail.iter().copied().collect(),
+            composing: false,
         }
     }
 
@@ -145,7 +157,7 @@ impl Performance {
             params: true,
             cycle: true,
             params_at_cycle: true,
-            quit: false,
+            ..Outcome::default()
         })
     }
 
@@ -168,6 +180,10 @@ impl Performance {
         };
         let cycle = Outcome {
             cycle: true,
+            ..Outcome::default()
+        };
+        let compose = Outcome {
+            compose: true,
             ..Outcome::default()
         };
         let s = &mut self.scene;
@@ -267,11 +283,80 @@ impl Performance {
             }
             Command::Midi(_) => return Err(ApplyError::NoMidi),
             Command::RecordStart(_) | Command::RecordStop => Outcome::default(),
+            Command::Z(x, y) => {
+                s.ai.x = *x;
+                s.ai.y = *y;
+                compose
+            }
+            Command::Move(dx, dy) => {
+                s.ai.x = (s.ai.x + dx).clamp(-LATENT_LIMIT, LATENT_LIMIT);
+                s.ai.y = (s.ai.y + dy).clamp(-LATENT_LIMIT, LATENT_LIMIT);
+                compose
+            }
+            Command::Density(d, level) => {
+                *density(&mut s.ai, *d) = *level;
+                compose
+            }
+            Command::Push(d, by) => {
+                let v = density(&mut s.ai, *d);
+                *v = (*v + by).clamp(-LATENT_LIMIT, LATENT_LIMIT);
+                compose
+            }
+            Command::Regen => compose,
+            Command::Jump => {
+                let mut rng = Rng::new(0x6a75_6d70 ^ self.composer.generation);
+                s.ai.x = (rng.normal() * 1.2).clamp(-LATENT_LIMIT, LATENT_LIMIT);
+                s.ai.y = (rng.normal() * 1.2).clamp(-LATENT_LIMIT, LATENT_LIMIT);
+                compose
+            }
+            Command::Every(n) => {
+                s.ai.every = *n;
+                Outcome::default()
+            }
+            Command::Walk(v) => {
+                s.ai.walk = *v;
+                Outcome::default()
+            }
+            Command::Noise(v) => {
+                s.ai.noise = *v;
+                Outcome::default()
+            }
+            Command::Threshold(v) => {
+                s.ai.threshold = *v;
+                compose
+            }
+            Command::Timing(v) => {
+                s.ai.timing = *v;
+                compose
+            }
+            Command::Temperature(v) => {
+                s.ai.temperature = *v;
+                compose
+            }
+            Command::Lock(part) | Command::Unlock(part) => {
+                let locked = matches!(cmd, Command::Lock(_));
+                match part {
+                    Part::Drums => s.ai.lock_drums = locked,
+                    Part::Bass => s.ai.lock_bass = locked,
+                }
+                Outcome::default()
+            }
+            Command::Hold(on) => {
+                s.ai.hold = *on;
+                Outcome::default()
+            }
             Command::Quit => Outcome {
                 quit: true,
                 ..Outcome::default()
             },
         })
+    }
+}
+
+fn density(ai: &mut Ai, d: Density) -> &mut f32 {
+    match d {
+        Density::Kick => &mut ai.kick,
+        Density::Hats => &mut ai.hats,
     }
 }
 

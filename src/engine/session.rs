@@ -19,6 +19,7 @@ use std::path::Path;
 use thiserror::Error;
 
 use super::Performance;
+use super::compose::Models;
 use crate::audio::{AudioMsg, link};
 use crate::command::{Command, parse};
 use crate::scene::Scene;
@@ -47,6 +48,8 @@ pub enum Action {
     Scene(Box<Scene>),
     /// The performance started: the starting scene's settings and first cycle arrived.
     Start,
+    /// Cycle K began and the AI had its turn (drift, a new cycle when due).
+    Cycle(u64),
 }
 
 /// One line of the log.
@@ -95,6 +98,7 @@ impl SessionLog {
                 Action::Command(c) => out.push_str(&format!("{} {c}\n", e.frame)),
                 Action::Scene(s) => out.push_str(&format!("{} @scene {}\n", e.frame, compact(s))),
                 Action::Start => out.push_str(&format!("{} @start\n", e.frame)),
+                Action::Cycle(k) => out.push_str(&format!("{} @cycle {k}\n", e.frame)),
             }
         }
         out
@@ -149,6 +153,12 @@ impl SessionLog {
                 .map_err(|_| err(n, format!("{frame:?} is not a frame number")))?;
             let action = if rest == "@start" {
                 Action::Start
+            } else if let Some(k) = rest.strip_prefix("@cycle ") {
+                Action::Cycle(
+                    k.trim()
+                        .parse()
+                        .map_err(|_| err(n, format!("{k:?} is not a cycle number")))?,
+                )
             } else if let Some(r) = rest.strip_prefix("@scene ") {
                 Action::Scene(Box::new(
                     Scene::from_ron(r, path).map_err(|e| err(n, e.message))?,
@@ -171,7 +181,7 @@ impl SessionLog {
 
     /// Renders the recorded part offline: the same graph, the same changes at the same
     /// frames, so the samples equal the live recording's.
-    pub fn replay(&self) -> Vec<f32> {
+    pub fn replay(&self, models: &Models) -> Vec<f32> {
         let (mut audio, mut core) = link(self.sample_rate, self.seed);
         let mut perf = Performance::new(self.scene.clone());
         // As live: a change's messages go together. Offline the queue never fills.
@@ -202,10 +212,14 @@ impl SessionLog {
             }
             render_to(e.frame, &mut frame, &mut core);
             let msgs = match &e.action {
-                Action::Command(c) => match perf.apply(c) {
+                Action::Command(c) => match perf.apply_with(c, models) {
                     Ok(o) => perf.messages(o),
                     Err(_) => Vec::new(),
                 },
+                Action::Cycle(k) => {
+                    let o = perf.tick(*k, models);
+                    perf.messages(o)
+                }
                 Action::Scene(s) => {
                     let o = perf.replace_scene((**s).clone());
                     perf.messages(o)
@@ -264,9 +278,9 @@ mod tests {
     #[test]
     fn replay_is_deterministic_and_has_the_recorded_length() {
         let l = log();
-        let a = l.replay();
+        let a = l.replay(&Models::none());
         assert_eq!(a.len(), 2 * 180_000);
-        assert_eq!(a, l.replay());
+        assert_eq!(a, l.replay(&Models::none()));
         assert!(a.iter().any(|x| x.abs() > 0.05));
     }
 

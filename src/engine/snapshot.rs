@@ -3,6 +3,7 @@
 use crate::audio::Status;
 use crate::audio::params::{Params, Track};
 use crate::pattern::{Bassline, DrumPattern, Key, Scale};
+use crate::scene::Ai;
 
 /// A message for the performer (command results, reload errors).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,4 +59,10 @@ pub struct Snapshot {
     pub midi: String,
     /// The latest notice.
     pub notice: Option<Notice>,
+    /// How the AI composes (latent point, densities, policy).
+    pub ai: Ai,
+    /// Recent latent points, oldest first.
+    pub trail: Vec<(f32, f32)>,
+    /// A rhythm model is loaded.
+    pub composing: bool,
 }

@@ -21,4 +21,4 @@ mod schema;
 pub mod watch;
 
 pub use error::SceneError;
-pub use schema::{BassPart, DrumGrids, Grid, NoteLine, SCENE_VERSION, Scene};
+pub use schema::{Ai, BassPart, DrumGrids, Grid, NoteLine, SCENE_VERSION, Scene};

@@ -184,6 +184,79 @@ pub struct Sound {
     pub bass: BassTimbre,
 }
 
+fn cycles<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if v > 64 {
+        return Err(serde::de::Error::custom(format!(
+            "{v} is out of range 0..64"
+        )));
+    }
+    Ok(v)
+}
+
+/// How the AI composes: where it sits in the rhythm model's latent plane, how dense the kick
+/// and hats are asked to be, and when it writes new cycles.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Ai {
+    /// Latent x, −3..3.
+    #[serde(deserialize_with = "within::<_, -3, 3>")]
+    pub x: f32,
+    /// Latent y, −3..3.
+    #[serde(deserialize_with = "within::<_, -3, 3>")]
+    pub y: f32,
+    /// Kick density in standard deviations of the training set, −3 (sparse) ..3 (busy).
+    #[serde(deserialize_with = "within::<_, -3, 3>")]
+    pub kick: f32,
+    /// Hi-hat density, −3..3.
+    #[serde(deserialize_with = "within::<_, -3, 3>")]
+    pub hats: f32,
+    /// Onset threshold, 0..1 (lower: more hits).
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub threshold: f32,
+    /// How much of the model's micro-timing plays, 0 (quantised) ..1.
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub timing: f32,
+    /// Write a new cycle every N cycles (0: only when asked).
+    #[serde(deserialize_with = "cycles")]
+    pub every: u32,
+    /// Latent drift per cycle, 0..1 (0: stay).
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub walk: f32,
+    /// Random jitter of the latent point at each new cycle, 0..1.
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub noise: f32,
+    /// Bass sampling temperature, 0 (most likely line) ..2.
+    #[serde(deserialize_with = "within::<_, 0, 2>")]
+    pub temperature: f32,
+    /// Keep the drums as they are.
+    pub lock_drums: bool,
+    /// Keep the bassline as it is.
+    pub lock_bass: bool,
+    /// Freeze everything: no new cycles at all.
+    pub hold: bool,
+}
+
+impl Default for Ai {
+    fn default() -> Self {
+        Ai {
+            x: 0.0,
+            y: 0.0,
+            kick: 0.0,
+            hats: 0.0,
+            threshold: 0.5,
+            timing: 1.0,
+            every: 0,
+            walk: 0.0,
+            noise: 0.0,
+            temperature: 0.5,
+            lock_drums: false,
+            lock_bass: false,
+            hold: false,
+        }
+    }
+}
+
 fn version<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     let v = u32::deserialize(d)?;
     if v == 0 || v > SCENE_VERSION {
@@ -219,6 +292,8 @@ pub struct Scene {
     pub mix: Mix,
     /// Send effects.
     pub effects: Effects,
+    /// How the AI composes.
+    pub ai: Ai,
 }
 
 impl Default for Scene {
@@ -233,6 +308,7 @@ impl Default for Scene {
             sound: Sound::default(),
             mix: Mix::default(),
             effects: Effects::default(),
+            ai: Ai::default(),
         }
     }
 }

@@ -15,12 +15,11 @@ use super::keymap::{Action, UiAction};
 use super::widgets::grid::{self, Grid};
 use super::widgets::loops::Loops;
 use super::widgets::mixer::Mixer;
-use super::widgets::pad::{LatentPad, Slider};
+use super::widgets::pad::{LatentPad, MapPoint, Slider};
 use super::widgets::transport::Transport;
 use crate::command::Command;
 use crate::command::spec::scale_name;
 use crate::engine::Snapshot;
-use crate::pattern::{STEPS, Voice};
 
 /// The smallest screen the full interface fits.
 pub const MIN_SIZE: (u16, u16) = (80, 24);
@@ -214,11 +213,13 @@ fn draw_pad(app: &App, snap: &Snapshot, frame: &mut Frame, area: Rect) {
         Constraint::Length(1),
     ])
     .areas(inner);
+    let ai = &snap.ai;
+    let map = latent_map();
     frame.render_widget(
         LatentPad {
-            map: &[],
-            position: None,
-            trail: &[],
+            map: if snap.composing { map } else { &[] },
+            position: snap.composing.then_some((ai.x, ai.y)),
+            trail: &snap.trail,
             target: None,
             range: LATENT_RANGE,
             empty: "no model loaded",
@@ -226,20 +227,39 @@ fn draw_pad(app: &App, snap: &Snapshot, frame: &mut Frame, area: Rect) {
         },
         canvas,
     );
-    let kicks = snap.pattern.count(Voice::Kick);
-    let hat_hits = snap.pattern.count(Voice::ClosedHat) + snap.pattern.count(Voice::OpenHat);
-    for (label, hits, row) in [("kick", kicks, kick), ("hats", hat_hits, hats)] {
-        let text = format!("{hits} hits");
+    for (label, level, row) in [("kick", ai.kick, kick), ("hats", ai.hats, hats)] {
+        let text = format!("{level:+.2}");
         frame.render_widget(
             Slider {
                 label,
-                value: Some((hits as f32 / STEPS as f32).min(1.0)),
+                value: snap
+                    .composing
+                    .then_some(((level + 3.0) / 6.0).clamp(0.0, 1.0)),
                 text: &text,
                 theme: t,
             },
             row,
         );
     }
+}
+
+/// The training set's latent map shipped with the rhythm model, read once.
+fn latent_map() -> &'static [MapPoint] {
+    static MAP: std::sync::OnceLock<Vec<MapPoint>> = std::sync::OnceLock::new();
+    MAP.get_or_init(|| {
+        crate::model::rhythm::latent_map::LatentMap::embedded()
+            .map(|m| {
+                m.points
+                    .iter()
+                    .map(|p| MapPoint {
+                        x: p.x,
+                        y: p.y,
+                        style: p.style,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
 }
 
 fn draw_loops(app: &App, frame: &mut Frame, area: Rect) {

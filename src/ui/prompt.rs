@@ -269,9 +269,9 @@ mod tests {
     #[test]
     fn tab_completes_then_cycles() {
         let mut p = Prompt::new();
-        typed(&mut p, "tem");
+        typed(&mut p, "swi");
         p.handle(key(KeyCode::Tab), &[]);
-        assert_eq!(p.text(), "tempo ");
+        assert_eq!(p.text(), "swing ");
         let mut p = Prompt::new();
         typed(&mut p, "mute ");
         p.handle(key(KeyCode::Tab), &[]);

@@ -1,0 +1,197 @@
+//! The AI's side of the performance: the models, and how the latent position, densities and
+//! policy turn into new cycles. Used the same way live and in replays, so a replayed set
+//! composes exactly what was composed on stage.
+
+use std::collections::VecDeque;
+
+use super::{Outcome, Performance};
+use crate::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
+use crate::model::rng::Rng;
+use crate::scene::DrumGrids;
+
+/// Edge of the latent plane the performer can reach.
+pub const LATENT_LIMIT: f32 = 3.0;
+/// Positions kept for the pad's trail.
+pub const TRAIL: usize = 24;
+/// Salt of the composition seeds (generation n uses `SALT ^ n`).
+const SALT: u64 = 0x7562_6971;
+
+/// The models the engine composes with.
+pub struct Models {
+    /// The rhythm VAE.
+    pub rhythm: Option<RhythmModel>,
+}
+
+impl Models {
+    /// The embedded defaults; a model that fails to load is left out with the reason.
+    pub fn embedded() -> (Models, Vec<String>) {
+        let mut problems = Vec::new();
+        let rhythm = RhythmModel::embedded()
+            .map_err(|e| problems.push(format!("rhythm model: {e}")))
+            .ok();
+        (Models { rhythm }, problems)
+    }
+
+    /// No models: the written patterns play as they are.
+    pub fn none() -> Models {
+        Models { rhythm: None }
+    }
+}
+
+/// Runtime state of the composer that is not part of the scene.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Composer {
+    /// New cycles written so far (the seed of the next one).
+    pub generation: u64,
+    /// Recent latent positions, oldest first.
+    pub trail: VecDeque<(f32, f32)>,
+}
+
+fn clamp_latent(v: f32) -> f32 {
+    v.clamp(-LATENT_LIMIT, LATENT_LIMIT)
+}
+
+impl Performance {
+    /// Writes a new drum cycle at the current latent point (unless held or locked).
+    /// Returns true when the pattern changed.
+    pub fn compose(&mut self, models: &Models) -> bool {
+        let ai = self.scene.ai;
+        if ai.hold || ai.lock_drums {
+            return false;
+        }
+        let Some(rhythm) = &models.rhythm else {
+            return false;
+        };
+        let seed = SALT ^ self.composer.generation;
+        self.composer.generation += 1;
+        let mut rng = Rng::new(seed);
+        let z = [
+            clamp_latent(ai.x + ai.noise * rng.normal()),
+            clamp_latent(ai.y + ai.noise * rng.normal()),
+        ];
+        let pattern = rhythm.decode(
+            z,
+            Conditions {
+                kick: ai.kick,
+                hats: ai.hats,
+            },
+            &DecodeOptions {
+                threshold: ai.threshold,
+                timing: ai.timing,
+                seed,
+            },
+        );
+        self.composer.trail.push_back((z[0], z[1]));
+        while self.composer.trail.len() > TRAIL {
+            self.composer.trail.pop_front();
+        }
+        self.scene.drums = DrumGrids::from_pattern(&pattern);
+        true
+    }
+
+    /// What the AI does when cycle `cycle` starts: drift, and write the next cycle when the
+    /// policy asks for one.
+    pub fn tick(&mut self, cycle: u64, models: &Models) -> Outcome {
+        let ai = self.scene.ai;
+        if ai.hold || models.rhythm.is_none() {
+            return Outcome::default();
+        }
+        let mut due = ai.every > 0 && cycle % u64::from(ai.every) == 0;
+        if ai.walk > 0.0 {
+            let mut rng = Rng::new(SALT ^ cycle.rotate_left(17));
+            let angle = rng.uniform() * std::f32::consts::TAU;
+            let a = &mut self.scene.ai;
+            a.x = clamp_latent(a.x + ai.walk * angle.cos());
+            a.y = clamp_latent(a.y + ai.walk * angle.sin());
+            due = true;
+        }
+        if due && self.compose(models) {
+            Outcome {
+                cycle: true,
+                ..Outcome::default()
+            }
+        } else {
+            Outcome::default()
+        }
+    }
+
+    /// Applies a command and, when it moved the AI, composes the next cycle right away.
+    pub fn apply_with(
+        &mut self,
+        cmd: &crate::command::Command,
+        models: &Models,
+    ) -> Result<Outcome, super::ApplyError> {
+        let mut out = self.apply(cmd)?;
+        if out.compose && self.compose(models) {
+            out.cycle = true;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::parse;
+    use crate::pattern::Voice;
+    use crate::scene::library::default_scene;
+
+    fn models() -> Models {
+        let (m, problems) = Models::embedded();
+        assert!(problems.is_empty(), "{problems:?}");
+        m
+    }
+
+    #[test]
+    fn moving_composes_and_kick_density_adds_kicks() {
+        let models = models();
+        let mut p = Performance::new(default_scene());
+        let out = p
+            .apply_with(&parse("z 0.5 -0.5").unwrap(), &models)
+            .unwrap();
+        assert!(out.cycle);
+        let mut counts = Vec::new();
+        for level in ["-1.5", "0", "1.5"] {
+            p.apply_with(&parse(&format!("kick {level}")).unwrap(), &models)
+                .unwrap();
+            counts.push(p.scene().drums.pattern().count(Voice::Kick));
+        }
+        assert!(counts[0] < counts[2], "kick counts {counts:?}");
+    }
+
+    #[test]
+    fn hold_and_lock_keep_the_pattern() {
+        let models = models();
+        let mut p = Performance::new(default_scene());
+        let before = p.scene().drums;
+        p.apply_with(&parse("lock drums").unwrap(), &models)
+            .unwrap();
+        let out = p.apply_with(&parse("regen").unwrap(), &models).unwrap();
+        assert!(!out.cycle);
+        assert_eq!(p.scene().drums, before);
+        p.apply_with(&parse("unlock drums").unwrap(), &models)
+            .unwrap();
+        p.apply_with(&parse("hold on").unwrap(), &models).unwrap();
+        assert!(
+            !p.apply_with(&parse("regen").unwrap(), &models)
+                .unwrap()
+                .cycle
+        );
+        assert!(!p.tick(4, &models).cycle);
+    }
+
+    #[test]
+    fn a_walk_moves_and_composes_every_cycle_deterministically() {
+        let models = models();
+        let mut a = Performance::new(default_scene());
+        a.apply(&parse("walk 0.3").unwrap()).unwrap();
+        let mut b = a.clone();
+        for c in 1..6 {
+            assert!(a.tick(c, &models).cycle);
+            b.tick(c, &models);
+        }
+        assert_eq!(a, b);
+        assert_eq!(a.composer.trail.len(), 5);
+        assert_ne!((a.scene().ai.x, a.scene().ai.y), (0.0, 0.0));
+    }
+}

@@ -1,0 +1,40 @@
+//! The neural networks: model definitions, training, inference and evaluation, in Burn.
+//!
+//! - [`rhythm`]: the rhythm VAE (two-bar drum pattern ↔ 2-D latent point, conditioned on kick
+//!   and hi-hat density).
+//! - [`rng`]: the small seeded generator every random choice of training and sampling uses.
+//! - [`Backend`]: which Burn backend runs a model.
+
+pub mod rhythm;
+pub mod rng;
+
+use burn::tensor::Device;
+
+/// The Burn backends ubiq compiles in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Backend {
+    /// Burn's pure-Rust CPU backend (the default and the faster one).
+    #[default]
+    Flex,
+    /// The ndarray CPU backend (deprecated upstream, kept because the product card names it).
+    Ndarray,
+}
+
+impl Backend {
+    /// The inference device of this backend.
+    pub fn device(self) -> Device {
+        match self {
+            Backend::Flex => Device::flex(),
+            #[allow(deprecated)]
+            Backend::Ndarray => Device::ndarray(),
+        }
+    }
+
+    /// The name `--backend` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Flex => "flex",
+            Backend::Ndarray => "ndarray",
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! The engine's side of the rhythm VAE: load a model (a file or the embedded default), decode
+//! latent points under density conditions into patterns, encode patterns back to the plane.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::RhythmError;
+use super::model::{
+    CELLS, CONDITIONS, ConditionStats, LATENT, RhythmVae, RhythmVaeConfig, patterns_tensor,
+    rows_tensor,
+};
+use super::train::TrainingConfig;
+use crate::model::rng::Rng;
+use crate::pattern::{DrumCell, DrumPattern, STEPS, Voice};
+
+/// The default model's weights (trained on the Groove MIDI Dataset's train split, CC BY 4.0;
+/// see `models/rhythm.manifest.md`).
+pub const EMBEDDED_WEIGHTS: &[u8] = include_bytes!("../../../models/rhythm.bpk");
+/// The default model's metadata (training configuration and summary).
+pub const EMBEDDED_META: &str = include_str!("../../../models/rhythm.json");
+
+/// How far either side of the onset threshold the seed may flip a cell.
+pub const DITHER: f32 = 0.05;
+
+/// Kick and hi-hat density, in standard deviations of the training set's counts (0 is typical,
+/// ±2 is very sparse or very busy).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Conditions {
+    /// Kick density z-score.
+    pub kick: f32,
+    /// Hi-hat (closed + open) density z-score.
+    pub hats: f32,
+}
+
+impl Conditions {
+    fn array(self) -> [f32; CONDITIONS] {
+        [self.kick, self.hats]
+    }
+}
+
+/// How decoded probabilities become a pattern.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeOptions {
+    /// A cell sounds when its hit probability exceeds this (0..1; 0.5 is neutral).
+    pub threshold: f32,
+    /// Scales the decoded micro-timing: 0 quantised, 1 as the model plays it.
+    pub timing: f32,
+    /// Seed of the variation: cells whose probability lies within [`DITHER`] of the threshold
+    /// are decided by a seeded coin weighted by how far past the threshold they are.
+    pub seed: u64,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            threshold: 0.5,
+            timing: 1.0,
+            seed: 0,
+        }
+    }
+}
+
+/// Raw decoder output for one point: per cell (voice-major, `voice × 32 + step`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// Hit probabilities.
+    pub probability: Vec<f32>,
+    /// Velocities 0..1.
+    pub velocity: Vec<f32>,
+    /// Offsets −0.5..0.5.
+    pub offset: Vec<f32>,
+}
+
+impl Decoded {
+    /// The pattern these outputs give under `options`.
+    pub fn to_pattern(&self, options: &DecodeOptions) -> DrumPattern {
+        let mut rng = Rng::new(options.seed);
+        let mut p = DrumPattern::new();
+        for voice in Voice::ALL {
+            for step in 0..STEPS {
+                let i = voice.index() * STEPS + step;
+                let prob = self.probability[i];
+                let margin = prob - options.threshold;
+                let coin = rng.uniform();
+                let hit = if margin.abs() < DITHER {
+                    coin < (margin + DITHER) / (2.0 * DITHER)
+                } else {
+                    margin > 0.0
+                };
+                if hit {
+                    p.set(
+                        voice,
+                        step,
+                        DrumCell::hit(self.velocity[i], self.offset[i] * options.timing),
+                    );
+                }
+            }
+        }
+        p
+    }
+}
+
+/// Metadata stored beside a model's weights (`NAME.json` next to `NAME.bpk`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelMeta {
+    /// Always `"ubiq-rhythm-vae"`.
+    pub kind: String,
+    /// The training configuration (architecture included).
+    pub training: TrainingConfig,
+    /// Condition statistics (also stored inside the weights).
+    pub stats: ConditionStats,
+    /// Training windows.
+    pub train_windows: usize,
+    /// Validation windows.
+    pub valid_windows: usize,
+    /// Best validation epoch.
+    pub best_epoch: usize,
+    /// Its validation loss.
+    pub best_valid_loss: f64,
+    /// Training time in seconds.
+    pub train_seconds: f64,
+}
+
+/// Kind tag of [`ModelMeta`].
+pub const META_KIND: &str = "ubiq-rhythm-vae";
+
+/// A loaded rhythm VAE, ready for inference.
+#[derive(Debug, Clone)]
+pub struct RhythmModel {
+    vae: RhythmVae,
+    stats: ConditionStats,
+    device: Device,
+    origin: String,
+}
+
+/// The metadata path beside a weights path.
+pub fn meta_path(weights: &Path) -> PathBuf {
+    weights.with_extension("json")
+}
+
+impl RhythmModel {
+    /// Wraps a trained module for inference on `device`.
+    pub fn new(vae: RhythmVae, device: Device, origin: impl Into<String>) -> Self {
+        let vae = vae.valid().to_device(&device);
+        let stats = vae.stats();
+        RhythmModel {
+            vae,
+            stats,
+            device,
+            origin: origin.into(),
+        }
+    }
+
+    /// The embedded default model on the Flex backend.
+    pub fn embedded() -> Result<Self, RhythmError> {
+        Self::embedded_on(Device::flex())
+    }
+
+    /// The embedded default model on `device`.
+    pub fn embedded_on(device: Device) -> Result<Self, RhythmError> {
+        let origin = "the embedded model";
+        let meta: ModelMeta =
+            serde_json::from_str(EMBEDDED_META).map_err(|e| RhythmError::Format {
+                origin: origin.into(),
+                reason: e.to_string(),
+            })?;
+        Self::from_bytes(EMBEDDED_WEIGHTS, &meta.training.model, device, origin)
+    }
+
+    /// A model from burnpack bytes of the architecture `config`.
+    pub fn from_bytes(
+        bytes: &[u8],
+        config: &RhythmVaeConfig,
+        device: Device,
+        origin: &str,
+    ) -> Result<Self, RhythmError> {
+        let format = |reason: String| RhythmError::Format {
+            origin: origin.into(),
+            reason,
+        };
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+            .map_err(|e| format(e.to_string()))?;
+        let blank = config.init(ConditionStats::default(), &device, &mut Rng::new(0));
+        let vae = blank
+            .try_load_record(record)
+            .map_err(|e| format(e.to_string()))?;
+        let model = Self::new(vae, device, origin);
+        let s = model.stats;
+        if [s.kick_mean, s.kick_std, s.hats_mean, s.hats_std]
+            .iter()
+            .any(|v| !v.is_finite())
+            || s.kick_std <= 0.0
+            || s.hats_std <= 0.0
+        {
+            return Err(format("its condition statistics are not usable".into()));
+        }
+        Ok(model)
+    }
+
+    /// Loads `path` (burnpack weights); the architecture comes from the `.json` beside it when
+    /// there is one, else the default architecture.
+    pub fn load(path: &Path, device: Device) -> Result<Self, RhythmError> {
+        let bytes = std::fs::read(path).map_err(|source| RhythmError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let meta = meta_path(path);
+        let config = if meta.exists() {
+            let text = std::fs::read_to_string(&meta).map_err(|source| RhythmError::Read {
+                path: meta.display().to_string(),
+                source,
+            })?;
+            let meta_value: ModelMeta =
+                serde_json::from_str(&text).map_err(|e| RhythmError::Meta {
+                    path: meta.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+            meta_value.training.model
+        } else {
+            RhythmVaeConfig::new()
+        };
+        Self::from_bytes(&bytes, &config, device, &path.display().to_string())
+    }
+
+    /// The model at `path` when given, else the embedded default.
+    pub fn load_or_embedded(path: Option<&Path>, device: Device) -> Result<Self, RhythmError> {
+        match path {
+            Some(p) => Self::load(p, device),
+            None => Self::embedded_on(device),
+        }
+    }
+
+    /// The weights as burnpack bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, RhythmError> {
+        let bytes =
+            self.vae
+                .clone()
+                .into_record()
+                .into_bytes()
+                .map_err(|e| RhythmError::Format {
+                    origin: self.origin.clone(),
+                    reason: e.to_string(),
+                })?;
+        Ok(bytes.to_vec())
+    }
+
+    /// Writes the weights to `path` and `meta` beside it, each atomically.
+    pub fn save(&self, path: &Path, meta: &ModelMeta) -> Result<(), RhythmError> {
+        let write = |p: &Path, bytes: &[u8]| {
+            crate::files::write_atomic(p, bytes).map_err(|source| RhythmError::Write {
+                path: p.display().to_string(),
+                source,
+            })
+        };
+        let json = serde_json::to_string_pretty(meta).map_err(|e| RhythmError::Meta {
+            path: meta_path(path).display().to_string(),
+            reason: e.to_string(),
+        })?;
+        write(path, &self.to_bytes()?)?;
+        write(&meta_path(path), json.as_bytes())
+    }
+
+    /// Where this model came from (a path or "the embedded model").
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The condition statistics of its training set.
+    pub fn stats(&self) -> ConditionStats {
+        self.stats
+    }
+
+    /// The underlying Burn module.
+    pub fn vae(&self) -> &RhythmVae {
+        &self.vae
+    }
+
+    /// The inference device.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The conditions of a pattern (its kick and hi-hat counts as z-scores).
+    pub fn conditions_of(&self, pattern: &DrumPattern) -> Conditions {
+        let [kick, hats] = self.stats.conditions(pattern);
+        Conditions { kick, hats }
+    }
+
+    /// Raw decoder outputs for many points at once.
+    pub fn decode_raw(&self, points: &[([f32; LATENT], Conditions)]) -> Vec<Decoded> {
+        if points.is_empty() {
+            return Vec::new();
+        }
+        let z: Vec<f32> = points.iter().flat_map(|(z, _)| *z).collect();
+        let c: Vec<f32> = points.iter().flat_map(|(_, c)| c.array()).collect();
+        let (logits, velocity, offset) = self.vae.decode(
+            rows_tensor(z, LATENT, &self.device),
+            rows_tensor(c, CONDITIONS, &self.device),
+        );
+        let probability = to_vec(burn::tensor::activation::sigmoid(logits));
+        let velocity = to_vec(velocity);
+        let offset = to_vec(offset);
+        (0..points.len())
+            .map(|i| Decoded {
+                probability: probability[i * CELLS..(i + 1) * CELLS].to_vec(),
+                velocity: velocity[i * CELLS..(i + 1) * CELLS].to_vec(),
+                offset: offset[i * CELLS..(i + 1) * CELLS].to_vec(),
+            })
+            .collect()
+    }
+
+    /// Decodes latent point `z` under `conditions` into a pattern.
+    pub fn decode(
+        &self,
+        z: [f32; LATENT],
+        conditions: Conditions,
+        options: &DecodeOptions,
+    ) -> DrumPattern {
+        self.decode_batch(&[(z, conditions)], options)
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// Decodes many points in one pass (a grid for the latent pad, say).
+    pub fn decode_batch(
+        &self,
+        points: &[([f32; LATENT], Conditions)],
+        options: &DecodeOptions,
+    ) -> Vec<DrumPattern> {
+        self.decode_raw(points)
+            .iter()
+            .map(|d| d.to_pattern(options))
+            .collect()
+    }
+
+    /// Encodes a pattern: its latent mean and its conditions.
+    pub fn encode(&self, pattern: &DrumPattern) -> ([f32; LATENT], Conditions) {
+        let (mu, _) = self.encode_batch(std::slice::from_ref(pattern));
+        (
+            mu.first().copied().unwrap_or_default(),
+            self.conditions_of(pattern),
+        )
+    }
+
+    /// Encodes many patterns: latent means and log variances, one pair per pattern.
+    pub fn encode_batch(
+        &self,
+        patterns: &[DrumPattern],
+    ) -> (Vec<[f32; LATENT]>, Vec<[f32; LATENT]>) {
+        if patterns.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        let refs: Vec<&DrumPattern> = patterns.iter().collect();
+        let x = patterns_tensor(&refs, &self.device);
+        let c: Vec<f32> = patterns
+            .iter()
+            .flat_map(|p| self.stats.conditions(p))
+            .collect();
+        let (mu, log_var) = self.vae.encode(x, rows_tensor(c, CONDITIONS, &self.device));
+        (pairs(to_vec(mu)), pairs(to_vec(log_var)))
+    }
+}
+
+fn to_vec(t: Tensor<2>) -> Vec<f32> {
+    t.into_data().try_into_vec().unwrap_or_default()
+}
+
+fn pairs(v: Vec<f32>) -> Vec<[f32; LATENT]> {
+    v.chunks_exact(LATENT).map(|c| [c[0], c[1]]).collect()
+}

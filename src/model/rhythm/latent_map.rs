@@ -1,0 +1,92 @@
+//! The latent map: where (a sample of) the training windows sit on the 2-D plane, with their
+//! style labels, for the latent pad display.
+
+use serde::{Deserialize, Serialize};
+
+use super::RhythmError;
+use super::infer::RhythmModel;
+use crate::model::rng::Rng;
+use crate::pattern::DrumPattern;
+
+/// The default model's latent map (RON).
+pub const EMBEDDED_MAP: &str = include_str!("../../../models/rhythm.map.ron");
+
+/// One window on the plane.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MapPoint {
+    /// Latent x (mean of the encoder).
+    pub x: f32,
+    /// Latent y.
+    pub y: f32,
+    /// Index into [`LatentMap::styles`].
+    pub style: u16,
+}
+
+/// Latent positions of training windows with style labels.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LatentMap {
+    /// Style names (the GMD primary style, e.g. `funk`, `rock`; `unknown` when unlabelled).
+    pub styles: Vec<String>,
+    /// The points.
+    pub points: Vec<MapPoint>,
+}
+
+impl LatentMap {
+    /// Encodes at most `limit` windows (a seeded sample when there are more) with `model`.
+    pub fn build(
+        model: &RhythmModel,
+        windows: &[DrumPattern],
+        styles: &[String],
+        limit: usize,
+        seed: u64,
+    ) -> Self {
+        let mut chosen: Vec<usize> = (0..windows.len()).collect();
+        Rng::new(seed).shuffle(&mut chosen);
+        chosen.truncate(limit);
+        chosen.sort_unstable();
+        let sample: Vec<DrumPattern> = chosen.iter().map(|&i| windows[i]).collect();
+        let (mu, _) = model.encode_batch(&sample);
+        let mut map = LatentMap::default();
+        for (&i, z) in chosen.iter().zip(&mu) {
+            let name = styles.get(i).map_or("unknown", String::as_str);
+            let style = match map.styles.iter().position(|s| s == name) {
+                Some(s) => s,
+                None => {
+                    map.styles.push(name.to_string());
+                    map.styles.len() - 1
+                }
+            };
+            map.points.push(MapPoint {
+                x: round3(z[0]),
+                y: round3(z[1]),
+                style: style as u16,
+            });
+        }
+        map
+    }
+
+    /// The map as compact RON text.
+    pub fn to_ron(&self) -> Result<String, RhythmError> {
+        ron::to_string(self).map_err(|e| RhythmError::Format {
+            origin: "latent map".into(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Parses RON text.
+    pub fn from_ron(text: &str) -> Result<Self, RhythmError> {
+        ron::from_str(text).map_err(|e| RhythmError::Format {
+            origin: "latent map".into(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The embedded default model's map.
+    pub fn embedded() -> Result<Self, RhythmError> {
+        Self::from_ron(EMBEDDED_MAP)
+    }
+}
+
+fn round3(v: f32) -> f32 {
+    (v * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,321 @@
+//! Training the rhythm VAE: loss, a seeded mini-batch loop with β warm-up, validation and
+//! early stopping.
+
+use std::time::{Duration, Instant};
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::activation::log_sigmoid;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::RhythmError;
+use super::model::{
+    CELLS, CHANNELS, CONDITIONS, ConditionStats, LATENT, RhythmVae, RhythmVaeConfig,
+    RhythmVaeOutput, pattern_features,
+};
+use crate::model::rng::Rng;
+use crate::pattern::DrumPattern;
+
+/// Everything that decides a training run (saved beside the weights).
+#[derive(Config, Debug)]
+pub struct TrainingConfig {
+    /// The architecture.
+    pub model: RhythmVaeConfig,
+    /// Maximum number of epochs.
+    #[config(default = 60)]
+    pub epochs: usize,
+    /// Windows per mini-batch.
+    #[config(default = 128)]
+    pub batch_size: usize,
+    /// Adam learning rate.
+    #[config(default = 2e-3)]
+    pub learning_rate: f64,
+    /// Final weight of the KL term.
+    #[config(default = 0.25)]
+    pub beta: f64,
+    /// Epochs over which β rises linearly from 0 to `beta`.
+    #[config(default = 10)]
+    pub warmup_epochs: usize,
+    /// Weight of the velocity and offset errors against the hit cross-entropy.
+    #[config(default = 20.0)]
+    pub regression_weight: f64,
+    /// Stop after this many epochs without a better validation loss (once β is warm).
+    #[config(default = 8)]
+    pub patience: usize,
+    /// Seed of weights, shuffling and latent noise.
+    #[config(default = 1)]
+    pub seed: u64,
+}
+
+/// The loss of one batch, split into its terms (each a mean per window).
+#[derive(Debug, Clone)]
+pub struct LossTerms {
+    /// Total: hits + regression_weight × (velocity + offset) + β × KL.
+    pub total: Tensor<1>,
+    /// Hit binary cross-entropy, summed over cells.
+    pub hits: Tensor<1>,
+    /// Velocity squared error on true hits, summed over cells.
+    pub velocity: Tensor<1>,
+    /// Offset squared error on true hits, summed over cells.
+    pub offset: Tensor<1>,
+    /// KL divergence from the unit Gaussian.
+    pub kl: Tensor<1>,
+}
+
+/// Windows prepared as flat feature rows, ready to batch.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    features: Vec<f32>,
+    conditions: Vec<f32>,
+    len: usize,
+}
+
+impl Prepared {
+    /// Features and z-scored conditions of `patterns` under `stats`.
+    pub fn new(patterns: &[DrumPattern], stats: &ConditionStats) -> Self {
+        let mut features = Vec::with_capacity(patterns.len() * CHANNELS * CELLS);
+        let mut conditions = Vec::with_capacity(patterns.len() * CONDITIONS);
+        for p in patterns {
+            pattern_features(p, &mut features);
+            conditions.extend_from_slice(&stats.conditions(p));
+        }
+        Prepared {
+            features,
+            conditions,
+            len: patterns.len(),
+        }
+    }
+
+    /// Number of windows.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no windows.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The windows at `indices` as `(input [b, CHANNELS, CELLS], conditions [b, CONDITIONS])`.
+    pub fn batch(&self, indices: &[usize], device: &Device) -> (Tensor<3>, Tensor<2>) {
+        let row = CHANNELS * CELLS;
+        let mut x = Vec::with_capacity(indices.len() * row);
+        let mut c = Vec::with_capacity(indices.len() * CONDITIONS);
+        for &i in indices {
+            x.extend_from_slice(&self.features[i * row..(i + 1) * row]);
+            c.extend_from_slice(&self.conditions[i * CONDITIONS..(i + 1) * CONDITIONS]);
+        }
+        let b = indices.len();
+        (
+            Tensor::from_data(TensorData::new(x, [b, CHANNELS, CELLS]), device),
+            Tensor::from_data(TensorData::new(c, [b, CONDITIONS]), device),
+        )
+    }
+}
+
+impl RhythmVae {
+    /// The training loss of a batch: runs [`RhythmVae::forward`] and scores it.
+    ///
+    /// # Shapes
+    /// - `input`: `[batch, CHANNELS, CELLS]`, `conditions`: `[batch, CONDITIONS]`,
+    ///   `noise`: `[batch, LATENT]`
+    pub fn loss(
+        &self,
+        input: Tensor<3>,
+        conditions: Tensor<2>,
+        noise: Tensor<2>,
+        beta: f64,
+        regression_weight: f64,
+    ) -> LossTerms {
+        let [batch, _, _] = input.dims();
+        let out = self.forward(input.clone(), conditions, noise);
+        score(out, input, batch, beta, regression_weight)
+    }
+}
+
+fn score(
+    out: RhythmVaeOutput,
+    input: Tensor<3>,
+    batch: usize,
+    beta: f64,
+    regression_weight: f64,
+) -> LossTerms {
+    let n = batch as f64;
+    let hit = input.clone().narrow(1, 0, 1).reshape([batch, CELLS]);
+    let vel = input.clone().narrow(1, 1, 1).reshape([batch, CELLS]);
+    let off = input.narrow(1, 2, 1).reshape([batch, CELLS]);
+    let logits = out.hit_logits;
+    let bce = (hit.clone() * log_sigmoid(logits.clone())
+        + (hit.clone().neg().add_scalar(1.0)) * log_sigmoid(logits.neg()))
+    .neg()
+    .sum()
+    .div_scalar(n);
+    let velocity = ((out.velocity - vel).square() * hit.clone())
+        .sum()
+        .div_scalar(n);
+    let offset = ((out.offset - off).square() * hit).sum().div_scalar(n);
+    let kl = (out.log_var.clone().add_scalar(1.0) - out.mu.square() - out.log_var.exp())
+        .sum()
+        .mul_scalar(-0.5)
+        .div_scalar(n);
+    let total = bce.clone()
+        + (velocity.clone() + offset.clone()).mul_scalar(regression_weight)
+        + kl.clone().mul_scalar(beta);
+    LossTerms {
+        total,
+        hits: bce,
+        velocity,
+        offset,
+        kl,
+    }
+}
+
+/// What one epoch measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochReport {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Maximum number of epochs.
+    pub epochs: usize,
+    /// Mean training loss (at this epoch's β).
+    pub train_loss: f64,
+    /// Validation loss (latent means, β at its final value).
+    pub valid_loss: f64,
+    /// β used this epoch.
+    pub beta: f64,
+    /// Time since training began.
+    pub elapsed: Duration,
+    /// Whether this epoch gave the best validation loss so far.
+    pub improved: bool,
+}
+
+/// The result of [`train`].
+#[derive(Debug)]
+pub struct Trained {
+    /// The model of the best validation epoch, without autodiff, on the inference device.
+    pub model: RhythmVae,
+    /// That epoch (1-based).
+    pub best_epoch: usize,
+    /// Its validation loss.
+    pub best_valid_loss: f64,
+    /// Epochs actually run (early stopping may end before the maximum).
+    pub epochs_run: usize,
+    /// Every epoch's report.
+    pub history: Vec<EpochReport>,
+    /// Wall-clock training time.
+    pub elapsed: Duration,
+}
+
+/// Trains a rhythm VAE on `train`, validating on `valid`, on `device` (an inference device:
+/// training runs on its autodiff form). `on_epoch` sees each epoch's report as it ends.
+///
+/// The same config, data and device give the same model.
+pub fn train(
+    config: &TrainingConfig,
+    train: &[DrumPattern],
+    valid: &[DrumPattern],
+    device: &Device,
+    mut on_epoch: impl FnMut(&EpochReport),
+) -> Result<Trained, RhythmError> {
+    if train.is_empty() {
+        return Err(RhythmError::NoData("training"));
+    }
+    if valid.is_empty() {
+        return Err(RhythmError::NoData("validation"));
+    }
+    if config.batch_size == 0 || config.epochs == 0 {
+        return Err(RhythmError::Config(
+            "batch size and epochs must be at least 1".into(),
+        ));
+    }
+    let began = Instant::now();
+    let stats = ConditionStats::of(train);
+    let train_set = Prepared::new(train, &stats);
+    let valid_set = Prepared::new(valid, &stats);
+    let ad = device.clone().autodiff();
+    let mut rng = Rng::new(config.seed);
+    let mut model = config.model.init(stats, &ad, &mut rng);
+    let mut optim = AdamConfig::new().init();
+    let mut order: Vec<usize> = (0..train_set.len()).collect();
+    let mut best: Option<(f64, usize, RhythmVae)> = None;
+    let mut history = Vec::new();
+    let mut since_best = 0;
+    for epoch in 1..=config.epochs {
+        let beta = config.beta * (epoch as f64 / config.warmup_epochs.max(1) as f64).min(1.0);
+        rng.shuffle(&mut order);
+        let mut sum = 0.0;
+        let mut batches = 0usize;
+        for chunk in order.chunks(config.batch_size) {
+            // Batch norm needs at least two windows to estimate batch statistics.
+            if chunk.len() < 2 {
+                continue;
+            }
+            let (x, c) = train_set.batch(chunk, &ad);
+            let noise: Vec<f32> = (0..chunk.len() * LATENT).map(|_| rng.normal()).collect();
+            let noise = Tensor::from_data(TensorData::new(noise, [chunk.len(), LATENT]), &ad);
+            let terms = model.loss(x, c, noise, beta, config.regression_weight);
+            sum += f64::from(terms.total.clone().into_scalar::<f32>());
+            batches += 1;
+            let grads = GradientsParams::from_grads(terms.total.backward(), &model);
+            model = optim.step(config.learning_rate, model, grads);
+        }
+        let valid_loss = validation_loss(&model.valid(), &valid_set, device, config);
+        let warm = epoch >= config.warmup_epochs;
+        let improved = warm && best.as_ref().is_none_or(|(b, _, _)| valid_loss < *b);
+        if improved {
+            best = Some((valid_loss, epoch, model.valid()));
+            since_best = 0;
+        } else if warm {
+            since_best += 1;
+        }
+        let report = EpochReport {
+            epoch,
+            epochs: config.epochs,
+            train_loss: sum / batches.max(1) as f64,
+            valid_loss,
+            beta,
+            elapsed: began.elapsed(),
+            improved,
+        };
+        on_epoch(&report);
+        history.push(report);
+        if since_best >= config.patience {
+            break;
+        }
+    }
+    let epochs_run = history.len();
+    let (best_valid_loss, best_epoch, model) = match best {
+        Some(b) => b,
+        None => {
+            let last = history.last().map_or(f64::NAN, |r| r.valid_loss);
+            (last, epochs_run, model.valid())
+        }
+    };
+    Ok(Trained {
+        model,
+        best_epoch,
+        best_valid_loss,
+        epochs_run,
+        history,
+        elapsed: began.elapsed(),
+    })
+}
+
+/// Mean validation loss per window: latent means (no sampling), β at its final value.
+pub fn validation_loss(
+    model: &RhythmVae,
+    set: &Prepared,
+    device: &Device,
+    config: &TrainingConfig,
+) -> f64 {
+    let indices: Vec<usize> = (0..set.len()).collect();
+    let mut sum = 0.0;
+    for chunk in indices.chunks(1024) {
+        let (x, c) = set.batch(chunk, device);
+        let noise = Tensor::zeros([chunk.len(), LATENT], device);
+        let terms = model.loss(x, c, noise, config.beta, config.regression_weight);
+        sum += f64::from(terms.total.into_scalar::<f32>()) * chunk.len() as f64;
+    }
+    sum / set.len().max(1) as f64
+}
