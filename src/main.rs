@@ -113,9 +113,17 @@ struct EvalBassCli {
     /// Seed of the sampling.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Split to measure: test (held-out songs) or validation (for choosing settings).
+    #[arg(long, default_value = "test", value_parser = parse_split)]
+    split: ubiq::dataset::Split,
     /// Always extract the MIDI files; neither read nor write the dataset cache.
     #[arg(long)]
     no_cache: bool,
+}
+
+fn parse_split(text: &str) -> Result<ubiq::dataset::Split, String> {
+    ubiq::dataset::Split::from_name(text)
+        .ok_or_else(|| format!("{text:?} is not a split (train, validation, test)"))
 }
 
 #[derive(Args, Debug)]
@@ -330,6 +338,7 @@ fn main() -> ExitCode {
             json: e.json,
             temperature: e.temperature,
             seed: e.seed,
+            split: e.split,
             cache: cache_mode(e.no_cache),
         }),
         Some(Command::Translate(t)) => app::bass::translate(app::bass::TranslateArgs {

@@ -44,6 +44,8 @@ pub struct EvalBassArgs {
     pub temperature: f32,
     /// Seed of the sampling.
     pub seed: u64,
+    /// The split measured (test; validation for choosing settings).
+    pub split: Split,
     /// Where the extracted corpus is cached.
     pub cache: CacheMode,
 }
@@ -201,8 +203,8 @@ fn row(name: &str, m: &Metrics) -> String {
 /// Prints the report as a table.
 pub fn print_table(origin: &str, r: &EvalReport) {
     println!(
-        "{origin} on {} held-out pairs (baselines from {} training pairs; temperature {}, top-k {})",
-        r.pairs, r.train_pairs, r.temperature, r.top_k
+        "{origin} on {} {} pairs (baselines from {} training pairs; temperature {}, top-k {})",
+        r.pairs, r.split, r.train_pairs, r.temperature, r.top_k
     );
     println!(
         "{:<22} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
@@ -216,12 +218,13 @@ pub fn print_table(origin: &str, r: &EvalReport) {
     println!("{}", row("nearest training drums", &r.nearest));
 }
 
-/// Measures the model and the baselines on the test split of the folders (every pair when
-/// the folders have no test songs); baselines learn from the train split.
+/// Measures the model and the baselines on one split of the folders (the held-out test
+/// songs by default; every pair when the folders have none in that split); baselines learn
+/// from the train split.
 pub fn eval_bass(args: EvalBassArgs) -> anyhow::Result<()> {
     let model = BassModel::load_or_embedded(args.model.as_deref())?;
     let corpus = load_corpus(&args.midi, args.cache)?;
-    let mut pairs: Vec<EvalPair> = corpus.pairs(Split::Test).map(eval_pair).collect();
+    let mut pairs: Vec<EvalPair> = corpus.pairs(args.split).map(eval_pair).collect();
     if pairs.is_empty() {
         pairs = corpus.all_pairs().iter().map(eval_pair).collect();
     }
@@ -229,7 +232,8 @@ pub fn eval_bass(args: EvalBassArgs) -> anyhow::Result<()> {
         bail!("no drum+bass pairs in {:?}", args.midi);
     }
     let train: Vec<EvalPair> = corpus.pairs(Split::Train).map(eval_pair).collect();
-    let report = evaluate(&model, &train, &pairs, args.temperature, args.seed);
+    let mut report = evaluate(&model, &train, &pairs, args.temperature, args.seed);
+    report.split = args.split.name().to_string();
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

@@ -224,6 +224,8 @@ impl Baselines {
 /// Everything `ubiq eval bass` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalReport {
+    /// Which pairs were measured (a split's name; set by the caller).
+    pub split: String,
     /// Pairs measured.
     pub pairs: usize,
     /// Training pairs the baselines learned from.
@@ -284,6 +286,7 @@ pub fn evaluate(
     let eighths: Vec<Bassline> = pairs.iter().map(|_| baselines.root_on_eighths()).collect();
     let nearest: Vec<Bassline> = pairs.iter().map(|p| baselines.nearest(&p.drums)).collect();
     EvalReport {
+        split: String::new(),
         pairs: pairs.len(),
         train_pairs: train.len(),
         temperature,
