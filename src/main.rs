@@ -332,15 +332,17 @@ fn main() -> ExitCode {
                 cache: cache_mode(t.no_cache),
             })
         }
-        Some(Command::Eval(EvalCommand::Bass(e))) => app::bass::eval_bass(app::bass::EvalBassArgs {
-            midi: e.midi,
-            model: e.model,
-            json: e.json,
-            temperature: e.temperature,
-            seed: e.seed,
-            split: e.split,
-            cache: cache_mode(e.no_cache),
-        }),
+        Some(Command::Eval(EvalCommand::Bass(e))) => {
+            app::bass::eval_bass(app::bass::EvalBassArgs {
+                midi: e.midi,
+                model: e.model,
+                json: e.json,
+                temperature: e.temperature,
+                seed: e.seed,
+                split: e.split,
+                cache: cache_mode(e.no_cache),
+            })
+        }
         Some(Command::Translate(t)) => app::bass::translate(app::bass::TranslateArgs {
             input: t.input,
             key: t.key,

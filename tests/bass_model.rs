@@ -94,7 +94,11 @@ fn features_and_masks() {
     drum_features(&four_on_the_floor(0), &mut f);
     assert_eq!(f.len(), STEPS * DRUM_FEATURES);
     assert_eq!(f[Voice::Kick.index()], 1.0, "kick on step 0");
-    assert_eq!(f[DRUM_FEATURES + Voice::Kick.index()], 0.0, "no kick on step 1");
+    assert_eq!(
+        f[DRUM_FEATURES + Voice::Kick.index()],
+        0.0,
+        "no kick on step 1"
+    );
     assert_eq!(f[DRUM_FEATURES - 1], 0.0, "bar 1");
     assert_eq!(f[20 * DRUM_FEATURES + DRUM_FEATURES - 1], 1.0, "bar 2");
     let c = condition_features(Key::new(2), Scale::Major);
@@ -115,7 +119,11 @@ fn features_and_masks() {
     assert_eq!(mask[VOCAB + HOLD], MASKED);
     assert_eq!(mask[2 * VOCAB + HOLD], 0.0);
     assert_eq!(mask[3 * VOCAB + HOLD], 0.0);
-    assert!(mask.iter().enumerate().all(|(i, &m)| i % VOCAB == HOLD || m == 0.0));
+    assert!(
+        mask.iter()
+            .enumerate()
+            .all(|(i, &m)| i % VOCAB == HOLD || m == 0.0)
+    );
 }
 
 #[test]
@@ -128,7 +136,12 @@ fn forward_shapes_and_masked_holds() {
     assert_eq!(batch.drums.dims(), [3, STEPS, DRUM_FEATURES]);
     assert_eq!(batch.decoder_extra.dims(), [3, STEPS, DECODER_EXTRA]);
     assert_eq!(batch.targets.dims(), [3, STEPS, VOCAB]);
-    let out = net.forward(batch.drums, batch.conditions, batch.decoder_extra, batch.mask);
+    let out = net.forward(
+        batch.drums,
+        batch.conditions,
+        batch.decoder_extra,
+        batch.mask,
+    );
     assert_eq!(out.logits.dims(), [3, STEPS, VOCAB]);
     assert_eq!(out.velocity.dims(), [3, STEPS]);
     let logits: Vec<f32> = out.logits.into_data().try_to_vec().unwrap();
@@ -145,11 +158,11 @@ fn forward_shapes_and_masked_holds() {
 fn loss_falls_on_a_small_fixture() {
     let examples = fixture();
     let config = TrainingConfig::new(small())
-        .with_epochs(25)
+        .with_epochs(80)
         .with_batch_size(4)
         .with_epoch_size(8)
         .with_learning_rate(1e-2)
-        .with_patience(25)
+        .with_patience(80)
         .with_seed(3);
     let trained = train(
         &config,
@@ -164,12 +177,17 @@ fn loss_falls_on_a_small_fixture() {
     let last = trained.history.last().unwrap().train_loss;
     assert!(last < 0.5 * first, "loss {first} → {last}");
     assert!(trained.best_valid_loss < trained.history[0].valid_loss);
-    assert!(trained.history.last().unwrap().valid_accuracy > 0.8);
+    let accuracy = trained.history.last().unwrap().valid_accuracy;
+    assert!(accuracy > 0.8, "teacher-forced accuracy {accuracy}");
     // The trained net plays the root with the kick.
     let model = BassModel::new(trained.net, "fixture").unwrap();
     let line = model.translate(&four_on_the_floor(1), Key::new(9), Scale::Minor, 0.0, 0);
-    assert_eq!(line.steps[1], line.steps[5]);
-    assert!(matches!(line.steps[5], BassStep::Note { pitch: 12, .. }), "{line:?}");
+    for step in [1, 5, 29] {
+        assert!(
+            matches!(line.steps[step], BassStep::Note { pitch: 12, .. }),
+            "step {step}: {line:?}"
+        );
+    }
 }
 
 #[test]
@@ -184,7 +202,10 @@ fn sampling_is_deterministic_with_a_seed() {
         .collect();
     assert!(others.iter().any(|o| *o != a), "seeds change the line");
     let greedy = model.translate(&drums, Key::new(4), Scale::Dorian, 0.0, 1);
-    assert_eq!(greedy, model.translate(&drums, Key::new(4), Scale::Dorian, 0.0, 2));
+    assert_eq!(
+        greedy,
+        model.translate(&drums, Key::new(4), Scale::Dorian, 0.0, 2)
+    );
 }
 
 #[test]
@@ -219,7 +240,10 @@ fn the_scale_constraint_holds() {
                 .count();
         }
     }
-    assert!(outside > 0, "without the constraint some notes leave the scale");
+    assert!(
+        outside > 0,
+        "without the constraint some notes leave the scale"
+    );
 }
 
 #[test]
@@ -235,7 +259,12 @@ fn the_plain_decoder_matches_the_burn_forward() {
         truth[t]
     });
     let batch = Prepared::new(std::slice::from_ref(example)).batch(&[0], &device);
-    let out = net.forward(batch.drums, batch.conditions, batch.decoder_extra, batch.mask);
+    let out = net.forward(
+        batch.drums,
+        batch.conditions,
+        batch.decoder_extra,
+        batch.mask,
+    );
     let burn: Vec<f32> = out.logits.into_data().try_to_vec().unwrap();
     assert_eq!(plain.len(), burn.len());
     let worst = plain
@@ -254,7 +283,10 @@ fn a_corrupt_model_file_gives_a_clear_error() {
     let err = BassModel::load(&path).unwrap_err();
     assert!(matches!(err, BassError::Format { .. }), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("broken.bpk") && text.contains("not a usable bass model"), "{text}");
+    assert!(
+        text.contains("broken.bpk") && text.contains("not a usable bass model"),
+        "{text}"
+    );
     let truncated = &ubiq::model::bass::infer::EMBEDDED_WEIGHTS[..100];
     std::fs::write(&path, truncated).unwrap();
     assert!(matches!(

@@ -159,13 +159,12 @@ impl Baselines {
                 }
             }
         }
-        let best = (0..4).max_by_key(|&i| (octaves[i], usize::MAX - i)).unwrap_or(1);
+        let best = (0..4)
+            .max_by_key(|&i| (octaves[i], usize::MAX - i))
+            .unwrap_or(1);
         Baselines {
             root: best as i8 * 12 - 12,
-            nearest: train
-                .iter()
-                .map(|p| (hit_bits(&p.drums), p.bass))
-                .collect(),
+            nearest: train.iter().map(|p| (hit_bits(&p.drums), p.bass)).collect(),
         }
     }
 

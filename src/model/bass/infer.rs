@@ -191,7 +191,8 @@ impl FastLstm {
         let mut gates = vec![0.0; 4 * n];
         for k in 0..STEPS {
             let t = if reverse { STEPS - 1 - k } else { k };
-            self.input.apply(&input[t * width..(t + 1) * width], &mut gates);
+            self.input
+                .apply(&input[t * width..(t + 1) * width], &mut gates);
             self.step(&mut gates, &mut h, &mut c);
             out[t * n..(t + 1) * n].copy_from_slice(&h);
         }
@@ -479,8 +480,8 @@ impl BassModel {
                 .decode(drums, options.key, options.scale, |_, logits| {
                     if options.constrain {
                         for (t, l) in logits.iter_mut().enumerate().skip(NOTE0) {
-                            let in_scale = pitch_of(t)
-                                .is_some_and(|p| options.scale.contains(i32::from(p)));
+                            let in_scale =
+                                pitch_of(t).is_some_and(|p| options.scale.contains(i32::from(p)));
                             if !in_scale {
                                 *l += MASKED;
                             }

@@ -313,7 +313,9 @@ impl BassNet {
         let e = self.encoder_hidden();
         let d = self.decoder_hidden();
         let zero = || Tensor::<2>::zeros([batch, e], &device);
-        let (fwd, (hf, _)) = self.encoder_fwd.forward(drums.clone(), (zero(), zero()), false);
+        let (fwd, (hf, _)) = self
+            .encoder_fwd
+            .forward(drums.clone(), (zero(), zero()), false);
         let (bwd, (hb, _)) = self.encoder_bwd.forward(drums, (zero(), zero()), true);
         let summary = Tensor::cat(vec![hf, hb, conditions], 1);
         let init = tanh(self.bridge.forward(summary));
@@ -364,5 +366,11 @@ pub fn decoder_extra(previous: usize, drum_step: &[f32], conditions: &[f32], out
 
 /// The additive mask of one step: [`MASKED`] on tokens that may not follow `previous`.
 pub fn step_mask(previous: usize, out: &mut Vec<f32>) {
-    out.extend((0..VOCAB).map(|t| if allowed_after(previous, t) { 0.0 } else { MASKED }));
+    out.extend((0..VOCAB).map(|t| {
+        if allowed_after(previous, t) {
+            0.0
+        } else {
+            MASKED
+        }
+    }));
 }

@@ -155,7 +155,8 @@ impl Prepared {
                 previous = token;
             }
         }
-        let t3 = |v: Vec<f32>, w: usize| Tensor::from_data(TensorData::new(v, [b, STEPS, w]), device);
+        let t3 =
+            |v: Vec<f32>, w: usize| Tensor::from_data(TensorData::new(v, [b, STEPS, w]), device);
         Batch {
             drums: t3(drums, DRUM_FEATURES),
             conditions: Tensor::from_data(TensorData::new(conditions, [b, CONDITIONS]), device),
@@ -188,7 +189,13 @@ impl BassNet {
             batch.decoder_extra,
             batch.mask,
         );
-        score(out, batch.targets, batch.velocity, batch.note_mask, velocity_weight)
+        score(
+            out,
+            batch.targets,
+            batch.velocity,
+            batch.note_mask,
+            velocity_weight,
+        )
     }
 }
 
@@ -361,7 +368,12 @@ pub fn validate(
     let mut correct = 0usize;
     for chunk in indices.chunks(512) {
         let batch = set.batch(chunk, device);
-        let out = net.forward(batch.drums, batch.conditions, batch.decoder_extra, batch.mask);
+        let out = net.forward(
+            batch.drums,
+            batch.conditions,
+            batch.decoder_extra,
+            batch.mask,
+        );
         let predicted = out.logits.clone().argmax(2);
         let truth = batch.targets.clone().argmax(2);
         correct += predicted
