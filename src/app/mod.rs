@@ -5,3 +5,4 @@ pub mod dataset;
 pub mod devices;
 pub mod play;
 pub mod render;
+pub mod replay;

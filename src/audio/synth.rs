@@ -46,7 +46,13 @@ impl Synth {
         {
             self.set_params(params);
         }
-        self.seq.queue(plan)
+        let started = !self.seq.is_playing();
+        let on_time = self.seq.queue(plan);
+        if started {
+            let sps = self.seq.position().samples_per_step;
+            self.mixer.set_samples_per_step(sps);
+        }
+        on_time
     }
 
     /// Takes new sound, mixer and effect settings.
@@ -59,6 +65,11 @@ impl Synth {
     /// Output latency in frames added by the master limiter's look-ahead.
     pub fn latency(&self) -> usize {
         self.mixer.latency()
+    }
+
+    /// Whether a cycle has been queued and plays.
+    pub fn is_playing(&self) -> bool {
+        self.seq.is_playing()
     }
 
     /// Where the playhead is.
@@ -82,14 +93,14 @@ impl Synth {
         let n = out.len() / 2;
         self.drum_buf[..n].fill(0.0);
         self.bass_buf[..n].fill(0.0);
+        self.mixer.reset_peaks();
         let start = self.seq.frame();
         let end = start + n as i64;
         let mut pos = 0usize;
         while let Some((frame, event)) = self.seq.next_event(end) {
             let at = (frame - start) as usize;
             if at > pos {
-                self.drums.render(&mut self.drum_buf[pos..at]);
-                self.bass.render(&mut self.bass_buf[pos..at]);
+                self.render_span(out, pos, at);
                 pos = at;
             }
             match event {
@@ -105,16 +116,23 @@ impl Synth {
                     if let Some(params) = self.seq.current_plan().params().copied() {
                         self.set_params(&params);
                     }
+                    let sps = self.seq.position().samples_per_step;
+                    self.mixer.set_samples_per_step(sps);
                 }
             }
         }
-        self.drums.render(&mut self.drum_buf[pos..n]);
-        self.bass.render(&mut self.bass_buf[pos..n]);
+        self.render_span(out, pos, n);
         self.seq.advance_to(end);
+    }
+
+    /// Renders frames `from..to` of the block: voices, then the mixer, so that every event
+    /// (including tempo and settings changes at a cycle start) lands at its exact frame.
+    fn render_span(&mut self, out: &mut [f32], from: usize, to: usize) {
+        self.drums.render(&mut self.drum_buf[from..to]);
+        self.bass.render(&mut self.bass_buf[from..to]);
         let mut tracks: [&[f32]; Track::COUNT] = [&[]; Track::COUNT];
-        tracks[Track::Drums.index()] = &self.drum_buf[..n];
-        tracks[Track::Bass.index()] = &self.bass_buf[..n];
-        let sps = self.seq.position().samples_per_step;
-        self.mixer.process(tracks, out, sps);
+        tracks[Track::Drums.index()] = &self.drum_buf[from..to];
+        tracks[Track::Bass.index()] = &self.bass_buf[from..to];
+        self.mixer.process(tracks, &mut out[2 * from..2 * to]);
     }
 }
