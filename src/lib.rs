@@ -10,6 +10,7 @@
 //! - [`render`]: offline rendering to WAV.
 //! - [`midi`]: standard MIDI files in and out.
 //! - [`dataset`]: training data (drum windows, drum+bass pairs, splits) from MIDI corpora.
+//! - [`model`]: the neural networks (Burn): rhythm → bassline translation.
 //! - [`engine`]: the performance state and the live engine thread.
 //! - [`ui`]: the full-screen terminal interface.
 //! - [`model`]: the neural networks (Burn): the rhythm VAE.

@@ -71,12 +71,115 @@ enum Command {
     /// Training data from MIDI folders.
     #[command(subcommand)]
     Dataset(DatasetCommand),
+    /// Write the bassline the bass model plays with a scene's (or MIDI file's) drums.
+    Translate(TranslateCli),
+}
+
+#[derive(Args, Debug)]
+struct TrainBassCli {
+    /// MIDI folders with songs where drums and a bass play together.
+    #[arg(long, required = true, num_args = 1..)]
+    midi: Vec<PathBuf>,
+    /// Maximum epochs (early stopping may end sooner).
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    epochs: u64,
+    /// Weights file to write; NAME.json goes beside it.
+    #[arg(long, default_value = "models/bass.bpk")]
+    out: PathBuf,
+    /// Seed: the same data, settings and seed give the same model.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Always extract the MIDI files; neither read nor write the dataset cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+#[derive(Args, Debug)]
+struct EvalBassCli {
+    /// MIDI folders (their test split is measured).
+    #[arg(long, required = true, num_args = 1..)]
+    midi: Vec<PathBuf>,
+    /// Model file (the embedded default when not given).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Sampling temperature of the model rows.
+    #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TEMPERATURE)]
+    temperature: f32,
+    /// Seed of the sampling.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Split to measure: test (held-out songs) or validation (for choosing settings).
+    #[arg(long, default_value = "test", value_parser = parse_split)]
+    split: ubiq::dataset::Split,
+    /// Always extract the MIDI files; neither read nor write the dataset cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+fn parse_split(text: &str) -> Result<ubiq::dataset::Split, String> {
+    ubiq::dataset::Split::from_name(text)
+        .ok_or_else(|| format!("{text:?} is not a split (train, validation, test)"))
+}
+
+#[derive(Args, Debug)]
+struct TranslateCli {
+    /// Scene file, shipped scene name, or a .mid file (the default scene when not given).
+    input: Option<String>,
+    /// Key (the scene's by default).
+    #[arg(long)]
+    key: Option<ubiq::pattern::Key>,
+    /// Scale (the scene's by default).
+    #[arg(long, value_parser = parse_scale)]
+    scale: Option<ubiq::pattern::Scale>,
+    /// Sampling temperature; 0 plays the most likely line.
+    #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TEMPERATURE)]
+    temperature: f32,
+    /// Sample among the k most likely tokens (0: all).
+    #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TOP_K)]
+    top_k: usize,
+    /// Let notes leave the scale.
+    #[arg(long)]
+    unconstrained: bool,
+    /// Seed of the sampling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Also write drums and bass: FILE.mid, or FILE.ron (the scene with the new line).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Bass model file (the embedded default when not given).
+    #[arg(long = "bass-model")]
+    bass_model: Option<PathBuf>,
+}
+
+fn parse_scale(text: &str) -> Result<ubiq::pattern::Scale, String> {
+    ubiq::pattern::Scale::ALL
+        .into_iter()
+        .find(|s| {
+            serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v.as_str().map(|n| n == text))
+                .unwrap_or(false)
+        })
+        .ok_or_else(|| format!("{text:?} is not a scale (minor, major, dorian, …)"))
+}
+
+fn cache_mode(no_cache: bool) -> CacheMode {
+    if no_cache {
+        CacheMode::Off
+    } else {
+        CacheMode::Default
+    }
 }
 
 #[derive(Subcommand, Debug)]
 enum TrainCli {
     /// Train the rhythm VAE on drum MIDI folders.
     Rhythm(TrainRhythmCli),
+    /// Train the rhythm → bassline model on multi-track MIDI songs (drums + bass).
+    Bass(TrainBassCli),
 }
 
 #[derive(Args, Debug)]
@@ -105,6 +208,9 @@ struct TrainRhythmCli {
 enum EvalCli {
     /// Reconstruction, baselines, conditioning control and diversity of the rhythm VAE.
     Rhythm(EvalRhythmCli),
+    /// Token accuracy, note onsets, pitch classes, scale and empty lines of the bass model
+    /// and three baselines on the held-out songs.
+    Bass(EvalBassCli),
 }
 
 #[derive(Args, Debug)]
@@ -377,6 +483,38 @@ fn main() -> ExitCode {
             }
             Ok(())
         }
+        Some(Command::Train(TrainCli::Bass(t))) => {
+            app::bass::train_bass(app::bass::TrainBassArgs {
+                midi: t.midi,
+                epochs: t.epochs as usize,
+                out: t.out,
+                seed: t.seed,
+                cache: cache_mode(t.no_cache),
+            })
+        }
+        Some(Command::Eval(EvalCli::Bass(e))) => app::bass::eval_bass(app::bass::EvalBassArgs {
+            midi: e.midi,
+            model: e.model,
+            json: e.json,
+            temperature: e.temperature,
+            seed: e.seed,
+            split: e.split,
+            cache: cache_mode(e.no_cache),
+        }),
+        Some(Command::Translate(t)) => app::bass::translate(app::bass::TranslateArgs {
+            input: t.input,
+            key: t.key,
+            scale: t.scale,
+            sampling: ubiq::model::bass::TranslateOptions {
+                temperature: t.temperature,
+                top_k: t.top_k,
+                constrain: !t.unconstrained,
+                seed: t.seed,
+                ..Default::default()
+            },
+            out: t.out,
+            model: t.bass_model,
+        }),
         Some(Command::Check { files }) => return check(&files),
         Some(Command::Replay { log, out }) => app::replay::run(&log, &out),
         Some(Command::Devices) => {

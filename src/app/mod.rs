@@ -1,5 +1,6 @@
 //! The subcommands, as the binary runs them (the binary only parses arguments).
 
+pub mod bass;
 pub mod dataset;
 pub mod devices;
 pub mod eval;

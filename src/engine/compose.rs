@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 
 use super::{Outcome, Performance};
+use crate::model::bass::BassModel;
 use crate::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
 use crate::model::rng::Rng;
 use crate::scene::DrumGrids;
@@ -20,6 +21,8 @@ const SALT: u64 = 0x7562_6971;
 pub struct Models {
     /// The rhythm VAE.
     pub rhythm: Option<RhythmModel>,
+    /// The rhythm → bassline translator.
+    pub bass: Option<BassModel>,
 }
 
 impl Models {
@@ -29,12 +32,18 @@ impl Models {
         let rhythm = RhythmModel::embedded()
             .map_err(|e| problems.push(format!("rhythm model: {e}")))
             .ok();
-        (Models { rhythm }, problems)
+        let bass = BassModel::embedded()
+            .map_err(|e| problems.push(format!("bass model: {e}")))
+            .ok();
+        (Models { rhythm, bass }, problems)
     }
 
     /// No models: the written patterns play as they are.
     pub fn none() -> Models {
-        Models { rhythm: None }
+        Models {
+            rhythm: None,
+            bass: None,
+        }
     }
 }
 
@@ -52,8 +61,9 @@ fn clamp_latent(v: f32) -> f32 {
 }
 
 impl Performance {
-    /// Writes a new drum cycle at the current latent point (unless held or locked).
-    /// Returns true when the pattern changed.
+    /// Writes a new cycle at the current latent point: the drums from the rhythm model, then
+    /// the bassline the bass model plays with them (each unless held or locked). Returns true
+    /// when the music changed.
     pub fn compose(&mut self, models: &Models) -> bool {
         let ai = self.scene.ai;
         if ai.hold || ai.lock_drums {
@@ -86,6 +96,13 @@ impl Performance {
             self.composer.trail.pop_front();
         }
         self.scene.drums = DrumGrids::from_pattern(&pattern);
+        if !ai.lock_bass
+            && let Some(bass) = &models.bass
+        {
+            let b = &self.scene.bass;
+            let line = bass.translate(&pattern, b.key, b.scale, ai.temperature, seed);
+            self.scene.bass.set_bassline(&line);
+        }
         true
     }
 
@@ -157,6 +174,24 @@ mod tests {
             counts.push(p.scene().drums.pattern().count(Voice::Kick));
         }
         assert!(counts[0] < counts[2], "kick counts {counts:?}");
+    }
+
+    #[test]
+    fn the_bass_follows_the_new_drums_in_the_scale() {
+        let models = models();
+        let mut p = Performance::new(default_scene());
+        p.apply_with(&parse("scale minor_pentatonic").unwrap(), &models)
+            .unwrap();
+        p.apply_with(&parse("z -1 1").unwrap(), &models).unwrap();
+        let line = p.scene().bass.bassline();
+        assert!(line.note_count() > 0);
+        assert!(
+            line.pitches()
+                .all(|x| crate::pattern::Scale::MinorPentatonic.contains(i32::from(x)))
+        );
+        p.apply_with(&parse("lock bass").unwrap(), &models).unwrap();
+        p.apply_with(&parse("z 1.5 -1").unwrap(), &models).unwrap();
+        assert_eq!(p.scene().bass.bassline(), line);
     }
 
     #[test]

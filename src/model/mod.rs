@@ -1,10 +1,12 @@
 //! The neural networks: model definitions, training, inference and evaluation, in Burn.
 //!
+//! - [`bass`]: rhythm → bassline translation (seq2seq LSTM).
 //! - [`rhythm`]: the rhythm VAE (two-bar drum pattern ↔ 2-D latent point, conditioned on kick
 //!   and hi-hat density).
 //! - [`rng`]: the small seeded generator every random choice of training and sampling uses.
 //! - [`Backend`]: which Burn backend runs a model.
 
+pub mod bass;
 pub mod rhythm;
 pub mod rng;
 

@@ -1,0 +1,510 @@
+//! The engine's side of the translation network: load a model (a file or the embedded default)
+//! and translate a drum pattern into a bassline, cheaply enough for every cycle.
+//!
+//! Sampling is autoregressive over 32 steps, so it runs on a plain-Rust copy of the Burn
+//! network's weights ([`FastNet`]): the same equations as [`BassNet::forward`] one step at a
+//! time, without a tensor library's per-operation cost. A test holds the two to the same
+//! numbers.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::nn::Linear;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device};
+use serde::{Deserialize, Serialize};
+
+use super::BassError;
+use super::model::{
+    BassNet, BassNetConfig, CONDITIONS, DRUM_FEATURES, FusedLstm, HOLD, MASKED, NOTE0, START,
+    VOCAB, allowed_after, condition_features, drum_features, pitch_of,
+};
+use super::train::TrainingConfig;
+use crate::model::rng::Rng;
+use crate::pattern::{BassStep, Bassline, DrumPattern, Key, STEPS, Scale};
+
+/// The default model's weights (trained on the Freedoom and Simutrans songs' drum+bass pairs,
+/// train split; see `models/bass.manifest.md`).
+pub const EMBEDDED_WEIGHTS: &[u8] = include_bytes!("../../../models/bass.bpk");
+/// The default model's metadata (training configuration and summary).
+pub const EMBEDDED_META: &str = include_str!("../../../models/bass.json");
+
+/// Tokens kept by top-k sampling unless told otherwise.
+pub const DEFAULT_TOP_K: usize = 8;
+/// Temperature used when none is given (chosen on the validation songs: onset F1 stays above
+/// every baseline while lines still vary).
+pub const DEFAULT_TEMPERATURE: f32 = 0.5;
+
+/// How a bassline is sampled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TranslateOptions {
+    /// The set's key: pitches are written relative to its tonic.
+    pub key: Key,
+    /// The set's scale.
+    pub scale: Scale,
+    /// Softmax temperature; 0 takes the most likely token at every step.
+    pub temperature: f32,
+    /// Sample only among the `top_k` most likely tokens (0 = all).
+    pub top_k: usize,
+    /// Keep every note in `scale`.
+    pub constrain: bool,
+    /// Seed of the sampling.
+    pub seed: u64,
+}
+
+impl Default for TranslateOptions {
+    fn default() -> Self {
+        TranslateOptions {
+            key: Key::default(),
+            scale: Scale::default(),
+            temperature: DEFAULT_TEMPERATURE,
+            top_k: DEFAULT_TOP_K,
+            constrain: true,
+            seed: 0,
+        }
+    }
+}
+
+/// Metadata stored beside a model's weights (`NAME.json` next to `NAME.bpk`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelMeta {
+    /// Always [`META_KIND`].
+    pub kind: String,
+    /// The training configuration (architecture included).
+    pub training: TrainingConfig,
+    /// Training examples (all transpositions).
+    pub train_examples: usize,
+    /// Validation examples.
+    pub valid_examples: usize,
+    /// Best validation epoch.
+    pub best_epoch: usize,
+    /// Its validation loss.
+    pub best_valid_loss: f64,
+    /// Its teacher-forced validation token accuracy.
+    pub best_valid_accuracy: f64,
+    /// Training time in seconds.
+    pub train_seconds: f64,
+}
+
+/// Kind tag of [`ModelMeta`].
+pub const META_KIND: &str = "ubiq-bass-seq2seq";
+
+/// The metadata path beside a weights path.
+pub fn meta_path(weights: &Path) -> PathBuf {
+    weights.with_extension("json")
+}
+
+/// A dense layer as plain row-major floats: `y = x·W + b`, `W` is `[d_in, d_out]`.
+#[derive(Debug, Clone)]
+struct Dense {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    d_out: usize,
+}
+
+impl Dense {
+    fn of(linear: &Linear) -> Result<Self, String> {
+        let [_, d_out] = linear.weight.dims();
+        let weight = linear
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| format!("{e:?}"))?;
+        let bias = match &linear.bias {
+            Some(b) => b
+                .val()
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| format!("{e:?}"))?,
+            None => vec![0.0; d_out],
+        };
+        if weight.iter().chain(&bias).any(|v| !v.is_finite()) {
+            return Err("its weights are not finite numbers".into());
+        }
+        Ok(Dense {
+            weight,
+            bias,
+            d_out,
+        })
+    }
+
+    /// `out += x · W[rows offset..]` for the rows starting at `offset`.
+    fn accumulate(&self, x: &[f32], offset: usize, out: &mut [f32]) {
+        for (i, &v) in x.iter().enumerate() {
+            if v != 0.0 {
+                let row = &self.weight[(offset + i) * self.d_out..(offset + i + 1) * self.d_out];
+                for (o, w) in out.iter_mut().zip(row) {
+                    *o += v * w;
+                }
+            }
+        }
+    }
+
+    /// `out = x · W + b`.
+    fn apply(&self, x: &[f32], out: &mut [f32]) {
+        out.copy_from_slice(&self.bias);
+        self.accumulate(x, 0, out);
+    }
+
+    /// Row `i` of `W`.
+    fn row(&self, i: usize) -> &[f32] {
+        &self.weight[i * self.d_out..(i + 1) * self.d_out]
+    }
+}
+
+#[derive(Debug, Clone)]
+struct FastLstm {
+    input: Dense,
+    recurrent: Dense,
+    hidden: usize,
+}
+
+impl FastLstm {
+    fn of(lstm: &FusedLstm) -> Result<Self, String> {
+        Ok(FastLstm {
+            input: Dense::of(&lstm.input)?,
+            recurrent: Dense::of(&lstm.recurrent)?,
+            hidden: lstm.hidden(),
+        })
+    }
+
+    /// One step: `gates` holds the projected input and is overwritten.
+    fn step(&self, gates: &mut [f32], h: &mut [f32], c: &mut [f32]) {
+        let n = self.hidden;
+        self.recurrent.accumulate(h, 0, gates);
+        for j in 0..n {
+            let i = sigmoid(gates[j]);
+            let f = sigmoid(gates[n + j]);
+            let g = gates[2 * n + j].tanh();
+            let o = sigmoid(gates[3 * n + j]);
+            c[j] = f * c[j] + i * g;
+            h[j] = o * c[j].tanh();
+        }
+    }
+
+    /// Runs over `STEPS` inputs of `width` floats; hidden states in time order and the last.
+    fn run(&self, input: &[f32], width: usize, reverse: bool) -> (Vec<f32>, Vec<f32>) {
+        let n = self.hidden;
+        let mut out = vec![0.0; STEPS * n];
+        let (mut h, mut c) = (vec![0.0; n], vec![0.0; n]);
+        let mut gates = vec![0.0; 4 * n];
+        for k in 0..STEPS {
+            let t = if reverse { STEPS - 1 - k } else { k };
+            self.input
+                .apply(&input[t * width..(t + 1) * width], &mut gates);
+            self.step(&mut gates, &mut h, &mut c);
+            out[t * n..(t + 1) * n].copy_from_slice(&h);
+        }
+        (out, h)
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// The translation network's weights as plain floats, for fast step-by-step decoding.
+#[derive(Debug, Clone)]
+pub struct FastNet {
+    encoder_fwd: FastLstm,
+    encoder_bwd: FastLstm,
+    bridge: Dense,
+    decoder: FastLstm,
+    token_head: Dense,
+    velocity_head: Dense,
+}
+
+impl FastNet {
+    /// Copies the weights of a Burn network.
+    pub fn of(net: &BassNet) -> Result<Self, String> {
+        Ok(FastNet {
+            encoder_fwd: FastLstm::of(&net.encoder_fwd)?,
+            encoder_bwd: FastLstm::of(&net.encoder_bwd)?,
+            bridge: Dense::of(&net.bridge)?,
+            decoder: FastLstm::of(&net.decoder)?,
+            token_head: Dense::of(&net.token_head)?,
+            velocity_head: Dense::of(&net.velocity_head)?,
+        })
+    }
+
+    /// Decodes one line: at each step the network's logits (masks for holds already added)
+    /// go to `choose`, which may change them and returns the token to emit; returns the
+    /// tokens and each step's velocity.
+    pub fn decode(
+        &self,
+        drums: &DrumPattern,
+        key: Key,
+        scale: Scale,
+        mut choose: impl FnMut(usize, &mut [f32; VOCAB]) -> usize,
+    ) -> ([usize; STEPS], [f32; STEPS]) {
+        let mut features = Vec::with_capacity(STEPS * DRUM_FEATURES);
+        drum_features(drums, &mut features);
+        let conditions = condition_features(key, scale);
+        let e = self.encoder_fwd.hidden;
+        let d = self.decoder.hidden;
+        let (fwd, hf) = self.encoder_fwd.run(&features, DRUM_FEATURES, false);
+        let (bwd, hb) = self.encoder_bwd.run(&features, DRUM_FEATURES, true);
+        let mut summary = Vec::with_capacity(2 * e + CONDITIONS);
+        summary.extend_from_slice(&hf);
+        summary.extend_from_slice(&hb);
+        summary.extend_from_slice(&conditions);
+        let mut init = vec![0.0; 2 * d];
+        self.bridge.apply(&summary, &mut init);
+        let mut h: Vec<f32> = init[..d].iter().map(|v| v.tanh()).collect();
+        let mut c: Vec<f32> = init[d..].iter().map(|v| v.tanh()).collect();
+        // Decoder input rows: encoder outputs, previous token, drum step, conditions.
+        let token_rows = 2 * e;
+        let drum_rows = token_rows + VOCAB + 1;
+        let condition_rows = drum_rows + DRUM_FEATURES;
+        let mut fixed = self.decoder.input.bias.clone();
+        self.decoder
+            .input
+            .accumulate(&conditions, condition_rows, &mut fixed);
+        let mut gates = vec![0.0; 4 * d];
+        let mut logits = [0.0f32; VOCAB];
+        let mut velocity_out = [0.0f32; 1];
+        let mut tokens = [0usize; STEPS];
+        let mut velocities = [0.0f32; STEPS];
+        let mut previous = START;
+        for t in 0..STEPS {
+            gates.copy_from_slice(&fixed);
+            self.decoder
+                .input
+                .accumulate(&fwd[t * e..(t + 1) * e], 0, &mut gates);
+            self.decoder
+                .input
+                .accumulate(&bwd[t * e..(t + 1) * e], e, &mut gates);
+            for (g, w) in gates
+                .iter_mut()
+                .zip(self.decoder.input.row(token_rows + previous))
+            {
+                *g += w;
+            }
+            self.decoder.input.accumulate(
+                &features[t * DRUM_FEATURES..(t + 1) * DRUM_FEATURES],
+                drum_rows,
+                &mut gates,
+            );
+            self.decoder.step(&mut gates, &mut h, &mut c);
+            self.token_head.apply(&h, &mut logits);
+            if !allowed_after(previous, HOLD) {
+                logits[HOLD] += MASKED;
+            }
+            let token = choose(t, &mut logits).min(VOCAB - 1);
+            self.velocity_head.apply(&h, &mut velocity_out);
+            tokens[t] = token;
+            velocities[t] = sigmoid(velocity_out[0]);
+            previous = token;
+        }
+        (tokens, velocities)
+    }
+}
+
+/// Picks a token from `logits`: the largest at temperature 0, else a sample from the softmax
+/// at `temperature` over the `top_k` largest (all when 0), using one uniform draw `u` in [0, 1).
+pub fn sample(logits: &[f32; VOCAB], temperature: f32, top_k: usize, u: f32) -> usize {
+    let mut order: [usize; VOCAB] = std::array::from_fn(|i| i);
+    order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
+    if temperature <= 0.0 || !temperature.is_finite() {
+        return order[0];
+    }
+    let k = if top_k == 0 { VOCAB } else { top_k.min(VOCAB) };
+    let best = logits[order[0]];
+    let mut weights = [0.0f32; VOCAB];
+    let mut total = 0.0;
+    for (w, &i) in weights.iter_mut().zip(&order[..k]) {
+        *w = ((logits[i] - best) / temperature).exp();
+        total += *w;
+    }
+    let mut target = u * total;
+    for (w, &i) in weights.iter().zip(&order[..k]) {
+        if target < *w {
+            return i;
+        }
+        target -= w;
+    }
+    order[0]
+}
+
+/// A loaded translation model, ready for inference.
+#[derive(Debug, Clone)]
+pub struct BassModel {
+    net: BassNet,
+    fast: FastNet,
+    origin: String,
+}
+
+impl BassModel {
+    /// Wraps a trained network (moved to the CPU inference device, autodiff dropped).
+    pub fn new(net: BassNet, origin: impl Into<String>) -> Result<Self, BassError> {
+        let origin = origin.into();
+        let net = net.valid().to_device(&Device::flex());
+        let fast = FastNet::of(&net).map_err(|reason| BassError::Format {
+            origin: origin.clone(),
+            reason,
+        })?;
+        Ok(BassModel { net, fast, origin })
+    }
+
+    /// The embedded default model.
+    pub fn embedded() -> Result<Self, BassError> {
+        let origin = "the embedded bass model";
+        let meta: ModelMeta =
+            serde_json::from_str(EMBEDDED_META).map_err(|e| BassError::Format {
+                origin: origin.into(),
+                reason: e.to_string(),
+            })?;
+        Self::from_bytes(EMBEDDED_WEIGHTS, &meta.training.model, origin)
+    }
+
+    /// A model from burnpack bytes of the architecture `config`.
+    pub fn from_bytes(
+        bytes: &[u8],
+        config: &BassNetConfig,
+        origin: &str,
+    ) -> Result<Self, BassError> {
+        let format = |reason: String| BassError::Format {
+            origin: origin.into(),
+            reason,
+        };
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+            .map_err(|e| format(e.to_string()))?;
+        let blank = config.init(&Device::flex(), &mut Rng::new(0));
+        let net = blank
+            .try_load_record(record)
+            .map_err(|e| format(e.to_string()))?;
+        Self::new(net, origin)
+    }
+
+    /// Loads `PATH` (burnpack) with the architecture in `PATH.json` beside it (the default
+    /// architecture when there is none).
+    pub fn load(path: &Path) -> Result<Self, BassError> {
+        let bytes = std::fs::read(path).map_err(|source| BassError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let meta = meta_path(path);
+        let config = if meta.exists() {
+            let text = std::fs::read_to_string(&meta).map_err(|source| BassError::Read {
+                path: meta.display().to_string(),
+                source,
+            })?;
+            let value: ModelMeta = serde_json::from_str(&text).map_err(|e| BassError::Meta {
+                path: meta.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            value.training.model
+        } else {
+            BassNetConfig::new()
+        };
+        Self::from_bytes(&bytes, &config, &path.display().to_string())
+    }
+
+    /// The model at `path`, or the embedded default.
+    pub fn load_or_embedded(path: Option<&Path>) -> Result<Self, BassError> {
+        match path {
+            Some(p) => Self::load(p),
+            None => Self::embedded(),
+        }
+    }
+
+    /// Writes the weights to `path` and `meta` beside them, each atomically.
+    pub fn save(&self, path: &Path, meta: &ModelMeta) -> Result<(), BassError> {
+        let write = |p: &Path, bytes: &[u8]| {
+            crate::files::write_atomic(p, bytes).map_err(|source| BassError::Write {
+                path: p.display().to_string(),
+                source,
+            })
+        };
+        let bytes = self
+            .net
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| BassError::Format {
+                origin: self.origin.clone(),
+                reason: e.to_string(),
+            })?;
+        let json = serde_json::to_string_pretty(meta).map_err(|e| BassError::Meta {
+            path: meta_path(path).display().to_string(),
+            reason: e.to_string(),
+        })?;
+        write(path, &bytes)?;
+        write(&meta_path(path), json.as_bytes())
+    }
+
+    /// Where the model came from (a path or "the embedded bass model").
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The Burn network.
+    pub fn net(&self) -> &BassNet {
+        &self.net
+    }
+
+    /// The plain-float copy used for decoding.
+    pub fn fast(&self) -> &FastNet {
+        &self.fast
+    }
+
+    /// The bassline the model plays with `drums` in `key` and `scale`, sampled at
+    /// `temperature` (0: the most likely line) with top-k [`DEFAULT_TOP_K`] and notes kept in
+    /// the scale. The same arguments give the same line.
+    pub fn translate(
+        &self,
+        drums: &DrumPattern,
+        key: Key,
+        scale: Scale,
+        temperature: f32,
+        seed: u64,
+    ) -> Bassline {
+        self.translate_with(
+            drums,
+            &TranslateOptions {
+                key,
+                scale,
+                temperature,
+                seed,
+                ..TranslateOptions::default()
+            },
+        )
+    }
+
+    /// [`BassModel::translate`] with every option.
+    pub fn translate_with(&self, drums: &DrumPattern, options: &TranslateOptions) -> Bassline {
+        let mut rng = Rng::new(options.seed);
+        let (tokens, velocities) =
+            self.fast
+                .decode(drums, options.key, options.scale, |_, logits| {
+                    if options.constrain {
+                        for (t, l) in logits.iter_mut().enumerate().skip(NOTE0) {
+                            let in_scale =
+                                pitch_of(t).is_some_and(|p| options.scale.contains(i32::from(p)));
+                            if !in_scale {
+                                *l += MASKED;
+                            }
+                        }
+                    }
+                    sample(logits, options.temperature, options.top_k, rng.uniform())
+                });
+        line_of(&tokens, &velocities)
+    }
+}
+
+/// The bassline of decoded tokens and velocities.
+pub fn line_of(tokens: &[usize; STEPS], velocities: &[f32; STEPS]) -> Bassline {
+    let mut line = Bassline::default();
+    for (i, (&token, &velocity)) in tokens.iter().zip(velocities).enumerate() {
+        line.steps[i] = match (token, pitch_of(token)) {
+            (HOLD, _) => BassStep::Hold,
+            (_, Some(pitch)) => BassStep::Note {
+                pitch,
+                velocity: velocity.clamp(0.0, 1.0),
+            },
+            _ => BassStep::Rest,
+        };
+    }
+    line
+}

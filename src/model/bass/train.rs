@@ -1,0 +1,396 @@
+//! Training the translation network: teacher-forced cross-entropy plus velocity error, a seeded
+//! mini-batch loop, validation and early stopping.
+
+use std::time::{Duration, Instant};
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::BassError;
+use super::model::{
+    BassNet, BassNetConfig, BassNetOutput, CONDITIONS, DECODER_EXTRA, DRUM_FEATURES, START, VOCAB,
+    condition_features, decoder_extra, drum_features, step_mask, tokens_of,
+};
+use crate::model::rng::Rng;
+use crate::pattern::{Bassline, DrumPattern, Key, STEPS, Scale};
+
+/// Everything that decides a training run (saved beside the weights).
+#[derive(Config, Debug)]
+pub struct TrainingConfig {
+    /// The architecture.
+    pub model: BassNetConfig,
+    /// Maximum number of epochs.
+    #[config(default = 12)]
+    pub epochs: usize,
+    /// Pairs per mini-batch.
+    #[config(default = 64)]
+    pub batch_size: usize,
+    /// Adam learning rate.
+    #[config(default = 3e-3)]
+    pub learning_rate: f64,
+    /// Weight of the velocity squared error (on note steps) against the token cross-entropy.
+    #[config(default = 1.0)]
+    pub velocity_weight: f64,
+    /// Examples per epoch: each epoch takes the next this many of a shuffled pass through the
+    /// training set (a new shuffle once all have been seen), so epochs stay short and
+    /// validation frequent on the large transposed set.
+    #[config(default = 8192)]
+    pub epoch_size: usize,
+    /// Stop after this many epochs without a better validation loss.
+    #[config(default = 3)]
+    pub patience: usize,
+    /// Seed of weights and shuffling.
+    #[config(default = 1)]
+    pub seed: u64,
+}
+
+/// One training example: drums, the bassline as tokens, key and scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Example {
+    /// The drums.
+    pub drums: DrumPattern,
+    /// The bassline, pitches relative to the key's tonic in octave 1.
+    pub bass: Bassline,
+    /// The key.
+    pub key: Key,
+    /// The scale.
+    pub scale: Scale,
+}
+
+/// Examples prepared as flat rows, ready to batch.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    drums: Vec<f32>,
+    conditions: Vec<f32>,
+    tokens: Vec<usize>,
+    velocities: Vec<f32>,
+    len: usize,
+}
+
+/// One batch as tensors (see [`BassNet::forward`] for the shapes).
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// `[b, STEPS, DRUM_FEATURES]`.
+    pub drums: Tensor<3>,
+    /// `[b, CONDITIONS]`.
+    pub conditions: Tensor<2>,
+    /// `[b, STEPS, DECODER_EXTRA]`.
+    pub decoder_extra: Tensor<3>,
+    /// `[b, STEPS, VOCAB]`.
+    pub mask: Tensor<3>,
+    /// One-hot targets, `[b, STEPS, VOCAB]`.
+    pub targets: Tensor<3>,
+    /// Target velocities, `[b, STEPS]`.
+    pub velocity: Tensor<2>,
+    /// 1 on note steps, `[b, STEPS]`.
+    pub note_mask: Tensor<2>,
+}
+
+impl Prepared {
+    /// Features and tokens of `examples`.
+    pub fn new(examples: &[Example]) -> Self {
+        let mut p = Prepared {
+            drums: Vec::with_capacity(examples.len() * STEPS * DRUM_FEATURES),
+            conditions: Vec::with_capacity(examples.len() * CONDITIONS),
+            tokens: Vec::with_capacity(examples.len() * STEPS),
+            velocities: Vec::with_capacity(examples.len() * STEPS),
+            len: examples.len(),
+        };
+        for e in examples {
+            drum_features(&e.drums, &mut p.drums);
+            p.conditions
+                .extend_from_slice(&condition_features(e.key, e.scale));
+            let (tokens, velocities) = tokens_of(&e.bass);
+            p.tokens.extend_from_slice(&tokens);
+            p.velocities.extend_from_slice(&velocities);
+        }
+        p
+    }
+
+    /// Number of examples.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The examples at `indices` as tensors on `device`.
+    pub fn batch(&self, indices: &[usize], device: &Device) -> Batch {
+        let b = indices.len();
+        let mut drums = Vec::with_capacity(b * STEPS * DRUM_FEATURES);
+        let mut conditions = Vec::with_capacity(b * CONDITIONS);
+        let mut extra = Vec::with_capacity(b * STEPS * DECODER_EXTRA);
+        let mut mask = Vec::with_capacity(b * STEPS * VOCAB);
+        let mut targets = vec![0.0f32; b * STEPS * VOCAB];
+        let mut velocity = Vec::with_capacity(b * STEPS);
+        let mut note_mask = Vec::with_capacity(b * STEPS);
+        for (row, &i) in indices.iter().enumerate() {
+            let d = &self.drums[i * STEPS * DRUM_FEATURES..(i + 1) * STEPS * DRUM_FEATURES];
+            let c = &self.conditions[i * CONDITIONS..(i + 1) * CONDITIONS];
+            drums.extend_from_slice(d);
+            conditions.extend_from_slice(c);
+            let mut previous = START;
+            for t in 0..STEPS {
+                let token = self.tokens[i * STEPS + t];
+                decoder_extra(
+                    previous,
+                    &d[t * DRUM_FEATURES..(t + 1) * DRUM_FEATURES],
+                    c,
+                    &mut extra,
+                );
+                step_mask(previous, &mut mask);
+                targets[(row * STEPS + t) * VOCAB + token] = 1.0;
+                velocity.push(self.velocities[i * STEPS + t]);
+                note_mask.push(if super::model::pitch_of(token).is_some() {
+                    1.0
+                } else {
+                    0.0
+                });
+                previous = token;
+            }
+        }
+        let t3 =
+            |v: Vec<f32>, w: usize| Tensor::from_data(TensorData::new(v, [b, STEPS, w]), device);
+        Batch {
+            drums: t3(drums, DRUM_FEATURES),
+            conditions: Tensor::from_data(TensorData::new(conditions, [b, CONDITIONS]), device),
+            decoder_extra: t3(extra, DECODER_EXTRA),
+            mask: t3(mask, VOCAB),
+            targets: t3(targets, VOCAB),
+            velocity: Tensor::from_data(TensorData::new(velocity, [b, STEPS]), device),
+            note_mask: Tensor::from_data(TensorData::new(note_mask, [b, STEPS]), device),
+        }
+    }
+}
+
+/// The loss of one batch (means per step).
+#[derive(Debug, Clone)]
+pub struct LossTerms {
+    /// Tokens + velocity_weight × velocity.
+    pub total: Tensor<1>,
+    /// Token cross-entropy per step.
+    pub tokens: Tensor<1>,
+    /// Velocity squared error per note step.
+    pub velocity: Tensor<1>,
+}
+
+impl BassNet {
+    /// The teacher-forced loss of a batch: runs [`BassNet::forward`] and scores it.
+    pub fn loss(&self, batch: Batch, velocity_weight: f64) -> LossTerms {
+        let out = self.forward(
+            batch.drums,
+            batch.conditions,
+            batch.decoder_extra,
+            batch.mask,
+        );
+        score(
+            out,
+            batch.targets,
+            batch.velocity,
+            batch.note_mask,
+            velocity_weight,
+        )
+    }
+}
+
+/// Scores a network output against one-hot `targets` `[b, STEPS, VOCAB]`, velocities and the
+/// note mask (each `[b, STEPS]`).
+pub fn score(
+    out: BassNetOutput,
+    targets: Tensor<3>,
+    velocity: Tensor<2>,
+    note_mask: Tensor<2>,
+    velocity_weight: f64,
+) -> LossTerms {
+    let [b, steps, _] = targets.dims();
+    let tokens = (log_softmax(out.logits, 2) * targets)
+        .sum()
+        .neg()
+        .div_scalar((b * steps) as f64);
+    let notes = note_mask.clone().sum().add_scalar(1.0);
+    let velocity = ((out.velocity - velocity).square() * note_mask).sum() / notes;
+    let total = tokens.clone() + velocity.clone().mul_scalar(velocity_weight);
+    LossTerms {
+        total,
+        tokens,
+        velocity,
+    }
+}
+
+/// What one epoch measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochReport {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Maximum number of epochs.
+    pub epochs: usize,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Validation loss.
+    pub valid_loss: f64,
+    /// Validation per-step token accuracy under teacher forcing.
+    pub valid_accuracy: f64,
+    /// Time since training began.
+    pub elapsed: Duration,
+    /// Whether this epoch gave the best validation loss so far.
+    pub improved: bool,
+}
+
+/// The result of [`train`].
+#[derive(Debug)]
+pub struct Trained {
+    /// The network of the best validation epoch, without autodiff, on the inference device.
+    pub net: BassNet,
+    /// That epoch (1-based).
+    pub best_epoch: usize,
+    /// Its validation loss.
+    pub best_valid_loss: f64,
+    /// Epochs actually run.
+    pub epochs_run: usize,
+    /// Every epoch's report.
+    pub history: Vec<EpochReport>,
+    /// Wall-clock training time.
+    pub elapsed: Duration,
+}
+
+/// Trains a network on `train`, validating on `valid`, on `device` (training runs on its
+/// autodiff form). `on_epoch` sees each epoch's report as it ends; `on_batch` sees the
+/// number of batches done and the total of the epoch.
+///
+/// The same config, data and device give the same network.
+pub fn train(
+    config: &TrainingConfig,
+    train: &[Example],
+    valid: &[Example],
+    device: &Device,
+    mut on_epoch: impl FnMut(&EpochReport),
+    mut on_batch: impl FnMut(usize, usize),
+) -> Result<Trained, BassError> {
+    if train.is_empty() {
+        return Err(BassError::NoData("training"));
+    }
+    if valid.is_empty() {
+        return Err(BassError::NoData("validation"));
+    }
+    if config.batch_size == 0 || config.epochs == 0 || config.epoch_size == 0 {
+        return Err(BassError::Config(
+            "batch size, epoch size and epochs must be at least 1".into(),
+        ));
+    }
+    let began = Instant::now();
+    let train_set = Prepared::new(train);
+    let valid_set = Prepared::new(valid);
+    let ad = device.clone().autodiff();
+    let mut rng = Rng::new(config.seed);
+    let mut net = config.model.init(&ad, &mut rng);
+    let mut optim = AdamConfig::new().init();
+    let mut order: Vec<usize> = (0..train_set.len()).collect();
+    let mut best: Option<(f64, usize, BassNet)> = None;
+    let mut history = Vec::new();
+    let mut since_best = 0;
+    let epoch_size = config.epoch_size.min(order.len());
+    let batches_per_epoch = epoch_size.div_ceil(config.batch_size);
+    let mut cursor = order.len();
+    for epoch in 1..=config.epochs {
+        let mut chosen = Vec::with_capacity(epoch_size);
+        while chosen.len() < epoch_size {
+            if cursor == order.len() {
+                rng.shuffle(&mut order);
+                cursor = 0;
+            }
+            let take = (epoch_size - chosen.len()).min(order.len() - cursor);
+            chosen.extend_from_slice(&order[cursor..cursor + take]);
+            cursor += take;
+        }
+        let mut sum = 0.0;
+        let mut batches = 0usize;
+        for chunk in chosen.chunks(config.batch_size) {
+            let terms = net.loss(train_set.batch(chunk, &ad), config.velocity_weight);
+            sum += f64::from(terms.total.clone().into_scalar::<f32>());
+            batches += 1;
+            let grads = GradientsParams::from_grads(terms.total.backward(), &net);
+            net = optim.step(config.learning_rate, net, grads);
+            on_batch(batches, batches_per_epoch);
+        }
+        let (valid_loss, valid_accuracy) = validate(&net.valid(), &valid_set, device, config);
+        let improved = best.as_ref().is_none_or(|(b, _, _)| valid_loss < *b);
+        if improved {
+            best = Some((valid_loss, epoch, net.valid()));
+            since_best = 0;
+        } else {
+            since_best += 1;
+        }
+        let report = EpochReport {
+            epoch,
+            epochs: config.epochs,
+            train_loss: sum / batches.max(1) as f64,
+            valid_loss,
+            valid_accuracy,
+            elapsed: began.elapsed(),
+            improved,
+        };
+        on_epoch(&report);
+        history.push(report);
+        if since_best >= config.patience {
+            break;
+        }
+    }
+    let epochs_run = history.len();
+    let (best_valid_loss, best_epoch, net) = match best {
+        Some(b) => b,
+        None => (f64::NAN, epochs_run, net.valid()),
+    };
+    Ok(Trained {
+        net,
+        best_epoch,
+        best_valid_loss,
+        epochs_run,
+        history,
+        elapsed: began.elapsed(),
+    })
+}
+
+/// Mean teacher-forced validation loss and token accuracy per step.
+pub fn validate(
+    net: &BassNet,
+    set: &Prepared,
+    device: &Device,
+    config: &TrainingConfig,
+) -> (f64, f64) {
+    let indices: Vec<usize> = (0..set.len()).collect();
+    let mut loss = 0.0;
+    let mut correct = 0usize;
+    for chunk in indices.chunks(512) {
+        let batch = set.batch(chunk, device);
+        let out = net.forward(
+            batch.drums,
+            batch.conditions,
+            batch.decoder_extra,
+            batch.mask,
+        );
+        let predicted = out.logits.clone().argmax(2);
+        let truth = batch.targets.clone().argmax(2);
+        correct += predicted
+            .equal(truth)
+            .int()
+            .sum()
+            .into_scalar::<i64>()
+            .max(0) as usize;
+        let terms = score(
+            out,
+            batch.targets,
+            batch.velocity,
+            batch.note_mask,
+            config.velocity_weight,
+        );
+        loss += f64::from(terms.total.into_scalar::<f32>()) * chunk.len() as f64;
+    }
+    let n = set.len().max(1) as f64;
+    (loss / n, correct as f64 / (n * STEPS as f64))
+}

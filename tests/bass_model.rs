@@ -1,0 +1,331 @@
+//! The rhythm → bassline model: shapes and masks, learning on a small fixture, seeded
+//! sampling, the scale constraint, the plain-float decoder against the Burn forward, model
+//! files. None of this needs the datasets.
+
+use burn::tensor::Device;
+use ubiq::model::bass::infer::{FastNet, TranslateOptions};
+use ubiq::model::bass::model::{
+    BassNetConfig, DECODER_EXTRA, DRUM_FEATURES, HOLD, MASKED, NOTE0, REST, START, VOCAB,
+    condition_features, decoder_extra, drum_features, step_mask, token_of, tokens_of,
+};
+use ubiq::model::bass::train::{Example, Prepared, TrainingConfig, train};
+use ubiq::model::bass::{BassError, BassModel};
+use ubiq::model::rng::Rng;
+use ubiq::pattern::{BassStep, Bassline, DrumCell, DrumPattern, Key, STEPS, Scale, Voice};
+
+fn small() -> BassNetConfig {
+    BassNetConfig::new()
+        .with_encoder_hidden(8)
+        .with_decoder_hidden(12)
+}
+
+fn four_on_the_floor(shift: usize) -> DrumPattern {
+    let mut p = DrumPattern::new();
+    for step in (shift..STEPS).step_by(4) {
+        p.set(Voice::Kick, step, DrumCell::hit(0.9, 0.0));
+    }
+    for step in (2..STEPS).step_by(4) {
+        p.set(Voice::ClosedHat, step, DrumCell::hit(0.6, 0.0));
+    }
+    p
+}
+
+fn note(pitch: i8) -> BassStep {
+    BassStep::Note {
+        pitch,
+        velocity: 0.8,
+    }
+}
+
+/// Root on every kick, held for one step: what the fixture model should learn.
+fn fixture() -> Vec<Example> {
+    (0..4)
+        .flat_map(|shift| {
+            [Scale::Minor, Scale::Major].map(|scale| {
+                let drums = four_on_the_floor(shift);
+                let mut bass = Bassline::default();
+                for step in (shift..STEPS).step_by(4) {
+                    bass.steps[step] = note(12);
+                    if step + 1 < STEPS {
+                        bass.steps[step + 1] = BassStep::Hold;
+                    }
+                }
+                Example {
+                    drums,
+                    bass,
+                    key: Key::new(9),
+                    scale,
+                }
+            })
+        })
+        .collect()
+}
+
+fn fresh_model(seed: u64) -> BassModel {
+    let net = BassNetConfig::new().init(&Device::flex(), &mut Rng::new(seed));
+    BassModel::new(net, "a fresh model").unwrap()
+}
+
+#[test]
+fn tokens_fold_pitches_and_drop_holds_after_rests() {
+    assert_eq!(token_of(BassStep::Rest), REST);
+    assert_eq!(token_of(BassStep::Hold), HOLD);
+    assert_eq!(token_of(note(-12)), NOTE0);
+    assert_eq!(token_of(note(23)), VOCAB - 1);
+    // Out of range: folded by octaves.
+    assert_eq!(token_of(note(24)), token_of(note(12)));
+    assert_eq!(token_of(note(-13)), token_of(note(-1)));
+    let mut line = Bassline::default();
+    line.steps[0] = BassStep::Hold;
+    line.steps[3] = note(0);
+    line.steps[4] = BassStep::Hold;
+    line.steps[6] = BassStep::Hold;
+    let (tokens, velocities) = tokens_of(&line);
+    assert_eq!(tokens[0], REST, "a hold cannot open the line");
+    assert_eq!(tokens[4], HOLD);
+    assert_eq!(tokens[6], REST, "a hold after a rest is a rest");
+    assert_eq!(velocities[3], 0.8);
+    assert_eq!(velocities[4], 0.0);
+}
+
+#[test]
+fn features_and_masks() {
+    let mut f = Vec::new();
+    drum_features(&four_on_the_floor(0), &mut f);
+    assert_eq!(f.len(), STEPS * DRUM_FEATURES);
+    assert_eq!(f[Voice::Kick.index()], 1.0, "kick on step 0");
+    assert_eq!(
+        f[DRUM_FEATURES + Voice::Kick.index()],
+        0.0,
+        "no kick on step 1"
+    );
+    assert_eq!(f[DRUM_FEATURES - 1], 0.0, "bar 1");
+    assert_eq!(f[20 * DRUM_FEATURES + DRUM_FEATURES - 1], 1.0, "bar 2");
+    let c = condition_features(Key::new(2), Scale::Major);
+    assert_eq!(c[2], 1.0);
+    assert_eq!(c.iter().take(12).sum::<f32>(), 1.0);
+    assert_eq!(c[12 + 4], 1.0, "major third");
+    assert_eq!(c[12 + 3], 0.0, "no minor third");
+    let mut extra = Vec::new();
+    decoder_extra(START, &f[..DRUM_FEATURES], &c, &mut extra);
+    assert_eq!(extra.len(), DECODER_EXTRA);
+    let mut mask = Vec::new();
+    step_mask(START, &mut mask);
+    step_mask(REST, &mut mask);
+    step_mask(NOTE0 + 3, &mut mask);
+    step_mask(HOLD, &mut mask);
+    assert_eq!(mask.len(), 4 * VOCAB);
+    assert_eq!(mask[HOLD], MASKED);
+    assert_eq!(mask[VOCAB + HOLD], MASKED);
+    assert_eq!(mask[2 * VOCAB + HOLD], 0.0);
+    assert_eq!(mask[3 * VOCAB + HOLD], 0.0);
+    assert!(
+        mask.iter()
+            .enumerate()
+            .all(|(i, &m)| i % VOCAB == HOLD || m == 0.0)
+    );
+}
+
+#[test]
+fn forward_shapes_and_masked_holds() {
+    let device = Device::flex();
+    let net = small().init(&device, &mut Rng::new(1));
+    let examples = fixture();
+    let set = Prepared::new(&examples[..3]);
+    let batch = set.batch(&[0, 1, 2], &device);
+    assert_eq!(batch.drums.dims(), [3, STEPS, DRUM_FEATURES]);
+    assert_eq!(batch.decoder_extra.dims(), [3, STEPS, DECODER_EXTRA]);
+    assert_eq!(batch.targets.dims(), [3, STEPS, VOCAB]);
+    let out = net.forward(
+        batch.drums,
+        batch.conditions,
+        batch.decoder_extra,
+        batch.mask,
+    );
+    assert_eq!(out.logits.dims(), [3, STEPS, VOCAB]);
+    assert_eq!(out.velocity.dims(), [3, STEPS]);
+    let logits: Vec<f32> = out.logits.into_data().try_to_vec().unwrap();
+    // Example 0: kick (and note) on step 0, hold on 1, rest on 2 and 3: a hold is impossible
+    // at step 0 (start) and at step 3 (after the rest at 2).
+    assert!(logits[HOLD] < MASKED / 2.0);
+    assert!(logits[3 * VOCAB + HOLD] < MASKED / 2.0);
+    assert!(logits[2 * VOCAB + HOLD] > MASKED / 2.0);
+    let velocity: Vec<f32> = out.velocity.into_data().try_to_vec().unwrap();
+    assert!(velocity.iter().all(|v| (0.0..=1.0).contains(v)));
+}
+
+#[test]
+fn loss_falls_on_a_small_fixture() {
+    let examples = fixture();
+    let config = TrainingConfig::new(small())
+        .with_epochs(80)
+        .with_batch_size(4)
+        .with_epoch_size(8)
+        .with_learning_rate(1e-2)
+        .with_patience(80)
+        .with_seed(3);
+    let trained = train(
+        &config,
+        &examples,
+        &examples,
+        &Device::flex(),
+        |_| {},
+        |_, _| {},
+    )
+    .unwrap();
+    let first = trained.history[0].train_loss;
+    let last = trained.history.last().unwrap().train_loss;
+    assert!(last < 0.5 * first, "loss {first} → {last}");
+    assert!(trained.best_valid_loss < trained.history[0].valid_loss);
+    let accuracy = trained.history.last().unwrap().valid_accuracy;
+    assert!(accuracy > 0.8, "teacher-forced accuracy {accuracy}");
+    // The trained net plays the root with the kick.
+    let model = BassModel::new(trained.net, "fixture").unwrap();
+    let line = model.translate(&four_on_the_floor(1), Key::new(9), Scale::Minor, 0.0, 0);
+    for step in [1, 5, 29] {
+        assert!(
+            matches!(line.steps[step], BassStep::Note { pitch: 12, .. }),
+            "step {step}: {line:?}"
+        );
+    }
+}
+
+#[test]
+fn sampling_is_deterministic_with_a_seed() {
+    let model = fresh_model(5);
+    let drums = four_on_the_floor(0);
+    let a = model.translate(&drums, Key::new(4), Scale::Dorian, 1.2, 42);
+    let b = model.translate(&drums, Key::new(4), Scale::Dorian, 1.2, 42);
+    assert_eq!(a, b);
+    let others: Vec<Bassline> = (0..8)
+        .map(|s| model.translate(&drums, Key::new(4), Scale::Dorian, 1.2, s))
+        .collect();
+    assert!(others.iter().any(|o| *o != a), "seeds change the line");
+    let greedy = model.translate(&drums, Key::new(4), Scale::Dorian, 0.0, 1);
+    assert_eq!(
+        greedy,
+        model.translate(&drums, Key::new(4), Scale::Dorian, 0.0, 2)
+    );
+}
+
+#[test]
+fn the_scale_constraint_holds() {
+    let model = fresh_model(6);
+    let mut outside = 0;
+    for (i, scale) in Scale::ALL.into_iter().enumerate() {
+        for seed in 0..6 {
+            let drums = four_on_the_floor(seed as usize % 4);
+            let options = TranslateOptions {
+                key: Key::new(i as i32),
+                scale,
+                temperature: 3.0,
+                top_k: 0,
+                constrain: true,
+                seed,
+            };
+            let line = model.translate_with(&drums, &options);
+            for p in line.pitches() {
+                assert!(scale.contains(i32::from(p)), "{p} not in {scale:?}");
+            }
+            let free = model.translate_with(
+                &drums,
+                &TranslateOptions {
+                    constrain: false,
+                    ..options
+                },
+            );
+            outside += free
+                .pitches()
+                .filter(|&p| !scale.contains(i32::from(p)))
+                .count();
+        }
+    }
+    assert!(
+        outside > 0,
+        "without the constraint some notes leave the scale"
+    );
+}
+
+#[test]
+fn the_plain_decoder_matches_the_burn_forward() {
+    let device = Device::flex();
+    let net = BassNetConfig::new().init(&device, &mut Rng::new(9));
+    let fast = FastNet::of(&net).unwrap();
+    let example = &fixture()[3];
+    let (truth, _) = tokens_of(&example.bass);
+    let mut plain = Vec::new();
+    fast.decode(&example.drums, example.key, example.scale, |t, logits| {
+        plain.extend_from_slice(logits);
+        truth[t]
+    });
+    let batch = Prepared::new(std::slice::from_ref(example)).batch(&[0], &device);
+    let out = net.forward(
+        batch.drums,
+        batch.conditions,
+        batch.decoder_extra,
+        batch.mask,
+    );
+    let burn: Vec<f32> = out.logits.into_data().try_to_vec().unwrap();
+    assert_eq!(plain.len(), burn.len());
+    let worst = plain
+        .iter()
+        .zip(&burn)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-3, "largest difference {worst}");
+}
+
+#[test]
+fn a_corrupt_model_file_gives_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.bpk");
+    std::fs::write(&path, b"this is not a burnpack file").unwrap();
+    let err = BassModel::load(&path).unwrap_err();
+    assert!(matches!(err, BassError::Format { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("broken.bpk") && text.contains("not a usable bass model"),
+        "{text}"
+    );
+    let truncated = &ubiq::model::bass::infer::EMBEDDED_WEIGHTS[..100];
+    std::fs::write(&path, truncated).unwrap();
+    assert!(matches!(
+        BassModel::load(&path).unwrap_err(),
+        BassError::Format { .. }
+    ));
+    let missing = BassModel::load(&dir.path().join("missing.bpk")).unwrap_err();
+    assert!(matches!(missing, BassError::Read { .. }));
+}
+
+#[test]
+fn a_saved_model_loads_back_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.bpk");
+    let model = fresh_model(11);
+    let meta = ubiq::model::bass::infer::ModelMeta {
+        kind: ubiq::model::bass::infer::META_KIND.into(),
+        training: TrainingConfig::new(BassNetConfig::new()),
+        train_examples: 0,
+        valid_examples: 0,
+        best_epoch: 0,
+        best_valid_loss: 0.0,
+        best_valid_accuracy: 0.0,
+        train_seconds: 0.0,
+    };
+    model.save(&path, &meta).unwrap();
+    let again = BassModel::load(&path).unwrap();
+    let drums = four_on_the_floor(2);
+    assert_eq!(
+        model.translate(&drums, Key::new(0), Scale::Minor, 0.9, 3),
+        again.translate(&drums, Key::new(0), Scale::Minor, 0.9, 3)
+    );
+}
+
+#[test]
+fn the_embedded_model_loads_and_plays_with_the_drums() {
+    let model = BassModel::embedded().unwrap();
+    let drums = four_on_the_floor(0);
+    let line = model.translate(&drums, Key::new(9), Scale::Minor, 0.0, 0);
+    assert!(line.note_count() > 0, "{line:?}");
+    assert!(line.pitches().all(|p| Scale::Minor.contains(i32::from(p))));
+}
