@@ -2,5 +2,6 @@
 
 pub mod dataset;
 pub mod devices;
+pub mod loops;
 pub mod play;
 pub mod render;

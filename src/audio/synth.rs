@@ -1,9 +1,12 @@
-//! The whole audio graph as one value: sequencer → drum machine and bass synth → mixer.
+//! The whole audio graph as one value: sequencer → drum machine, bass synth and loop players
+//! → mixer.
 //!
 //! Used as is by every backend (device, silent clock, offline render), so what a test
 //! renders is exactly what the audience hears.
 
 use super::bass::BassSynth;
+use crate::loops::LoopSet;
+use crate::loops::player::{LoopBuffer, LoopCue, LoopPlayers};
 use super::drums::DrumMachine;
 use super::mixer::{Mixer, Peaks};
 use super::params::{Params, Track};
@@ -14,7 +17,7 @@ use super::sequencer::{Position, Sequencer};
 pub const MAX_BLOCK: usize = 256;
 
 /// The audio graph.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Synth {
     seq: Sequencer,
     drums: DrumMachine,
@@ -22,6 +25,8 @@ pub struct Synth {
     mixer: Mixer,
     drum_buf: Vec<f32>,
     bass_buf: Vec<f32>,
+    loops: LoopPlayers,
+    loop_bufs: [Vec<f32>; LoopSet::COUNT],
 }
 
 impl Synth {
@@ -34,6 +39,8 @@ impl Synth {
             mixer: Mixer::new(sample_rate),
             drum_buf: vec![0.0; MAX_BLOCK],
             bass_buf: vec![0.0; MAX_BLOCK],
+            loops: LoopPlayers::new(sample_rate),
+            loop_bufs: std::array::from_fn(|_| vec![0.0; MAX_BLOCK]),
         };
         synth.set_params(&Params::default());
         synth
@@ -41,12 +48,29 @@ impl Synth {
 
     /// Queues a cycle (see [`Sequencer::queue`]); false when it missed its boundary.
     pub fn queue_cycle(&mut self, plan: CyclePlan) -> bool {
-        if !self.seq.is_playing()
-            && let Some(params) = plan.params()
-        {
+        let starting = !self.seq.is_playing();
+        if starting && let Some(params) = plan.params() {
             self.set_params(params);
         }
-        self.seq.queue(plan)
+        let on_time = self.seq.queue(plan);
+        if starting {
+            // The first cycle has no boundary event: the loops start with it here. Nothing
+            // plays or fades yet, so nothing is let go.
+            let sps = self.seq.position().samples_per_step;
+            let cycle = (sps * crate::pattern::STEPS as f64).round() as usize;
+            self.loops.cycle_start(cycle, std::mem::forget);
+        }
+        on_time
+    }
+
+    /// Queues a loop cue for `set` from the next cycle boundary; returns a buffer it displaced.
+    pub fn cue_loop(&mut self, set: LoopSet, cue: LoopCue) -> Option<Box<LoopBuffer>> {
+        self.loops.cue(set, cue)
+    }
+
+    /// Name of the loop `set` plays now.
+    pub fn playing_loop(&self, set: LoopSet) -> Option<&str> {
+        self.loops.playing(set)
     }
 
     /// Takes new sound, mixer and effect settings.
@@ -71,17 +95,30 @@ impl Synth {
         self.mixer.peaks()
     }
 
-    /// Renders interleaved stereo into `out` (`2 × frames` samples, any length).
-    pub fn render(&mut self, out: &mut [f32]) {
+    /// Renders interleaved stereo into `out` (`2 × frames` samples, any length). Loop buffers
+    /// the players let go are passed to `release` (which must not free them here).
+    pub fn render(&mut self, out: &mut [f32], mut release: impl FnMut(Box<LoopBuffer>)) {
         for chunk in out.chunks_mut(MAX_BLOCK * 2) {
-            self.render_block(chunk);
+            self.render_block(chunk, &mut release);
         }
     }
 
-    fn render_block(&mut self, out: &mut [f32]) {
+    fn render_loops(&mut self, from: usize, to: usize, release: &mut impl FnMut(Box<LoopBuffer>)) {
+        if to <= from || !self.seq.is_playing() {
+            return;
+        }
+        let [a, b, c, d] = &mut self.loop_bufs;
+        let mut outs = [&mut a[from..to], &mut b[from..to], &mut c[from..to], &mut d[from..to]];
+        self.loops.render(&mut outs, to - from, release);
+    }
+
+    fn render_block(&mut self, out: &mut [f32], release: &mut impl FnMut(Box<LoopBuffer>)) {
         let n = out.len() / 2;
         self.drum_buf[..n].fill(0.0);
         self.bass_buf[..n].fill(0.0);
+        for b in &mut self.loop_bufs {
+            b[..n].fill(0.0);
+        }
         let start = self.seq.frame();
         let end = start + n as i64;
         let mut pos = 0usize;
@@ -90,6 +127,7 @@ impl Synth {
             if at > pos {
                 self.drums.render(&mut self.drum_buf[pos..at]);
                 self.bass.render(&mut self.bass_buf[pos..at]);
+                self.render_loops(pos, at, release);
                 pos = at;
             }
             match event {
@@ -105,15 +143,22 @@ impl Synth {
                     if let Some(params) = self.seq.current_plan().params().copied() {
                         self.set_params(&params);
                     }
+                    let sps = self.seq.position().samples_per_step;
+                    let cycle = (sps * crate::pattern::STEPS as f64).round() as usize;
+                    self.loops.cycle_start(cycle, &mut *release);
                 }
             }
         }
         self.drums.render(&mut self.drum_buf[pos..n]);
         self.bass.render(&mut self.bass_buf[pos..n]);
+        self.render_loops(pos, n, release);
         self.seq.advance_to(end);
         let mut tracks: [&[f32]; Track::COUNT] = [&[]; Track::COUNT];
         tracks[Track::Drums.index()] = &self.drum_buf[..n];
         tracks[Track::Bass.index()] = &self.bass_buf[..n];
+        for set in LoopSet::ALL {
+            tracks[set.track().index()] = &self.loop_bufs[set.index()][..n];
+        }
         let sps = self.seq.position().samples_per_step;
         self.mixer.process(tracks, out, sps);
     }
