@@ -7,7 +7,6 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use burn::tensor::Device;
 
-use crate::audio::{AudioMsg, CyclePlan, link};
 use crate::dataset::{LoadOptions, Split};
 use crate::loops::audio::Mono;
 use crate::loops::library::{Library, LoopEntry, pattern_hits, prepare_file};
@@ -15,7 +14,7 @@ use crate::loops::stems::{MidiSong, StemGroup, StemRenderer};
 use crate::loops::{LoopSet, audio};
 use crate::model::loops::data::{TripletData, midi_files};
 use crate::model::loops::eval::evaluate;
-use crate::model::loops::infer::{LoopModel, ModelMeta};
+use crate::model::loops::infer::{LoopModel, ModelMeta, render_cycle};
 use crate::model::loops::model::LoopNetConfig;
 use crate::model::loops::train::{TrainingConfig, train};
 use crate::pattern::{Bassline, DrumPattern};
@@ -127,16 +126,7 @@ pub const LIBRARY_RATE: u32 = 22_050;
 
 /// Renders a drum pattern through ubiq's drum machine: two bars at 120 BPM, mono.
 pub fn render_pattern(pattern: &DrumPattern, sample_rate: u32) -> Vec<f32> {
-    let (mut handle, mut core) = link(sample_rate, 1);
-    let plan = CyclePlan::new(pattern, &Bassline::default(), 33, 120.0, 50.0);
-    let _ = handle.send(AudioMsg::Cycle(plan));
-    let frames = audio::bar_frames(2, 120.0, sample_rate);
-    let latency = core.latency();
-    let mut out = vec![0.0f32; (frames + latency) * 2];
-    for block in out.chunks_mut(1024) {
-        core.process(block);
-    }
-    audio::mix_down(&out[latency * 2..], 2)
+    render_cycle(pattern, &Bassline::default(), 33, sample_rate)
 }
 
 /// `ubiq loops build`: regenerates the default library's WAV files and indexes (the script
@@ -209,7 +199,7 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<()> {
                     key: None,
                     source: format!(
                         "Groove MIDI Dataset pattern ({} bar {}), ubiq drum machine",
-                        w.source.song_id, w.bar
+                        w.source.song, w.bar
                     ),
                     licence: "CC-BY-4.0 (pattern)".into(),
                     pattern: Some(pattern_hits(&w.pattern)),

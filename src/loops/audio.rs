@@ -44,7 +44,7 @@ pub const EXTENSIONS: [&str; 3] = ["wav", "flac", "ogg"];
 /// file, anything unreadable, of another format, truncated, shorter than [`MIN_SECONDS`],
 /// longer than [`MAX_SECONDS`] or silent.
 pub fn decode_file(path: &Path) -> Result<Mono, LoopError> {
-    let shown = path.display();
+    let shown = path.display().to_string();
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -56,8 +56,8 @@ pub fn decode_file(path: &Path) -> Result<Mono, LoopError> {
             "not a loop file (expected .wav, .flac or .ogg)",
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| LoopError::file(shown, e.to_string()))?;
-    decode_bytes(&bytes, &ext).map_err(|m| LoopError::file(shown, m))
+    let bytes = std::fs::read(path).map_err(|e| LoopError::file(&shown, e.to_string()))?;
+    decode_bytes(&bytes, &ext).map_err(|m| LoopError::file(&shown, m))
 }
 
 /// Decodes in-memory file bytes of format `ext` (`wav`, `flac` or `ogg`) to mono; the error is

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use midly::{MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
+use midly::{MidiMessage, Smf, Timing, TrackEventKind};
 use rustysynth::{SoundFont, Synthesizer, SynthesizerSettings};
 
 use super::LoopError;
@@ -86,9 +86,6 @@ impl MidiSong {
                 tick += u64::from(ev.delta.as_int());
                 let beat = tick as f64 / tpq;
                 let TrackEventKind::Midi { channel, message } = ev.kind else {
-                    if let TrackEventKind::Meta(MetaMessage::EndOfTrack) = ev.kind {
-                        continue;
-                    }
                     continue;
                 };
                 let ch = channel.as_int();

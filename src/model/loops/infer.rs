@@ -11,7 +11,24 @@ use super::LoopModelError;
 use super::model::{LoopNet, LoopNetConfig};
 use super::train::{TrainingConfig, stack};
 use crate::loops::audio::{self, Mono};
-use crate::loops::mel::{LOOP_SAMPLES, MelAnalyser};
+use crate::audio::{AudioMsg, CyclePlan, link};
+use crate::loops::mel::{LOOP_SAMPLES, MelAnalyser, SAMPLE_RATE};
+use crate::pattern::{Bassline, DrumPattern};
+
+/// Renders one cycle of `drums` and `bass` at 120 BPM through the instrument's own graph, mono
+/// at `sample_rate`, aligned to the downbeat.
+pub fn render_cycle(drums: &DrumPattern, bass: &Bassline, bass_tonic: u8, sample_rate: u32) -> Vec<f32> {
+    let (mut handle, mut core) = link(sample_rate, 1);
+    // A fresh queue has room for one cycle.
+    let _ = handle.send(AudioMsg::Cycle(CyclePlan::new(drums, bass, bass_tonic, 120.0, 50.0)));
+    let frames = audio::bar_frames(2, 120.0, sample_rate);
+    let latency = core.latency();
+    let mut out = vec![0.0f32; (frames + latency) * 2];
+    for block in out.chunks_mut(1024) {
+        core.process(block);
+    }
+    audio::mix_down(&out[latency * 2..], 2)
+}
 
 /// Metadata stored beside a model's weights (`NAME.json` next to `NAME.bpk`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,8 +146,16 @@ impl LoopModel {
         self.net
             .forward(x)
             .into_data()
-            .to_vec()
+            .try_to_vec::<f32>()
             .unwrap_or_default()
+    }
+
+    /// Embeds a cycle of drums and bass: rendered offline through ubiq's own drum machine and
+    /// bass synth at 120 BPM and 16 kHz (tempo-normalised), then embedded. This is the query
+    /// the library ranks loops against.
+    pub fn embed_cycle(&mut self, drums: &DrumPattern, bass: &Bassline, bass_tonic: u8) -> Vec<f32> {
+        let audio = render_cycle(drums, bass, bass_tonic, SAMPLE_RATE);
+        self.embed_normalised(&audio)
     }
 
     /// Embeds a loop of `bars` bars at `tempo_bpm`: its first two bars are resampled to 4 s at

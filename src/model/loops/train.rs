@@ -3,8 +3,8 @@
 use std::time::{Duration, Instant};
 
 use burn::config::Config;
-use burn::module::{AutodiffModule, Module};
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -99,7 +99,7 @@ impl LoopNet {
         let a = e.clone().narrow(0, 0, b);
         let p = e.clone().narrow(0, b, b);
         let n = e.narrow(0, 2 * b, b);
-        relu(distance(a.clone(), p) - distance(a, n) + margin).mean()
+        relu((distance(a.clone(), p) - distance(a, n)).add_scalar(margin)).mean()
     }
 }
 
@@ -116,8 +116,8 @@ pub fn triplet_distances(
         let a = model.forward(stack(chunk.iter().map(|t| w[t.anchor].anchor.as_slice()), device));
         let p = model.forward(stack(chunk.iter().map(|t| w[t.anchor].positive.as_slice()), device));
         let n = model.forward(stack(chunk.iter().map(|t| w[t.negative].positive.as_slice()), device));
-        let dp: Vec<f32> = distance(a.clone(), p).into_data().to_vec().unwrap_or_default();
-        let dn: Vec<f32> = distance(a, n).into_data().to_vec().unwrap_or_default();
+        let dp: Vec<f32> = distance(a.clone(), p).into_data().try_to_vec::<f32>().unwrap_or_default();
+        let dn: Vec<f32> = distance(a, n).into_data().try_to_vec::<f32>().unwrap_or_default();
         out.extend(dp.into_iter().zip(dn));
     }
     out
