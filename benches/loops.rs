@@ -17,12 +17,16 @@ fn bench(c: &mut Criterion) {
     let audio: Vec<f32> = (0..LOOP_SAMPLES)
         .map(|i| (i as f32 * 220.0 / SAMPLE_RATE as f32).sin() * 0.3 + 0.05 * rng.normal())
         .collect();
-    c.bench_function("embed one loop", |b| b.iter(|| model.embed_normalised(&audio)));
+    c.bench_function("embed one loop", |b| {
+        b.iter(|| model.embed_normalised(&audio))
+    });
     let dim = 32;
     let data: Vec<f32> = (0..10_000 * dim).map(|_| rng.normal()).collect();
     let table = EmbeddingTable::from_rows(dim, data);
     let query: Vec<f32> = (0..dim).map(|_| rng.normal()).collect();
-    c.bench_function("rank 10000 loops top 8", |b| b.iter(|| table.rank(&query, 8)));
+    c.bench_function("rank 10000 loops top 8", |b| {
+        b.iter(|| table.rank(&query, 8))
+    });
 }
 
 criterion_group!(benches, bench);

@@ -21,7 +21,12 @@ use crate::pattern::{Bassline, DrumPattern};
 
 /// `ubiq loops add`: adds files to a set; a bad file is reported and skipped. Returns how many
 /// were refused.
-pub fn add(root: &Path, set: &str, paths: &[PathBuf], model: Option<&Path>) -> anyhow::Result<usize> {
+pub fn add(
+    root: &Path,
+    set: &str,
+    paths: &[PathBuf],
+    model: Option<&Path>,
+) -> anyhow::Result<usize> {
     let set = LoopSet::from_name(set)?;
     let mut lib = Library::open(root);
     let mut embedder = open_model(model)?;
@@ -77,7 +82,7 @@ pub fn list(root: &Path) {
 fn open_model(path: Option<&Path>) -> anyhow::Result<LoopModel> {
     match path {
         Some(p) => Ok(LoopModel::load(p, Device::flex())?),
-        None => bail!("no loop model given (--model PATH)"),
+        None => Ok(LoopModel::embedded(Device::flex())?),
     }
 }
 
@@ -153,9 +158,15 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<()> {
         let mut samples = samples;
         audio::normalise(&mut samples);
         let corpus = if file.display().to_string().contains("simutrans") {
-            ("Simutrans music (MIDI), rendered with FluidR3 GM", "Artistic-1.0 (song), MIT (SoundFont)")
+            (
+                "Simutrans music (MIDI), rendered with FluidR3 GM",
+                "Artistic-1.0 (song), MIT (SoundFont)",
+            )
         } else {
-            ("Freedoom music (MIDI), rendered with FluidR3 GM", "BSD-3-Clause (song), MIT (SoundFont)")
+            (
+                "Freedoom music (MIDI), rendered with FluidR3 GM",
+                "BSD-3-Clause (song), MIT (SoundFont)",
+            )
         };
         let name = format!("{}_b{beat}", song.name);
         lib.insert(
@@ -181,7 +192,8 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<()> {
     eprintln!();
     lib.save(LoopSet::Music)?;
     if let Some(groove) = &args.groove {
-        let corpus = crate::dataset::Corpus::load(std::slice::from_ref(groove), &LoadOptions::default())?;
+        let corpus =
+            crate::dataset::Corpus::load(std::slice::from_ref(groove), &LoadOptions::default())?;
         let windows: Vec<_> = corpus.drum_windows(Split::Train).collect();
         let count = args.rhythm_count.min(windows.len());
         for i in 0..count {
@@ -302,7 +314,12 @@ pub fn train_loops(
     out: &Path,
     config: TrainingConfig,
 ) -> anyhow::Result<()> {
-    let data = TripletData::build(midi, soundfont, &[Split::Train, Split::Validation], progress("rendering stems"))?;
+    let data = TripletData::build(
+        midi,
+        soundfont,
+        &[Split::Train, Split::Validation],
+        progress("rendering stems"),
+    )?;
     let ntrain = data.indices(Split::Train).len();
     let nvalid = data.indices(Split::Validation).len();
     println!(
@@ -358,7 +375,12 @@ pub fn eval_loops(
     seed: u64,
 ) -> anyhow::Result<()> {
     let m = open_model(model)?;
-    let data = TripletData::build(midi, soundfont, &[Split::Test], progress("rendering test stems"))?;
+    let data = TripletData::build(
+        midi,
+        soundfont,
+        &[Split::Test],
+        progress("rendering test stems"),
+    )?;
     let triplets = data.triplets(Split::Test, seed);
     if triplets.is_empty() {
         bail!("no test triplets under the given folders");
@@ -374,7 +396,11 @@ pub fn eval_loops(
             report.triplets,
             started.elapsed().as_secs_f64()
         );
-        for (name, s) in [("model", report.model), ("features", report.features), ("random", report.random)] {
+        for (name, s) in [
+            ("model", report.model),
+            ("features", report.features),
+            ("random", report.random),
+        ] {
             println!(
                 "  {name:<9} triplet accuracy {:.3}  ROC-AUC {:.3}",
                 s.triplet_accuracy, s.roc_auc

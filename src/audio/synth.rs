@@ -5,13 +5,13 @@
 //! renders is exactly what the audience hears.
 
 use super::bass::BassSynth;
-use crate::loops::LoopSet;
-use crate::loops::player::{LoopBuffer, LoopCue, LoopPlayers};
 use super::drums::DrumMachine;
 use super::mixer::{Mixer, Peaks};
 use super::params::{Params, Track};
 use super::plan::{CyclePlan, EventKind};
 use super::sequencer::{Position, Sequencer};
+use crate::loops::LoopSet;
+use crate::loops::player::{LoopBuffer, LoopCue, LoopPlayers};
 
 /// Frames rendered per internal block; host buffers of any size are split into these.
 pub const MAX_BLOCK: usize = 256;
@@ -108,7 +108,12 @@ impl Synth {
             return;
         }
         let [a, b, c, d] = &mut self.loop_bufs;
-        let mut outs = [&mut a[from..to], &mut b[from..to], &mut c[from..to], &mut d[from..to]];
+        let mut outs = [
+            &mut a[from..to],
+            &mut b[from..to],
+            &mut c[from..to],
+            &mut d[from..to],
+        ];
         self.loops.render(&mut outs, to - from, release);
     }
 

@@ -193,9 +193,8 @@ pub fn resample(mono: &Mono, sample_rate: u32) -> Mono {
     if mono.sample_rate == sample_rate {
         return mono.clone();
     }
-    let frames = (mono.samples.len() as f64 * f64::from(sample_rate)
-        / f64::from(mono.sample_rate))
-    .round() as usize;
+    let frames = (mono.samples.len() as f64 * f64::from(sample_rate) / f64::from(mono.sample_rate))
+        .round() as usize;
     let source = if sample_rate < mono.sample_rate {
         low_pass(
             &mono.samples,

@@ -362,8 +362,11 @@ impl Library {
             version: INDEX_VERSION,
             entries: self.entries(set).to_vec(),
         };
-        let text = ron::ser::to_string_pretty(&index, ron::ser::PrettyConfig::default().compact_arrays(true))
-            .map_err(|e| LoopError::file(path.display(), e.to_string()))?;
+        let text = ron::ser::to_string_pretty(
+            &index,
+            ron::ser::PrettyConfig::default().compact_arrays(true),
+        )
+        .map_err(|e| LoopError::file(path.display(), e.to_string()))?;
         crate::files::write_atomic(&path, text.as_bytes())
             .map_err(|e| LoopError::file(path.display(), e.to_string()))
     }

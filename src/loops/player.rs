@@ -150,7 +150,13 @@ impl LoopPlayers {
 /// Adds `out.len()` samples of `buf` starting at cycle frame `start`, read at the phase of the
 /// cycle (a buffer prepared for another tempo plays varispeed until its replacement arrives),
 /// scaled by `gain(i)`.
-fn play(buf: &LoopBuffer, out: &mut [f32], start: usize, cycle: usize, gain: impl Fn(usize) -> f32) {
+fn play(
+    buf: &LoopBuffer,
+    out: &mut [f32],
+    start: usize,
+    cycle: usize,
+    gain: impl Fn(usize) -> f32,
+) {
     let len = buf.samples.len();
     if len == 0 {
         return;

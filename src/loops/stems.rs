@@ -63,7 +63,8 @@ fn program_group(channel: u8, program: Option<u8>) -> StemGroup {
 impl MidiSong {
     /// Reads a standard MIDI file.
     pub fn load(path: &Path) -> Result<MidiSong, LoopError> {
-        let bytes = std::fs::read(path).map_err(|e| LoopError::file(path.display(), e.to_string()))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| LoopError::file(path.display(), e.to_string()))?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -176,8 +177,9 @@ impl StemRenderer {
     pub fn new(soundfont: &Path, sample_rate: u32) -> Result<StemRenderer, LoopError> {
         let bytes = std::fs::read(soundfont)
             .map_err(|e| LoopError::file(soundfont.display(), e.to_string()))?;
-        let font = SoundFont::new(&mut bytes.as_slice())
-            .map_err(|e| LoopError::file(soundfont.display(), format!("not a SoundFont ({e:?})")))?;
+        let font = SoundFont::new(&mut bytes.as_slice()).map_err(|e| {
+            LoopError::file(soundfont.display(), format!("not a SoundFont ({e:?})"))
+        })?;
         Ok(StemRenderer {
             font: Arc::new(font),
             sample_rate,

@@ -150,13 +150,15 @@ impl TripletData {
             return Vec::new();
         }
         idx.iter()
-            .map(|&a| loop {
-                let n = idx[rng.below(idx.len())];
-                if self.windows[n].song != self.windows[a].song {
-                    break Triplet {
-                        anchor: a,
-                        negative: n,
-                    };
+            .map(|&a| {
+                loop {
+                    let n = idx[rng.below(idx.len())];
+                    if self.windows[n].song != self.windows[a].song {
+                        break Triplet {
+                            anchor: a,
+                            negative: n,
+                        };
+                    }
                 }
             })
             .collect()

@@ -101,7 +101,8 @@ pub fn evaluate(
             )
         })
         .collect();
-    let songs: std::collections::BTreeSet<usize> = triplets.iter().map(|t| w[t.anchor].song).collect();
+    let songs: std::collections::BTreeSet<usize> =
+        triplets.iter().map(|t| w[t.anchor].song).collect();
     let model_scores = scores(&model_pairs);
     EvalReport {
         songs: songs.len(),

@@ -10,17 +10,24 @@ use serde::{Deserialize, Serialize};
 use super::LoopModelError;
 use super::model::{LoopNet, LoopNetConfig};
 use super::train::{TrainingConfig, stack};
-use crate::loops::audio::{self, Mono};
 use crate::audio::{AudioMsg, CyclePlan, link};
+use crate::loops::audio::{self, Mono};
 use crate::loops::mel::{LOOP_SAMPLES, MelAnalyser, SAMPLE_RATE};
 use crate::pattern::{Bassline, DrumPattern};
 
 /// Renders one cycle of `drums` and `bass` at 120 BPM through the instrument's own graph, mono
 /// at `sample_rate`, aligned to the downbeat.
-pub fn render_cycle(drums: &DrumPattern, bass: &Bassline, bass_tonic: u8, sample_rate: u32) -> Vec<f32> {
+pub fn render_cycle(
+    drums: &DrumPattern,
+    bass: &Bassline,
+    bass_tonic: u8,
+    sample_rate: u32,
+) -> Vec<f32> {
     let (mut handle, mut core) = link(sample_rate, 1);
     // A fresh queue has room for one cycle.
-    let _ = handle.send(AudioMsg::Cycle(CyclePlan::new(drums, bass, bass_tonic, 120.0, 50.0)));
+    let _ = handle.send(AudioMsg::Cycle(CyclePlan::new(
+        drums, bass, bass_tonic, 120.0, 50.0,
+    )));
     let frames = audio::bar_frames(2, 120.0, sample_rate);
     let latency = core.latency();
     let mut out = vec![0.0f32; (frames + latency) * 2];
@@ -29,6 +36,12 @@ pub fn render_cycle(drums: &DrumPattern, bass: &Bassline, bass_tonic: u8, sample
     }
     audio::mix_down(&out[latency * 2..], 2)
 }
+
+/// The default model's weights (trained on stems of the Freedoom and Simutrans songs rendered
+/// with FluidR3 GM; see `models/loops.manifest.md`).
+pub const EMBEDDED_WEIGHTS: &[u8] = include_bytes!("../../../models/loops.bpk");
+/// The default model's metadata.
+pub const EMBEDDED_META: &str = include_str!("../../../models/loops.json");
 
 /// Metadata stored beside a model's weights (`NAME.json` next to `NAME.bpk`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,6 +101,21 @@ impl LoopModel {
         Ok(Self::new(net, device, origin))
     }
 
+    /// The default model compiled into the binary.
+    pub fn embedded(device: Device) -> Result<Self, LoopModelError> {
+        let meta: ModelMeta =
+            serde_json::from_str(EMBEDDED_META).map_err(|e| LoopModelError::Format {
+                origin: "embedded loop model".into(),
+                reason: e.to_string(),
+            })?;
+        Self::from_bytes(
+            EMBEDDED_WEIGHTS,
+            &meta.training.model,
+            device,
+            "embedded loop model",
+        )
+    }
+
     /// Loads `path` (`.bpk`) with its metadata `path.json`-beside (same stem, `.json`).
     pub fn load(path: &Path, device: Device) -> Result<Self, LoopModelError> {
         let origin = path.display().to_string();
@@ -97,7 +125,8 @@ impl LoopModel {
         };
         let meta_path = path.with_extension("json");
         let meta: ModelMeta = serde_json::from_str(
-            &std::fs::read_to_string(&meta_path).map_err(|e| fail(format!("{}: {e}", meta_path.display())))?,
+            &std::fs::read_to_string(&meta_path)
+                .map_err(|e| fail(format!("{}: {e}", meta_path.display())))?,
         )
         .map_err(|e| fail(e.to_string()))?;
         let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
@@ -106,15 +135,15 @@ impl LoopModel {
 
     /// The weights as burnpack bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>, LoopModelError> {
-        let bytes = self
-            .net
-            .clone()
-            .into_record()
-            .into_bytes()
-            .map_err(|e| LoopModelError::Format {
-                origin: self.origin.clone(),
-                reason: e.to_string(),
-            })?;
+        let bytes =
+            self.net
+                .clone()
+                .into_record()
+                .into_bytes()
+                .map_err(|e| LoopModelError::Format {
+                    origin: self.origin.clone(),
+                    reason: e.to_string(),
+                })?;
         Ok(bytes.to_vec())
     }
 
@@ -153,7 +182,12 @@ impl LoopModel {
     /// Embeds a cycle of drums and bass: rendered offline through ubiq's own drum machine and
     /// bass synth at 120 BPM and 16 kHz (tempo-normalised), then embedded. This is the query
     /// the library ranks loops against.
-    pub fn embed_cycle(&mut self, drums: &DrumPattern, bass: &Bassline, bass_tonic: u8) -> Vec<f32> {
+    pub fn embed_cycle(
+        &mut self,
+        drums: &DrumPattern,
+        bass: &Bassline,
+        bass_tonic: u8,
+    ) -> Vec<f32> {
         let audio = render_cycle(drums, bass, bass_tonic, SAMPLE_RATE);
         self.embed_normalised(&audio)
     }
@@ -165,7 +199,13 @@ impl LoopModel {
         let mut samples: Vec<f32> = if bars >= 2 {
             audio.samples.iter().copied().take(two_bars).collect()
         } else {
-            audio.samples.iter().chain(&audio.samples).copied().take(two_bars).collect()
+            audio
+                .samples
+                .iter()
+                .chain(&audio.samples)
+                .copied()
+                .take(two_bars)
+                .collect()
         };
         samples.resize(two_bars, 0.0);
         let normalised = audio::resample_to(&samples, LOOP_SAMPLES, true);

@@ -9,7 +9,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::LoopModelError;
-use super::data::{TripletData, Triplet};
+use super::data::{Triplet, TripletData};
 use super::model::{LoopNet, LoopNetConfig, distance};
 use crate::dataset::Split;
 use crate::loops::mel::{FRAMES, N_MELS};
@@ -113,11 +113,26 @@ pub fn triplet_distances(
     let mut out = Vec::with_capacity(triplets.len());
     for chunk in triplets.chunks(64) {
         let w = &data.windows;
-        let a = model.forward(stack(chunk.iter().map(|t| w[t.anchor].anchor.as_slice()), device));
-        let p = model.forward(stack(chunk.iter().map(|t| w[t.anchor].positive.as_slice()), device));
-        let n = model.forward(stack(chunk.iter().map(|t| w[t.negative].positive.as_slice()), device));
-        let dp: Vec<f32> = distance(a.clone(), p).into_data().try_to_vec::<f32>().unwrap_or_default();
-        let dn: Vec<f32> = distance(a, n).into_data().try_to_vec::<f32>().unwrap_or_default();
+        let a = model.forward(stack(
+            chunk.iter().map(|t| w[t.anchor].anchor.as_slice()),
+            device,
+        ));
+        let p = model.forward(stack(
+            chunk.iter().map(|t| w[t.anchor].positive.as_slice()),
+            device,
+        ));
+        let n = model.forward(stack(
+            chunk.iter().map(|t| w[t.negative].positive.as_slice()),
+            device,
+        ));
+        let dp: Vec<f32> = distance(a.clone(), p)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        let dn: Vec<f32> = distance(a, n)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
         out.extend(dp.into_iter().zip(dn));
     }
     out
