@@ -27,7 +27,7 @@ rm -rf loops/music loops/ambient loops/voice loops/rhythm
 for set in music ambient voice rhythm; do
   [ -d "loops/$set" ] || continue
   quality=3
-  [ "$set" = rhythm ] && quality=0
+  [ "$set" = rhythm ] && quality=-1
   for wav in loops/$set/*.wav; do
     [ -e "$wav" ] || continue
     sox "$wav" -C "$quality" "${wav%.wav}.ogg"
