@@ -1,5 +1,6 @@
 //! File helpers: atomic writes, so a crash never leaves half a scene, recording or model.
 
+use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
@@ -11,8 +12,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    readable(tmp.as_file())?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Gives a new file the usual permissions (rw-r--r--) instead of a temporary file's
+/// private ones.
+pub fn readable(file: &File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
     Ok(())
 }

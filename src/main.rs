@@ -37,8 +37,16 @@ enum Command {
     Play(PlayArgs),
     /// Render a scene to a WAV file, much faster than real time.
     Render(RenderCli),
-    /// List the audio devices ubiq can play through.
+    /// List the audio devices and MIDI ports ubiq can use.
     Devices,
+    /// Render a recorded session (NAME.log from `record`) again, identical to the recording.
+    Replay {
+        /// The session log.
+        log: PathBuf,
+        /// WAV file to write.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
     /// Check scene files without playing them (for editors and CI); exit code 1 on errors.
     Check {
         /// Scene files.
@@ -215,6 +223,9 @@ struct PlayArgs {
     /// (for SSH rehearsal and scripts). Without a terminal this is the default.
     #[arg(long)]
     headless: bool,
+    /// Record the whole set: FILE.wav, FILE.log (replayable) and FILE.ron, finished on quit.
+    #[arg(long, value_name = "FILE.wav")]
+    record: Option<PathBuf>,
     /// Headless status as JSON lines (one object per cycle).
     #[arg(long, requires = "headless")]
     json: bool,
@@ -222,6 +233,38 @@ struct PlayArgs {
     /// ~/.config/ubiq/themes/, or a .ron file. NO_COLOR is respected.
     #[arg(long, value_name = "NAME")]
     theme: Option<String>,
+    /// Send drums and bass as MIDI notes to the port whose name contains NAME (JACK when a
+    /// server runs, else ALSA; `ubiq devices` lists ports). Reconnects when it comes back.
+    #[arg(long, value_name = "NAME")]
+    midi_out: Option<String>,
+    /// Listen to the port whose name contains NAME: controller bindings (`midi learn`) and,
+    /// with --midi-follow, clock.
+    #[arg(long, value_name = "NAME")]
+    midi_in: Option<String>,
+    /// Note map for MIDI out: gm (default), tr8s, rd8, digitakt, or a .ron file.
+    #[arg(long, value_name = "MAP")]
+    midi_map: Option<String>,
+    /// MIDI channel of the drums (1-16), instead of the map's.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=16))]
+    midi_drum_channel: Option<u8>,
+    /// MIDI channel of the bass (1-16), instead of the map's.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=16))]
+    midi_bass_channel: Option<u8>,
+    /// Send MIDI clock (24 ppqn, start / stop / song position) with the notes.
+    #[arg(long, requires = "midi_out")]
+    midi_clock: bool,
+    /// Follow the tempo of the MIDI clock coming in on --midi-in.
+    #[arg(long, requires = "midi_in")]
+    midi_follow: bool,
+    /// Shift every outgoing MIDI message by this many milliseconds (negative: earlier, for
+    /// gear that sounds late).
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        allow_negative_numbers = true,
+        value_name = "MS"
+    )]
+    midi_offset: f64,
 }
 
 #[derive(Args, Debug)]
@@ -240,6 +283,13 @@ struct RenderCli {
     /// Sample rate in Hz.
     #[arg(long, default_value_t = 48_000, value_parser = clap::value_parser!(u32).range(22_050..=192_000))]
     sample_rate: u32,
+    /// Also write the performance's MIDI (drums and bass, as MIDI out sends them) to this
+    /// standard MIDI file.
+    #[arg(long, value_name = "FILE.mid")]
+    midi_out: Option<PathBuf>,
+    /// Note map of the MIDI file: gm (default), tr8s, rd8, digitakt, or a .ron file.
+    #[arg(long, value_name = "MAP")]
+    midi_map: Option<String>,
 }
 
 fn play(args: PlayArgs) -> anyhow::Result<()> {
@@ -253,8 +303,19 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             seed: args.seed,
         },
         headless: args.headless,
+        record: args.record,
         json: args.json,
         theme: args.theme,
+        midi: app::play::MidiOptions {
+            out: args.midi_out,
+            input: args.midi_in,
+            map: args.midi_map,
+            drum_channel: args.midi_drum_channel,
+            bass_channel: args.midi_bass_channel,
+            clock: args.midi_clock,
+            follow: args.midi_follow,
+            offset_ms: args.midi_offset,
+        },
     })
 }
 
@@ -331,6 +392,8 @@ fn main() -> ExitCode {
         Some(Command::Render(r)) => app::render::run(app::render::RenderArgs {
             scene: r.scene,
             out: r.out,
+            midi_out: r.midi_out,
+            midi_map: r.midi_map,
             options: RenderOptions {
                 bars: r.bars,
                 sample_rate: r.sample_rate,
@@ -379,6 +442,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some(Command::Check { files }) => return check(&files),
+        Some(Command::Replay { log, out }) => app::replay::run(&log, &out),
         Some(Command::Devices) => {
             for line in app::devices::list() {
                 println!("{line}");

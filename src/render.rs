@@ -58,6 +58,34 @@ pub fn render_scene(scene: &Scene, opts: &RenderOptions) -> Vec<f32> {
     out
 }
 
+/// The MIDI that MIDI out would send while the scene plays for `bars` bars: (frame, message)
+/// from the first downbeat, through the same sequencer and note map as on stage.
+pub fn render_midi(
+    scene: &Scene,
+    opts: &RenderOptions,
+    map: &crate::midi::map::NoteMap,
+) -> Vec<(f64, [u8; 3])> {
+    let perf = Performance::new(scene.clone());
+    let frames = frames_for_bars(scene, opts.bars, opts.sample_rate) as i64;
+    crate::midi::out::render_events(&perf.plan(), map, opts.sample_rate, frames)
+}
+
+/// Writes a performance's MIDI as a standard MIDI file, atomically.
+pub fn write_midi(
+    path: &Path,
+    events: &[(f64, [u8; 3])],
+    bpm: f32,
+    sample_rate: u32,
+) -> Result<(), RenderError> {
+    let write = |message: String| RenderError::Write {
+        path: path.display().to_string(),
+        message,
+    };
+    let bytes = crate::midi::export::export_performance(events, bpm, sample_rate)
+        .map_err(|e| write(e.to_string()))?;
+    crate::files::write_atomic(path, &bytes).map_err(|e| write(e.to_string()))
+}
+
 /// Writes interleaved stereo float samples as a 32-bit float WAV file, atomically.
 pub fn write_wav(path: &Path, samples: &[f32], sample_rate: u32) -> Result<(), RenderError> {
     let bytes = crate::wav::encode_f32(samples, 2, sample_rate);

@@ -2,12 +2,17 @@
 //! reader expects (an 18-byte `fmt ` chunk and a `fact` chunk, as the spec asks for
 //! non-PCM data).
 
-/// Encodes interleaved float samples as a complete WAV file.
-pub fn encode_f32(samples: &[f32], channels: u16, sample_rate: u32) -> Vec<u8> {
-    let data_len = (samples.len() * 4) as u32;
-    let frames = samples.len() as u32 / u32::from(channels.max(1));
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// Length of the header [`header`] writes.
+pub const HEADER_LEN: usize = 58;
+
+/// The header of a float WAV file holding `frames` frames.
+pub fn header(frames: u32, channels: u16, sample_rate: u32) -> Vec<u8> {
     let block_align = channels * 4;
-    let mut out = Vec::with_capacity(samples.len() * 4 + 58);
+    let data_len = frames * u32::from(block_align);
+    let mut out = Vec::with_capacity(HEADER_LEN);
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(4 + 26 + 12 + 8 + data_len).to_le_bytes());
     out.extend_from_slice(b"WAVE");
@@ -25,10 +30,74 @@ pub fn encode_f32(samples: &[f32], channels: u16, sample_rate: u32) -> Vec<u8> {
     out.extend_from_slice(&frames.to_le_bytes());
     out.extend_from_slice(b"data");
     out.extend_from_slice(&data_len.to_le_bytes());
+    out
+}
+
+/// Encodes interleaved float samples as a complete WAV file.
+pub fn encode_f32(samples: &[f32], channels: u16, sample_rate: u32) -> Vec<u8> {
+    let frames = samples.len() as u32 / u32::from(channels.max(1));
+    let mut out = header(frames, channels, sample_rate);
+    out.reserve(samples.len() * 4);
     for s in samples {
         out.extend_from_slice(&s.to_le_bytes());
     }
     out
+}
+
+/// A WAV file written as the audio comes: into a temporary file beside the target, renamed
+/// over it only when finished, so a crash never leaves a torn recording under the real name.
+pub struct WavStream {
+    file: std::io::BufWriter<tempfile::NamedTempFile>,
+    target: PathBuf,
+    channels: u16,
+    sample_rate: u32,
+    frames: u64,
+}
+
+impl WavStream {
+    /// Starts a stereo float WAV that will be saved as `target`.
+    pub fn create(target: &Path, sample_rate: u32) -> std::io::Result<Self> {
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::NamedTempFile::new_in(dir)?;
+        crate::files::readable(tmp.as_file())?;
+        let mut file = std::io::BufWriter::new(tmp);
+        file.write_all(&header(0, 2, sample_rate))?;
+        Ok(WavStream {
+            file,
+            target: target.to_path_buf(),
+            channels: 2,
+            sample_rate,
+            frames: 0,
+        })
+    }
+
+    /// Appends interleaved stereo samples.
+    pub fn write(&mut self, samples: &[f32]) -> std::io::Result<()> {
+        for s in samples {
+            self.file.write_all(&s.to_le_bytes())?;
+        }
+        self.frames += (samples.len() / 2) as u64;
+        Ok(())
+    }
+
+    /// Frames written so far.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Fixes the header, syncs and moves the file to its name.
+    pub fn finish(self) -> std::io::Result<PathBuf> {
+        let frames = u32::try_from(self.frames).unwrap_or(u32::MAX);
+        let mut tmp = self.file.into_inner().map_err(|e| e.into_error())?;
+        tmp.seek(SeekFrom::Start(0))?;
+        tmp.write_all(&header(frames, self.channels, self.sample_rate))?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.target).map_err(|e| e.error)?;
+        Ok(self.target)
+    }
 }
 
 #[cfg(test)]

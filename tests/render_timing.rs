@@ -183,3 +183,40 @@ fn bassline_in_a_scene_sounds() {
     let bass = render_scene(&scene, &opts(2));
     assert!(bass.iter().any(|&x| x.abs() > 0.05));
 }
+
+#[test]
+fn output_does_not_depend_on_buffer_sizes() {
+    let mut scene = shipped("breakbeat").expect("breakbeat");
+    scene.mix.bass.delay_send = 0.5;
+    let render = |sizes: &[usize]| {
+        let (mut handle, mut core) = link(RATE, 3);
+        handle.send(AudioMsg::Params(scene.params())).unwrap();
+        handle.send(AudioMsg::Cycle(scene.plan())).unwrap();
+        let mut out = Vec::new();
+        let mut i = 0;
+        let mut tempo_sent = false;
+        while out.len() < 2 * 500_000 {
+            let frames = sizes[i % sizes.len()];
+            i += 1;
+            if !tempo_sent && out.len() > 2 * 100_000 {
+                // The same change, queued in time for the same boundary.
+                let mut faster = scene.clone();
+                faster.tempo = 150.0;
+                handle.send(AudioMsg::Cycle(faster.plan())).unwrap();
+                tempo_sent = true;
+            }
+            let mut buf = vec![0.0f32; frames * 2];
+            core.process(&mut buf);
+            out.extend_from_slice(&buf);
+        }
+        out.truncate(2 * 500_000);
+        out
+    };
+    let a = render(&[256]);
+    let b = render(&[64, 1_000, 33, 517]);
+    let first = a.iter().zip(&b).position(|(x, y)| x != y);
+    assert!(
+        first.is_none(),
+        "renders differ with the host buffer size from sample {first:?}"
+    );
+}

@@ -1,11 +1,17 @@
-//! `ubiq devices`: the audio outputs and inputs this machine offers.
+//! `ubiq devices`: the audio outputs and inputs and the MIDI ports this machine offers.
 
 use cpal::traits::{DeviceTrait, HostTrait};
 
 use crate::audio::quiet::without_stderr;
 
-/// One line per device, grouped by host.
+/// One line per device, grouped by host, then the MIDI ports.
 pub fn list() -> Vec<String> {
+    let mut lines = audio();
+    lines.extend(crate::midi::ports::list());
+    lines
+}
+
+fn audio() -> Vec<String> {
     without_stderr(|| {
         let mut lines = Vec::new();
         #[cfg(target_os = "linux")]

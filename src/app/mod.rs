@@ -5,3 +5,4 @@ pub mod devices;
 pub mod loops;
 pub mod play;
 pub mod render;
+pub mod replay;

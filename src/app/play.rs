@@ -15,6 +15,7 @@ use crate::audio::output::{self, Output, OutputOptions};
 use crate::command::{Command, parse, spec};
 use crate::engine::live::{self, EngineHandle};
 use crate::engine::{Notice, Performance, Snapshot};
+use crate::midi::input::{MidiControl, MidiIn};
 use crate::pattern::{Voice, grid};
 use crate::scene::library;
 use crate::scene::watch::SceneWatcher;
@@ -33,8 +34,97 @@ pub struct PlayOptions {
     pub headless: bool,
     /// Headless status as JSON lines.
     pub json: bool,
+    /// Record the set from the start (finished on quit).
+    pub record: Option<std::path::PathBuf>,
     /// Theme of the full-screen interface: a shipped name, a user theme or a `.ron` file.
     pub theme: Option<String>,
+    /// MIDI ports and behaviour.
+    pub midi: MidiOptions,
+}
+
+/// MIDI options of `ubiq play`.
+#[derive(Debug, Clone, Default)]
+pub struct MidiOptions {
+    /// Part of the name of the port drums and bass go to.
+    pub out: Option<String>,
+    /// Part of the name of the port controllers and clock come from.
+    pub input: Option<String>,
+    /// Note map: a shipped name (gm, tr8s, rd8, digitakt) or a `.ron` file.
+    pub map: Option<String>,
+    /// Drum channel 1..=16, overriding the map's.
+    pub drum_channel: Option<u8>,
+    /// Bass channel 1..=16, overriding the map's.
+    pub bass_channel: Option<u8>,
+    /// Send MIDI clock from the start.
+    pub clock: bool,
+    /// Follow the tempo of incoming MIDI clock.
+    pub follow: bool,
+    /// Shift of every outgoing message in milliseconds.
+    pub offset_ms: f64,
+}
+
+/// MIDI in waiting for the engine: the queue and the controls it acts on.
+type MidiInput = (crate::midi::ports::InQueue, Arc<MidiControl>);
+
+/// Opens MIDI when asked: the engine's share, and the input queue with the controls it acts
+/// on. A missing MIDI system is one line on stderr; the set plays on without MIDI.
+fn open_midi(
+    opts: &MidiOptions,
+    audio: &crate::audio::AudioHandle,
+    audio_on_jack: bool,
+) -> anyhow::Result<(Option<live::EngineMidi>, Option<MidiInput>)> {
+    use crate::midi::map::{Bindings, NoteMap, default_bindings_path};
+    use crate::midi::out::{MidiOut, OutOptions};
+    use crate::midi::ports::{PortOptions, Ports};
+    if opts.out.is_none() && opts.input.is_none() {
+        return Ok((None, None));
+    }
+    let mut map = NoteMap::load(opts.map.as_deref().unwrap_or("gm"))?;
+    if let Some(c) = opts.drum_channel {
+        map.drum_channel = c;
+    }
+    if let Some(c) = opts.bass_channel {
+        map.bass_channel = c;
+    }
+    let path = default_bindings_path();
+    let bindings = match &path {
+        Some(p) => Bindings::load(p)?,
+        None => Bindings::default(),
+    };
+    let control = Arc::new(MidiControl::new(bindings, path));
+    let (ports, queue) = match Ports::open(&PortOptions {
+        out: opts.out.clone(),
+        input: opts.input.clone(),
+        jack_audio: audio_on_jack.then(|| Arc::clone(audio.shared())),
+    }) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("ubiq: {e}");
+            return Ok((None, None));
+        }
+    };
+    let description = ports.describe();
+    eprintln!("ubiq: MIDI {description} · notes {}", map.name);
+    let out = MidiOut::start(
+        ports,
+        Arc::clone(audio.shared()),
+        audio.sample_rate(),
+        OutOptions {
+            map,
+            clock: opts.clock,
+            offset_ms: opts.offset_ms,
+        },
+    )?;
+    // The first cycle starts when the engine starts: let MIDI learn the timeline first.
+    if !out.wait_ready(std::time::Duration::from_millis(500)) {
+        eprintln!("ubiq: MIDI out is not in step with the audio yet; the first notes may be late");
+    }
+    let engine_midi = live::EngineMidi {
+        out: Some(out),
+        control: Arc::clone(&control),
+        ports: description,
+    };
+    Ok((Some(engine_midi), queue.map(|q| (q, control))))
 }
 
 /// The one-line status.
@@ -82,7 +172,27 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
         ),
         Output::Device { description, .. } => eprintln!("ubiq: playing through {description}"),
     }
-    let engine = live::spawn(Performance::new(scene), audio, output.to_string())?;
+    let autosave = autosave_path();
+    let options = live::EngineOptions {
+        output: output.to_string(),
+        seed: opts.output.seed,
+        autosave: autosave.clone(),
+    };
+    let (engine_midi, midi_in) =
+        open_midi(&opts.midi, &audio, output.to_string().starts_with("JACK"))?;
+    let engine = live::spawn(Performance::new(scene), audio, options, engine_midi)?;
+    let _midi_in = match midi_in {
+        Some((queue, control)) => Some(MidiIn::start(
+            queue,
+            control,
+            engine.sender(),
+            opts.midi.follow,
+        )?),
+        None => None,
+    };
+    if let Some(file) = &opts.record {
+        engine.command(Command::RecordStart(file.clone()));
+    }
     let _watcher = match &path {
         Some(p) => Some(watch_scene(p, engine.sender())?),
         None => None,
@@ -100,7 +210,25 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
     };
     drop(engine);
     drop(output);
+    if let Some(p) = autosave.filter(|p| p.exists()) {
+        println!(
+            "ubiq: the set is saved in {} (`ubiq play {0}` picks it up)",
+            p.display()
+        );
+    }
     result
+}
+
+/// Where the state is saved while playing: `$XDG_DATA_HOME/ubiq/autosave.ron` or
+/// `~/.local/share/ubiq/autosave.ron`.
+pub fn autosave_path() -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/share"))
+        })?;
+    Some(base.join("ubiq").join("autosave.ron"))
 }
 
 /// Hot reload: every good save of the scene file takes over at the next cycle; a broken one
@@ -158,6 +286,7 @@ pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
         "xruns": st.xruns,
         "late": st.late_plans,
         "output": snap.output,
+        "midi": snap.midi,
     })
 }
 
@@ -174,7 +303,7 @@ fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow
             }
         }
         let snap = engine.snapshot();
-        if snap.status.frame > 0 && snap.status.cycle != last_cycle {
+        if snap.status.playing && snap.status.cycle != last_cycle {
             last_cycle = snap.status.cycle;
             if json {
                 writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;

@@ -30,6 +30,7 @@ pub struct BassSynth {
     accent: f32,
     filter: [Svf; 2],
     control_countdown: u32,
+    silent: bool,
 }
 
 impl BassSynth {
@@ -54,6 +55,7 @@ impl BassSynth {
             accent: 0.0,
             filter: [Svf::default(); 2],
             control_countdown: 0,
+            silent: true,
         }
     }
 
@@ -76,6 +78,12 @@ impl BassSynth {
             self.fenv = 1.0;
             self.accent = accent_level;
             self.amp_coef = smooth_coef(0.002, self.sample_rate);
+        }
+        if self.silent {
+            self.silent = false;
+            self.phase = 0.0;
+            self.sub_phase = 0.0;
+            self.control_countdown = 0;
         }
         let v = velocity.clamp(0.0, 1.0);
         self.amp_target = HEADROOM * (0.4 + 0.6 * v) * db_to_gain(6.0 * accent_level);
@@ -100,8 +108,7 @@ impl BassSynth {
 
     /// Adds `out.len()` samples of the bass to `out`.
     pub fn render(&mut self, out: &mut [f32]) {
-        if !self.gate && self.amp < 1e-5 {
-            self.amp = 0.0;
+        if self.silent {
             return;
         }
         let wave = self.timbre.wave;
@@ -139,6 +146,14 @@ impl BassSynth {
             }
             self.amp += self.amp_coef * (self.amp_target - self.amp);
             *o += soft_clip(low * drive_in) * drive_out * self.amp;
+            // Fall silent at an exact sample, whatever the block size: renders stay
+            // independent of how the host slices time.
+            if !self.gate && self.amp < 1e-5 {
+                self.amp = 0.0;
+                self.filter = [Svf::default(); 2];
+                self.silent = true;
+                break;
+            }
         }
     }
 }

@@ -44,14 +44,15 @@ impl Delay {
     #[inline]
     pub fn tick(&mut self, input: [f32; 2], feedback: f32) -> [f32; 2] {
         let len = self.buf[0].len();
+        // Whole and fractional parts of the delay, kept apart for sub-sample precision.
         let t = self.time.tick();
-        let read = self.write as f32 + len as f32 - t;
-        let mut i0 = read as usize;
-        let frac = read - i0 as f32;
+        let whole = t as usize;
+        let frac = t - whole as f32;
+        let mut i0 = self.write + len - whole;
         if i0 >= len {
             i0 -= len;
         }
-        let i1 = if i0 + 1 == len { 0 } else { i0 + 1 };
+        let i1 = if i0 == 0 { len - 1 } else { i0 - 1 };
         let mut wet = [0.0; 2];
         for (ch, w) in wet.iter_mut().enumerate() {
             let a = self.buf[ch][i0];

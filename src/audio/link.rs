@@ -5,7 +5,7 @@
 //! health counters, read by displays at their own pace.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use rtrb::{Consumer, Producer, RingBuffer};
 use thiserror::Error;
@@ -29,6 +29,8 @@ pub enum AudioMsg {
 
 /// Room in the queue: far more than the engine sends per cycle.
 const QUEUE_CAPACITY: usize = 64;
+/// Seconds of audio the recording tap buffers for a writer that falls behind.
+const TAP_SECONDS: usize = 4;
 /// Room in the loop-cue queue.
 const CUE_CAPACITY: usize = 16;
 /// Room in the queue of loop buffers going back to be freed: more than the players can let go
@@ -47,10 +49,16 @@ pub struct Shared {
     cycle: AtomicU64,
     step_bits: AtomicU64,
     tempo_bits: AtomicU32,
+    cycle_start_bits: AtomicU64,
+    latency: AtomicU64,
     peaks: [AtomicU32; Track::COUNT + 1],
     load_bits: AtomicU32,
     xruns: AtomicU64,
     late_plans: AtomicU64,
+    recording: AtomicBool,
+    playing: AtomicBool,
+    tap_start: AtomicU64,
+    tap_dropped: AtomicU64,
 }
 
 /// A snapshot of what the audio thread published.
@@ -64,6 +72,11 @@ pub struct Status {
     pub step: f64,
     /// Tempo of the current cycle.
     pub tempo_bpm: f32,
+    /// Frame (fractional) at which the current cycle started: `frame` and this place the
+    /// playhead on the audio clock exactly (MIDI out schedules from it).
+    pub cycle_start: f64,
+    /// Frames from the sequencer's playhead to the graph's output (the limiter's look-ahead).
+    pub latency: u64,
     /// Peak level per track (post-fader), linear.
     pub track_peaks: [f32; Track::COUNT],
     /// Master peak level, linear.
@@ -74,6 +87,8 @@ pub struct Status {
     pub xruns: u64,
     /// Cycles that reached the audio thread too late for their boundary (deadline misses).
     pub late_plans: u64,
+    /// The first cycle has started (before that the graph renders silence).
+    pub playing: bool,
 }
 
 impl Shared {
@@ -89,12 +104,20 @@ impl Shared {
             cycle: self.cycle.load(Ordering::Relaxed),
             step: f64::from_bits(self.step_bits.load(Ordering::Relaxed)),
             tempo_bpm: f(&self.tempo_bits),
+            cycle_start: f64::from_bits(self.cycle_start_bits.load(Ordering::Relaxed)),
+            latency: self.latency.load(Ordering::Relaxed),
             track_peaks,
             master_peak: f(&self.peaks[Track::COUNT]),
             dsp_load: f(&self.load_bits),
             xruns: self.xruns.load(Ordering::Relaxed),
             late_plans: self.late_plans.load(Ordering::Relaxed),
+            playing: self.playing.load(Ordering::Relaxed),
         }
+    }
+
+    /// Frames rendered since the start (one atomic read, for real-time readers).
+    pub fn frame(&self) -> u64 {
+        self.frame.load(Ordering::Relaxed)
     }
 
     /// Records the share of the period the last callback used (called by device backends).
@@ -110,17 +133,46 @@ impl Shared {
 
 /// The control side's end: sends messages, reads status.
 pub struct AudioHandle {
-    tx: Producer<AudioMsg>,
+    tx: Producer<(u64, AudioMsg)>,
     cues: Producer<(LoopSet, LoopCue)>,
     returned: Consumer<Box<LoopBuffer>>,
+    applied: Consumer<(u64, u64)>,
+    tap: Option<Tap>,
+    next_id: u64,
     shared: Arc<Shared>,
     sample_rate: u32,
 }
 
+/// The recording tap: the rendered output, while recording is switched on.
+pub struct Tap {
+    /// Interleaved stereo samples in render order.
+    pub samples: Consumer<f32>,
+    /// The published state (recording switch, start frame, dropped frames).
+    pub shared: Arc<Shared>,
+}
+
+impl Shared {
+    /// Switches the tap on or off; the audio thread notes the frame where it starts.
+    pub fn set_recording(&self, on: bool) {
+        self.recording.store(on, Ordering::Release);
+    }
+
+    /// Frame at which the tap started delivering samples (valid once samples arrive).
+    pub fn tap_start_frame(&self) -> u64 {
+        self.tap_start.load(Ordering::Acquire)
+    }
+
+    /// Frames the tap had to drop because the writer fell behind.
+    pub fn tap_dropped(&self) -> u64 {
+        self.tap_dropped.load(Ordering::Relaxed)
+    }
+}
+
 impl AudioHandle {
-    /// Sends a message to the audio thread.
-    pub fn send(&mut self, msg: AudioMsg) -> Result<(), QueueFull> {
-        self.tx.push(msg).map_err(|_| QueueFull)
+    /// Sends a message to the audio thread; returns its id, which [`AudioHandle::applied`]
+    /// later reports with the exact frame at which it took effect.
+    pub fn send(&mut self, msg: AudioMsg) -> Result<u64, QueueFull> {
+        self.send_one(msg)
     }
 
     /// Sends a loop cue: `set` plays the buffer (or falls silent) from the next cycle on. Also
@@ -139,6 +191,45 @@ impl AudioHandle {
             n += 1;
         }
         n
+    }
+
+    fn send_one(&mut self, msg: AudioMsg) -> Result<u64, QueueFull> {
+        let id = self.next_id;
+        self.tx.push((id, msg)).map_err(|_| QueueFull)?;
+        self.next_id += 1;
+        Ok(id)
+    }
+
+    /// Sends several messages that the audio thread takes together (in one callback, so at
+    /// one frame); returns the id of the first, the others follow in order.
+    pub fn send_all(&mut self, msgs: &[AudioMsg]) -> Result<u64, QueueFull> {
+        let first = self.next_id;
+        let mut chunk = self
+            .tx
+            .write_chunk_uninit(msgs.len())
+            .map_err(|_| QueueFull)?;
+        let (a, b) = chunk.as_mut_slices();
+        for (i, slot) in a.iter_mut().chain(b.iter_mut()).enumerate() {
+            slot.write((first + i as u64, msgs[i]));
+        }
+        // SAFETY: every slot of the chunk was written just above.
+        unsafe { chunk.commit_all() };
+        self.next_id += msgs.len() as u64;
+        Ok(first)
+    }
+
+    /// `(message id, frame)` of the messages the audio thread has applied since the last call.
+    pub fn applied(&mut self) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        while let Ok(x) = self.applied.pop() {
+            out.push(x);
+        }
+        out
+    }
+
+    /// Takes the recording tap (once).
+    pub fn take_tap(&mut self) -> Option<Tap> {
+        self.tap.take()
     }
 
     /// What the audio thread last published.
@@ -160,9 +251,12 @@ impl AudioHandle {
 /// The audio thread's end: owns the graph, drains messages, renders, publishes.
 pub struct AudioCore {
     synth: Synth,
-    rx: Consumer<AudioMsg>,
+    rx: Consumer<(u64, AudioMsg)>,
     cues: Consumer<(LoopSet, LoopCue)>,
     returns: Producer<Box<LoopBuffer>>,
+    applied: Producer<(u64, u64)>,
+    tap: Producer<f32>,
+    tapping: bool,
     shared: Arc<Shared>,
     frames: u64,
 }
@@ -171,7 +265,9 @@ impl AudioCore {
     /// Renders interleaved stereo into `out`. Real-time safe: no allocation, lock or I/O.
     pub fn process(&mut self, out: &mut [f32]) {
         let _flush = NoDenormals::new();
-        while let Ok(msg) = self.rx.pop() {
+        while let Ok((id, msg)) = self.rx.pop() {
+            // A full report queue only loses the report, never the message.
+            let _ = self.applied.push((id, self.frames));
             match msg {
                 AudioMsg::Cycle(plan) => {
                     if !self.synth.queue_cycle(plan) {
@@ -188,19 +284,53 @@ impl AudioCore {
         }
         let returns = &mut self.returns;
         self.synth.render(out, |b| give_back(returns, b));
+        self.feed_tap(out);
         self.frames += (out.len() / 2) as u64;
         let pos = self.synth.position();
         let peaks = self.synth.peaks();
         let s = &self.shared;
         s.frame.store(self.frames, Ordering::Relaxed);
         s.cycle.store(pos.cycle, Ordering::Relaxed);
+        s.playing.store(self.synth.is_playing(), Ordering::Relaxed);
         s.step_bits.store(pos.step.to_bits(), Ordering::Relaxed);
         s.tempo_bits
             .store(pos.tempo_bpm.to_bits(), Ordering::Relaxed);
+        s.cycle_start_bits
+            .store(pos.cycle_start.to_bits(), Ordering::Relaxed);
         for (a, p) in s.peaks.iter().zip(peaks.tracks) {
             a.store(p.to_bits(), Ordering::Relaxed);
         }
         s.peaks[Track::COUNT].store(peaks.master.to_bits(), Ordering::Relaxed);
+    }
+
+    fn feed_tap(&mut self, out: &[f32]) {
+        let on = self.shared.recording.load(Ordering::Acquire);
+        if on && !self.tapping {
+            self.shared.tap_start.store(self.frames, Ordering::Release);
+        }
+        self.tapping = on;
+        if !on {
+            return;
+        }
+        let room = self.tap.slots().min(out.len()) & !1;
+        if let Ok(mut chunk) = self.tap.write_chunk_uninit(room) {
+            let (a, b) = chunk.as_mut_slices();
+            let split = a.len();
+            for (slot, x) in a.iter_mut().zip(out) {
+                slot.write(*x);
+            }
+            for (slot, x) in b.iter_mut().zip(&out[split..]) {
+                slot.write(*x);
+            }
+            // SAFETY: every slot of the chunk was written just above.
+            unsafe { chunk.commit_all() };
+        }
+        let lost = (out.len() - room) / 2;
+        if lost > 0 {
+            self.shared
+                .tap_dropped
+                .fetch_add(lost as u64, Ordering::Relaxed);
+        }
     }
 
     /// Output latency of the graph in frames.
@@ -225,21 +355,36 @@ fn give_back(returns: &mut Producer<Box<LoopBuffer>>, buffer: Box<LoopBuffer>) {
 /// Builds a graph at `sample_rate` with its two ends.
 pub fn link(sample_rate: u32, seed: u64) -> (AudioHandle, AudioCore) {
     let (tx, rx) = RingBuffer::new(QUEUE_CAPACITY);
+    let (applied_tx, applied_rx) = RingBuffer::new(QUEUE_CAPACITY * 4);
     let (cue_tx, cue_rx) = RingBuffer::new(CUE_CAPACITY);
     let (ret_tx, ret_rx) = RingBuffer::new(RETURN_CAPACITY);
+    let (tap_tx, tap_rx) = RingBuffer::new(sample_rate as usize * 2 * TAP_SECONDS);
     let shared = Arc::new(Shared::default());
     let handle = AudioHandle {
         tx,
         cues: cue_tx,
         returned: ret_rx,
+        applied: applied_rx,
+        tap: Some(Tap {
+            samples: tap_rx,
+            shared: Arc::clone(&shared),
+        }),
+        next_id: 0,
         shared: Arc::clone(&shared),
         sample_rate,
     };
+    let synth = Synth::new(sample_rate as f32, seed);
+    shared
+        .latency
+        .store(synth.latency() as u64, Ordering::Relaxed);
     let core = AudioCore {
-        synth: Synth::new(sample_rate as f32, seed),
+        synth,
         rx,
         cues: cue_rx,
         returns: ret_tx,
+        applied: applied_tx,
+        tap: tap_tx,
+        tapping: false,
         shared,
         frames: 0,
     };

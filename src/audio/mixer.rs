@@ -36,6 +36,7 @@ pub struct Mixer {
     returns: Smoothed,
     delay_feedback: f32,
     delay_steps: f32,
+    samples_per_step: f64,
     delay: Delay,
     reverb: Reverb,
     dj: DjFilter,
@@ -64,6 +65,7 @@ impl Mixer {
             returns: s(1.0),
             delay_feedback: 0.0,
             delay_steps: 3.0,
+            samples_per_step: f64::from(sample_rate) * 0.125,
             delay: Delay::new(sample_rate),
             reverb: Reverb::new(sample_rate),
             dj: DjFilter::new(sample_rate),
@@ -91,7 +93,20 @@ impl Mixer {
         self.dj.set(mix.filter);
         self.delay_feedback = fx.delay_feedback.clamp(0.0, 0.95);
         self.delay_steps = fx.delay_steps.clamp(1.0, 16.0);
+        self.update_delay_time();
         self.reverb.set(fx.reverb_size, fx.reverb_damping);
+    }
+
+    /// Follows the tempo: the delay time is counted in steps. Called exactly at the frame a
+    /// cycle (and so a tempo) starts, so renders do not depend on block sizes.
+    pub fn set_samples_per_step(&mut self, samples_per_step: f64) {
+        self.samples_per_step = samples_per_step;
+        self.update_delay_time();
+    }
+
+    fn update_delay_time(&mut self) {
+        self.delay
+            .set_time((f64::from(self.delay_steps) * self.samples_per_step) as f32);
     }
 
     /// Latency of the master section in frames (the limiter's look-ahead).
@@ -99,21 +114,20 @@ impl Mixer {
         self.limiter.latency()
     }
 
-    /// Peak levels of the last processed block.
+    /// Peak levels since the last [`Mixer::reset_peaks`].
     pub fn peaks(&self) -> Peaks {
         self.peaks
     }
 
-    /// Mixes the mono track buffers into interleaved stereo `out` (`2 × frames` samples).
-    pub fn process(
-        &mut self,
-        tracks: [&[f32]; Track::COUNT],
-        out: &mut [f32],
-        samples_per_step: f64,
-    ) {
-        self.delay
-            .set_time((f64::from(self.delay_steps) * samples_per_step) as f32);
-        let mut peaks = Peaks::default();
+    /// Starts a new metering period.
+    pub fn reset_peaks(&mut self) {
+        self.peaks = Peaks::default();
+    }
+
+    /// Mixes the mono track buffers into interleaved stereo `out` (`2 × frames` samples);
+    /// peaks accumulate until [`Mixer::reset_peaks`].
+    pub fn process(&mut self, tracks: [&[f32]; Track::COUNT], out: &mut [f32]) {
+        let mut peaks = self.peaks;
         for (i, frame) in out.chunks_exact_mut(2).enumerate() {
             let mut dry = [0.0f32; 2];
             let mut send_delay = [0.0f32; 2];

@@ -15,6 +15,7 @@ pub mod output;
 pub mod params;
 pub mod plan;
 pub mod quiet;
+pub mod record;
 pub mod sequencer;
 pub mod silent;
 pub mod synth;

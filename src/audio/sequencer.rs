@@ -50,6 +50,8 @@ pub struct Position {
     pub tempo_bpm: f32,
     /// Samples per step of the current cycle.
     pub samples_per_step: f64,
+    /// Frame (fractional) at which the current cycle started.
+    pub cycle_start: f64,
 }
 
 /// The sequencer: turns queued plans into events at exact frames.
@@ -204,6 +206,7 @@ impl Sequencer {
             step,
             tempo_bpm: slot.plan.tempo_bpm(),
             samples_per_step: slot.samples_per_step,
+            cycle_start: slot.start,
         }
     }
 }

@@ -1,5 +1,4 @@
-//! The whole audio graph as one value: sequencer → drum machine, bass synth and loop players
-//! → mixer.
+//! The whole audio graph as one value: sequencer → drum machine and bass synth → mixer.
 //!
 //! Used as is by every backend (device, silent clock, offline render), so what a test
 //! renders is exactly what the audience hears.
@@ -48,15 +47,18 @@ impl Synth {
 
     /// Queues a cycle (see [`Sequencer::queue`]); false when it missed its boundary.
     pub fn queue_cycle(&mut self, plan: CyclePlan) -> bool {
-        let starting = !self.seq.is_playing();
-        if starting && let Some(params) = plan.params() {
+        if !self.seq.is_playing()
+            && let Some(params) = plan.params()
+        {
             self.set_params(params);
         }
+        let started = !self.seq.is_playing();
         let on_time = self.seq.queue(plan);
-        if starting {
+        if started {
+            let sps = self.seq.position().samples_per_step;
+            self.mixer.set_samples_per_step(sps);
             // The first cycle has no boundary event: the loops start with it here. Nothing
             // plays or fades yet, so nothing is let go.
-            let sps = self.seq.position().samples_per_step;
             let cycle = (sps * crate::pattern::STEPS as f64).round() as usize;
             self.loops.cycle_start(cycle, std::mem::forget);
         }
@@ -85,6 +87,11 @@ impl Synth {
         self.mixer.latency()
     }
 
+    /// Whether a cycle has been queued and plays.
+    pub fn is_playing(&self) -> bool {
+        self.seq.is_playing()
+    }
+
     /// Where the playhead is.
     pub fn position(&self) -> Position {
         self.seq.position()
@@ -103,20 +110,6 @@ impl Synth {
         }
     }
 
-    fn render_loops(&mut self, from: usize, to: usize, release: &mut impl FnMut(Box<LoopBuffer>)) {
-        if to <= from || !self.seq.is_playing() {
-            return;
-        }
-        let [a, b, c, d] = &mut self.loop_bufs;
-        let mut outs = [
-            &mut a[from..to],
-            &mut b[from..to],
-            &mut c[from..to],
-            &mut d[from..to],
-        ];
-        self.loops.render(&mut outs, to - from, release);
-    }
-
     fn render_block(&mut self, out: &mut [f32], release: &mut impl FnMut(Box<LoopBuffer>)) {
         let n = out.len() / 2;
         self.drum_buf[..n].fill(0.0);
@@ -124,15 +117,14 @@ impl Synth {
         for b in &mut self.loop_bufs {
             b[..n].fill(0.0);
         }
+        self.mixer.reset_peaks();
         let start = self.seq.frame();
         let end = start + n as i64;
         let mut pos = 0usize;
         while let Some((frame, event)) = self.seq.next_event(end) {
             let at = (frame - start) as usize;
             if at > pos {
-                self.drums.render(&mut self.drum_buf[pos..at]);
-                self.bass.render(&mut self.bass_buf[pos..at]);
-                self.render_loops(pos, at, release);
+                self.render_span(out, pos, at, release);
                 pos = at;
             }
             match event {
@@ -149,22 +141,43 @@ impl Synth {
                         self.set_params(&params);
                     }
                     let sps = self.seq.position().samples_per_step;
+                    self.mixer.set_samples_per_step(sps);
                     let cycle = (sps * crate::pattern::STEPS as f64).round() as usize;
                     self.loops.cycle_start(cycle, &mut *release);
                 }
             }
         }
-        self.drums.render(&mut self.drum_buf[pos..n]);
-        self.bass.render(&mut self.bass_buf[pos..n]);
-        self.render_loops(pos, n, release);
+        self.render_span(out, pos, n, release);
         self.seq.advance_to(end);
-        let mut tracks: [&[f32]; Track::COUNT] = [&[]; Track::COUNT];
-        tracks[Track::Drums.index()] = &self.drum_buf[..n];
-        tracks[Track::Bass.index()] = &self.bass_buf[..n];
-        for set in LoopSet::ALL {
-            tracks[set.track().index()] = &self.loop_bufs[set.index()][..n];
+    }
+
+    /// Renders frames `from..to` of the block: voices, then the mixer, so that every event
+    /// (including tempo and settings changes at a cycle start) lands at its exact frame.
+    fn render_span(
+        &mut self,
+        out: &mut [f32],
+        from: usize,
+        to: usize,
+        release: &mut impl FnMut(Box<LoopBuffer>),
+    ) {
+        self.drums.render(&mut self.drum_buf[from..to]);
+        self.bass.render(&mut self.bass_buf[from..to]);
+        if to > from && self.seq.is_playing() {
+            let [a, b, c, d] = &mut self.loop_bufs;
+            let mut outs = [
+                &mut a[from..to],
+                &mut b[from..to],
+                &mut c[from..to],
+                &mut d[from..to],
+            ];
+            self.loops.render(&mut outs, to - from, release);
         }
-        let sps = self.seq.position().samples_per_step;
-        self.mixer.process(tracks, out, sps);
+        let mut tracks: [&[f32]; Track::COUNT] = [&[]; Track::COUNT];
+        tracks[Track::Drums.index()] = &self.drum_buf[from..to];
+        tracks[Track::Bass.index()] = &self.bass_buf[from..to];
+        for set in LoopSet::ALL {
+            tracks[set.track().index()] = &self.loop_bufs[set.index()][from..to];
+        }
+        self.mixer.process(tracks, &mut out[2 * from..2 * to]);
     }
 }

@@ -36,6 +36,28 @@ impl SendBus {
     }
 }
 
+/// What a `midi …` command asks of MIDI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MidiAction {
+    /// Bind the next control moved to a command (`filter`: a knob sweeps it; `toggle drums`:
+    /// a key fires it).
+    Learn(String),
+    /// Remove the bindings of a command.
+    Forget(String),
+    /// Send MIDI clock (continue from the song position) or stop it.
+    Clock(bool),
+}
+
+impl fmt::Display for MidiAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MidiAction::Learn(t) => write!(f, "learn {t}"),
+            MidiAction::Forget(t) => write!(f, "forget {t}"),
+            MidiAction::Clock(on) => write!(f, "clock {}", if *on { "on" } else { "off" }),
+        }
+    }
+}
+
 /// Every change a performer can make.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -72,13 +94,19 @@ pub enum Command {
     /// The scale generated basslines keep to.
     Scale(Scale),
     /// Writes one drum row.
-    Grid(Voice, [DrumCell; STEPS]),
+    Grid(Voice, Box<[DrumCell; STEPS]>),
     /// Writes the bassline (absolute pitches, as in scene files).
-    Bass(Bassline),
+    Bass(Box<Bassline>),
     /// Loads a scene file (applies at the next cycle).
     Load(PathBuf),
     /// Saves the current state as a scene file.
     Save(PathBuf),
+    /// MIDI learn, forget, clock out (handled by the live engine's MIDI).
+    Midi(MidiAction),
+    /// Starts recording the set to NAME.wav / NAME.log / NAME.ron.
+    RecordStart(PathBuf),
+    /// Stops the recording.
+    RecordStop,
     /// Stops the performance.
     Quit,
 }
@@ -122,6 +150,9 @@ impl fmt::Display for Command {
             Command::Bass(line) => write!(f, "bass {}", line.format(0)),
             Command::Load(p) => write!(f, "load {}", quoted(p)),
             Command::Save(p) => write!(f, "save {}", quoted(p)),
+            Command::Midi(a) => write!(f, "midi {a}"),
+            Command::RecordStart(p) => write!(f, "record start {}", quoted(p)),
+            Command::RecordStop => f.write_str("record stop"),
             Command::Quit => f.write_str("quit"),
         }
     }

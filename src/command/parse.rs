@@ -163,6 +163,12 @@ fn check(
         ArgKind::Path => Ok(Value::Path(PathBuf::from(word))),
         ArgKind::Grid => spec::parse_grid(word),
         ArgKind::Line => spec::parse_line(word),
+        ArgKind::Midi => spec::parse_midi(word),
+        ArgKind::Word(words) => words
+            .iter()
+            .find(|w| **w == word)
+            .map(|w| Value::Word(w))
+            .ok_or_else(|| format!("is not one of {}", words.join(", "))),
     }
 }
 
@@ -192,13 +198,14 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
     let takes_rest = spec
         .args
         .last()
-        .is_some_and(|a| matches!(a.kind, ArgKind::Grid | ArgKind::Line));
+        .is_some_and(|a| matches!(a.kind, ArgKind::Grid | ArgKind::Line | ArgKind::Midi));
     let mut args: Vec<String> = rest.to_vec();
     if takes_rest && args.len() >= spec.args.len() {
         let tail = args.split_off(spec.args.len() - 1).join(" ");
         args.push(tail);
     }
-    if args.len() != spec.args.len() {
+    let required = spec.args.iter().filter(|a| !a.optional).count();
+    if args.len() < required || args.len() > spec.args.len() {
         return Err(arity());
     }
     let mut values: Vec<Value> = Vec::with_capacity(args.len());

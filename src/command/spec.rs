@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{Command, Param, SendBus};
+use super::{Command, MidiAction, Param, SendBus};
 use crate::audio::params::Track;
 use crate::pattern::{Bassline, Key, Scale, Voice, grid};
 
@@ -34,6 +34,11 @@ pub enum ArgKind {
     Grid,
     /// A bassline (the rest of the line).
     Line,
+    /// A MIDI action: `learn COMMAND…`, `forget COMMAND…`, `clock on|off` (the rest of the
+    /// line).
+    Midi,
+    /// One of a fixed set of words.
+    Word(&'static [&'static str]),
 }
 
 /// One argument of a command.
@@ -43,6 +48,8 @@ pub struct ArgSpec {
     pub name: &'static str,
     /// What it accepts.
     pub kind: ArgKind,
+    /// May be left out (only trailing arguments).
+    pub optional: bool,
 }
 
 /// A parsed argument value.
@@ -68,6 +75,10 @@ pub enum Value {
     Grid(Box<[crate::pattern::DrumCell; crate::pattern::STEPS]>),
     /// A bassline with absolute pitches.
     Line(Box<Bassline>),
+    /// A MIDI action.
+    Midi(MidiAction),
+    /// One of the words of an [`ArgKind::Word`].
+    Word(&'static str),
 }
 
 /// One row of the command table.
@@ -90,14 +101,30 @@ impl CommandSpec {
         let mut s = self.name.to_string();
         for a in self.args {
             s.push(' ');
-            s.push_str(a.name);
+            if a.optional {
+                s.push_str(&format!("[{}]", a.name));
+            } else {
+                s.push_str(a.name);
+            }
         }
         s
     }
 }
 
 const fn arg(name: &'static str, kind: ArgKind) -> ArgSpec {
-    ArgSpec { name, kind }
+    ArgSpec {
+        name,
+        kind,
+        optional: false,
+    }
+}
+
+const fn optional(name: &'static str, kind: ArgKind) -> ArgSpec {
+    ArgSpec {
+        name,
+        kind,
+        optional: true,
+    }
 }
 
 const fn number(name: &'static str, min: f32, max: f32) -> ArgSpec {
@@ -282,7 +309,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: &[arg("VOICE", ArgKind::Voice), arg("PATTERN", ArgKind::Grid)],
         doc: "write a drum row, e.g. `grid kick X...x...X...x...` (plays from the next cycle)",
         build: |v| match (&v[0], &v[1]) {
-            (Value::Voice(voice), Value::Grid(cells)) => Some(Command::Grid(*voice, **cells)),
+            (Value::Voice(voice), Value::Grid(cells)) => Some(Command::Grid(*voice, cells.clone())),
             _ => None,
         },
     },
@@ -292,7 +319,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: &[arg("LINE", ArgKind::Line)],
         doc: "write the bassline, e.g. `bass A1 . A1 . C2 - . G1 …` (16 or 32 steps)",
         build: |v| match &v[0] {
-            Value::Line(line) => Some(Command::Bass(**line)),
+            Value::Line(line) => Some(Command::Bass(line.clone())),
             _ => None,
         },
     },
@@ -309,6 +336,32 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: &[arg("FILE", ArgKind::Path)],
         doc: "save what plays now as a scene file (written atomically)",
         build: |v| Some(Command::Save(path(&v[0])?)),
+    },
+    CommandSpec {
+        name: "midi",
+        aliases: &[],
+        args: &[arg("ACTION", ArgKind::Midi)],
+        doc: "MIDI: `midi learn filter` then move a knob (or `midi learn toggle drums`, press a key); `midi forget filter`; `midi clock on|off`",
+        build: |v| match &v[0] {
+            Value::Midi(a) => Some(Command::Midi(a.clone())),
+            _ => None,
+        },
+    },
+    CommandSpec {
+        name: "record",
+        aliases: &["rec"],
+        args: &[
+            arg("ACTION", ArgKind::Word(&["start", "stop"])),
+            optional("NAME", ArgKind::Path),
+        ],
+        doc: "`record start NAME` writes NAME.wav, NAME.log (replayable) and NAME.ron; `record stop` ends it",
+        build: |v| match (v.first(), v.get(1)) {
+            (Some(Value::Word("start")), Some(Value::Path(p))) => {
+                Some(Command::RecordStart(p.clone()))
+            }
+            (Some(Value::Word("stop")), None) => Some(Command::RecordStop),
+            _ => None,
+        },
     },
     CommandSpec {
         name: "quit",
@@ -343,6 +396,8 @@ pub fn choices(kind: ArgKind) -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .collect(),
+        ArgKind::Midi => vec!["learn".into(), "forget".into(), "clock".into()],
+        ArgKind::Word(words) => words.iter().map(|w| w.to_string()).collect(),
         ArgKind::Number { .. } | ArgKind::Path | ArgKind::Grid | ArgKind::Line => Vec::new(),
     }
 }
@@ -389,6 +444,25 @@ pub fn parse_grid(text: &str) -> Result<Value, String> {
 /// Checks a bassline argument.
 pub fn parse_line(text: &str) -> Result<Value, String> {
     Bassline::parse(text, 0).map(|l| Value::Line(Box::new(l)))
+}
+
+/// Checks a MIDI action: the learn target must be a command or lack only a trailing number.
+pub fn parse_midi(text: &str) -> Result<Value, String> {
+    let text = text.trim();
+    let (word, rest) = text.split_once(' ').unwrap_or((text, ""));
+    let rest = rest.trim();
+    match word {
+        "learn" => crate::midi::map::Target::parse(rest)
+            .map(|t| Value::Midi(MidiAction::Learn(t.command)))
+            .map_err(|e| e.to_string()),
+        "forget" if !rest.is_empty() => Ok(Value::Midi(MidiAction::Forget(rest.into()))),
+        "clock" => match rest {
+            "on" => Ok(Value::Midi(MidiAction::Clock(true))),
+            "off" => Ok(Value::Midi(MidiAction::Clock(false))),
+            _ => Err("is `clock on` or `clock off`".into()),
+        },
+        _ => Err("is `learn COMMAND`, `forget COMMAND` or `clock on|off`".into()),
+    }
 }
 
 /// Checks a key argument.

@@ -1,6 +1,7 @@
 //! The live engine thread: applies commands as they come, keeps the audio thread fed and
 //! publishes snapshots for the front ends, which never block it and share no lock with it.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -10,8 +11,13 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 
 use super::{Notice, Performance, Playing, Snapshot};
+use crate::audio::record::Recorder;
 use crate::audio::{AudioHandle, AudioMsg};
-use crate::command::Command;
+use crate::command::{Command, MidiAction};
+use crate::engine::session::{Action, Entry, SessionLog};
+use crate::midi::input::MidiControl;
+use crate::midi::map::Target;
+use crate::midi::out::MidiOut;
 use crate::scene::Scene;
 
 /// How often snapshots are published at most.
@@ -21,7 +27,6 @@ const POLL: Duration = Duration::from_millis(5);
 
 /// What front ends ask of the engine.
 #[derive(Debug)]
-#[allow(clippy::large_enum_variant)] // a few hundred bytes through a channel, a few per second
 pub enum Request {
     /// Apply a command.
     Command(Command),
@@ -82,6 +87,80 @@ impl Drop for EngineHandle {
     }
 }
 
+/// The engine's share of MIDI: the out scheduler (fed the same plans as the audio thread)
+/// and the controls learn / forget act on.
+pub struct EngineMidi {
+    /// MIDI out, when a port was asked for.
+    pub out: Option<MidiOut>,
+    /// Bindings, learn mode and the followed clock.
+    pub control: Arc<MidiControl>,
+    /// Ports in words (for MIDI in, which has no scheduler to report them).
+    pub ports: String,
+}
+
+impl EngineMidi {
+    /// The status line for displays.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        match &self.out {
+            Some(out) => {
+                let s = out.status();
+                parts.push(s.ports);
+                if s.clock {
+                    parts.push("clock out".into());
+                }
+                if s.dropped > 0 {
+                    parts.push(format!("{} dropped", s.dropped));
+                }
+            }
+            None => parts.push(self.ports.clone()),
+        }
+        let f = self.control.follow();
+        if let Some(bpm) = f.bpm {
+            let state = match (f.running, f.locked) {
+                (false, _) => "stopped",
+                (true, true) => "locked",
+                (true, false) => "locking",
+            };
+            let after = f
+                .locked_after
+                .map(|t| format!(" after {t} ticks"))
+                .unwrap_or_default();
+            parts.push(format!("clock in {bpm:.1} BPM {state}{after}"));
+        }
+        if let Some(t) = self.control.learning() {
+            parts.push(format!("learn {t}: move a control"));
+        }
+        parts.join(" · ")
+    }
+
+    fn apply(&self, action: &MidiAction) -> Result<String, String> {
+        match action {
+            MidiAction::Learn(text) => {
+                let target = Target::parse(text).map_err(|e| e.to_string())?;
+                let what = if target.range.is_some() {
+                    "move a knob or fader"
+                } else {
+                    "press a key or pad"
+                };
+                self.control.learn(target);
+                Ok(format!("MIDI learn {text}: {what}"))
+            }
+            MidiAction::Forget(text) => match self.control.forget(text)? {
+                0 => Err(format!("no MIDI binding runs {text:?}")),
+                n => Ok(format!("forgot {n} MIDI binding(s) of {text:?}")),
+            },
+            MidiAction::Clock(on) => match &self.out {
+                Some(out) => {
+                    out.set_clock(*on);
+                    Ok(format!("MIDI clock {}", if *on { "on" } else { "off" }))
+                }
+                None => Err("no MIDI out (start with --midi-out NAME)".into()),
+            },
+        }
+    }
+}
+
 /// A cycle sent to the audio thread that has not started yet.
 struct Pending {
     playing: Playing,
@@ -91,12 +170,37 @@ struct Pending {
     late_plans: u64,
 }
 
+/// A change sent to the audio thread whose frame is not known yet.
+struct Unplaced {
+    first_id: u64,
+    action: Action,
+}
+
+/// The session so far (for recordings and replay).
+struct Session {
+    seed: u64,
+    scene: Scene,
+    entries: Vec<Entry>,
+    unplaced: Vec<Unplaced>,
+}
+
+/// A recording in progress.
+struct Take {
+    base: PathBuf,
+}
+
 struct Engine {
     perf: Performance,
+    session: Session,
+    recorder: Option<Recorder>,
+    take: Option<Take>,
+    autosave: Option<PathBuf>,
+    saved_scene: Option<Scene>,
     playing: Playing,
     pending: Option<Pending>,
     audio: AudioHandle,
     output: String,
+    midi: Option<EngineMidi>,
     notices: Sender<Notice>,
     notice: Option<Notice>,
     snapshot: Arc<ArcSwap<Snapshot>>,
@@ -109,26 +213,49 @@ impl Engine {
         let _ = self.notices.send(n);
     }
 
-    fn send(&mut self, msg: AudioMsg) {
-        if self.audio.send(msg).is_err() {
-            self.notify(
+    /// Sends the messages of one change together; logs the change with the frame the audio
+    /// thread reports for it.
+    fn send(&mut self, msgs: &[AudioMsg], action: Option<Action>) {
+        if msgs.is_empty() {
+            return;
+        }
+        match self.audio.send_all(msgs) {
+            Ok(first_id) => {
+                if let Some(out) = self.midi.as_ref().and_then(|m| m.out.as_ref()) {
+                    for msg in msgs {
+                        if let AudioMsg::Cycle(plan) = msg {
+                            out.plan(plan);
+                        }
+                    }
+                }
+                if let Some(action) = action {
+                    self.session.unplaced.push(Unplaced { first_id, action });
+                }
+            }
+            Err(_) => self.notify(
                 false,
                 "the audio thread is not keeping up; a change was dropped".into(),
-            );
+            ),
         }
     }
 
-    fn outcome(&mut self, out: super::Outcome) {
-        if out.params {
-            let p = self.perf.params();
-            self.send(AudioMsg::Params(p));
-        }
-        if out.cycle {
-            let mut plan = self.perf.plan();
-            if out.params_at_cycle {
-                plan = plan.with_params(self.perf.params());
+    /// Gives logged changes the frames at which they took effect.
+    fn place(&mut self) {
+        for (id, frame) in self.audio.applied() {
+            if let Some(i) = self.session.unplaced.iter().position(|u| u.first_id == id) {
+                let u = self.session.unplaced.remove(i);
+                self.session.entries.push(Entry {
+                    frame,
+                    action: u.action,
+                });
             }
-            self.send(AudioMsg::Cycle(plan));
+        }
+    }
+
+    fn outcome(&mut self, out: super::Outcome, action: Option<Action>) {
+        let msgs = self.perf.messages(out);
+        self.send(&msgs, action);
+        if out.cycle {
             let status = self.audio.status();
             self.pending = Some(Pending {
                 playing: self.perf.queued(),
@@ -141,20 +268,33 @@ impl Engine {
     /// Returns false when the performer quit.
     fn handle(&mut self, request: Request) -> bool {
         match request {
+            Request::Command(Command::RecordStart(name)) => self.record_start(&name),
+            Request::Command(Command::RecordStop) => self.record_stop(),
+            Request::Command(Command::Midi(action)) => {
+                let result = match &self.midi {
+                    Some(m) => m.apply(&action),
+                    None => Err("MIDI is off (start with --midi-out / --midi-in)".into()),
+                };
+                match result {
+                    Ok(text) => self.notify(true, text),
+                    Err(text) => self.notify(false, text),
+                }
+            }
             Request::Command(cmd) => match self.perf.apply(&cmd) {
                 Ok(out) => {
-                    self.outcome(out);
                     if out.quit {
                         return false;
                     }
+                    self.outcome(out, Some(Action::Command(cmd.clone())));
                     self.notify(true, cmd.to_string());
                 }
                 Err(e) => self.notify(false, e.to_string()),
             },
             Request::Scene(scene) => {
                 let name = scene.name.clone();
+                let action = Action::Scene(scene.clone());
                 let out = self.perf.replace_scene(*scene);
-                self.outcome(out);
+                self.outcome(out, Some(action));
                 self.notify(true, format!("scene {name:?} takes over at the next cycle"));
             }
             Request::Notice(n) => self.notify(n.ok, n.text),
@@ -162,7 +302,102 @@ impl Engine {
         true
     }
 
+    fn record_start(&mut self, name: &Path) {
+        if self.take.is_some() {
+            self.notify(false, "already recording; `record stop` first".into());
+            return;
+        }
+        let Some(recorder) = &self.recorder else {
+            self.notify(false, "recording is not available".into());
+            return;
+        };
+        let base = name.with_extension("");
+        match recorder.start(&base.with_extension("wav")) {
+            Ok(()) => {
+                self.notify(true, format!("recording to {}.wav", base.display()));
+                self.take = Some(Take { base });
+            }
+            Err(e) => self.notify(false, format!("cannot record: {e}")),
+        }
+    }
+
+    fn record_stop(&mut self) {
+        let Some(take) = self.take.take() else {
+            self.notify(false, "not recording".into());
+            return;
+        };
+        // Let the audio thread report the frames of the last changes.
+        let deadline = Instant::now() + Duration::from_millis(200);
+        while !self.session.unplaced.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+            self.place();
+        }
+        let stopped = match &self.recorder {
+            Some(recorder) => recorder.stop(),
+            None => Err("recording is not available".into()),
+        };
+        let rec = match stopped {
+            Ok(r) => r,
+            Err(e) => {
+                self.notify(false, format!("recording failed: {e}"));
+                return;
+            }
+        };
+        let log = SessionLog {
+            sample_rate: self.audio.sample_rate(),
+            seed: self.session.seed,
+            scene: self.session.scene.clone(),
+            record_from: rec.start_frame,
+            end: rec.start_frame + rec.frames,
+            entries: self.session.entries.clone(),
+        };
+        let log_path = take.base.with_extension("log");
+        let scene_path = take.base.with_extension("ron");
+        let written = crate::files::write_atomic(&log_path, log.to_text().as_bytes())
+            .and_then(|()| self.perf.scene().save(&scene_path));
+        match written {
+            Ok(()) => {
+                let secs = rec.frames as f64 / f64::from(self.audio.sample_rate());
+                let lost = if rec.dropped > 0 {
+                    format!(" ({} frames lost: disk too slow)", rec.dropped)
+                } else {
+                    String::new()
+                };
+                self.notify(
+                    rec.dropped == 0,
+                    format!(
+                        "recorded {} ({secs:.1} s){lost}; `ubiq replay {}` renders it again",
+                        rec.path.display(),
+                        log_path.display()
+                    ),
+                );
+            }
+            Err(e) => self.notify(false, format!("cannot write {}: {e}", log_path.display())),
+        }
+    }
+
+    /// Saves the state if it changed since the last save (atomically).
+    fn autosave(&mut self) {
+        let Some(path) = &self.autosave else { return };
+        if self.saved_scene.as_ref() == Some(self.perf.scene()) {
+            return;
+        }
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| self.perf.scene().save(path));
+        match written {
+            Ok(()) => self.saved_scene = Some(self.perf.scene().clone()),
+            Err(e) => {
+                let text = format!("cannot autosave to {}: {e}", path.display());
+                self.autosave = None;
+                self.notify(false, text);
+            }
+        }
+    }
+
     fn publish(&mut self) {
+        self.place();
         let status = self.audio.status();
         if let Some(p) = &self.pending {
             let late = status.late_plans.saturating_sub(p.late_plans);
@@ -171,17 +406,20 @@ impl Engine {
                 self.pending = None;
             }
         }
-        let snap = self
+        let mut snap = self
             .perf
             .snapshot(status, self.playing, &self.output, self.notice.clone());
+        if let Some(m) = &self.midi {
+            snap.midi = m.describe();
+        }
         self.snapshot.store(Arc::new(snap));
     }
 
     fn run(mut self, requests: Receiver<Request>, stop: &AtomicBool) {
-        let first = self.perf.plan().with_params(self.perf.params());
-        self.send(AudioMsg::Params(self.perf.params()));
-        self.send(AudioMsg::Cycle(first));
+        let first = self.perf.start_messages();
+        self.send(&first, Some(Action::Start));
         let mut published = Instant::now();
+        let mut saved = Instant::now();
         while !stop.load(Ordering::Relaxed) {
             match requests.recv_timeout(POLL) {
                 Ok(req) => {
@@ -198,26 +436,70 @@ impl Engine {
                 self.publish();
                 published = Instant::now();
             }
+            if saved.elapsed() >= AUTOSAVE_PERIOD {
+                self.autosave();
+                saved = Instant::now();
+            }
         }
+        if self.take.is_some() {
+            self.record_stop();
+        }
+        self.autosave();
         self.publish();
     }
 }
 
+/// How the engine runs.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// The audio output in words (for displays).
+    pub output: String,
+    /// Seed of the audio graph (written into session logs).
+    pub seed: u64,
+    /// Where the state is saved after changes and on quit, so a crash loses nothing.
+    pub autosave: Option<PathBuf>,
+}
+
+/// How long after a change the state is saved at the latest.
+const AUTOSAVE_PERIOD: Duration = Duration::from_secs(2);
+
 /// Starts the engine thread on a performance and an audio link.
 pub fn spawn(
     perf: Performance,
-    audio: AudioHandle,
-    output: String,
+    mut audio: AudioHandle,
+    options: EngineOptions,
+    midi: Option<EngineMidi>,
 ) -> std::io::Result<EngineHandle> {
+    let EngineOptions {
+        output,
+        seed,
+        autosave,
+    } = options;
+    let sample_rate = audio.sample_rate();
+    let recorder = match audio.take_tap() {
+        Some(tap) => Some(Recorder::spawn(tap, sample_rate)?),
+        None => None,
+    };
     let (req_tx, req_rx) = mpsc::channel();
     let (note_tx, note_rx) = mpsc::channel();
     let first = perf.snapshot(audio.status(), perf.queued(), &output, None);
     let engine = Engine {
+        session: Session {
+            seed,
+            scene: perf.scene().clone(),
+            entries: Vec::new(),
+            unplaced: Vec::new(),
+        },
+        recorder,
+        take: None,
+        autosave,
+        saved_scene: None,
         playing: perf.queued(),
         pending: None,
         perf,
         audio,
         output,
+        midi,
         notices: note_tx,
         notice: None,
         snapshot: Arc::new(ArcSwap::from_pointee(first)),
@@ -256,7 +538,11 @@ mod tests {
         let (audio, mut core) = crate::audio::link(48_000, 1);
         let perf = Performance::new(default_scene());
         let first = perf.queued();
-        let engine = spawn(perf, audio, "test".into()).unwrap();
+        let options = EngineOptions {
+            output: "test".into(),
+            ..EngineOptions::default()
+        };
+        let engine = spawn(perf, audio, options, None).unwrap();
         let mut block = vec![0.0; 2 * 480];
         core.process(&mut block);
         assert!(engine.command(parse("grid kick X...............").unwrap()));

@@ -7,6 +7,7 @@
 
 pub mod live;
 mod performance;
+pub mod session;
 mod snapshot;
 
 pub use performance::{ApplyError, Outcome, Performance};

@@ -5,9 +5,9 @@ use std::path::Path;
 use thiserror::Error;
 
 use super::{Notice, Playing, Snapshot};
-use crate::audio::Status;
 use crate::audio::params::{Params, Track};
 use crate::audio::plan::{CyclePlan, MAX_BPM, MIN_BPM};
+use crate::audio::{AudioMsg, Status};
 use crate::command::Command;
 use crate::scene::{NoteLine, Scene, SceneError};
 
@@ -17,6 +17,9 @@ pub enum ApplyError {
     /// A scene file could not be loaded.
     #[error("{0}")]
     Scene(#[from] SceneError),
+    /// A MIDI command where no MIDI runs (offline renders, or MIDI was not opened).
+    #[error("MIDI is off (start with --midi-out / --midi-in)")]
+    NoMidi,
     /// A file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -110,6 +113,7 @@ impl Performance {
             params: self.params(),
             solo: self.solo,
             output: output.to_string(),
+            midi: "off".into(),
             notice,
         }
     }
@@ -117,6 +121,32 @@ impl Performance {
     /// The next cycle, compiled for the audio thread.
     pub fn plan(&self) -> CyclePlan {
         self.scene.plan()
+    }
+
+    /// The messages that carry an outcome to the audio thread.
+    pub fn messages(&self, out: Outcome) -> Vec<AudioMsg> {
+        let mut msgs = Vec::new();
+        if out.params {
+            msgs.push(AudioMsg::Params(self.params()));
+        }
+        if out.cycle {
+            let mut plan = self.plan();
+            if out.params_at_cycle {
+                plan = plan.with_params(self.params());
+            }
+            msgs.push(AudioMsg::Cycle(plan));
+        }
+        msgs
+    }
+
+    /// The messages that start a performance: settings, then the first cycle.
+    pub fn start_messages(&self) -> Vec<AudioMsg> {
+        self.messages(Outcome {
+            params: true,
+            cycle: true,
+            params_at_cycle: true,
+            quit: false,
+        })
     }
 
     /// Replaces the whole scene (a reload); settings follow at the next cycle.
@@ -220,11 +250,11 @@ impl Performance {
                 Outcome::default()
             }
             Command::Grid(voice, cells) => {
-                s.drums.set_row(*voice, Some(*cells));
+                s.drums.set_row(*voice, Some(**cells));
                 cycle
             }
             Command::Bass(line) => {
-                s.bass.line = Some(NoteLine::from_absolute(*line));
+                s.bass.line = Some(NoteLine::from_absolute(**line));
                 cycle
             }
             Command::Load(path) => {
@@ -235,6 +265,8 @@ impl Performance {
                 save(&self.scene, path)?;
                 Outcome::default()
             }
+            Command::Midi(_) => return Err(ApplyError::NoMidi),
+            Command::RecordStart(_) | Command::RecordStop => Outcome::default(),
             Command::Quit => Outcome {
                 quit: true,
                 ..Outcome::default()

@@ -54,6 +54,8 @@ pub struct Snapshot {
     pub solo: Option<Track>,
     /// The audio output in words.
     pub output: String,
+    /// MIDI in words: `off`, or ports, clock out and the followed clock.
+    pub midi: String,
     /// The latest notice.
     pub notice: Option<Notice>,
 }

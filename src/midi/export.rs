@@ -238,3 +238,58 @@ pub fn write_pattern(path: &Path, file: &PatternFile) -> Result<(), ExportError>
         source,
     })
 }
+
+/// Encodes a performance's MIDI as SMF type 1: a conductor track (tempo, 4/4) and one track
+/// with every message in the order it was sent. `events` are (frame, message) at `sample_rate`
+/// frames per second and `bpm` (frame 0 is the first downbeat), as
+/// [`render_events`](super::out::render_events) gives them; times become ticks of
+/// [`EXPORT_PPQ`] per quarter note, rounded.
+pub fn export_performance(
+    events: &[(f64, [u8; 3])],
+    bpm: f32,
+    sample_rate: u32,
+) -> Result<Vec<u8>, ExportError> {
+    let micros = micros_per_beat(bpm).ok_or(ExportError::Tempo(bpm))?;
+    let frames_per_tick = f64::from(sample_rate) * 60.0 / f64::from(bpm) / f64::from(EXPORT_PPQ);
+    let mut notes = vec![(
+        0,
+        0,
+        TrackEventKind::Meta(MetaMessage::TrackName(b"ubiq MIDI out")),
+    )];
+    for (frame, msg) in events {
+        let tick = (frame.max(0.0) / frames_per_tick).round() as u64;
+        let channel = msg[0] & 0x0F;
+        let (key, vel) = (u7::new(msg[1] & 0x7F), u7::new(msg[2] & 0x7F));
+        let message = match msg[0] & 0xF0 {
+            0x90 => MidiMessage::NoteOn { key, vel },
+            0x80 => MidiMessage::NoteOff { key, vel },
+            _ => continue,
+        };
+        // After the track name; the stable sort keeps same-tick messages as sent.
+        notes.push((tick, 1, midi(channel, message)));
+    }
+    let end = notes.iter().map(|e| e.0).max().unwrap_or(0);
+    let conductor = vec![
+        (
+            0,
+            0,
+            TrackEventKind::Meta(MetaMessage::Tempo(u24::new(micros))),
+        ),
+        (
+            0,
+            0,
+            TrackEventKind::Meta(MetaMessage::TimeSignature(4, 2, 24, 8)),
+        ),
+    ];
+    let smf = Smf {
+        header: Header::new(Format::Parallel, Timing::Metrical(u15::new(EXPORT_PPQ))),
+        tracks: vec![track(conductor, end), track(notes, end)],
+    };
+    let mut bytes = Vec::new();
+    smf.write_std(&mut bytes)
+        .map_err(|source| ExportError::Io {
+            path: "<memory>".into(),
+            source,
+        })?;
+    Ok(bytes)
+}

@@ -5,6 +5,10 @@
 //!   two-bar pattern file back into a [`DrumPattern`](crate::pattern::DrumPattern) and bassline.
 //! - [`export`]: write a drum pattern, an optional bassline, its tonic and tempo as SMF type 1.
 //! - [`drum_map`]: General MIDI and Roland TD-11 drum notes → the nine voices.
+//! - Live MIDI: [`out`] (drums, bass and clock scheduled on the audio timeline), [`input`]
+//!   (clock follow, controller bindings with learn mode), [`map`] (note maps and bindings in
+//!   RON), [`clock`] (timestamps, clock messages, tempo follower), [`ports`] (JACK or ALSA
+//!   ports by name, reconnected when they come back).
 //!
 //! # Resolution
 //! A cell's micro-timing offset is kept in units of 1/[`OFFSET_UNITS`] of a step and its
@@ -13,9 +17,14 @@
 //! survives pattern → `.mid` → pattern bit for bit. Other values are rounded to the grid first.
 //! Tempo is kept to 1/100 BPM ([`quantise_bpm`]).
 
+pub mod clock;
 pub mod drum_map;
 pub mod export;
 pub mod import;
+pub mod input;
+pub mod map;
+pub mod out;
+pub mod ports;
 pub mod quantise;
 
 use crate::pattern::{BassStep, Bassline, DrumCell, DrumPattern, Voice};

@@ -86,7 +86,10 @@ impl Widget for Transport<'_> {
                 if st.dsp_load > 0.8 { t.error } else { t.base },
             ),
             sep(),
-            Span::styled("MIDI: off", t.dim),
+            Span::styled(
+                format!("MIDI: {}", s.midi),
+                if s.midi == "off" { t.dim } else { t.base },
+            ),
             sep(),
             Span::styled(s.output.clone(), t.dim),
         ]);

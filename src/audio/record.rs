@@ -1,0 +1,168 @@
+//! Recording what plays: a writer thread drains the audio thread's tap into a WAV file.
+//! The audio thread only copies samples into a lock-free ring; file work happens here.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::link::Tap;
+use crate::wav::WavStream;
+
+/// How often the writer drains the tap.
+const DRAIN: Duration = Duration::from_millis(20);
+
+/// A finished recording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recording {
+    /// The WAV file.
+    pub path: PathBuf,
+    /// Audio frame of the first recorded sample.
+    pub start_frame: u64,
+    /// Frames recorded.
+    pub frames: u64,
+    /// Frames lost because the writer fell behind (0 in a healthy run).
+    pub dropped: u64,
+}
+
+enum Ctl {
+    Start(PathBuf, Sender<Result<(), String>>),
+    Stop(Sender<Result<Recording, String>>),
+}
+
+/// The writer thread; a recording in progress is finished when this is dropped.
+pub struct Recorder {
+    ctl: Option<Sender<Ctl>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+struct Active {
+    stream: WavStream,
+    start: Option<u64>,
+}
+
+fn drain(tap: &mut Tap, active: &mut Option<Active>, buf: &mut Vec<f32>) -> std::io::Result<usize> {
+    buf.clear();
+    let n = tap.samples.slots() & !1;
+    if let Ok(chunk) = tap.samples.read_chunk(n) {
+        let (a, b) = chunk.as_slices();
+        buf.extend_from_slice(a);
+        buf.extend_from_slice(b);
+        chunk.commit_all();
+    }
+    if let Some(act) = active {
+        if act.start.is_none() && !buf.is_empty() {
+            act.start = Some(tap.shared.tap_start_frame());
+        }
+        act.stream.write(buf)?;
+    }
+    Ok(buf.len())
+}
+
+fn finish(tap: &mut Tap, active: Active, dropped_before: u64) -> Result<Recording, String> {
+    let start_frame = active.start.unwrap_or(0);
+    let frames = active.stream.frames();
+    let path = active.stream.finish().map_err(|e| e.to_string())?;
+    Ok(Recording {
+        path,
+        start_frame,
+        frames,
+        dropped: tap.shared.tap_dropped() - dropped_before,
+    })
+}
+
+impl Recorder {
+    /// Starts the writer thread on the audio link's tap.
+    pub fn spawn(mut tap: Tap, sample_rate: u32) -> std::io::Result<Self> {
+        let (tx, rx): (Sender<Ctl>, Receiver<Ctl>) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("ubiq-recorder".into())
+            .spawn(move || {
+                let mut active: Option<Active> = None;
+                let mut dropped_before = 0;
+                let mut buf = Vec::new();
+                loop {
+                    match rx.recv_timeout(DRAIN) {
+                        Ok(Ctl::Start(path, reply)) => {
+                            let r = WavStream::create(&path, sample_rate).map(|stream| {
+                                dropped_before = tap.shared.tap_dropped();
+                                active = Some(Active {
+                                    stream,
+                                    start: None,
+                                });
+                                tap.shared.set_recording(true);
+                            });
+                            let _ = reply.send(r.map_err(|e| format!("{}: {e}", path.display())));
+                        }
+                        Ok(Ctl::Stop(reply)) => {
+                            tap.shared.set_recording(false);
+                            // The audio thread may finish one more block after the switch.
+                            std::thread::sleep(DRAIN);
+                            let result = match drain(&mut tap, &mut active, &mut buf) {
+                                Err(e) => Err(e.to_string()),
+                                Ok(_) => match active.take() {
+                                    Some(a) => finish(&mut tap, a, dropped_before),
+                                    None => Err("not recording".into()),
+                                },
+                            };
+                            let _ = reply.send(result);
+                        }
+                        Err(RecvTimeoutError::Timeout) => {
+                            if drain(&mut tap, &mut active, &mut buf).is_err() {
+                                tap.shared.set_recording(false);
+                                active = None;
+                            }
+                        }
+                        Err(RecvTimeoutError::Disconnected) => {
+                            if active.is_some() {
+                                tap.shared.set_recording(false);
+                                std::thread::sleep(DRAIN);
+                                if drain(&mut tap, &mut active, &mut buf).is_ok()
+                                    && let Some(a) = active.take()
+                                {
+                                    let _ = finish(&mut tap, a, dropped_before);
+                                }
+                            }
+                            break;
+                        }
+                    }
+                }
+            })?;
+        Ok(Recorder {
+            ctl: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Starts writing `path`.
+    pub fn start(&self, path: &Path) -> Result<(), String> {
+        let (tx, rx) = mpsc::channel();
+        self.ctl
+            .as_ref()
+            .and_then(|c| c.send(Ctl::Start(path.to_path_buf(), tx)).ok())
+            .ok_or("the recorder has stopped")?;
+        rx.recv()
+            .map_err(|_| "the recorder has stopped".to_string())?
+    }
+
+    /// Finishes the recording and tells what was written.
+    pub fn stop(&self) -> Result<Recording, String> {
+        let (tx, rx) = mpsc::channel();
+        self.ctl
+            .as_ref()
+            .and_then(|c| c.send(Ctl::Stop(tx)).ok())
+            .ok_or("the recorder has stopped")?;
+        rx.recv()
+            .map_err(|_| "the recorder has stopped".to_string())?
+    }
+}
+
+impl Drop for Recorder {
+    /// Finishes a recording in progress (quit, SIGTERM) and waits for the file.
+    fn drop(&mut self) {
+        self.ctl = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Recording while playing live (headless, silent clock) and replaying the session log
+//! offline give the same file, byte for byte; SIGTERM still closes the recording.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn ubiq() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ubiq"))
+}
+
+#[test]
+fn a_live_recording_replays_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = dir.path().join("set.ron");
+    std::fs::write(
+        &scene,
+        "Scene(tempo: 180, drums: (kick: \"x...x...x...x...\"))",
+    )
+    .unwrap();
+    let take = dir.path().join("take.wav");
+    let mut child = ubiq()
+        .args(["play", "--headless", "--audio", "none", "--record"])
+        .arg(&take)
+        .arg(&scene)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let pause = |ms| std::thread::sleep(Duration::from_millis(ms));
+    pause(800);
+    writeln!(stdin, "bass A1 . C2 . . . G1 . A1 . . . E1 . . .").unwrap();
+    pause(700);
+    writeln!(stdin, "set bass.cutoff_hz 1500").unwrap();
+    writeln!(stdin, "send bass delay 0.6").unwrap();
+    pause(600);
+    // A hot reload in the middle of the take.
+    std::fs::write(
+        &scene,
+        "Scene(tempo: 150, drums: (snare: \"....X.......X...\"))",
+    )
+    .unwrap();
+    pause(1_500);
+    writeln!(stdin, "filter -0.5").unwrap();
+    pause(700);
+    writeln!(stdin, "quit").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let log = dir.path().join("take.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    for expected in [
+        "@start",
+        "bass A1",
+        "set bass.cutoff_hz 1500",
+        "@scene",
+        "filter -0.5",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from\n{text}");
+    }
+    assert!(dir.path().join("take.ron").exists());
+    let replay = dir.path().join("replay.wav");
+    let st = ubiq()
+        .arg("replay")
+        .arg(&log)
+        .arg("--out")
+        .arg(&replay)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let live = std::fs::read(&take).unwrap();
+    let again = std::fs::read(&replay).unwrap();
+    assert!(
+        live.len() > 48_000 * 8 * 3,
+        "recording too short: {} bytes",
+        live.len()
+    );
+    assert!(live == again, "the replay differs from the live recording");
+}
+
+#[test]
+fn sigterm_finishes_the_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let take = dir.path().join("t.wav");
+    let child = ubiq()
+        .args(["play", "house", "--headless", "--audio", "none", "--record"])
+        .arg(&take)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1_500));
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let mut r = hound::WavReader::open(&take).expect("a finished WAV");
+    let frames = r.duration();
+    assert!(frames > 48_000, "only {frames} frames");
+    assert!(r.samples::<f32>().all(|s| s.is_ok()));
+    assert!(dir.path().join("t.log").exists());
+}
