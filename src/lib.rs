@@ -8,6 +8,8 @@
 //! - [`scene`]: RON scene files.
 //! - [`audio`]: the real-time graph, its lock-free link and the output backends.
 //! - [`render`]: offline rendering to WAV.
+//! - [`loops`]: the loop library, loop playback, stems and spectrograms.
+//! - [`model`]: the neural networks (the loop-compatibility model).
 //! - [`midi`]: standard MIDI files in and out.
 //! - [`dataset`]: training data (drum windows, drum+bass pairs, splits) from MIDI corpora.
 //! - [`model`]: the neural networks (Burn): rhythm → bassline translation.
@@ -22,6 +24,7 @@ pub mod command;
 pub mod dataset;
 pub mod engine;
 pub mod files;
+pub mod loops;
 pub mod midi;
 pub mod model;
 pub mod pattern;

@@ -73,6 +73,9 @@ enum Command {
     Dataset(DatasetCommand),
     /// Write the bassline the bass model plays with a scene's (or MIDI file's) drums.
     Translate(TranslateCli),
+    /// The loop library: add, list, embed, build the default sets.
+    #[command(subcommand)]
+    Loops(LoopsCommand),
 }
 
 #[derive(Args, Debug)]
@@ -178,6 +181,26 @@ fn cache_mode(no_cache: bool) -> CacheMode {
 enum TrainCli {
     /// Train the rhythm VAE on drum MIDI folders.
     Rhythm(TrainRhythmCli),
+    /// Trains the loop-compatibility model (Siamese CNN, triplet loss) on stems rendered from
+    /// multi-track MIDI songs.
+    Loops {
+        /// Multi-track MIDI songs (files or folders).
+        #[arg(long, required = true, num_args = 1..)]
+        midi: Vec<PathBuf>,
+        /// General MIDI SoundFont (.sf2).
+        #[arg(long)]
+        soundfont: PathBuf,
+        /// Where to write the weights (a .json with the metadata goes beside).
+        #[arg(long, default_value = "models/loops.bpk")]
+        out: PathBuf,
+        /// Most epochs.
+        #[arg(long, default_value_t = 24)]
+        epochs: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+
     /// Train the rhythm → bassline model on multi-track MIDI songs (drums + bass).
     Bass(TrainBassCli),
 }
@@ -208,6 +231,25 @@ struct TrainRhythmCli {
 enum EvalCli {
     /// Reconstruction, baselines, conditioning control and diversity of the rhythm VAE.
     Rhythm(EvalRhythmCli),
+    /// Triplet accuracy and ROC-AUC of the loop model and two baselines on test songs.
+    Loops {
+        /// Multi-track MIDI songs (files or folders).
+        #[arg(long, required = true, num_args = 1..)]
+        midi: Vec<PathBuf>,
+        /// General MIDI SoundFont (.sf2).
+        #[arg(long)]
+        soundfont: PathBuf,
+        /// Model (default: the embedded one).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Prints JSON.
+        #[arg(long)]
+        json: bool,
+        /// Seed of the negatives and the random baseline.
+        #[arg(long, default_value_t = 11)]
+        seed: u64,
+    },
+
     /// Token accuracy, note onsets, pitch classes, scale and empty lines of the bass model
     /// and three baselines on the held-out songs.
     Bass(EvalBassCli),
@@ -255,6 +297,63 @@ struct GenerateCli {
     /// Rhythm model file (the embedded default when not given).
     #[arg(long = "rhythm-model")]
     rhythm_model: Option<PathBuf>,
+}
+
+/// `ubiq loops …`.
+#[derive(Subcommand, Debug)]
+enum LoopsCommand {
+    /// Adds audio files (wav, flac, ogg) to a set: tempo from the name or the length, trimmed or
+    /// padded to whole bars, loudness-normalised, embedded. Bad files are reported and skipped.
+    Add {
+        /// The files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The set: music, ambient, voice or rhythm.
+        #[arg(long)]
+        set: String,
+        /// Library folder.
+        #[arg(long, default_value = "loops")]
+        library: PathBuf,
+        /// Loop model (default: the embedded one).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+    /// Lists every set's loops.
+    List {
+        /// Library folder.
+        #[arg(long, default_value = "loops")]
+        library: PathBuf,
+    },
+    /// Recomputes the cached embeddings of every loop.
+    Embed {
+        /// Library folder.
+        #[arg(long, default_value = "loops")]
+        library: PathBuf,
+        /// Loop model (default: the embedded one).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+    /// Renders the default library (used by scripts/build-loops.sh).
+    Build {
+        /// Multi-track MIDI songs (files or folders) for the music set.
+        #[arg(long, required = true, num_args = 1..)]
+        midi: Vec<PathBuf>,
+        /// General MIDI SoundFont (.sf2).
+        #[arg(long)]
+        soundfont: PathBuf,
+        /// Groove MIDI Dataset folder for the rhythm set.
+        #[arg(long)]
+        groove: Option<PathBuf>,
+        /// Rhythm loops to render.
+        #[arg(long, default_value_t = 2000)]
+        rhythm_count: usize,
+        /// Sonic Pi sample folder for the ambient and voice sets.
+        #[arg(long)]
+        samples: Option<PathBuf>,
+        /// Library folder.
+        #[arg(long, default_value = "loops")]
+        library: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -422,6 +521,48 @@ fn check(files: &[PathBuf]) -> ExitCode {
     }
 }
 
+fn loops(cmd: LoopsCommand) -> ExitCode {
+    let result = match cmd {
+        LoopsCommand::Add {
+            paths,
+            set,
+            library,
+            model,
+        } => app::loops::add(&library, &set, &paths, model.as_deref()).map(|refused| refused == 0),
+        LoopsCommand::List { library } => {
+            app::loops::list(&library);
+            Ok(true)
+        }
+        LoopsCommand::Embed { library, model } => {
+            app::loops::embed(&library, model.as_deref()).map(|()| true)
+        }
+        LoopsCommand::Build {
+            midi,
+            soundfont,
+            groove,
+            rhythm_count,
+            samples,
+            library,
+        } => app::loops::build(&app::loops::BuildArgs {
+            root: library,
+            midi,
+            soundfont,
+            groove,
+            rhythm_count,
+            samples,
+        })
+        .map(|()| true),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -462,6 +603,26 @@ fn main() -> ExitCode {
             out: g.out,
             model: g.rhythm_model,
         }),
+        Some(Command::Loops(cmd)) => return loops(cmd),
+        Some(Command::Train(TrainCli::Loops {
+            midi,
+            soundfont,
+            out,
+            epochs,
+            seed,
+        })) => {
+            let mut config = app::loops::default_training();
+            config.epochs = epochs;
+            config.seed = seed;
+            app::loops::train_loops(&midi, &soundfont, &out, config)
+        }
+        Some(Command::Eval(EvalCli::Loops {
+            midi,
+            soundfont,
+            model,
+            json,
+            seed,
+        })) => app::loops::eval_loops(&midi, &soundfont, model.as_deref(), json, seed),
         Some(Command::Dataset(DatasetCommand::Stats(s))) => {
             app::dataset::stats(app::dataset::StatsArgs {
                 paths: s.paths,

@@ -1,11 +1,13 @@
-//! The audio callback never allocates or frees, also across pattern swaps and parameter
-//! changes: a counting global allocator watches every call of `AudioCore::process`.
+//! The audio callback never allocates or frees, also across pattern swaps, parameter changes
+//! and loop switches: a counting global allocator watches every call of `AudioCore::process`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ubiq::audio::{AudioMsg, link};
+use ubiq::loops::LoopSet;
+use ubiq::loops::player::{LoopBuffer, LoopCue};
 use ubiq::scene::library::{SHIPPED, shipped};
 
 struct Counting;
@@ -50,12 +52,28 @@ fn the_callback_never_allocates() {
     let (mut handle, mut core) = link(44_100, 3);
     let mut buf = vec![0.0f32; 2 * 1_024];
     let mut params = scenes[0].params();
+    let mut reclaimed = 0;
     for i in 0..4_000usize {
         if i % 97 == 0 {
             let scene = &scenes[(i / 97) % scenes.len()];
             handle
                 .send(AudioMsg::Cycle(scene.plan()))
                 .expect("queue has room");
+        }
+        if i % 41 == 0 {
+            // Prepared here, on the control side; freed here too when the audio thread lets go.
+            reclaimed += handle.reclaim();
+            let set = LoopSet::ALL[(i / 41) % LoopSet::COUNT];
+            let cue = if i % 5 == 0 {
+                LoopCue::Stop
+            } else {
+                LoopCue::Play(Box::new(LoopBuffer {
+                    samples: (0..44_100).map(|n| ((n * i) as f32).sin() * 0.2).collect(),
+                    tempo_bpm: 120.0,
+                    name: format!("loop{i}"),
+                }))
+            };
+            handle.cue_loop(set, cue).expect("cue queue has room");
         }
         if i % 13 == 0 {
             params.mix.filter = ((i as f32) * 0.01).sin();
@@ -78,4 +96,6 @@ fn the_callback_never_allocates() {
         "the callback allocated or freed"
     );
     assert!(handle.status().cycle >= 5);
+    reclaimed += handle.reclaim();
+    assert!(reclaimed > 0, "no loop buffer came back to be freed");
 }

@@ -5,6 +5,7 @@ pub mod dataset;
 pub mod devices;
 pub mod eval;
 pub mod generate;
+pub mod loops;
 pub mod play;
 pub mod render;
 pub mod replay;

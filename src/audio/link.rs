@@ -14,6 +14,8 @@ use super::dsp::NoDenormals;
 use super::params::{Params, Track};
 use super::plan::CyclePlan;
 use super::synth::Synth;
+use crate::loops::LoopSet;
+use crate::loops::player::{LoopBuffer, LoopCue};
 
 /// Messages the audio thread understands.
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +31,11 @@ pub enum AudioMsg {
 const QUEUE_CAPACITY: usize = 64;
 /// Seconds of audio the recording tap buffers for a writer that falls behind.
 const TAP_SECONDS: usize = 4;
+/// Room in the loop-cue queue.
+const CUE_CAPACITY: usize = 16;
+/// Room in the queue of loop buffers going back to be freed: more than the players can let go
+/// between two reclaims (each cue displaces at most one, each cycle at most one per set).
+const RETURN_CAPACITY: usize = 256;
 
 /// The audio thread is not draining its queue (stalled device or far too many messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -127,6 +134,8 @@ impl Shared {
 /// The control side's end: sends messages, reads status.
 pub struct AudioHandle {
     tx: Producer<(u64, AudioMsg)>,
+    cues: Producer<(LoopSet, LoopCue)>,
+    returned: Consumer<Box<LoopBuffer>>,
     applied: Consumer<(u64, u64)>,
     tap: Option<Tap>,
     next_id: u64,
@@ -163,6 +172,28 @@ impl AudioHandle {
     /// Sends a message to the audio thread; returns its id, which [`AudioHandle::applied`]
     /// later reports with the exact frame at which it took effect.
     pub fn send(&mut self, msg: AudioMsg) -> Result<u64, QueueFull> {
+        self.send_one(msg)
+    }
+
+    /// Sends a loop cue: `set` plays the buffer (or falls silent) from the next cycle on. Also
+    /// frees the buffers the audio thread has let go.
+    pub fn cue_loop(&mut self, set: LoopSet, cue: LoopCue) -> Result<(), QueueFull> {
+        self.reclaim();
+        self.cues.push((set, cue)).map_err(|_| QueueFull)
+    }
+
+    /// Frees, here on the control side, the loop buffers the audio thread no longer plays;
+    /// returns how many.
+    pub fn reclaim(&mut self) -> usize {
+        let mut n = 0;
+        while let Ok(buffer) = self.returned.pop() {
+            drop(buffer);
+            n += 1;
+        }
+        n
+    }
+
+    fn send_one(&mut self, msg: AudioMsg) -> Result<u64, QueueFull> {
         let id = self.next_id;
         self.tx.push((id, msg)).map_err(|_| QueueFull)?;
         self.next_id += 1;
@@ -221,6 +252,8 @@ impl AudioHandle {
 pub struct AudioCore {
     synth: Synth,
     rx: Consumer<(u64, AudioMsg)>,
+    cues: Consumer<(LoopSet, LoopCue)>,
+    returns: Producer<Box<LoopBuffer>>,
     applied: Producer<(u64, u64)>,
     tap: Producer<f32>,
     tapping: bool,
@@ -244,7 +277,13 @@ impl AudioCore {
                 AudioMsg::Params(params) => self.synth.set_params(&params),
             }
         }
-        self.synth.render(out);
+        while let Ok((set, cue)) = self.cues.pop() {
+            if let Some(old) = self.synth.cue_loop(set, cue) {
+                give_back(&mut self.returns, old);
+            }
+        }
+        let returns = &mut self.returns;
+        self.synth.render(out, |b| give_back(returns, b));
         self.feed_tap(out);
         self.frames += (out.len() / 2) as u64;
         let pos = self.synth.position();
@@ -305,14 +344,26 @@ impl AudioCore {
     }
 }
 
+/// Hands a loop buffer back to the control side. Should the return queue ever be full, the
+/// buffer is leaked rather than freed on the audio thread.
+fn give_back(returns: &mut Producer<Box<LoopBuffer>>, buffer: Box<LoopBuffer>) {
+    if let Err(rtrb::PushError::Full(b)) = returns.push(buffer) {
+        std::mem::forget(b);
+    }
+}
+
 /// Builds a graph at `sample_rate` with its two ends.
 pub fn link(sample_rate: u32, seed: u64) -> (AudioHandle, AudioCore) {
     let (tx, rx) = RingBuffer::new(QUEUE_CAPACITY);
     let (applied_tx, applied_rx) = RingBuffer::new(QUEUE_CAPACITY * 4);
+    let (cue_tx, cue_rx) = RingBuffer::new(CUE_CAPACITY);
+    let (ret_tx, ret_rx) = RingBuffer::new(RETURN_CAPACITY);
     let (tap_tx, tap_rx) = RingBuffer::new(sample_rate as usize * 2 * TAP_SECONDS);
     let shared = Arc::new(Shared::default());
     let handle = AudioHandle {
         tx,
+        cues: cue_tx,
+        returned: ret_rx,
         applied: applied_rx,
         tap: Some(Tap {
             samples: tap_rx,
@@ -329,6 +380,8 @@ pub fn link(sample_rate: u32, seed: u64) -> (AudioHandle, AudioCore) {
     let core = AudioCore {
         synth,
         rx,
+        cues: cue_rx,
+        returns: ret_tx,
         applied: applied_tx,
         tap: tap_tx,
         tapping: false,

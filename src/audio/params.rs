@@ -194,6 +194,17 @@ impl Default for TrackMix {
     }
 }
 
+impl TrackMix {
+    /// Defaults of a loop track: 6 dB under the drums, a little more reverb.
+    pub fn loop_default() -> Self {
+        TrackMix {
+            gain_db: -6.0,
+            reverb_send: 0.15,
+            ..TrackMix::default()
+        }
+    }
+}
+
 /// Tracks of the mixer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -202,13 +213,28 @@ pub enum Track {
     Drums,
     /// The bass synth.
     Bass,
+    /// The `music` loop set's player.
+    Music,
+    /// The `ambient` loop set's player.
+    Ambient,
+    /// The `voice` loop set's player.
+    Voice,
+    /// The `rhythm` loop set's player.
+    Rhythm,
 }
 
 impl Track {
     /// Number of tracks.
-    pub const COUNT: usize = 2;
+    pub const COUNT: usize = 6;
     /// All tracks in mixer order.
-    pub const ALL: [Track; Track::COUNT] = [Track::Drums, Track::Bass];
+    pub const ALL: [Track; Track::COUNT] = [
+        Track::Drums,
+        Track::Bass,
+        Track::Music,
+        Track::Ambient,
+        Track::Voice,
+        Track::Rhythm,
+    ];
 
     /// Index in mixer order.
     pub fn index(self) -> usize {
@@ -220,6 +246,10 @@ impl Track {
         match self {
             Track::Drums => "drums",
             Track::Bass => "bass",
+            Track::Music => "music",
+            Track::Ambient => "ambient",
+            Track::Voice => "voice",
+            Track::Rhythm => "rhythm",
         }
     }
 }
@@ -232,6 +262,14 @@ pub struct Mix {
     pub drums: TrackMix,
     /// The bass synth's channel.
     pub bass: TrackMix,
+    /// The `music` loop track.
+    pub music: TrackMix,
+    /// The `ambient` loop track.
+    pub ambient: TrackMix,
+    /// The `voice` loop track.
+    pub voice: TrackMix,
+    /// The `rhythm` loop track.
+    pub rhythm: TrackMix,
     /// Master level in dB before the limiter, −60..12.
     #[serde(deserialize_with = "within::<_, -60, 12>")]
     pub master_db: f32,
@@ -249,6 +287,10 @@ impl Default for Mix {
                 reverb_send: 0.05,
                 ..TrackMix::default()
             },
+            music: TrackMix::loop_default(),
+            ambient: TrackMix::loop_default(),
+            voice: TrackMix::loop_default(),
+            rhythm: TrackMix::loop_default(),
             master_db: 0.0,
             filter: 0.0,
         }
@@ -261,6 +303,10 @@ impl Mix {
         match track {
             Track::Drums => &self.drums,
             Track::Bass => &self.bass,
+            Track::Music => &self.music,
+            Track::Ambient => &self.ambient,
+            Track::Voice => &self.voice,
+            Track::Rhythm => &self.rhythm,
         }
     }
 
@@ -269,6 +315,10 @@ impl Mix {
         match track {
             Track::Drums => &mut self.drums,
             Track::Bass => &mut self.bass,
+            Track::Music => &mut self.music,
+            Track::Ambient => &mut self.ambient,
+            Track::Voice => &mut self.voice,
+            Track::Rhythm => &mut self.rhythm,
         }
     }
 }

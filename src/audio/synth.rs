@@ -9,12 +9,14 @@ use super::mixer::{Mixer, Peaks};
 use super::params::{Params, Track};
 use super::plan::{CyclePlan, EventKind};
 use super::sequencer::{Position, Sequencer};
+use crate::loops::LoopSet;
+use crate::loops::player::{LoopBuffer, LoopCue, LoopPlayers};
 
 /// Frames rendered per internal block; host buffers of any size are split into these.
 pub const MAX_BLOCK: usize = 256;
 
 /// The audio graph.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Synth {
     seq: Sequencer,
     drums: DrumMachine,
@@ -22,6 +24,8 @@ pub struct Synth {
     mixer: Mixer,
     drum_buf: Vec<f32>,
     bass_buf: Vec<f32>,
+    loops: LoopPlayers,
+    loop_bufs: [Vec<f32>; LoopSet::COUNT],
 }
 
 impl Synth {
@@ -34,6 +38,8 @@ impl Synth {
             mixer: Mixer::new(sample_rate),
             drum_buf: vec![0.0; MAX_BLOCK],
             bass_buf: vec![0.0; MAX_BLOCK],
+            loops: LoopPlayers::new(sample_rate),
+            loop_bufs: std::array::from_fn(|_| vec![0.0; MAX_BLOCK]),
         };
         synth.set_params(&Params::default());
         synth
@@ -51,8 +57,22 @@ impl Synth {
         if started {
             let sps = self.seq.position().samples_per_step;
             self.mixer.set_samples_per_step(sps);
+            // The first cycle has no boundary event: the loops start with it here. Nothing
+            // plays or fades yet, so nothing is let go.
+            let cycle = (sps * crate::pattern::STEPS as f64).round() as usize;
+            self.loops.cycle_start(cycle, std::mem::forget);
         }
         on_time
+    }
+
+    /// Queues a loop cue for `set` from the next cycle boundary; returns a buffer it displaced.
+    pub fn cue_loop(&mut self, set: LoopSet, cue: LoopCue) -> Option<Box<LoopBuffer>> {
+        self.loops.cue(set, cue)
+    }
+
+    /// Name of the loop `set` plays now.
+    pub fn playing_loop(&self, set: LoopSet) -> Option<&str> {
+        self.loops.playing(set)
     }
 
     /// Takes new sound, mixer and effect settings.
@@ -82,17 +102,21 @@ impl Synth {
         self.mixer.peaks()
     }
 
-    /// Renders interleaved stereo into `out` (`2 × frames` samples, any length).
-    pub fn render(&mut self, out: &mut [f32]) {
+    /// Renders interleaved stereo into `out` (`2 × frames` samples, any length). Loop buffers
+    /// the players let go are passed to `release` (which must not free them here).
+    pub fn render(&mut self, out: &mut [f32], mut release: impl FnMut(Box<LoopBuffer>)) {
         for chunk in out.chunks_mut(MAX_BLOCK * 2) {
-            self.render_block(chunk);
+            self.render_block(chunk, &mut release);
         }
     }
 
-    fn render_block(&mut self, out: &mut [f32]) {
+    fn render_block(&mut self, out: &mut [f32], release: &mut impl FnMut(Box<LoopBuffer>)) {
         let n = out.len() / 2;
         self.drum_buf[..n].fill(0.0);
         self.bass_buf[..n].fill(0.0);
+        for b in &mut self.loop_bufs {
+            b[..n].fill(0.0);
+        }
         self.mixer.reset_peaks();
         let start = self.seq.frame();
         let end = start + n as i64;
@@ -100,7 +124,7 @@ impl Synth {
         while let Some((frame, event)) = self.seq.next_event(end) {
             let at = (frame - start) as usize;
             if at > pos {
-                self.render_span(out, pos, at);
+                self.render_span(out, pos, at, release);
                 pos = at;
             }
             match event {
@@ -118,21 +142,42 @@ impl Synth {
                     }
                     let sps = self.seq.position().samples_per_step;
                     self.mixer.set_samples_per_step(sps);
+                    let cycle = (sps * crate::pattern::STEPS as f64).round() as usize;
+                    self.loops.cycle_start(cycle, &mut *release);
                 }
             }
         }
-        self.render_span(out, pos, n);
+        self.render_span(out, pos, n, release);
         self.seq.advance_to(end);
     }
 
     /// Renders frames `from..to` of the block: voices, then the mixer, so that every event
     /// (including tempo and settings changes at a cycle start) lands at its exact frame.
-    fn render_span(&mut self, out: &mut [f32], from: usize, to: usize) {
+    fn render_span(
+        &mut self,
+        out: &mut [f32],
+        from: usize,
+        to: usize,
+        release: &mut impl FnMut(Box<LoopBuffer>),
+    ) {
         self.drums.render(&mut self.drum_buf[from..to]);
         self.bass.render(&mut self.bass_buf[from..to]);
+        if to > from && self.seq.is_playing() {
+            let [a, b, c, d] = &mut self.loop_bufs;
+            let mut outs = [
+                &mut a[from..to],
+                &mut b[from..to],
+                &mut c[from..to],
+                &mut d[from..to],
+            ];
+            self.loops.render(&mut outs, to - from, release);
+        }
         let mut tracks: [&[f32]; Track::COUNT] = [&[]; Track::COUNT];
         tracks[Track::Drums.index()] = &self.drum_buf[from..to];
         tracks[Track::Bass.index()] = &self.bass_buf[from..to];
+        for set in LoopSet::ALL {
+            tracks[set.track().index()] = &self.loop_bufs[set.index()][from..to];
+        }
         self.mixer.process(tracks, &mut out[2 * from..2 * to]);
     }
 }

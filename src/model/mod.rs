@@ -1,12 +1,15 @@
 //! The neural networks: model definitions, training, inference and evaluation, in Burn.
 //!
 //! - [`bass`]: rhythm → bassline translation (seq2seq LSTM).
+//! - [`loops`]: the loop-compatibility model (Siamese CNN over log-mel spectrograms, triplet
+//!   loss).
 //! - [`rhythm`]: the rhythm VAE (two-bar drum pattern ↔ 2-D latent point, conditioned on kick
 //!   and hi-hat density).
 //! - [`rng`]: the small seeded generator every random choice of training and sampling uses.
 //! - [`Backend`]: which Burn backend runs a model.
 
 pub mod bass;
+pub mod loops;
 pub mod rhythm;
 pub mod rng;
 

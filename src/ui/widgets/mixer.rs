@@ -186,7 +186,7 @@ mod tests {
         Mixer {
             params: &params,
             solo: Some(Track::Drums),
-            peaks: [1.0, 0.0],
+            peaks: [1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
             master_peak: 10f32.powf(-24.0 / 20.0),
             theme: &theme,
         }

@@ -1,0 +1,301 @@
+//! Loop audio off the audio thread: decoding, mono mix-down, resampling, tempo detection,
+//! whole-bar fitting and loudness normalisation.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use rodio::Source;
+
+use super::LoopError;
+
+/// Shortest usable loop, in seconds.
+pub const MIN_SECONDS: f32 = 0.25;
+/// Longest file `loops add` reads, in seconds.
+pub const MAX_SECONDS: f32 = 120.0;
+/// A file whose peak stays below this is silent.
+pub const SILENCE_PEAK: f32 = 1.0e-4;
+/// Loudness target of normalised loops: RMS in dBFS.
+pub const TARGET_RMS_DB: f32 = -20.0;
+/// Peak ceiling of normalised loops (linear, about −1 dBFS).
+pub const PEAK_CEILING: f32 = 0.89;
+/// Tempo range that tempo detection accepts, in BPM.
+pub const TEMPO_RANGE: (f32, f32) = (70.0, 180.0);
+
+/// Mono audio at a sample rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mono {
+    /// Samples, −1..1.
+    pub samples: Vec<f32>,
+    /// Sample rate in Hz.
+    pub sample_rate: u32,
+}
+
+impl Mono {
+    /// Length in seconds.
+    pub fn seconds(&self) -> f32 {
+        self.samples.len() as f32 / self.sample_rate.max(1) as f32
+    }
+}
+
+/// The formats loops may use, by file extension.
+pub const EXTENSIONS: [&str; 3] = ["wav", "flac", "ogg"];
+
+/// Decodes a wav, flac or ogg (Vorbis) file to mono. Refuses, with a one-line message naming the
+/// file, anything unreadable, of another format, truncated, shorter than [`MIN_SECONDS`],
+/// longer than [`MAX_SECONDS`] or silent.
+pub fn decode_file(path: &Path) -> Result<Mono, LoopError> {
+    let shown = path.display().to_string();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if !EXTENSIONS.contains(&ext.as_str()) {
+        return Err(LoopError::file(
+            shown,
+            "not a loop file (expected .wav, .flac or .ogg)",
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| LoopError::file(&shown, e.to_string()))?;
+    decode_bytes(&bytes, &ext).map_err(|m| LoopError::file(&shown, m))
+}
+
+/// Decodes in-memory file bytes of format `ext` (`wav`, `flac` or `ogg`) to mono; the error is
+/// a one-line reason.
+pub fn decode_bytes(bytes: &[u8], ext: &str) -> Result<Mono, String> {
+    let mono = if ext == "wav" {
+        decode_wav(bytes)?
+    } else {
+        decode_compressed(bytes)?
+    };
+    check(&mono)?;
+    Ok(mono)
+}
+
+fn decode_wav(bytes: &[u8]) -> Result<Mono, String> {
+    let mut reader = hound::WavReader::new(Cursor::new(bytes))
+        .map_err(|e| format!("not a readable WAV file ({e})"))?;
+    let spec = reader.spec();
+    let channels = usize::from(spec.channels.max(1));
+    let declared = reader.len() as usize;
+    let interleaved: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => reader
+            .samples::<f32>()
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("truncated or damaged WAV data ({e})"))?,
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32;
+            reader
+                .samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("truncated or damaged WAV data ({e})"))?
+        }
+    };
+    if interleaved.len() < declared {
+        return Err(format!(
+            "truncated WAV data ({} of {declared} samples)",
+            interleaved.len()
+        ));
+    }
+    Ok(Mono {
+        samples: mix_down(&interleaved, channels),
+        sample_rate: spec.sample_rate,
+    })
+}
+
+fn decode_compressed(bytes: &[u8]) -> Result<Mono, String> {
+    let decoder = rodio::Decoder::new(Cursor::new(bytes.to_vec()))
+        .map_err(|e| format!("not a readable FLAC or Ogg Vorbis file ({e})"))?;
+    let channels = usize::from(decoder.channels().get());
+    let sample_rate = decoder.sample_rate().get();
+    let limit = (MAX_SECONDS * sample_rate as f32) as usize * channels + 1;
+    let interleaved: Vec<f32> = decoder.take(limit).collect();
+    Ok(Mono {
+        samples: mix_down(&interleaved, channels),
+        sample_rate,
+    })
+}
+
+fn check(mono: &Mono) -> Result<(), String> {
+    if mono.sample_rate < 8_000 || mono.sample_rate > 192_000 {
+        return Err(format!("unsupported sample rate {} Hz", mono.sample_rate));
+    }
+    let seconds = mono.seconds();
+    if seconds < MIN_SECONDS {
+        return Err(format!(
+            "too short ({seconds:.2} s; a loop needs at least {MIN_SECONDS} s)"
+        ));
+    }
+    if seconds > MAX_SECONDS {
+        return Err(format!("too long (over {MAX_SECONDS} s)"));
+    }
+    if mono.samples.iter().any(|s| !s.is_finite()) {
+        return Err("damaged audio (samples that are not numbers)".into());
+    }
+    if peak(&mono.samples) < SILENCE_PEAK {
+        return Err("silent (no sample above −80 dBFS)".into());
+    }
+    Ok(())
+}
+
+/// Averages interleaved channels into one.
+pub fn mix_down(interleaved: &[f32], channels: usize) -> Vec<f32> {
+    let channels = channels.max(1);
+    interleaved
+        .chunks_exact(channels)
+        .map(|f| f.iter().sum::<f32>() / channels as f32)
+        .collect()
+}
+
+/// Largest absolute sample.
+pub fn peak(samples: &[f32]) -> f32 {
+    samples.iter().fold(0.0f32, |m, s| m.max(s.abs()))
+}
+
+/// Root mean square.
+pub fn rms(samples: &[f32]) -> f32 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    (samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32).sqrt()
+}
+
+/// Resamples to exactly `frames` samples by linear interpolation over the whole signal
+/// (used for sample-rate conversion; a cyclic loop wraps at its end).
+pub fn resample_to(samples: &[f32], frames: usize, cyclic: bool) -> Vec<f32> {
+    let n = samples.len();
+    if n == 0 || frames == 0 {
+        return vec![0.0; frames];
+    }
+    let step = n as f64 / frames as f64;
+    (0..frames)
+        .map(|i| {
+            let x = i as f64 * step;
+            let i0 = x.floor() as usize;
+            let frac = (x - i0 as f64) as f32;
+            let a = samples[i0.min(n - 1)];
+            let b = if i0 + 1 < n {
+                samples[i0 + 1]
+            } else if cyclic {
+                samples[0]
+            } else {
+                samples[n - 1]
+            };
+            a + (b - a) * frac
+        })
+        .collect()
+}
+
+/// Converts `mono` to `sample_rate` (linear interpolation, with a one-pole low-pass when
+/// going down to tame aliasing).
+pub fn resample(mono: &Mono, sample_rate: u32) -> Mono {
+    if mono.sample_rate == sample_rate {
+        return mono.clone();
+    }
+    let frames = (mono.samples.len() as f64 * f64::from(sample_rate) / f64::from(mono.sample_rate))
+        .round() as usize;
+    let source = if sample_rate < mono.sample_rate {
+        low_pass(
+            &mono.samples,
+            0.45 * sample_rate as f32,
+            mono.sample_rate as f32,
+        )
+    } else {
+        mono.samples.clone()
+    };
+    Mono {
+        samples: resample_to(&source, frames, false),
+        sample_rate,
+    }
+}
+
+/// Two cascaded one-pole low-pass filters at `cutoff_hz`.
+fn low_pass(samples: &[f32], cutoff_hz: f32, sample_rate: f32) -> Vec<f32> {
+    let a = (-std::f32::consts::TAU * cutoff_hz / sample_rate).exp();
+    let (mut y1, mut y2) = (0.0f32, 0.0f32);
+    samples
+        .iter()
+        .map(|&x| {
+            y1 = (1.0 - a) * x + a * y1;
+            y2 = (1.0 - a) * y1 + a * y2;
+            y2
+        })
+        .collect()
+}
+
+/// Tempo written in a file name: a number followed by `bpm` (`groove_96bpm.wav`,
+/// `pad 120 BPM.flac`), or else a lone number in the tempo range between separators
+/// (`amen_136.ogg`).
+pub fn tempo_from_name(name: &str) -> Option<f32> {
+    let lower = name.to_ascii_lowercase();
+    let stem = lower.rsplit_once('.').map_or(lower.as_str(), |(s, _)| s);
+    let tokens: Vec<&str> = stem
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let number = |t: &str| t.parse::<f32>().ok().filter(|v| v.is_finite());
+    for (i, t) in tokens.iter().enumerate() {
+        if let Some(n) = t.strip_suffix("bpm") {
+            if let Some(v) = number(n) {
+                return Some(v);
+            }
+            if n.is_empty()
+                && let Some(v) = i.checked_sub(1).and_then(|j| number(tokens[j]))
+            {
+                return Some(v);
+            }
+        }
+    }
+    tokens
+        .iter()
+        .filter_map(|t| number(t))
+        .find(|v| (TEMPO_RANGE.0..=TEMPO_RANGE.1).contains(v))
+}
+
+/// Tempo and bar count (4/4) that a loop of `seconds` most plausibly has: the whole number
+/// of bars (1, 2, 4, 8 or 16) whose tempo falls in [`TEMPO_RANGE`] nearest 120 BPM.
+pub fn tempo_from_duration(seconds: f32) -> Option<(f32, u32)> {
+    [2u32, 1, 4, 8, 16]
+        .into_iter()
+        .map(|bars| (bars as f32 * 4.0 * 60.0 / seconds, bars))
+        .filter(|(t, _)| (TEMPO_RANGE.0..=TEMPO_RANGE.1).contains(t))
+        .min_by(|a, b| (a.0 - 120.0).abs().total_cmp(&(b.0 - 120.0).abs()))
+}
+
+/// Whole bars of 4/4 at `tempo_bpm` nearest the length of `seconds` (at least one).
+pub fn bars_at(seconds: f32, tempo_bpm: f32) -> u32 {
+    ((seconds * tempo_bpm / 240.0).round() as u32).max(1)
+}
+
+/// Frames of `bars` bars of 4/4 at `tempo_bpm`.
+pub fn bar_frames(bars: u32, tempo_bpm: f32, sample_rate: u32) -> usize {
+    (f64::from(bars) * 240.0 / f64::from(tempo_bpm) * f64::from(sample_rate)).round() as usize
+}
+
+/// Trims or zero-pads to exactly `frames` samples, with 5 ms fades at a cut end.
+pub fn fit_length(samples: &[f32], frames: usize, sample_rate: u32) -> Vec<f32> {
+    let mut out: Vec<f32> = samples.iter().copied().take(frames).collect();
+    if samples.len() > frames {
+        let fade = ((sample_rate as f32 * 0.005) as usize).min(out.len());
+        let n = out.len();
+        for i in 0..fade {
+            out[n - 1 - i] *= i as f32 / fade as f32;
+        }
+    }
+    out.resize(frames, 0.0);
+    out
+}
+
+/// Scales to [`TARGET_RMS_DB`] without letting the peak pass [`PEAK_CEILING`].
+pub fn normalise(samples: &mut [f32]) {
+    let r = rms(samples);
+    let p = peak(samples);
+    if r <= 0.0 || p <= 0.0 {
+        return;
+    }
+    let gain = (10f32.powf(TARGET_RMS_DB / 20.0) / r).min(PEAK_CEILING / p);
+    for s in samples {
+        *s *= gain;
+    }
+}

@@ -1,0 +1,423 @@
+//! The loop library on disk: `loops/<set>/` holds the audio files and `index.ron`, one entry per
+//! loop with tempo, bars, key, source, licence, the pattern of a rhythm loop and the cached
+//! embedding of the loop model.
+//!
+//! A bad file never takes the library down: adding reports it and goes on with the others;
+//! loading skips an entry whose file is missing.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::audio::{self, Mono};
+use super::{LoopError, LoopSet};
+use crate::pattern::{DrumCell, DrumPattern, STEPS, Voice};
+
+/// Name of the index file in each set's folder.
+pub const INDEX_FILE: &str = "index.ron";
+/// Version of the index format.
+pub const INDEX_VERSION: u32 = 1;
+
+/// A drum hit of a rhythm loop's pattern: voice index, step, velocity, offset.
+pub type Hit = (u8, u8, f32, f32);
+
+/// One loop of a set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoopEntry {
+    /// Unique name within the set (the file stem).
+    pub name: String,
+    /// Audio file, relative to the set's folder.
+    pub file: String,
+    /// Tempo the audio plays at, in BPM.
+    pub tempo_bpm: f32,
+    /// Length in bars of 4/4.
+    pub bars: u32,
+    /// Key where known (`"A minor"`).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Where the audio comes from.
+    pub source: String,
+    /// Its licence.
+    pub licence: String,
+    /// The drum pattern a rhythm loop was rendered from.
+    #[serde(default)]
+    pub pattern: Option<Vec<Hit>>,
+    /// The loop model's embedding (empty until computed).
+    #[serde(default)]
+    pub embedding: Vec<f32>,
+}
+
+impl LoopEntry {
+    /// The stored pattern as a [`DrumPattern`].
+    pub fn drum_pattern(&self) -> Option<DrumPattern> {
+        let hits = self.pattern.as_ref()?;
+        let mut p = DrumPattern::new();
+        for &(v, step, velocity, offset) in hits {
+            let voice = Voice::ALL.get(usize::from(v))?;
+            if usize::from(step) < STEPS {
+                p.set(*voice, usize::from(step), DrumCell::hit(velocity, offset));
+            }
+        }
+        Some(p)
+    }
+}
+
+/// Hits of a pattern, for storing with a rhythm loop.
+pub fn pattern_hits(p: &DrumPattern) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for voice in Voice::ALL {
+        for (step, cell) in p.row(voice).iter().enumerate() {
+            if cell.hit {
+                hits.push((voice.index() as u8, step as u8, cell.velocity, cell.offset));
+            }
+        }
+    }
+    hits
+}
+
+/// The index of one set.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SetIndex {
+    /// Format version.
+    pub version: u32,
+    /// The loops.
+    pub entries: Vec<LoopEntry>,
+}
+
+/// A loop added to the library: decoded, fitted to whole bars and normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedLoop {
+    /// The audio.
+    pub audio: Mono,
+    /// Tempo in BPM.
+    pub tempo_bpm: f32,
+    /// Bars.
+    pub bars: u32,
+}
+
+/// Decodes `path` and fits it: tempo from the file name, else from the length; trimmed or
+/// padded to whole bars; loudness-normalised.
+pub fn prepare_file(path: &Path) -> Result<PreparedLoop, LoopError> {
+    let mono = audio::decode_file(path)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    prepare(mono, &name).map_err(|m| LoopError::file(path.display(), m))
+}
+
+/// Fits decoded audio (see [`prepare_file`]); `name` may carry the tempo.
+pub fn prepare(mono: Mono, name: &str) -> Result<PreparedLoop, String> {
+    let seconds = mono.seconds();
+    let (tempo_bpm, bars) = match audio::tempo_from_name(name) {
+        Some(t) if (20.0..=400.0).contains(&t) => (t, audio::bars_at(seconds, t)),
+        _ => audio::tempo_from_duration(seconds).ok_or_else(|| {
+            format!("cannot tell the tempo ({seconds:.2} s is no whole number of bars at 70–180 BPM; put the tempo in the name, e.g. loop_120bpm.wav)")
+        })?,
+    };
+    let frames = audio::bar_frames(bars, tempo_bpm, mono.sample_rate);
+    let mut samples = audio::fit_length(&mono.samples, frames, mono.sample_rate);
+    audio::normalise(&mut samples);
+    Ok(PreparedLoop {
+        audio: Mono {
+            samples,
+            sample_rate: mono.sample_rate,
+        },
+        tempo_bpm,
+        bars,
+    })
+}
+
+/// The embedding table of one set, flat for fast ranking.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EmbeddingTable {
+    dim: usize,
+    data: Vec<f32>,
+    /// Index in the set's entries of each row.
+    rows: Vec<usize>,
+}
+
+impl EmbeddingTable {
+    /// Builds the table from entries that have an embedding of length `dim`.
+    pub fn new(entries: &[LoopEntry], dim: usize) -> Self {
+        let mut data = Vec::new();
+        let mut rows = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            if dim > 0 && e.embedding.len() == dim {
+                data.extend_from_slice(&e.embedding);
+                rows.push(i);
+            }
+        }
+        EmbeddingTable { dim, data, rows }
+    }
+
+    /// A table of raw rows (`data.len()` a multiple of `dim`), row `i` naming entry `i`.
+    pub fn from_rows(dim: usize, data: Vec<f32>) -> Self {
+        let n = data.len().checked_div(dim).unwrap_or(0);
+        EmbeddingTable {
+            dim,
+            data,
+            rows: (0..n).collect(),
+        }
+    }
+
+    /// Number of loops with an embedding.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no loop has an embedding.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The `k` loops nearest `query` (squared Euclidean distance), nearest first, as
+    /// `(entry index, distance)`. Ties keep index order, so the order is stable.
+    pub fn rank(&self, query: &[f32], k: usize) -> Vec<(usize, f32)> {
+        if query.len() != self.dim || self.dim == 0 {
+            return Vec::new();
+        }
+        let mut scored: Vec<(usize, f32)> = self
+            .data
+            .chunks_exact(self.dim)
+            .zip(&self.rows)
+            .map(|(row, &i)| {
+                let d: f32 = row.iter().zip(query).map(|(a, b)| (a - b) * (a - b)).sum();
+                (i, d)
+            })
+            .collect();
+        let cmp = |a: &(usize, f32), b: &(usize, f32)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
+        let k = k.min(scored.len());
+        if k == 0 {
+            return Vec::new();
+        }
+        if k < scored.len() {
+            scored.select_nth_unstable_by(k - 1, cmp);
+            scored.truncate(k);
+        }
+        scored.sort_by(cmp);
+        scored
+    }
+}
+
+/// One ranked candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Loop name.
+    pub name: String,
+    /// Distance to the query embedding (smaller fits better).
+    pub distance: f32,
+    /// Fit score 0..1 (1 − distance / 4 for unit embeddings).
+    pub score: f32,
+}
+
+/// The loop library: every set's index, and the embedding tables for ranking.
+#[derive(Debug, Clone)]
+pub struct Library {
+    root: PathBuf,
+    sets: [SetIndex; LoopSet::COUNT],
+    tables: [EmbeddingTable; LoopSet::COUNT],
+    /// Entries skipped while loading, as one-line reasons.
+    pub skipped: Vec<String>,
+}
+
+impl Library {
+    /// Opens the library under `root` (a folder with `music/`, `ambient/`, … inside; missing
+    /// sets are empty). An unreadable index or an entry whose file is missing is skipped with a
+    /// reason in [`Library::skipped`].
+    pub fn open(root: &Path) -> Library {
+        let mut skipped = Vec::new();
+        let sets = LoopSet::ALL.map(|set| {
+            let path = root.join(set.name()).join(INDEX_FILE);
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                return SetIndex::default();
+            };
+            match ron::from_str::<SetIndex>(&text) {
+                Ok(mut index) => {
+                    index.entries.retain(|e| {
+                        let ok = root.join(set.name()).join(&e.file).is_file();
+                        if !ok {
+                            skipped.push(format!(
+                                "{}: {} is missing; loop skipped",
+                                path.display(),
+                                e.file
+                            ));
+                        }
+                        ok
+                    });
+                    index
+                }
+                Err(e) => {
+                    skipped.push(format!("{}: {e}; set not loaded", path.display()));
+                    SetIndex::default()
+                }
+            }
+        });
+        let mut lib = Library {
+            root: root.to_path_buf(),
+            tables: Default::default(),
+            sets,
+            skipped,
+        };
+        lib.rebuild_tables();
+        lib
+    }
+
+    fn rebuild_tables(&mut self) {
+        for set in LoopSet::ALL {
+            let entries = &self.sets[set.index()].entries;
+            let dim = entries.iter().map(|e| e.embedding.len()).max().unwrap_or(0);
+            self.tables[set.index()] = EmbeddingTable::new(entries, dim);
+        }
+    }
+
+    /// The library's folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The loops of `set`.
+    pub fn entries(&self, set: LoopSet) -> &[LoopEntry] {
+        &self.sets[set.index()].entries
+    }
+
+    /// The loop named `name` in `set`.
+    pub fn find(&self, set: LoopSet, name: &str) -> Result<&LoopEntry, LoopError> {
+        self.entries(set)
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| LoopError::UnknownLoop {
+                set: set.name(),
+                name: name.to_string(),
+            })
+    }
+
+    /// Path of an entry's audio file.
+    pub fn file_path(&self, set: LoopSet, entry: &LoopEntry) -> PathBuf {
+        self.root.join(set.name()).join(&entry.file)
+    }
+
+    /// Decodes an entry's audio.
+    pub fn load_audio(&self, set: LoopSet, entry: &LoopEntry) -> Result<Mono, LoopError> {
+        audio::decode_file(&self.file_path(set, entry))
+    }
+
+    /// The `k` loops of `set` that fit `query` best (an embedding of the current drums and
+    /// bass), best first.
+    pub fn rank(&self, set: LoopSet, query: &[f32], k: usize) -> Vec<Candidate> {
+        let entries = self.entries(set);
+        self.tables[set.index()]
+            .rank(query, k)
+            .into_iter()
+            .map(|(i, distance)| Candidate {
+                name: entries[i].name.clone(),
+                distance,
+                score: (1.0 - distance / 4.0).clamp(0.0, 1.0),
+            })
+            .collect()
+    }
+
+    /// Adds an entry (replacing one of the same name) and writes its audio as 16-bit WAV.
+    pub fn insert(
+        &mut self,
+        set: LoopSet,
+        mut entry: LoopEntry,
+        audio: &Mono,
+    ) -> Result<(), LoopError> {
+        let dir = self.root.join(set.name());
+        std::fs::create_dir_all(&dir).map_err(|e| LoopError::file(dir.display(), e.to_string()))?;
+        if entry.file.is_empty() {
+            entry.file = format!("{}.wav", entry.name);
+        }
+        let path = dir.join(&entry.file);
+        let bytes = encode_wav16(&audio.samples, audio.sample_rate);
+        crate::files::write_atomic(&path, &bytes)
+            .map_err(|e| LoopError::file(path.display(), e.to_string()))?;
+        self.put(set, entry);
+        Ok(())
+    }
+
+    /// Adds or replaces an entry whose file is already in the set's folder.
+    pub fn put(&mut self, set: LoopSet, entry: LoopEntry) {
+        let entries = &mut self.sets[set.index()].entries;
+        match entries.iter_mut().find(|e| e.name == entry.name) {
+            Some(e) => *e = entry,
+            None => entries.push(entry),
+        }
+        self.rebuild_tables();
+    }
+
+    /// Sets the cached embedding of `set`'s entry `index`.
+    pub fn set_embedding(&mut self, set: LoopSet, index: usize, embedding: Vec<f32>) {
+        if let Some(e) = self.sets[set.index()].entries.get_mut(index) {
+            e.embedding = embedding;
+        }
+        self.rebuild_tables();
+    }
+
+    /// Writes `set`'s index atomically.
+    pub fn save(&self, set: LoopSet) -> Result<(), LoopError> {
+        let path = self.root.join(set.name()).join(INDEX_FILE);
+        let index = SetIndex {
+            version: INDEX_VERSION,
+            entries: self.entries(set).to_vec(),
+        };
+        let text = ron::ser::to_string_pretty(
+            &index,
+            ron::ser::PrettyConfig::default().compact_arrays(true),
+        )
+        .map_err(|e| LoopError::file(path.display(), e.to_string()))?;
+        crate::files::write_atomic(&path, text.as_bytes())
+            .map_err(|e| LoopError::file(path.display(), e.to_string()))
+    }
+
+    /// A listing: one line per set, then one per loop.
+    pub fn listing(&self) -> String {
+        let mut out = String::new();
+        for set in LoopSet::ALL {
+            let entries = self.entries(set);
+            let embedded = entries.iter().filter(|e| !e.embedding.is_empty()).count();
+            out.push_str(&format!(
+                "{} ({} loops, {} embedded)\n",
+                set.name(),
+                entries.len(),
+                embedded
+            ));
+            for e in entries {
+                out.push_str(&format!(
+                    "  {:<32} {:>6.1} BPM {:>2} bars  {:<10} {} ({})\n",
+                    e.name,
+                    e.tempo_bpm,
+                    e.bars,
+                    e.key.as_deref().unwrap_or("-"),
+                    e.source,
+                    e.licence
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Mono 16-bit PCM WAV bytes.
+pub fn encode_wav16(samples: &[f32], sample_rate: u32) -> Vec<u8> {
+    let data_len = (samples.len() * 2) as u32;
+    let mut b = Vec::with_capacity(44 + samples.len() * 2);
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&sample_rate.to_le_bytes());
+    b.extend_from_slice(&(sample_rate * 2).to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        let v = (s.clamp(-1.0, 1.0) * 32_767.0).round() as i16;
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b
+}

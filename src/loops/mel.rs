@@ -1,0 +1,172 @@
+//! The log-mel spectrogram the loop model reads: a tempo-normalised two-bar loop (120 BPM,
+//! 4 s) at 16 kHz becomes 64 mel bands × 64 frames.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+
+/// Sample rate of model input.
+pub const SAMPLE_RATE: u32 = 16_000;
+/// Seconds of a tempo-normalised two-bar loop (two bars of 4/4 at 120 BPM).
+pub const LOOP_SECONDS: f32 = 4.0;
+/// Samples of model input.
+pub const LOOP_SAMPLES: usize = 64_000;
+/// FFT size.
+pub const N_FFT: usize = 1_024;
+/// Hop between frames (62.5 ms).
+pub const HOP: usize = 1_000;
+/// Mel bands.
+pub const N_MELS: usize = 64;
+/// Frames.
+pub const FRAMES: usize = 64;
+/// Lowest band edge in Hz.
+pub const F_MIN: f32 = 30.0;
+/// Highest band edge in Hz.
+pub const F_MAX: f32 = 8_000.0;
+/// Power floor before the logarithm.
+pub const FLOOR: f32 = 1.0e-10;
+
+/// Hz to mel (HTK formula).
+pub fn hz_to_mel(hz: f32) -> f32 {
+    2595.0 * (1.0 + hz / 700.0).log10()
+}
+
+/// Mel to Hz (HTK formula).
+pub fn mel_to_hz(mel: f32) -> f32 {
+    700.0 * (10f32.powf(mel / 2595.0) - 1.0)
+}
+
+/// Triangular mel filters over the `N_FFT / 2 + 1` bins: `N_MELS` rows of weights.
+pub fn filterbank() -> Vec<Vec<f32>> {
+    let bins = N_FFT / 2 + 1;
+    let lo = hz_to_mel(F_MIN);
+    let hi = hz_to_mel(F_MAX);
+    let edges: Vec<f32> = (0..N_MELS + 2)
+        .map(|i| mel_to_hz(lo + (hi - lo) * i as f32 / (N_MELS + 1) as f32))
+        .collect();
+    (0..N_MELS)
+        .map(|m| {
+            let (a, b, c) = (edges[m], edges[m + 1], edges[m + 2]);
+            (0..bins)
+                .map(|k| {
+                    let f = k as f32 * SAMPLE_RATE as f32 / N_FFT as f32;
+                    if f <= a || f >= c {
+                        0.0
+                    } else if f <= b {
+                        (f - a) / (b - a)
+                    } else {
+                        (c - f) / (c - b)
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Periodic Hann window of `N_FFT` samples.
+pub fn hann() -> Vec<f32> {
+    (0..N_FFT)
+        .map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / N_FFT as f32).cos())
+        .collect()
+}
+
+/// A planned log-mel analyser (reusable, one per thread).
+pub struct MelAnalyser {
+    fft: Arc<dyn RealToComplex<f32>>,
+    window: Vec<f32>,
+    /// Per band: first bin and weights.
+    bands: Vec<(usize, Vec<f32>)>,
+    frame: Vec<f32>,
+    spectrum: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+}
+
+impl std::fmt::Debug for MelAnalyser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MelAnalyser").finish_non_exhaustive()
+    }
+}
+
+impl Default for MelAnalyser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MelAnalyser {
+    /// Plans the FFT and builds the filters.
+    pub fn new() -> Self {
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(N_FFT);
+        let bands = filterbank()
+            .into_iter()
+            .map(|row| {
+                let first = row.iter().position(|w| *w > 0.0).unwrap_or(0);
+                let last = row.iter().rposition(|w| *w > 0.0).unwrap_or(first);
+                (first, row[first..=last].to_vec())
+            })
+            .collect();
+        MelAnalyser {
+            spectrum: fft.make_output_vec(),
+            scratch: fft.make_scratch_vec(),
+            frame: fft.make_input_vec(),
+            fft,
+            window: hann(),
+            bands,
+        }
+    }
+
+    /// Power spectra of the `FRAMES` frames of `samples` (16 kHz; frame `t` starts at
+    /// `t × HOP`, zeros past the end), each `N_FFT / 2 + 1` bins.
+    pub fn power_frames(&mut self, samples: &[f32]) -> Vec<Vec<f32>> {
+        (0..FRAMES)
+            .map(|t| {
+                for (i, x) in self.frame.iter_mut().enumerate() {
+                    *x = samples.get(t * HOP + i).copied().unwrap_or(0.0) * self.window[i];
+                }
+                // Lengths come from the plan itself, so the transform cannot fail.
+                let _ = self.fft.process_with_scratch(
+                    &mut self.frame,
+                    &mut self.spectrum,
+                    &mut self.scratch,
+                );
+                self.spectrum.iter().map(|c| c.norm_sqr()).collect()
+            })
+            .collect()
+    }
+
+    /// Log-mel power in dB, band-major: `[N_MELS × FRAMES]` (`band × FRAMES + frame`).
+    pub fn log_mel(&mut self, samples: &[f32]) -> Vec<f32> {
+        let frames = self.power_frames(samples);
+        let mut out = vec![0.0f32; N_MELS * FRAMES];
+        for (t, power) in frames.iter().enumerate() {
+            for (m, (first, weights)) in self.bands.iter().enumerate() {
+                let e: f32 = weights
+                    .iter()
+                    .zip(&power[*first..])
+                    .map(|(w, p)| w * p)
+                    .sum();
+                out[m * FRAMES + t] = 10.0 * (e + FLOOR).log10();
+            }
+        }
+        out
+    }
+
+    /// Model input: the log-mel spectrogram standardised to zero mean and unit variance (the
+    /// loop's loudness does not matter), `[N_MELS × FRAMES]`.
+    pub fn model_input(&mut self, samples: &[f32]) -> Vec<f32> {
+        standardise(self.log_mel(samples))
+    }
+}
+
+/// Zero mean, unit variance (a constant input becomes zeros).
+pub fn standardise(mut x: Vec<f32>) -> Vec<f32> {
+    let n = x.len().max(1) as f32;
+    let mean = x.iter().sum::<f32>() / n;
+    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let scale = 1.0 / (var.sqrt() + 1.0e-3);
+    for v in &mut x {
+        *v = (*v - mean) * scale;
+    }
+    x
+}

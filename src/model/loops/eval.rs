@@ -1,0 +1,114 @@
+//! Evaluation on held-out songs: triplet accuracy and ROC-AUC of the model and of two
+//! baselines on the same triplets — random scores and the chroma + onset feature similarity.
+
+use burn::tensor::Device;
+use serde::Serialize;
+
+use super::data::{Triplet, TripletData};
+use super::model::LoopNet;
+use super::train::triplet_distances;
+use crate::loops::features::similarity;
+use crate::model::rng::Rng;
+
+/// Accuracy and AUC of one scorer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Scores {
+    /// Share of triplets whose positive scores above the negative.
+    pub triplet_accuracy: f64,
+    /// ROC-AUC of telling positive pairs from negative pairs by score.
+    pub roc_auc: f64,
+}
+
+/// The evaluation report.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    /// Songs evaluated.
+    pub songs: usize,
+    /// Triplets evaluated.
+    pub triplets: usize,
+    /// The model.
+    pub model: Scores,
+    /// Random scores.
+    pub random: Scores,
+    /// Chroma + onset-envelope cosine.
+    pub features: Scores,
+}
+
+/// ROC-AUC from scores of positive and negative pairs (higher = more compatible); ties
+/// count half (Mann–Whitney U).
+pub fn roc_auc(positive: &[f32], negative: &[f32]) -> f64 {
+    if positive.is_empty() || negative.is_empty() {
+        return 0.5;
+    }
+    let mut all: Vec<(f32, bool)> = positive
+        .iter()
+        .map(|&s| (s, true))
+        .chain(negative.iter().map(|&s| (s, false)))
+        .collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut rank_sum = 0.0f64;
+    let mut i = 0;
+    while i < all.len() {
+        let mut j = i;
+        while j < all.len() && all[j].0 == all[i].0 {
+            j += 1;
+        }
+        let avg = (i + j + 1) as f64 / 2.0;
+        rank_sum += avg * all[i..j].iter().filter(|x| x.1).count() as f64;
+        i = j;
+    }
+    let (p, n) = (positive.len() as f64, negative.len() as f64);
+    (rank_sum - p * (p + 1.0) / 2.0) / (p * n)
+}
+
+fn scores(pairs: &[(f32, f32)]) -> Scores {
+    let pos: Vec<f32> = pairs.iter().map(|p| p.0).collect();
+    let neg: Vec<f32> = pairs.iter().map(|p| p.1).collect();
+    let acc = if pairs.is_empty() {
+        0.0
+    } else {
+        pairs.iter().filter(|(p, n)| p > n).count() as f64 / pairs.len() as f64
+    };
+    Scores {
+        triplet_accuracy: acc,
+        roc_auc: roc_auc(&pos, &neg),
+    }
+}
+
+/// Evaluates `model` and the baselines on `triplets` of `data`.
+pub fn evaluate(
+    model: &LoopNet,
+    data: &TripletData,
+    triplets: &[Triplet],
+    device: &Device,
+    seed: u64,
+) -> EvalReport {
+    let dist = triplet_distances(model, data, triplets, device);
+    let model_pairs: Vec<(f32, f32)> = dist.iter().map(|(p, n)| (-p, -n)).collect();
+    let mut rng = Rng::new(seed);
+    let random: Vec<(f32, f32)> = triplets
+        .iter()
+        .map(|_| (rng.uniform(), rng.uniform()))
+        .collect();
+    let w = &data.windows;
+    let feats: Vec<(f32, f32)> = triplets
+        .iter()
+        .map(|t| {
+            let a = &w[t.anchor].anchor_features;
+            (
+                similarity(a, &w[t.anchor].positive_features),
+                similarity(a, &w[t.negative].positive_features),
+            )
+        })
+        .collect();
+    let songs: std::collections::BTreeSet<usize> =
+        triplets.iter().map(|t| w[t.anchor].song).collect();
+    let model_scores = scores(&model_pairs);
+    EvalReport {
+        songs: songs.len(),
+        triplets: triplets.len(),
+        model: model_scores,
+        random: scores(&random),
+        features: scores(&feats),
+    }
+}

@@ -1,0 +1,44 @@
+//! The loop-compatibility model: a Siamese CNN that embeds the log-mel spectrogram of a
+//! tempo-normalised two-bar loop so that loops that fit together lie close.
+//!
+//! - [`model`]: the module, its configuration and the one `forward`.
+//! - [`data`]: triplets (drums+bass anchor, melodic positive from the same window, melodic
+//!   negative from another song) rendered from multi-track MIDI songs.
+//! - [`train`]: triplet-loss training.
+//! - [`infer`]: loading (file or embedded default) and embedding.
+//! - [`eval`]: triplet accuracy and ROC-AUC against the random and feature baselines.
+
+pub mod data;
+pub mod eval;
+pub mod infer;
+pub mod model;
+pub mod train;
+
+use thiserror::Error;
+
+/// Why training, evaluation or loading failed.
+#[derive(Debug, Error)]
+pub enum LoopModelError {
+    /// Not enough data.
+    #[error("no {0} triplets (need songs with drums, bass and melodic parts)")]
+    NoData(&'static str),
+    /// A file could not be written.
+    #[error("cannot write {path}: {message}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// Weights or metadata could not be read.
+    #[error("{origin}: {reason}")]
+    Format {
+        /// Where they came from.
+        origin: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A song, SoundFont or loop could not be used.
+    #[error(transparent)]
+    Loop(#[from] crate::loops::LoopError),
+}
