@@ -1,6 +1,6 @@
 //! Loop library, spectrogram, tempo, ranking and the loop model on tiny fixtures made here.
 
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::Device;
 use ubiq::loops::LoopSet;
 use ubiq::loops::audio::{self, tempo_from_duration, tempo_from_name};
@@ -191,7 +191,7 @@ fn triplet_loss_falls() {
         .with_embedding(8)
         .init(&device);
     let mut an = MelAnalyser::new();
-    let tone = |f: f32| an.model_input(&sine(f, 4.0, mel::SAMPLE_RATE));
+    let mut tone = |f: f32| an.model_input(&sine(f, 4.0, mel::SAMPLE_RATE));
     let (a1, p1, n1) = (tone(200.0), tone(210.0), tone(3000.0));
     let (a2, p2, n2) = (tone(2500.0), tone(2600.0), tone(150.0));
     let batch = |rows: [&Vec<f32>; 2]| stack(rows.iter().map(|r| r.as_slice()), &device);

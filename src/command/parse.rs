@@ -362,7 +362,17 @@ mod tests {
     #[test]
     fn completes_commands_and_arguments() {
         assert_eq!(complete("tem"), vec!["tempo "]);
-        assert_eq!(complete("mute "), vec!["mute drums ", "mute bass "]);
+        assert_eq!(
+            complete("mute "),
+            vec![
+                "mute drums ",
+                "mute bass ",
+                "mute music ",
+                "mute ambient ",
+                "mute voice ",
+                "mute rhythm "
+            ]
+        );
         assert_eq!(complete("mute b"), vec!["mute bass "]);
         assert!(complete("set bass.c").contains(&"set bass.cutoff_hz ".to_string()));
         assert!(complete("scale m").len() >= 3);
