@@ -363,7 +363,17 @@ mod tests {
     fn completes_commands_and_arguments() {
         assert_eq!(complete("swi"), vec!["swing "]);
         assert_eq!(complete("tem"), vec!["tempo ", "temperature "]);
-        assert_eq!(complete("mute "), vec!["mute drums ", "mute bass "]);
+        assert_eq!(
+            complete("mute "),
+            vec![
+                "mute drums ",
+                "mute bass ",
+                "mute music ",
+                "mute ambient ",
+                "mute voice ",
+                "mute rhythm "
+            ]
+        );
         assert_eq!(complete("mute b"), vec!["mute bass "]);
         assert!(complete("set bass.c").contains(&"set bass.cutoff_hz ".to_string()));
         assert!(complete("scale m").len() >= 3);

@@ -181,7 +181,7 @@ mod tests {
         params.mix.bass.mute = true;
         params.mix.filter = -0.4;
         let theme = Theme::shipped("mono").unwrap();
-        let area = Rect::new(0, 0, 30, 5);
+        let area = Rect::new(0, 0, 30, 9);
         let mut buf = Buffer::empty(area);
         Mixer {
             params: &params,
@@ -194,12 +194,13 @@ mod tests {
         let l = lines(&buf);
         assert_eq!(l[0], format!("drums  {}   0.0 ·S ", "█".repeat(13)));
         assert_eq!(l[1], format!("bass   {}  -3.0 M· ", "·".repeat(13)));
+        assert_eq!(l[2], format!("music  {}  -6.0 ·· ", "·".repeat(13)));
         assert_eq!(
-            l[2],
+            l[6],
             format!("master {}{}   0.0    ", "█".repeat(7), "·".repeat(6))
         );
-        assert!(l[3].starts_with("d/r dr .00/.10 ba .00/.05"), "{}", l[3]);
-        assert!(l[4].starts_with("filter LP 40%  delay 3/16"), "{}", l[4]);
+        assert!(l[7].starts_with("d/r dr .00/.10 ba .00/.05"), "{}", l[7]);
+        assert!(l[8].starts_with("filter LP 40%  delay 3/16"), "{}", l[8]);
         assert!(
             buf[(27, 1)]
                 .style()
