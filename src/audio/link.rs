@@ -172,7 +172,10 @@ impl AudioHandle {
     /// Sends a message to the audio thread; returns its id, which [`AudioHandle::applied`]
     /// later reports with the exact frame at which it took effect.
     pub fn send(&mut self, msg: AudioMsg) -> Result<u64, QueueFull> {
-        self.send_one(msg)
+        let id = self.next_id;
+        self.tx.push((id, msg)).map_err(|_| QueueFull)?;
+        self.next_id += 1;
+        Ok(id)
     }
 
     /// Sends a loop cue: `set` plays the buffer (or falls silent) from the next cycle on. Also
@@ -191,13 +194,6 @@ impl AudioHandle {
             n += 1;
         }
         n
-    }
-
-    fn send_one(&mut self, msg: AudioMsg) -> Result<u64, QueueFull> {
-        let id = self.next_id;
-        self.tx.push((id, msg)).map_err(|_| QueueFull)?;
-        self.next_id += 1;
-        Ok(id)
     }
 
     /// Sends several messages that the audio thread takes together (in one callback, so at
