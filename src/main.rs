@@ -40,13 +40,19 @@ enum Command {
     Render(RenderCli),
     /// List the audio devices and MIDI ports ubiq can use.
     Devices,
-    /// Render a recorded session (NAME.log from `record`) again, identical to the recording.
+    /// Render a recorded session (NAME.log from `record` or `render --log`) again, identical
+    /// to the recording.
     Replay {
         /// The session log.
         log: PathBuf,
         /// WAV file to write.
         #[arg(long, short)]
         out: PathBuf,
+        /// Also write the session's MIDI (drums and bass) to this standard MIDI file.
+        #[arg(long, value_name = "FILE.mid")]
+        midi_out: Option<PathBuf>,
+        #[command(flatten)]
+        models: ModelArgs,
     },
     /// Train a model on your own material.
     #[command(subcommand)]
@@ -378,6 +384,34 @@ struct StatsCli {
     no_cache: bool,
 }
 
+/// Where the models and the loop library come from.
+#[derive(Args, Debug, Default, Clone)]
+struct ModelArgs {
+    /// Rhythm VAE weights (the embedded default when not given).
+    #[arg(long, value_name = "FILE.bpk")]
+    rhythm_model: Option<PathBuf>,
+    /// Bass model weights (the embedded default when not given).
+    #[arg(long, value_name = "FILE.bpk")]
+    bass_model: Option<PathBuf>,
+    /// Loop model weights (the embedded default when not given).
+    #[arg(long, value_name = "FILE.bpk")]
+    loop_model: Option<PathBuf>,
+    /// Loop library folder (default: loops/ here, else the one shipped beside ubiq).
+    #[arg(long, value_name = "DIR")]
+    loops: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    fn paths(self) -> ubiq::engine::compose::ModelPaths {
+        ubiq::engine::compose::ModelPaths {
+            rhythm: self.rhythm_model,
+            bass: self.bass_model,
+            loops: self.loop_model,
+            library: self.loops,
+        }
+    }
+}
+
 #[derive(Args, Debug, Default)]
 struct PlayArgs {
     /// Scene file (patterns/*.ron) or the name of a shipped scene: default, house, breakbeat,
@@ -444,6 +478,12 @@ struct PlayArgs {
         value_name = "MS"
     )]
     midi_offset: f64,
+    /// Mix a live input into the deck: the capture device whose name contains NAME (a
+    /// turntable or line in; under JACK, ubiq's input ports).
+    #[arg(long, value_name = "NAME")]
+    deck_in: Option<String>,
+    #[command(flatten)]
+    models: ModelArgs,
 }
 
 #[derive(Args, Debug)]
@@ -469,6 +509,14 @@ struct RenderCli {
     /// Note map of the MIDI file: gm (default), tr8s, rd8, digitakt, or a .ron file.
     #[arg(long, value_name = "MAP")]
     midi_map: Option<String>,
+    /// Also write the session log (replayable with `ubiq replay`).
+    #[arg(long, value_name = "FILE.log")]
+    log: Option<PathBuf>,
+    /// Play the scene exactly as written: no AI composing, no loops.
+    #[arg(long)]
+    no_ai: bool,
+    #[command(flatten)]
+    models: ModelArgs,
 }
 
 fn play(args: PlayArgs) -> anyhow::Result<()> {
@@ -495,6 +543,8 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             follow: args.midi_follow,
             offset_ms: args.midi_offset,
         },
+        deck_in: args.deck_in,
+        models: args.models.paths(),
     })
 }
 
@@ -573,6 +623,8 @@ fn main() -> ExitCode {
             out: r.out,
             midi_out: r.midi_out,
             midi_map: r.midi_map,
+            log: r.log,
+            models: (!r.no_ai).then(|| r.models.paths()),
             options: RenderOptions {
                 bars: r.bars,
                 sample_rate: r.sample_rate,
@@ -677,7 +729,12 @@ fn main() -> ExitCode {
             model: t.bass_model,
         }),
         Some(Command::Check { files }) => return check(&files),
-        Some(Command::Replay { log, out }) => app::replay::run(&log, &out),
+        Some(Command::Replay {
+            log,
+            out,
+            midi_out,
+            models,
+        }) => app::replay::run(&log, &out, midi_out.as_deref(), &models.paths()),
         Some(Command::Devices) => {
             for line in app::devices::list() {
                 println!("{line}");

@@ -13,7 +13,7 @@ use anyhow::Context;
 
 use crate::audio::output::{self, Output, OutputOptions};
 use crate::command::{Command, parse, spec};
-use crate::engine::compose::Models;
+use crate::engine::compose::ModelPaths;
 use crate::engine::live::{self, EngineHandle};
 use crate::engine::{Notice, Performance, Snapshot};
 use crate::midi::input::{MidiControl, MidiIn};
@@ -41,6 +41,10 @@ pub struct PlayOptions {
     pub theme: Option<String>,
     /// MIDI ports and behaviour.
     pub midi: MidiOptions,
+    /// Capture device mixed into the deck (part of its name; `jack` for the JACK server).
+    pub deck_in: Option<String>,
+    /// Where the models and the loop library come from.
+    pub models: ModelPaths,
 }
 
 /// MIDI options of `ubiq play`.
@@ -166,24 +170,42 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
         config.as_deref(),
         no_color_requested(),
     )?;
-    let (audio, output) = output::open(&opts.output).context("cannot open audio")?;
+    let (mut audio, output) = output::open(&opts.output).context("cannot open audio")?;
     match &output {
         Output::Silent { reason, .. } => eprintln!(
             "ubiq: {reason} — playing silently in time; `ubiq render` writes the set to a WAV file"
         ),
         Output::Device { description, .. } => eprintln!("ubiq: playing through {description}"),
     }
+    let _deck_in = match &opts.deck_in {
+        Some(name) => match crate::audio::input::open(name, audio.sample_rate()) {
+            Ok((input, ring)) => {
+                eprintln!("ubiq: the deck listens to {}", input.description);
+                // A fresh queue has room for it.
+                let _ = audio.send_boxed(crate::audio::link::Boxed::DeckInput(ring));
+                Some(input)
+            }
+            Err(e) => {
+                eprintln!("ubiq: no deck input ({e}) — the deck plays files only");
+                None
+            }
+        },
+        None => None,
+    };
     let autosave = autosave_path();
+    let midi_map = crate::midi::map::NoteMap::load(opts.midi.map.as_deref().unwrap_or("gm")).ok();
     let options = live::EngineOptions {
         output: output.to_string(),
         seed: opts.output.seed,
         autosave: autosave.clone(),
+        models: opts.models.clone(),
+        midi_map,
     };
     let (engine_midi, midi_in) =
         open_midi(&opts.midi, &audio, output.to_string().starts_with("JACK"))?;
-    let (models, problems) = Models::embedded();
+    let (models, problems) = opts.models.load();
     for p in problems {
-        eprintln!("ubiq: {p} — the written patterns play as they are");
+        eprintln!("ubiq: {p}");
     }
     let engine = live::spawn(Performance::new(scene), audio, options, engine_midi, models)?;
     let _midi_in = match midi_in {

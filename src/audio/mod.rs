@@ -6,9 +6,11 @@
 //! ([`crate::render`]).
 
 pub mod bass;
+pub mod deck;
 pub mod drums;
 pub mod dsp;
 pub mod fx;
+pub mod input;
 pub mod link;
 pub mod mixer;
 pub mod output;

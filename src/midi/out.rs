@@ -105,11 +105,24 @@ pub fn render_events(
 ) -> Vec<(f64, [u8; 3])> {
     let mut seq = Sequencer::new(sample_rate as f32);
     seq.queue(*plan);
+    let mut played = Vec::new();
+    while let Some((frame, kind)) = seq.next_event(frames) {
+        played.push((frame, kind, seq.position().samples_per_step));
+    }
+    voice_events(&played, map, frames)
+}
+
+/// The note messages of events a sequencer played (frame, event, samples per step), in send
+/// order, each with its (fractional) frame; a bass note still sounding ends at `end`.
+pub fn voice_events(
+    played: &[(i64, EventKind, f64)],
+    map: &NoteMap,
+    end: i64,
+) -> Vec<(f64, [u8; 3])> {
     let mut voicer = Voicer::new(map.clone());
     let mut out = Vec::new();
     let mut voiced = Vec::new();
-    while let Some((frame, kind)) = seq.next_event(frames) {
-        let sps = seq.position().samples_per_step;
+    for &(frame, kind, sps) in played {
         voicer.event(kind, &mut voiced);
         for (delay, msg) in voiced.drain(..) {
             out.push((frame as f64 + delay * sps, msg));
@@ -117,7 +130,7 @@ pub fn render_events(
     }
     voicer.release(&mut voiced);
     for (_, msg) in voiced.drain(..) {
-        out.push((frames as f64, msg));
+        out.push((end as f64, msg));
     }
     // Stable: messages at the same frame keep the order they were made in.
     out.sort_by(|a, b| a.0.total_cmp(&b.0));

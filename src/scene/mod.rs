@@ -21,4 +21,6 @@ mod schema;
 pub mod watch;
 
 pub use error::SceneError;
-pub use schema::{Ai, BassPart, DrumGrids, Grid, NoteLine, SCENE_VERSION, Scene};
+pub use schema::{
+    Ai, BassPart, DeckPart, DrumGrids, Grid, LoopSlot, LoopsPart, NoteLine, SCENE_VERSION, Scene,
+};

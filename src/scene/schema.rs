@@ -1,7 +1,7 @@
 //! The scene file format (versioned), with validation inside deserialization so that every
 //! refused value is reported at its position in the file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ron::extensions::Extensions;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::SceneError;
 use crate::audio::params::{BassTimbre, DrumTimbre, Effects, Mix, Params, within};
 use crate::audio::plan::CyclePlan;
+use crate::loops::LoopSet;
 use crate::pattern::{Bassline, DrumCell, DrumPattern, Key, STEPS, Scale, Voice, grid};
 
 /// The scene format version this build writes and reads.
@@ -235,6 +236,12 @@ pub struct Ai {
     pub lock_bass: bool,
     /// Freeze everything: no new cycles at all.
     pub hold: bool,
+    /// The feedback loop: the rhythm loop that best fits what plays now pulls the latent
+    /// point towards its pattern's encoding at each new cycle.
+    pub feedback: bool,
+    /// How far the feedback pulls the point each time, 0 (not at all) ..1 (all the way).
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub feedback_amount: f32,
 }
 
 impl Default for Ai {
@@ -253,8 +260,99 @@ impl Default for Ai {
             lock_drums: false,
             lock_bass: false,
             hold: false,
+            feedback: false,
+            feedback_amount: 0.5,
         }
     }
+}
+
+/// One loop set in a scene.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoopSlot {
+    /// The set plays.
+    pub on: bool,
+    /// The loop the performer fixed (by name); none: the AI picks the best fit each cycle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pick: Option<String>,
+}
+
+/// The loop sets: which play, and which loop where the performer fixed one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct LoopsPart {
+    pub music: LoopSlot,
+    pub ambient: LoopSlot,
+    pub voice: LoopSlot,
+    pub rhythm: LoopSlot,
+    /// Candidates the AI ranks and shows per set, 1..16.
+    #[serde(deserialize_with = "candidates")]
+    pub candidates: u32,
+}
+
+impl Default for LoopsPart {
+    fn default() -> Self {
+        LoopsPart {
+            music: LoopSlot::default(),
+            ambient: LoopSlot::default(),
+            voice: LoopSlot::default(),
+            rhythm: LoopSlot::default(),
+            candidates: 5,
+        }
+    }
+}
+
+impl LoopsPart {
+    /// Whether any set plays.
+    pub fn any_on(&self) -> bool {
+        LoopSet::ALL.into_iter().any(|s| self.slot(s).on)
+    }
+
+    /// The slot of `set`.
+    pub fn slot(&self, set: LoopSet) -> &LoopSlot {
+        match set {
+            LoopSet::Music => &self.music,
+            LoopSet::Ambient => &self.ambient,
+            LoopSet::Voice => &self.voice,
+            LoopSet::Rhythm => &self.rhythm,
+        }
+    }
+
+    /// The mutable slot of `set`.
+    pub fn slot_mut(&mut self, set: LoopSet) -> &mut LoopSlot {
+        match set {
+            LoopSet::Music => &mut self.music,
+            LoopSet::Ambient => &mut self.ambient,
+            LoopSet::Voice => &mut self.voice,
+            LoopSet::Rhythm => &mut self.rhythm,
+        }
+    }
+}
+
+fn candidates<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if !(1..=16).contains(&v) {
+        return Err(serde::de::Error::custom(format!(
+            "{v} is out of range 1..16"
+        )));
+    }
+    Ok(v)
+}
+
+/// The deck: a record the DJ mixes in (its level, pan and sends are the `deck` mixer track).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeckPart {
+    /// The audio file on the deck (wav, flac or ogg; a relative path is taken from the scene
+    /// file's folder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// The record plays.
+    pub playing: bool,
+    /// Pitch in percent, −8..8 (a turntable's fader).
+    #[serde(deserialize_with = "within::<_, -8, 8>")]
+    pub rate: f32,
 }
 
 fn version<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
@@ -294,6 +392,10 @@ pub struct Scene {
     pub effects: Effects,
     /// How the AI composes.
     pub ai: Ai,
+    /// The loop sets.
+    pub loops: LoopsPart,
+    /// The deck.
+    pub deck: DeckPart,
 }
 
 impl Default for Scene {
@@ -309,6 +411,8 @@ impl Default for Scene {
             mix: Mix::default(),
             effects: Effects::default(),
             ai: Ai::default(),
+            loops: LoopsPart::default(),
+            deck: DeckPart::default(),
         }
     }
 }
@@ -325,6 +429,12 @@ impl Scene {
                 e.code.to_string(),
             )
         })?;
+        if let Some(file) = &scene.deck.file
+            && file.is_relative()
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            scene.deck.file = Some(dir.join(file));
+        }
         if scene.name.is_empty() {
             scene.name = path
                 .file_stem()

@@ -147,7 +147,7 @@ mod tests {
             master_peak: 0.5,
             ..Default::default()
         };
-        status.track_peaks = [0.7, 0.2, 0.0, 0.0, 0.0, 0.0];
+        status.track_peaks = [0.7, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0];
         perf.snapshot(
             status,
             playing,
