@@ -82,6 +82,18 @@ enum Command {
     /// The loop library: add, list, embed, build the default sets.
     #[command(subcommand)]
     Loops(LoopsCommand),
+    /// Time the AI's work per cycle and its parts (medians and p99, both Burn backends).
+    Bench {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Scale of the call counts (1: about a second per figure; 0.1 for a quick look).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Loop library to rank (default: loops/ here, else the one shipped beside ubiq).
+        #[arg(long, value_name = "DIR")]
+        loops: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -735,6 +747,7 @@ fn main() -> ExitCode {
             midi_out,
             models,
         }) => app::replay::run(&log, &out, midi_out.as_deref(), &models.paths()),
+        Some(Command::Bench { json, scale, loops }) => app::bench::run(json, scale, loops),
         Some(Command::Devices) => {
             for line in app::devices::list() {
                 println!("{line}");

@@ -42,6 +42,21 @@ pub struct Rendered {
     pub problems: Vec<String>,
     /// Cycles that reached the audio thread too late for their boundary.
     pub late_plans: u64,
+    /// The AI's turns when performing: the latent point after each and the pattern queued.
+    pub turns: Vec<Turn>,
+}
+
+/// One AI turn of an offline performance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    /// The cycle that began.
+    pub cycle: u64,
+    /// The latent point after the turn.
+    pub z: [f32; 2],
+    /// What the feedback loop heard, when it was on.
+    pub heard: Option<FeedbackTurn>,
+    /// The drum pattern queued for the next cycle.
+    pub pattern: crate::pattern::DrumPattern,
 }
 
 /// Whether the run decides (composes, cues loops) or follows a log.
@@ -124,9 +139,12 @@ impl<'m> Offline<'m> {
         };
         o.perf.rank_loops(o.models);
         o.realize(&first);
+        // The log counts output frames; the limiter's look-ahead delays the output, so the
+        // set's first downbeat leaves the graph `latency` frames in.
         let latency = o.core.latency() as u64;
         o.run_to(frames + latency, latency);
-        o.rendered.log.end = frames;
+        o.rendered.log.record_from = latency;
+        o.rendered.log.end = frames + latency;
         o.finish()
     }
 
@@ -233,6 +251,13 @@ impl<'m> Offline<'m> {
             None
         };
         let out = self.perf.tick(status.cycle, self.models, heard.as_ref());
+        let ai = self.perf.scene().ai;
+        self.rendered.turns.push(Turn {
+            cycle: status.cycle,
+            z: [ai.x, ai.y],
+            heard: heard.clone(),
+            pattern: self.perf.queued().pattern,
+        });
         let msgs = self.perf.messages(&out);
         self.send(msgs, Action::Cycle(status.cycle, heard));
         self.realize(&out);
