@@ -314,7 +314,71 @@ pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
         "late": st.late_plans,
         "output": snap.output,
         "midi": snap.midi,
+        "z": [snap.ai.x, snap.ai.y],
+        "kick": snap.ai.kick,
+        "hats": snap.ai.hats,
+        "loops": loops_json(snap),
+        "feedback": snap.feedback.as_ref().map(|f| serde_json::json!({
+            "loop": f.loop_name,
+            "score": f.score,
+            "target": f.target,
+            "amount": snap.ai.feedback_amount,
+        })),
+        "deck": serde_json::json!({
+            "record": snap.deck.record,
+            "playing": snap.deck.playing,
+            "position_s": snap.deck.position_s,
+            "rate": snap.deck.rate,
+        }),
+        "ai_ms": snap.ai_ms,
     })
+}
+
+/// The loop sets as JSON: per set whether it plays, the loop it plays, the one it plays next
+/// and the ranked candidates with their scores.
+fn loops_json(snap: &Snapshot) -> serde_json::Value {
+    snap.loops
+        .iter()
+        .map(|l| {
+            let candidates: Vec<serde_json::Value> = l
+                .candidates
+                .iter()
+                .map(|c| serde_json::json!({"name": c.name, "score": c.score}))
+                .collect();
+            (
+                l.set.name().to_string(),
+                serde_json::json!({
+                    "on": l.on,
+                    "playing": l.playing,
+                    "next": l.wanted,
+                    "picked": l.pick.is_some(),
+                    "candidates": candidates,
+                }),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The AI's part of the status line: the latent point, the loops that play and what the
+/// feedback loop heard.
+pub fn ai_summary(snap: &Snapshot) -> String {
+    let mut parts = vec![format!("z {:.2},{:.2}", snap.ai.x, snap.ai.y)];
+    for l in snap.loops.iter().filter(|l| l.on) {
+        parts.push(format!(
+            "{} {}",
+            l.set.name(),
+            l.playing.as_deref().or(l.wanted.as_deref()).unwrap_or("–")
+        ));
+    }
+    if let Some(f) = &snap.feedback {
+        parts.push(format!("heard {}", f.loop_name));
+    }
+    if let Some(r) = &snap.deck.record {
+        let state = if snap.deck.playing { "▶" } else { "■" };
+        parts.push(format!("deck {state} {r} {:.0}s", snap.deck.position_s));
+    }
+    parts.join(" · ")
 }
 
 fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow::Result<()> {
@@ -336,7 +400,12 @@ fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow
                 writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;
             } else {
                 let line = status_line(&snap, started.elapsed());
-                writeln!(stdout, "{line} · {}", pattern_summary(&snap))?;
+                let ai = if snap.composing || snap.library {
+                    format!(" · {}", ai_summary(&snap))
+                } else {
+                    String::new()
+                };
+                writeln!(stdout, "{line}{ai} · {}", pattern_summary(&snap))?;
             }
         }
     }

@@ -300,10 +300,23 @@ impl Engine {
         }
     }
 
+    /// The queued cycle becomes the playing one once its boundary has passed.
+    fn promote(&mut self) {
+        let status = self.audio.status();
+        if let Some(p) = &self.pending {
+            let late = status.late_plans.saturating_sub(p.late_plans);
+            if status.cycle > p.sent_cycle + late {
+                self.playing = p.playing;
+                self.pending = None;
+            }
+        }
+    }
+
     fn outcome(&mut self, out: super::Outcome, action: Option<Action>) {
         let msgs = self.perf.messages(&out);
         self.send(&msgs, action);
         if out.cycle {
+            self.promote();
             let status = self.audio.status();
             self.pending = Some(Pending {
                 playing: self.perf.queued(),
@@ -599,14 +612,8 @@ impl Engine {
 
     fn publish(&mut self) {
         self.place();
+        self.promote();
         let status = self.audio.status();
-        if let Some(p) = &self.pending {
-            let late = status.late_plans.saturating_sub(p.late_plans);
-            if status.cycle > p.sent_cycle + late {
-                self.playing = p.playing;
-                self.pending = None;
-            }
-        }
         let mut snap = self
             .perf
             .snapshot(status, self.playing, &self.output, self.notice.clone());

@@ -160,10 +160,64 @@ mod tests {
     }
 
     fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+        draw(app, &snapshot(), w, h)
+    }
+
+    fn draw(app: &App, snap: &Snapshot, w: u16, h: u16) -> Terminal<TestBackend> {
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-        let snap = snapshot();
-        term.draw(|f| layers::draw(app, &snap, f)).unwrap();
+        term.draw(|f| layers::draw(app, snap, f)).unwrap();
         term
+    }
+
+    /// A snapshot with the models and the shipped loop library at work: the AI composed at a
+    /// latent point, the music and rhythm sets rank their loops, the feedback loop heard the
+    /// cycle before.
+    fn ai_snapshot() -> Snapshot {
+        use crate::engine::compose::Models;
+        use crate::loops::library::Library;
+        let (models, problems) = Models::embedded();
+        assert!(problems.is_empty(), "{problems:?}");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("loops");
+        let mut models = models.with_library(Some(Library::open(&root)));
+        let mut perf = Performance::new(default_scene());
+        for line in [
+            "loop music on",
+            "loop rhythm on",
+            "feedback on",
+            "z 0.8 -0.6",
+        ] {
+            perf.apply_with(&crate::command::parse(line).unwrap(), &mut models)
+                .unwrap();
+        }
+        let played = crate::render::render_scene(
+            perf.scene(),
+            &crate::render::RenderOptions {
+                bars: 2,
+                sample_rate: 16_000,
+                seed: 1,
+            },
+        );
+        let heard = crate::loops::audio::mix_down(&played, 2);
+        let (turn, ranked) = perf.listen(&mut models, &heard).unwrap();
+        perf.heard(ranked);
+        perf.tick(1, &mut models, Some(&turn));
+        let playing = perf.queued();
+        let status = crate::audio::Status {
+            frame: 480_000,
+            cycle: 1,
+            step: 20.0,
+            tempo_bpm: 122.0,
+            master_peak: 0.4,
+            playing: true,
+            ..Default::default()
+        };
+        let mut snap = perf.snapshot(status, playing, "silent (--audio none)", None);
+        snap.composing = true;
+        snap.library = true;
+        for view in &mut snap.loops {
+            view.playing = view.candidates.get(1).map(|c| c.name.clone());
+        }
+        snap
     }
 
     fn app() -> App {
@@ -207,6 +261,24 @@ mod tests {
         let s = text(&term);
         assert!(s.contains(" now ") && s.contains(" next cycle "), "{s}");
         insta::assert_snapshot!("wide_160x48", term.backend());
+    }
+
+    #[test]
+    fn with_the_ai_at_work() {
+        let snap = ai_snapshot();
+        let music = &snap.loops[0];
+        assert!(music.on && music.candidates.len() == 5);
+        let term = draw(&app(), &snap, 80, 24);
+        let s = text(&term);
+        for part in ["music", "rhythm", "feedback", "▶", "›"] {
+            assert!(s.contains(part), "{part} missing:\n{s}");
+        }
+        assert!(
+            !s.contains("no model loaded") && !s.contains("no loop library"),
+            "{s}"
+        );
+        insta::assert_snapshot!("ai_80x24", term.backend());
+        insta::assert_snapshot!("ai_160x48", draw(&app(), &snap, 160, 48).backend());
     }
 
     #[test]

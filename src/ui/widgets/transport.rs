@@ -74,6 +74,28 @@ impl Widget for Transport<'_> {
         if st.xruns > 0 {
             spans.extend([sep(), Span::styled(format!("xruns {}", st.xruns), t.error)]);
         }
+        if s.ai_ms > 0.0 {
+            spans.extend([
+                sep(),
+                Span::styled("AI ", t.dim),
+                Span::styled(format!("{:.1}ms", s.ai_ms), t.base),
+            ]);
+        }
+        if let Some(record) = &s.deck.record {
+            let secs = s.deck.position_s.max(0.0) as u32;
+            spans.extend([
+                sep(),
+                Span::styled("deck ", t.dim),
+                Span::styled(
+                    if s.deck.playing { "▶ " } else { "■ " },
+                    if s.deck.playing { t.ok } else { t.dim },
+                ),
+                Span::styled(format!("{record} {}:{:02}", secs / 60, secs % 60), t.base),
+            ]);
+            if s.deck.rate != 0.0 {
+                spans.push(Span::styled(format!(" {:+.1}%", s.deck.rate), t.dim));
+            }
+        }
         spans.extend([
             sep(),
             Span::styled("DSP ", t.dim),
