@@ -809,4 +809,45 @@ mod tests {
             s.status.cycle >= 1 && s.playing.pattern == snap.pattern
         });
     }
+
+    #[test]
+    fn an_accelerated_set_with_feedback_and_loops_misses_no_boundary() {
+        let (models, problems) = Models::embedded();
+        assert!(problems.is_empty(), "{problems:?}");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("loops");
+        let models = models.with_library(Some(crate::loops::library::Library::open(&root)));
+        let scene = Scene::from_ron(
+            "Scene(tempo: 180, ai: (every: 1, feedback: true), loops: (music: (on: true), rhythm: (on: true)))",
+            std::path::Path::new("fast.ron"),
+        )
+        .unwrap();
+        let (audio, mut core) = crate::audio::link(48_000, 1);
+        let engine = spawn(
+            Performance::new(scene),
+            audio,
+            EngineOptions::default(),
+            None,
+            models,
+        )
+        .unwrap();
+        // Eight times faster than real time: a cycle of 2.7 s passes in a third of a second.
+        let mut block = vec![0.0; 2 * 512];
+        let started = Instant::now();
+        let mut frames = 0u64;
+        while engine.snapshot().status.cycle < 12 {
+            assert!(started.elapsed() < Duration::from_secs(60), "too slow");
+            core.process(&mut block);
+            frames += 512;
+            let due = Duration::from_secs_f64(frames as f64 / 48_000.0 / 8.0);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+        let snap = engine.snapshot();
+        assert_eq!(snap.status.late_plans, 0, "a cycle missed its boundary");
+        assert!(snap.feedback.is_some(), "the feedback loop listened");
+        let music = &snap.loops[0];
+        assert!(music.playing.is_some(), "a music loop plays: {music:?}");
+        assert!(snap.ai_ms > 0.0);
+    }
 }
