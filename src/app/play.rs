@@ -19,7 +19,7 @@ use crate::engine::{Notice, Performance, Snapshot};
 use crate::midi::input::{MidiControl, MidiIn};
 use crate::pattern::{Voice, grid};
 use crate::scene::library;
-use crate::scene::watch::SceneWatcher;
+use crate::scene::watch::{Change, SceneWatcher};
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::{Theme, no_color_requested};
 use crate::ui::widgets::transport::bar_beat;
@@ -261,10 +261,11 @@ pub fn autosave_path() -> Option<std::path::PathBuf> {
 /// Hot reload: every good save of the scene file takes over at the next cycle; a broken one
 /// is reported and the set plays on unchanged.
 fn watch_scene(path: &Path, engine: Sender<live::Request>) -> anyhow::Result<SceneWatcher> {
-    SceneWatcher::start(path, move |result| {
-        let request = match result {
-            Ok(scene) => live::Request::Scene(Box::new(scene)),
-            Err(e) => live::Request::Notice(Notice {
+    SceneWatcher::start(path, move |change| {
+        let request = match change {
+            Change::Scene(Ok(scene)) => live::Request::Scene(scene),
+            Change::Include(Ok(file)) => live::Request::Include(file),
+            Change::Scene(Err(e)) | Change::Include(Err(e)) => live::Request::Notice(Notice {
                 ok: false,
                 text: format!("{e} — still playing the last good version"),
             }),
@@ -331,6 +332,12 @@ pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
             "rate": snap.deck.rate,
         }),
         "ai_ms": snap.ai_ms,
+        "section": snap.section.as_ref().map(|v| serde_json::json!({
+            "name": v.name,
+            "index": v.index,
+            "count": v.count,
+            "cycles_left": v.cycles_left,
+        })),
     })
 }
 
@@ -363,7 +370,17 @@ fn loops_json(snap: &Snapshot) -> serde_json::Value {
 /// The AI's part of the status line: the latent point, the loops that play and what the
 /// feedback loop heard.
 pub fn ai_summary(snap: &Snapshot) -> String {
-    let mut parts = vec![format!("z {:.2},{:.2}", snap.ai.x, snap.ai.y)];
+    let mut parts = Vec::new();
+    if let Some(v) = &snap.section {
+        parts.push(format!(
+            "{} {}/{} ({} left)",
+            v.name,
+            v.index + 1,
+            v.count,
+            v.cycles_left
+        ));
+    }
+    parts.push(format!("z {:.2},{:.2}", snap.ai.x, snap.ai.y));
     for l in snap.loops.iter().filter(|l| l.on) {
         parts.push(format!(
             "{} {}",
@@ -400,7 +417,7 @@ fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow
                 writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;
             } else {
                 let line = status_line(&snap, started.elapsed());
-                let ai = if snap.composing || snap.library {
+                let ai = if snap.composing || snap.library || snap.section.is_some() {
                     format!(" · {}", ai_summary(&snap))
                 } else {
                     String::new()

@@ -163,6 +163,10 @@ pub struct Composer {
     pub candidates: [Vec<Candidate>; LoopSet::COUNT],
     /// What the feedback loop heard last.
     pub feedback: Option<FeedbackTurn>,
+    /// Where the set list is.
+    pub section: Option<super::sections::SectionPos>,
+    /// The waypoint of the scene's latent path the point goes to next.
+    pub path_step: usize,
 }
 
 fn clamp_latent(v: f32) -> f32 {
@@ -224,11 +228,24 @@ impl Performance {
         models: &mut Models,
         heard: Option<&FeedbackTurn>,
     ) -> Outcome {
+        let section = self.advance_sections();
         let ai = self.scene.ai;
         if ai.hold || models.rhythm.is_none() {
-            return Outcome::default();
+            return Outcome {
+                section,
+                ..Outcome::default()
+            };
         }
         let mut due = ai.every > 0 && cycle % u64::from(ai.every) == 0;
+        if due && !self.scene.path.is_empty() {
+            let n = self.scene.path.len();
+            let next = self.composer.path_step % n;
+            self.composer.path_step = (next + 1) % n;
+            let (x, y) = self.scene.path[next];
+            self.scene.ai.x = clamp_latent(x);
+            self.scene.ai.y = clamp_latent(y);
+        }
+        let ai = self.scene.ai;
         if ai.feedback
             && let Some(turn) = heard
             && (ai.every == 0 || due)
@@ -248,14 +265,12 @@ impl Performance {
             a.y = clamp_latent(a.y + ai.walk * angle.sin());
             due = true;
         }
-        if due && self.compose(models) {
-            Outcome {
-                cycle: true,
-                loops: true,
-                ..Outcome::default()
-            }
-        } else {
-            Outcome::default()
+        let composed = due && self.compose(models);
+        Outcome {
+            cycle: composed,
+            loops: composed,
+            section,
+            ..Outcome::default()
         }
     }
 

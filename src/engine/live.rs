@@ -41,6 +41,9 @@ pub enum Request {
     Scene(Box<Scene>),
     /// Pass a message to the performer (e.g. a scene file that failed to load).
     Notice(Notice),
+    /// A scene file a section includes was saved: the section that plays it takes it over
+    /// again at the next cycle.
+    Include(PathBuf),
 }
 
 /// The front ends' end of a running engine.
@@ -363,6 +366,32 @@ impl Engine {
             }
             Some(DeckRequest::Control(_)) | None => {}
         }
+        if let Some(index) = out.section {
+            self.start_section(index);
+        }
+    }
+
+    /// A section of the set list starts: its scene takes over, its commands apply.
+    fn start_section(&mut self, index: usize) {
+        let (scene, commands) = self.perf.section_start(index);
+        match scene {
+            Ok(Some(scene)) => {
+                let action = Action::Scene(Box::new(scene.clone()));
+                let out = self.perf.replace_scene(scene);
+                self.outcome(out, Some(action));
+            }
+            Ok(None) => {}
+            Err(e) => self.notify(false, format!("{e} — the section goes on without it")),
+        }
+        for cmd in commands {
+            self.command(cmd);
+        }
+        if let Some(view) = self.perf.section_view() {
+            self.notify(
+                true,
+                format!("section {}/{}: {}", view.index + 1, view.count, view.name),
+            );
+        }
     }
 
     /// Hands what the worker prepared to the audio thread.
@@ -443,6 +472,19 @@ impl Engine {
                 self.notify(true, format!("scene {name:?} takes over at the next cycle"));
             }
             Request::Notice(n) => self.notify(n.ok, n.text),
+            Request::Include(path) => {
+                let current = self.perf.section_view().and_then(|v| {
+                    let s = self.perf.scene().sections.get(v.index)?;
+                    (s.scene.as_deref() == Some(path.as_path())).then_some(v.index)
+                });
+                match current {
+                    Some(index) => self.start_section(index),
+                    None => self.notify(
+                        true,
+                        format!("{} saved; it plays when its section starts", path.display()),
+                    ),
+                }
+            }
         }
         true
     }
@@ -639,6 +681,8 @@ impl Engine {
             deck,
             ..super::Outcome::default()
         });
+        let sections = self.perf.start_sections();
+        self.realize(&sections);
         let mut published = Instant::now();
         let mut saved = Instant::now();
         while !stop.load(Ordering::Relaxed) {

@@ -11,6 +11,7 @@ pub mod live;
 pub mod loops;
 pub mod offline;
 mod performance;
+pub mod sections;
 pub mod session;
 mod snapshot;
 pub mod worker;

@@ -139,6 +139,8 @@ impl<'m> Offline<'m> {
         };
         o.perf.rank_loops(o.models);
         o.realize(&first);
+        let sections = o.perf.start_sections();
+        o.realize(&sections);
         // The log counts output frames; the limiter's look-ahead delays the output, so the
         // set's first downbeat leaves the graph `latency` frames in.
         let latency = o.core.latency() as u64;
@@ -189,6 +191,28 @@ impl<'m> Offline<'m> {
             Some(DeckRequest::Load(path)) => self.load_deck(Some(path.clone())),
             Some(DeckRequest::Eject) => self.load_deck(None),
             Some(DeckRequest::Control(_)) | None => {}
+        }
+        if let Some(index) = out.section {
+            self.start_section(index);
+        }
+    }
+
+    /// A section of the set list starts: its scene takes over, its commands apply.
+    fn start_section(&mut self, index: usize) {
+        let (scene, commands) = self.perf.section_start(index);
+        match scene {
+            Ok(Some(scene)) => {
+                let action = Action::Scene(Box::new(scene.clone()));
+                let out = self.perf.replace_scene(scene);
+                let msgs = self.perf.messages(&out);
+                self.send(msgs, action);
+                self.realize(&out);
+            }
+            Ok(None) => {}
+            Err(e) => self.rendered.problems.push(e.to_string()),
+        }
+        for cmd in commands {
+            self.command(cmd);
         }
     }
 

@@ -70,6 +70,8 @@ pub struct Outcome {
     pub loops: bool,
     /// Something for the deck.
     pub deck: Option<DeckRequest>,
+    /// This section of the set list starts: carry out its scene and commands.
+    pub section: Option<usize>,
     /// The performer wants to stop.
     pub quit: bool,
 }
@@ -180,6 +182,7 @@ impl Performance {
                 rate: scene.deck.rate,
             },
             ai_ms: 0.0,
+            section: self.section_view(),
         }
     }
 
@@ -241,13 +244,11 @@ impl Performance {
     /// again and the deck takes the scene's record.
     pub fn replace_scene(&mut self, scene: Scene) -> Outcome {
         let deck = if scene.deck.file == self.scene.deck.file {
-            (scene.deck != self.scene.deck).then(|| {
-                DeckRequest::Control(if scene.deck.playing {
-                    DeckControl::Play
-                } else {
-                    DeckControl::Stop
-                })
-            })
+            (scene.deck != self.scene.deck).then_some(DeckRequest::Control(if scene.deck.playing {
+                DeckControl::Play
+            } else {
+                DeckControl::Stop
+            }))
         } else {
             Some(match &scene.deck.file {
                 Some(f) => DeckRequest::Load(f.clone()),
@@ -256,11 +257,25 @@ impl Performance {
         };
         self.scene = scene;
         self.solo = None;
+        // A set list goes on where it is when the file is saved again (it starts when a scene
+        // brings one).
+        let section = match (&mut self.composer.section, self.scene.sections.len()) {
+            (_, 0) => {
+                self.composer.section = None;
+                None
+            }
+            (Some(pos), n) => {
+                pos.index = pos.index.min(n - 1);
+                None
+            }
+            (None, _) => self.start_sections().section,
+        };
         Outcome {
             cycle: true,
             params_at_cycle: true,
             loops: true,
             deck,
+            section,
             ..Outcome::default()
         }
     }

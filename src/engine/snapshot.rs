@@ -110,4 +110,6 @@ pub struct Snapshot {
     pub deck: DeckView,
     /// How long the AI's last cycle turn took, in milliseconds.
     pub ai_ms: f32,
+    /// The section of the set list that plays.
+    pub section: Option<super::sections::SectionView>,
 }

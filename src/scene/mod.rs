@@ -22,5 +22,6 @@ pub mod watch;
 
 pub use error::SceneError;
 pub use schema::{
-    Ai, BassPart, DeckPart, DrumGrids, Grid, LoopSlot, LoopsPart, NoteLine, SCENE_VERSION, Scene,
+    Ai, BassPart, CommandLine, DeckPart, DrumGrids, Grid, LoopSlot, LoopsPart, NoteLine,
+    SCENE_VERSION, Scene, Section,
 };
