@@ -128,6 +128,8 @@ pub enum FeedbackAction {
     On,
     /// Open it.
     Off,
+    /// Close it when open, open it when closed.
+    Toggle,
     /// How far each turn pulls the latent point, 0..1 (also switches it on).
     Amount(f32),
 }
@@ -143,6 +145,8 @@ pub enum DeckAction {
     Play,
     /// Stop where it is.
     Stop,
+    /// Play when stopped, stop when playing.
+    Toggle,
     /// Back to the start, stopped.
     Cue,
     /// Move the playhead by this many milliseconds.
@@ -158,6 +162,7 @@ impl fmt::Display for DeckAction {
             DeckAction::Eject => f.write_str("eject"),
             DeckAction::Play => f.write_str("play"),
             DeckAction::Stop => f.write_str("stop"),
+            DeckAction::Toggle => f.write_str("toggle"),
             DeckAction::Cue => f.write_str("cue"),
             DeckAction::Nudge(ms) => write!(f, "nudge {}", num(*ms)),
             DeckAction::Rate(p) => write!(f, "rate {}", num(*p)),
@@ -333,6 +338,7 @@ impl fmt::Display for Command {
             Command::Loop(set, a) => write!(f, "loop {} {a}", set.name()),
             Command::Feedback(FeedbackAction::On) => f.write_str("feedback on"),
             Command::Feedback(FeedbackAction::Off) => f.write_str("feedback off"),
+            Command::Feedback(FeedbackAction::Toggle) => f.write_str("feedback toggle"),
             Command::Feedback(FeedbackAction::Amount(v)) => {
                 write!(f, "feedback amount {}", num(*v))
             }

@@ -536,7 +536,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "feedback",
         aliases: &["fb"],
         args: &[
-            arg("ACTION", ArgKind::Word(&["on", "off", "amount"])),
+            arg("ACTION", ArgKind::Word(&["on", "off", "toggle", "amount"])),
             optional(
                 "AMOUNT",
                 ArgKind::After(&[("amount", ArgKind::Number { min: 0.0, max: 1.0 })]),
@@ -546,6 +546,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         build: |v| match (v.first(), v.get(1)) {
             (Some(Value::Word("on")), None) => Some(Command::Feedback(FeedbackAction::On)),
             (Some(Value::Word("off")), None) => Some(Command::Feedback(FeedbackAction::Off)),
+            (Some(Value::Word("toggle")), None) => Some(Command::Feedback(FeedbackAction::Toggle)),
             (Some(Value::Word("amount")), Some(x)) => {
                 Some(Command::Feedback(FeedbackAction::Amount(n(x)?)))
             }
@@ -558,7 +559,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: &[
             arg(
                 "ACTION",
-                ArgKind::Word(&["load", "eject", "play", "stop", "cue", "nudge", "rate"]),
+                ArgKind::Word(&[
+                    "load", "eject", "play", "stop", "toggle", "cue", "nudge", "rate",
+                ]),
             ),
             optional(
                 "VALUE",
@@ -581,13 +584,14 @@ pub static COMMANDS: &[CommandSpec] = &[
                 ]),
             ),
         ],
-        doc: "the deck: `load FILE` (wav, flac, ogg), `eject`, `play`, `stop`, `cue` (back to the start), `nudge MS` (move the record), `rate PERCENT` (pitch, ±8)",
+        doc: "the deck: `load FILE` (wav, flac, ogg), `eject`, `play`, `stop`, `toggle`, `cue` (back to the start), `nudge MS` (move the record), `rate PERCENT` (pitch, ±8)",
         build: |v| {
             let action = match (v.first(), v.get(1)) {
                 (Some(Value::Word("load")), Some(p)) => DeckAction::Load(path(p)?),
                 (Some(Value::Word("eject")), None) => DeckAction::Eject,
                 (Some(Value::Word("play")), None) => DeckAction::Play,
                 (Some(Value::Word("stop")), None) => DeckAction::Stop,
+                (Some(Value::Word("toggle")), None) => DeckAction::Toggle,
                 (Some(Value::Word("cue")), None) => DeckAction::Cue,
                 (Some(Value::Word("nudge")), Some(x)) => DeckAction::Nudge(n(x)?),
                 (Some(Value::Word("rate")), Some(x)) => DeckAction::Rate(n(x)?),

@@ -455,6 +455,7 @@ impl Performance {
                 match action {
                     FeedbackAction::On => s.ai.feedback = true,
                     FeedbackAction::Off => s.ai.feedback = false,
+                    FeedbackAction::Toggle => s.ai.feedback = !s.ai.feedback,
                     FeedbackAction::Amount(v) => {
                         s.ai.feedback = true;
                         s.ai.feedback_amount = *v;
@@ -491,6 +492,14 @@ impl Performance {
                     DeckAction::Stop => {
                         s.deck.playing = false;
                         control(DeckControl::Stop)
+                    }
+                    DeckAction::Toggle => {
+                        s.deck.playing = !s.deck.playing;
+                        control(if s.deck.playing {
+                            DeckControl::Play
+                        } else {
+                            DeckControl::Stop
+                        })
                     }
                     DeckAction::Cue => {
                         s.deck.playing = false;
