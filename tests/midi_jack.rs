@@ -90,6 +90,8 @@ struct Probe {
     log: Log,
     clock: Arc<AtomicBool>,
     cc: Arc<Mutex<Vec<[u8; 3]>>>,
+    /// One-byte real-time messages to send (start, stop).
+    realtime: Arc<Mutex<Vec<u8>>>,
     sent_ticks: Arc<AtomicU32>,
 }
 
@@ -105,12 +107,14 @@ fn probe() -> Probe {
     let log: Log = Arc::default();
     let clock = Arc::new(AtomicBool::new(false));
     let cc: Arc<Mutex<Vec<[u8; 3]>>> = Arc::default();
+    let realtime: Arc<Mutex<Vec<u8>>> = Arc::default();
     let sent_ticks = Arc::new(AtomicU32::new(0));
-    let (l, c, q, s) = (
+    let (l, c, q, s, rt) = (
         Arc::clone(&log),
         Arc::clone(&clock),
         Arc::clone(&cc),
         Arc::clone(&sent_ticks),
+        Arc::clone(&realtime),
     );
     let mut next_tick: Option<u64> = None;
     let process: ProcessFn = Box::new(move |_, ps| {
@@ -125,6 +129,14 @@ fn probe() -> Probe {
         if let Ok(mut q) = q.lock() {
             for m in q.drain(..) {
                 let _ = w.write(&jack::RawMidi { time: 0, bytes: &m });
+            }
+        }
+        if let Ok(mut rt) = rt.lock() {
+            for b in rt.drain(..) {
+                let _ = w.write(&jack::RawMidi {
+                    time: 0,
+                    bytes: &[b],
+                });
             }
         }
         if c.load(Ordering::Relaxed) {
@@ -156,6 +168,7 @@ fn probe() -> Probe {
         log,
         clock,
         cc,
+        realtime,
         sent_ticks,
     }
 }
@@ -388,6 +401,25 @@ fn midi_through_a_jack_server() {
             break;
         }
     }
+    // The followed clock stops, then starts again: the transport follows.
+    let mut next_status = |want: &dyn Fn(&serde_json::Value) -> bool| {
+        while Instant::now() < deadline + Duration::from_secs(10) {
+            let Some(Ok(line)) = lines.next() else { break };
+            let v: serde_json::Value = serde_json::from_str(&line).expect("json status");
+            if want(&v) {
+                return Some(v);
+            }
+        }
+        None
+    };
+    probe.clock.store(false, Ordering::Relaxed);
+    probe.realtime.lock().expect("rt").push(0xFC);
+    let stopped = next_status(&|v| v["playing"] == false).expect("a stop stops the transport");
+    probe.realtime.lock().expect("rt").push(0xFA);
+    probe.clock.store(true, Ordering::Relaxed);
+    let cycle = stopped["cycle"].as_u64().unwrap_or(0);
+    next_status(&|v| v["playing"] == true && v["cycle"].as_u64() > Some(cycle))
+        .expect("a start starts it again with a new cycle");
     drop(stdin);
     let _ = follow.wait();
     let (midi, swing) = seen.expect("ubiq follows the 120 BPM clock");

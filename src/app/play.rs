@@ -150,7 +150,8 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration) -> String {
         health.push_str(&format!(" · {} late", st.late_plans));
     }
     format!(
-        "▶ {} · {:.1} BPM · {bar}.{beat}.{six} · cycle {} · {:02}:{:02} · {}{load}{health}",
+        "{} {} · {:.1} BPM · {bar}.{beat}.{six} · cycle {} · {:02}:{:02} · {}{load}{health}",
+        if st.playing { "▶" } else { "■" },
         snap.scene,
         st.tempo_bpm,
         st.cycle + 1,
@@ -301,6 +302,7 @@ pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
         .collect();
     serde_json::json!({
         "scene": snap.scene,
+        "playing": st.playing,
         "cycle": st.cycle + 1,
         "seconds": elapsed.as_secs_f64(),
         "tempo": st.tempo_bpm,
@@ -402,6 +404,7 @@ fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow
     read_commands(engine.sender(), Arc::clone(quit));
     let started = Instant::now();
     let mut last_cycle = u64::MAX;
+    let mut was_playing = false;
     let mut stdout = std::io::stdout();
     while !quit.load(Ordering::Relaxed) && !engine.is_finished() {
         std::thread::sleep(Duration::from_millis(20));
@@ -411,7 +414,9 @@ fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow
             }
         }
         let snap = engine.snapshot();
-        if snap.status.playing && snap.status.cycle != last_cycle {
+        let stopped = was_playing && !snap.status.playing;
+        was_playing = snap.status.playing;
+        if stopped || (snap.status.playing && snap.status.cycle != last_cycle) {
             last_cycle = snap.status.cycle;
             if json {
                 writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;

@@ -28,6 +28,8 @@ pub enum AudioMsg {
     Params(Params),
     /// Play, stop, cue, nudge or pitch the deck.
     Deck(DeckControl),
+    /// Start the transport (true: a new cycle begins now) or stop it (false).
+    Transport(bool),
 }
 
 /// What travels boxed to the audio thread (prepared off it, never freed on it).
@@ -80,6 +82,7 @@ pub struct Shared {
     deck_frame: AtomicU64,
     deck_length: AtomicU64,
     sample_rate: AtomicU32,
+    transport_epoch: AtomicU64,
 }
 
 /// A snapshot of what the audio thread published.
@@ -114,6 +117,8 @@ pub struct Status {
     pub deck: DeckPosition,
     /// Sample rate of the graph.
     pub sample_rate: u32,
+    /// How many times the transport was started again after a stop.
+    pub transport_epoch: u64,
 }
 
 impl Shared {
@@ -143,6 +148,7 @@ impl Shared {
                 length: self.deck_length.load(Ordering::Relaxed),
             },
             sample_rate: self.sample_rate.load(Ordering::Relaxed),
+            transport_epoch: self.transport_epoch.load(Ordering::Relaxed),
         }
     }
 
@@ -365,6 +371,16 @@ impl AudioCore {
                 }
                 AudioMsg::Params(params) => self.synth.set_params(&params),
                 AudioMsg::Deck(control) => self.synth.control_deck(control),
+                AudioMsg::Transport(false) => self.synth.stop(),
+                AudioMsg::Transport(true) => {
+                    let mut sink = CoreSink {
+                        returns: &mut self.returns,
+                        on_event: |_, _, _| {},
+                    };
+                    if self.synth.restart(&mut sink) {
+                        self.shared.transport_epoch.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
             }
         }
         let mut sink = CoreSink {

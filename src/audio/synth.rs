@@ -74,22 +74,51 @@ impl Synth {
 
     /// Queues a cycle (see [`Sequencer::queue`]); false when it missed its boundary.
     pub fn queue_cycle(&mut self, plan: CyclePlan) -> bool {
-        if !self.seq.is_playing()
-            && let Some(params) = plan.params()
-        {
-            self.set_params(params);
+        if self.seq.is_stopped() {
+            return self.seq.queue(plan);
         }
         let started = !self.seq.is_playing();
+        if started && let Some(params) = plan.params() {
+            self.set_params(params);
+        }
         let on_time = self.seq.queue(plan);
         if started {
-            let sps = self.seq.position().samples_per_step;
-            self.mixer.set_samples_per_step(sps);
-            // The first cycle has no boundary event: the loops start with it here. Nothing
-            // plays or fades yet, so nothing is let go.
-            let cycle = (sps * crate::pattern::STEPS as f64).round() as usize;
-            self.loops.cycle_start(cycle, std::mem::forget);
+            // Nothing plays or fades yet, so nothing is let go (and nothing freed here).
+            self.first_cycle(&mut |b| std::mem::forget(b));
         }
         on_time
+    }
+
+    /// A cycle that starts with no boundary event (the first, or after a restart): the tempo
+    /// and the loops start with it here.
+    fn first_cycle(&mut self, release: &mut impl FnMut(Box<LoopBuffer>)) {
+        let sps = self.seq.position().samples_per_step;
+        self.mixer.set_samples_per_step(sps);
+        let cycle = (sps * crate::pattern::STEPS as f64).round() as usize;
+        self.loops.cycle_start(cycle, release);
+    }
+
+    /// Stops the transport: the bass lets go, the loops fall silent, tails ring out; cycles
+    /// queued meanwhile wait.
+    pub fn stop(&mut self) {
+        self.seq.stop();
+        self.bass.note_off();
+    }
+
+    /// Starts the transport again (from the top when it plays) with a new cycle now; buffers the loops let go go to `sink`.
+    /// False when nothing was ever queued.
+    pub fn restart(&mut self, sink: &mut impl RenderSink) -> bool {
+        if !self.seq.is_stopped() {
+            self.stop();
+        }
+        if !self.seq.restart() {
+            return false;
+        }
+        if let Some(params) = self.seq.current_plan().params().copied() {
+            self.set_params(&params);
+        }
+        self.first_cycle(&mut |b| sink.release(Garbage::Loop(b)));
+        true
     }
 
     /// Queues a loop cue for `set` from the next cycle boundary; returns a buffer it displaced.

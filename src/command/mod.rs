@@ -274,6 +274,8 @@ pub enum Command {
     Feedback(FeedbackAction),
     /// The deck.
     Deck(DeckAction),
+    /// Starts the transport (a new cycle begins now) or stops it.
+    Transport(bool),
     /// Stops the performance.
     Quit,
 }
@@ -343,6 +345,8 @@ impl fmt::Display for Command {
                 write!(f, "feedback amount {}", num(*v))
             }
             Command::Deck(a) => write!(f, "deck {a}"),
+            Command::Transport(true) => f.write_str("transport start"),
+            Command::Transport(false) => f.write_str("transport stop"),
             Command::Quit => f.write_str("quit"),
         }
     }

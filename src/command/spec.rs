@@ -611,6 +611,17 @@ pub static COMMANDS: &[CommandSpec] = &[
         },
     },
     CommandSpec {
+        name: "transport",
+        aliases: &[],
+        args: &[arg("ACTION", ArgKind::Word(&["start", "stop"]))],
+        doc: "stop the music (tails ring out), or start it again from the top of a cycle now (also what a followed MIDI clock's start and stop do)",
+        build: |v| match v.first() {
+            Some(Value::Word("start")) => Some(Command::Transport(true)),
+            Some(Value::Word("stop")) => Some(Command::Transport(false)),
+            _ => None,
+        },
+    },
+    CommandSpec {
         name: "quit",
         aliases: &["q", "exit"],
         args: &[],

@@ -72,6 +72,8 @@ pub struct Outcome {
     pub deck: Option<DeckRequest>,
     /// This section of the set list starts: carry out its scene and commands.
     pub section: Option<usize>,
+    /// Start (true) or stop (false) the transport.
+    pub transport: Option<bool>,
     /// The performer wants to stop.
     pub quit: bool,
 }
@@ -206,6 +208,9 @@ impl Performance {
         }
         if let Some(DeckRequest::Control(c)) = &out.deck {
             msgs.push(AudioMsg::Deck(*c));
+        }
+        if let Some(on) = out.transport {
+            msgs.push(AudioMsg::Transport(on));
         }
         msgs
     }
@@ -516,6 +521,10 @@ impl Performance {
                 s.ai.hold = *on;
                 Outcome::default()
             }
+            Command::Transport(on) => Outcome {
+                transport: Some(*on),
+                ..Outcome::default()
+            },
             Command::Quit => Outcome {
                 quit: true,
                 ..Outcome::default()

@@ -41,10 +41,10 @@ impl Widget for Transport<'_> {
         let playing_bpm = if started { st.tempo_bpm } else { s.tempo_bpm };
         let sep = || Span::styled(" · ", t.dim);
         let mut spans = vec![
-            if started {
-                Span::styled("▶ ", t.ok)
-            } else {
-                Span::styled("◌ ", t.dim)
+            match (started, st.playing) {
+                (true, true) => Span::styled("▶ ", t.ok),
+                (true, false) => Span::styled("■ ", t.dim),
+                (false, _) => Span::styled("◌ ", t.dim),
             },
             Span::styled(s.scene.clone(), t.title),
             sep(),
