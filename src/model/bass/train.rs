@@ -42,11 +42,6 @@ pub struct TrainingConfig {
     /// Stop after this many epochs without a better validation loss.
     #[config(default = 3)]
     pub patience: usize,
-    /// Share of training steps whose previous token the decoder does not see (its one-hot
-    /// is left empty; "word dropout"), so it leans on the drums and its own state and copes
-    /// when a sampled token differs from the song's.
-    #[config(default = 0.0)]
-    pub token_dropout: f64,
     /// Seed of weights and shuffling.
     #[config(default = 1)]
     pub seed: u64,
@@ -127,18 +122,6 @@ impl Prepared {
 
     /// The examples at `indices` as tensors on `device`.
     pub fn batch(&self, indices: &[usize], device: &Device) -> Batch {
-        self.batch_with_dropout(indices, device, 0.0, &mut Rng::new(0))
-    }
-
-    /// [`Prepared::batch`], hiding each step's previous token with probability `dropout`
-    /// (draws from `rng`).
-    pub fn batch_with_dropout(
-        &self,
-        indices: &[usize],
-        device: &Device,
-        dropout: f64,
-        rng: &mut Rng,
-    ) -> Batch {
         let b = indices.len();
         let mut drums = Vec::with_capacity(b * STEPS * DRUM_FEATURES);
         let mut conditions = Vec::with_capacity(b * CONDITIONS);
@@ -155,16 +138,12 @@ impl Prepared {
             let mut previous = START;
             for t in 0..STEPS {
                 let token = self.tokens[i * STEPS + t];
-                let start = extra.len();
                 decoder_extra(
                     previous,
                     &d[t * DRUM_FEATURES..(t + 1) * DRUM_FEATURES],
                     c,
                     &mut extra,
                 );
-                if dropout > 0.0 && f64::from(rng.uniform()) < dropout {
-                    extra[start + previous] = 0.0;
-                }
                 step_mask(previous, &mut mask);
                 targets[(row * STEPS + t) * VOCAB + token] = 1.0;
                 velocity.push(self.velocities[i * STEPS + t]);
@@ -332,8 +311,7 @@ pub fn train(
         let mut sum = 0.0;
         let mut batches = 0usize;
         for chunk in chosen.chunks(config.batch_size) {
-            let batch = train_set.batch_with_dropout(chunk, &ad, config.token_dropout, &mut rng);
-            let terms = net.loss(batch, config.velocity_weight);
+            let terms = net.loss(train_set.batch(chunk, &ad), config.velocity_weight);
             sum += f64::from(terms.total.clone().into_scalar::<f32>());
             batches += 1;
             let grads = GradientsParams::from_grads(terms.total.backward(), &net);
