@@ -195,6 +195,7 @@ impl RhythmVae {
             .sum_dim(1)
             .sub_scalar(f64::from(stats.kick_mean))
             .div_scalar(f64::from(stats.kick_std));
+        // Closed and open hats are adjacent rows, counted together as the condition does.
         let hats = p
             .narrow(1, Voice::ClosedHat.index() * STEPS, 2 * STEPS)
             .sum_dim(1)
