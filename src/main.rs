@@ -129,6 +129,9 @@ struct EvalBassCli {
     /// Sampling temperature of the model rows.
     #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TEMPERATURE)]
     temperature: f32,
+    /// Top-k of the model rows' pitch sampling (0: all pitches).
+    #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TOP_K)]
+    top_k: usize,
     /// Seed of the sampling.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -158,7 +161,7 @@ struct TranslateCli {
     /// Sampling temperature; 0 plays the most likely line.
     #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TEMPERATURE)]
     temperature: f32,
-    /// Sample among the k most likely tokens (0: all).
+    /// Sample a note's pitch among the k likeliest pitches (0: all).
     #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TOP_K)]
     top_k: usize,
     /// Let notes leave the scale.
@@ -309,12 +312,30 @@ struct GenerateCli {
     /// Seed of the variation near the threshold.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Also write the pattern: FILE.ron (a scene) or FILE.mid.
+    /// Also write the pattern: FILE.ron (a scene) or FILE.mid (with the bassline under --bass).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Rhythm model file (the embedded default when not given).
     #[arg(long = "rhythm-model")]
     rhythm_model: Option<PathBuf>,
+    /// Also write a bassline for the drums with the bass model (printed and exported).
+    #[arg(long)]
+    bass: bool,
+    /// Key of the bassline (A by default).
+    #[arg(long, requires = "bass")]
+    key: Option<ubiq::pattern::Key>,
+    /// Scale of the bassline (minor by default).
+    #[arg(long, value_parser = parse_scale, requires = "bass")]
+    scale: Option<ubiq::pattern::Scale>,
+    /// Sampling temperature of the bassline; 0 plays the most likely line.
+    #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TEMPERATURE)]
+    temperature: f32,
+    /// Sample the bassline's pitches among the k likeliest (0: all).
+    #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TOP_K)]
+    top_k: usize,
+    /// Bass model file (the embedded default when not given).
+    #[arg(long = "bass-model", requires = "bass")]
+    bass_model: Option<PathBuf>,
 }
 
 /// `ubiq loops …`.
@@ -666,6 +687,20 @@ fn main() -> ExitCode {
             seed: g.seed,
             out: g.out,
             model: g.rhythm_model,
+            bass: g.bass.then(|| {
+                let scene = ubiq::scene::BassPart::default();
+                app::generate::GenerateBass {
+                    sampling: ubiq::model::bass::TranslateOptions {
+                        key: g.key.unwrap_or(scene.key),
+                        scale: g.scale.unwrap_or(scene.scale),
+                        temperature: g.temperature,
+                        top_k: g.top_k,
+                        seed: g.seed,
+                        ..Default::default()
+                    },
+                    model: g.bass_model,
+                }
+            }),
         }),
         Some(Command::Loops(cmd)) => return loops(cmd),
         Some(Command::Train(TrainCli::Loops {
@@ -722,6 +757,7 @@ fn main() -> ExitCode {
             model: e.model,
             json: e.json,
             temperature: e.temperature,
+            top_k: e.top_k,
             seed: e.seed,
             split: e.split,
             cache: cache_mode(e.no_cache),

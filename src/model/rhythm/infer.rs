@@ -128,6 +128,23 @@ pub struct ModelMeta {
 /// Kind tag of [`ModelMeta`].
 pub const META_KIND: &str = "ubiq-rhythm-vae";
 
+/// The part of a [`ModelMeta`] that loading needs: the architecture. Reading only this lets
+/// model files written with other training settings (older or newer) load.
+#[derive(Deserialize)]
+struct MetaArchitecture {
+    training: TrainingArchitecture,
+}
+
+#[derive(Deserialize)]
+struct TrainingArchitecture {
+    model: RhythmVaeConfig,
+}
+
+/// The architecture recorded in a model's metadata JSON.
+fn architecture(json: &str) -> Result<RhythmVaeConfig, serde_json::Error> {
+    serde_json::from_str::<MetaArchitecture>(json).map(|m| m.training.model)
+}
+
 /// A loaded rhythm VAE, ready for inference.
 #[derive(Debug, Clone)]
 pub struct RhythmModel {
@@ -163,12 +180,11 @@ impl RhythmModel {
     /// The embedded default model on `device`.
     pub fn embedded_on(device: Device) -> Result<Self, RhythmError> {
         let origin = "the embedded model";
-        let meta: ModelMeta =
-            serde_json::from_str(EMBEDDED_META).map_err(|e| RhythmError::Format {
-                origin: origin.into(),
-                reason: e.to_string(),
-            })?;
-        Self::from_bytes(EMBEDDED_WEIGHTS, &meta.training.model, device, origin)
+        let config = architecture(EMBEDDED_META).map_err(|e| RhythmError::Format {
+            origin: origin.into(),
+            reason: e.to_string(),
+        })?;
+        Self::from_bytes(EMBEDDED_WEIGHTS, &config, device, origin)
     }
 
     /// A model from burnpack bytes of the architecture `config`.
@@ -214,12 +230,10 @@ impl RhythmModel {
                 path: meta.display().to_string(),
                 source,
             })?;
-            let meta_value: ModelMeta =
-                serde_json::from_str(&text).map_err(|e| RhythmError::Meta {
-                    path: meta.display().to_string(),
-                    reason: e.to_string(),
-                })?;
-            meta_value.training.model
+            architecture(&text).map_err(|e| RhythmError::Meta {
+                path: meta.display().to_string(),
+                reason: e.to_string(),
+            })?
         } else {
             RhythmVaeConfig::new()
         };
