@@ -72,13 +72,17 @@ fn feedback_pulls_the_point_towards_the_chosen_rhythm_loop_and_the_set_evolves()
             .heard
             .as_ref()
             .expect("the feedback loop heard every cycle");
-        // Each turn moves the point `amount` of the way to the encoding of the loop it chose.
+        // Each turn moves the point `amount` of the way to the encoding of the loop it chose
+        // (staying on the plane, −3..3).
         let before = distance(z, heard.target);
         let after = distance(turn.z, heard.target);
+        let expected = [0, 1].map(|i| (z[i] + amount * (heard.target[i] - z[i])).clamp(-3.0, 3.0));
         assert!(
-            after <= (1.0 - amount) * before + 1e-3,
-            "cycle {}: {before} → {after}",
-            turn.cycle
+            distance(turn.z, expected) < 1e-4,
+            "cycle {}: from {z:?} towards {:?} went to {:?}",
+            turn.cycle,
+            heard.target,
+            turn.z
         );
         if after < before - 1e-4 {
             moved_towards += 1;

@@ -121,6 +121,8 @@ fn take(server: &Server, scene: &Path, dir: &Path) -> (Vec<usize>, u64) {
         .expect("ubiq starts");
     let client = format!("cpal_client_{}_out", ubiq.id());
     wait_for_ports(&server.name, &format!("{client}:out_0"));
+    // Let start-up (models, loop library) settle before measuring.
+    std::thread::sleep(Duration::from_millis(800));
     let wav = dir.join("rec.wav");
     let rec = Command::new("jack_rec")
         .env("JACK_DEFAULT_SERVER", &server.name)

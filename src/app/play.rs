@@ -436,6 +436,13 @@ fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow
             eprintln!("ubiq: {}", n.text);
         }
     }
+    // The last word: where the set stopped, with its health counters.
+    let snap = engine.snapshot();
+    if json {
+        writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;
+    } else {
+        writeln!(stdout, "{}", status_line(&snap, started.elapsed()))?;
+    }
     Ok(())
 }
 

@@ -145,6 +145,7 @@ mod tests {
             tempo_bpm: 122.0,
             dsp_load: 0.0,
             master_peak: 0.5,
+            playing: true,
             ..Default::default()
         };
         status.track_peaks = [0.7, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0];

@@ -141,6 +141,7 @@ mod tests {
         let perf = Performance::new(default_scene());
         let mut snap = perf.snapshot(Default::default(), perf.queued(), "silent", None);
         snap.status.frame = 1000;
+        snap.status.playing = true;
         snap.status.step = 16.0;
         snap.status.tempo_bpm = 120.0;
         snap.status.late_plans = 2;
