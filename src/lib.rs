@@ -18,6 +18,7 @@
 //! - [`dataset`]: training data (drum windows, drum+bass pairs, splits) from MIDI corpora.
 //! - [`ui`]: the full-screen terminal interface.
 //! - [`bench`]: timings of the AI's work per cycle (`ubiq bench`).
+//! - [`soak`]: a long accelerated performance with a careless performer (`ubiq soak`).
 //! - [`app`]: the subcommands as the binary runs them.
 
 pub mod app;
@@ -33,5 +34,6 @@ pub mod model;
 pub mod pattern;
 pub mod render;
 pub mod scene;
+pub mod soak;
 pub mod ui;
 pub mod wav;

@@ -82,6 +82,27 @@ enum Command {
     /// The loop library: add, list, embed, build the default sets.
     #[command(subcommand)]
     Loops(LoopsCommand),
+    /// A long accelerated offline performance with random valid and invalid commands and
+    /// scene reloads: no panic, no missed boundary, flat memory (exit code 1 otherwise).
+    Soak {
+        /// Cycles to perform (a cycle is two bars).
+        #[arg(long, default_value_t = 10_000)]
+        cycles: u64,
+        /// Inputs per cycle, on average.
+        #[arg(long, default_value_t = 3.0)]
+        per_cycle: f32,
+        /// Sample rate in Hz.
+        #[arg(long, default_value_t = 22_050)]
+        sample_rate: u32,
+        /// Seed of the performer's choices.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        models: ModelArgs,
+    },
     /// Time the AI's work per cycle and its parts (medians and p99, both Burn backends).
     Bench {
         /// Print one JSON object.
@@ -784,6 +805,30 @@ fn main() -> ExitCode {
             models,
         }) => app::replay::run(&log, &out, midi_out.as_deref(), &models.paths()),
         Some(Command::Bench { json, scale, loops }) => app::bench::run(json, scale, loops),
+        Some(Command::Soak {
+            cycles,
+            per_cycle,
+            sample_rate,
+            seed,
+            json,
+            models,
+        }) => {
+            return match app::bench::soak(
+                cycles,
+                per_cycle,
+                sample_rate,
+                seed,
+                json,
+                &models.paths(),
+            ) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("ubiq: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Some(Command::Devices) => {
             for line in app::devices::list() {
                 println!("{line}");

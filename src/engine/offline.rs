@@ -20,6 +20,7 @@ use crate::audio::{AudioCore, AudioHandle, AudioMsg, link};
 use crate::command::Command;
 use crate::loops::LoopSet;
 use crate::loops::player::LoopCue;
+use crate::pattern::STEPS;
 use crate::scene::Scene;
 
 /// Frames per render call (the size a device callback would ask for).
@@ -38,10 +39,17 @@ pub struct Rendered {
     pub origin: i64,
     /// What reached the audio thread, with its frame (replayable).
     pub log: SessionLog,
-    /// Things that went wrong on the way (a loop file that would not load, say), one line each.
+    /// Things that went wrong on the way (a loop file that would not load, a refused
+    /// command), one line each (the first hundred).
     pub problems: Vec<String>,
+    /// How many things went wrong in all.
+    pub problem_count: usize,
+    /// Performer's inputs taken (commands applied and scenes that took over).
+    pub inputs_taken: usize,
     /// Cycles that reached the audio thread too late for their boundary.
     pub late_plans: u64,
+    /// Frames rendered.
+    pub frames: u64,
     /// The AI's turns when performing: the latent point after each and the pattern queued.
     pub turns: Vec<Turn>,
 }
@@ -58,6 +66,28 @@ pub struct Turn {
     /// The drum pattern queued for the next cycle.
     pub pattern: crate::pattern::DrumPattern,
 }
+
+/// What a performer does during an offline run: a line of the command language (which may
+/// be refused) or a new version of the scene file (which may not read).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A command line, as typed.
+    Line(String),
+    /// Scene file text, as saved.
+    Scene(String),
+}
+
+/// What an offline run keeps (a long soak keeps nothing, so its memory stays flat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keep {
+    /// The samples and the events played.
+    pub audio: bool,
+    /// The session log and the AI's turns.
+    pub log: bool,
+}
+
+/// Problems kept word for word; beyond these only [`Rendered::problem_count`] grows.
+const KEPT_PROBLEMS: usize = 100;
 
 /// Whether the run decides (composes, cues loops) or follows a log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +112,8 @@ pub struct Offline<'m> {
     last_cycle: u64,
     cycle_start: f64,
     rendered: Rendered,
+    keep: Keep,
+    script: Vec<(u64, Input)>,
 }
 
 impl<'m> Offline<'m> {
@@ -116,6 +148,18 @@ impl<'m> Offline<'m> {
                 log,
                 ..Rendered::default()
             },
+            keep: Keep {
+                audio: true,
+                log: true,
+            },
+            script: Vec::new(),
+        }
+    }
+
+    fn problem(&mut self, text: String) {
+        self.rendered.problem_count += 1;
+        if self.rendered.problems.len() < KEPT_PROBLEMS {
+            self.rendered.problems.push(text);
         }
     }
 
@@ -129,7 +173,30 @@ impl<'m> Offline<'m> {
         sample_rate: u32,
         seed: u64,
     ) -> Rendered {
+        let keep = Keep {
+            audio: true,
+            log: true,
+        };
+        Offline::perform_scripted(scene, models, frames, (sample_rate, seed), keep, |_| {
+            Some(Vec::new())
+        })
+    }
+
+    /// [`Offline::perform`] with a performer: at each cycle boundary (and once a cycle's time
+    /// while the transport is stopped) `script(n)`, `n` counting from 1, says what to do
+    /// during the cycle, each input at a fraction 0..1 of it, or (`None`) that the performance
+    /// ends there. `keep` says what the result holds. Refused inputs are counted
+    /// and the set goes on, as on stage.
+    pub fn perform_scripted(
+        scene: &Scene,
+        models: &'m mut Models,
+        frames: u64,
+        (sample_rate, seed): (u32, u64),
+        keep: Keep,
+        mut script: impl FnMut(u64) -> Option<Vec<(f64, Input)>>,
+    ) -> Rendered {
         let mut o = Offline::new(scene.clone(), models, sample_rate, seed, Mode::Perform);
+        o.keep = keep;
         let start = o.perf.start_messages();
         o.send(start, Action::Start);
         let first = Outcome {
@@ -144,10 +211,93 @@ impl<'m> Offline<'m> {
         // The log counts output frames; the limiter's look-ahead delays the output, so the
         // set's first downbeat leaves the graph `latency` frames in.
         let latency = o.core.latency() as u64;
-        o.run_to(frames + latency, latency);
+        o.run_scripted(frames + latency, latency, &mut script);
         o.rendered.log.record_from = latency;
         o.rendered.log.end = frames + latency;
         o.finish()
+    }
+
+    /// Renders to `end` in lockstep with the AI's turns, taking the script's inputs at their
+    /// frames.
+    fn run_scripted(
+        &mut self,
+        end: u64,
+        keep_from: u64,
+        script: &mut impl FnMut(u64) -> Option<Vec<(f64, Input)>>,
+    ) {
+        let mut asked_at = 0u64;
+        let mut asks = 0u64;
+        while self.frame < end {
+            let next_input = self.script.first().map_or(end, |(f, _)| *f);
+            let turns_before = self.last_cycle;
+            let to = (self.frame + BLOCK_FRAMES as u64)
+                .min(next_input.max(self.frame + 1))
+                .min(end);
+            self.run_to(to, keep_from);
+            let status = self.audio.status();
+            let cycle_frames = STEPS as f64 * f64::from(self.sample_rate) * 15.0
+                / f64::from(status.tempo_bpm.max(1.0));
+            // The performer has a turn at every boundary, and once a cycle's time while the
+            // transport is stopped (so a stop can be followed by a start).
+            let stopped_long =
+                !status.playing && (self.frame - asked_at) as f64 >= cycle_frames && asks > 0;
+            if self.last_cycle != turns_before || stopped_long {
+                asked_at = self.frame;
+                asks += 1;
+                let Some(asked) = script(asks) else {
+                    return;
+                };
+                let from = if status.playing {
+                    status.cycle_start
+                } else {
+                    self.frame as f64
+                };
+                let mut inputs: Vec<(u64, Input)> = asked
+                    .into_iter()
+                    .map(|(at, input)| {
+                        let f = from + at.clamp(0.0, 1.0) * cycle_frames;
+                        (f.max(self.frame as f64) as u64, input)
+                    })
+                    .collect();
+                self.script.append(&mut inputs);
+                self.script.sort_by_key(|(f, _)| *f);
+            }
+            while self.script.first().is_some_and(|(f, _)| *f <= self.frame) {
+                let (_, input) = self.script.remove(0);
+                self.take(input);
+            }
+        }
+    }
+
+    /// A performer's input, as the live engine takes it.
+    fn take(&mut self, input: Input) {
+        match input {
+            Input::Line(line) => match crate::command::parse(&line) {
+                Ok(Command::Quit | Command::RecordStart(_) | Command::RecordStop) => {}
+                Ok(Command::Midi(_)) => self.problem(format!("{line}: MIDI is off offline")),
+                Ok(cmd) => {
+                    let before = self.rendered.problem_count;
+                    self.command(cmd);
+                    if self.rendered.problem_count == before {
+                        self.rendered.inputs_taken += 1;
+                    }
+                }
+                Err(e) => self.problem(e.to_string()),
+            },
+            Input::Scene(text) => {
+                match Scene::from_ron_checked(&text, std::path::Path::new("soak.ron")) {
+                    Ok(scene) => {
+                        let action = Action::Scene(Box::new(scene.clone()));
+                        let out = self.perf.replace_scene(scene);
+                        let msgs = self.perf.messages(&out);
+                        self.send(msgs, action);
+                        self.realize(&out);
+                        self.rendered.inputs_taken += 1;
+                    }
+                    Err(e) => self.problem(e.to_string()),
+                }
+            }
+        }
     }
 
     /// Applies a command as the performer would have typed it at the current frame.
@@ -158,7 +308,7 @@ impl<'m> Offline<'m> {
                 self.send(msgs, Action::Command(cmd));
                 self.realize(&out);
             }
-            Err(e) => self.rendered.problems.push(format!("{cmd}: {e}")),
+            Err(e) => self.problem(format!("{cmd}: {e}")),
         }
     }
 
@@ -170,6 +320,9 @@ impl<'m> Offline<'m> {
     }
 
     fn log(&mut self, action: Action) {
+        if !self.keep.log {
+            return;
+        }
         self.rendered.log.entries.push(Entry {
             frame: self.frame,
             action,
@@ -209,7 +362,7 @@ impl<'m> Offline<'m> {
                 self.realize(&out);
             }
             Ok(None) => {}
-            Err(e) => self.rendered.problems.push(e.to_string()),
+            Err(e) => self.problem(e.to_string()),
         }
         for cmd in commands {
             self.command(cmd);
@@ -229,7 +382,7 @@ impl<'m> Offline<'m> {
                 match buffer {
                     Ok(buffer) => LoopCue::Play(buffer),
                     Err(e) => {
-                        self.rendered.problems.push(e.to_string());
+                        self.problem(e.to_string());
                         return;
                     }
                 }
@@ -245,7 +398,7 @@ impl<'m> Offline<'m> {
             Some(p) => match load_record(p, self.sample_rate) {
                 Ok(r) => Some(Box::new(r)),
                 Err(e) => {
-                    self.rendered.problems.push(e.to_string());
+                    self.problem(e.to_string());
                     self.perf.deck_failed(self.on_deck.clone());
                     return;
                 }
@@ -276,12 +429,14 @@ impl<'m> Offline<'m> {
         };
         let out = self.perf.tick(status.cycle, self.models, heard.as_ref());
         let ai = self.perf.scene().ai;
-        self.rendered.turns.push(Turn {
-            cycle: status.cycle,
-            z: [ai.x, ai.y],
-            heard: heard.clone(),
-            pattern: self.perf.queued().pattern,
-        });
+        if self.keep.log {
+            self.rendered.turns.push(Turn {
+                cycle: status.cycle,
+                z: [ai.x, ai.y],
+                heard: heard.clone(),
+                pattern: self.perf.queued().pattern,
+            });
+        }
         let msgs = self.perf.messages(&out);
         self.send(msgs, Action::Cycle(status.cycle, heard));
         self.realize(&out);
@@ -316,13 +471,16 @@ impl<'m> Offline<'m> {
     fn render_block(&mut self, block: &mut [f32], keep_from: u64) {
         let n = (block.len() / 2) as u64;
         let events = &mut self.rendered.events;
+        let keep = self.keep.audio;
         self.core.process_with(block, |frame, kind, sps| {
-            if kind != EventKind::CycleStart {
+            if keep && kind != EventKind::CycleStart {
                 events.push((frame, kind, sps));
             }
         });
-        let from = keep_from.saturating_sub(self.frame).min(n) as usize;
-        self.rendered.samples.extend_from_slice(&block[2 * from..]);
+        if keep {
+            let from = keep_from.saturating_sub(self.frame).min(n) as usize;
+            self.rendered.samples.extend_from_slice(&block[2 * from..]);
+        }
         self.frame += n;
         if let Some(l) = &mut self.listener {
             l.drain();
@@ -332,6 +490,7 @@ impl<'m> Offline<'m> {
 
     fn finish(mut self) -> Rendered {
         self.rendered.late_plans = self.audio.status().late_plans;
+        self.rendered.frames = self.frame;
         self.rendered
     }
 }
