@@ -163,6 +163,10 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration) -> String {
 
 /// Plays until the performer quits.
 pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
+    // Past a file size limit, writes (a recording, the autosave) fail and are reported; the
+    // set plays on instead of being killed by the signal.
+    // SAFETY: ignoring a signal changes no memory of this program.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     let (scene, path) = library::resolve(opts.scene.as_deref())?;
     let screen = !opts.headless && crate::ui::can_run();
     let config = crate::ui::config_dir();

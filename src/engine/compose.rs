@@ -104,22 +104,31 @@ impl ModelPaths {
         (models, problems)
     }
 
-    /// Loads the three models (no library).
+    /// Loads the three models (no library). A model file that does not load is reported
+    /// and the embedded default plays instead.
     pub fn load_models(&self) -> (Models, Vec<String>) {
         let mut problems = Vec::new();
-        let mut note = |what: &str, e: String| problems.push(format!("{what}: {e}"));
-        let rhythm = RhythmModel::load_or_embedded(self.rhythm.as_deref(), Device::flex())
-            .map_err(|e| note("rhythm model", e.to_string()))
-            .ok();
-        let bass = BassModel::load_or_embedded(self.bass.as_deref())
-            .map_err(|e| note("bass model", e.to_string()))
-            .ok();
-        let loops = match &self.loops {
-            Some(p) => LoopModel::load(p, Device::flex()),
-            None => LoopModel::embedded(Device::flex()),
-        }
-        .map_err(|e| note("loop model", e.to_string()))
-        .ok();
+        let rhythm = load_or_default(
+            "rhythm model",
+            self.rhythm.as_deref(),
+            |p| RhythmModel::load(p, Device::flex()).map_err(|e| e.to_string()),
+            || RhythmModel::embedded().map_err(|e| e.to_string()),
+            &mut problems,
+        );
+        let bass = load_or_default(
+            "bass model",
+            self.bass.as_deref(),
+            |p| BassModel::load(p).map_err(|e| e.to_string()),
+            || BassModel::embedded().map_err(|e| e.to_string()),
+            &mut problems,
+        );
+        let loops = load_or_default(
+            "loop model",
+            self.loops.as_deref(),
+            |p| LoopModel::load(p, Device::flex()).map_err(|e| e.to_string()),
+            || LoopModel::embedded(Device::flex()).map_err(|e| e.to_string()),
+            &mut problems,
+        );
         (
             Models {
                 rhythm,
@@ -130,6 +139,25 @@ impl ModelPaths {
             problems,
         )
     }
+}
+
+/// The model at `path` (else the embedded default, saying why), or the embedded default.
+fn load_or_default<M>(
+    what: &str,
+    path: Option<&std::path::Path>,
+    load: impl FnOnce(&std::path::Path) -> Result<M, String>,
+    embedded: impl FnOnce() -> Result<M, String>,
+    problems: &mut Vec<String>,
+) -> Option<M> {
+    if let Some(p) = path {
+        match load(p) {
+            Ok(m) => return Some(m),
+            Err(e) => problems.push(format!("{what}: {e} — the embedded default plays instead")),
+        }
+    }
+    embedded()
+        .map_err(|e| problems.push(format!("{what}: {e}")))
+        .ok()
 }
 
 /// The default loop library: `loops/` in the current folder, else the one shipped beside the

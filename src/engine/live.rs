@@ -523,13 +523,37 @@ impl Engine {
             Some(recorder) => recorder.stop(),
             None => Err("recording is not available".into()),
         };
-        let rec = match stopped {
-            Ok(r) => r,
-            Err(e) => {
-                self.notify(false, format!("recording failed: {e}"));
-                return;
-            }
+        match stopped {
+            Ok(rec) => self.finish_take(&take, &rec, None),
+            Err(e) => self.notify(false, format!("recording failed: {e}")),
+        }
+    }
+
+    /// A recording the writer had to end (a full disk): keep what reached the disk, say so.
+    fn check_recorder(&mut self) {
+        let Some(failure) = self.recorder.as_ref().and_then(Recorder::failure) else {
+            return;
         };
+        let Some(take) = self.take.take() else {
+            return;
+        };
+        match failure.kept {
+            Some(rec) => self.finish_take(&take, &rec, Some(&failure.reason)),
+            None => self.notify(
+                false,
+                format!("recording stopped: {}; the set plays on", failure.reason),
+            ),
+        }
+    }
+
+    /// Writes a take's log, scene and MIDI beside its WAV file and tells the performer.
+    fn finish_take(
+        &mut self,
+        take: &Take,
+        rec: &crate::audio::record::Recording,
+        failed: Option<&str>,
+    ) {
+        self.place();
         let log = SessionLog {
             sample_rate: self.audio.sample_rate(),
             seed: self.session.seed,
@@ -542,9 +566,9 @@ impl Engine {
         let scene_path = take.base.with_extension("ron");
         let written = crate::files::write_atomic(&log_path, log.to_text().as_bytes())
             .and_then(|()| self.perf.scene().save(&scene_path));
-        match written {
-            Ok(()) => {
-                let secs = rec.frames as f64 / f64::from(self.audio.sample_rate());
+        let secs = rec.frames as f64 / f64::from(self.audio.sample_rate());
+        match (written, failed) {
+            (Ok(()), None) => {
                 let lost = if rec.dropped > 0 {
                     format!(" ({} frames lost: disk too slow)", rec.dropped)
                 } else {
@@ -560,7 +584,25 @@ impl Engine {
                 );
                 self.write_take_midi(log, take.base.with_extension("mid"));
             }
-            Err(e) => self.notify(false, format!("cannot write {}: {e}", log_path.display())),
+            (Ok(()), Some(reason)) => {
+                self.notify(
+                    false,
+                    format!(
+                        "recording stopped ({reason}): {} keeps the first {secs:.1} s, {} replays it; the set plays on",
+                        rec.path.display(),
+                        log_path.display()
+                    ),
+                );
+                self.write_take_midi(log, take.base.with_extension("mid"));
+            }
+            (Err(e), _) => self.notify(
+                false,
+                format!(
+                    "{} keeps {secs:.1} s, but {} could not be written: {e}",
+                    rec.path.display(),
+                    log_path.display()
+                ),
+            ),
         }
     }
 
@@ -702,6 +744,7 @@ impl Engine {
             }
             self.on_cycle();
             self.collect();
+            self.check_recorder();
             self.audio.reclaim();
             if published.elapsed() >= SNAPSHOT_PERIOD {
                 self.publish();
