@@ -113,6 +113,7 @@ pub fn run(options: &BenchOptions, library: Option<&Library>) -> Result<Vec<Timi
         seed += 1;
         black_box(bass.translate(&drums, Key::new(9), Scale::Minor, 0.5, seed));
     }));
+    out.extend(synth_timings(options));
     out.push(time(
         "loops.render_query",
         None,
@@ -142,6 +143,60 @@ pub fn run(options: &BenchOptions, library: Option<&Library>) -> Result<Vec<Timi
         )?);
     }
     Ok(out)
+}
+
+/// The audio thread's work per 256-frame block at 48 kHz (5.3 ms of sound): the drum machine
+/// and the bass synth playing, and the whole graph (sequencer, voices, loops, mixer, effects,
+/// limiter) on the default scene.
+fn synth_timings(options: &BenchOptions) -> Vec<Timing> {
+    use crate::audio::bass::BassSynth;
+    use crate::audio::drums::DrumMachine;
+    use crate::pattern::Voice;
+    let block = crate::audio::synth::MAX_BLOCK;
+    let mut out = Vec::new();
+    let mut dm = DrumMachine::new(48_000.0, 1);
+    let mut buf = vec![0.0f32; block];
+    let mut n = 0u32;
+    out.push(time(
+        "synth.drums_block",
+        None,
+        calls(options, 5000),
+        || {
+            n += 1;
+            if n % 8 == 0 {
+                for v in [Voice::Kick, Voice::ClosedHat, Voice::Snare, Voice::Crash] {
+                    dm.trigger(v, 0.9);
+                }
+            }
+            buf.fill(0.0);
+            dm.render(&mut buf);
+            black_box(&buf);
+        },
+    ));
+    let mut bass = BassSynth::new(48_000.0);
+    out.push(time("synth.bass_block", None, calls(options, 5000), || {
+        n += 1;
+        if n % 8 == 0 {
+            bass.note_on(33 + (n % 12) as u8, 0.8, n % 3 == 0, false);
+        }
+        buf.fill(0.0);
+        bass.render(&mut buf);
+        black_box(&buf);
+    }));
+    let (mut handle, mut core) = crate::audio::link(48_000, 1);
+    let perf = Performance::new(default_scene());
+    let _ = handle.send_all(&perf.start_messages());
+    let mut stereo = vec![0.0f32; 2 * block];
+    out.push(time(
+        "synth.graph_block",
+        None,
+        calls(options, 5000),
+        || {
+            core.process(&mut stereo);
+            black_box(&stereo);
+        },
+    ));
+    out
 }
 
 fn backend_timings(

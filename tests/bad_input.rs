@@ -273,7 +273,7 @@ fn a_corrupt_model_file_falls_back_to_the_embedded_model_and_plays() {
 
 #[test]
 fn missing_devices_are_one_line_each_and_the_set_plays_silently() {
-    let mut s = Session::start(
+    let s = Session::start(
         ubiq()
             .env("JACK_DEFAULT_SERVER", "ubiq-no-such-server")
             .args([
@@ -345,11 +345,10 @@ fn an_unwritable_folder_is_reported_and_the_set_plays_on() {
     s.say("tempo 130");
     let a = s.next_cycle();
     assert!(s.next_cycle() > a);
-    let mut s2 = s;
     let target: PathBuf = dir.path().join("after.ron");
-    s2.say(&format!("save {}", target.display()));
+    s.say(&format!("save {}", target.display()));
     std::thread::sleep(Duration::from_millis(300));
-    let stderr = s2.quit();
+    let stderr = s.quit();
     assert!(
         stderr.contains("cannot record: /proc/ubiq-no-such-folder/take.wav"),
         "{stderr}"

@@ -10,8 +10,8 @@
 //! default mixer's: drums at 0 dB, bass at −3 dB.
 
 use super::bass::BassSynth;
-use super::dsp::db_to_gain;
 use super::drums::DrumMachine;
+use super::dsp::db_to_gain;
 use super::params::{BassTimbre, DrumTimbre, Mix};
 use super::plan::{CyclePlan, EventKind};
 use super::sequencer::Sequencer;
@@ -51,7 +51,10 @@ impl QueryRenderer {
                 dm.trigger(voice, 1.0);
                 let mut shot = vec![0.0; (SHOT_SECONDS * rate) as usize];
                 dm.render(&mut shot);
-                let end = shot.iter().rposition(|x| x.abs() > SILENT).map_or(0, |i| i + 1);
+                let end = shot
+                    .iter()
+                    .rposition(|x| x.abs() > SILENT)
+                    .map_or(0, |i| i + 1);
                 shot.truncate(end);
                 shot
             })
@@ -144,8 +147,8 @@ impl QueryRenderer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::link;
     use crate::audio::AudioMsg;
+    use crate::audio::link;
 
     /// The same cycle through the whole graph at default settings with the effect sends off.
     fn full(plan: CyclePlan, rate: u32) -> Vec<f32> {
@@ -172,7 +175,10 @@ mod tests {
 
     /// Log energies of `hop`-sample frames, floored 60 dB under the loudest.
     fn band_energies(x: &[f32], hop: usize) -> Vec<f32> {
-        let e: Vec<f32> = x.chunks(hop).map(|c| c.iter().map(|v| v * v).sum()).collect();
+        let e: Vec<f32> = x
+            .chunks(hop)
+            .map(|c| c.iter().map(|v| v * v).sum())
+            .collect();
         let floor = e.iter().fold(0.0f32, |m, v| m.max(*v)) * 1e-6;
         e.iter().map(|v| v.max(floor).ln()).collect()
     }
