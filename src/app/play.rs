@@ -212,6 +212,7 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
     for p in problems {
         eprintln!("ubiq: {p}");
     }
+    let library_root = models.library.as_ref().map(|l| l.root().to_path_buf());
     let engine = live::spawn(Performance::new(scene), audio, options, engine_midi, models)?;
     let _midi_in = match midi_in {
         Some((queue, control)) => Some(MidiIn::start(
@@ -229,6 +230,19 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
         Some(p) => Some(watch_scene(p, engine.sender())?),
         None => None,
     };
+    let _library_watcher = library_root.and_then(|root| {
+        let sender = engine.sender();
+        crate::loops::watch::LibraryWatcher::start(&root, move |lib| {
+            let _ = sender.send(live::Request::Library(Box::new(lib)));
+        })
+        .map_err(|e| {
+            eprintln!(
+                "ubiq: cannot watch the loop library {}: {e}",
+                root.display()
+            )
+        })
+        .ok()
+    });
     let quit = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&quit))?;

@@ -44,6 +44,8 @@ pub enum Request {
     /// A scene file a section includes was saved: the section that plays it takes it over
     /// again at the next cycle.
     Include(PathBuf),
+    /// The loop library as read again from disk (a set was added or changed).
+    Library(Box<crate::loops::library::Library>),
 }
 
 /// The front ends' end of a running engine.
@@ -472,6 +474,28 @@ impl Engine {
                 self.notify(true, format!("scene {name:?} takes over at the next cycle"));
             }
             Request::Notice(n) => self.notify(n.ok, n.text),
+            Request::Library(library) => {
+                let counts: Vec<String> = LoopSet::ALL
+                    .iter()
+                    .map(|s| format!("{} {}", s.name(), library.entries(*s).len()))
+                    .collect();
+                let skipped = library.skipped.len();
+                self.models.library = Some(*library);
+                self.perf.rank_loops(&mut self.models);
+                self.realize(&super::Outcome {
+                    loops: true,
+                    ..super::Outcome::default()
+                });
+                let skipped = if skipped > 0 {
+                    format!(" ({skipped} skipped)")
+                } else {
+                    String::new()
+                };
+                self.notify(
+                    true,
+                    format!("loop library: {}{skipped}", counts.join(", ")),
+                );
+            }
             Request::Include(path) => {
                 let current = self.perf.section_view().and_then(|v| {
                     let s = self.perf.scene().sections.get(v.index)?;
