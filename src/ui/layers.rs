@@ -214,6 +214,8 @@ fn draw_pad(app: &App, snap: &Snapshot, frame: &mut Frame, area: Rect) {
     ])
     .areas(inner);
     let ai = &snap.ai;
+    app.pad
+        .set(snap.composing.then_some((canvas, LATENT_RANGE)));
     let map = latent_map();
     frame.render_widget(
         LatentPad {

@@ -56,14 +56,17 @@ struct Screen {
 
 impl Screen {
     fn enter() -> io::Result<Screen> {
-        Ok(Screen {
-            terminal: ratatui::try_init()?,
-        })
+        let terminal = ratatui::try_init()?;
+        // Clicks and drags on the latent pad; a terminal without mouse reporting just
+        // never sends them.
+        let _ = ratatui::crossterm::execute!(io::stdout(), event::EnableMouseCapture);
+        Ok(Screen { terminal })
     }
 }
 
 impl Drop for Screen {
     fn drop(&mut self) {
+        let _ = ratatui::crossterm::execute!(io::stdout(), event::DisableMouseCapture);
         let _ = self.terminal.show_cursor();
         ratatui::restore();
     }
@@ -82,6 +85,11 @@ pub fn run(engine: &EngineHandle, stop: &AtomicBool, mut app: App) -> io::Result
                 match event::read()? {
                     Event::Key(key) if key.kind != KeyEventKind::Release => {
                         if let Some(cmd) = app.handle_key(key) {
+                            engine.command(cmd);
+                        }
+                    }
+                    Event::Mouse(mouse) => {
+                        if let Some(cmd) = app.handle_mouse(mouse) {
                             engine.command(cmd);
                         }
                     }
@@ -297,6 +305,40 @@ mod tests {
         assert!(s.contains(":mute drums"), "{s}");
         assert!(s.contains("mute drums   mute bass"), "{s}");
         insta::assert_snapshot!("prompt_80x24", term.backend());
+    }
+
+    #[test]
+    fn a_click_on_the_pad_puts_the_ai_there() {
+        use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+        let mut a = app();
+        let snap = ai_snapshot();
+        let _ = draw(&a, &snap, 80, 24);
+        let (area, _) = a.pad.get().expect("the pad was drawn");
+        let click = |column, row, kind| MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        let down = MouseEventKind::Down(MouseButton::Left);
+        // The top-left corner is near (−3, 3), the bottom-right near (3, −3).
+        let Some(crate::command::Command::Z(x, y)) = a.handle_mouse(click(area.x, area.y, down))
+        else {
+            panic!("a click on the pad moves the AI");
+        };
+        assert!(x < -2.5 && y >= 1.9, "{x} {y}");
+        let drag = MouseEventKind::Drag(MouseButton::Left);
+        let right = area.x + area.width - 1;
+        let bottom = area.y + area.height - 1;
+        let Some(crate::command::Command::Z(x, y)) = a.handle_mouse(click(right, bottom, drag))
+        else {
+            panic!("a drag moves it too");
+        };
+        assert!(x > 2.5 && y <= -1.9, "{x} {y}");
+        assert!(
+            a.handle_mouse(click(0, 0, down)).is_none(),
+            "outside the pad"
+        );
     }
 
     #[test]
