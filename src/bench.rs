@@ -14,7 +14,7 @@ use crate::loops::LoopSet;
 use crate::loops::library::{EmbeddingTable, Library};
 use crate::model::Backend;
 use crate::model::bass::BassModel;
-use crate::model::loops::infer::{LoopModel, render_cycle};
+use crate::model::loops::infer::{LoopModel, render_query};
 use crate::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
 use crate::model::rng::Rng;
 use crate::pattern::{Key, Scale};
@@ -119,12 +119,7 @@ pub fn run(options: &BenchOptions, library: Option<&Library>) -> Result<Vec<Timi
         None,
         calls(options, 300),
         || {
-            black_box(render_cycle(
-                &drums,
-                &line,
-                tonic,
-                crate::loops::mel::SAMPLE_RATE,
-            ));
+            black_box(render_query(&drums, &line, tonic));
         },
     ));
     for (name, n) in [("loops.rank.1k", 1_000), ("loops.rank.10k", 10_000)] {

@@ -4,78 +4,12 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-struct Server {
-    child: Child,
-    name: String,
-}
+mod common;
 
-impl Drop for Server {
-    /// SIGTERM, not SIGKILL: jackd then removes its shared-memory files, which would
-    /// otherwise pile up until JACK refuses to start more servers.
-    fn drop(&mut self) {
-        // SAFETY: signalling our own child process.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn start_server() -> Option<Server> {
-    if !(have("jackd") && have("jack_rec") && have("jack_lsp")) {
-        eprintln!("SKIPPED: jackd / jack_rec / jack_lsp not installed (Debian: jackd2)");
-        return None;
-    }
-    let name = format!("ubiq-test-{}", std::process::id());
-    let child = Command::new("jackd")
-        .args([
-            "-n",
-            &name,
-            "--no-realtime",
-            "-d",
-            "dummy",
-            "-r",
-            "48000",
-            "-p",
-            "256",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("jackd starts");
-    let server = Server { child, name };
-    wait_for_ports(&server.name, "system:playback_1");
-    Some(server)
-}
-
-fn ports(server: &str) -> String {
-    Command::new("jack_lsp")
-        .env("JACK_DEFAULT_SERVER", server)
-        .stderr(Stdio::null())
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default()
-}
-
-fn wait_for_ports(server: &str, port: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if ports(server).lines().any(|l| l.trim() == port) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("port {port} did not appear on JACK server {server}");
-}
+use common::{Server, start_server, wait_for_ports};
 
 const SCENE: &str = r#"Scene(
     tempo: 120,
@@ -156,7 +90,7 @@ fn take(server: &Server, scene: &Path, dir: &Path) -> (Vec<usize>, u64) {
 
 #[test]
 fn plays_in_time_through_a_jack_server() {
-    let Some(server) = start_server() else {
+    let Some(server) = start_server("test", &["jack_rec"]) else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");

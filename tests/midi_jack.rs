@@ -6,8 +6,12 @@
 //! jackd is not installed.
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
+
+use common::start_server;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,66 +20,6 @@ const RATE: f64 = 48_000.0;
 /// 120 BPM: frames per sixteenth step and per clock tick.
 const FRAMES_PER_STEP: f64 = 6_000.0;
 const FRAMES_PER_TICK: f64 = 1_000.0;
-
-struct Server {
-    child: Child,
-    name: String,
-}
-
-impl Drop for Server {
-    /// SIGTERM, not SIGKILL: jackd then removes its shared-memory files.
-    fn drop(&mut self) {
-        // SAFETY: signalling our own child process.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn start_server() -> Option<Server> {
-    if !(have("jackd") && have("jack_lsp")) {
-        eprintln!("SKIPPED: jackd / jack_lsp not installed (Debian: jackd2)");
-        return None;
-    }
-    let name = format!("ubiq-midi-{}", std::process::id());
-    let child = Command::new("jackd")
-        .args([
-            "-n",
-            &name,
-            "--no-realtime",
-            "-d",
-            "dummy",
-            "-r",
-            "48000",
-            "-p",
-            "256",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("jackd starts");
-    let server = Server { child, name };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let out = Command::new("jack_lsp")
-            .env("JACK_DEFAULT_SERVER", &server.name)
-            .stderr(Stdio::null())
-            .output()
-            .expect("jack_lsp runs");
-        if String::from_utf8_lossy(&out.stdout).contains("system:playback_1") {
-            return Some(server);
-        }
-        assert!(Instant::now() < deadline, "JACK server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// Messages received, with their absolute frame.
 type Log = Arc<Mutex<Vec<(u64, Vec<u8>)>>>;
@@ -247,7 +191,7 @@ fn ubiq(server: &str, args: &[&str], config: &std::path::Path) -> Child {
 
 #[test]
 fn midi_through_a_jack_server() {
-    let Some(server) = start_server() else {
+    let Some(server) = start_server("midi", &[]) else {
         return;
     };
     // SAFETY: this test binary has one test; nothing else reads the environment meanwhile.

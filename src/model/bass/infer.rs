@@ -9,7 +9,6 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
-use burn::nn::Linear;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
@@ -20,6 +19,7 @@ use super::model::{
     REST, START, VOCAB, allowed_after, condition_features, drum_features, pitch_of,
 };
 use super::train::TrainingConfig;
+use crate::model::plain::{Dense, sigmoid};
 use crate::model::rng::Rng;
 use crate::pattern::{BassStep, Bassline, DrumPattern, Key, STEPS, Scale};
 
@@ -113,65 +113,6 @@ pub fn meta_path(weights: &Path) -> PathBuf {
     weights.with_extension("json")
 }
 
-/// A dense layer as plain row-major floats: `y = x·W + b`, `W` is `[d_in, d_out]`.
-#[derive(Debug, Clone)]
-struct Dense {
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-    d_out: usize,
-}
-
-impl Dense {
-    fn of(linear: &Linear) -> Result<Self, String> {
-        let [_, d_out] = linear.weight.dims();
-        let weight = linear
-            .weight
-            .val()
-            .into_data()
-            .try_to_vec::<f32>()
-            .map_err(|e| format!("{e:?}"))?;
-        let bias = match &linear.bias {
-            Some(b) => b
-                .val()
-                .into_data()
-                .try_to_vec::<f32>()
-                .map_err(|e| format!("{e:?}"))?,
-            None => vec![0.0; d_out],
-        };
-        if weight.iter().chain(&bias).any(|v| !v.is_finite()) {
-            return Err("its weights are not finite numbers".into());
-        }
-        Ok(Dense {
-            weight,
-            bias,
-            d_out,
-        })
-    }
-
-    /// `out += x · W[rows offset..]` for the rows starting at `offset`.
-    fn accumulate(&self, x: &[f32], offset: usize, out: &mut [f32]) {
-        for (i, &v) in x.iter().enumerate() {
-            if v != 0.0 {
-                let row = &self.weight[(offset + i) * self.d_out..(offset + i + 1) * self.d_out];
-                for (o, w) in out.iter_mut().zip(row) {
-                    *o += v * w;
-                }
-            }
-        }
-    }
-
-    /// `out = x · W + b`.
-    fn apply(&self, x: &[f32], out: &mut [f32]) {
-        out.copy_from_slice(&self.bias);
-        self.accumulate(x, 0, out);
-    }
-
-    /// Row `i` of `W`.
-    fn row(&self, i: usize) -> &[f32] {
-        &self.weight[i * self.d_out..(i + 1) * self.d_out]
-    }
-}
-
 #[derive(Debug, Clone)]
 struct FastLstm {
     input: Dense,
@@ -217,10 +158,6 @@ impl FastLstm {
         }
         (out, h)
     }
-}
-
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 /// The translation network's weights as plain floats, for fast step-by-step decoding.

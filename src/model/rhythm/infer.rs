@@ -9,9 +9,10 @@ use burn::tensor::{Bytes, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::RhythmError;
+use super::fast::FastVae;
 use super::model::{
-    CELLS, CONDITIONS, ConditionStats, LATENT, RhythmVae, RhythmVaeConfig, patterns_tensor,
-    rows_tensor,
+    CELLS, CHANNELS, CONDITIONS, ConditionStats, LATENT, RhythmVae, RhythmVaeConfig,
+    pattern_features, patterns_tensor, rows_tensor,
 };
 use super::train::TrainingConfig;
 use crate::model::rng::Rng;
@@ -149,6 +150,9 @@ fn architecture(json: &str) -> Result<RhythmVaeConfig, serde_json::Error> {
 #[derive(Debug, Clone)]
 pub struct RhythmModel {
     vae: RhythmVae,
+    /// The plain-float copy decode and encode run on (none when a weight is not finite:
+    /// [`RhythmModel::from_bytes`] refuses such a file, training may still hold one).
+    fast: Option<FastVae>,
     stats: ConditionStats,
     device: Device,
     origin: String,
@@ -165,6 +169,7 @@ impl RhythmModel {
         let vae = vae.valid().to_device(&device);
         let stats = vae.stats();
         RhythmModel {
+            fast: FastVae::of(&vae).ok(),
             vae,
             stats,
             device,
@@ -205,6 +210,9 @@ impl RhythmModel {
             .try_load_record(record)
             .map_err(|e| format(e.to_string()))?;
         let model = Self::new(vae, device, origin);
+        if let Err(reason) = FastVae::of(&model.vae) {
+            return Err(format(reason));
+        }
         let s = model.stats;
         if [s.kick_mean, s.kick_std, s.hats_mean, s.hats_std]
             .iter()
@@ -306,6 +314,12 @@ impl RhythmModel {
 
     /// Raw decoder outputs for many points at once.
     pub fn decode_raw(&self, points: &[([f32; LATENT], Conditions)]) -> Vec<Decoded> {
+        if let Some(fast) = &self.fast {
+            return points
+                .iter()
+                .map(|(z, c)| fast.decode(z, &c.array()))
+                .collect();
+        }
         if points.is_empty() {
             return Vec::new();
         }
@@ -365,6 +379,17 @@ impl RhythmModel {
         &self,
         patterns: &[DrumPattern],
     ) -> (Vec<[f32; LATENT]>, Vec<[f32; LATENT]>) {
+        if let Some(fast) = &self.fast {
+            let mut features = Vec::with_capacity(CHANNELS * CELLS);
+            return patterns
+                .iter()
+                .map(|p| {
+                    features.clear();
+                    pattern_features(p, &mut features);
+                    fast.encode(&features, &self.stats.conditions(p))
+                })
+                .unzip();
+        }
         if patterns.is_empty() {
             return (Vec::new(), Vec::new());
         }
