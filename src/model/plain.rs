@@ -45,6 +45,7 @@ impl Dense {
     }
 
     /// `out += x · W[rows offset..]` for the rows starting at `offset`.
+    #[inline(always)]
     pub(crate) fn accumulate(&self, x: &[f32], offset: usize, out: &mut [f32]) {
         for (i, &v) in x.iter().enumerate() {
             if v != 0.0 {
@@ -57,12 +58,14 @@ impl Dense {
     }
 
     /// `out = x · W + b`.
+    #[inline(always)]
     pub(crate) fn apply(&self, x: &[f32], out: &mut [f32]) {
         out.copy_from_slice(&self.bias);
         self.accumulate(x, 0, out);
     }
 
     /// Row `i` of `W`.
+    #[inline(always)]
     pub(crate) fn row(&self, i: usize) -> &[f32] {
         &self.weight[i * self.d_out..(i + 1) * self.d_out]
     }

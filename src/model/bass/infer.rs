@@ -130,6 +130,7 @@ impl FastLstm {
     }
 
     /// One step: `gates` holds the projected input and is overwritten.
+    #[inline(always)]
     fn step(&self, gates: &mut [f32], h: &mut [f32], c: &mut [f32]) {
         let n = self.hidden;
         self.recurrent.accumulate(h, 0, gates);
@@ -144,6 +145,7 @@ impl FastLstm {
     }
 
     /// Runs over `STEPS` inputs of `width` floats; hidden states in time order and the last.
+    #[inline(always)]
     fn run(&self, input: &[f32], width: usize, reverse: bool) -> (Vec<f32>, Vec<f32>) {
         let n = self.hidden;
         let mut out = vec![0.0; STEPS * n];
@@ -187,7 +189,39 @@ impl FastNet {
     /// Decodes one line: at each step the network's logits (masks for holds already added)
     /// go to `choose`, which may change them and returns the token to emit; returns the
     /// tokens and each step's velocity.
+    ///
+    /// On x86-64 CPUs with AVX2 the whole decode is compiled for it (the sums are taken in the
+    /// same order, so the result does not depend on the CPU).
     pub fn decode(
+        &self,
+        drums: &DrumPattern,
+        key: Key,
+        scale: Scale,
+        choose: impl FnMut(usize, &mut [f32; VOCAB]) -> usize,
+    ) -> ([usize; STEPS], [f32; STEPS]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { self.decode_avx2(drums, key, scale, choose) };
+        }
+        self.decode_plain(drums, key, scale, choose)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn decode_avx2(
+        &self,
+        drums: &DrumPattern,
+        key: Key,
+        scale: Scale,
+        choose: impl FnMut(usize, &mut [f32; VOCAB]) -> usize,
+    ) -> ([usize; STEPS], [f32; STEPS]) {
+        self.decode_plain(drums, key, scale, choose)
+    }
+
+    // Always inlined, so that the AVX2 copy of `decode` compiles all of it for AVX2.
+    #[inline(always)]
+    fn decode_plain(
         &self,
         drums: &DrumPattern,
         key: Key,

@@ -9,6 +9,7 @@ use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
 use super::LoopModelError;
+use super::fast::FastLoopNet;
 use super::model::{LoopNet, LoopNetConfig};
 use super::train::{TrainingConfig, stack};
 use crate::audio::query::QueryRenderer;
@@ -76,6 +77,9 @@ pub struct ModelMeta {
 #[derive(Debug)]
 pub struct LoopModel {
     net: LoopNet,
+    /// The plain-float copy embeddings run on (none when a weight is not finite:
+    /// [`LoopModel::from_bytes`] refuses such a file, training may still hold one).
+    fast: Option<FastLoopNet>,
     device: Device,
     analyser: MelAnalyser,
     /// Where it came from.
@@ -86,6 +90,7 @@ impl LoopModel {
     /// Wraps a trained network.
     pub fn new(net: LoopNet, device: Device, origin: &str) -> Self {
         LoopModel {
+            fast: FastLoopNet::of(&net).ok(),
             net,
             device,
             analyser: MelAnalyser::new(),
@@ -110,6 +115,7 @@ impl LoopModel {
             .init(&device)
             .try_load_record(record)
             .map_err(|e| format(e.to_string()))?;
+        FastLoopNet::of(&net).map_err(format)?;
         Ok(Self::new(net, device, origin))
     }
 
@@ -183,6 +189,9 @@ impl LoopModel {
     /// Embeds a tempo-normalised two-bar loop already at 16 kHz (4 s; shorter is zero-padded).
     pub fn embed_normalised(&mut self, samples: &[f32]) -> Vec<f32> {
         let input = self.analyser.model_input(samples);
+        if let Some(fast) = &self.fast {
+            return fast.embed(&input);
+        }
         let x = stack(std::iter::once(input.as_slice()), &self.device);
         self.net
             .forward(x)

@@ -6,10 +6,12 @@
 //!   negative from another song) rendered from multi-track MIDI songs.
 //! - [`train`]: triplet-loss training.
 //! - [`infer`]: loading (file or embedded default) and embedding.
+//! - [`fast`]: the embedding on plain floats, for every cycle.
 //! - [`eval`]: triplet accuracy and ROC-AUC against the random and feature baselines.
 
 pub mod data;
 pub mod eval;
+pub mod fast;
 pub mod infer;
 pub mod model;
 pub mod train;

@@ -5,7 +5,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{BatchNorm, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
@@ -52,6 +52,25 @@ impl LoopNetConfig {
 }
 
 impl LoopNet {
+    /// The convolution blocks in order: convolution, batch norm (none here) and max-pool
+    /// `[bands, frames]` (kernel = stride).
+    pub fn blocks(&self) -> Vec<(&Conv2d, Option<&BatchNorm>, [usize; 2])> {
+        [&self.conv1, &self.conv2, &self.conv3]
+            .into_iter()
+            .map(|c| (c, None, [2, 2]))
+            .collect()
+    }
+
+    /// Whether the projection reads the whole feature map (else each channel's mean).
+    pub fn flattens(&self) -> bool {
+        false
+    }
+
+    /// The projection to the embedding.
+    pub fn projection(&self) -> &Linear {
+        &self.project
+    }
+
     /// Embeds spectrograms.
     ///
     /// # Shapes

@@ -1,0 +1,251 @@
+//! The loop model's embedding on plain floats, for the per-cycle query and the feedback loop's
+//! listening: the same equations as [`LoopNet::forward`] (3×3 "same" convolutions, batch norm in
+//! inference mode, ReLU, max-pooling, flatten or average head, projection, unit length) without
+//! a tensor library's per-operation cost. A test holds the two to the same numbers.
+//!
+//! Each feature plane is kept with a border of zeros one cell wide, so a convolution tap is one
+//! long multiply-add over the whole plane; on x86-64 CPUs with AVX2 the inner loops are compiled
+//! for it (chosen once per call). Sums are taken in the same order either way, so the result
+//! does not depend on the CPU.
+
+use super::model::LoopNet;
+use crate::loops::mel::{FRAMES, N_MELS};
+use crate::model::plain::{Dense, Norm, values};
+
+/// One 3×3 convolution, weights `[out][in][3][3]`.
+#[derive(Debug, Clone)]
+struct Conv {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    inputs: usize,
+    outputs: usize,
+}
+
+/// A convolution block: conv, optional batch norm, ReLU, max-pool `[bands, frames]`.
+#[derive(Debug, Clone)]
+struct Block {
+    conv: Conv,
+    norm: Option<Norm>,
+    pool: [usize; 2],
+}
+
+/// The loop model's weights as plain floats.
+#[derive(Debug, Clone)]
+pub struct FastLoopNet {
+    blocks: Vec<Block>,
+    flatten: bool,
+    project: Dense,
+}
+
+/// Outputs a convolution sums at once (in registers).
+const STRIP: usize = 32;
+
+/// Feature planes `[channels][(h + 2) × (w + 2)]` with a zero border, and [`STRIP`] spare
+/// values at the end, so a strip of a convolution may read past its plane.
+struct Planes {
+    data: Vec<f32>,
+    channels: usize,
+    h: usize,
+    w: usize,
+}
+
+impl Planes {
+    fn pitch(&self) -> usize {
+        self.w + 2
+    }
+
+    fn plane(&self, c: usize) -> &[f32] {
+        let n = (self.h + 2) * self.pitch();
+        &self.data[c * n..(c + 1) * n + STRIP]
+    }
+}
+
+impl Block {
+    /// Conv, norm, ReLU and pool of `x` into fresh padded planes.
+    #[inline(always)]
+    fn forward(&self, x: &Planes) -> Planes {
+        let (h, w, p) = (x.h, x.w, x.pitch());
+        let [pb, pf] = self.pool;
+        let (oh, ow) = (h / pb, w / pf);
+        let mut out = Planes {
+            data: vec![0.0; self.conv.outputs * (oh + 2) * (ow + 2) + STRIP],
+            channels: self.conv.outputs,
+            h: oh,
+            w: ow,
+        };
+        let op = out.pitch();
+        let plane_out = (oh + 2) * op;
+        // acc[y·p + xx]: output row y, padded column xx (1..=w valid); output j
+        // (1 ≤ j < span − 1) reads src[j + ky·p + kx − 1]. Outputs are summed a strip at a time
+        // in registers.
+        let span = h * p;
+        let mut acc = vec![0.0f32; span + STRIP];
+        for o in 0..self.conv.outputs {
+            let weights = &self.conv.weight[o * self.conv.inputs * 9..][..self.conv.inputs * 9];
+            let mut j = 1;
+            while j < span - 1 {
+                let mut sums = [self.conv.bias[o]; STRIP];
+                for (i, k) in weights.chunks_exact(9).enumerate() {
+                    let src = x.plane(i);
+                    for (t, &kt) in k.iter().enumerate() {
+                        let at = (t / 3) * p + t % 3 + j - 1;
+                        for (a, v) in sums.iter_mut().zip(&src[at..at + STRIP]) {
+                            *a += kt * v;
+                        }
+                    }
+                }
+                acc[j..j + STRIP].copy_from_slice(&sums);
+                j += STRIP;
+            }
+            let (scale, shift) = self
+                .norm
+                .as_ref()
+                .map_or((1.0, 0.0), |n| (n.scale[o], n.shift[o]));
+            let dst = &mut out.data[o * plane_out..(o + 1) * plane_out];
+            for y in 0..oh {
+                for xo in 0..ow {
+                    let mut best = f32::NEG_INFINITY;
+                    for dy in 0..pb {
+                        let row = (y * pb + dy) * p + 1 + xo * pf;
+                        for v in &acc[row..row + pf] {
+                            best = best.max((v * scale + shift).max(0.0));
+                        }
+                    }
+                    dst[(y + 1) * op + xo + 1] = best;
+                }
+            }
+        }
+        out
+    }
+}
+
+fn conv_of(conv: &burn::nn::conv::Conv2d) -> Result<Conv, String> {
+    let [outputs, inputs, kh, kw] = conv.weight.dims();
+    if [kh, kw] != [3, 3] || conv.groups != 1 || conv.stride != [1, 1] || conv.dilation != [1, 1] {
+        return Err(format!(
+            "a {kh}×{kw} convolution (stride {:?}, dilation {:?}, {} groups)",
+            conv.stride, conv.dilation, conv.groups
+        ));
+    }
+    let weight = values(conv.weight.val())?;
+    let bias = match &conv.bias {
+        Some(b) => values(b.val())?,
+        None => vec![0.0; outputs],
+    };
+    Ok(Conv {
+        weight,
+        bias,
+        inputs,
+        outputs,
+    })
+}
+
+impl FastLoopNet {
+    /// Copies the weights of a Burn network (an error when one is not a finite number or a
+    /// layer is of a kind this path does not compute).
+    pub fn of(net: &LoopNet) -> Result<Self, String> {
+        let blocks = net
+            .blocks()
+            .into_iter()
+            .map(|(conv, norm, pool)| {
+                Ok(Block {
+                    conv: conv_of(conv)?,
+                    norm: norm.map(Norm::of).transpose()?,
+                    pool,
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(FastLoopNet {
+            blocks,
+            flatten: net.flattens(),
+            project: Dense::of(net.projection())?,
+        })
+    }
+
+    /// Embeds one standardised log-mel spectrogram (band-major `N_MELS × FRAMES`): a unit-length
+    /// vector.
+    pub fn embed(&self, input: &[f32]) -> Vec<f32> {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { self.embed_avx2(input) };
+        }
+        self.embed_plain(input)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn embed_avx2(&self, input: &[f32]) -> Vec<f32> {
+        self.embed_plain(input)
+    }
+
+    // Always inlined, so that the AVX2 copy of `embed` compiles all of it for AVX2.
+    #[inline(always)]
+    fn embed_plain(&self, input: &[f32]) -> Vec<f32> {
+        let (h, w) = (N_MELS, FRAMES);
+        let mut x = Planes {
+            data: vec![0.0; (h + 2) * (w + 2) + STRIP],
+            channels: 1,
+            h,
+            w,
+        };
+        for (y, row) in input.chunks_exact(w).take(h).enumerate() {
+            let at = (y + 1) * (w + 2) + 1;
+            x.data[at..at + w].copy_from_slice(row);
+        }
+        for block in &self.blocks {
+            x = block.forward(&x);
+        }
+        let p = x.pitch();
+        let mut features = Vec::with_capacity(x.channels * x.h * x.w);
+        for c in 0..x.channels {
+            let plane = x.plane(c);
+            let rows = (1..=x.h).map(|y| &plane[y * p + 1..y * p + 1 + x.w]);
+            if self.flatten {
+                rows.for_each(|r| features.extend_from_slice(r));
+            } else {
+                let sum: f32 = rows.map(|r| r.iter().sum::<f32>()).sum();
+                features.push(sum / (x.h * x.w).max(1) as f32);
+            }
+        }
+        let mut e = vec![0.0; self.project.d_out];
+        self.project.apply(&features, &mut e);
+        let norm = e.iter().map(|v| v * v).sum::<f32>().sqrt().max(1.0e-6);
+        e.iter_mut().for_each(|v| *v /= norm);
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Device, Tensor, TensorData};
+
+    use super::*;
+    use crate::model::loops::infer::LoopModel;
+    use crate::model::rng::Rng;
+
+    #[test]
+    fn the_embedding_matches_the_burn_network() {
+        let model = LoopModel::embedded(Device::flex()).expect("embedded model");
+        let fast = FastLoopNet::of(model.net()).expect("plain copy");
+        let mut rng = Rng::new(3);
+        for _ in 0..3 {
+            let input: Vec<f32> = (0..N_MELS * FRAMES).map(|_| rng.normal()).collect();
+            let got = fast.embed(&input);
+            let want: Vec<f32> = model
+                .net()
+                .forward(Tensor::from_data(
+                    TensorData::new(input.clone(), [1, N_MELS * FRAMES]),
+                    &Device::flex(),
+                ))
+                .into_data()
+                .try_to_vec()
+                .unwrap_or_default();
+            assert_eq!(got.len(), want.len());
+            for (a, b) in got.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+            }
+            assert_eq!(fast.embed(&input), fast.embed_plain(&input));
+        }
+    }
+}
