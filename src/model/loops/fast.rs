@@ -154,11 +154,32 @@ impl FastLoopNet {
                     pool,
                 })
             })
-            .collect::<Result<_, String>>()?;
+            .collect::<Result<Vec<Block>, String>>()?;
+        // The shapes must chain: one input plane, each block reading the one before, the
+        // projection reading the head's features.
+        let (mut channels, mut h, mut w) = (1, N_MELS, FRAMES);
+        for b in &blocks {
+            if b.conv.inputs != channels || b.pool.contains(&0) {
+                return Err(format!(
+                    "a block reads {} channels after {channels}",
+                    b.conv.inputs
+                ));
+            }
+            channels = b.conv.outputs;
+            (h, w) = (h / b.pool[0], w / b.pool[1]);
+        }
+        let flatten = net.flattens();
+        let project = Dense::of(net.projection())?;
+        let features = if flatten { channels * h * w } else { channels };
+        if project.weight.len() != features * project.d_out {
+            return Err(format!(
+                "the projection does not read the {features} features of the head"
+            ));
+        }
         Ok(FastLoopNet {
             blocks,
-            flatten: net.flattens(),
-            project: Dense::of(net.projection())?,
+            flatten,
+            project,
         })
     }
 
