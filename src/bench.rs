@@ -98,136 +98,170 @@ pub fn random_unit(rng: &mut Rng, dim: usize) -> Vec<f32> {
     row.iter().map(|x| x / norm).collect()
 }
 
-/// Runs every timing: the parts of the AI's cycle turn on each backend, ranking at 1,000 and
-/// 10,000 loops, and the whole turn (listen, pull, decode, translate, rank every set).
-/// `library` is the loop library to rank (synthetic tables stand in for missing sets).
-pub fn run(options: &BenchOptions, library: Option<&Library>) -> Result<Vec<Timing>, String> {
-    let mut out = Vec::new();
-    let bass = BassModel::embedded().map_err(|e| e.to_string())?;
+/// One thing to time: what it is called, the Burn backend it runs on (none: plain Rust), how
+/// many calls `ubiq bench` times at scale 1, and the call itself (owning what it needs).
+pub struct Case {
+    /// What is timed (`rhythm.decode`, `ai.cycle`, …).
+    pub name: &'static str,
+    /// The Burn backend.
+    pub backend: Option<&'static str>,
+    /// Calls at scale 1 (about a second's worth).
+    pub calls: usize,
+    /// One call.
+    pub call: Box<dyn FnMut()>,
+}
+
+impl Case {
+    fn new(
+        name: &'static str,
+        backend: Option<&'static str>,
+        calls: usize,
+        call: impl FnMut() + 'static,
+    ) -> Self {
+        Case {
+            name,
+            backend,
+            calls,
+            call: Box::new(call),
+        }
+    }
+
+    /// `name`, with `@backend` when it runs on one (criterion's label).
+    pub fn label(&self) -> String {
+        match self.backend {
+            Some(b) => format!("{}@{b}", self.name),
+            None => self.name.to_string(),
+        }
+    }
+}
+
+/// Every case, in the order the table prints them: the audio thread's work per block, the
+/// engine's per-cycle paths (plain Rust: bass translate, query render, rhythm decode / encode,
+/// loop embedding, ranking at 1,000 and 10,000 loops, the feedback loop's listening and the
+/// whole AI cycle), then the Burn modules' own forward passes on each backend. `library` is the
+/// loop library to rank; without one the feedback and whole-cycle cases are left out.
+pub fn cases(library: Option<&Library>) -> Result<Vec<Case>, String> {
+    let mut out = synth_cases();
     let scene = default_scene();
     let drums = scene.drums.pattern();
     let line = scene.bass.bassline();
     let tonic = scene.bass.tonic_midi();
+    let bass = BassModel::embedded().map_err(|e| e.to_string())?;
+    let rhythm = RhythmModel::embedded().map_err(|e| e.to_string())?;
+    let mut loops = LoopModel::embedded(Device::flex()).map_err(|e| e.to_string())?;
     let mut seed = 0u64;
-    out.push(time("bass.translate", None, calls(options, 2000), || {
+    let (d, b) = (drums.clone(), bass.clone());
+    out.push(Case::new("bass.translate", None, 2000, move || {
         seed += 1;
-        black_box(bass.translate(&drums, Key::new(9), Scale::Minor, 0.5, seed));
+        black_box(b.translate(&d, Key::new(9), Scale::Minor, 0.5, seed));
     }));
-    out.extend(synth_timings(options));
-    out.push(time(
-        "loops.render_query",
-        None,
-        calls(options, 300),
-        || {
-            black_box(render_query(&drums, &line, tonic));
-        },
-    ));
+    let d = drums.clone();
+    out.push(Case::new("loops.render_query", None, 300, move || {
+        black_box(render_query(&d, &line, tonic));
+    }));
+    let (r, mut rng) = (rhythm.clone(), Rng::new(3));
+    out.push(Case::new("rhythm.decode", None, 2000, move || {
+        let z = [rng.normal(), rng.normal()];
+        black_box(r.decode(z, Conditions::default(), &DecodeOptions::default()));
+    }));
+    let (r, d) = (rhythm.clone(), drums.clone());
+    out.push(Case::new("rhythm.encode", None, 2000, move || {
+        black_box(r.encode(&d));
+    }));
+    let heard = vec![0.1f32; crate::loops::mel::LOOP_SAMPLES];
+    out.push(Case::new("loops.embed", None, 300, move || {
+        black_box(loops.embed_normalised(&heard));
+    }));
     for (name, n) in [("loops.rank.1k", 1_000), ("loops.rank.10k", 10_000)] {
         let table = random_table(n, 32, 7);
         let q = random_unit(&mut Rng::new(8), 32);
-        out.push(time(name, None, calls(options, 2000), || {
+        out.push(Case::new(name, None, 2000, move || {
             black_box(table.rank(&q, 8));
         }));
     }
+    if let Some(library) = library {
+        out.extend(cycle_cases(library)?);
+    }
     for backend in [Backend::Flex, Backend::Ndarray] {
-        out.extend(backend_timings(
-            options,
-            backend,
-            backend.device(),
-            library,
-        )?);
+        out.extend(burn_cases(backend)?);
     }
     Ok(out)
+}
+
+/// Runs every case, `options.scale` times its calls, call by call.
+pub fn run(options: &BenchOptions, library: Option<&Library>) -> Result<Vec<Timing>, String> {
+    Ok(cases(library)?
+        .into_iter()
+        .map(|mut case| {
+            time(
+                case.name,
+                case.backend,
+                calls(options, case.calls),
+                &mut case.call,
+            )
+        })
+        .collect())
 }
 
 /// The audio thread's work per 256-frame block at 48 kHz (5.3 ms of sound): the drum machine
 /// and the bass synth playing, and the whole graph (sequencer, voices, loops, mixer, effects,
 /// limiter) on the default scene.
-fn synth_timings(options: &BenchOptions) -> Vec<Timing> {
+fn synth_cases() -> Vec<Case> {
     use crate::audio::bass::BassSynth;
     use crate::audio::drums::DrumMachine;
     use crate::pattern::Voice;
     let block = crate::audio::synth::MAX_BLOCK;
-    let mut out = Vec::new();
     let mut dm = DrumMachine::new(48_000.0, 1);
     let mut buf = vec![0.0f32; block];
     let mut n = 0u32;
-    out.push(time(
-        "synth.drums_block",
-        None,
-        calls(options, 5000),
-        || {
-            n += 1;
-            if n % 8 == 0 {
-                for v in [Voice::Kick, Voice::ClosedHat, Voice::Snare, Voice::Crash] {
-                    dm.trigger(v, 0.9);
-                }
-            }
-            buf.fill(0.0);
-            dm.render(&mut buf);
-            black_box(&buf);
-        },
-    ));
-    let mut bass = BassSynth::new(48_000.0);
-    out.push(time("synth.bass_block", None, calls(options, 5000), || {
+    let drums = Case::new("synth.drums_block", None, 5000, move || {
         n += 1;
         if n % 8 == 0 {
-            bass.note_on(33 + (n % 12) as u8, 0.8, n % 3 == 0, false);
+            for v in [Voice::Kick, Voice::ClosedHat, Voice::Snare, Voice::Crash] {
+                dm.trigger(v, 0.9);
+            }
         }
         buf.fill(0.0);
-        bass.render(&mut buf);
+        dm.render(&mut buf);
         black_box(&buf);
-    }));
+    });
+    let mut synth = BassSynth::new(48_000.0);
+    let mut buf = vec![0.0f32; block];
+    let bass = Case::new("synth.bass_block", None, 5000, move || {
+        n += 1;
+        if n % 8 == 0 {
+            synth.note_on(33 + (n % 12) as u8, 0.8, n % 3 == 0, false);
+        }
+        buf.fill(0.0);
+        synth.render(&mut buf);
+        black_box(&buf);
+    });
     let (mut handle, mut core) = crate::audio::link(48_000, 1);
     let perf = Performance::new(default_scene());
     let _ = handle.send_all(&perf.start_messages());
     let mut stereo = vec![0.0f32; 2 * block];
-    out.push(time(
-        "synth.graph_block",
-        None,
-        calls(options, 5000),
-        || {
-            core.process(&mut stereo);
-            black_box(&stereo);
-        },
-    ));
-    out
+    let graph = Case::new("synth.graph_block", None, 5000, move || {
+        // The handle stays alive with the core, so the graph keeps its queue.
+        let _ = &handle;
+        core.process(&mut stereo);
+        black_box(&stereo);
+    });
+    vec![drums, bass, graph]
 }
 
-fn backend_timings(
-    options: &BenchOptions,
-    backend: Backend,
-    device: Device,
-    library: Option<&Library>,
-) -> Result<Vec<Timing>, String> {
-    let b = Some(backend.name());
-    let mut out = Vec::new();
-    let rhythm = RhythmModel::embedded_on(device.clone()).map_err(|e| e.to_string())?;
-    let scene = default_scene();
-    let drums = scene.drums.pattern();
-    let mut rng = Rng::new(3);
-    out.push(time("rhythm.decode", b, calls(options, 2000), || {
-        let z = [rng.normal(), rng.normal()];
-        black_box(rhythm.decode(z, Conditions::default(), &DecodeOptions::default()));
-    }));
-    out.push(time("rhythm.encode", b, calls(options, 2000), || {
-        black_box(rhythm.encode(&drums));
-    }));
-    let mut loops = LoopModel::embedded(device).map_err(|e| e.to_string())?;
-    let heard = vec![0.1f32; crate::loops::mel::LOOP_SAMPLES];
-    out.push(time("loops.embed", b, calls(options, 300), || {
-        black_box(loops.embed_normalised(&heard));
-    }));
-    let bass = BassModel::embedded().map_err(|e| e.to_string())?;
-    let mut models = Models {
-        rhythm: Some(rhythm),
-        bass: Some(bass),
-        loops: Some(loops),
-        library: library.cloned(),
+/// The feedback loop's listening to one cycle of what played, and the whole AI cycle: listen,
+/// pull the point, decode, translate, rank every set (the scene of [`ai_scene`]).
+fn cycle_cases(library: &Library) -> Result<Vec<Case>, String> {
+    let models = || -> Result<Models, String> {
+        Ok(Models {
+            rhythm: Some(RhythmModel::embedded().map_err(|e| e.to_string())?),
+            bass: Some(BassModel::embedded().map_err(|e| e.to_string())?),
+            loops: Some(LoopModel::embedded(Device::flex()).map_err(|e| e.to_string())?),
+            library: Some(library.clone()),
+        })
     };
-    if models.library.is_none() {
-        return Ok(out);
-    }
+    let (mut listen_models, mut models) = (models()?, models()?);
+    let listen_perf = Performance::new(ai_scene());
     let mut perf = Performance::new(ai_scene());
     let played = crate::render::render_scene(
         perf.scene(),
@@ -238,19 +272,54 @@ fn backend_timings(
         },
     );
     let heard = crate::loops::audio::mix_down(&played, 2);
-    out.push(time("feedback.listen", b, calls(options, 200), || {
-        black_box(perf.listen(&mut models, &heard));
-    }));
+    let listen_heard = heard.clone();
+    let listen = Case::new("feedback.listen", None, 200, move || {
+        black_box(listen_perf.listen(&mut listen_models, &listen_heard));
+    });
     let mut cycle = 0;
-    out.push(time("ai.cycle", b, calls(options, 200), || {
+    let whole = Case::new("ai.cycle", None, 200, move || {
         cycle += 1;
         let turn = perf.listen(&mut models, &heard).map(|(t, r)| {
             perf.heard(r);
             t
         });
         black_box(perf.tick(cycle, &mut models, turn.as_ref()));
-    }));
-    Ok(out)
+    });
+    Ok(vec![listen, whole])
+}
+
+/// The Burn modules' own forward passes for one input on `backend` (what the plain paths
+/// replace at run time; training and evaluation run these).
+fn burn_cases(backend: Backend) -> Result<Vec<Case>, String> {
+    use crate::model::rhythm::model::{CONDITIONS, LATENT, patterns_tensor, rows_tensor};
+    let b = Some(backend.name());
+    let device = backend.device();
+    let rhythm = RhythmModel::embedded_on(device.clone()).map_err(|e| e.to_string())?;
+    let loops = LoopModel::embedded(device.clone()).map_err(|e| e.to_string())?;
+    let drums = default_scene().drums.pattern();
+    let (r, dev) = (rhythm.clone(), device.clone());
+    let decode = Case::new("rhythm.decode.burn", b, 2000, move || {
+        black_box(r.vae().decode(
+            rows_tensor(vec![0.3; LATENT], LATENT, &dev),
+            rows_tensor(vec![0.0; CONDITIONS], CONDITIONS, &dev),
+        ));
+    });
+    let dev = device.clone();
+    let encode = Case::new("rhythm.encode.burn", b, 2000, move || {
+        black_box(rhythm.vae().encode(
+            patterns_tensor(&[&drums], &dev),
+            rows_tensor(vec![0.0; CONDITIONS], CONDITIONS, &dev),
+        ));
+    });
+    let input = vec![0.1f32; crate::loops::mel::N_MELS * crate::loops::mel::FRAMES];
+    let embed = Case::new("loops.embed.burn", b, 300, move || {
+        let x = burn::tensor::Tensor::<2>::from_data(
+            burn::tensor::TensorData::new(input.clone(), [1, input.len()]),
+            &device,
+        );
+        black_box(loops.net().forward(x));
+    });
+    Ok(vec![decode, encode, embed])
 }
 
 /// The scene the whole-turn timing plays: every loop set on, the feedback loop closed, a new
@@ -265,7 +334,8 @@ fn ai_scene() -> crate::scene::Scene {
     scene
 }
 
-/// The timings as an aligned table, the backends side by side.
+/// The timings as an aligned table: plain-Rust paths in the first pair of columns, Burn
+/// forward passes on each backend side by side.
 pub fn table(timings: &[Timing]) -> String {
     let mut names: Vec<&str> = Vec::new();
     for t in timings {
@@ -278,21 +348,58 @@ pub fn table(timings: &[Timing]) -> String {
             .iter()
             .find(|t| t.name == name && t.backend == backend)
             .map(|t| format!("{:>9.1} {:>9.1}", t.median_us, t.p99_us))
+            .unwrap_or_default()
     };
     let mut s = format!(
-        "{:<20} {:>19}   {:>19}\n{:<20} {:>9} {:>9}   {:>9} {:>9}\n",
-        "µs per call", "flex", "ndarray", "", "median", "p99", "median", "p99"
+        "{:<20} {:>19}   {:>19}   {:>19}\n{:<20}{}\n",
+        "µs per call",
+        "plain Rust",
+        "Burn flex",
+        "Burn ndarray",
+        "",
+        format!(" {:>9} {:>9}  ", "median", "p99").repeat(3)
     );
     for name in names {
-        let plain = cell(name, None);
-        let (flex, nd) = match plain {
-            Some(p) => (p, String::new()),
-            None => (
-                cell(name, Some("flex")).unwrap_or_default(),
-                cell(name, Some("ndarray")).unwrap_or_default(),
-            ),
-        };
-        s.push_str(&format!("{name:<20} {flex:>19}   {nd:>19}\n"));
+        s.push_str(&format!(
+            "{name:<20} {:>19}   {:>19}   {:>19}\n",
+            cell(name, None),
+            cell(name, Some("flex")),
+            cell(name, Some("ndarray"))
+        ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_case_runs_and_the_table_lists_it() {
+        let timings = run(&BenchOptions { scale: 0.0 }, None).expect("embedded models");
+        let names: Vec<&str> = timings.iter().map(|t| t.name.as_str()).collect();
+        for want in [
+            "synth.graph_block",
+            "bass.translate",
+            "rhythm.decode",
+            "loops.embed",
+            "loops.rank.10k",
+            "loops.embed.burn",
+        ] {
+            assert!(names.contains(&want), "{want} missing from {names:?}");
+        }
+        assert_eq!(
+            timings
+                .iter()
+                .filter(|t| t.name == "rhythm.decode.burn")
+                .count(),
+            2,
+            "the Burn passes run on both backends"
+        );
+        for t in &timings {
+            assert!(t.calls >= 5 && t.median_us <= t.p99_us && t.p99_us <= t.max_us);
+        }
+        let text = table(&timings);
+        assert!(timings.iter().all(|t| text.contains(&t.name)));
+    }
 }
