@@ -150,12 +150,12 @@ pub fn cases(library: Option<&Library>) -> Result<Vec<Case>, String> {
     let rhythm = RhythmModel::embedded().map_err(|e| e.to_string())?;
     let mut loops = LoopModel::embedded(Device::flex()).map_err(|e| e.to_string())?;
     let mut seed = 0u64;
-    let (d, b) = (drums.clone(), bass.clone());
+    let (d, b) = (drums, bass.clone());
     out.push(Case::new("bass.translate", None, 2000, move || {
         seed += 1;
         black_box(b.translate(&d, Key::new(9), Scale::Minor, 0.5, seed));
     }));
-    let d = drums.clone();
+    let d = drums;
     out.push(Case::new("loops.render_query", None, 300, move || {
         black_box(render_query(&d, &line, tonic));
     }));
@@ -164,7 +164,7 @@ pub fn cases(library: Option<&Library>) -> Result<Vec<Case>, String> {
         let z = [rng.normal(), rng.normal()];
         black_box(r.decode(z, Conditions::default(), &DecodeOptions::default()));
     }));
-    let (r, d) = (rhythm.clone(), drums.clone());
+    let (r, d) = (rhythm.clone(), drums);
     out.push(Case::new("rhythm.encode", None, 2000, move || {
         black_box(r.encode(&d));
     }));
