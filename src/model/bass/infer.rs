@@ -19,7 +19,7 @@ use super::model::{
     REST, START, VOCAB, allowed_after, condition_features, drum_features, pitch_of,
 };
 use super::train::TrainingConfig;
-use crate::model::plain::{Dense, sigmoid};
+use crate::model::plain::{Dense, sigmoid, tanh};
 use crate::model::rng::Rng;
 use crate::pattern::{BassStep, Bassline, DrumPattern, Key, STEPS, Scale};
 
@@ -137,10 +137,10 @@ impl FastLstm {
         for j in 0..n {
             let i = sigmoid(gates[j]);
             let f = sigmoid(gates[n + j]);
-            let g = gates[2 * n + j].tanh();
+            let g = tanh(gates[2 * n + j]);
             let o = sigmoid(gates[3 * n + j]);
             c[j] = f * c[j] + i * g;
-            h[j] = o * c[j].tanh();
+            h[j] = o * tanh(c[j]);
         }
     }
 
@@ -241,8 +241,8 @@ impl FastNet {
         summary.extend_from_slice(&conditions);
         let mut init = vec![0.0; 2 * d];
         self.bridge.apply(&summary, &mut init);
-        let mut h: Vec<f32> = init[..d].iter().map(|v| v.tanh()).collect();
-        let mut c: Vec<f32> = init[d..].iter().map(|v| v.tanh()).collect();
+        let mut h: Vec<f32> = init[..d].iter().map(|&v| tanh(v)).collect();
+        let mut c: Vec<f32> = init[d..].iter().map(|&v| tanh(v)).collect();
         // Decoder input rows: encoder outputs, previous token, drum step, conditions.
         let token_rows = 2 * e;
         let drum_rows = token_rows + VOCAB + 1;

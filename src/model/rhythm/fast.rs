@@ -4,7 +4,7 @@
 
 use super::infer::Decoded;
 use super::model::{CELLS, CHANNELS, CONDITIONS, LATENT, LEAK, RhythmVae};
-use crate::model::plain::{Dense, Norm, sigmoid};
+use crate::model::plain::{Dense, Norm, sigmoid, tanh};
 
 /// The rhythm VAE's weights as plain floats.
 #[derive(Debug, Clone)]
@@ -97,7 +97,7 @@ impl FastVae {
         self.offset_head.apply(&h, &mut offset);
         probability.iter_mut().for_each(|v| *v = sigmoid(*v));
         velocity.iter_mut().for_each(|v| *v = sigmoid(*v));
-        offset.iter_mut().for_each(|v| *v = v.tanh() * 0.5);
+        offset.iter_mut().for_each(|v| *v = tanh(*v) * 0.5);
         Decoded {
             probability,
             velocity,
