@@ -22,8 +22,14 @@ use crate::loops::player::LoopCue;
 #[derive(Debug, Clone, Copy)]
 #[allow(clippy::large_enum_variant)] // fixed-size by design: no boxes to free on the audio thread
 pub enum AudioMsg {
-    /// Play this cycle from the next free boundary.
+    /// Play this cycle from the next free boundary: the AI's turn, a whole cycle ahead. One
+    /// that comes after the next cycle has begun to sound missed its boundary and is counted
+    /// late (it plays from the boundary after).
     Cycle(CyclePlan),
+    /// Replace the next cycle with this one (a performer's change): like [`AudioMsg::Cycle`],
+    /// but one that comes after the next cycle has begun to sound (an early hit of its
+    /// downbeat played) simply waits for the boundary after, without counting as late.
+    Replan(CyclePlan),
     /// New sound, mixer and effect settings.
     Params(Params),
     /// Play, stop, cue, nudge or pitch the deck.
@@ -368,6 +374,9 @@ impl AudioCore {
                     if !self.synth.queue_cycle(plan) {
                         self.shared.late_plans.fetch_add(1, Ordering::Relaxed);
                     }
+                }
+                AudioMsg::Replan(plan) => {
+                    self.synth.queue_cycle(plan);
                 }
                 AudioMsg::Params(params) => self.synth.set_params(&params),
                 AudioMsg::Deck(control) => self.synth.control_deck(control),

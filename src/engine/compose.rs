@@ -296,6 +296,7 @@ impl Performance {
         let composed = due && self.compose(models);
         Outcome {
             cycle: composed,
+            turn: true,
             loops: composed,
             section,
             ..Outcome::default()

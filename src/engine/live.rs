@@ -255,7 +255,7 @@ impl Engine {
             Ok(first_id) => {
                 if let Some(out) = self.midi.as_ref().and_then(|m| m.out.as_ref()) {
                     for msg in msgs {
-                        if let AudioMsg::Cycle(plan) = msg {
+                        if let AudioMsg::Cycle(plan) | AudioMsg::Replan(plan) = msg {
                             out.plan(plan);
                         }
                     }

@@ -62,6 +62,9 @@ pub struct Outcome {
     pub params: bool,
     /// Patterns, tempo or swing changed: compile and queue the next cycle.
     pub cycle: bool,
+    /// This is the AI's turn at the start of a cycle, so the next cycle has a deadline (its
+    /// boundary, a cycle away); other changes replan the next cycle as soon as they can.
+    pub turn: bool,
     /// Settings change with the next cycle rather than at once (a loaded scene).
     pub params_at_cycle: bool,
     /// The AI's point, densities or options changed: compose the next cycle now.
@@ -204,7 +207,11 @@ impl Performance {
             if out.params_at_cycle {
                 plan = plan.with_params(self.params());
             }
-            msgs.push(AudioMsg::Cycle(plan));
+            msgs.push(if out.turn {
+                AudioMsg::Cycle(plan)
+            } else {
+                AudioMsg::Replan(plan)
+            });
         }
         if let Some(DeckRequest::Control(c)) = &out.deck {
             msgs.push(AudioMsg::Deck(*c));
@@ -240,6 +247,7 @@ impl Performance {
         self.messages(&Outcome {
             params: true,
             cycle: true,
+            turn: true,
             params_at_cycle: true,
             ..Outcome::default()
         })
