@@ -188,7 +188,8 @@ pub fn resample_to(samples: &[f32], frames: usize, cyclic: bool) -> Vec<f32> {
     (0..frames)
         .map(|i| {
             let x = i as f64 * step;
-            let i0 = x.floor() as usize;
+            // x ≥ 0: truncation is the floor.
+            let i0 = x as usize;
             let frac = (x - i0 as f64) as f32;
             let a = samples[i0.min(n - 1)];
             let b = if i0 + 1 < n {
