@@ -49,6 +49,8 @@ pub fn decode_file(path: &Path) -> Result<Mono, LoopError> {
 
 /// Longest record the deck takes, in seconds.
 pub const RECORD_MAX_SECONDS: f32 = 900.0;
+/// Most channels a file may have (7.1).
+pub const MAX_CHANNELS: usize = 8;
 
 /// Decodes a record for the deck: as [`decode_file`], up to [`RECORD_MAX_SECONDS`] long.
 pub fn decode_record(path: &Path) -> Result<Mono, LoopError> {
@@ -80,7 +82,7 @@ pub fn decode_bytes(bytes: &[u8], ext: &str) -> Result<Mono, String> {
 
 fn decode_bytes_within(bytes: &[u8], ext: &str, max_seconds: f32) -> Result<Mono, String> {
     let mono = if ext == "wav" {
-        decode_wav(bytes)?
+        decode_wav(bytes, max_seconds)?
     } else {
         decode_compressed(bytes, max_seconds)?
     };
@@ -88,26 +90,56 @@ fn decode_bytes_within(bytes: &[u8], ext: &str, max_seconds: f32) -> Result<Mono
     Ok(mono)
 }
 
-fn decode_wav(bytes: &[u8]) -> Result<Mono, String> {
+/// The header's sample rate and channel count, refused before anything is decoded when no
+/// real file has them (so a forged header cannot ask for a huge buffer).
+fn check_format(sample_rate: u32, channels: usize) -> Result<(), String> {
+    if !(8_000..=192_000).contains(&sample_rate) {
+        return Err(format!("unsupported sample rate {sample_rate} Hz"));
+    }
+    if !(1..=MAX_CHANNELS).contains(&channels) {
+        return Err(format!(
+            "unsupported channel count {channels} (1 to {MAX_CHANNELS})"
+        ));
+    }
+    Ok(())
+}
+
+/// Up to `limit` samples of `samples`, grown as they come (a header's claimed length is not
+/// trusted for the allocation).
+fn take_samples<E>(
+    samples: impl Iterator<Item = Result<f32, E>>,
+    limit: usize,
+) -> Result<Vec<f32>, E> {
+    let mut out = Vec::new();
+    for s in samples.take(limit) {
+        out.push(s?);
+    }
+    Ok(out)
+}
+
+fn decode_wav(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
     let mut reader = hound::WavReader::new(Cursor::new(bytes))
         .map_err(|e| format!("not a readable WAV file ({e})"))?;
     let spec = reader.spec();
     let channels = usize::from(spec.channels.max(1));
+    check_format(spec.sample_rate, channels)?;
     let declared = reader.len() as usize;
+    let limit = (max_seconds * spec.sample_rate as f32) as usize * channels + 1;
+    let damaged = |e: hound::Error| format!("truncated or damaged WAV data ({e})");
     let interleaved: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader
-            .samples::<f32>()
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("truncated or damaged WAV data ({e})"))?,
+        hound::SampleFormat::Float => {
+            take_samples(reader.samples::<f32>(), limit).map_err(damaged)?
+        }
         hound::SampleFormat::Int => {
             let scale = 1.0 / (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32;
-            reader
-                .samples::<i32>()
-                .map(|s| s.map(|v| v as f32 * scale))
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("truncated or damaged WAV data ({e})"))?
+            take_samples(
+                reader.samples::<i32>().map(|s| s.map(|v| v as f32 * scale)),
+                limit,
+            )
+            .map_err(damaged)?
         }
     };
+    let declared = declared.min(limit);
     if interleaved.len() < declared {
         return Err(format!(
             "truncated WAV data ({} of {declared} samples)",
@@ -125,8 +157,10 @@ fn decode_compressed(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
         .map_err(|e| format!("not a readable FLAC or Ogg Vorbis file ({e})"))?;
     let channels = usize::from(decoder.channels().get());
     let sample_rate = decoder.sample_rate().get();
+    check_format(sample_rate, channels)?;
     let limit = (max_seconds * sample_rate as f32) as usize * channels + 1;
-    let interleaved: Vec<f32> = decoder.take(limit).collect();
+    let interleaved = take_samples(decoder.map(Ok::<f32, ()>), limit)
+        .map_err(|()| "damaged audio".to_string())?;
     Ok(Mono {
         samples: mix_down(&interleaved, channels),
         sample_rate,

@@ -115,7 +115,22 @@ pub fn format_row(cells: &[DrumCell; STEPS]) -> String {
     out
 }
 
+/// The grid character of a velocity: the one that reads back to exactly it when there is one
+/// (`X`, `x`, `o`, or a digit `1`–`9` for ninths), else the nearest of `X`, `x`, `o`.
 fn velocity_char(velocity: f32) -> char {
+    for (level, ch) in [
+        (ACCENT_VELOCITY, 'X'),
+        (NORMAL_VELOCITY, 'x'),
+        (GHOST_VELOCITY, 'o'),
+    ] {
+        if velocity == level {
+            return ch;
+        }
+    }
+    let ninths = (velocity * 9.0).round().clamp(1.0, 9.0) as u8;
+    if f32::from(ninths) / 9.0 == velocity {
+        return char::from(b'0' + ninths);
+    }
     if velocity >= (ACCENT_VELOCITY + NORMAL_VELOCITY) / 2.0 {
         'X'
     } else if velocity >= (NORMAL_VELOCITY + GHOST_VELOCITY) / 2.0 {
@@ -128,6 +143,17 @@ fn velocity_char(velocity: f32) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_written_from_text_read_back_the_same() {
+        for text in [
+            "6...X.......X..x|x...X.......X..x",
+            "<o..>9..1.5.X..x..|.........o..<x...",
+        ] {
+            let row = parse_row(text).unwrap();
+            assert_eq!(parse_row(&format_row(&row)).unwrap(), row, "{text}");
+        }
+    }
 
     #[test]
     fn sixteen_steps_repeat() {

@@ -368,19 +368,20 @@ impl<'de> Deserialize<'de> for CommandLine {
 /// One section of a set list: it lasts `bars` bars; when it starts, its scene file (if any)
 /// takes over and its commands apply, from the next cycle.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct Section {
     /// A name for displays.
+    #[serde(default)]
     pub name: String,
-    /// Length in bars: a whole number of two-bar cycles, 2..1024.
+    /// Length in bars: a whole number of two-bar cycles, 2..1024 (required).
     #[serde(deserialize_with = "section_bars")]
     pub bars: u32,
     /// A scene file that takes over when the section starts (a relative path is taken from
     /// this scene file's folder); its own sections are ignored.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scene: Option<PathBuf>,
     /// Commands applied when the section starts, after its scene.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<CommandLine>,
 }
 
