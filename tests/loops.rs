@@ -187,7 +187,7 @@ fn triplet_loss_falls() {
     let device = Device::flex().autodiff();
     device.seed(3);
     let mut model = LoopNetConfig::new()
-        .with_channels([4, 4, 4])
+        .with_channels(vec![4, 4, 4])
         .with_embedding(8)
         .init(&device);
     let mut an = MelAnalyser::new();

@@ -139,8 +139,16 @@ impl MidiSong {
     /// Start beats of up to [`MAX_WINDOWS_PER_SONG`] two-bar windows, spread over the song,
     /// in which drums, bass and melodic parts all play (at least 4, 2 and 2 notes).
     pub fn windows(&self) -> Vec<u32> {
+        self.windows_every(WINDOW_BEATS, MAX_WINDOWS_PER_SONG)
+    }
+
+    /// Start beats of up to `max` two-bar windows, spread over the song, one candidate every
+    /// `hop_beats` beats (4: a one-bar hop), in which drums, bass and melodic parts all play
+    /// (at least 4, 2 and 2 notes).
+    pub fn windows_every(&self, hop_beats: u32, max: usize) -> Vec<u32> {
+        let hop = hop_beats.max(1);
         let candidates: Vec<u32> = (0..)
-            .map(|i| i * WINDOW_BEATS)
+            .map(|i| i * hop)
             .take_while(|b| f64::from(b + WINDOW_BEATS) <= self.length_beats)
             .filter(|&b| {
                 let (from, to) = (f64::from(b), f64::from(b + WINDOW_BEATS));
@@ -149,11 +157,11 @@ impl MidiSong {
                     && self.notes_in(StemGroup::Melodic, from, to) >= 2
             })
             .collect();
-        if candidates.len() <= MAX_WINDOWS_PER_SONG {
+        if candidates.len() <= max {
             return candidates;
         }
-        (0..MAX_WINDOWS_PER_SONG)
-            .map(|i| candidates[i * candidates.len() / MAX_WINDOWS_PER_SONG])
+        (0..max)
+            .map(|i| candidates[i * candidates.len() / max])
             .collect()
     }
 }
@@ -200,12 +208,33 @@ impl StemRenderer {
         start_beat: u32,
         groups: &[StemGroup],
     ) -> Result<Vec<f32>, LoopError> {
+        self.render_transposed(song, start_beat, groups, 0)
+    }
+
+    /// [`StemRenderer::render`] with every pitched (non-drum) note moved by `semitones`; notes
+    /// that would leave the MIDI range are dropped.
+    pub fn render_transposed(
+        &self,
+        song: &MidiSong,
+        start_beat: u32,
+        groups: &[StemGroup],
+        semitones: i8,
+    ) -> Result<Vec<f32>, LoopError> {
         let settings = SynthesizerSettings::new(self.sample_rate as i32);
         let mut synth = Synthesizer::new(&self.font, &settings)
             .map_err(|e| LoopError::Render(format!("cannot start the synthesizer ({e:?})")))?;
         let from = f64::from(start_beat);
         let to = from + f64::from(WINDOW_BEATS);
         let wanted = |e: &Event| groups.contains(&song.groups[usize::from(e.channel)]);
+        // The key of a note event after transposition, `None` when it leaves the range.
+        let key = |e: &Event| -> Option<u8> {
+            if e.channel == 9 {
+                return Some(e.data1);
+            }
+            u8::try_from(i16::from(e.data1) + i16::from(semitones))
+                .ok()
+                .filter(|k| *k < 128)
+        };
         let mut held = [[false; 128]; 16];
         let mut i = 0;
         let events = &song.events;
@@ -216,8 +245,12 @@ impl StemRenderer {
                 continue;
             }
             match e.command {
-                0x90 if e.data2 > 0 => held[usize::from(e.channel)][usize::from(e.data1)] = true,
-                0x80 | 0x90 => held[usize::from(e.channel)][usize::from(e.data1)] = false,
+                0x80 | 0x90 => {
+                    if let Some(k) = key(&e) {
+                        held[usize::from(e.channel)][usize::from(k)] =
+                            e.command == 0x90 && e.data2 > 0;
+                    }
+                }
                 _ => synth.process_midi_message(
                     i32::from(e.channel),
                     i32::from(e.command),
@@ -236,8 +269,9 @@ impl StemRenderer {
                 }
             }
         }
-        let frames = (f64::from(WINDOW_BEATS) * SECONDS_PER_BEAT * f64::from(self.sample_rate))
-            .round() as usize;
+        let rate = f64::from(self.sample_rate);
+        let frames = (f64::from(WINDOW_BEATS) * SECONDS_PER_BEAT * rate).round() as usize;
+        let frame_of = |beat: f64| ((beat - from) * SECONDS_PER_BEAT * rate).round() as usize;
         let mut left = vec![0.0f32; frames];
         let mut right = vec![0.0f32; frames];
         let mut pos = 0usize;
@@ -245,31 +279,34 @@ impl StemRenderer {
             let next = events
                 .get(i)
                 .filter(|e| e.beat < to)
-                .map(|e| {
-                    (((e.beat - from) * SECONDS_PER_BEAT * f64::from(self.sample_rate)).round()
-                        as usize)
-                        .min(frames)
-                })
+                .map(|e| frame_of(e.beat).min(frames))
                 .unwrap_or(frames);
             if next > pos {
                 synth.render(&mut left[pos..next], &mut right[pos..next]);
                 pos = next;
             }
             while let Some(e) = events.get(i).filter(|e| e.beat < to) {
-                let at = ((e.beat - from) * SECONDS_PER_BEAT * f64::from(self.sample_rate)).round()
-                    as usize;
-                if at > pos {
+                if frame_of(e.beat) > pos {
                     break;
                 }
-                if wanted(e) {
-                    synth.process_midi_message(
-                        i32::from(e.channel),
-                        i32::from(e.command),
-                        i32::from(e.data1),
-                        i32::from(e.data2),
-                    );
-                }
                 i += 1;
+                if !wanted(e) {
+                    continue;
+                }
+                let data1 = if matches!(e.command, 0x80 | 0x90) {
+                    match key(e) {
+                        Some(k) => k,
+                        None => continue,
+                    }
+                } else {
+                    e.data1
+                };
+                synth.process_midi_message(
+                    i32::from(e.channel),
+                    i32::from(e.command),
+                    i32::from(data1),
+                    i32::from(e.data2),
+                );
             }
         }
         Ok(left
