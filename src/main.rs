@@ -252,7 +252,7 @@ enum EvalCli {
         /// Seed of the negatives and the random baseline.
         #[arg(long, default_value_t = 11)]
         seed: u64,
-        /// Songs to measure on: test (held out) or validation (used to choose settings).
+        /// Songs to measure on: test (held out), validation (used to choose settings) or train.
         #[arg(long, default_value = "test")]
         split: String,
     },

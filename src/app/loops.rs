@@ -429,7 +429,8 @@ pub fn train_loops(
 pub const EVAL_NEGATIVES: usize = 4;
 
 /// `ubiq eval loops`: the model and the baselines on every window of the `split` songs
-/// (`test` or `validation`), [`EVAL_NEGATIVES`] negatives an anchor.
+/// (`test`, `validation`, or `train` to see how closely the model fits its training songs),
+/// [`EVAL_NEGATIVES`] negatives an anchor, untransposed renders only.
 pub fn eval_loops(
     midi: &[PathBuf],
     soundfont: &Path,
@@ -441,7 +442,8 @@ pub fn eval_loops(
     let split = match split {
         "test" => Split::Test,
         "validation" => Split::Validation,
-        other => bail!("unknown split {other:?} (expected test or validation)"),
+        "train" => Split::Train,
+        other => bail!("unknown split {other:?} (expected test, validation or train)"),
     };
     let m = open_model(model)?;
     let data_config = match model {

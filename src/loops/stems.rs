@@ -166,6 +166,25 @@ impl MidiSong {
     }
 }
 
+/// How a stem is rendered differently from the song as written (for training variety).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Variant {
+    /// Semitones every pitched (non-drum) note moves by; notes that would leave the MIDI
+    /// range are dropped.
+    pub semitones: i8,
+    /// Per channel, how many places each program moves within its General MIDI family of
+    /// eight (0..8; 0 keeps the instrument), so a bass stays a bass and a guitar a guitar.
+    pub program_offsets: [u8; 16],
+}
+
+impl Variant {
+    /// The program that plays instead of `program` on `channel`.
+    pub fn program(&self, channel: u8, program: u8) -> u8 {
+        let offset = self.program_offsets[usize::from(channel) % 16] % 8;
+        (program & !7) | ((program % 8 + offset) % 8)
+    }
+}
+
 /// Renders stems with one SoundFont.
 pub struct StemRenderer {
     font: Arc<SoundFont>,
@@ -208,18 +227,19 @@ impl StemRenderer {
         start_beat: u32,
         groups: &[StemGroup],
     ) -> Result<Vec<f32>, LoopError> {
-        self.render_transposed(song, start_beat, groups, 0)
+        self.render_variant(song, start_beat, groups, &Variant::default())
     }
 
-    /// [`StemRenderer::render`] with every pitched (non-drum) note moved by `semitones`; notes
-    /// that would leave the MIDI range are dropped.
-    pub fn render_transposed(
+    /// [`StemRenderer::render`] of a [`Variant`]: transposed, and with other instruments of
+    /// the same families.
+    pub fn render_variant(
         &self,
         song: &MidiSong,
         start_beat: u32,
         groups: &[StemGroup],
-        semitones: i8,
+        variant: &Variant,
     ) -> Result<Vec<f32>, LoopError> {
+        let semitones = variant.semitones;
         let settings = SynthesizerSettings::new(self.sample_rate as i32);
         let mut synth = Synthesizer::new(&self.font, &settings)
             .map_err(|e| LoopError::Render(format!("cannot start the synthesizer ({e:?})")))?;
@@ -235,6 +255,30 @@ impl StemRenderer {
                 .ok()
                 .filter(|k| *k < 128)
         };
+        let message = |synth: &mut Synthesizer, e: &Event, data1: u8| {
+            let data1 = if e.command == 0xC0 && e.channel != 9 {
+                variant.program(e.channel, data1)
+            } else {
+                data1
+            };
+            synth.process_midi_message(
+                i32::from(e.channel),
+                i32::from(e.command),
+                i32::from(data1),
+                i32::from(e.data2),
+            );
+        };
+        if variant.program_offsets.iter().any(|&o| o % 8 != 0) {
+            // Channels that never change program play program 0 (piano), moved as well.
+            for ch in (0..16u8).filter(|&c| c != 9) {
+                synth.process_midi_message(
+                    i32::from(ch),
+                    0xC0,
+                    i32::from(variant.program(ch, 0)),
+                    0,
+                );
+            }
+        }
         let mut held = [[false; 128]; 16];
         let mut i = 0;
         let events = &song.events;
@@ -251,12 +295,7 @@ impl StemRenderer {
                             e.command == 0x90 && e.data2 > 0;
                     }
                 }
-                _ => synth.process_midi_message(
-                    i32::from(e.channel),
-                    i32::from(e.command),
-                    i32::from(e.data1),
-                    i32::from(e.data2),
-                ),
+                _ => message(&mut synth, &e, e.data1),
             }
         }
         for (ch, keys) in held.iter().enumerate() {
@@ -301,12 +340,7 @@ impl StemRenderer {
                 } else {
                     e.data1
                 };
-                synth.process_midi_message(
-                    i32::from(e.channel),
-                    i32::from(e.command),
-                    i32::from(data1),
-                    i32::from(e.data2),
-                );
+                message(&mut synth, e, data1);
             }
         }
         Ok(left

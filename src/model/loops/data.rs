@@ -3,18 +3,29 @@
 //! Every two-bar window of a song where drums, bass and melodic parts all play (one candidate a
 //! bar, up to [`DataConfig::max_windows`] a song) is rendered three ways: its drums+bass with
 //! the SoundFont (the *SoundFont anchor*), its drums and bassline — quantised to a pattern and
-//! a bassline as the dataset does — through ubiq's own drum machine and bass synth (the *ubiq
-//! anchor*, what the engine embeds on stage), and its melodic channels with the SoundFont (the
-//! *positive*). A negative is the melodic stem of a window of another song of the same split.
+//! a bassline as the dataset does — through ubiq's dry query renderer ([`render_query`], the
+//! *ubiq anchor*, what the engine embeds on stage), and its melodic channels with the SoundFont
+//! (the *positive*). A negative is the melodic stem of a window of another song of the same
+//! split.
+//!
+//! Windows are left out when a render is silent (peak under −60 dBFS) or when the melodic stem
+//! sounds in less than [`DataConfig::min_sounding`] of its frames (a frame sounds when its
+//! power is within 20 dB of the loudest frame's): a stem that is mostly silent fits any
+//! anchor, so such a triplet cannot be decided, and a library loop is never mostly silent.
+//! The same rule holds in training and in evaluation.
 //!
 //! Training windows are also rendered transposed: anchor and positive move by the same random
 //! number of semitones (drums stay), so the model has to learn which parts fit each other
-//! rather than which keys are common.
+//! rather than which keys are common; optionally ([`DataConfig::program_jitter`]) the
+//! transposed renders also swap every instrument for another of its General MIDI family, so
+//! that a song cannot be told by its instruments alone.
 //!
-//! Rendered spectrograms are cached on disk (`$XDG_CACHE_HOME/ubiq`, else `~/.cache/ubiq`),
-//! one file per song and key, `loops-<key>-k<variant>.bin`; the key covers [`DATA_VERSION`],
-//! the [`DataConfig`] (but the number of keys), the song's path and content, and the
-//! SoundFont's path, size and modification time.
+//! The SoundFont renders are cached on disk (`$XDG_CACHE_HOME/ubiq`, else `~/.cache/ubiq`),
+//! one file per song and variant, `loops-<key>-k<variant>[j].bin` (`j`: with instrument
+//! changes); the key covers [`DATA_VERSION`], the spectrogram's shape, the window choice and
+//! seed of the [`DataConfig`], the song's path and content, and the SoundFont's path, size and
+//! modification time. The ubiq anchors are rendered afresh on every run (about a millisecond
+//! a window).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -29,17 +40,23 @@ use crate::dataset::key;
 use crate::dataset::sources::fnv1a;
 use crate::dataset::{CacheMode, Split};
 use crate::loops::features::{FEATURE_LEN, features};
-use crate::loops::mel::{FRAMES, MelAnalyser, N_MELS, SAMPLE_RATE, standardise};
-use crate::loops::stems::{MidiSong, StemGroup, StemRenderer};
+use crate::loops::mel::{FRAMES, HOP, MelAnalyser, N_FFT, N_MELS, SAMPLE_RATE, standardise};
+use crate::loops::audio::peak;
+use crate::loops::stems::{MidiSong, StemGroup, StemRenderer, Variant};
 use crate::midi::quantise::{bassline_at, drum_pattern_at};
 use crate::midi::{Limits, read_song};
 use crate::model::rng::Rng;
 
 use super::LoopModelError;
-use super::infer::render_cycle;
+use super::infer::render_query;
 
-/// Bumped whenever rendering changes what it produces: old caches are then ignored.
-pub const DATA_VERSION: u32 = 1;
+/// Bumped whenever the cached SoundFont renders change: old caches are then ignored.
+pub const DATA_VERSION: u32 = 2;
+/// A render whose peak stays below this (−60 dBFS) is silent.
+const SILENT_PEAK: f32 = 1.0e-3;
+/// A frame of a spectrogram sounds when its power is within this many decibels of the
+/// loudest frame's.
+const SOUNDING_DB: f32 = 20.0;
 const MAGIC: &[u8; 8] = b"UBIQLOOP";
 /// Transpositions of training windows are drawn from this range of semitones.
 pub const SHIFTS: std::ops::RangeInclusive<i8> = -5..=6;
@@ -59,9 +76,18 @@ pub struct DataConfig {
     /// (from [`SHIFTS`], never 0). Validation and test windows are rendered once, untransposed.
     #[config(default = 3)]
     pub train_keys: usize,
-    /// Seed of the transpositions.
+    /// Seed of the transpositions and instrument changes.
     #[config(default = 1)]
     pub seed: u64,
+    /// Transposed training renders also change every pitched channel's instrument to
+    /// another of its General MIDI family (the same change for anchor and positive).
+    #[config(default = true)]
+    pub program_jitter: bool,
+    /// Windows whose melodic stem sounds (see [`Spectrogram::sounding_share`]) in less than
+    /// this share of the frames are left out of training and evaluation: a stem that is
+    /// mostly silent fits anything, and a library loop is never mostly silent.
+    #[config(default = 0.75)]
+    pub min_sounding: f32,
 }
 
 /// A log-mel spectrogram, band-major `[N_MELS × FRAMES]`, in centi-decibels.
@@ -78,6 +104,21 @@ impl Spectrogram {
                 .map(|db| (db * CENTI).round().clamp(-32_768.0, 32_767.0) as i16)
                 .collect(),
         )
+    }
+
+    /// The share of frames that sound: whose power (summed over the bands) is within
+    /// [`SOUNDING_DB`] of the loudest frame's.
+    pub fn sounding_share(&self) -> f32 {
+        let frame_db: Vec<f32> = (0..FRAMES)
+            .map(|t| {
+                let power: f32 = (0..N_MELS)
+                    .map(|m| 10f32.powf(f32::from(self.0[m * FRAMES + t]) / (10.0 * CENTI)))
+                    .sum();
+                10.0 * power.max(f32::MIN_POSITIVE).log10()
+            })
+            .collect();
+        let loudest = frame_db.iter().copied().fold(f32::MIN, f32::max);
+        frame_db.iter().filter(|&&db| db > loudest - SOUNDING_DB).count() as f32 / FRAMES as f32
     }
 
     /// The model input (as [`MelAnalyser::model_input`] makes it, up to the 0.01 dB grid).
@@ -206,6 +247,17 @@ struct SongData {
     windows: Vec<WindowData>,
 }
 
+/// The SoundFont renders of one window in one key: what the cache holds.
+#[derive(Clone)]
+struct SoundFontWindow {
+    beat: u32,
+    shift: i8,
+    anchor: Spectrogram,
+    positive: Spectrogram,
+    /// Baseline features of `anchor` and `positive`.
+    features: [Vec<f32>; 2],
+}
+
 /// The transpositions of window `beat` of `song`: 0, then `keys − 1` distinct random non-zero
 /// shifts (seeded by the song, the window and `seed`).
 fn shifts_for(song: &str, beat: u32, keys: usize, seed: u64) -> Vec<i8> {
@@ -225,6 +277,9 @@ fn shifts_for(song: &str, beat: u32, keys: usize, seed: u64) -> Vec<i8> {
 fn song_key(file: &Path, bytes: &[u8], soundfont: &Path, config: &DataConfig) -> u64 {
     let mut key = Vec::new();
     key.extend_from_slice(&DATA_VERSION.to_le_bytes());
+    for c in [N_FFT, HOP, N_MELS, FRAMES] {
+        key.extend_from_slice(&(c as u64).to_le_bytes());
+    }
     key.extend_from_slice(&config.hop_beats.to_le_bytes());
     key.extend_from_slice(&(config.max_windows as u64).to_le_bytes());
     key.extend_from_slice(&config.seed.to_le_bytes());
@@ -242,8 +297,25 @@ fn song_key(file: &Path, bytes: &[u8], soundfont: &Path, config: &DataConfig) ->
     fnv1a(&key)
 }
 
+/// The instrument changes of a transposed training render (none for the original key, or
+/// without [`DataConfig::program_jitter`]).
+fn program_offsets(config: &DataConfig, song: &str, beat: u32, shift: i8) -> [u8; 16] {
+    if !config.program_jitter || shift == 0 {
+        return [0; 16];
+    }
+    let mut rng = Rng::new(
+        fnv1a(song.as_bytes())
+            ^ config.seed.rotate_left(17)
+            ^ u64::from(beat)
+            ^ (u64::from(shift as u8) << 40),
+    );
+    std::array::from_fn(|_| rng.below(8) as u8)
+}
+
 /// Renders (or reads from the cache in `cache_dir`) the windows of one file, `None` when its
-/// split is not wanted. Each variant (key) of a song is cached in a file of its own.
+/// split is not wanted. The SoundFont renders of each variant (key) of a song are cached in a
+/// file of their own; the ubiq anchors are rendered afresh (the dry query renderer is cheap).
+/// Windows whose melodic stem or ubiq anchor is silent are left out.
 fn render_song(
     file: &Path,
     renderer: &StemRenderer,
@@ -268,67 +340,100 @@ fn render_song(
         1
     };
     let key = song_key(file, &bytes, soundfont, config);
-    let mut windows = Vec::new();
+    let mut rendered = Vec::new();
     let mut missing = Vec::new();
     for variant in 0..keys {
-        let path = cache_dir.map(|d| d.join(format!("loops-{key:016x}-k{variant}.bin")));
-        match path.as_deref().and_then(|p| read_cache(p, key, split)) {
-            Some(w) => windows.extend(w),
+        // Instrument changes apply to the transposed variants only.
+        let jitter = if config.program_jitter && variant > 0 {
+            "j"
+        } else {
+            ""
+        };
+        let path = cache_dir.map(|d| d.join(format!("loops-{key:016x}-k{variant}{jitter}.bin")));
+        match path.as_deref().and_then(|p| read_cache(p, key)) {
+            Some(w) => rendered.extend(w),
             None => missing.push((variant, path)),
         }
     }
-    if missing.is_empty() {
-        windows.sort_by_key(|w| (w.beat, w.shift != 0, w.shift));
-        return Ok(Some(SongData { name, windows }));
-    }
-    let stems = MidiSong::parse(&name, &bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+    let fail = |e: String| format!("{}: {e}", file.display());
     let song = read_song(&bytes, &import_options(false, Limits::default()))
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    let mut fresh: Vec<Vec<WindowData>> = vec![Vec::new(); missing.len()];
-    for beat in stems.windows_every(config.hop_beats, config.max_windows) {
+        .map_err(|e| fail(e.to_string()))?;
+    // The quantised drum pattern, bassline and tonic of a window.
+    let parts = |beat: u32| {
         let start = u64::from(beat) * u64::from(song.ticks_per_beat);
-        let drums = drum_pattern_at(&song, start, false);
         let (key, _) = key::estimate(&song, start, start + 2 * song.ticks_per_bar());
         let tonic = key.root_midi(1);
-        let bass = bassline_at(&song, start, tonic);
-        let shifts = shifts_for(&name, beat, keys, config.seed);
-        for (slot, (variant, _)) in missing.iter().enumerate() {
-            let shift = shifts.get(*variant).copied().unwrap_or(0);
-            let render = |groups: &[StemGroup]| {
-                renderer
-                    .render_transposed(&stems, beat, groups, shift)
-                    .map_err(|e| format!("{}: {e}", file.display()))
-            };
-            let anchor = render(&[StemGroup::Drums, StemGroup::Bass])?;
-            let positive = render(&[StemGroup::Melodic])?;
-            let peak = crate::loops::audio::peak;
-            if peak(&positive) < 1.0e-3 || peak(&anchor) < 1.0e-3 {
-                continue;
+        (
+            drum_pattern_at(&song, start, false),
+            bassline_at(&song, start, tonic),
+            tonic,
+        )
+    };
+    if !missing.is_empty() {
+        let stems = MidiSong::parse(&name, &bytes).map_err(|e| fail(e.to_string()))?;
+        let mut fresh: Vec<Vec<SoundFontWindow>> = vec![Vec::new(); missing.len()];
+        for beat in stems.windows_every(config.hop_beats, config.max_windows) {
+            let shifts = shifts_for(&name, beat, keys, config.seed);
+            for (slot, (variant, _)) in missing.iter().enumerate() {
+                let shift = shifts.get(*variant).copied().unwrap_or(0);
+                let variant = Variant {
+                    semitones: shift,
+                    program_offsets: program_offsets(config, &name, beat, shift),
+                };
+                let render = |groups: &[StemGroup]| {
+                    renderer
+                        .render_variant(&stems, beat, groups, &variant)
+                        .map_err(|e| fail(e.to_string()))
+                };
+                let anchor = render(&[StemGroup::Drums, StemGroup::Bass])?;
+                let positive = render(&[StemGroup::Melodic])?;
+                if peak(&positive) < SILENT_PEAK || peak(&anchor) < SILENT_PEAK {
+                    continue;
+                }
+                fresh[slot].push(SoundFontWindow {
+                    beat,
+                    shift,
+                    anchor: Spectrogram::of(analyser, &anchor),
+                    positive: Spectrogram::of(analyser, &positive),
+                    features: [features(analyser, &anchor), features(analyser, &positive)],
+                });
             }
-            let tonic = (i16::from(tonic) + i16::from(shift)).clamp(0, 127) as u8;
-            let ubiq = render_cycle(&drums, &bass, tonic, SAMPLE_RATE);
-            fresh[slot].push(WindowData {
-                song: 0,
-                split,
-                beat,
-                shift,
-                anchor: Spectrogram::of(analyser, &anchor),
-                ubiq_anchor: Spectrogram::of(analyser, &ubiq),
-                positive: Spectrogram::of(analyser, &positive),
-                features: [
-                    features(analyser, &anchor),
-                    features(analyser, &ubiq),
-                    features(analyser, &positive),
-                ],
-            });
+        }
+        for ((_, path), w) in missing.iter().zip(fresh) {
+            if let Some(p) = path {
+                // A cache that cannot be written only costs the next run its rendering time.
+                let _ = write_cache(p, key, &w);
+            }
+            rendered.extend(w);
         }
     }
-    for ((_, path), w) in missing.iter().zip(fresh) {
-        if let Some(p) = path {
-            // A cache that cannot be written only costs the next run its rendering time.
-            let _ = write_cache(p, key, &w);
+    let mut windows = Vec::with_capacity(rendered.len());
+    let mut queries = BTreeMap::new();
+    for w in rendered {
+        if w.positive.sounding_share() < config.min_sounding {
+            continue;
         }
-        windows.extend(w);
+        let (drums, bass, tonic) = queries.entry(w.beat).or_insert_with(|| parts(w.beat));
+        let tonic = (i16::from(*tonic) + i16::from(w.shift)).clamp(0, 127) as u8;
+        let ubiq = render_query(drums, bass, tonic);
+        if peak(&ubiq) < SILENT_PEAK {
+            continue;
+        }
+        let [anchor_features, positive_features] = w.features;
+        windows.push(WindowData {
+            song: 0,
+            split,
+            beat: w.beat,
+            shift: w.shift,
+            anchor: w.anchor,
+            ubiq_anchor: Spectrogram::of(analyser, &ubiq),
+            positive: w.positive,
+            features: [
+                anchor_features,
+                features(analyser, &ubiq),
+                positive_features,
+            ],
+        });
     }
     windows.sort_by_key(|w| (w.beat, w.shift != 0, w.shift));
     Ok(Some(SongData { name, windows }))
@@ -461,11 +566,12 @@ fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
-/// Writes one variant of a song's windows: magic, version, key, then the windows (beat,
-/// shift, three spectrograms as i16, three feature vectors as f32); all little-endian.
-fn write_cache(path: &Path, key: u64, windows: &[WindowData]) -> std::io::Result<()> {
+/// Writes the SoundFont renders of one variant of a song: magic, version, key, then the
+/// windows (beat, shift, anchor and positive spectrograms as i16, their feature vectors as
+/// f32); all little-endian.
+fn write_cache(path: &Path, key: u64, windows: &[SoundFontWindow]) -> std::io::Result<()> {
     let cells = N_MELS * FRAMES;
-    let mut out = Vec::with_capacity(windows.len() * (6 * cells + 12 * FEATURE_LEN + 8) + 24);
+    let mut out = Vec::with_capacity(windows.len() * (4 * cells + 8 * FEATURE_LEN + 5) + 24);
     out.extend_from_slice(MAGIC);
     put_u32(&mut out, DATA_VERSION);
     out.extend_from_slice(&key.to_le_bytes());
@@ -473,7 +579,7 @@ fn write_cache(path: &Path, key: u64, windows: &[WindowData]) -> std::io::Result
     for w in windows {
         put_u32(&mut out, w.beat);
         out.push(w.shift as u8);
-        for s in [&w.anchor, &w.ubiq_anchor, &w.positive] {
+        for s in [&w.anchor, &w.positive] {
             for v in &s.0 {
                 out.extend_from_slice(&v.to_le_bytes());
             }
@@ -514,9 +620,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Reads one cached variant of a song (of `split`); `None` when it is missing, stale or
-/// damaged.
-fn read_cache(path: &Path, key: u64, split: Split) -> Option<Vec<WindowData>> {
+/// Reads one cached variant of a song; `None` when it is missing, stale or damaged.
+fn read_cache(path: &Path, key: u64) -> Option<Vec<SoundFontWindow>> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .ok()?
@@ -531,7 +636,7 @@ fn read_cache(path: &Path, key: u64, split: Split) -> Option<Vec<WindowData>> {
     }
     let cells = N_MELS * FRAMES;
     let count = r.u32()? as usize;
-    let mut windows = Vec::with_capacity(count.min(bytes.len() / (6 * cells)));
+    let mut windows = Vec::with_capacity(count.min(bytes.len() / (4 * cells)));
     for _ in 0..count {
         let beat = r.u32()?;
         let shift = r.u8()? as i8;
@@ -543,7 +648,7 @@ fn read_cache(path: &Path, key: u64, split: Split) -> Option<Vec<WindowData>> {
                     .collect(),
             ))
         };
-        let (anchor, ubiq_anchor, positive) = (spec()?, spec()?, spec()?);
+        let (anchor, positive) = (spec()?, spec()?);
         let mut feat = || -> Option<Vec<f32>> {
             let b = r.take(4 * FEATURE_LEN)?;
             Some(
@@ -552,14 +657,11 @@ fn read_cache(path: &Path, key: u64, split: Split) -> Option<Vec<WindowData>> {
                     .collect(),
             )
         };
-        let features = [feat()?, feat()?, feat()?];
-        windows.push(WindowData {
-            song: 0,
-            split,
+        let features = [feat()?, feat()?];
+        windows.push(SoundFontWindow {
             beat,
             shift,
             anchor,
-            ubiq_anchor,
             positive,
             features,
         });

@@ -1,7 +1,8 @@
-//! The Siamese CNN: 3×3 convolution blocks (conv, optional batch norm, ReLU, 2×2 max-pool)
-//! over the 64×64 log-mel input, then global average pooling ([`Head::Average`]) or the whole
-//! feature map ([`Head::Flatten`], which keeps where in the two bars and in which bands things
-//! happen), and a linear projection to a unit-length embedding.
+//! The Siamese CNN over the log-mel input (`N_MELS` bands × `FRAMES` frames): blocks of a 3×3
+//! convolution, optional batch norm, ReLU and max-pooling (by [`LoopNetConfig::pools`]: bands ×
+//! frames per block), then global average pooling ([`Head::Average`]) or the whole feature map
+//! ([`Head::Flatten`], which keeps where in the two bars and in which bands things happen), and
+//! a linear projection to a unit-length embedding.
 
 use burn::config::Config;
 use burn::module::Module;
@@ -29,21 +30,24 @@ pub enum Head {
 /// Architecture of the loop model.
 #[derive(Config, Debug)]
 pub struct LoopNetConfig {
-    /// Channels of the convolution blocks, one block each (each halves both axes, so at most
-    /// six).
+    /// Channels of the convolution blocks, one block each (at most six).
     #[config(default = "vec![16, 32, 48]")]
     pub channels: Vec<usize>,
+    /// Max-pooling of each block, `[bands, frames]` (kernel = stride; 1 keeps that axis);
+    /// blocks past the end of the list pool `[2, 2]`.
+    #[config(default = "vec![[2, 2], [2, 2], [1, 2]]")]
+    pub pools: Vec<[usize; 2]>,
     /// Size of the embedding.
     #[config(default = 32)]
     pub embedding: usize,
     /// Batch normalisation after each convolution (running statistics at inference).
-    #[config(default = false)]
+    #[config(default = true)]
     pub batch_norm: bool,
     /// What the projection reads.
-    #[config(default = "Head::Average")]
+    #[config(default = "Head::Flatten")]
     pub head: Head,
     /// Dropout before the projection while training.
-    #[config(default = 0.0)]
+    #[config(default = 0.3)]
     pub dropout: f64,
 }
 
@@ -52,13 +56,23 @@ pub struct LoopNetConfig {
 pub struct LoopNet {
     convs: Vec<Conv2d>,
     norms: Vec<BatchNorm>,
-    pool: MaxPool2d,
+    pools: Vec<MaxPool2d>,
     dropout: Dropout,
     project: Linear,
     flatten: bool,
 }
 
 impl LoopNetConfig {
+    /// The pooling of every block, `[bands, frames]`.
+    pub fn block_pools(&self) -> Vec<[usize; 2]> {
+        (0..self.channels.len().min(6))
+            .map(|i| {
+                let [b, f] = self.pools.get(i).copied().unwrap_or([2, 2]);
+                [b.max(1), f.max(1)]
+            })
+            .collect()
+    }
+
     /// A freshly initialised model on `device` (seed the device first for a reproducible one).
     pub fn init(&self, device: &Device) -> LoopNet {
         let channels: Vec<usize> = self.channels.iter().take(6).map(|&c| c.max(1)).collect();
@@ -79,15 +93,22 @@ impl LoopNetConfig {
         } else {
             Vec::new()
         };
+        let pools = self.block_pools();
+        let (bands, frames) = pools
+            .iter()
+            .fold((N_MELS, FRAMES), |(b, f), p| (b / p[0], f / p[1]));
         let last = channels.last().copied().unwrap_or(1);
         let features = match self.head {
             Head::Average => last,
-            Head::Flatten => last * (N_MELS >> channels.len()) * (FRAMES >> channels.len()),
+            Head::Flatten => last * bands * frames,
         };
         LoopNet {
             convs,
             norms,
-            pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+            pools: pools
+                .iter()
+                .map(|&p| MaxPool2dConfig::new(p).with_strides(p).init())
+                .collect(),
             dropout: DropoutConfig::new(self.dropout).init(),
             project: LinearConfig::new(features, self.embedding).init(device),
             flatten: self.head == Head::Flatten,
@@ -96,21 +117,20 @@ impl LoopNetConfig {
 }
 
 impl LoopNet {
-    /// Embeds spectrograms.
+    /// Embeds a batch of standardised log-mel spectrograms.
     ///
     /// # Shapes
-    /// - `input`: `[batch, N_MELS × FRAMES]` (band-major standardised log-mel, see
-    ///   [`crate::loops::mel::MelAnalyser::model_input`])
+    /// - input: `[batch, N_MELS × FRAMES]` (band-major)
     /// - output: `[batch, embedding]`, each row of unit length
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let [batch, _] = input.dims();
         let mut x = input.reshape([batch, 1, N_MELS, FRAMES]);
-        for (i, conv) in self.convs.iter().enumerate() {
+        for (i, (conv, pool)) in self.convs.iter().zip(&self.pools).enumerate() {
             x = conv.forward(x);
             if let Some(norm) = self.norms.get(i) {
                 x = norm.forward(x);
             }
-            x = self.pool.forward(relu(x));
+            x = pool.forward(relu(x));
         }
         let [b, c, h, w] = x.dims();
         let x = if self.flatten {
