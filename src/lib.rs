@@ -6,20 +6,24 @@
 //!
 //! - [`pattern`]: drum patterns, basslines, keys and the grid syntax.
 //! - [`scene`]: RON scene files.
-//! - [`audio`]: the real-time graph, its lock-free link and the output backends.
-//! - [`render`]: offline rendering to WAV.
+//! - [`command`]: the one command type every input path speaks, and its table.
+//! - [`audio`]: the real-time graph, its lock-free link, the deck and the device backends.
+//! - [`engine`]: the performance state, the AI's cycle turns, the live engine thread and the
+//!   offline driver.
+//! - [`render`]: offline rendering to WAV and MIDI.
 //! - [`loops`]: the loop library, loop playback, stems and spectrograms.
-//! - [`model`]: the neural networks (the loop-compatibility model).
-//! - [`midi`]: standard MIDI files in and out.
+//! - [`model`]: the neural networks in Burn: the rhythm VAE, rhythm → bassline translation and
+//!   the loop-compatibility model.
+//! - [`midi`]: MIDI out and in, clock, controller mapping, standard MIDI files.
 //! - [`dataset`]: training data (drum windows, drum+bass pairs, splits) from MIDI corpora.
-//! - [`model`]: the neural networks (Burn): rhythm → bassline translation.
-//! - [`engine`]: the performance state and the live engine thread.
 //! - [`ui`]: the full-screen terminal interface.
-//! - [`model`]: the neural networks (Burn): the rhythm VAE.
+//! - [`bench`]: timings of the AI's work per cycle (`ubiq bench`).
+//! - [`soak`]: a long accelerated performance with a careless performer (`ubiq soak`).
 //! - [`app`]: the subcommands as the binary runs them.
 
 pub mod app;
 pub mod audio;
+pub mod bench;
 pub mod command;
 pub mod dataset;
 pub mod engine;
@@ -30,5 +34,6 @@ pub mod model;
 pub mod pattern;
 pub mod render;
 pub mod scene;
+pub mod soak;
 pub mod ui;
 pub mod wav;

@@ -40,13 +40,19 @@ enum Command {
     Render(RenderCli),
     /// List the audio devices and MIDI ports ubiq can use.
     Devices,
-    /// Render a recorded session (NAME.log from `record`) again, identical to the recording.
+    /// Render a recorded session (NAME.log from `record` or `render --log`) again, identical
+    /// to the recording.
     Replay {
         /// The session log.
         log: PathBuf,
         /// WAV file to write.
         #[arg(long, short)]
         out: PathBuf,
+        /// Also write the session's MIDI (drums and bass) to this standard MIDI file.
+        #[arg(long, value_name = "FILE.mid")]
+        midi_out: Option<PathBuf>,
+        #[command(flatten)]
+        models: ModelArgs,
     },
     /// Train a model on your own material.
     #[command(subcommand)]
@@ -76,6 +82,39 @@ enum Command {
     /// The loop library: add, list, embed, build the default sets.
     #[command(subcommand)]
     Loops(LoopsCommand),
+    /// A long accelerated offline performance with random valid and invalid commands and
+    /// scene reloads: no panic, no missed boundary, flat memory (exit code 1 otherwise).
+    Soak {
+        /// Cycles to perform (a cycle is two bars).
+        #[arg(long, default_value_t = 10_000)]
+        cycles: u64,
+        /// Inputs per cycle, on average.
+        #[arg(long, default_value_t = 3.0)]
+        per_cycle: f32,
+        /// Sample rate in Hz.
+        #[arg(long, default_value_t = 22_050)]
+        sample_rate: u32,
+        /// Seed of the performer's choices.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        models: ModelArgs,
+    },
+    /// Time the AI's work per cycle and its parts (medians and p99, both Burn backends).
+    Bench {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Scale of the call counts (1: about a second per figure; 0.1 for a quick look).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Loop library to rank (default: loops/ here, else the one shipped beside ubiq).
+        #[arg(long, value_name = "DIR")]
+        loops: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -111,6 +150,9 @@ struct EvalBassCli {
     /// Sampling temperature of the model rows.
     #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TEMPERATURE)]
     temperature: f32,
+    /// Top-k of the model rows' pitch sampling (0: all pitches).
+    #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TOP_K)]
+    top_k: usize,
     /// Seed of the sampling.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -140,7 +182,7 @@ struct TranslateCli {
     /// Sampling temperature; 0 plays the most likely line.
     #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TEMPERATURE)]
     temperature: f32,
-    /// Sample among the k most likely tokens (0: all).
+    /// Sample a note's pitch among the k likeliest pitches (0: all).
     #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TOP_K)]
     top_k: usize,
     /// Let notes leave the scale.
@@ -298,12 +340,30 @@ struct GenerateCli {
     /// Seed of the variation near the threshold.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Also write the pattern: FILE.ron (a scene) or FILE.mid.
+    /// Also write the pattern: FILE.ron (a scene) or FILE.mid (with the bassline under --bass).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Rhythm model file (the embedded default when not given).
     #[arg(long = "rhythm-model")]
     rhythm_model: Option<PathBuf>,
+    /// Also write a bassline for the drums with the bass model (printed and exported).
+    #[arg(long)]
+    bass: bool,
+    /// Key of the bassline (A by default).
+    #[arg(long, requires = "bass")]
+    key: Option<ubiq::pattern::Key>,
+    /// Scale of the bassline (minor by default).
+    #[arg(long, value_parser = parse_scale, requires = "bass")]
+    scale: Option<ubiq::pattern::Scale>,
+    /// Sampling temperature of the bassline; 0 plays the most likely line.
+    #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TEMPERATURE)]
+    temperature: f32,
+    /// Sample the bassline's pitches among the k likeliest (0: all).
+    #[arg(long, default_value_t = ubiq::model::bass::infer::DEFAULT_TOP_K)]
+    top_k: usize,
+    /// Bass model file (the embedded default when not given).
+    #[arg(long = "bass-model", requires = "bass")]
+    bass_model: Option<PathBuf>,
 }
 
 /// `ubiq loops …`.
@@ -385,6 +445,34 @@ struct StatsCli {
     no_cache: bool,
 }
 
+/// Where the models and the loop library come from.
+#[derive(Args, Debug, Default, Clone)]
+struct ModelArgs {
+    /// Rhythm VAE weights (the embedded default when not given).
+    #[arg(long, value_name = "FILE.bpk")]
+    rhythm_model: Option<PathBuf>,
+    /// Bass model weights (the embedded default when not given).
+    #[arg(long, value_name = "FILE.bpk")]
+    bass_model: Option<PathBuf>,
+    /// Loop model weights (the embedded default when not given).
+    #[arg(long, value_name = "FILE.bpk")]
+    loop_model: Option<PathBuf>,
+    /// Loop library folder (default: loops/ here, else the one shipped beside ubiq).
+    #[arg(long, value_name = "DIR")]
+    loops: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    fn paths(self) -> ubiq::engine::compose::ModelPaths {
+        ubiq::engine::compose::ModelPaths {
+            rhythm: self.rhythm_model,
+            bass: self.bass_model,
+            loops: self.loop_model,
+            library: self.loops,
+        }
+    }
+}
+
 #[derive(Args, Debug, Default)]
 struct PlayArgs {
     /// Scene file (patterns/*.ron) or the name of a shipped scene: default, house, breakbeat,
@@ -451,6 +539,12 @@ struct PlayArgs {
         value_name = "MS"
     )]
     midi_offset: f64,
+    /// Mix a live input into the deck: the capture device whose name contains NAME (a
+    /// turntable or line in; under JACK, ubiq's input ports).
+    #[arg(long, value_name = "NAME")]
+    deck_in: Option<String>,
+    #[command(flatten)]
+    models: ModelArgs,
 }
 
 #[derive(Args, Debug)]
@@ -476,6 +570,14 @@ struct RenderCli {
     /// Note map of the MIDI file: gm (default), tr8s, rd8, digitakt, or a .ron file.
     #[arg(long, value_name = "MAP")]
     midi_map: Option<String>,
+    /// Also write the session log (replayable with `ubiq replay`).
+    #[arg(long, value_name = "FILE.log")]
+    log: Option<PathBuf>,
+    /// Play the scene exactly as written: no AI composing, no loops.
+    #[arg(long)]
+    no_ai: bool,
+    #[command(flatten)]
+    models: ModelArgs,
 }
 
 fn play(args: PlayArgs) -> anyhow::Result<()> {
@@ -502,6 +604,8 @@ fn play(args: PlayArgs) -> anyhow::Result<()> {
             follow: args.midi_follow,
             offset_ms: args.midi_offset,
         },
+        deck_in: args.deck_in,
+        models: args.models.paths(),
     })
 }
 
@@ -580,6 +684,8 @@ fn main() -> ExitCode {
             out: r.out,
             midi_out: r.midi_out,
             midi_map: r.midi_map,
+            log: r.log,
+            models: (!r.no_ai).then(|| r.models.paths()),
             options: RenderOptions {
                 bars: r.bars,
                 sample_rate: r.sample_rate,
@@ -609,6 +715,20 @@ fn main() -> ExitCode {
             seed: g.seed,
             out: g.out,
             model: g.rhythm_model,
+            bass: g.bass.then(|| {
+                let scene = ubiq::scene::BassPart::default();
+                app::generate::GenerateBass {
+                    sampling: ubiq::model::bass::TranslateOptions {
+                        key: g.key.unwrap_or(scene.key),
+                        scale: g.scale.unwrap_or(scene.scale),
+                        temperature: g.temperature,
+                        top_k: g.top_k,
+                        seed: g.seed,
+                        ..Default::default()
+                    },
+                    model: g.bass_model,
+                }
+            }),
         }),
         Some(Command::Loops(cmd)) => return loops(cmd),
         Some(Command::Train(TrainCli::Loops {
@@ -663,6 +783,7 @@ fn main() -> ExitCode {
             model: e.model,
             json: e.json,
             temperature: e.temperature,
+            top_k: e.top_k,
             seed: e.seed,
             split: e.split,
             cache: cache_mode(e.no_cache),
@@ -682,7 +803,37 @@ fn main() -> ExitCode {
             model: t.bass_model,
         }),
         Some(Command::Check { files }) => return check(&files),
-        Some(Command::Replay { log, out }) => app::replay::run(&log, &out),
+        Some(Command::Replay {
+            log,
+            out,
+            midi_out,
+            models,
+        }) => app::replay::run(&log, &out, midi_out.as_deref(), &models.paths()),
+        Some(Command::Bench { json, scale, loops }) => app::bench::run(json, scale, loops),
+        Some(Command::Soak {
+            cycles,
+            per_cycle,
+            sample_rate,
+            seed,
+            json,
+            models,
+        }) => {
+            return match app::bench::soak(
+                cycles,
+                per_cycle,
+                sample_rate,
+                seed,
+                json,
+                &models.paths(),
+            ) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("ubiq: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Some(Command::Devices) => {
             for line in app::devices::list() {
                 println!("{line}");

@@ -4,12 +4,9 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::audio::{AudioMsg, link};
-use crate::engine::Performance;
+use crate::engine::compose::Models;
+use crate::engine::offline::{Offline, Rendered};
 use crate::scene::Scene;
-
-/// Frames per render call (the size a device callback would ask for).
-const BLOCK_FRAMES: usize = 512;
 
 /// What to render.
 #[derive(Debug, Clone, Copy)]
@@ -40,34 +37,34 @@ pub fn frames_for_bars(scene: &Scene, bars: u32, sample_rate: u32) -> usize {
     (scene.cycle_frames(sample_rate) * f64::from(bars) / 2.0).round() as usize
 }
 
-/// Renders the scene to interleaved stereo samples, aligned so that frame 0 is the downbeat
-/// (the limiter's look-ahead is compensated).
-pub fn render_scene(scene: &Scene, opts: &RenderOptions) -> Vec<f32> {
-    let (mut handle, mut core) = link(opts.sample_rate, opts.seed);
-    let perf = Performance::new(scene.clone());
-    // A fresh queue has room for both messages.
-    let _ = handle.send(AudioMsg::Params(perf.params()));
-    let _ = handle.send(AudioMsg::Cycle(perf.plan()));
-    let frames = frames_for_bars(scene, opts.bars, opts.sample_rate);
-    let latency = core.latency();
-    let mut out = vec![0.0f32; (frames + latency) * 2];
-    for block in out.chunks_mut(BLOCK_FRAMES * 2) {
-        core.process(block);
-    }
-    out.drain(..latency * 2);
-    out
+/// Performs the scene offline for `bars` bars with `models` — the AI composes, listens and
+/// cues loops exactly as on stage, with no performer — and returns the samples (frame 0 on the
+/// first downbeat), the events played and the replayable log.
+pub fn render_set(scene: &Scene, models: &mut Models, opts: &RenderOptions) -> Rendered {
+    let frames = frames_for_bars(scene, opts.bars, opts.sample_rate) as u64;
+    Offline::perform(scene, models, frames, opts.sample_rate, opts.seed)
 }
 
-/// The MIDI that MIDI out would send while the scene plays for `bars` bars: (frame, message)
-/// from the first downbeat, through the same sequencer and note map as on stage.
-pub fn render_midi(
-    scene: &Scene,
-    opts: &RenderOptions,
-    map: &crate::midi::map::NoteMap,
-) -> Vec<(f64, [u8; 3])> {
-    let perf = Performance::new(scene.clone());
-    let frames = frames_for_bars(scene, opts.bars, opts.sample_rate) as i64;
-    crate::midi::out::render_events(&perf.plan(), map, opts.sample_rate, frames)
+/// Renders the scene as written (no models), to interleaved stereo samples aligned so that
+/// frame 0 is the downbeat.
+pub fn render_scene(scene: &Scene, opts: &RenderOptions) -> Vec<f32> {
+    render_set(scene, &mut Models::none(), opts).samples
+}
+
+/// The MIDI that MIDI out would have sent for a rendered set: (frame from the first sample,
+/// message), through the same voicer and note map as on stage.
+pub fn midi_of(rendered: &Rendered, map: &crate::midi::map::NoteMap) -> Vec<(f64, [u8; 3])> {
+    let played: Vec<_> = rendered
+        .events
+        .iter()
+        .map(|&(f, kind, sps)| (f - rendered.origin, kind, sps))
+        .filter(|(f, _, _)| *f >= 0)
+        .collect();
+    let end = (rendered.samples.len() / 2) as i64;
+    crate::midi::out::voice_events(&played, map, end)
+        .into_iter()
+        .filter(|(f, _)| *f <= end as f64)
+        .collect()
 }
 
 /// Writes a performance's MIDI as a standard MIDI file, atomically.

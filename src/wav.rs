@@ -88,6 +88,28 @@ impl WavStream {
         self.frames
     }
 
+    /// After a failed write (a full disk, say): keeps every whole frame that reached the
+    /// file — cut to it, header fixed (neither needs room on the disk) — and moves the file to
+    /// its name. Returns the name and the frames kept.
+    pub fn salvage(self) -> std::io::Result<(PathBuf, u64)> {
+        let mut tmp = match self.file.into_inner() {
+            Ok(t) => t,
+            // The buffered rest never reached the disk: let it go.
+            Err(e) => e.into_parts().1.into_parts().0,
+        };
+        let header_len = header(0, self.channels, self.sample_rate).len() as u64;
+        let frame_len = 4 * u64::from(self.channels);
+        let on_disk = tmp.as_file().metadata()?.len();
+        let frames = on_disk.saturating_sub(header_len) / frame_len;
+        tmp.as_file().set_len(header_len + frames * frame_len)?;
+        tmp.seek(SeekFrom::Start(0))?;
+        let count = u32::try_from(frames).unwrap_or(u32::MAX);
+        tmp.write_all(&header(count, self.channels, self.sample_rate))?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.target).map_err(|e| e.error)?;
+        Ok((self.target, frames))
+    }
+
     /// Fixes the header, syncs and moves the file to its name.
     pub fn finish(self) -> std::io::Result<PathBuf> {
         let frames = u32::try_from(self.frames).unwrap_or(u32::MAX);
@@ -103,6 +125,18 @@ impl WavStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_salvaged_stream_keeps_its_whole_frames() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("take.wav");
+        let mut w = WavStream::create(&target, 48_000).unwrap();
+        w.write(&[0.25; 2 * 1000]).unwrap();
+        let (path, frames) = w.salvage().unwrap();
+        assert_eq!((path, frames), (target.clone(), 1000));
+        let r = hound::WavReader::open(&target).unwrap();
+        assert_eq!(r.duration(), 1000);
+    }
 
     #[test]
     fn header_is_consistent() {

@@ -3,7 +3,7 @@
 //! files. None of this needs the datasets.
 
 use burn::tensor::Device;
-use ubiq::model::bass::infer::{FastNet, TranslateOptions};
+use ubiq::model::bass::infer::{FastNet, TranslateOptions, sample};
 use ubiq::model::bass::model::{
     BassNetConfig, DECODER_EXTRA, DRUM_FEATURES, HOLD, MASKED, NOTE0, REST, START, VOCAB,
     condition_features, decoder_extra, drum_features, step_mask, token_of, tokens_of,
@@ -206,6 +206,43 @@ fn sampling_is_deterministic_with_a_seed() {
         greedy,
         model.translate(&drums, Key::new(4), Scale::Dorian, 0.0, 2)
     );
+}
+
+#[test]
+fn sampling_decides_the_onset_before_the_pitch() {
+    // The hold is the likeliest single token, but the four notes together are likelier: the
+    // likeliest choice starts a note (flat argmax over tokens would hold).
+    let mut logits = [MASKED; VOCAB];
+    logits[REST] = -5.0;
+    logits[HOLD] = 1.0;
+    for pitch in 0..4 {
+        logits[NOTE0 + 12 + pitch] = 0.5;
+    }
+    logits[NOTE0 + 14] = 0.8;
+    assert_eq!(sample(&logits, 0.0, 8, 0.5, 0.5), NOTE0 + 14);
+    // Sampled, a note comes about as often as its classes' mass says, and top-k 1 keeps the
+    // likeliest pitch.
+    let draws = 1000;
+    let mut notes = 0;
+    for i in 0..draws {
+        let u = (i as f32 + 0.5) / draws as f32;
+        let token = sample(&logits, 1.0, 1, u, 0.7);
+        assert!([REST, HOLD, NOTE0 + 14].contains(&token), "{token}");
+        notes += usize::from(token == NOTE0 + 14);
+    }
+    let note_mass = 3.0 * 0.5f32.exp() + 0.8f32.exp();
+    let share = note_mass / (note_mass + 1.0f32.exp() + (-5.0f32).exp());
+    assert!(
+        (notes as f32 / draws as f32 - share).abs() < 0.01,
+        "{notes} notes of {draws}, expected a share of {share}"
+    );
+    // Masked tokens are never chosen, whatever the draws and the temperature.
+    logits[HOLD] += MASKED;
+    for i in 0..100 {
+        let u = i as f32 / 100.0;
+        assert_ne!(sample(&logits, 3.0, 0, u, u), HOLD);
+        assert!(logits[sample(&logits, 3.0, 0, u, 1.0 - u)] > -100.0);
+    }
 }
 
 #[test]

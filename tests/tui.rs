@@ -109,7 +109,7 @@ fn plays_in_an_80x24_tmux_pane_takes_commands_and_restores_the_terminal() {
         "latent",
         "z +0.00 +0.00",
         "loops",
-        "no loop library",
+        "music",
         "mixer",
         "MIDI: off",
     ];

@@ -13,7 +13,7 @@ use crate::model::bass::eval::{EvalPair, EvalReport, Metrics, evaluate};
 use crate::model::bass::infer::{META_KIND, ModelMeta};
 use crate::model::bass::train::{EpochReport, Example, TrainingConfig, train};
 use crate::model::bass::{BassModel, BassNetConfig, TranslateOptions};
-use crate::pattern::{DrumPattern, Key, Scale};
+use crate::pattern::{Bassline, DrumPattern, Key, Scale};
 use crate::scene::library;
 
 /// Options of `ubiq train bass`.
@@ -42,6 +42,8 @@ pub struct EvalBassArgs {
     pub json: bool,
     /// Sampling temperature.
     pub temperature: f32,
+    /// Top-k of the sampling.
+    pub top_k: usize,
     /// Seed of the sampling.
     pub seed: u64,
     /// The split measured (test; validation for choosing settings).
@@ -232,7 +234,14 @@ pub fn eval_bass(args: EvalBassArgs) -> anyhow::Result<()> {
         bail!("no drum+bass pairs in {:?}", args.midi);
     }
     let train: Vec<EvalPair> = corpus.pairs(Split::Train).map(eval_pair).collect();
-    let mut report = evaluate(&model, &train, &pairs, args.temperature, args.seed);
+    let mut report = evaluate(
+        &model,
+        &train,
+        &pairs,
+        args.temperature,
+        args.top_k,
+        args.seed,
+    );
     report.split = args.split.name().to_string();
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
@@ -265,6 +274,83 @@ fn read_input(
     ))
 }
 
+/// A bassline with the key and scale it was written in, as `ubiq translate` and
+/// `ubiq generate --bass` print and write it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BassOutput {
+    /// The line, pitches relative to the key's tonic in octave 1.
+    pub line: Bassline,
+    /// The key.
+    pub key: Key,
+    /// The scale.
+    pub scale: Scale,
+}
+
+impl BassOutput {
+    /// Translates `drums` with `model` under `options` (key and scale included).
+    pub fn translate(model: &BassModel, drums: &DrumPattern, options: &TranslateOptions) -> Self {
+        BassOutput {
+            line: model.translate_with(drums, options),
+            key: options.key,
+            scale: options.scale,
+        }
+    }
+
+    /// MIDI note of the tonic the line's pitches are relative to.
+    pub fn tonic(&self) -> u8 {
+        self.key.root_midi(1)
+    }
+
+    /// The line in the scene bassline syntax (absolute note names).
+    pub fn text(&self) -> String {
+        self.line.format(self.tonic())
+    }
+}
+
+/// Writes drums, and a bassline when given, to `out`: `.mid` (drums and bass at `bpm`) or
+/// `.ron` (`scene` with these drums and, with a bassline, its key, scale and line).
+pub fn write_parts(
+    out: &Path,
+    drums: &DrumPattern,
+    bass: Option<&BassOutput>,
+    bpm: f32,
+    mut scene: crate::scene::Scene,
+) -> anyhow::Result<()> {
+    match out.extension().and_then(|e| e.to_str()) {
+        Some("mid") | Some("midi") => {
+            let file = PatternFile {
+                drums: *drums,
+                bass: bass.map(|b| BassPart {
+                    line: b.line,
+                    tonic: b.tonic(),
+                }),
+                bpm,
+            };
+            write_pattern(out, &file)?;
+        }
+        Some("ron") => {
+            scene.drums = crate::scene::DrumGrids::from_pattern(drums);
+            if let Some(b) = bass {
+                scene.bass.key = b.key;
+                scene.bass.scale = b.scale;
+                let octave_shift = 12 * (i32::from(scene.bass.octave) - 1);
+                scene
+                    .bass
+                    .set_bassline(&b.line.transposed((-octave_shift).clamp(-127, 127) as i8));
+            }
+            scene
+                .save(out)
+                .with_context(|| format!("writing {}", out.display()))?;
+        }
+        _ => bail!(
+            "{}: the output must end in .mid (a MIDI file) or .ron (a scene)",
+            out.display()
+        ),
+    }
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
 /// Translates the drums of a scene or MIDI file into a bassline, prints it and optionally
 /// writes it.
 pub fn translate(args: TranslateArgs) -> anyhow::Result<()> {
@@ -275,36 +361,10 @@ pub fn translate(args: TranslateArgs) -> anyhow::Result<()> {
         scale: args.scale.unwrap_or(scale),
         ..args.sampling
     };
-    let line = model.translate_with(&drums, &options);
-    let tonic = options.key.root_midi(1);
-    println!("{}", line.format(tonic));
-    let Some(out) = args.out else {
-        return Ok(());
-    };
-    match out.extension().and_then(|e| e.to_str()) {
-        Some("mid") | Some("midi") => {
-            let file = PatternFile {
-                drums,
-                bass: Some(BassPart { line, tonic }),
-                bpm,
-            };
-            write_pattern(&out, &file)?;
-        }
-        Some("ron") => {
-            let mut scene = scene.unwrap_or_default();
-            scene.bass.key = options.key;
-            scene.bass.scale = options.scale;
-            scene.drums = crate::scene::DrumGrids::from_pattern(&drums);
-            let octave_shift = 12 * (i32::from(scene.bass.octave) - 1);
-            scene
-                .bass
-                .set_bassline(&line.transposed((-octave_shift).clamp(-127, 127) as i8));
-            scene
-                .save(&out)
-                .with_context(|| format!("writing {}", out.display()))?;
-        }
-        _ => bail!("{}: write a .mid or a .ron file", out.display()),
+    let bass = BassOutput::translate(&model, &drums, &options);
+    println!("{}", bass.text());
+    match args.out {
+        Some(out) => write_parts(&out, &drums, Some(&bass), bpm, scene.unwrap_or_default()),
+        None => Ok(()),
     }
-    eprintln!("wrote {}", out.display());
-    Ok(())
 }

@@ -1,15 +1,25 @@
-//! `ubiq generate`: decode one latent point into a pattern, print it as grid rows, and
-//! optionally write it as a scene (`.ron`) or a MIDI file (`.mid`).
+//! `ubiq generate`: decode one latent point into a pattern, print it as grid rows (and, with
+//! `--bass`, the bassline the bass model plays with it), and optionally write it as a scene
+//! (`.ron`) or a MIDI file (`.mid`).
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
-
+use super::bass::{BassOutput, write_parts};
 use crate::model::Backend;
+use crate::model::bass::{BassModel, TranslateOptions};
 use crate::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
 use crate::pattern::grid::format_row;
 use crate::pattern::{DrumPattern, Voice};
-use crate::scene::{DrumGrids, Scene};
+use crate::scene::Scene;
+
+/// What `ubiq generate --bass` asks of the bass model.
+#[derive(Debug, Clone)]
+pub struct GenerateBass {
+    /// Sampling: key, scale, temperature, top-k, scale constraint and seed.
+    pub sampling: TranslateOptions,
+    /// Bass model file instead of the embedded default.
+    pub model: Option<PathBuf>,
+}
 
 /// Options of `ubiq generate`.
 #[derive(Debug, Clone)]
@@ -30,6 +40,8 @@ pub struct GenerateArgs {
     pub out: Option<PathBuf>,
     /// Model file instead of the embedded default.
     pub model: Option<PathBuf>,
+    /// Also write the bassline for the drums.
+    pub bass: Option<GenerateBass>,
 }
 
 /// Parses `X,Y` into a latent point.
@@ -89,27 +101,24 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     for line in grid_lines(&pattern) {
         println!("{line}");
     }
-    if let Some(out) = &args.out {
-        match out.extension().and_then(|e| e.to_str()) {
-            Some("ron") => {
-                let scene = Scene {
-                    name: format!(
-                        "generated z={},{} kick={} hats={} seed={}",
-                        args.z[0], args.z[1], args.kick, args.hats, args.seed
-                    ),
-                    drums: DrumGrids::from_pattern(&pattern),
-                    ..Scene::default()
-                };
-                scene
-                    .save(out)
-                    .with_context(|| format!("writing {}", out.display()))?;
-            }
-            _ => bail!(
-                "{}: the output must end in .ron (a scene) or .mid (a MIDI file)",
-                out.display()
-            ),
+    let bass = match &args.bass {
+        Some(b) => {
+            let model = BassModel::load_or_embedded(b.model.as_deref())?;
+            let bass = BassOutput::translate(&model, &pattern, &b.sampling);
+            println!("{:<10} \"{}\"", "bass:", bass.text());
+            Some(bass)
         }
-        eprintln!("wrote {}", out.display());
-    }
-    Ok(())
+        None => None,
+    };
+    let Some(out) = &args.out else {
+        return Ok(());
+    };
+    let scene = Scene {
+        name: format!(
+            "generated z={},{} kick={} hats={} seed={}",
+            args.z[0], args.z[1], args.kick, args.hats, args.seed
+        ),
+        ..Scene::default()
+    };
+    write_parts(out, &pattern, bass.as_ref(), scene.tempo, scene)
 }

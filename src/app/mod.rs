@@ -1,6 +1,7 @@
 //! The subcommands, as the binary runs them (the binary only parses arguments).
 
 pub mod bass;
+pub mod bench;
 pub mod dataset;
 pub mod devices;
 pub mod eval;

@@ -13,13 +13,13 @@ use anyhow::Context;
 
 use crate::audio::output::{self, Output, OutputOptions};
 use crate::command::{Command, parse, spec};
-use crate::engine::compose::Models;
+use crate::engine::compose::ModelPaths;
 use crate::engine::live::{self, EngineHandle};
 use crate::engine::{Notice, Performance, Snapshot};
 use crate::midi::input::{MidiControl, MidiIn};
 use crate::pattern::{Voice, grid};
 use crate::scene::library;
-use crate::scene::watch::SceneWatcher;
+use crate::scene::watch::{Change, SceneWatcher};
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::{Theme, no_color_requested};
 use crate::ui::widgets::transport::bar_beat;
@@ -41,6 +41,10 @@ pub struct PlayOptions {
     pub theme: Option<String>,
     /// MIDI ports and behaviour.
     pub midi: MidiOptions,
+    /// Capture device mixed into the deck (part of its name; `jack` for the JACK server).
+    pub deck_in: Option<String>,
+    /// Where the models and the loop library come from.
+    pub models: ModelPaths,
 }
 
 /// MIDI options of `ubiq play`.
@@ -146,7 +150,8 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration) -> String {
         health.push_str(&format!(" · {} late", st.late_plans));
     }
     format!(
-        "▶ {} · {:.1} BPM · {bar}.{beat}.{six} · cycle {} · {:02}:{:02} · {}{load}{health}",
+        "{} {} · {:.1} BPM · {bar}.{beat}.{six} · cycle {} · {:02}:{:02} · {}{load}{health}",
+        if st.playing { "▶" } else { "■" },
         snap.scene,
         st.tempo_bpm,
         st.cycle + 1,
@@ -158,6 +163,10 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration) -> String {
 
 /// Plays until the performer quits.
 pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
+    // Past a file size limit, writes (a recording, the autosave) fail and are reported; the
+    // set plays on instead of being killed by the signal.
+    // SAFETY: ignoring a signal changes no memory of this program.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     let (scene, path) = library::resolve(opts.scene.as_deref())?;
     let screen = !opts.headless && crate::ui::can_run();
     let config = crate::ui::config_dir();
@@ -166,25 +175,44 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
         config.as_deref(),
         no_color_requested(),
     )?;
-    let (audio, output) = output::open(&opts.output).context("cannot open audio")?;
+    let (mut audio, output) = output::open(&opts.output).context("cannot open audio")?;
     match &output {
         Output::Silent { reason, .. } => eprintln!(
             "ubiq: {reason} — playing silently in time; `ubiq render` writes the set to a WAV file"
         ),
         Output::Device { description, .. } => eprintln!("ubiq: playing through {description}"),
     }
+    let _deck_in = match &opts.deck_in {
+        Some(name) => match crate::audio::input::open(name, audio.sample_rate()) {
+            Ok((input, ring)) => {
+                eprintln!("ubiq: the deck listens to {}", input.description);
+                // A fresh queue has room for it.
+                let _ = audio.send_boxed(crate::audio::link::Boxed::DeckInput(ring));
+                Some(input)
+            }
+            Err(e) => {
+                eprintln!("ubiq: no deck input ({e}) — the deck plays files only");
+                None
+            }
+        },
+        None => None,
+    };
     let autosave = autosave_path();
+    let midi_map = crate::midi::map::NoteMap::load(opts.midi.map.as_deref().unwrap_or("gm")).ok();
     let options = live::EngineOptions {
         output: output.to_string(),
         seed: opts.output.seed,
         autosave: autosave.clone(),
+        models: opts.models.clone(),
+        midi_map,
     };
     let (engine_midi, midi_in) =
         open_midi(&opts.midi, &audio, output.to_string().starts_with("JACK"))?;
-    let (models, problems) = Models::embedded();
+    let (models, problems) = opts.models.load();
     for p in problems {
-        eprintln!("ubiq: {p} — the written patterns play as they are");
+        eprintln!("ubiq: {p}");
     }
+    let library_root = models.library.as_ref().map(|l| l.root().to_path_buf());
     let engine = live::spawn(Performance::new(scene), audio, options, engine_midi, models)?;
     let _midi_in = match midi_in {
         Some((queue, control)) => Some(MidiIn::start(
@@ -202,6 +230,19 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
         Some(p) => Some(watch_scene(p, engine.sender())?),
         None => None,
     };
+    let _library_watcher = library_root.and_then(|root| {
+        let sender = engine.sender();
+        crate::loops::watch::LibraryWatcher::start(&root, move |lib| {
+            let _ = sender.send(live::Request::Library(Box::new(lib)));
+        })
+        .map_err(|e| {
+            eprintln!(
+                "ubiq: cannot watch the loop library {}: {e}",
+                root.display()
+            )
+        })
+        .ok()
+    });
     let quit = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&quit))?;
@@ -239,10 +280,11 @@ pub fn autosave_path() -> Option<std::path::PathBuf> {
 /// Hot reload: every good save of the scene file takes over at the next cycle; a broken one
 /// is reported and the set plays on unchanged.
 fn watch_scene(path: &Path, engine: Sender<live::Request>) -> anyhow::Result<SceneWatcher> {
-    SceneWatcher::start(path, move |result| {
-        let request = match result {
-            Ok(scene) => live::Request::Scene(Box::new(scene)),
-            Err(e) => live::Request::Notice(Notice {
+    SceneWatcher::start(path, move |change| {
+        let request = match change {
+            Change::Scene(Ok(scene)) => live::Request::Scene(scene),
+            Change::Include(Ok(file)) => live::Request::Include(file),
+            Change::Scene(Err(e)) | Change::Include(Err(e)) => live::Request::Notice(Notice {
                 ok: false,
                 text: format!("{e} — still playing the last good version"),
             }),
@@ -278,6 +320,7 @@ pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
         .collect();
     serde_json::json!({
         "scene": snap.scene,
+        "playing": st.playing,
         "cycle": st.cycle + 1,
         "seconds": elapsed.as_secs_f64(),
         "tempo": st.tempo_bpm,
@@ -292,13 +335,94 @@ pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
         "late": st.late_plans,
         "output": snap.output,
         "midi": snap.midi,
+        "z": [snap.ai.x, snap.ai.y],
+        "kick": snap.ai.kick,
+        "hats": snap.ai.hats,
+        "loops": loops_json(snap),
+        "feedback": snap.feedback.as_ref().map(|f| serde_json::json!({
+            "loop": f.loop_name,
+            "score": f.score,
+            "target": f.target,
+            "amount": snap.ai.feedback_amount,
+        })),
+        "deck": serde_json::json!({
+            "record": snap.deck.record,
+            "playing": snap.deck.playing,
+            "position_s": snap.deck.position_s,
+            "rate": snap.deck.rate,
+        }),
+        "ai_ms": snap.ai_ms,
+        "section": snap.section.as_ref().map(|v| serde_json::json!({
+            "name": v.name,
+            "index": v.index,
+            "count": v.count,
+            "cycles_left": v.cycles_left,
+        })),
     })
+}
+
+/// The loop sets as JSON: per set whether it plays, the loop it plays, the one it plays next
+/// and the ranked candidates with their scores.
+fn loops_json(snap: &Snapshot) -> serde_json::Value {
+    snap.loops
+        .iter()
+        .map(|l| {
+            let candidates: Vec<serde_json::Value> = l
+                .candidates
+                .iter()
+                .map(|c| serde_json::json!({"name": c.name, "score": c.score}))
+                .collect();
+            (
+                l.set.name().to_string(),
+                serde_json::json!({
+                    "on": l.on,
+                    "playing": l.playing,
+                    "next": l.wanted,
+                    "picked": l.pick.is_some(),
+                    "candidates": candidates,
+                }),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The AI's part of the status line: the latent point, the loops that play and what the
+/// feedback loop heard.
+pub fn ai_summary(snap: &Snapshot) -> String {
+    let mut parts = Vec::new();
+    if let Some(v) = &snap.section {
+        parts.push(format!(
+            "{} {}/{} ({} left)",
+            v.name,
+            v.index + 1,
+            v.count,
+            v.cycles_left
+        ));
+    }
+    parts.push(format!("z {:.2},{:.2}", snap.ai.x, snap.ai.y));
+    for l in snap.loops.iter().filter(|l| l.on) {
+        parts.push(format!(
+            "{} {}",
+            l.set.name(),
+            l.playing.as_deref().or(l.wanted.as_deref()).unwrap_or("–")
+        ));
+    }
+    if let Some(f) = &snap.feedback {
+        parts.push(format!("heard {}", f.loop_name));
+    }
+    if let Some(r) = &snap.deck.record {
+        let state = if snap.deck.playing { "▶" } else { "■" };
+        parts.push(format!("deck {state} {r} {:.0}s", snap.deck.position_s));
+    }
+    parts.join(" · ")
 }
 
 fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow::Result<()> {
     read_commands(engine.sender(), Arc::clone(quit));
     let started = Instant::now();
     let mut last_cycle = u64::MAX;
+    let mut was_playing = false;
     let mut stdout = std::io::stdout();
     while !quit.load(Ordering::Relaxed) && !engine.is_finished() {
         std::thread::sleep(Duration::from_millis(20));
@@ -308,13 +432,20 @@ fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow
             }
         }
         let snap = engine.snapshot();
-        if snap.status.playing && snap.status.cycle != last_cycle {
+        let stopped = was_playing && !snap.status.playing;
+        was_playing = snap.status.playing;
+        if stopped || (snap.status.playing && snap.status.cycle != last_cycle) {
             last_cycle = snap.status.cycle;
             if json {
                 writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;
             } else {
                 let line = status_line(&snap, started.elapsed());
-                writeln!(stdout, "{line} · {}", pattern_summary(&snap))?;
+                let ai = if snap.composing || snap.library || snap.section.is_some() {
+                    format!(" · {}", ai_summary(&snap))
+                } else {
+                    String::new()
+                };
+                writeln!(stdout, "{line}{ai} · {}", pattern_summary(&snap))?;
             }
         }
     }
@@ -322,6 +453,13 @@ fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow
         if !n.ok {
             eprintln!("ubiq: {}", n.text);
         }
+    }
+    // The last word: where the set stopped, with its health counters.
+    let snap = engine.snapshot();
+    if json {
+        writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;
+    } else {
+        writeln!(stdout, "{}", status_line(&snap, started.elapsed()))?;
     }
     Ok(())
 }

@@ -10,12 +10,13 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use rtrb::{Consumer, Producer, RingBuffer};
 use thiserror::Error;
 
+use super::deck::{DeckBuffer, DeckControl, DeckPosition};
 use super::dsp::NoDenormals;
 use super::params::{Params, Track};
-use super::plan::CyclePlan;
-use super::synth::Synth;
+use super::plan::{CyclePlan, EventKind};
+use super::synth::{Garbage, RenderSink, Synth};
 use crate::loops::LoopSet;
-use crate::loops::player::{LoopBuffer, LoopCue};
+use crate::loops::player::LoopCue;
 
 /// Messages the audio thread understands.
 #[derive(Debug, Clone, Copy)]
@@ -25,14 +26,32 @@ pub enum AudioMsg {
     Cycle(CyclePlan),
     /// New sound, mixer and effect settings.
     Params(Params),
+    /// Play, stop, cue, nudge or pitch the deck.
+    Deck(DeckControl),
+    /// Start the transport (true: a new cycle begins now) or stop it (false).
+    Transport(bool),
+}
+
+/// What travels boxed to the audio thread (prepared off it, never freed on it).
+#[derive(Debug)]
+pub enum Boxed {
+    /// A loop set plays this (or falls silent) from the next cycle boundary.
+    Loop(LoopSet, LoopCue),
+    /// A record for the deck (or none: take it off).
+    Deck(Option<Box<DeckBuffer>>),
+    /// A live input for the deck (mono samples at the graph's rate, from an input device).
+    DeckInput(Consumer<f32>),
 }
 
 /// Room in the queue: far more than the engine sends per cycle.
 const QUEUE_CAPACITY: usize = 64;
 /// Seconds of audio the recording tap buffers for a writer that falls behind.
 const TAP_SECONDS: usize = 4;
-/// Room in the loop-cue queue.
+/// Room in the queue of boxed items (loop cues, records).
 const CUE_CAPACITY: usize = 16;
+/// Mono samples the listening tap holds for a reader that falls behind (the engine drains it
+/// continuously; this is 21 s at 48 kHz).
+const LISTEN_CAPACITY: usize = 1 << 20;
 /// Room in the queue of loop buffers going back to be freed: more than the players can let go
 /// between two reclaims (each cue displaces at most one, each cycle at most one per set).
 const RETURN_CAPACITY: usize = 256;
@@ -59,6 +78,11 @@ pub struct Shared {
     playing: AtomicBool,
     tap_start: AtomicU64,
     tap_dropped: AtomicU64,
+    deck_playing: AtomicBool,
+    deck_frame: AtomicU64,
+    deck_length: AtomicU64,
+    sample_rate: AtomicU32,
+    transport_epoch: AtomicU64,
 }
 
 /// A snapshot of what the audio thread published.
@@ -89,6 +113,12 @@ pub struct Status {
     pub late_plans: u64,
     /// The first cycle has started (before that the graph renders silence).
     pub playing: bool,
+    /// Where the deck is.
+    pub deck: DeckPosition,
+    /// Sample rate of the graph.
+    pub sample_rate: u32,
+    /// How many times the transport was started again after a stop.
+    pub transport_epoch: u64,
 }
 
 impl Shared {
@@ -112,6 +142,13 @@ impl Shared {
             xruns: self.xruns.load(Ordering::Relaxed),
             late_plans: self.late_plans.load(Ordering::Relaxed),
             playing: self.playing.load(Ordering::Relaxed),
+            deck: DeckPosition {
+                playing: self.deck_playing.load(Ordering::Relaxed),
+                frame: self.deck_frame.load(Ordering::Relaxed),
+                length: self.deck_length.load(Ordering::Relaxed),
+            },
+            sample_rate: self.sample_rate.load(Ordering::Relaxed),
+            transport_epoch: self.transport_epoch.load(Ordering::Relaxed),
         }
     }
 
@@ -134,10 +171,11 @@ impl Shared {
 /// The control side's end: sends messages, reads status.
 pub struct AudioHandle {
     tx: Producer<(u64, AudioMsg)>,
-    cues: Producer<(LoopSet, LoopCue)>,
-    returned: Consumer<Box<LoopBuffer>>,
+    boxed: Producer<(u64, Boxed)>,
+    returned: Consumer<Garbage>,
     applied: Consumer<(u64, u64)>,
     tap: Option<Tap>,
+    listen: Option<Consumer<f32>>,
     next_id: u64,
     shared: Arc<Shared>,
     sample_rate: u32,
@@ -178,14 +216,24 @@ impl AudioHandle {
         Ok(id)
     }
 
-    /// Sends a loop cue: `set` plays the buffer (or falls silent) from the next cycle on. Also
-    /// frees the buffers the audio thread has let go.
-    pub fn cue_loop(&mut self, set: LoopSet, cue: LoopCue) -> Result<(), QueueFull> {
+    /// Sends a boxed item (a loop cue: the set plays the buffer, or falls silent, from the
+    /// next cycle on; a record for the deck). Returns its id, which [`AudioHandle::applied`]
+    /// reports with the frame at which the audio thread took it. Also frees the buffers the
+    /// audio thread has let go.
+    pub fn send_boxed(&mut self, item: Boxed) -> Result<u64, QueueFull> {
         self.reclaim();
-        self.cues.push((set, cue)).map_err(|_| QueueFull)
+        let id = self.next_id;
+        self.boxed.push((id, item)).map_err(|_| QueueFull)?;
+        self.next_id += 1;
+        Ok(id)
     }
 
-    /// Frees, here on the control side, the loop buffers the audio thread no longer plays;
+    /// Sends a loop cue (see [`AudioHandle::send_boxed`]).
+    pub fn cue_loop(&mut self, set: LoopSet, cue: LoopCue) -> Result<u64, QueueFull> {
+        self.send_boxed(Boxed::Loop(set, cue))
+    }
+
+    /// Frees, here on the control side, the buffers the audio thread no longer plays;
     /// returns how many.
     pub fn reclaim(&mut self) -> usize {
         let mut n = 0;
@@ -228,6 +276,12 @@ impl AudioHandle {
         self.tap.take()
     }
 
+    /// Takes the listening tap (once): the mono sum of the master output, always flowing, for
+    /// the feedback analysis. Samples it has no room for are dropped.
+    pub fn take_listen(&mut self) -> Option<Consumer<f32>> {
+        self.listen.take()
+    }
+
     /// What the audio thread last published.
     pub fn status(&self) -> Status {
         self.shared.status()
@@ -248,19 +302,64 @@ impl AudioHandle {
 pub struct AudioCore {
     synth: Synth,
     rx: Consumer<(u64, AudioMsg)>,
-    cues: Consumer<(LoopSet, LoopCue)>,
-    returns: Producer<Box<LoopBuffer>>,
+    boxed: Consumer<(u64, Boxed)>,
+    returns: Producer<Garbage>,
     applied: Producer<(u64, u64)>,
     tap: Producer<f32>,
+    listen: Producer<f32>,
     tapping: bool,
     shared: Arc<Shared>,
     frames: u64,
 }
 
+/// The audio thread's sink: hands buffers back, passes events to `on_event`.
+struct CoreSink<'a, F: FnMut(i64, EventKind, f64)> {
+    returns: &'a mut Producer<Garbage>,
+    on_event: F,
+}
+
+impl<F: FnMut(i64, EventKind, f64)> RenderSink for CoreSink<'_, F> {
+    fn release(&mut self, garbage: Garbage) {
+        give_back(self.returns, garbage);
+    }
+
+    fn event(&mut self, frame: i64, kind: EventKind, samples_per_step: f64) {
+        (self.on_event)(frame, kind, samples_per_step);
+    }
+}
+
 impl AudioCore {
     /// Renders interleaved stereo into `out`. Real-time safe: no allocation, lock or I/O.
     pub fn process(&mut self, out: &mut [f32]) {
+        self.process_with(out, |_, _, _| {});
+    }
+
+    /// Renders like [`AudioCore::process`] and passes every event the sequencer plays (frame,
+    /// event, samples per step) to `on_event`: offline renders write MIDI files from these.
+    pub fn process_with(&mut self, out: &mut [f32], on_event: impl FnMut(i64, EventKind, f64)) {
         let _flush = NoDenormals::new();
+        // Boxed items first: a record loaded and played in one go is on the deck before the
+        // play control arrives.
+        while let Ok((id, item)) = self.boxed.pop() {
+            let _ = self.applied.push((id, self.frames));
+            match item {
+                Boxed::Loop(set, cue) => {
+                    if let Some(old) = self.synth.cue_loop(set, cue) {
+                        give_back(&mut self.returns, Garbage::Loop(old));
+                    }
+                }
+                Boxed::Deck(record) => {
+                    if let Some(old) = self.synth.load_deck(record) {
+                        give_back(&mut self.returns, Garbage::Deck(old));
+                    }
+                }
+                Boxed::DeckInput(input) => {
+                    if let Some(old) = self.synth.set_deck_input(input) {
+                        give_back(&mut self.returns, Garbage::Input(old));
+                    }
+                }
+            }
+        }
         while let Ok((id, msg)) = self.rx.pop() {
             // A full report queue only loses the report, never the message.
             let _ = self.applied.push((id, self.frames));
@@ -271,16 +370,26 @@ impl AudioCore {
                     }
                 }
                 AudioMsg::Params(params) => self.synth.set_params(&params),
+                AudioMsg::Deck(control) => self.synth.control_deck(control),
+                AudioMsg::Transport(false) => self.synth.stop(),
+                AudioMsg::Transport(true) => {
+                    let mut sink = CoreSink {
+                        returns: &mut self.returns,
+                        on_event: |_, _, _| {},
+                    };
+                    if self.synth.restart(&mut sink) {
+                        self.shared.transport_epoch.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
             }
         }
-        while let Ok((set, cue)) = self.cues.pop() {
-            if let Some(old) = self.synth.cue_loop(set, cue) {
-                give_back(&mut self.returns, old);
-            }
-        }
-        let returns = &mut self.returns;
-        self.synth.render(out, |b| give_back(returns, b));
+        let mut sink = CoreSink {
+            returns: &mut self.returns,
+            on_event,
+        };
+        self.synth.render(out, &mut sink);
         self.feed_tap(out);
+        self.feed_listen(out);
         self.frames += (out.len() / 2) as u64;
         let pos = self.synth.position();
         let peaks = self.synth.peaks();
@@ -297,6 +406,22 @@ impl AudioCore {
             a.store(p.to_bits(), Ordering::Relaxed);
         }
         s.peaks[Track::COUNT].store(peaks.master.to_bits(), Ordering::Relaxed);
+        let deck = self.synth.deck_position();
+        s.deck_playing.store(deck.playing, Ordering::Relaxed);
+        s.deck_frame.store(deck.frame, Ordering::Relaxed);
+        s.deck_length.store(deck.length, Ordering::Relaxed);
+    }
+
+    fn feed_listen(&mut self, out: &[f32]) {
+        let room = self.listen.slots().min(out.len() / 2);
+        if let Ok(mut chunk) = self.listen.write_chunk_uninit(room) {
+            let (a, b) = chunk.as_mut_slices();
+            for (slot, frame) in a.iter_mut().chain(b.iter_mut()).zip(out.chunks_exact(2)) {
+                slot.write(0.5 * (frame[0] + frame[1]));
+            }
+            // SAFETY: every slot of the chunk was written just above (`room` frames).
+            unsafe { chunk.commit_all() };
+        }
     }
 
     fn feed_tap(&mut self, out: &[f32]) {
@@ -340,11 +465,11 @@ impl AudioCore {
     }
 }
 
-/// Hands a loop buffer back to the control side. Should the return queue ever be full, the
+/// Hands a buffer back to the control side. Should the return queue ever be full, the
 /// buffer is leaked rather than freed on the audio thread.
-fn give_back(returns: &mut Producer<Box<LoopBuffer>>, buffer: Box<LoopBuffer>) {
-    if let Err(rtrb::PushError::Full(b)) = returns.push(buffer) {
-        std::mem::forget(b);
+fn give_back(returns: &mut Producer<Garbage>, garbage: Garbage) {
+    if let Err(rtrb::PushError::Full(g)) = returns.push(garbage) {
+        std::mem::forget(g);
     }
 }
 
@@ -355,12 +480,15 @@ pub fn link(sample_rate: u32, seed: u64) -> (AudioHandle, AudioCore) {
     let (cue_tx, cue_rx) = RingBuffer::new(CUE_CAPACITY);
     let (ret_tx, ret_rx) = RingBuffer::new(RETURN_CAPACITY);
     let (tap_tx, tap_rx) = RingBuffer::new(sample_rate as usize * 2 * TAP_SECONDS);
+    let (listen_tx, listen_rx) = RingBuffer::new(LISTEN_CAPACITY);
     let shared = Arc::new(Shared::default());
+    shared.sample_rate.store(sample_rate, Ordering::Relaxed);
     let handle = AudioHandle {
         tx,
-        cues: cue_tx,
+        boxed: cue_tx,
         returned: ret_rx,
         applied: applied_rx,
+        listen: Some(listen_rx),
         tap: Some(Tap {
             samples: tap_rx,
             shared: Arc::clone(&shared),
@@ -376,10 +504,11 @@ pub fn link(sample_rate: u32, seed: u64) -> (AudioHandle, AudioCore) {
     let core = AudioCore {
         synth,
         rx,
-        cues: cue_rx,
+        boxed: cue_rx,
         returns: ret_tx,
         applied: applied_tx,
         tap: tap_tx,
+        listen: listen_tx,
         tapping: false,
         shared,
         frames: 0,

@@ -6,14 +6,17 @@
 //! ([`crate::render`]).
 
 pub mod bass;
+pub mod deck;
 pub mod drums;
 pub mod dsp;
 pub mod fx;
+pub mod input;
 pub mod link;
 pub mod mixer;
 pub mod output;
 pub mod params;
 pub mod plan;
+pub mod query;
 pub mod quiet;
 pub mod record;
 pub mod sequencer;

@@ -97,8 +97,8 @@ impl fmt::Display for Output {
     }
 }
 
-/// Opens the output the options ask for. A missing device is not an error for `Auto`: it
-/// falls back to the silent clock and says why in [`Output::Silent::reason`].
+/// Opens the output the options ask for. A missing device is not an error: it falls back to
+/// the silent clock and says why in [`Output::Silent::reason`].
 pub fn open(opts: &OutputOptions) -> Result<(AudioHandle, Output), OutputError> {
     let silent = |reason: String| -> Result<(AudioHandle, Output), OutputError> {
         let rate = opts.sample_rate.unwrap_or(48_000);
@@ -108,8 +108,11 @@ pub fn open(opts: &OutputOptions) -> Result<(AudioHandle, Output), OutputError> 
     };
     match opts.choice {
         AudioChoice::None => silent("--audio none".into()),
-        AudioChoice::Jack => open_jack(opts),
-        AudioChoice::System => open_system(opts),
+        // Asked for by name and missing: say so and keep time silently all the same.
+        AudioChoice::Jack => open_jack(opts).or_else(|e| silent(format!("no JACK output ({e})"))),
+        AudioChoice::System => {
+            open_system(opts).or_else(|e| silent(format!("no audio device ({e})")))
+        }
         AudioChoice::Auto => {
             let jack_err = match open_jack(opts) {
                 Ok(out) => return Ok(out),

@@ -221,11 +221,13 @@ pub enum Track {
     Voice,
     /// The `rhythm` loop set's player.
     Rhythm,
+    /// The deck: a record or a live input the DJ mixes in.
+    Deck,
 }
 
 impl Track {
     /// Number of tracks.
-    pub const COUNT: usize = 6;
+    pub const COUNT: usize = 7;
     /// All tracks in mixer order.
     pub const ALL: [Track; Track::COUNT] = [
         Track::Drums,
@@ -234,6 +236,7 @@ impl Track {
         Track::Ambient,
         Track::Voice,
         Track::Rhythm,
+        Track::Deck,
     ];
 
     /// Index in mixer order.
@@ -250,6 +253,7 @@ impl Track {
             Track::Ambient => "ambient",
             Track::Voice => "voice",
             Track::Rhythm => "rhythm",
+            Track::Deck => "deck",
         }
     }
 }
@@ -270,6 +274,8 @@ pub struct Mix {
     pub voice: TrackMix,
     /// The `rhythm` loop track.
     pub rhythm: TrackMix,
+    /// The deck.
+    pub deck: TrackMix,
     /// Master level in dB before the limiter, −60..12.
     #[serde(deserialize_with = "within::<_, -60, 12>")]
     pub master_db: f32,
@@ -291,6 +297,7 @@ impl Default for Mix {
             ambient: TrackMix::loop_default(),
             voice: TrackMix::loop_default(),
             rhythm: TrackMix::loop_default(),
+            deck: TrackMix::default(),
             master_db: 0.0,
             filter: 0.0,
         }
@@ -307,6 +314,7 @@ impl Mix {
             Track::Ambient => &self.ambient,
             Track::Voice => &self.voice,
             Track::Rhythm => &self.rhythm,
+            Track::Deck => &self.deck,
         }
     }
 
@@ -319,6 +327,7 @@ impl Mix {
             Track::Ambient => &mut self.ambient,
             Track::Voice => &mut self.voice,
             Track::Rhythm => &mut self.rhythm,
+            Track::Deck => &mut self.deck,
         }
     }
 }

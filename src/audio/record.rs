@@ -34,6 +34,17 @@ enum Ctl {
 pub struct Recorder {
     ctl: Option<Sender<Ctl>>,
     thread: Option<JoinHandle<()>>,
+    failed: Receiver<Failure>,
+}
+
+/// A recording the writer had to end on its own (the disk is full, say): what it kept, and
+/// why it stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What was kept (the frames that reached the disk), if anything could be kept.
+    pub kept: Option<Recording>,
+    /// What went wrong, in one line.
+    pub reason: String,
 }
 
 struct Active {
@@ -71,10 +82,32 @@ fn finish(tap: &mut Tap, active: Active, dropped_before: u64) -> Result<Recordin
     })
 }
 
+/// Ends a recording whose write failed, keeping what reached the disk.
+fn salvage(tap: &mut Tap, active: Active, dropped_before: u64, error: std::io::Error) -> Failure {
+    let start_frame = active.start.unwrap_or(0);
+    let reason = error.to_string();
+    match active.stream.salvage() {
+        Ok((path, frames)) => Failure {
+            kept: Some(Recording {
+                path,
+                start_frame,
+                frames,
+                dropped: tap.shared.tap_dropped() - dropped_before,
+            }),
+            reason,
+        },
+        Err(e) => Failure {
+            kept: None,
+            reason: format!("{reason}; nothing could be kept ({e})"),
+        },
+    }
+}
+
 impl Recorder {
     /// Starts the writer thread on the audio link's tap.
     pub fn spawn(mut tap: Tap, sample_rate: u32) -> std::io::Result<Self> {
         let (tx, rx): (Sender<Ctl>, Receiver<Ctl>) = mpsc::channel();
+        let (fail_tx, fail_rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("ubiq-recorder".into())
             .spawn(move || {
@@ -108,9 +141,11 @@ impl Recorder {
                             let _ = reply.send(result);
                         }
                         Err(RecvTimeoutError::Timeout) => {
-                            if drain(&mut tap, &mut active, &mut buf).is_err() {
+                            if let Err(e) = drain(&mut tap, &mut active, &mut buf) {
                                 tap.shared.set_recording(false);
-                                active = None;
+                                if let Some(a) = active.take() {
+                                    let _ = fail_tx.send(salvage(&mut tap, a, dropped_before, e));
+                                }
                             }
                         }
                         Err(RecvTimeoutError::Disconnected) => {
@@ -131,7 +166,13 @@ impl Recorder {
         Ok(Recorder {
             ctl: Some(tx),
             thread: Some(thread),
+            failed: fail_rx,
         })
+    }
+
+    /// A recording the writer ended on its own since the last call.
+    pub fn failure(&self) -> Option<Failure> {
+        self.failed.try_recv().ok()
     }
 
     /// Starts writing `path`.

@@ -65,6 +65,7 @@ pub struct Sequencer {
     next_committed: bool,
     pending: Option<CyclePlan>,
     playing: bool,
+    stopped: bool,
     frame: i64,
     cycle: u64,
 }
@@ -81,9 +82,39 @@ impl Sequencer {
             next_committed: false,
             pending: None,
             playing: false,
+            stopped: false,
             frame: 0,
             cycle: 0,
         }
+    }
+
+    /// Stops the transport: no more events until [`Sequencer::restart`]; plans queued
+    /// meanwhile wait for it.
+    pub fn stop(&mut self) {
+        if self.playing {
+            self.pending = self.pending.or(Some(self.slots[self.next].plan));
+        }
+        self.playing = false;
+        self.stopped = true;
+    }
+
+    /// Whether the transport was stopped.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Starts the transport again: a new cycle begins now with the plan that was to come
+    /// next. Returns false when there is none (nothing was ever queued).
+    pub fn restart(&mut self) -> bool {
+        let Some(plan) = self.pending.take() else {
+            return false;
+        };
+        self.stopped = false;
+        self.playing = false;
+        self.next_committed = false;
+        self.queue(plan);
+        self.cycle += 1;
+        true
     }
 
     fn samples_per_step(&self, plan: &CyclePlan) -> f64 {
@@ -104,7 +135,10 @@ impl Sequencer {
     /// Returns false when the plan came too late for the next boundary (the next cycle had
     /// already begun to sound) and waits for the one after.
     pub fn queue(&mut self, plan: CyclePlan) -> bool {
-        if !self.playing {
+        if self.stopped {
+            self.pending = Some(plan);
+            true
+        } else if !self.playing {
             self.playing = true;
             self.set_slot(self.cur, plan, self.frame as f64);
             let start = self.slots[self.cur].end();
@@ -271,6 +305,27 @@ mod tests {
         let events = collect(&mut s, 192_000 + 12_000 * 9, 256);
         assert_eq!(events, vec![48_000, 192_000, 192_000 + 96_000]);
         assert_eq!(s.position().tempo_bpm, 60.0);
+    }
+
+    #[test]
+    fn stop_silences_and_restart_begins_a_cycle_now() {
+        let mut s = Sequencer::new(48_000.0);
+        s.queue(plan(120.0, 0.0));
+        collect(&mut s, 50_000, 256);
+        s.stop();
+        assert!(collect(&mut s, 300_000, 256).is_empty());
+        s.queue(plan(60.0, 0.0));
+        assert!(
+            collect(&mut s, 310_000, 256).is_empty(),
+            "a plan waits while stopped"
+        );
+        assert!(s.restart());
+        let cycle = s.position().cycle;
+        let events = collect(&mut s, 310_000 + 100_000, 256);
+        assert_eq!(events, vec![310_000, 310_000 + 96_000]);
+        assert_eq!(s.position().tempo_bpm, 60.0);
+        assert_eq!(s.position().cycle, cycle);
+        assert!(!Sequencer::new(48_000.0).restart());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! renders is exactly what the audience hears.
 
 use super::bass::BassSynth;
+use super::deck::{Deck, DeckBuffer, DeckControl, DeckPosition};
 use super::drums::DrumMachine;
 use super::mixer::{Mixer, Peaks};
 use super::params::{Params, Track};
@@ -14,6 +15,28 @@ use crate::loops::player::{LoopBuffer, LoopCue, LoopPlayers};
 
 /// Frames rendered per internal block; host buffers of any size are split into these.
 pub const MAX_BLOCK: usize = 256;
+
+/// A buffer the graph lets go of; the control side frees it.
+#[derive(Debug)]
+pub enum Garbage {
+    /// A loop buffer that no longer plays.
+    Loop(Box<LoopBuffer>),
+    /// A record taken off the deck.
+    Deck(Box<DeckBuffer>),
+    /// A live input the deck no longer reads.
+    Input(rtrb::Consumer<f32>),
+}
+
+/// Receives, while the graph renders, what it lets go of and the events it plays.
+pub trait RenderSink {
+    /// Takes a buffer the graph no longer uses (must not free it on the audio thread).
+    fn release(&mut self, garbage: Garbage);
+    /// An event the sequencer plays at `frame` (a cycle lasts 32 steps of `samples_per_step`).
+    /// Offline renders record these to write MIDI files; the audio thread ignores them.
+    fn event(&mut self, frame: i64, kind: EventKind, samples_per_step: f64) {
+        let _ = (frame, kind, samples_per_step);
+    }
+}
 
 /// The audio graph.
 #[derive(Debug)]
@@ -26,6 +49,8 @@ pub struct Synth {
     bass_buf: Vec<f32>,
     loops: LoopPlayers,
     loop_bufs: [Vec<f32>; LoopSet::COUNT],
+    deck: Deck,
+    deck_buf: Vec<f32>,
 }
 
 impl Synth {
@@ -40,6 +65,8 @@ impl Synth {
             bass_buf: vec![0.0; MAX_BLOCK],
             loops: LoopPlayers::new(sample_rate),
             loop_bufs: std::array::from_fn(|_| vec![0.0; MAX_BLOCK]),
+            deck: Deck::new(sample_rate),
+            deck_buf: vec![0.0; MAX_BLOCK],
         };
         synth.set_params(&Params::default());
         synth
@@ -47,27 +74,77 @@ impl Synth {
 
     /// Queues a cycle (see [`Sequencer::queue`]); false when it missed its boundary.
     pub fn queue_cycle(&mut self, plan: CyclePlan) -> bool {
-        if !self.seq.is_playing()
-            && let Some(params) = plan.params()
-        {
-            self.set_params(params);
+        if self.seq.is_stopped() {
+            return self.seq.queue(plan);
         }
         let started = !self.seq.is_playing();
+        if started && let Some(params) = plan.params() {
+            self.set_params(params);
+        }
         let on_time = self.seq.queue(plan);
         if started {
-            let sps = self.seq.position().samples_per_step;
-            self.mixer.set_samples_per_step(sps);
-            // The first cycle has no boundary event: the loops start with it here. Nothing
-            // plays or fades yet, so nothing is let go.
-            let cycle = (sps * crate::pattern::STEPS as f64).round() as usize;
-            self.loops.cycle_start(cycle, std::mem::forget);
+            // Nothing plays or fades yet, so nothing is let go (and nothing freed here).
+            self.first_cycle(&mut |b| std::mem::forget(b));
         }
         on_time
+    }
+
+    /// A cycle that starts with no boundary event (the first, or after a restart): the tempo
+    /// and the loops start with it here.
+    fn first_cycle(&mut self, release: &mut impl FnMut(Box<LoopBuffer>)) {
+        let sps = self.seq.position().samples_per_step;
+        self.mixer.set_samples_per_step(sps);
+        let cycle = (sps * crate::pattern::STEPS as f64).round() as usize;
+        self.loops.cycle_start(cycle, release);
+    }
+
+    /// Stops the transport: the bass lets go, the loops fall silent, tails ring out; cycles
+    /// queued meanwhile wait.
+    pub fn stop(&mut self) {
+        self.seq.stop();
+        self.bass.note_off();
+    }
+
+    /// Starts the transport again (from the top when it plays) with a new cycle now; buffers the loops let go go to `sink`.
+    /// False when nothing was ever queued.
+    pub fn restart(&mut self, sink: &mut impl RenderSink) -> bool {
+        if !self.seq.is_stopped() {
+            self.stop();
+        }
+        if !self.seq.restart() {
+            return false;
+        }
+        if let Some(params) = self.seq.current_plan().params().copied() {
+            self.set_params(&params);
+        }
+        self.first_cycle(&mut |b| sink.release(Garbage::Loop(b)));
+        true
     }
 
     /// Queues a loop cue for `set` from the next cycle boundary; returns a buffer it displaced.
     pub fn cue_loop(&mut self, set: LoopSet, cue: LoopCue) -> Option<Box<LoopBuffer>> {
         self.loops.cue(set, cue)
+    }
+
+    /// Puts a record on the deck (stopped, at its start); returns the one it replaces.
+    pub fn load_deck(&mut self, record: Option<Box<DeckBuffer>>) -> Option<Box<DeckBuffer>> {
+        self.deck.load(record)
+    }
+
+    /// Plays, stops, cues, nudges or pitches the deck.
+    pub fn control_deck(&mut self, control: DeckControl) {
+        self.deck.control(control);
+    }
+
+    /// Takes the live input of the deck (mono samples at the graph's rate); returns the one it
+    /// replaces.
+    pub fn set_deck_input(&mut self, input: rtrb::Consumer<f32>) -> Option<rtrb::Consumer<f32>> {
+        self.deck.set_input(input)
+    }
+
+    /// Where the deck is.
+    pub fn deck_position(&self) -> DeckPosition {
+        self.deck.position()
     }
 
     /// Name of the loop `set` plays now.
@@ -102,15 +179,15 @@ impl Synth {
         self.mixer.peaks()
     }
 
-    /// Renders interleaved stereo into `out` (`2 × frames` samples, any length). Loop buffers
-    /// the players let go are passed to `release` (which must not free them here).
-    pub fn render(&mut self, out: &mut [f32], mut release: impl FnMut(Box<LoopBuffer>)) {
+    /// Renders interleaved stereo into `out` (`2 × frames` samples, any length). Buffers the
+    /// players let go and the events played go to `sink`.
+    pub fn render(&mut self, out: &mut [f32], sink: &mut impl RenderSink) {
         for chunk in out.chunks_mut(MAX_BLOCK * 2) {
-            self.render_block(chunk, &mut release);
+            self.render_block(chunk, sink);
         }
     }
 
-    fn render_block(&mut self, out: &mut [f32], release: &mut impl FnMut(Box<LoopBuffer>)) {
+    fn render_block(&mut self, out: &mut [f32], sink: &mut impl RenderSink) {
         let n = out.len() / 2;
         self.drum_buf[..n].fill(0.0);
         self.bass_buf[..n].fill(0.0);
@@ -124,9 +201,10 @@ impl Synth {
         while let Some((frame, event)) = self.seq.next_event(end) {
             let at = (frame - start) as usize;
             if at > pos {
-                self.render_span(out, pos, at, release);
+                self.render_span(out, pos, at, sink);
                 pos = at;
             }
+            sink.event(frame, event, self.seq.position().samples_per_step);
             match event {
                 EventKind::Drum { voice, velocity } => self.drums.trigger(voice, velocity),
                 EventKind::BassOn {
@@ -143,23 +221,18 @@ impl Synth {
                     let sps = self.seq.position().samples_per_step;
                     self.mixer.set_samples_per_step(sps);
                     let cycle = (sps * crate::pattern::STEPS as f64).round() as usize;
-                    self.loops.cycle_start(cycle, &mut *release);
+                    self.loops
+                        .cycle_start(cycle, |b| sink.release(Garbage::Loop(b)));
                 }
             }
         }
-        self.render_span(out, pos, n, release);
+        self.render_span(out, pos, n, sink);
         self.seq.advance_to(end);
     }
 
     /// Renders frames `from..to` of the block: voices, then the mixer, so that every event
     /// (including tempo and settings changes at a cycle start) lands at its exact frame.
-    fn render_span(
-        &mut self,
-        out: &mut [f32],
-        from: usize,
-        to: usize,
-        release: &mut impl FnMut(Box<LoopBuffer>),
-    ) {
+    fn render_span(&mut self, out: &mut [f32], from: usize, to: usize, sink: &mut impl RenderSink) {
         self.drums.render(&mut self.drum_buf[from..to]);
         self.bass.render(&mut self.bass_buf[from..to]);
         if to > from && self.seq.is_playing() {
@@ -170,14 +243,17 @@ impl Synth {
                 &mut c[from..to],
                 &mut d[from..to],
             ];
-            self.loops.render(&mut outs, to - from, release);
+            self.loops
+                .render(&mut outs, to - from, |b| sink.release(Garbage::Loop(b)));
         }
+        self.deck.render(&mut self.deck_buf[from..to]);
         let mut tracks: [&[f32]; Track::COUNT] = [&[]; Track::COUNT];
         tracks[Track::Drums.index()] = &self.drum_buf[from..to];
         tracks[Track::Bass.index()] = &self.bass_buf[from..to];
         for set in LoopSet::ALL {
             tracks[set.track().index()] = &self.loop_bufs[set.index()][from..to];
         }
+        tracks[Track::Deck.index()] = &self.deck_buf[from..to];
         self.mixer.process(tracks, &mut out[2 * from..2 * to]);
     }
 }

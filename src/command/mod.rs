@@ -15,6 +15,7 @@ pub use param::Param;
 pub use parse::{CommandError, complete, parse};
 
 use crate::audio::params::Track;
+use crate::loops::LoopSet;
 use crate::pattern::{Bassline, DrumCell, Key, STEPS, Scale, Voice, grid};
 
 /// A send effect.
@@ -65,14 +66,106 @@ pub enum Part {
     Drums,
     /// The bassline.
     Bass,
+    /// The loop a loop set plays.
+    Loops(LoopSet),
 }
 
 impl Part {
+    /// Every part, in the order commands list them.
+    pub const ALL: [Part; 6] = [
+        Part::Drums,
+        Part::Bass,
+        Part::Loops(LoopSet::Music),
+        Part::Loops(LoopSet::Ambient),
+        Part::Loops(LoopSet::Voice),
+        Part::Loops(LoopSet::Rhythm),
+    ];
+
     /// Name in commands.
     pub fn name(self) -> &'static str {
         match self {
             Part::Drums => "drums",
             Part::Bass => "bass",
+            Part::Loops(set) => set.name(),
+        }
+    }
+}
+
+/// What a `loop SET …` command does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoopAction {
+    /// The set plays.
+    On,
+    /// The set falls silent.
+    Off,
+    /// Fix the next candidate after the one that plays.
+    Next,
+    /// Let the AI pick the best fit again.
+    Auto,
+    /// Fix the candidate of this rank (1 = best fit).
+    Rank(u32),
+    /// Fix the loop of this name.
+    Name(String),
+}
+
+impl fmt::Display for LoopAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoopAction::On => f.write_str("on"),
+            LoopAction::Off => f.write_str("off"),
+            LoopAction::Next => f.write_str("next"),
+            LoopAction::Auto => f.write_str("auto"),
+            LoopAction::Rank(n) => write!(f, "pick {n}"),
+            LoopAction::Name(name) => write!(f, "pick {}", quoted(std::path::Path::new(name))),
+        }
+    }
+}
+
+/// What a `feedback …` command does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FeedbackAction {
+    /// Close the loop.
+    On,
+    /// Open it.
+    Off,
+    /// Close it when open, open it when closed.
+    Toggle,
+    /// How far each turn pulls the latent point, 0..1 (also switches it on).
+    Amount(f32),
+}
+
+/// What a `deck …` command does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeckAction {
+    /// Put an audio file on the deck (stopped, at its start).
+    Load(PathBuf),
+    /// Take the record off.
+    Eject,
+    /// Play from where it is.
+    Play,
+    /// Stop where it is.
+    Stop,
+    /// Play when stopped, stop when playing.
+    Toggle,
+    /// Back to the start, stopped.
+    Cue,
+    /// Move the playhead by this many milliseconds.
+    Nudge(f32),
+    /// Pitch in percent, −8..8.
+    Rate(f32),
+}
+
+impl fmt::Display for DeckAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeckAction::Load(p) => write!(f, "load {}", quoted(p)),
+            DeckAction::Eject => f.write_str("eject"),
+            DeckAction::Play => f.write_str("play"),
+            DeckAction::Stop => f.write_str("stop"),
+            DeckAction::Toggle => f.write_str("toggle"),
+            DeckAction::Cue => f.write_str("cue"),
+            DeckAction::Nudge(ms) => write!(f, "nudge {}", num(*ms)),
+            DeckAction::Rate(p) => write!(f, "rate {}", num(*p)),
         }
     }
 }
@@ -175,6 +268,14 @@ pub enum Command {
     Unlock(Part),
     /// Freezes (or unfreezes) everything the AI writes.
     Hold(bool),
+    /// Switches a loop set on or off, or fixes which loop it plays.
+    Loop(LoopSet, LoopAction),
+    /// The feedback loop from the sound back into the latent plane.
+    Feedback(FeedbackAction),
+    /// The deck.
+    Deck(DeckAction),
+    /// Starts the transport (a new cycle begins now) or stops it.
+    Transport(bool),
     /// Stops the performance.
     Quit,
 }
@@ -236,6 +337,16 @@ impl fmt::Display for Command {
             Command::Lock(p) => write!(f, "lock {}", p.name()),
             Command::Unlock(p) => write!(f, "unlock {}", p.name()),
             Command::Hold(on) => write!(f, "hold {}", if *on { "on" } else { "off" }),
+            Command::Loop(set, a) => write!(f, "loop {} {a}", set.name()),
+            Command::Feedback(FeedbackAction::On) => f.write_str("feedback on"),
+            Command::Feedback(FeedbackAction::Off) => f.write_str("feedback off"),
+            Command::Feedback(FeedbackAction::Toggle) => f.write_str("feedback toggle"),
+            Command::Feedback(FeedbackAction::Amount(v)) => {
+                write!(f, "feedback amount {}", num(*v))
+            }
+            Command::Deck(a) => write!(f, "deck {a}"),
+            Command::Transport(true) => f.write_str("transport start"),
+            Command::Transport(false) => f.write_str("transport stop"),
             Command::Quit => f.write_str("quit"),
         }
     }

@@ -169,6 +169,16 @@ fn check(
             .find(|w| **w == word)
             .map(|w| Value::Word(w))
             .ok_or_else(|| format!("is not one of {}", words.join(", "))),
+        ArgKind::Text => Ok(Value::Text(word.to_string())),
+        ArgKind::After(table) => {
+            let Some(Value::Word(before)) = prev else {
+                return Err("takes no value here".into());
+            };
+            match table.iter().find(|(w, _)| w == before) {
+                Some((_, kind)) => check(spec, *kind, word, prev),
+                None => Err(format!("is one word too many: `{before}` takes no value")),
+            }
+        }
     }
 }
 
@@ -371,7 +381,8 @@ mod tests {
                 "mute music ",
                 "mute ambient ",
                 "mute voice ",
-                "mute rhythm "
+                "mute rhythm ",
+                "mute deck "
             ]
         );
         assert_eq!(complete("mute b"), vec!["mute bass "]);

@@ -2,8 +2,11 @@
 
 use std::path::PathBuf;
 
-use super::{Command, Density, MidiAction, Param, Part, SendBus};
+use super::{
+    Command, DeckAction, Density, FeedbackAction, LoopAction, MidiAction, Param, Part, SendBus,
+};
 use crate::audio::params::Track;
+use crate::loops::LoopSet;
 use crate::pattern::{Bassline, Key, Scale, Voice, grid};
 
 /// What an argument accepts.
@@ -39,6 +42,11 @@ pub enum ArgKind {
     Midi,
     /// One of a fixed set of words.
     Word(&'static [&'static str]),
+    /// Any single word (a loop name or a number, checked when the command is built).
+    Text,
+    /// A value whose kind depends on the word before it (`deck nudge MS`, `deck load FILE`);
+    /// a word not in the table takes no value.
+    After(&'static [(&'static str, ArgKind)]),
 }
 
 /// One argument of a command.
@@ -79,6 +87,8 @@ pub enum Value {
     Midi(MidiAction),
     /// One of the words of an [`ArgKind::Word`].
     Word(&'static str),
+    /// A word of an [`ArgKind::Text`].
+    Text(String),
 }
 
 /// One row of the command table.
@@ -149,11 +159,22 @@ fn t(v: &Value) -> Option<Track> {
 
 fn part(v: &Value) -> Option<Part> {
     match v {
-        Value::Word("drums") => Some(Part::Drums),
-        Value::Word("bass") => Some(Part::Bass),
+        Value::Word(w) => Part::ALL.into_iter().find(|p| p.name() == *w),
         _ => None,
     }
 }
+
+fn loop_set(v: &Value) -> Option<LoopSet> {
+    match v {
+        Value::Word(w) => LoopSet::from_name(w).ok(),
+        _ => None,
+    }
+}
+
+/// Names of the parts `lock` / `unlock` take.
+const PARTS: &[&str] = &["drums", "bass", "music", "ambient", "voice", "rhythm"];
+/// Names of the loop sets.
+const SETS: &[&str] = &["music", "ambient", "voice", "rhythm"];
 
 fn path(v: &Value) -> Option<PathBuf> {
     match v {
@@ -472,16 +493,112 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "lock",
         aliases: &[],
-        args: &[arg("PART", ArgKind::Word(&["drums", "bass"]))],
-        doc: "keep a part as it is while the AI writes the rest",
+        args: &[arg("PART", ArgKind::Word(PARTS))],
+        doc: "keep a part (drums, bass, or the loop a set plays) as it is while the AI writes the rest",
         build: |v| part(&v[0]).map(Command::Lock),
     },
     CommandSpec {
         name: "unlock",
         aliases: &[],
-        args: &[arg("PART", ArgKind::Word(&["drums", "bass"]))],
-        doc: "let the AI write a part again",
+        args: &[arg("PART", ArgKind::Word(PARTS))],
+        doc: "let the AI write a part (or pick a set's loop) again",
         build: |v| part(&v[0]).map(Command::Unlock),
+    },
+    CommandSpec {
+        name: "loop",
+        aliases: &["loops"],
+        args: &[
+            arg("SET", ArgKind::Word(SETS)),
+            arg(
+                "ACTION",
+                ArgKind::Word(&["on", "off", "next", "auto", "pick"]),
+            ),
+            optional("WHICH", ArgKind::After(&[("pick", ArgKind::Text)])),
+        ],
+        doc: "a loop set: `on` / `off`; `next` plays the next-best candidate; `pick N` the candidate ranked N, `pick NAME` that loop; `auto` lets the AI pick again (from the next cycle)",
+        build: |v| {
+            let set = loop_set(&v[0])?;
+            let action = match (v.get(1), v.get(2)) {
+                (Some(Value::Word("on")), None) => LoopAction::On,
+                (Some(Value::Word("off")), None) => LoopAction::Off,
+                (Some(Value::Word("next")), None) => LoopAction::Next,
+                (Some(Value::Word("auto")), None) => LoopAction::Auto,
+                (Some(Value::Word("pick")), Some(Value::Text(t))) => match t.parse::<u32>() {
+                    Ok(n) if (1..=16).contains(&n) => LoopAction::Rank(n),
+                    _ => LoopAction::Name(t.clone()),
+                },
+                _ => return None,
+            };
+            Some(Command::Loop(set, action))
+        },
+    },
+    CommandSpec {
+        name: "feedback",
+        aliases: &["fb"],
+        args: &[
+            arg("ACTION", ArgKind::Word(&["on", "off", "toggle", "amount"])),
+            optional(
+                "AMOUNT",
+                ArgKind::After(&[("amount", ArgKind::Number { min: 0.0, max: 1.0 })]),
+            ),
+        ],
+        doc: "the feedback loop: the rhythm loop that fits what plays pulls the latent point towards its pattern each new cycle; `feedback amount 0.3` sets how far (and switches it on)",
+        build: |v| match (v.first(), v.get(1)) {
+            (Some(Value::Word("on")), None) => Some(Command::Feedback(FeedbackAction::On)),
+            (Some(Value::Word("off")), None) => Some(Command::Feedback(FeedbackAction::Off)),
+            (Some(Value::Word("toggle")), None) => Some(Command::Feedback(FeedbackAction::Toggle)),
+            (Some(Value::Word("amount")), Some(x)) => {
+                Some(Command::Feedback(FeedbackAction::Amount(n(x)?)))
+            }
+            _ => None,
+        },
+    },
+    CommandSpec {
+        name: "deck",
+        aliases: &[],
+        args: &[
+            arg(
+                "ACTION",
+                ArgKind::Word(&[
+                    "load", "eject", "play", "stop", "toggle", "cue", "nudge", "rate",
+                ]),
+            ),
+            optional(
+                "VALUE",
+                ArgKind::After(&[
+                    ("load", ArgKind::Path),
+                    (
+                        "nudge",
+                        ArgKind::Number {
+                            min: -2000.0,
+                            max: 2000.0,
+                        },
+                    ),
+                    (
+                        "rate",
+                        ArgKind::Number {
+                            min: -8.0,
+                            max: 8.0,
+                        },
+                    ),
+                ]),
+            ),
+        ],
+        doc: "the deck: `load FILE` (wav, flac, ogg), `eject`, `play`, `stop`, `toggle`, `cue` (back to the start), `nudge MS` (move the record), `rate PERCENT` (pitch, ±8)",
+        build: |v| {
+            let action = match (v.first(), v.get(1)) {
+                (Some(Value::Word("load")), Some(p)) => DeckAction::Load(path(p)?),
+                (Some(Value::Word("eject")), None) => DeckAction::Eject,
+                (Some(Value::Word("play")), None) => DeckAction::Play,
+                (Some(Value::Word("stop")), None) => DeckAction::Stop,
+                (Some(Value::Word("toggle")), None) => DeckAction::Toggle,
+                (Some(Value::Word("cue")), None) => DeckAction::Cue,
+                (Some(Value::Word("nudge")), Some(x)) => DeckAction::Nudge(n(x)?),
+                (Some(Value::Word("rate")), Some(x)) => DeckAction::Rate(n(x)?),
+                _ => return None,
+            };
+            Some(Command::Deck(action))
+        },
     },
     CommandSpec {
         name: "hold",
@@ -490,6 +607,17 @@ pub static COMMANDS: &[CommandSpec] = &[
         doc: "freeze everything the AI writes (`hold off` lets it go on)",
         build: |v| match v.first() {
             Some(Value::Word(w)) => Some(Command::Hold(*w == "on")),
+            _ => None,
+        },
+    },
+    CommandSpec {
+        name: "transport",
+        aliases: &[],
+        args: &[arg("ACTION", ArgKind::Word(&["start", "stop"]))],
+        doc: "stop the music (tails ring out), or start it again from the top of a cycle now (also what a followed MIDI clock's start and stop do)",
+        build: |v| match v.first() {
+            Some(Value::Word("start")) => Some(Command::Transport(true)),
+            Some(Value::Word("stop")) => Some(Command::Transport(false)),
             _ => None,
         },
     },
@@ -528,7 +656,10 @@ pub fn choices(kind: ArgKind) -> Vec<String> {
         .collect(),
         ArgKind::Midi => vec!["learn".into(), "forget".into(), "clock".into()],
         ArgKind::Word(words) => words.iter().map(|w| w.to_string()).collect(),
-        ArgKind::Number { .. } | ArgKind::Path | ArgKind::Grid | ArgKind::Line => Vec::new(),
+        ArgKind::After(table) => table.iter().flat_map(|(_, k)| choices(*k)).collect(),
+        ArgKind::Number { .. } | ArgKind::Path | ArgKind::Grid | ArgKind::Line | ArgKind::Text => {
+            Vec::new()
+        }
     }
 }
 

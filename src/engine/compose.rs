@@ -3,9 +3,16 @@
 //! composes exactly what was composed on stage.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 
+use burn::tensor::Device;
+
+use super::loops::FeedbackTurn;
 use super::{Outcome, Performance};
+use crate::loops::LoopSet;
+use crate::loops::library::{Candidate, Library};
 use crate::model::bass::BassModel;
+use crate::model::loops::infer::LoopModel;
 use crate::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
 use crate::model::rng::Rng;
 use crate::scene::DrumGrids;
@@ -17,25 +24,23 @@ pub const TRAIL: usize = 24;
 /// Salt of the composition seeds (generation n uses `SALT ^ n`).
 const SALT: u64 = 0x7562_6971;
 
-/// The models the engine composes with.
+/// The models the engine composes with, and the loop library it ranks.
 pub struct Models {
     /// The rhythm VAE.
     pub rhythm: Option<RhythmModel>,
     /// The rhythm → bassline translator.
     pub bass: Option<BassModel>,
+    /// The loop-compatibility model.
+    pub loops: Option<LoopModel>,
+    /// The loop library.
+    pub library: Option<Library>,
 }
 
 impl Models {
-    /// The embedded defaults; a model that fails to load is left out with the reason.
+    /// The embedded default models (no loop library); a model that fails to load is left
+    /// out with the reason.
     pub fn embedded() -> (Models, Vec<String>) {
-        let mut problems = Vec::new();
-        let rhythm = RhythmModel::embedded()
-            .map_err(|e| problems.push(format!("rhythm model: {e}")))
-            .ok();
-        let bass = BassModel::embedded()
-            .map_err(|e| problems.push(format!("bass model: {e}")))
-            .ok();
-        (Models { rhythm, bass }, problems)
+        ModelPaths::default().load_models()
     }
 
     /// No models: the written patterns play as they are.
@@ -43,8 +48,136 @@ impl Models {
         Models {
             rhythm: None,
             bass: None,
+            loops: None,
+            library: None,
         }
     }
+
+    /// With this loop library.
+    pub fn with_library(mut self, library: Option<Library>) -> Models {
+        self.library = library;
+        self
+    }
+}
+
+/// Where the engine's models and loop library come from (none: the embedded defaults and the
+/// library found beside the program).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelPaths {
+    /// Rhythm VAE weights.
+    pub rhythm: Option<PathBuf>,
+    /// Bass model weights.
+    pub bass: Option<PathBuf>,
+    /// Loop model weights.
+    pub loops: Option<PathBuf>,
+    /// The loop library's folder.
+    pub library: Option<PathBuf>,
+}
+
+impl ModelPaths {
+    /// Loads everything; what fails to load is left out, with a one-line reason each (the
+    /// written patterns play as they are without a rhythm model; no loops without a library).
+    pub fn load(&self) -> (Models, Vec<String>) {
+        let (mut models, mut problems) = self.load_models();
+        models.library = match self.library.clone().or_else(default_library) {
+            Some(root) => {
+                let lib = Library::open(&root);
+                problems.extend(lib.skipped.iter().cloned());
+                if LoopSet::ALL.iter().all(|s| lib.entries(*s).is_empty()) {
+                    problems.push(format!(
+                        "no loops in {} (no loop library loaded)",
+                        root.display()
+                    ));
+                    None
+                } else {
+                    Some(lib)
+                }
+            }
+            None => {
+                problems.push(
+                    "no loop library found (looked for loops/ here and beside the program; use --loops DIR)"
+                        .into(),
+                );
+                None
+            }
+        };
+        (models, problems)
+    }
+
+    /// Loads the three models (no library). A model file that does not load is reported
+    /// and the embedded default plays instead.
+    pub fn load_models(&self) -> (Models, Vec<String>) {
+        let mut problems = Vec::new();
+        let rhythm = load_or_default(
+            "rhythm model",
+            self.rhythm.as_deref(),
+            |p| RhythmModel::load(p, Device::flex()).map_err(|e| e.to_string()),
+            || RhythmModel::embedded().map_err(|e| e.to_string()),
+            &mut problems,
+        );
+        let bass = load_or_default(
+            "bass model",
+            self.bass.as_deref(),
+            |p| BassModel::load(p).map_err(|e| e.to_string()),
+            || BassModel::embedded().map_err(|e| e.to_string()),
+            &mut problems,
+        );
+        let loops = load_or_default(
+            "loop model",
+            self.loops.as_deref(),
+            |p| LoopModel::load(p, Device::flex()).map_err(|e| e.to_string()),
+            || LoopModel::embedded(Device::flex()).map_err(|e| e.to_string()),
+            &mut problems,
+        );
+        (
+            Models {
+                rhythm,
+                bass,
+                loops,
+                library: None,
+            },
+            problems,
+        )
+    }
+}
+
+/// The model at `path` (else the embedded default, saying why), or the embedded default.
+fn load_or_default<M>(
+    what: &str,
+    path: Option<&std::path::Path>,
+    load: impl FnOnce(&std::path::Path) -> Result<M, String>,
+    embedded: impl FnOnce() -> Result<M, String>,
+    problems: &mut Vec<String>,
+) -> Option<M> {
+    if let Some(p) = path {
+        match load(p) {
+            Ok(m) => return Some(m),
+            Err(e) => problems.push(format!("{what}: {e} — the embedded default plays instead")),
+        }
+    }
+    embedded()
+        .map_err(|e| problems.push(format!("{what}: {e}")))
+        .ok()
+}
+
+/// The default loop library: `loops/` in the current folder, else the one shipped beside the
+/// program (`…/loops` next to `bin/ubiq`, or the repository's when run from `target/release`).
+pub fn default_library() -> Option<PathBuf> {
+    let is_library = |p: &std::path::Path| {
+        LoopSet::ALL
+            .iter()
+            .any(|s| p.join(s.name()).join("index.ron").is_file())
+    };
+    let here = PathBuf::from("loops");
+    if is_library(&here) {
+        return Some(here);
+    }
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .take(4)
+        .map(|d| d.join("loops"))
+        .find(|p| is_library(p))
 }
 
 /// Runtime state of the composer that is not part of the scene.
@@ -54,6 +187,14 @@ pub struct Composer {
     pub generation: u64,
     /// Recent latent positions, oldest first.
     pub trail: VecDeque<(f32, f32)>,
+    /// Each loop set's candidates from the last ranking, best first.
+    pub candidates: [Vec<Candidate>; LoopSet::COUNT],
+    /// What the feedback loop heard last.
+    pub feedback: Option<FeedbackTurn>,
+    /// Where the set list is.
+    pub section: Option<super::sections::SectionPos>,
+    /// The waypoint of the scene's latent path the point goes to next.
+    pub path_step: usize,
 }
 
 fn clamp_latent(v: f32) -> f32 {
@@ -62,9 +203,9 @@ fn clamp_latent(v: f32) -> f32 {
 
 impl Performance {
     /// Writes a new cycle at the current latent point: the drums from the rhythm model, then
-    /// the bassline the bass model plays with them (each unless held or locked). Returns true
-    /// when the music changed.
-    pub fn compose(&mut self, models: &Models) -> bool {
+    /// the bassline the bass model plays with them (each unless held or locked), then ranks
+    /// the loops against them. Returns true when the music changed.
+    pub fn compose(&mut self, models: &mut Models) -> bool {
         let ai = self.scene.ai;
         if ai.hold || ai.lock_drums {
             return false;
@@ -103,17 +244,47 @@ impl Performance {
             let line = bass.translate(&pattern, b.key, b.scale, ai.temperature, seed);
             self.scene.bass.set_bassline(&line);
         }
+        self.rank_loops(models);
         true
     }
 
-    /// What the AI does when cycle `cycle` starts: drift, and write the next cycle when the
-    /// policy asks for one.
-    pub fn tick(&mut self, cycle: u64, models: &Models) -> Outcome {
+    /// What the AI does when cycle `cycle` starts: take what the feedback loop heard (pulling
+    /// the point towards it), drift, and write the next cycle when the policy asks for one.
+    pub fn tick(
+        &mut self,
+        cycle: u64,
+        models: &mut Models,
+        heard: Option<&FeedbackTurn>,
+    ) -> Outcome {
+        let section = self.advance_sections();
         let ai = self.scene.ai;
         if ai.hold || models.rhythm.is_none() {
-            return Outcome::default();
+            return Outcome {
+                section,
+                ..Outcome::default()
+            };
         }
         let mut due = ai.every > 0 && cycle % u64::from(ai.every) == 0;
+        if due && !self.scene.path.is_empty() {
+            let n = self.scene.path.len();
+            let next = self.composer.path_step % n;
+            self.composer.path_step = (next + 1) % n;
+            let (x, y) = self.scene.path[next];
+            self.scene.ai.x = clamp_latent(x);
+            self.scene.ai.y = clamp_latent(y);
+        }
+        let ai = self.scene.ai;
+        if ai.feedback
+            && let Some(turn) = heard
+            && (ai.every == 0 || due)
+        {
+            let a = &mut self.scene.ai;
+            let k = ai.feedback_amount;
+            a.x = clamp_latent(a.x + k * (turn.target[0] - a.x));
+            a.y = clamp_latent(a.y + k * (turn.target[1] - a.y));
+            self.composer.feedback = Some(turn.clone());
+            due = true;
+        }
         if ai.walk > 0.0 {
             let mut rng = Rng::new(SALT ^ cycle.rotate_left(17));
             let angle = rng.uniform() * std::f32::consts::TAU;
@@ -122,13 +293,12 @@ impl Performance {
             a.y = clamp_latent(a.y + ai.walk * angle.sin());
             due = true;
         }
-        if due && self.compose(models) {
-            Outcome {
-                cycle: true,
-                ..Outcome::default()
-            }
-        } else {
-            Outcome::default()
+        let composed = due && self.compose(models);
+        Outcome {
+            cycle: composed,
+            loops: composed,
+            section,
+            ..Outcome::default()
         }
     }
 
@@ -136,11 +306,20 @@ impl Performance {
     pub fn apply_with(
         &mut self,
         cmd: &crate::command::Command,
-        models: &Models,
+        models: &mut Models,
     ) -> Result<Outcome, super::ApplyError> {
+        if let crate::command::Command::Loop(set, action) = cmd {
+            return self
+                .apply_loop(*set, action, models)
+                .map_err(super::ApplyError::Loop);
+        }
         let mut out = self.apply(cmd)?;
         if out.compose && self.compose(models) {
             out.cycle = true;
+            out.loops = true;
+        }
+        if out.cycle && !out.loops && self.scene.loops.any_on() {
+            out.loops = self.rank_loops(models);
         }
         Ok(out)
     }
@@ -161,15 +340,15 @@ mod tests {
 
     #[test]
     fn moving_composes_and_kick_density_adds_kicks() {
-        let models = models();
+        let mut models = models();
         let mut p = Performance::new(default_scene());
         let out = p
-            .apply_with(&parse("z 0.5 -0.5").unwrap(), &models)
+            .apply_with(&parse("z 0.5 -0.5").unwrap(), &mut models)
             .unwrap();
         assert!(out.cycle);
         let mut counts = Vec::new();
         for level in ["-1.5", "0", "1.5"] {
-            p.apply_with(&parse(&format!("kick {level}")).unwrap(), &models)
+            p.apply_with(&parse(&format!("kick {level}")).unwrap(), &mut models)
                 .unwrap();
             counts.push(p.scene().drums.pattern().count(Voice::Kick));
         }
@@ -178,52 +357,56 @@ mod tests {
 
     #[test]
     fn the_bass_follows_the_new_drums_in_the_scale() {
-        let models = models();
+        let mut models = models();
         let mut p = Performance::new(default_scene());
-        p.apply_with(&parse("scale minor_pentatonic").unwrap(), &models)
+        p.apply_with(&parse("scale minor_pentatonic").unwrap(), &mut models)
             .unwrap();
-        p.apply_with(&parse("z -1 1").unwrap(), &models).unwrap();
+        p.apply_with(&parse("z -1 1").unwrap(), &mut models)
+            .unwrap();
         let line = p.scene().bass.bassline();
         assert!(line.note_count() > 0);
         assert!(
             line.pitches()
                 .all(|x| crate::pattern::Scale::MinorPentatonic.contains(i32::from(x)))
         );
-        p.apply_with(&parse("lock bass").unwrap(), &models).unwrap();
-        p.apply_with(&parse("z 1.5 -1").unwrap(), &models).unwrap();
+        p.apply_with(&parse("lock bass").unwrap(), &mut models)
+            .unwrap();
+        p.apply_with(&parse("z 1.5 -1").unwrap(), &mut models)
+            .unwrap();
         assert_eq!(p.scene().bass.bassline(), line);
     }
 
     #[test]
     fn hold_and_lock_keep_the_pattern() {
-        let models = models();
+        let mut models = models();
         let mut p = Performance::new(default_scene());
         let before = p.scene().drums;
-        p.apply_with(&parse("lock drums").unwrap(), &models)
+        p.apply_with(&parse("lock drums").unwrap(), &mut models)
             .unwrap();
-        let out = p.apply_with(&parse("regen").unwrap(), &models).unwrap();
+        let out = p.apply_with(&parse("regen").unwrap(), &mut models).unwrap();
         assert!(!out.cycle);
         assert_eq!(p.scene().drums, before);
-        p.apply_with(&parse("unlock drums").unwrap(), &models)
+        p.apply_with(&parse("unlock drums").unwrap(), &mut models)
             .unwrap();
-        p.apply_with(&parse("hold on").unwrap(), &models).unwrap();
+        p.apply_with(&parse("hold on").unwrap(), &mut models)
+            .unwrap();
         assert!(
-            !p.apply_with(&parse("regen").unwrap(), &models)
+            !p.apply_with(&parse("regen").unwrap(), &mut models)
                 .unwrap()
                 .cycle
         );
-        assert!(!p.tick(4, &models).cycle);
+        assert!(!p.tick(4, &mut models, None).cycle);
     }
 
     #[test]
     fn a_walk_moves_and_composes_every_cycle_deterministically() {
-        let models = models();
+        let mut models = models();
         let mut a = Performance::new(default_scene());
         a.apply(&parse("walk 0.3").unwrap()).unwrap();
         let mut b = a.clone();
         for c in 1..6 {
-            assert!(a.tick(c, &models).cycle);
-            b.tick(c, &models);
+            assert!(a.tick(c, &mut models, None).cycle);
+            b.tick(c, &mut models, None);
         }
         assert_eq!(a, b);
         assert_eq!(a.composer.trail.len(), 5);

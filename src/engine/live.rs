@@ -10,14 +10,20 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use super::{Notice, Performance, Playing, Snapshot};
+use super::compose::{ModelPaths, Models};
+use super::listen::Listener;
+use super::loops::{Cue, FeedbackTurn, LoopFeed, LoopJob};
+use super::session::{Action, Entry, SessionLog};
+use super::worker::{Done, Job, Worker};
+use super::{DeckRequest, Notice, Performance, Playing, Snapshot};
+use crate::audio::link::Boxed;
 use crate::audio::record::Recorder;
 use crate::audio::{AudioHandle, AudioMsg};
 use crate::command::{Command, MidiAction};
-use crate::engine::compose::Models;
-use crate::engine::session::{Action, Entry, SessionLog};
+use crate::loops::LoopSet;
+use crate::loops::player::LoopCue;
 use crate::midi::input::MidiControl;
-use crate::midi::map::Target;
+use crate::midi::map::{NoteMap, Target};
 use crate::midi::out::MidiOut;
 use crate::scene::Scene;
 
@@ -35,6 +41,11 @@ pub enum Request {
     Scene(Box<Scene>),
     /// Pass a message to the performer (e.g. a scene file that failed to load).
     Notice(Notice),
+    /// A scene file a section includes was saved: the section that plays it takes it over
+    /// again at the next cycle.
+    Include(PathBuf),
+    /// The loop library as read again from disk (a set was added or changed).
+    Library(Box<crate::loops::library::Library>),
 }
 
 /// The front ends' end of a running engine.
@@ -190,6 +201,15 @@ struct Take {
     base: PathBuf,
 }
 
+/// What each loop set plays and was last cued, for displays.
+#[derive(Default)]
+struct LoopsHeard {
+    /// Cue applied by the audio thread, with the cycle during which it arrived.
+    applied: [Option<(Cue, u64)>; LoopSet::COUNT],
+    /// What plays now.
+    playing: [Option<String>; LoopSet::COUNT],
+}
+
 struct Engine {
     perf: Performance,
     session: Session,
@@ -203,7 +223,16 @@ struct Engine {
     output: String,
     midi: Option<EngineMidi>,
     models: Models,
+    model_paths: ModelPaths,
+    midi_map: Option<NoteMap>,
+    listener: Option<Listener>,
+    feed: LoopFeed,
+    heard: LoopsHeard,
+    on_deck: Option<PathBuf>,
+    worker: Worker,
     last_cycle: u64,
+    cycle_start: f64,
+    ai_ms: f32,
     notices: Sender<Notice>,
     notice: Option<Notice>,
     snapshot: Arc<ArcSwap<Snapshot>>,
@@ -242,11 +271,32 @@ impl Engine {
         }
     }
 
+    /// Sends a loop buffer or a record; logs it with the frame the audio thread takes it at.
+    fn send_boxed(&mut self, item: Boxed, action: Action) -> bool {
+        match self.audio.send_boxed(item) {
+            Ok(first_id) => {
+                self.session.unplaced.push(Unplaced { first_id, action });
+                true
+            }
+            Err(_) => {
+                self.notify(
+                    false,
+                    "the audio thread is not keeping up; a loop or record was dropped".into(),
+                );
+                false
+            }
+        }
+    }
+
     /// Gives logged changes the frames at which they took effect.
     fn place(&mut self) {
+        let cycle = self.audio.status().cycle;
         for (id, frame) in self.audio.applied() {
             if let Some(i) = self.session.unplaced.iter().position(|u| u.first_id == id) {
                 let u = self.session.unplaced.remove(i);
+                if let Action::Loop(set, cue) = &u.action {
+                    self.heard.applied[set.index()] = Some((cue.clone(), cycle));
+                }
                 self.session.entries.push(Entry {
                     frame,
                     action: u.action,
@@ -255,10 +305,23 @@ impl Engine {
         }
     }
 
+    /// The queued cycle becomes the playing one once its boundary has passed.
+    fn promote(&mut self) {
+        let status = self.audio.status();
+        if let Some(p) = &self.pending {
+            let late = status.late_plans.saturating_sub(p.late_plans);
+            if status.cycle > p.sent_cycle + late {
+                self.playing = p.playing;
+                self.pending = None;
+            }
+        }
+    }
+
     fn outcome(&mut self, out: super::Outcome, action: Option<Action>) {
-        let msgs = self.perf.messages(out);
+        let msgs = self.perf.messages(&out);
         self.send(&msgs, action);
         if out.cycle {
+            self.promote();
             let status = self.audio.status();
             self.pending = Some(Pending {
                 playing: self.perf.queued(),
@@ -266,6 +329,125 @@ impl Engine {
                 late_plans: status.late_plans,
             });
         }
+        self.realize(&out);
+    }
+
+    /// Carries out what an outcome asks of the loop sets (cue what changed: a worker prepares
+    /// the buffers) and of the deck (a worker decodes the record).
+    fn realize(&mut self, out: &super::Outcome) {
+        if out.loops || out.cycle {
+            for (set, cue) in self.feed.changes(&self.perf) {
+                self.feed.cued(set, cue.clone());
+                let Some((name, tempo)) = cue else {
+                    self.send_boxed(Boxed::Loop(set, LoopCue::Stop), Action::Loop(set, None));
+                    continue;
+                };
+                let job = self
+                    .models
+                    .library
+                    .as_ref()
+                    .ok_or_else(|| "no loop library loaded".to_string())
+                    .and_then(|lib| {
+                        LoopJob::new(lib, set, &name, tempo, self.audio.sample_rate())
+                            .map_err(|e| e.to_string())
+                    });
+                match job {
+                    Ok(job) => self.worker.submit(Job::Loop(job)),
+                    Err(e) => self.notify(false, format!("{} loop: {e}", set.name())),
+                }
+            }
+        }
+        match &out.deck {
+            Some(DeckRequest::Load(path)) => self
+                .worker
+                .submit(Job::Record(path.clone(), self.audio.sample_rate())),
+            Some(DeckRequest::Eject) => {
+                if self.send_boxed(Boxed::Deck(None), Action::Deck(None)) {
+                    self.on_deck = None;
+                }
+            }
+            Some(DeckRequest::Control(_)) | None => {}
+        }
+        if let Some(index) = out.section {
+            self.start_section(index);
+        }
+    }
+
+    /// A section of the set list starts: its scene takes over, its commands apply.
+    fn start_section(&mut self, index: usize) {
+        let (scene, commands) = self.perf.section_start(index);
+        match scene {
+            Ok(Some(scene)) => {
+                let action = Action::Scene(Box::new(scene.clone()));
+                let out = self.perf.replace_scene(scene);
+                self.outcome(out, Some(action));
+            }
+            Ok(None) => {}
+            Err(e) => self.notify(false, format!("{e} — the section goes on without it")),
+        }
+        for cmd in commands {
+            self.command(cmd);
+        }
+        if let Some(view) = self.perf.section_view() {
+            self.notify(
+                true,
+                format!("section {}/{}: {}", view.index + 1, view.count, view.name),
+            );
+        }
+    }
+
+    /// Hands what the worker prepared to the audio thread.
+    fn collect(&mut self) {
+        for done in self.worker.finished() {
+            match done {
+                Done::Loop(set, cue, result) => {
+                    if self.feed.current(set) != &cue {
+                        continue; // the set wants something else by now
+                    }
+                    match result {
+                        Ok(buffer) => {
+                            self.send_boxed(
+                                Boxed::Loop(set, LoopCue::Play(buffer)),
+                                Action::Loop(set, cue),
+                            );
+                        }
+                        Err(e) => self.notify(false, format!("{} loop: {e}", set.name())),
+                    }
+                }
+                Done::Record(path, Ok(record)) => {
+                    let name = record.name.clone();
+                    if self.send_boxed(Boxed::Deck(Some(record)), Action::Deck(Some(path.clone())))
+                    {
+                        self.on_deck = Some(path.clone());
+                        self.perf.deck_loaded(path);
+                        for cmd in self.perf.deck_commands() {
+                            self.command(cmd);
+                        }
+                        self.notify(true, format!("deck: {name}"));
+                    }
+                }
+                Done::Record(_, Err(e)) => {
+                    self.perf.deck_failed(self.on_deck.clone());
+                    self.notify(false, format!("deck: {e}; the deck keeps what it had"));
+                }
+            }
+        }
+    }
+
+    /// Applies a performer's command.
+    fn command(&mut self, cmd: Command) -> bool {
+        match self.perf.apply_with(&cmd, &mut self.models) {
+            Ok(out) => {
+                if out.quit {
+                    return false;
+                }
+                let text = cmd.to_string();
+                self.outcome(out, Some(Action::Command(cmd)));
+                self.notify(true, text);
+            }
+            Err(e) => self.notify(false, e.to_string()),
+        }
+        true
     }
 
     /// Returns false when the performer quit.
@@ -283,16 +465,7 @@ impl Engine {
                     Err(text) => self.notify(false, text),
                 }
             }
-            Request::Command(cmd) => match self.perf.apply_with(&cmd, &self.models) {
-                Ok(out) => {
-                    if out.quit {
-                        return false;
-                    }
-                    self.outcome(out, Some(Action::Command(cmd.clone())));
-                    self.notify(true, cmd.to_string());
-                }
-                Err(e) => self.notify(false, e.to_string()),
-            },
+            Request::Command(cmd) => return self.command(cmd),
             Request::Scene(scene) => {
                 let name = scene.name.clone();
                 let action = Action::Scene(scene.clone());
@@ -301,6 +474,41 @@ impl Engine {
                 self.notify(true, format!("scene {name:?} takes over at the next cycle"));
             }
             Request::Notice(n) => self.notify(n.ok, n.text),
+            Request::Library(library) => {
+                let counts: Vec<String> = LoopSet::ALL
+                    .iter()
+                    .map(|s| format!("{} {}", s.name(), library.entries(*s).len()))
+                    .collect();
+                let skipped = library.skipped.len();
+                self.models.library = Some(*library);
+                self.perf.rank_loops(&mut self.models);
+                self.realize(&super::Outcome {
+                    loops: true,
+                    ..super::Outcome::default()
+                });
+                let skipped = if skipped > 0 {
+                    format!(" ({skipped} skipped)")
+                } else {
+                    String::new()
+                };
+                self.notify(
+                    true,
+                    format!("loop library: {}{skipped}", counts.join(", ")),
+                );
+            }
+            Request::Include(path) => {
+                let current = self.perf.section_view().and_then(|v| {
+                    let s = self.perf.scene().sections.get(v.index)?;
+                    (s.scene.as_deref() == Some(path.as_path())).then_some(v.index)
+                });
+                match current {
+                    Some(index) => self.start_section(index),
+                    None => self.notify(
+                        true,
+                        format!("{} saved; it plays when its section starts", path.display()),
+                    ),
+                }
+            }
         }
         true
     }
@@ -339,13 +547,37 @@ impl Engine {
             Some(recorder) => recorder.stop(),
             None => Err("recording is not available".into()),
         };
-        let rec = match stopped {
-            Ok(r) => r,
-            Err(e) => {
-                self.notify(false, format!("recording failed: {e}"));
-                return;
-            }
+        match stopped {
+            Ok(rec) => self.finish_take(&take, &rec, None),
+            Err(e) => self.notify(false, format!("recording failed: {e}")),
+        }
+    }
+
+    /// A recording the writer had to end (a full disk): keep what reached the disk, say so.
+    fn check_recorder(&mut self) {
+        let Some(failure) = self.recorder.as_ref().and_then(Recorder::failure) else {
+            return;
         };
+        let Some(take) = self.take.take() else {
+            return;
+        };
+        match failure.kept {
+            Some(rec) => self.finish_take(&take, &rec, Some(&failure.reason)),
+            None => self.notify(
+                false,
+                format!("recording stopped: {}; the set plays on", failure.reason),
+            ),
+        }
+    }
+
+    /// Writes a take's log, scene and MIDI beside its WAV file and tells the performer.
+    fn finish_take(
+        &mut self,
+        take: &Take,
+        rec: &crate::audio::record::Recording,
+        failed: Option<&str>,
+    ) {
+        self.place();
         let log = SessionLog {
             sample_rate: self.audio.sample_rate(),
             seed: self.session.seed,
@@ -358,9 +590,9 @@ impl Engine {
         let scene_path = take.base.with_extension("ron");
         let written = crate::files::write_atomic(&log_path, log.to_text().as_bytes())
             .and_then(|()| self.perf.scene().save(&scene_path));
-        match written {
-            Ok(()) => {
-                let secs = rec.frames as f64 / f64::from(self.audio.sample_rate());
+        let secs = rec.frames as f64 / f64::from(self.audio.sample_rate());
+        match (written, failed) {
+            (Ok(()), None) => {
                 let lost = if rec.dropped > 0 {
                     format!(" ({} frames lost: disk too slow)", rec.dropped)
                 } else {
@@ -374,9 +606,56 @@ impl Engine {
                         log_path.display()
                     ),
                 );
+                self.write_take_midi(log, take.base.with_extension("mid"));
             }
-            Err(e) => self.notify(false, format!("cannot write {}: {e}", log_path.display())),
+            (Ok(()), Some(reason)) => {
+                self.notify(
+                    false,
+                    format!(
+                        "recording stopped ({reason}): {} keeps the first {secs:.1} s, {} replays it; the set plays on",
+                        rec.path.display(),
+                        log_path.display()
+                    ),
+                );
+                self.write_take_midi(log, take.base.with_extension("mid"));
+            }
+            (Err(e), _) => self.notify(
+                false,
+                format!(
+                    "{} keeps {secs:.1} s, but {} could not be written: {e}",
+                    rec.path.display(),
+                    log_path.display()
+                ),
+            ),
         }
+    }
+
+    /// Writes the MIDI of a take on the worker: the log replayed offline (the same sequencer
+    /// and note map as MIDI out), atomically.
+    fn write_take_midi(&self, log: SessionLog, path: PathBuf) {
+        let Some(map) = self.midi_map.clone() else {
+            return;
+        };
+        let paths = self.model_paths.clone();
+        let notices = self.notices.clone();
+        self.worker.submit(Job::Run(Box::new(move || {
+            let (mut models, _) = paths.load();
+            let rendered = log.replay(&mut models);
+            let events = crate::render::midi_of(&rendered, &map);
+            let written =
+                crate::render::write_midi(&path, &events, log.scene.tempo, log.sample_rate);
+            let notice = match written {
+                Ok(()) => Notice {
+                    ok: true,
+                    text: format!("wrote {} ({} MIDI messages)", path.display(), events.len()),
+                },
+                Err(e) => Notice {
+                    ok: false,
+                    text: e.to_string(),
+                },
+            };
+            let _ = notices.send(notice);
+        })));
     }
 
     /// Saves the state if it changed since the last save (atomically).
@@ -399,34 +678,59 @@ impl Engine {
         }
     }
 
-    /// At each new cycle the AI has its turn: it writes the cycle after this one, a whole
-    /// cycle ahead of its boundary.
+    /// At each new cycle the AI has its turn: it listens to the cycle that just ended (with
+    /// the feedback loop on) and writes the cycle after this one, a whole cycle ahead of its
+    /// boundary.
     fn on_cycle(&mut self) {
         let status = self.audio.status();
         if !status.playing || status.cycle == self.last_cycle {
             return;
         }
+        let began = Instant::now();
         self.last_cycle = status.cycle;
-        let out = self.perf.tick(status.cycle, &self.models);
-        if out.cycle {
-            self.outcome(out, Some(Action::Cycle(status.cycle)));
+        let previous = std::mem::replace(&mut self.cycle_start, status.cycle_start);
+        for set in LoopSet::ALL {
+            if let Some((cue, at)) = &self.heard.applied[set.index()]
+                && *at < status.cycle
+            {
+                self.heard.playing[set.index()] = cue.as_ref().map(|(n, _)| n.clone());
+            }
         }
+        let heard = if self.perf.scene().ai.feedback {
+            self.hear(previous, status.cycle_start)
+        } else {
+            None
+        };
+        let out = self
+            .perf
+            .tick(status.cycle, &mut self.models, heard.as_ref());
+        self.outcome(out, Some(Action::Cycle(status.cycle, heard)));
+        self.ai_ms = began.elapsed().as_secs_f32() * 1000.0;
+    }
+
+    /// Listens to the cycle that just ended (frames `from..to` of the output).
+    fn hear(&mut self, from: f64, to: f64) -> Option<FeedbackTurn> {
+        let listener = self.listener.as_mut()?;
+        listener.drain();
+        let heard = listener.span(from.max(0.0) as u64, to as u64)?;
+        let (turn, ranked) = self.perf.listen(&mut self.models, &heard)?;
+        self.perf.heard(ranked);
+        Some(turn)
     }
 
     fn publish(&mut self) {
         self.place();
+        self.promote();
         let status = self.audio.status();
-        if let Some(p) = &self.pending {
-            let late = status.late_plans.saturating_sub(p.late_plans);
-            if status.cycle > p.sent_cycle + late {
-                self.playing = p.playing;
-                self.pending = None;
-            }
-        }
         let mut snap = self
             .perf
             .snapshot(status, self.playing, &self.output, self.notice.clone());
         snap.composing = self.models.rhythm.is_some();
+        snap.library = self.models.library.is_some();
+        snap.ai_ms = self.ai_ms;
+        for view in &mut snap.loops {
+            view.playing = self.heard.playing[view.set.index()].clone();
+        }
         if let Some(m) = &self.midi {
             snap.midi = m.describe();
         }
@@ -436,6 +740,15 @@ impl Engine {
     fn run(mut self, requests: Receiver<Request>, stop: &AtomicBool) {
         let first = self.perf.start_messages();
         self.send(&first, Some(Action::Start));
+        self.perf.rank_loops(&mut self.models);
+        let deck = self.perf.scene().deck.file.clone().map(DeckRequest::Load);
+        self.realize(&super::Outcome {
+            loops: true,
+            deck,
+            ..super::Outcome::default()
+        });
+        let sections = self.perf.start_sections();
+        self.realize(&sections);
         let mut published = Instant::now();
         let mut saved = Instant::now();
         while !stop.load(Ordering::Relaxed) {
@@ -450,7 +763,13 @@ impl Engine {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
+            if let Some(l) = &mut self.listener {
+                l.drain();
+            }
             self.on_cycle();
+            self.collect();
+            self.check_recorder();
+            self.audio.reclaim();
             if published.elapsed() >= SNAPSHOT_PERIOD {
                 self.publish();
                 published = Instant::now();
@@ -477,6 +796,11 @@ pub struct EngineOptions {
     pub seed: u64,
     /// Where the state is saved after changes and on quit, so a crash loses nothing.
     pub autosave: Option<PathBuf>,
+    /// Where the models came from (a recording's MIDI file is written from a replay with the
+    /// same models).
+    pub models: ModelPaths,
+    /// Note map of recordings' MIDI files (General MIDI when none).
+    pub midi_map: Option<NoteMap>,
 }
 
 /// How long after a change the state is saved at the latest.
@@ -494,12 +818,17 @@ pub fn spawn(
         output,
         seed,
         autosave,
+        models: model_paths,
+        midi_map,
     } = options;
     let sample_rate = audio.sample_rate();
     let recorder = match audio.take_tap() {
         Some(tap) => Some(Recorder::spawn(tap, sample_rate)?),
         None => None,
     };
+    let listener = audio
+        .take_listen()
+        .map(|tap| Listener::new(tap, sample_rate));
     let (req_tx, req_rx) = mpsc::channel();
     let (note_tx, note_rx) = mpsc::channel();
     let first = perf.snapshot(audio.status(), perf.queued(), &output, None);
@@ -521,7 +850,16 @@ pub fn spawn(
         output,
         midi,
         models,
+        model_paths,
+        midi_map: midi_map.or_else(|| NoteMap::shipped("gm")),
+        listener,
+        feed: LoopFeed::default(),
+        heard: LoopsHeard::default(),
+        on_deck: None,
+        worker: Worker::spawn()?,
         last_cycle: 0,
+        cycle_start: 0.0,
+        ai_ms: 0.0,
         notices: note_tx,
         notice: None,
         snapshot: Arc::new(ArcSwap::from_pointee(first)),
@@ -581,5 +919,46 @@ mod tests {
             let s = engine.snapshot();
             s.status.cycle >= 1 && s.playing.pattern == snap.pattern
         });
+    }
+
+    #[test]
+    fn an_accelerated_set_with_feedback_and_loops_misses_no_boundary() {
+        let (models, problems) = Models::embedded();
+        assert!(problems.is_empty(), "{problems:?}");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("loops");
+        let models = models.with_library(Some(crate::loops::library::Library::open(&root)));
+        let scene = Scene::from_ron(
+            "Scene(tempo: 180, ai: (every: 1, feedback: true), loops: (music: (on: true), rhythm: (on: true)))",
+            std::path::Path::new("fast.ron"),
+        )
+        .unwrap();
+        let (audio, mut core) = crate::audio::link(48_000, 1);
+        let engine = spawn(
+            Performance::new(scene),
+            audio,
+            EngineOptions::default(),
+            None,
+            models,
+        )
+        .unwrap();
+        // Eight times faster than real time: a cycle of 2.7 s passes in a third of a second.
+        let mut block = vec![0.0; 2 * 512];
+        let started = Instant::now();
+        let mut frames = 0u64;
+        while engine.snapshot().status.cycle < 12 {
+            assert!(started.elapsed() < Duration::from_secs(60), "too slow");
+            core.process(&mut block);
+            frames += 512;
+            let due = Duration::from_secs_f64(frames as f64 / 48_000.0 / 8.0);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+        let snap = engine.snapshot();
+        assert_eq!(snap.status.late_plans, 0, "a cycle missed its boundary");
+        assert!(snap.feedback.is_some(), "the feedback loop listened");
+        let music = &snap.loops[0];
+        assert!(music.playing.is_some(), "a music loop plays: {music:?}");
+        assert!(snap.ai_ms > 0.0);
     }
 }

@@ -6,10 +6,15 @@
 //! what plays on stage.
 
 pub mod compose;
+pub mod listen;
 pub mod live;
+pub mod loops;
+pub mod offline;
 mod performance;
+pub mod sections;
 pub mod session;
 mod snapshot;
+pub mod worker;
 
-pub use performance::{ApplyError, Outcome, Performance};
-pub use snapshot::{Notice, Playing, Snapshot};
+pub use performance::{ApplyError, DeckRequest, Outcome, Performance};
+pub use snapshot::{DeckView, LoopView, Notice, Playing, Snapshot};

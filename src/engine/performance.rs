@@ -5,11 +5,13 @@ use std::path::Path;
 use thiserror::Error;
 
 use super::compose::{Composer, LATENT_LIMIT};
-use super::{Notice, Playing, Snapshot};
+use super::{DeckView, LoopView, Notice, Playing, Snapshot};
+use crate::audio::deck::DeckControl;
 use crate::audio::params::{Params, Track};
 use crate::audio::plan::{CyclePlan, MAX_BPM, MIN_BPM};
 use crate::audio::{AudioMsg, Status};
-use crate::command::{Command, Density, Part};
+use crate::command::{Command, DeckAction, Density, FeedbackAction, Part};
+use crate::loops::LoopSet;
 use crate::model::rng::Rng;
 use crate::scene::{Ai, NoteLine, Scene, SceneError};
 
@@ -22,6 +24,15 @@ pub enum ApplyError {
     /// A MIDI command where no MIDI runs (offline renders, or MIDI was not opened).
     #[error("MIDI is off (start with --midi-out / --midi-in)")]
     NoMidi,
+    /// A loop command the performance cannot carry out.
+    #[error("{0}")]
+    Loop(String),
+    /// A loop command without the loop model and library.
+    #[error("no loop library loaded")]
+    NoLoops,
+    /// A deck command with no record on the deck.
+    #[error("no record on the deck (`deck load FILE` first)")]
+    NoRecord,
     /// A file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -32,8 +43,20 @@ pub enum ApplyError {
     },
 }
 
+/// What the deck must do that the audio thread cannot be told in one message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeckRequest {
+    /// Decode this file (off the audio thread) and put it on the deck; the scene's deck takes
+    /// the file only once it loaded.
+    Load(std::path::PathBuf),
+    /// Take the record off.
+    Eject,
+    /// Play, stop, cue, nudge or pitch.
+    Control(DeckControl),
+}
+
 /// What a command changed, so the engine knows what to send where.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outcome {
     /// Sound / mix / effect settings changed: send them now.
     pub params: bool,
@@ -43,6 +66,14 @@ pub struct Outcome {
     pub params_at_cycle: bool,
     /// The AI's point, densities or options changed: compose the next cycle now.
     pub compose: bool,
+    /// The loops the sets want may have changed: cue what differs.
+    pub loops: bool,
+    /// Something for the deck.
+    pub deck: Option<DeckRequest>,
+    /// This section of the set list starts: carry out its scene and commands.
+    pub section: Option<usize>,
+    /// Start (true) or stop (false) the transport.
+    pub transport: Option<bool>,
     /// The performer wants to stop.
     pub quit: bool,
 }
@@ -127,6 +158,33 @@ impl Performance {
             ai: scene.ai,
             trail: self.composer.trail.iter().copied().collect(),
             composing: false,
+            library: false,
+            loops: LoopSet::ALL
+                .into_iter()
+                .map(|set| LoopView {
+                    set,
+                    on: scene.loops.slot(set).on,
+                    pick: scene.loops.slot(set).pick.clone(),
+                    wanted: self.wanted_loop(set).map(str::to_string),
+                    candidates: self.candidates(set).to_vec(),
+                    playing: None,
+                })
+                .collect(),
+            feedback: self.composer.feedback.clone().filter(|_| scene.ai.feedback),
+            deck: DeckView {
+                record: scene
+                    .deck
+                    .file
+                    .as_ref()
+                    .and_then(|f| f.file_name())
+                    .map(|n| n.to_string_lossy().into_owned()),
+                playing: status.deck.playing,
+                position_s: status.deck.frame as f32 / status.sample_rate.max(1) as f32,
+                length_s: status.deck.length as f32 / status.sample_rate.max(1) as f32,
+                rate: scene.deck.rate,
+            },
+            ai_ms: 0.0,
+            section: self.section_view(),
         }
     }
 
@@ -136,7 +194,7 @@ impl Performance {
     }
 
     /// The messages that carry an outcome to the audio thread.
-    pub fn messages(&self, out: Outcome) -> Vec<AudioMsg> {
+    pub fn messages(&self, out: &Outcome) -> Vec<AudioMsg> {
         let mut msgs = Vec::new();
         if out.params {
             msgs.push(AudioMsg::Params(self.params()));
@@ -148,12 +206,38 @@ impl Performance {
             }
             msgs.push(AudioMsg::Cycle(plan));
         }
+        if let Some(DeckRequest::Control(c)) = &out.deck {
+            msgs.push(AudioMsg::Deck(*c));
+        }
+        if let Some(on) = out.transport {
+            msgs.push(AudioMsg::Transport(on));
+        }
         msgs
+    }
+
+    /// The commands that put a freshly loaded record in the state the scene asks for (its
+    /// pitch, and playing if the deck was): a record dropped on a spinning deck plays at once.
+    pub fn deck_commands(&self) -> Vec<Command> {
+        let mut cmds = vec![Command::Deck(DeckAction::Rate(self.scene.deck.rate))];
+        if self.scene.deck.playing {
+            cmds.push(Command::Deck(DeckAction::Play));
+        }
+        cmds
+    }
+
+    /// The deck took `file` (after a `deck load` or a scene that names it).
+    pub fn deck_loaded(&mut self, file: std::path::PathBuf) {
+        self.scene.deck.file = Some(file);
+    }
+
+    /// A record could not be loaded: the deck keeps what it had.
+    pub fn deck_failed(&mut self, had: Option<std::path::PathBuf>) {
+        self.scene.deck.file = had;
     }
 
     /// The messages that start a performance: settings, then the first cycle.
     pub fn start_messages(&self) -> Vec<AudioMsg> {
-        self.messages(Outcome {
+        self.messages(&Outcome {
             params: true,
             cycle: true,
             params_at_cycle: true,
@@ -161,13 +245,42 @@ impl Performance {
         })
     }
 
-    /// Replaces the whole scene (a reload); settings follow at the next cycle.
+    /// Replaces the whole scene (a reload); settings follow at the next cycle, loops are cued
+    /// again and the deck takes the scene's record.
     pub fn replace_scene(&mut self, scene: Scene) -> Outcome {
+        let deck = if scene.deck.file == self.scene.deck.file {
+            (scene.deck != self.scene.deck).then_some(DeckRequest::Control(if scene.deck.playing {
+                DeckControl::Play
+            } else {
+                DeckControl::Stop
+            }))
+        } else {
+            Some(match &scene.deck.file {
+                Some(f) => DeckRequest::Load(f.clone()),
+                None => DeckRequest::Eject,
+            })
+        };
         self.scene = scene;
         self.solo = None;
+        // A set list goes on where it is when the file is saved again (it starts when a scene
+        // brings one).
+        let section = match (&mut self.composer.section, self.scene.sections.len()) {
+            (_, 0) => {
+                self.composer.section = None;
+                None
+            }
+            (Some(pos), n) => {
+                pos.index = pos.index.min(n - 1);
+                None
+            }
+            (None, _) => self.start_sections().section,
+        };
         Outcome {
             cycle: true,
             params_at_cycle: true,
+            loops: true,
+            deck,
+            section,
             ..Outcome::default()
         }
     }
@@ -338,13 +451,80 @@ impl Performance {
                 match part {
                     Part::Drums => s.ai.lock_drums = locked,
                     Part::Bass => s.ai.lock_bass = locked,
+                    Part::Loops(set) => return Ok(self.lock_loop(*set, locked)),
                 }
                 Outcome::default()
+            }
+            Command::Loop(..) => return Err(ApplyError::NoLoops),
+            Command::Feedback(action) => {
+                match action {
+                    FeedbackAction::On => s.ai.feedback = true,
+                    FeedbackAction::Off => s.ai.feedback = false,
+                    FeedbackAction::Toggle => s.ai.feedback = !s.ai.feedback,
+                    FeedbackAction::Amount(v) => {
+                        s.ai.feedback = true;
+                        s.ai.feedback_amount = *v;
+                    }
+                }
+                Outcome::default()
+            }
+            Command::Deck(action) => {
+                let control = |c| Outcome {
+                    deck: Some(DeckRequest::Control(c)),
+                    ..Outcome::default()
+                };
+                let needs_record = !matches!(action, DeckAction::Load(_) | DeckAction::Rate(_));
+                if needs_record && s.deck.file.is_none() {
+                    return Err(ApplyError::NoRecord);
+                }
+                match action {
+                    DeckAction::Load(path) => Outcome {
+                        deck: Some(DeckRequest::Load(path.clone())),
+                        ..Outcome::default()
+                    },
+                    DeckAction::Eject => {
+                        s.deck.file = None;
+                        s.deck.playing = false;
+                        Outcome {
+                            deck: Some(DeckRequest::Eject),
+                            ..Outcome::default()
+                        }
+                    }
+                    DeckAction::Play => {
+                        s.deck.playing = true;
+                        control(DeckControl::Play)
+                    }
+                    DeckAction::Stop => {
+                        s.deck.playing = false;
+                        control(DeckControl::Stop)
+                    }
+                    DeckAction::Toggle => {
+                        s.deck.playing = !s.deck.playing;
+                        control(if s.deck.playing {
+                            DeckControl::Play
+                        } else {
+                            DeckControl::Stop
+                        })
+                    }
+                    DeckAction::Cue => {
+                        s.deck.playing = false;
+                        control(DeckControl::Cue)
+                    }
+                    DeckAction::Nudge(ms) => control(DeckControl::Nudge(*ms)),
+                    DeckAction::Rate(p) => {
+                        s.deck.rate = *p;
+                        control(DeckControl::Rate(*p))
+                    }
+                }
             }
             Command::Hold(on) => {
                 s.ai.hold = *on;
                 Outcome::default()
             }
+            Command::Transport(on) => Outcome {
+                transport: Some(*on),
+                ..Outcome::default()
+            },
             Command::Quit => Outcome {
                 quit: true,
                 ..Outcome::default()

@@ -12,16 +12,22 @@
 //! 0 tempo 128
 //! 153600 grid kick X...x...X...x...
 //! 201216 @scene Scene(…)
+//! 201216 @cycle 2 fb 0.41 -1.2 0.87 gmd_0412
+//! 201728 @loop music 128 freedoom_e1m1_3
+//! 402000 @deck records/side_a.flac
 //! ```
+//!
+//! `@cycle` lines carry what the feedback loop heard (target point, score, rhythm loop), and
+//! `@loop` / `@deck` lines the loop buffers and records the audio thread was given, so a replay
+//! needs neither the live input nor the timing of the worker threads to sound the same.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::Performance;
-use super::compose::Models;
-use crate::audio::{AudioMsg, link};
+use super::loops::{Cue, FeedbackTurn};
 use crate::command::{Command, parse};
+use crate::loops::LoopSet;
 use crate::scene::Scene;
 
 /// Format version written in the first line.
@@ -48,8 +54,13 @@ pub enum Action {
     Scene(Box<Scene>),
     /// The performance started: the starting scene's settings and first cycle arrived.
     Start,
-    /// Cycle K began and the AI had its turn (drift, a new cycle when due).
-    Cycle(u64),
+    /// Cycle K began and the AI had its turn (what the feedback loop heard, drift, a new
+    /// cycle when due).
+    Cycle(u64, Option<FeedbackTurn>),
+    /// A loop set was cued a loop (stretched to a tempo) or silence, from the next boundary.
+    Loop(LoopSet, Cue),
+    /// A record went on the deck (none: it was taken off).
+    Deck(Option<PathBuf>),
 }
 
 /// One line of the log.
@@ -62,7 +73,7 @@ pub struct Entry {
 }
 
 /// A whole session.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SessionLog {
     /// Sample rate of the audio graph.
     pub sample_rate: u32,
@@ -98,7 +109,23 @@ impl SessionLog {
                 Action::Command(c) => out.push_str(&format!("{} {c}\n", e.frame)),
                 Action::Scene(s) => out.push_str(&format!("{} @scene {}\n", e.frame, compact(s))),
                 Action::Start => out.push_str(&format!("{} @start\n", e.frame)),
-                Action::Cycle(k) => out.push_str(&format!("{} @cycle {k}\n", e.frame)),
+                Action::Cycle(k, None) => out.push_str(&format!("{} @cycle {k}\n", e.frame)),
+                Action::Cycle(k, Some(t)) => out.push_str(&format!(
+                    "{} @cycle {k} fb {} {} {} {}\n",
+                    e.frame, t.target[0], t.target[1], t.score, t.loop_name
+                )),
+                Action::Loop(set, None) => {
+                    out.push_str(&format!("{} @loop {} off\n", e.frame, set.name()));
+                }
+                Action::Loop(set, Some((name, tempo))) => out.push_str(&format!(
+                    "{} @loop {} {tempo} {name}\n",
+                    e.frame,
+                    set.name()
+                )),
+                Action::Deck(None) => out.push_str(&format!("{} @deck -\n", e.frame)),
+                Action::Deck(Some(p)) => {
+                    out.push_str(&format!("{} @deck {}\n", e.frame, p.display()));
+                }
             }
         }
         out
@@ -154,11 +181,11 @@ impl SessionLog {
             let action = if rest == "@start" {
                 Action::Start
             } else if let Some(k) = rest.strip_prefix("@cycle ") {
-                Action::Cycle(
-                    k.trim()
-                        .parse()
-                        .map_err(|_| err(n, format!("{k:?} is not a cycle number")))?,
-                )
+                parse_cycle(k).map_err(|m| err(n, m))?
+            } else if let Some(r) = rest.strip_prefix("@loop ") {
+                parse_loop(r).map_err(|m| err(n, m))?
+            } else if let Some(r) = rest.strip_prefix("@deck ") {
+                Action::Deck((r != "-").then(|| PathBuf::from(r)))
             } else if let Some(r) = rest.strip_prefix("@scene ") {
                 Action::Scene(Box::new(
                     Scene::from_ron(r, path).map_err(|e| err(n, e.message))?,
@@ -178,64 +205,64 @@ impl SessionLog {
             entries,
         })
     }
+}
 
-    /// Renders the recorded part offline: the same graph, the same changes at the same
-    /// frames, so the samples equal the live recording's.
-    pub fn replay(&self, models: &Models) -> Vec<f32> {
-        let (mut audio, mut core) = link(self.sample_rate, self.seed);
-        let mut perf = Performance::new(self.scene.clone());
-        // As live: a change's messages go together. Offline the queue never fills.
-        let queue = |audio: &mut crate::audio::AudioHandle, msgs: Vec<AudioMsg>| {
-            let _ = audio.send_all(&msgs);
-        };
-        // A log without `@start` began at frame 0 (as offline renders do).
-        if !self.entries.iter().any(|e| e.action == Action::Start) {
-            queue(&mut audio, perf.start_messages());
-        }
-        let mut frame = 0u64;
-        let mut out = Vec::with_capacity((self.end - self.record_from) as usize * 2);
-        let mut buf = vec![0.0f32; 2 * 512];
-        let mut render_to = |target: u64, frame: &mut u64, core: &mut crate::audio::AudioCore| {
-            while *frame < target {
-                let n = (target - *frame).min(512) as usize;
-                core.process(&mut buf[..2 * n]);
-                let from = self.record_from.saturating_sub(*frame).min(n as u64) as usize;
-                if *frame + n as u64 > self.record_from {
-                    out.extend_from_slice(&buf[2 * from..2 * n]);
-                }
-                *frame += n as u64;
-            }
-        };
-        for e in &self.entries {
-            if e.frame >= self.end {
-                break;
-            }
-            render_to(e.frame, &mut frame, &mut core);
-            let msgs = match &e.action {
-                Action::Command(c) => match perf.apply_with(c, models) {
-                    Ok(o) => perf.messages(o),
-                    Err(_) => Vec::new(),
-                },
-                Action::Cycle(k) => {
-                    let o = perf.tick(*k, models);
-                    perf.messages(o)
-                }
-                Action::Scene(s) => {
-                    let o = perf.replace_scene((**s).clone());
-                    perf.messages(o)
-                }
-                Action::Start => perf.start_messages(),
+fn parse_cycle(text: &str) -> Result<Action, String> {
+    let mut words = text.splitn(6, ' ');
+    let k = words.next().unwrap_or("");
+    let k: u64 = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("{k:?} is not a cycle number"))?;
+    match words.next() {
+        None => Ok(Action::Cycle(k, None)),
+        Some("fb") => {
+            let mut number = |what: &str| -> Result<f32, String> {
+                let w = words.next().unwrap_or("");
+                w.parse()
+                    .ok()
+                    .filter(|v: &f32| v.is_finite())
+                    .ok_or_else(|| format!("{w:?} is not a {what}"))
             };
-            queue(&mut audio, msgs);
+            let target = [number("latent x")?, number("latent y")?];
+            let score = number("score")?;
+            let loop_name = words.next().unwrap_or("").to_string();
+            Ok(Action::Cycle(
+                k,
+                Some(FeedbackTurn {
+                    loop_name,
+                    score,
+                    target,
+                }),
+            ))
         }
-        render_to(self.end, &mut frame, &mut core);
-        out
+        Some(w) => Err(format!(
+            "expected `fb …` after the cycle number, found {w:?}"
+        )),
     }
+}
+
+fn parse_loop(text: &str) -> Result<Action, String> {
+    let (set, rest) = text.split_once(' ').ok_or("expected `@loop SET …`")?;
+    let set = LoopSet::from_name(set).map_err(|e| e.to_string())?;
+    if rest == "off" {
+        return Ok(Action::Loop(set, None));
+    }
+    let (tempo, name) = rest
+        .split_once(' ')
+        .ok_or("expected `@loop SET TEMPO NAME` or `@loop SET off`")?;
+    let tempo: f32 = tempo
+        .parse()
+        .ok()
+        .filter(|t: &f32| t.is_finite() && *t > 0.0)
+        .ok_or_else(|| format!("{tempo:?} is not a tempo"))?;
+    Ok(Action::Loop(set, Some((name.to_string(), tempo))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::compose::Models;
     use crate::scene::library::default_scene;
 
     fn log() -> SessionLog {
@@ -278,10 +305,44 @@ mod tests {
     #[test]
     fn replay_is_deterministic_and_has_the_recorded_length() {
         let l = log();
-        let a = l.replay(&Models::none());
+        let a = l.replay(&mut Models::none()).samples;
         assert_eq!(a.len(), 2 * 180_000);
-        assert_eq!(a, l.replay(&Models::none()));
+        assert_eq!(a, l.replay(&mut Models::none()).samples);
         assert!(a.iter().any(|x| x.abs() > 0.05));
+    }
+
+    #[test]
+    fn feedback_loop_and_deck_lines_round_trip() {
+        let mut l = log();
+        l.entries.push(Entry {
+            frame: 160_000,
+            action: Action::Cycle(
+                3,
+                Some(FeedbackTurn {
+                    loop_name: "gmd 12".into(),
+                    score: 0.8125,
+                    target: [0.123_456_79, -2.5],
+                }),
+            ),
+        });
+        l.entries.push(Entry {
+            frame: 160_100,
+            action: Action::Loop(LoopSet::Music, Some(("a b".into(), 121.5))),
+        });
+        l.entries.push(Entry {
+            frame: 160_200,
+            action: Action::Loop(LoopSet::Voice, None),
+        });
+        l.entries.push(Entry {
+            frame: 170_000,
+            action: Action::Deck(Some("records/side a.flac".into())),
+        });
+        l.entries.push(Entry {
+            frame: 180_000,
+            action: Action::Deck(None),
+        });
+        let again = SessionLog::parse(&l.to_text(), Path::new("s.log")).unwrap();
+        assert_eq!(again, l);
     }
 
     #[test]

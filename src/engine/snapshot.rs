@@ -1,9 +1,44 @@
 //! What front ends draw: an immutable picture of the performance, published by the engine.
 
+use super::loops::FeedbackTurn;
 use crate::audio::Status;
 use crate::audio::params::{Params, Track};
+use crate::loops::LoopSet;
+use crate::loops::library::Candidate;
 use crate::pattern::{Bassline, DrumPattern, Key, Scale};
 use crate::scene::Ai;
+
+/// A loop set as the front ends show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoopView {
+    /// The set.
+    pub set: LoopSet,
+    /// It plays.
+    pub on: bool,
+    /// The loop the performer fixed, if any.
+    pub pick: Option<String>,
+    /// The loop it plays from the next cycle (the pick or the best candidate).
+    pub wanted: Option<String>,
+    /// The ranked candidates, best first.
+    pub candidates: Vec<Candidate>,
+    /// The loop the audio thread plays now.
+    pub playing: Option<String>,
+}
+
+/// The deck as the front ends show it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeckView {
+    /// File name of the record on the deck.
+    pub record: Option<String>,
+    /// It plays.
+    pub playing: bool,
+    /// Playhead in seconds.
+    pub position_s: f32,
+    /// Length of the record in seconds.
+    pub length_s: f32,
+    /// Pitch in percent.
+    pub rate: f32,
+}
 
 /// A message for the performer (command results, reload errors).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,4 +100,16 @@ pub struct Snapshot {
     pub trail: Vec<(f32, f32)>,
     /// A rhythm model is loaded.
     pub composing: bool,
+    /// A loop library (and model) is loaded.
+    pub library: bool,
+    /// The loop sets.
+    pub loops: Vec<LoopView>,
+    /// What the feedback loop heard last (its rhythm loop and target point), when it is on.
+    pub feedback: Option<FeedbackTurn>,
+    /// The deck.
+    pub deck: DeckView,
+    /// How long the AI's last cycle turn took, in milliseconds.
+    pub ai_ms: f32,
+    /// The section of the set list that plays.
+    pub section: Option<super::sections::SectionView>,
 }

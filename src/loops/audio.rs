@@ -44,6 +44,18 @@ pub const EXTENSIONS: [&str; 3] = ["wav", "flac", "ogg"];
 /// file, anything unreadable, of another format, truncated, shorter than [`MIN_SECONDS`],
 /// longer than [`MAX_SECONDS`] or silent.
 pub fn decode_file(path: &Path) -> Result<Mono, LoopError> {
+    decode_file_within(path, MAX_SECONDS)
+}
+
+/// Longest record the deck takes, in seconds.
+pub const RECORD_MAX_SECONDS: f32 = 900.0;
+
+/// Decodes a record for the deck: as [`decode_file`], up to [`RECORD_MAX_SECONDS`] long.
+pub fn decode_record(path: &Path) -> Result<Mono, LoopError> {
+    decode_file_within(path, RECORD_MAX_SECONDS)
+}
+
+fn decode_file_within(path: &Path, max_seconds: f32) -> Result<Mono, LoopError> {
     let shown = path.display().to_string();
     let ext = path
         .extension()
@@ -57,18 +69,22 @@ pub fn decode_file(path: &Path) -> Result<Mono, LoopError> {
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| LoopError::file(&shown, e.to_string()))?;
-    decode_bytes(&bytes, &ext).map_err(|m| LoopError::file(&shown, m))
+    decode_bytes_within(&bytes, &ext, max_seconds).map_err(|m| LoopError::file(&shown, m))
 }
 
 /// Decodes in-memory file bytes of format `ext` (`wav`, `flac` or `ogg`) to mono; the error is
 /// a one-line reason.
 pub fn decode_bytes(bytes: &[u8], ext: &str) -> Result<Mono, String> {
+    decode_bytes_within(bytes, ext, MAX_SECONDS)
+}
+
+fn decode_bytes_within(bytes: &[u8], ext: &str, max_seconds: f32) -> Result<Mono, String> {
     let mono = if ext == "wav" {
         decode_wav(bytes)?
     } else {
-        decode_compressed(bytes)?
+        decode_compressed(bytes, max_seconds)?
     };
-    check(&mono)?;
+    check(&mono, max_seconds)?;
     Ok(mono)
 }
 
@@ -104,12 +120,12 @@ fn decode_wav(bytes: &[u8]) -> Result<Mono, String> {
     })
 }
 
-fn decode_compressed(bytes: &[u8]) -> Result<Mono, String> {
+fn decode_compressed(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
     let decoder = rodio::Decoder::new(Cursor::new(bytes.to_vec()))
         .map_err(|e| format!("not a readable FLAC or Ogg Vorbis file ({e})"))?;
     let channels = usize::from(decoder.channels().get());
     let sample_rate = decoder.sample_rate().get();
-    let limit = (MAX_SECONDS * sample_rate as f32) as usize * channels + 1;
+    let limit = (max_seconds * sample_rate as f32) as usize * channels + 1;
     let interleaved: Vec<f32> = decoder.take(limit).collect();
     Ok(Mono {
         samples: mix_down(&interleaved, channels),
@@ -117,7 +133,7 @@ fn decode_compressed(bytes: &[u8]) -> Result<Mono, String> {
     })
 }
 
-fn check(mono: &Mono) -> Result<(), String> {
+fn check(mono: &Mono, max_seconds: f32) -> Result<(), String> {
     if mono.sample_rate < 8_000 || mono.sample_rate > 192_000 {
         return Err(format!("unsupported sample rate {} Hz", mono.sample_rate));
     }
@@ -127,8 +143,8 @@ fn check(mono: &Mono) -> Result<(), String> {
             "too short ({seconds:.2} s; a loop needs at least {MIN_SECONDS} s)"
         ));
     }
-    if seconds > MAX_SECONDS {
-        return Err(format!("too long (over {MAX_SECONDS} s)"));
+    if seconds > max_seconds {
+        return Err(format!("too long (over {max_seconds} s)"));
     }
     if mono.samples.iter().any(|s| !s.is_finite()) {
         return Err("damaged audio (samples that are not numbers)".into());

@@ -10,6 +10,7 @@
 //! - [`mel`]: the log-mel spectrogram the model reads.
 //! - [`features`]: chroma + onset-envelope features (the baseline).
 //! - [`stems`]: channel-group stems of multi-track MIDI songs, rendered with a SoundFont.
+//! - [`watch`]: the library on disk followed while playing.
 
 pub mod audio;
 pub mod features;
@@ -18,6 +19,7 @@ pub mod mel;
 pub mod player;
 pub mod stems;
 pub mod stretch;
+pub mod watch;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

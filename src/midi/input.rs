@@ -153,7 +153,11 @@ impl MidiIn {
                                 if let Ok(mut s) = control.follow.lock() {
                                     *s = f;
                                 }
-                                tempo_request(follow_clock, f, &mut sent_bpm)
+                                let mut requests = tempo_request(follow_clock, f, &mut sent_bpm);
+                                if follow_clock {
+                                    requests.extend(transport_request(bytes[0]));
+                                }
+                                requests
                             }
                             0x80..=0xEF => control.control(bytes),
                             _ => Vec::new(),
@@ -187,6 +191,15 @@ fn tempo_request(follow: bool, f: Follow, sent: &mut Option<f64>) -> Vec<Request
     vec![Request::Command(Command::Tempo(
         bpm.clamp(40.0, 240.0) as f32
     ))]
+}
+
+/// The transport command of a start, continue or stop from a followed clock.
+fn transport_request(status: u8) -> Option<Request> {
+    match status {
+        clock::START | clock::CONTINUE => Some(Request::Command(Command::Transport(true))),
+        clock::STOP => Some(Request::Command(Command::Transport(false))),
+        _ => None,
+    }
 }
 
 impl Drop for MidiIn {
@@ -237,5 +250,17 @@ mod tests {
         assert!(matches!(&r[..], [Request::Command(Command::Tempo(t))] if *t == 120.0));
         assert!(tempo_request(true, f, &mut sent).is_empty());
         assert!(tempo_request(false, f, &mut None).is_empty());
+    }
+
+    #[test]
+    fn start_and_stop_drive_the_transport() {
+        let start = |b| match transport_request(b) {
+            Some(Request::Command(Command::Transport(on))) => Some(on),
+            _ => None,
+        };
+        assert_eq!(start(clock::START), Some(true));
+        assert_eq!(start(clock::CONTINUE), Some(true));
+        assert_eq!(start(clock::STOP), Some(false));
+        assert_eq!(start(clock::CLOCK), None);
     }
 }

@@ -105,11 +105,24 @@ pub fn render_events(
 ) -> Vec<(f64, [u8; 3])> {
     let mut seq = Sequencer::new(sample_rate as f32);
     seq.queue(*plan);
+    let mut played = Vec::new();
+    while let Some((frame, kind)) = seq.next_event(frames) {
+        played.push((frame, kind, seq.position().samples_per_step));
+    }
+    voice_events(&played, map, frames)
+}
+
+/// The note messages of events a sequencer played (frame, event, samples per step), in send
+/// order, each with its (fractional) frame; a bass note still sounding ends at `end`.
+pub fn voice_events(
+    played: &[(i64, EventKind, f64)],
+    map: &NoteMap,
+    end: i64,
+) -> Vec<(f64, [u8; 3])> {
     let mut voicer = Voicer::new(map.clone());
     let mut out = Vec::new();
     let mut voiced = Vec::new();
-    while let Some((frame, kind)) = seq.next_event(frames) {
-        let sps = seq.position().samples_per_step;
+    for &(frame, kind, sps) in played {
         voicer.event(kind, &mut voiced);
         for (delay, msg) in voiced.drain(..) {
             out.push((frame as f64 + delay * sps, msg));
@@ -117,7 +130,7 @@ pub fn render_events(
     }
     voicer.release(&mut voiced);
     for (_, msg) in voiced.drain(..) {
-        out.push((frames as f64, msg));
+        out.push((end as f64, msg));
     }
     // Stable: messages at the same frame keep the order they were made in.
     out.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -285,6 +298,8 @@ struct Scheduler {
     order: u64,
     dropped: u64,
     scratch: Vec<Voiced>,
+    /// The audio's transport epoch last seen (it grows with every restart).
+    epoch: u64,
 }
 
 impl Scheduler {
@@ -318,6 +333,7 @@ impl Scheduler {
             order: 0,
             dropped: 0,
             scratch: Vec::new(),
+            epoch: 0,
         }
     }
 
@@ -362,8 +378,10 @@ impl Scheduler {
                 }
             }
             if self.seq.is_none() && !self.early.is_empty() && status.playing {
+                self.epoch = status.transport_epoch;
                 self.begin(status.cycle_start);
             }
+            self.follow_transport(&status);
             if self.seq.is_some() && self.ports.has_out() && !self.ports.offset_pending() {
                 self.timeline = match (self.ports.frame_offset(), self.ports.jack_now()) {
                     (Some(offset), Some(jack_now)) => Timeline::JackFrames {
@@ -397,6 +415,43 @@ impl Scheduler {
                 }
             }
             self.wait();
+        }
+    }
+
+    /// Follows the audio's transport: when it stops, the notes end and the clock stops;
+    /// when it starts again, the timeline restarts with the audio's new cycle (and the clock
+    /// with a start from the top).
+    fn follow_transport(&mut self, status: &crate::audio::Status) {
+        let Some(seq) = &mut self.seq else { return };
+        let restarted = status.transport_epoch != self.epoch;
+        if (restarted || !status.playing) && !seq.is_stopped() {
+            seq.stop();
+            let frame = seq.frame() as f64;
+            self.ticks = None;
+            let now = self.time_of(frame);
+            let mut voiced = Vec::new();
+            self.voicer.release(&mut voiced);
+            for (_, msg) in voiced {
+                self.push(now, &msg);
+            }
+            if matches!(self.clock, ClockState::On | ClockState::Stopping) {
+                self.push(now, &[clock::STOP]);
+                self.clock = ClockState::Starting;
+            }
+            self.started_once = false;
+        }
+        if restarted {
+            self.epoch = status.transport_epoch;
+            let Some(seq) = &mut self.seq else { return };
+            seq.advance_to(status.cycle_start.round() as i64);
+            if seq.restart() {
+                self.ticks = Some(Ticks {
+                    start: status.cycle_start.round(),
+                    samples_per_step: seq.position().samples_per_step,
+                    next: 0,
+                    song_steps: 0,
+                });
+            }
         }
     }
 

@@ -10,6 +10,7 @@
 
 pub mod bass;
 pub mod loops;
+pub(crate) mod plain;
 pub mod rhythm;
 pub mod rng;
 

@@ -21,4 +21,7 @@ mod schema;
 pub mod watch;
 
 pub use error::SceneError;
-pub use schema::{Ai, BassPart, DrumGrids, Grid, NoteLine, SCENE_VERSION, Scene};
+pub use schema::{
+    Ai, BassPart, CommandLine, DeckPart, DrumGrids, Grid, LoopSlot, LoopsPart, NoteLine,
+    SCENE_VERSION, Scene, Section,
+};

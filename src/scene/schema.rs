@@ -1,7 +1,7 @@
 //! The scene file format (versioned), with validation inside deserialization so that every
 //! refused value is reported at its position in the file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ron::extensions::Extensions;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::SceneError;
 use crate::audio::params::{BassTimbre, DrumTimbre, Effects, Mix, Params, within};
 use crate::audio::plan::CyclePlan;
+use crate::loops::LoopSet;
 use crate::pattern::{Bassline, DrumCell, DrumPattern, Key, STEPS, Scale, Voice, grid};
 
 /// The scene format version this build writes and reads.
@@ -235,6 +236,12 @@ pub struct Ai {
     pub lock_bass: bool,
     /// Freeze everything: no new cycles at all.
     pub hold: bool,
+    /// The feedback loop: the rhythm loop that best fits what plays now pulls the latent
+    /// point towards its pattern's encoding at each new cycle.
+    pub feedback: bool,
+    /// How far the feedback pulls the point each time, 0 (not at all) ..1 (all the way).
+    #[serde(deserialize_with = "within::<_, 0, 1>")]
+    pub feedback_amount: f32,
 }
 
 impl Default for Ai {
@@ -253,8 +260,166 @@ impl Default for Ai {
             lock_drums: false,
             lock_bass: false,
             hold: false,
+            feedback: false,
+            feedback_amount: 0.5,
         }
     }
+}
+
+/// One loop set in a scene.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoopSlot {
+    /// The set plays.
+    pub on: bool,
+    /// The loop the performer fixed (by name); none: the AI picks the best fit each cycle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pick: Option<String>,
+}
+
+/// The loop sets: which play, and which loop where the performer fixed one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct LoopsPart {
+    pub music: LoopSlot,
+    pub ambient: LoopSlot,
+    pub voice: LoopSlot,
+    pub rhythm: LoopSlot,
+    /// Candidates the AI ranks and shows per set, 1..16.
+    #[serde(deserialize_with = "candidates")]
+    pub candidates: u32,
+}
+
+impl Default for LoopsPart {
+    fn default() -> Self {
+        LoopsPart {
+            music: LoopSlot::default(),
+            ambient: LoopSlot::default(),
+            voice: LoopSlot::default(),
+            rhythm: LoopSlot::default(),
+            candidates: 5,
+        }
+    }
+}
+
+impl LoopsPart {
+    /// Whether any set plays.
+    pub fn any_on(&self) -> bool {
+        LoopSet::ALL.into_iter().any(|s| self.slot(s).on)
+    }
+
+    /// The slot of `set`.
+    pub fn slot(&self, set: LoopSet) -> &LoopSlot {
+        match set {
+            LoopSet::Music => &self.music,
+            LoopSet::Ambient => &self.ambient,
+            LoopSet::Voice => &self.voice,
+            LoopSet::Rhythm => &self.rhythm,
+        }
+    }
+
+    /// The mutable slot of `set`.
+    pub fn slot_mut(&mut self, set: LoopSet) -> &mut LoopSlot {
+        match set {
+            LoopSet::Music => &mut self.music,
+            LoopSet::Ambient => &mut self.ambient,
+            LoopSet::Voice => &mut self.voice,
+            LoopSet::Rhythm => &mut self.rhythm,
+        }
+    }
+}
+
+fn candidates<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if !(1..=16).contains(&v) {
+        return Err(serde::de::Error::custom(format!(
+            "{v} is out of range 1..16"
+        )));
+    }
+    Ok(v)
+}
+
+/// A command line of a section, checked when the scene is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandLine(pub crate::command::Command);
+
+impl Serialize for CommandLine {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for CommandLine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        match crate::command::parse(&text) {
+            Ok(crate::command::Command::Quit) => Err(serde::de::Error::custom(
+                "in command \"quit\": a section cannot quit the set",
+            )),
+            Ok(cmd) => Ok(CommandLine(cmd)),
+            Err(e) => Err(serde::de::Error::custom(format!(
+                "in command {text:?}: {e}"
+            ))),
+        }
+    }
+}
+
+/// One section of a set list: it lasts `bars` bars; when it starts, its scene file (if any)
+/// takes over and its commands apply, from the next cycle.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Section {
+    /// A name for displays.
+    pub name: String,
+    /// Length in bars: a whole number of two-bar cycles, 2..1024.
+    #[serde(deserialize_with = "section_bars")]
+    pub bars: u32,
+    /// A scene file that takes over when the section starts (a relative path is taken from
+    /// this scene file's folder); its own sections are ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scene: Option<PathBuf>,
+    /// Commands applied when the section starts, after its scene.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<CommandLine>,
+}
+
+fn waypoints<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(f32, f32)>, D::Error> {
+    let points = Vec::<(f32, f32)>::deserialize(d)?;
+    if let Some((x, y)) = points
+        .iter()
+        .find(|(x, y)| !(-3.0..=3.0).contains(x) || !(-3.0..=3.0).contains(y))
+    {
+        return Err(serde::de::Error::custom(format!(
+            "waypoint ({x}, {y}) is outside the latent plane −3..3"
+        )));
+    }
+    Ok(points)
+}
+
+fn section_bars<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if !(2..=1024).contains(&v) || v % 2 != 0 {
+        return Err(serde::de::Error::custom(format!(
+            "{v} bars is not a whole number of two-bar cycles in 2..1024"
+        )));
+    }
+    Ok(v)
+}
+
+/// The deck: a record the DJ mixes in (its level, pan and sends are the `deck` mixer track).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeckPart {
+    /// The audio file on the deck (wav, flac or ogg; a relative path is taken from the scene
+    /// file's folder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// The record plays.
+    pub playing: bool,
+    /// Pitch in percent, −8..8 (a turntable's fader).
+    #[serde(deserialize_with = "within::<_, -8, 8>")]
+    pub rate: f32,
 }
 
 fn version<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
@@ -294,6 +459,19 @@ pub struct Scene {
     pub effects: Effects,
     /// How the AI composes.
     pub ai: Ai,
+    /// A latent path: at each new cycle its policy writes, the point moves to the next of
+    /// these (x, y) waypoints, in turn, before the feedback loop and the walk move it on.
+    #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "waypoints")]
+    pub path: Vec<(f32, f32)>,
+    /// The loop sets.
+    pub loops: LoopsPart,
+    /// The deck.
+    pub deck: DeckPart,
+    /// A set list: sections played in order from the first cycle.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<Section>,
+    /// After the last section, start again from the first (else the last one goes on).
+    pub repeat: bool,
 }
 
 impl Default for Scene {
@@ -309,6 +487,11 @@ impl Default for Scene {
             mix: Mix::default(),
             effects: Effects::default(),
             ai: Ai::default(),
+            path: Vec::new(),
+            loops: LoopsPart::default(),
+            deck: DeckPart::default(),
+            sections: Vec::new(),
+            repeat: false,
         }
     }
 }
@@ -325,6 +508,21 @@ impl Scene {
                 e.code.to_string(),
             )
         })?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let resolve = |f: &mut PathBuf| {
+                if f.is_relative() {
+                    *f = dir.join(&*f);
+                }
+            };
+            if let Some(file) = &mut scene.deck.file {
+                resolve(file);
+            }
+            for section in &mut scene.sections {
+                if let Some(file) = &mut section.scene {
+                    resolve(file);
+                }
+            }
+        }
         if scene.name.is_empty() {
             scene.name = path
                 .file_stem()
@@ -334,11 +532,41 @@ impl Scene {
         Ok(scene)
     }
 
-    /// Reads a scene file.
+    /// Reads a scene file, and checks the scene files its sections include.
     pub fn load(path: &Path) -> Result<Scene, SceneError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| SceneError::at(path, 0, 0, format!("cannot read: {e}")))?;
+        Scene::from_ron_checked(&text, path)
+    }
+
+    /// Parses scene text like [`Scene::from_ron`] and checks the scene files its sections
+    /// include.
+    pub fn from_ron_checked(text: &str, path: &Path) -> Result<Scene, SceneError> {
+        let scene = Scene::from_ron(text, path)?;
+        for include in scene.includes() {
+            if include == path {
+                return Err(SceneError::at(
+                    path,
+                    0,
+                    0,
+                    "a section includes this file itself",
+                ));
+            }
+            Scene::read_include(include)?;
+        }
+        Ok(scene)
+    }
+
+    /// Reads a scene file a section includes (its own sections are not followed).
+    pub fn read_include(path: &Path) -> Result<Scene, SceneError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SceneError::at(path, 0, 0, format!("cannot read: {e}")))?;
         Scene::from_ron(&text, path)
+    }
+
+    /// The scene files the sections include.
+    pub fn includes(&self) -> impl Iterator<Item = &Path> {
+        self.sections.iter().filter_map(|s| s.scene.as_deref())
     }
 
     /// The scene as pretty RON.

@@ -32,47 +32,105 @@ fn read_settled(file: &Path) -> Option<String> {
     Some(text)
 }
 
+/// What changed on disk.
+#[derive(Debug)]
+pub enum Change {
+    /// The scene file itself was saved: the new version, or the error that names file,
+    /// line and column.
+    Scene(Result<Box<Scene>, SceneError>),
+    /// A scene file a section includes was saved (it reads), or its error.
+    Include(Result<PathBuf, SceneError>),
+}
+
 /// A running watcher; stops when dropped.
 pub struct SceneWatcher {
     _debouncer: Debouncer<RecommendedWatcher>,
 }
 
+fn folder(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The same file, whichever way its path is written (compared by name and canonical
+/// folder, so a file that is briefly missing mid-save still matches).
+fn same(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    a.file_name() == b.file_name()
+        && folder(a)
+            .canonicalize()
+            .ok()
+            .is_some_and(|x| folder(b).canonicalize().ok() == Some(x))
+}
+
 impl SceneWatcher {
-    /// Watches `path`; `on_change` gets each newly saved version, parsed, or the error that
-    /// names file, line and column.
+    /// Watches `path` and the scene files its sections include (in the folders they are in
+    /// when it starts); `on_change` gets each newly saved version.
     pub fn start(
         path: &Path,
-        mut on_change: impl FnMut(Result<Scene, SceneError>) + Send + 'static,
+        mut on_change: impl FnMut(Change) + Send + 'static,
     ) -> notify::Result<Self> {
         let file: PathBuf = path.to_path_buf();
-        let name = file.file_name().map(|n| n.to_os_string());
-        let dir = match file.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
         let mut last_text = std::fs::read_to_string(&file).ok();
+        let mut includes: Vec<PathBuf> = last_text
+            .as_deref()
+            .and_then(|t| Scene::from_ron(t, &file).ok())
+            .map(|s| s.includes().map(Path::to_path_buf).collect())
+            .unwrap_or_default();
+        let mut folders = vec![folder(&file)];
+        for i in &includes {
+            let f = folder(i);
+            if !folders.iter().any(|g| same(g, &f)) {
+                folders.push(f);
+            }
+        }
+        let mut include_texts: Vec<Option<String>> = includes
+            .iter()
+            .map(|i| std::fs::read_to_string(i).ok())
+            .collect();
         let handler = move |result: DebounceEventResult| {
             let Ok(events) = result else { return };
-            let touched = events
-                .iter()
-                .any(|e| e.path.file_name().map(|n| n.to_os_string()) == name);
-            if !touched {
-                return;
+            if events.iter().any(|e| same(&e.path, &file)) {
+                // Mid-save the file can be missing or half written: read until it holds still.
+                if let Some(text) = read_settled(&file)
+                    && last_text.as_deref() != Some(text.as_str())
+                {
+                    last_text = Some(text.clone());
+                    let parsed = Scene::from_ron_checked(&text, &file);
+                    if let Ok(scene) = &parsed {
+                        includes = scene.includes().map(Path::to_path_buf).collect();
+                        include_texts = includes
+                            .iter()
+                            .map(|i| std::fs::read_to_string(i).ok())
+                            .collect();
+                    }
+                    on_change(Change::Scene(parsed.map(Box::new)));
+                }
             }
-            // Mid-save the file can be missing or half written: read until it holds still.
-            let Some(text) = read_settled(&file) else {
-                return;
-            };
-            if last_text.as_deref() == Some(text.as_str()) {
-                return;
+            for (include, seen) in includes.iter().zip(include_texts.iter_mut()) {
+                if !events.iter().any(|e| same(&e.path, include)) {
+                    continue;
+                }
+                let Some(text) = read_settled(include) else {
+                    continue;
+                };
+                if seen.as_deref() == Some(text.as_str()) {
+                    continue;
+                }
+                *seen = Some(text.clone());
+                on_change(Change::Include(
+                    Scene::from_ron(&text, include).map(|_| include.clone()),
+                ));
             }
-            last_text = Some(text.clone());
-            on_change(Scene::from_ron(&text, &file));
         };
         let mut debouncer = new_debouncer(DEBOUNCE, handler)?;
-        debouncer
-            .watcher()
-            .watch(&dir, RecursiveMode::NonRecursive)?;
+        for f in &folders {
+            debouncer.watcher().watch(f, RecursiveMode::NonRecursive)?;
+        }
         Ok(SceneWatcher {
             _debouncer: debouncer,
         })
@@ -94,8 +152,10 @@ mod tests {
         let file = dir.path().join("set.ron");
         std::fs::write(&file, scene_text(100)).unwrap();
         let (tx, rx) = mpsc::channel();
-        let _w = SceneWatcher::start(&file, move |r| {
-            let _ = tx.send(r.map(|s| s.tempo).map_err(|e| e.to_string()));
+        let _w = SceneWatcher::start(&file, move |change| {
+            if let Change::Scene(r) = change {
+                let _ = tx.send(r.map(|s| s.tempo).map_err(|e| e.to_string()));
+            }
         })
         .unwrap();
         let wait = || rx.recv_timeout(Duration::from_secs(5)).expect("a reload");
@@ -114,5 +174,32 @@ mod tests {
 
         std::fs::write(&file, scene_text(140)).unwrap();
         assert_eq!(wait(), Ok(140.0));
+    }
+
+    #[test]
+    fn follows_the_files_sections_include() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("set.ron");
+        let drop = dir.path().join("drop.ron");
+        std::fs::write(&drop, scene_text(128)).unwrap();
+        std::fs::write(
+            &file,
+            "Scene(sections: [(bars: 8), (bars: 8, scene: \"drop.ron\")])",
+        )
+        .unwrap();
+        let (tx, rx) = mpsc::channel();
+        let _w = SceneWatcher::start(&file, move |change| {
+            let _ = tx.send(match change {
+                Change::Include(r) => r.map_err(|e| e.to_string()),
+                Change::Scene(_) => Err("the scene itself".into()),
+            });
+        })
+        .unwrap();
+        let wait = || rx.recv_timeout(Duration::from_secs(5)).expect("a change");
+        std::fs::write(&drop, scene_text(132)).unwrap();
+        assert_eq!(wait(), Ok(drop.clone()));
+        std::fs::write(&drop, "Scene(tempo: 999)").unwrap();
+        let err = wait().unwrap_err();
+        assert!(err.contains("drop.ron:1:"), "{err}");
     }
 }

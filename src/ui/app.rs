@@ -65,6 +65,9 @@ pub struct App {
     pub confirm_quit: bool,
     /// The latest message (engine notices, command-line errors).
     pub status: Option<Notice>,
+    /// Where the latent pad was last drawn, and the half side of the plane it shows (for
+    /// clicks and drags on it).
+    pub pad: std::cell::Cell<Option<(ratatui::layout::Rect, f32)>>,
     quit: bool,
 }
 
@@ -79,6 +82,7 @@ impl App {
             history: Vec::new(),
             help: None,
             confirm_quit: false,
+            pad: std::cell::Cell::new(None),
             status: message.map(|text| Notice { ok: false, text }),
             quit: false,
         }
@@ -95,6 +99,37 @@ impl App {
     }
 
     /// Handles one key press; returns the command to send to the engine, if any.
+    /// A click or drag with the left button on the latent pad puts the AI there.
+    pub fn handle_mouse(
+        &mut self,
+        mouse: ratatui::crossterm::event::MouseEvent,
+    ) -> Option<Command> {
+        use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+        if self.help.is_some() || self.confirm_quit {
+            return None;
+        }
+        if !matches!(
+            mouse.kind,
+            MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left)
+        ) {
+            return None;
+        }
+        let (area, range) = self.pad.get()?;
+        let inside = mouse.column >= area.x
+            && mouse.column < area.x + area.width
+            && mouse.row >= area.y
+            && mouse.row < area.y + area.height;
+        if !inside || area.width == 0 || area.height == 0 {
+            return None;
+        }
+        let fx = (f32::from(mouse.column - area.x) + 0.5) / f32::from(area.width);
+        let fy = (f32::from(mouse.row - area.y) + 0.5) / f32::from(area.height);
+        let x = ((fx * 2.0 - 1.0) * range * 100.0).round() / 100.0;
+        let y = ((1.0 - fy * 2.0) * range * 100.0).round() / 100.0;
+        self.focus = Focus::Pad;
+        Some(Command::Z(x.clamp(-3.0, 3.0), y.clamp(-3.0, 3.0)))
+    }
+
     pub fn handle_key(&mut self, key: KeyEvent) -> Option<Command> {
         if self.confirm_quit {
             self.confirm_quit = false;

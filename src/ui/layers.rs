@@ -13,7 +13,7 @@ use super::app::{App, Focus};
 use super::help::Help;
 use super::keymap::{Action, UiAction};
 use super::widgets::grid::{self, Grid};
-use super::widgets::loops::Loops;
+use super::widgets::loops::{self, Loops};
 use super::widgets::mixer::Mixer;
 use super::widgets::pad::{LatentPad, MapPoint, Slider};
 use super::widgets::transport::Transport;
@@ -159,7 +159,7 @@ fn compact(app: &App, snap: &Snapshot, frame: &mut Frame, body: Rect) {
     ])
     .areas(lower);
     draw_pad(app, snap, frame, pad);
-    draw_loops(app, frame, loops);
+    draw_loops(app, snap, frame, loops);
     draw_mixer(app, snap, frame, mixer);
 }
 
@@ -198,7 +198,7 @@ fn wide(app: &App, snap: &Snapshot, frame: &mut Frame, body: Rect) {
     let [loops, mixer] =
         Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
     draw_pad(app, snap, frame, pad);
-    draw_loops(app, frame, loops);
+    draw_loops(app, snap, frame, loops);
     draw_mixer(app, snap, frame, mixer);
 }
 
@@ -214,13 +214,15 @@ fn draw_pad(app: &App, snap: &Snapshot, frame: &mut Frame, area: Rect) {
     ])
     .areas(inner);
     let ai = &snap.ai;
+    app.pad
+        .set(snap.composing.then_some((canvas, LATENT_RANGE)));
     let map = latent_map();
     frame.render_widget(
         LatentPad {
             map: if snap.composing { map } else { &[] },
             position: snap.composing.then_some((ai.x, ai.y)),
             trail: &snap.trail,
-            target: None,
+            target: snap.feedback.as_ref().map(|f| (f.target[0], f.target[1])),
             range: LATENT_RANGE,
             empty: "no model loaded",
             theme: t,
@@ -262,14 +264,50 @@ fn latent_map() -> &'static [MapPoint] {
     })
 }
 
-fn draw_loops(app: &App, frame: &mut Frame, area: Rect) {
+fn draw_loops(app: &App, snap: &Snapshot, frame: &mut Frame, area: Rect) {
     let block = panel(app, Focus::Loops, " loops ".to_string());
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    let candidates: Vec<Vec<loops::Candidate>> = snap
+        .loops
+        .iter()
+        .map(|l| {
+            l.candidates
+                .iter()
+                .map(|c| loops::Candidate {
+                    name: &c.name,
+                    score: c.score,
+                })
+                .collect()
+        })
+        .collect();
+    let index = |list: &[loops::Candidate], name: Option<&str>| {
+        name.and_then(|n| list.iter().position(|c| c.name == n))
+    };
+    let sets: Vec<loops::LoopSet> = if snap.library {
+        snap.loops
+            .iter()
+            .zip(&candidates)
+            .map(|(l, list)| loops::LoopSet {
+                name: l.set.name(),
+                on: l.on,
+                picked: l.pick.is_some(),
+                candidates: list,
+                playing: index(list, l.playing.as_deref()),
+                next: index(list, l.wanted.as_deref()),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let heard = snap.feedback.as_ref().map(|f| loops::Candidate {
+        name: &f.loop_name,
+        score: f.score,
+    });
     frame.render_widget(
         Loops {
-            sets: &[],
-            feedback: None,
+            sets: &sets,
+            feedback: heard.as_ref(),
             empty: "no loop library loaded",
             theme: &app.theme,
         },

@@ -56,14 +56,17 @@ struct Screen {
 
 impl Screen {
     fn enter() -> io::Result<Screen> {
-        Ok(Screen {
-            terminal: ratatui::try_init()?,
-        })
+        let terminal = ratatui::try_init()?;
+        // Clicks and drags on the latent pad; a terminal without mouse reporting just
+        // never sends them.
+        let _ = ratatui::crossterm::execute!(io::stdout(), event::EnableMouseCapture);
+        Ok(Screen { terminal })
     }
 }
 
 impl Drop for Screen {
     fn drop(&mut self) {
+        let _ = ratatui::crossterm::execute!(io::stdout(), event::DisableMouseCapture);
         let _ = self.terminal.show_cursor();
         ratatui::restore();
     }
@@ -82,6 +85,11 @@ pub fn run(engine: &EngineHandle, stop: &AtomicBool, mut app: App) -> io::Result
                 match event::read()? {
                     Event::Key(key) if key.kind != KeyEventKind::Release => {
                         if let Some(cmd) = app.handle_key(key) {
+                            engine.command(cmd);
+                        }
+                    }
+                    Event::Mouse(mouse) => {
+                        if let Some(cmd) = app.handle_mouse(mouse) {
                             engine.command(cmd);
                         }
                     }
@@ -145,9 +153,10 @@ mod tests {
             tempo_bpm: 122.0,
             dsp_load: 0.0,
             master_peak: 0.5,
+            playing: true,
             ..Default::default()
         };
-        status.track_peaks = [0.7, 0.2, 0.0, 0.0, 0.0, 0.0];
+        status.track_peaks = [0.7, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0];
         perf.snapshot(
             status,
             playing,
@@ -160,10 +169,64 @@ mod tests {
     }
 
     fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+        draw(app, &snapshot(), w, h)
+    }
+
+    fn draw(app: &App, snap: &Snapshot, w: u16, h: u16) -> Terminal<TestBackend> {
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-        let snap = snapshot();
-        term.draw(|f| layers::draw(app, &snap, f)).unwrap();
+        term.draw(|f| layers::draw(app, snap, f)).unwrap();
         term
+    }
+
+    /// A snapshot with the models and the shipped loop library at work: the AI composed at a
+    /// latent point, the music and rhythm sets rank their loops, the feedback loop heard the
+    /// cycle before.
+    fn ai_snapshot() -> Snapshot {
+        use crate::engine::compose::Models;
+        use crate::loops::library::Library;
+        let (models, problems) = Models::embedded();
+        assert!(problems.is_empty(), "{problems:?}");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("loops");
+        let mut models = models.with_library(Some(Library::open(&root)));
+        let mut perf = Performance::new(default_scene());
+        for line in [
+            "loop music on",
+            "loop rhythm on",
+            "feedback on",
+            "z 0.8 -0.6",
+        ] {
+            perf.apply_with(&crate::command::parse(line).unwrap(), &mut models)
+                .unwrap();
+        }
+        let played = crate::render::render_scene(
+            perf.scene(),
+            &crate::render::RenderOptions {
+                bars: 2,
+                sample_rate: 16_000,
+                seed: 1,
+            },
+        );
+        let heard = crate::loops::audio::mix_down(&played, 2);
+        let (turn, ranked) = perf.listen(&mut models, &heard).unwrap();
+        perf.heard(ranked);
+        perf.tick(1, &mut models, Some(&turn));
+        let playing = perf.queued();
+        let status = crate::audio::Status {
+            frame: 480_000,
+            cycle: 1,
+            step: 20.0,
+            tempo_bpm: 122.0,
+            master_peak: 0.4,
+            playing: true,
+            ..Default::default()
+        };
+        let mut snap = perf.snapshot(status, playing, "silent (--audio none)", None);
+        snap.composing = true;
+        snap.library = true;
+        for view in &mut snap.loops {
+            view.playing = view.candidates.get(1).map(|c| c.name.clone());
+        }
+        snap
     }
 
     fn app() -> App {
@@ -210,6 +273,24 @@ mod tests {
     }
 
     #[test]
+    fn with_the_ai_at_work() {
+        let snap = ai_snapshot();
+        let music = &snap.loops[0];
+        assert!(music.on && music.candidates.len() == 5);
+        let term = draw(&app(), &snap, 80, 24);
+        let s = text(&term);
+        for part in ["music", "rhythm", "feedback", "▶", "›"] {
+            assert!(s.contains(part), "{part} missing:\n{s}");
+        }
+        assert!(
+            !s.contains("no model loaded") && !s.contains("no loop library"),
+            "{s}"
+        );
+        insta::assert_snapshot!("ai_80x24", term.backend());
+        insta::assert_snapshot!("ai_160x48", draw(&app(), &snap, 160, 48).backend());
+    }
+
+    #[test]
     fn help_overlay_and_prompt() {
         let mut a = app();
         a.handle_key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE));
@@ -224,6 +305,40 @@ mod tests {
         assert!(s.contains(":mute drums"), "{s}");
         assert!(s.contains("mute drums   mute bass"), "{s}");
         insta::assert_snapshot!("prompt_80x24", term.backend());
+    }
+
+    #[test]
+    fn a_click_on_the_pad_puts_the_ai_there() {
+        use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+        let mut a = app();
+        let snap = ai_snapshot();
+        let _ = draw(&a, &snap, 80, 24);
+        let (area, _) = a.pad.get().expect("the pad was drawn");
+        let click = |column, row, kind| MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        let down = MouseEventKind::Down(MouseButton::Left);
+        // The top-left corner is near (−3, 3), the bottom-right near (3, −3).
+        let Some(crate::command::Command::Z(x, y)) = a.handle_mouse(click(area.x, area.y, down))
+        else {
+            panic!("a click on the pad moves the AI");
+        };
+        assert!(x < -2.5 && y >= 1.9, "{x} {y}");
+        let drag = MouseEventKind::Drag(MouseButton::Left);
+        let right = area.x + area.width - 1;
+        let bottom = area.y + area.height - 1;
+        let Some(crate::command::Command::Z(x, y)) = a.handle_mouse(click(right, bottom, drag))
+        else {
+            panic!("a drag moves it too");
+        };
+        assert!(x > 2.5 && y <= -1.9, "{x} {y}");
+        assert!(
+            a.handle_mouse(click(0, 0, down)).is_none(),
+            "outside the pad"
+        );
     }
 
     #[test]

@@ -276,7 +276,7 @@ mod tests {
         typed(&mut p, "mute ");
         p.handle(key(KeyCode::Tab), &[]);
         assert_eq!(p.text(), "mute drums ");
-        assert_eq!(p.completions().len(), 6);
+        assert_eq!(p.completions().len(), 7);
         p.handle(key(KeyCode::Tab), &[]);
         assert_eq!(p.text(), "mute bass ");
         p.handle(key(KeyCode::BackTab), &[]);

@@ -250,12 +250,14 @@ pub struct EvalReport {
 }
 
 /// Measures `model` and the baselines on `pairs`, the baselines learning from `train`.
-/// Sampling uses `seed` plus the pair's index.
+/// The model rows sample at `temperature` among the `top_k` likeliest tokens; sampling uses
+/// `seed` plus the pair's index.
 pub fn evaluate(
     model: &BassModel,
     train: &[EvalPair],
     pairs: &[EvalPair],
     temperature: f32,
+    top_k: usize,
     seed: u64,
 ) -> EvalReport {
     let baselines = Baselines::new(train);
@@ -270,9 +272,9 @@ pub fn evaluate(
                         key: p.key,
                         scale: p.scale,
                         temperature,
+                        top_k,
                         constrain,
                         seed: seed.wrapping_add(i as u64),
-                        ..TranslateOptions::default()
                     },
                 )
             })
@@ -289,7 +291,7 @@ pub fn evaluate(
         pairs: pairs.len(),
         train_pairs: train.len(),
         temperature,
-        top_k: TranslateOptions::default().top_k,
+        top_k,
         model: measure(pairs, &run(temperature, true)),
         model_unconstrained: measure(pairs, &run(temperature, false)),
         model_greedy: measure(pairs, &run(0.0, true)),

@@ -9,17 +9,17 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
-use burn::nn::Linear;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
 use super::BassError;
 use super::model::{
-    BassNet, BassNetConfig, CONDITIONS, DRUM_FEATURES, FusedLstm, HOLD, MASKED, NOTE0, START,
-    VOCAB, allowed_after, condition_features, drum_features, pitch_of,
+    BassNet, BassNetConfig, CONDITIONS, DRUM_FEATURES, FusedLstm, HOLD, MASKED, NOTE0, PITCHES,
+    REST, START, VOCAB, allowed_after, condition_features, drum_features, pitch_of,
 };
 use super::train::TrainingConfig;
+use crate::model::plain::{Dense, sigmoid};
 use crate::model::rng::Rng;
 use crate::pattern::{BassStep, Bassline, DrumPattern, Key, STEPS, Scale};
 
@@ -29,10 +29,11 @@ pub const EMBEDDED_WEIGHTS: &[u8] = include_bytes!("../../../models/bass.bpk");
 /// The default model's metadata (training configuration and summary).
 pub const EMBEDDED_META: &str = include_str!("../../../models/bass.json");
 
-/// Tokens kept by top-k sampling unless told otherwise.
+/// Pitches kept by top-k sampling unless told otherwise.
 pub const DEFAULT_TOP_K: usize = 8;
-/// Temperature used when none is given (chosen on the validation songs: onset F1 stays above
-/// every baseline while lines still vary).
+/// Temperature used when none is given, chosen on the validation songs: the highest of
+/// 0.4…0.7 whose onset F1 stays within one point of the likeliest line's (lines still vary:
+/// 3.6 different lines out of 4 seeds). See `models/bass.manifest.md`.
 pub const DEFAULT_TEMPERATURE: f32 = 0.5;
 
 /// How a bassline is sampled.
@@ -42,9 +43,10 @@ pub struct TranslateOptions {
     pub key: Key,
     /// The set's scale.
     pub scale: Scale,
-    /// Softmax temperature; 0 takes the most likely token at every step.
+    /// Temperature of both choices of a step (rest / hold / note, then the pitch; see
+    /// [`sample`]); 0 takes the likeliest choice at every step.
     pub temperature: f32,
-    /// Sample only among the `top_k` most likely tokens (0 = all).
+    /// Sample a note's pitch only among the `top_k` likeliest pitches (0 = all).
     pub top_k: usize,
     /// Keep every note in `scale`.
     pub constrain: bool,
@@ -89,68 +91,26 @@ pub struct ModelMeta {
 /// Kind tag of [`ModelMeta`].
 pub const META_KIND: &str = "ubiq-bass-seq2seq";
 
+/// The part of a [`ModelMeta`] that loading needs: the architecture. Reading only this lets
+/// model files written with other training settings (older or newer) load.
+#[derive(Deserialize)]
+struct MetaArchitecture {
+    training: TrainingArchitecture,
+}
+
+#[derive(Deserialize)]
+struct TrainingArchitecture {
+    model: BassNetConfig,
+}
+
+/// The architecture recorded in a model's metadata JSON.
+fn architecture(json: &str) -> Result<BassNetConfig, serde_json::Error> {
+    serde_json::from_str::<MetaArchitecture>(json).map(|m| m.training.model)
+}
+
 /// The metadata path beside a weights path.
 pub fn meta_path(weights: &Path) -> PathBuf {
     weights.with_extension("json")
-}
-
-/// A dense layer as plain row-major floats: `y = x·W + b`, `W` is `[d_in, d_out]`.
-#[derive(Debug, Clone)]
-struct Dense {
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-    d_out: usize,
-}
-
-impl Dense {
-    fn of(linear: &Linear) -> Result<Self, String> {
-        let [_, d_out] = linear.weight.dims();
-        let weight = linear
-            .weight
-            .val()
-            .into_data()
-            .try_to_vec::<f32>()
-            .map_err(|e| format!("{e:?}"))?;
-        let bias = match &linear.bias {
-            Some(b) => b
-                .val()
-                .into_data()
-                .try_to_vec::<f32>()
-                .map_err(|e| format!("{e:?}"))?,
-            None => vec![0.0; d_out],
-        };
-        if weight.iter().chain(&bias).any(|v| !v.is_finite()) {
-            return Err("its weights are not finite numbers".into());
-        }
-        Ok(Dense {
-            weight,
-            bias,
-            d_out,
-        })
-    }
-
-    /// `out += x · W[rows offset..]` for the rows starting at `offset`.
-    fn accumulate(&self, x: &[f32], offset: usize, out: &mut [f32]) {
-        for (i, &v) in x.iter().enumerate() {
-            if v != 0.0 {
-                let row = &self.weight[(offset + i) * self.d_out..(offset + i + 1) * self.d_out];
-                for (o, w) in out.iter_mut().zip(row) {
-                    *o += v * w;
-                }
-            }
-        }
-    }
-
-    /// `out = x · W + b`.
-    fn apply(&self, x: &[f32], out: &mut [f32]) {
-        out.copy_from_slice(&self.bias);
-        self.accumulate(x, 0, out);
-    }
-
-    /// Row `i` of `W`.
-    fn row(&self, i: usize) -> &[f32] {
-        &self.weight[i * self.d_out..(i + 1) * self.d_out]
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -198,10 +158,6 @@ impl FastLstm {
         }
         (out, h)
     }
-}
-
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 /// The translation network's weights as plain floats, for fast step-by-step decoding.
@@ -301,30 +257,76 @@ impl FastNet {
     }
 }
 
-/// Picks a token from `logits`: the largest at temperature 0, else a sample from the softmax
-/// at `temperature` over the `top_k` largest (all when 0), using one uniform draw `u` in [0, 1).
-pub fn sample(logits: &[f32; VOCAB], temperature: f32, top_k: usize, u: f32) -> usize {
-    let mut order: [usize; VOCAB] = std::array::from_fn(|i| i);
-    order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
-    if temperature <= 0.0 || !temperature.is_finite() {
-        return order[0];
-    }
-    let k = if top_k == 0 { VOCAB } else { top_k.min(VOCAB) };
-    let best = logits[order[0]];
-    let mut weights = [0.0f32; VOCAB];
-    let mut total = 0.0;
-    for (w, &i) in weights.iter_mut().zip(&order[..k]) {
-        *w = ((logits[i] - best) / temperature).exp();
-        total += *w;
+// [`sample`] sums token probabilities into rest, hold and note by index.
+const _: () = assert!(REST == 0 && HOLD == 1 && NOTE0 == 2);
+
+/// Picks the index of one of `weights` in proportion to it, with a uniform draw `u` in
+/// [0, 1); `None` when no weight is positive.
+fn pick(weights: &[f32], u: f32) -> Option<usize> {
+    let total: f32 = weights.iter().sum();
+    if total <= 0.0 || !total.is_finite() {
+        return None;
     }
     let mut target = u * total;
-    for (w, &i) in weights.iter().zip(&order[..k]) {
-        if target < *w {
-            return i;
+    for (i, &w) in weights.iter().enumerate() {
+        if target < w {
+            return Some(i);
         }
         target -= w;
     }
-    order[0]
+    weights.iter().rposition(|&w| w > 0.0)
+}
+
+/// Picks a token from `logits` in two steps, as a bassist decides: first whether the step
+/// rests, holds or starts a note (each choice weighted by the total probability of its
+/// tokens, sharpened by `temperature`), then, for a note, its pitch (softmax at
+/// `temperature` over the `top_k` likeliest pitches, all when 0). At temperature 0 both steps
+/// take the likeliest choice. `u` and `v` are uniform draws in [0, 1).
+///
+/// Sampling the tokens flat would split a note's probability over its pitches, so that a low
+/// temperature (or top-k) favours the single rest or hold token over the many notes and
+/// leaves out onsets the model expects.
+pub fn sample(logits: &[f32; VOCAB], temperature: f32, top_k: usize, u: f32, v: f32) -> usize {
+    let greedy = temperature <= 0.0 || !temperature.is_finite();
+    let best = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut masses = [0.0f32; 3];
+    // Masses of rest (0), hold (1) and every note together (NOTE0 = 2).
+    for (token, &l) in logits.iter().enumerate() {
+        masses[token.min(NOTE0)] += (l - best).exp();
+    }
+    let class = if greedy {
+        (0..3).max_by(|&a, &b| masses[a].total_cmp(&masses[b]))
+    } else {
+        let sharpened = masses.map(|m| {
+            if m > 0.0 {
+                (m.ln() / temperature).exp()
+            } else {
+                0.0
+            }
+        });
+        pick(&sharpened, u)
+    };
+    match class {
+        Some(REST) => return REST,
+        Some(HOLD) => return HOLD,
+        _ => {}
+    }
+    let mut order: [usize; PITCHES] = std::array::from_fn(|i| NOTE0 + i);
+    order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
+    if greedy {
+        return order[0];
+    }
+    let k = if top_k == 0 {
+        PITCHES
+    } else {
+        top_k.min(PITCHES)
+    };
+    let top = logits[order[0]];
+    let mut weights = [0.0f32; PITCHES];
+    for (w, &i) in weights.iter_mut().zip(&order[..k]) {
+        *w = ((logits[i] - top) / temperature).exp();
+    }
+    pick(&weights[..k], v).map_or(order[0], |i| order[i])
 }
 
 /// A loaded translation model, ready for inference.
@@ -350,12 +352,11 @@ impl BassModel {
     /// The embedded default model.
     pub fn embedded() -> Result<Self, BassError> {
         let origin = "the embedded bass model";
-        let meta: ModelMeta =
-            serde_json::from_str(EMBEDDED_META).map_err(|e| BassError::Format {
-                origin: origin.into(),
-                reason: e.to_string(),
-            })?;
-        Self::from_bytes(EMBEDDED_WEIGHTS, &meta.training.model, origin)
+        let config = architecture(EMBEDDED_META).map_err(|e| BassError::Format {
+            origin: origin.into(),
+            reason: e.to_string(),
+        })?;
+        Self::from_bytes(EMBEDDED_WEIGHTS, &config, origin)
     }
 
     /// A model from burnpack bytes of the architecture `config`.
@@ -390,11 +391,10 @@ impl BassModel {
                 path: meta.display().to_string(),
                 source,
             })?;
-            let value: ModelMeta = serde_json::from_str(&text).map_err(|e| BassError::Meta {
+            architecture(&text).map_err(|e| BassError::Meta {
                 path: meta.display().to_string(),
                 reason: e.to_string(),
-            })?;
-            value.training.model
+            })?
         } else {
             BassNetConfig::new()
         };
@@ -487,7 +487,8 @@ impl BassModel {
                             }
                         }
                     }
-                    sample(logits, options.temperature, options.top_k, rng.uniform())
+                    let (u, v) = (rng.uniform(), rng.uniform());
+                    sample(logits, options.temperature, options.top_k, u, v)
                 });
         line_of(&tokens, &velocities)
     }

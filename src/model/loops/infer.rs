@@ -1,6 +1,7 @@
 //! The engine's side of the loop model: load (a file or the embedded default) and embed loops.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use burn::module::Module;
 use burn::store::ModuleRecord;
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::LoopModelError;
 use super::model::{LoopNet, LoopNetConfig};
 use super::train::{TrainingConfig, stack};
+use crate::audio::query::QueryRenderer;
 use crate::audio::{AudioMsg, CyclePlan, link};
 use crate::loops::audio::{self, Mono};
 use crate::loops::mel::{LOOP_SAMPLES, MelAnalyser, SAMPLE_RATE};
@@ -35,6 +37,16 @@ pub fn render_cycle(
         core.process(block);
     }
     audio::mix_down(&out[latency * 2..], 2)
+}
+
+/// Renders the loop model's query for one cycle of `drums` and `bass`: 120 BPM, dry (no sends),
+/// mono at the model's 16 kHz, from the downbeat, through the cheap [`QueryRenderer`].
+pub fn render_query(drums: &DrumPattern, bass: &Bassline, bass_tonic: u8) -> Vec<f32> {
+    static RENDERER: OnceLock<QueryRenderer> = OnceLock::new();
+    let plan = CyclePlan::new(drums, bass, bass_tonic, 120.0, 50.0);
+    RENDERER
+        .get_or_init(|| QueryRenderer::new(SAMPLE_RATE))
+        .render(&plan)
 }
 
 /// The default model's weights (trained on stems of the Freedoom and Simutrans songs rendered
@@ -185,16 +197,16 @@ impl LoopModel {
             .unwrap_or_default()
     }
 
-    /// Embeds a cycle of drums and bass: rendered offline through ubiq's own drum machine and
-    /// bass synth at 120 BPM and 16 kHz (tempo-normalised), then embedded. This is the query
-    /// the library ranks loops against.
+    /// Embeds a cycle of drums and bass: rendered dry by [`render_query`] (ubiq's own drum
+    /// machine and bass synth at 120 BPM and 16 kHz, tempo-normalised), then embedded. This is
+    /// the query the library ranks loops against.
     pub fn embed_cycle(
         &mut self,
         drums: &DrumPattern,
         bass: &Bassline,
         bass_tonic: u8,
     ) -> Vec<f32> {
-        let audio = render_cycle(drums, bass, bass_tonic, SAMPLE_RATE);
+        let audio = render_query(drums, bass, bass_tonic);
         self.embed_normalised(&audio)
     }
 

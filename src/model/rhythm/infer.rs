@@ -9,9 +9,10 @@ use burn::tensor::{Bytes, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::RhythmError;
+use super::fast::FastVae;
 use super::model::{
-    CELLS, CONDITIONS, ConditionStats, LATENT, RhythmVae, RhythmVaeConfig, patterns_tensor,
-    rows_tensor,
+    CELLS, CHANNELS, CONDITIONS, ConditionStats, LATENT, RhythmVae, RhythmVaeConfig,
+    pattern_features, patterns_tensor, rows_tensor,
 };
 use super::train::TrainingConfig;
 use crate::model::rng::Rng;
@@ -128,10 +129,30 @@ pub struct ModelMeta {
 /// Kind tag of [`ModelMeta`].
 pub const META_KIND: &str = "ubiq-rhythm-vae";
 
+/// The part of a [`ModelMeta`] that loading needs: the architecture. Reading only this lets
+/// model files written with other training settings (older or newer) load.
+#[derive(Deserialize)]
+struct MetaArchitecture {
+    training: TrainingArchitecture,
+}
+
+#[derive(Deserialize)]
+struct TrainingArchitecture {
+    model: RhythmVaeConfig,
+}
+
+/// The architecture recorded in a model's metadata JSON.
+fn architecture(json: &str) -> Result<RhythmVaeConfig, serde_json::Error> {
+    serde_json::from_str::<MetaArchitecture>(json).map(|m| m.training.model)
+}
+
 /// A loaded rhythm VAE, ready for inference.
 #[derive(Debug, Clone)]
 pub struct RhythmModel {
     vae: RhythmVae,
+    /// The plain-float copy decode and encode run on (none when a weight is not finite:
+    /// [`RhythmModel::from_bytes`] refuses such a file, training may still hold one).
+    fast: Option<FastVae>,
     stats: ConditionStats,
     device: Device,
     origin: String,
@@ -148,6 +169,7 @@ impl RhythmModel {
         let vae = vae.valid().to_device(&device);
         let stats = vae.stats();
         RhythmModel {
+            fast: FastVae::of(&vae).ok(),
             vae,
             stats,
             device,
@@ -163,12 +185,11 @@ impl RhythmModel {
     /// The embedded default model on `device`.
     pub fn embedded_on(device: Device) -> Result<Self, RhythmError> {
         let origin = "the embedded model";
-        let meta: ModelMeta =
-            serde_json::from_str(EMBEDDED_META).map_err(|e| RhythmError::Format {
-                origin: origin.into(),
-                reason: e.to_string(),
-            })?;
-        Self::from_bytes(EMBEDDED_WEIGHTS, &meta.training.model, device, origin)
+        let config = architecture(EMBEDDED_META).map_err(|e| RhythmError::Format {
+            origin: origin.into(),
+            reason: e.to_string(),
+        })?;
+        Self::from_bytes(EMBEDDED_WEIGHTS, &config, device, origin)
     }
 
     /// A model from burnpack bytes of the architecture `config`.
@@ -189,6 +210,9 @@ impl RhythmModel {
             .try_load_record(record)
             .map_err(|e| format(e.to_string()))?;
         let model = Self::new(vae, device, origin);
+        if let Err(reason) = FastVae::of(&model.vae) {
+            return Err(format(reason));
+        }
         let s = model.stats;
         if [s.kick_mean, s.kick_std, s.hats_mean, s.hats_std]
             .iter()
@@ -214,12 +238,10 @@ impl RhythmModel {
                 path: meta.display().to_string(),
                 source,
             })?;
-            let meta_value: ModelMeta =
-                serde_json::from_str(&text).map_err(|e| RhythmError::Meta {
-                    path: meta.display().to_string(),
-                    reason: e.to_string(),
-                })?;
-            meta_value.training.model
+            architecture(&text).map_err(|e| RhythmError::Meta {
+                path: meta.display().to_string(),
+                reason: e.to_string(),
+            })?
         } else {
             RhythmVaeConfig::new()
         };
@@ -292,6 +314,12 @@ impl RhythmModel {
 
     /// Raw decoder outputs for many points at once.
     pub fn decode_raw(&self, points: &[([f32; LATENT], Conditions)]) -> Vec<Decoded> {
+        if let Some(fast) = &self.fast {
+            return points
+                .iter()
+                .map(|(z, c)| fast.decode(z, &c.array()))
+                .collect();
+        }
         if points.is_empty() {
             return Vec::new();
         }
@@ -351,6 +379,17 @@ impl RhythmModel {
         &self,
         patterns: &[DrumPattern],
     ) -> (Vec<[f32; LATENT]>, Vec<[f32; LATENT]>) {
+        if let Some(fast) = &self.fast {
+            let mut features = Vec::with_capacity(CHANNELS * CELLS);
+            return patterns
+                .iter()
+                .map(|p| {
+                    features.clear();
+                    pattern_features(p, &mut features);
+                    fast.encode(&features, &self.stats.conditions(p))
+                })
+                .unzip();
+        }
         if patterns.is_empty() {
             return (Vec::new(), Vec::new());
         }

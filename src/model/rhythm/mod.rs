@@ -5,10 +5,12 @@
 //! - [`train`]: loss, training loop, early stopping.
 //! - [`infer`]: [`RhythmModel`], the engine's API (load, decode, encode, batch decode) and the
 //!   embedded default model.
+//! - [`fast`]: decode and encode on plain floats, for every cycle.
 //! - [`eval`]: reconstruction, baselines, conditioning control and diversity.
 //! - [`latent_map`]: latent positions of training windows with their style labels.
 
 pub mod eval;
+pub mod fast;
 pub mod infer;
 pub mod latent_map;
 pub mod model;

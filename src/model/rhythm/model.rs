@@ -24,7 +24,7 @@ pub const LATENT: usize = 2;
 /// Number of conditions: kick density, hats density.
 pub const CONDITIONS: usize = 2;
 /// Slope of the leaky ReLUs.
-const LEAK: f64 = 0.2;
+pub(super) const LEAK: f64 = 0.2;
 
 /// Architecture of the rhythm VAE.
 #[derive(Config, Debug)]
@@ -43,18 +43,18 @@ pub struct RhythmVaeConfig {
 /// The rhythm VAE module.
 #[derive(Module, Debug)]
 pub struct RhythmVae {
-    channel: Vec<Linear>,
-    channel_norm: Vec<BatchNorm>,
-    enc_a: Linear,
-    enc_b: Linear,
-    mu: Linear,
-    log_var: Linear,
-    dec_a: Linear,
-    dec_b: Linear,
-    dec_c: Linear,
-    hit_head: Linear,
-    velocity_head: Linear,
-    offset_head: Linear,
+    pub(super) channel: Vec<Linear>,
+    pub(super) channel_norm: Vec<BatchNorm>,
+    pub(super) enc_a: Linear,
+    pub(super) enc_b: Linear,
+    pub(super) mu: Linear,
+    pub(super) log_var: Linear,
+    pub(super) dec_a: Linear,
+    pub(super) dec_b: Linear,
+    pub(super) dec_c: Linear,
+    pub(super) hit_head: Linear,
+    pub(super) velocity_head: Linear,
+    pub(super) offset_head: Linear,
     /// Condition statistics (kick mean, kick std, hats mean, hats std), stored with the weights
     /// and never trained.
     stats: Param<Tensor<1>>,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use burn::config::Config;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::activation::log_sigmoid;
+use burn::tensor::activation::{log_sigmoid, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::RhythmError;
@@ -15,7 +15,7 @@ use super::model::{
     RhythmVaeOutput, pattern_features,
 };
 use crate::model::rng::Rng;
-use crate::pattern::DrumPattern;
+use crate::pattern::{DrumPattern, STEPS, Voice};
 
 /// Everything that decides a training run (saved beside the weights).
 #[derive(Config, Debug)]
@@ -40,6 +40,16 @@ pub struct TrainingConfig {
     /// Weight of the velocity and offset errors against the hit cross-entropy.
     #[config(default = 20.0)]
     pub regression_weight: f64,
+    /// Weight of the density term: at latent points drawn from the prior (anywhere on the
+    /// pad, not only where training windows encode), the kick and hi-hat hits the decoder
+    /// plays must follow the batch's conditions. Without it the decoder falls back to a sparse
+    /// skeleton wherever it is unsure, and many points play the same pattern. 0 turns it off.
+    #[config(default = 10.0)]
+    pub density_weight: f64,
+    /// Slope of the density term's soft count: each cell counts `sigmoid(slope × logit)`, so
+    /// 1 counts expected hits and larger slopes count the hits the 0.5 threshold keeps.
+    #[config(default = 8.0)]
+    pub density_slope: f64,
     /// Stop after this many epochs without a better validation loss (once β is warm).
     #[config(default = 8)]
     pub patience: usize,
@@ -51,7 +61,8 @@ pub struct TrainingConfig {
 /// The loss of one batch, split into its terms (each a mean per window).
 #[derive(Debug, Clone)]
 pub struct LossTerms {
-    /// Total: hits + regression_weight × (velocity + offset) + β × KL.
+    /// Total: hits + regression_weight × (velocity + offset) + β × KL + density_weight ×
+    /// density.
     pub total: Tensor<1>,
     /// Hit binary cross-entropy, summed over cells.
     pub hits: Tensor<1>,
@@ -61,6 +72,34 @@ pub struct LossTerms {
     pub offset: Tensor<1>,
     /// KL divergence from the unit Gaussian.
     pub kl: Tensor<1>,
+    /// Squared error, in standard deviations, between the requested kick and hi-hat densities
+    /// and the decoder's soft counts at prior latent points (zero when not asked for).
+    pub density: Tensor<1>,
+}
+
+/// The weights of the loss terms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossWeights {
+    /// Weight of the KL term.
+    pub beta: f64,
+    /// Weight of the velocity and offset errors.
+    pub regression: f64,
+    /// Weight of the density term.
+    pub density: f64,
+    /// Slope of the density term's soft count.
+    pub density_slope: f64,
+}
+
+impl LossWeights {
+    /// The weights of `config` with β at `beta` (it warms up during training).
+    pub fn of(config: &TrainingConfig, beta: f64) -> Self {
+        LossWeights {
+            beta,
+            regression: config.regression_weight,
+            density: config.density_weight,
+            density_slope: config.density_slope,
+        }
+    }
 }
 
 /// Windows prepared as flat feature rows, ready to batch.
@@ -115,22 +154,57 @@ impl Prepared {
 }
 
 impl RhythmVae {
-    /// The training loss of a batch: runs [`RhythmVae::forward`] and scores it.
+    /// The training loss of a batch: runs [`RhythmVae::forward`] and scores it. With
+    /// `prior_noise` (latent points drawn from the prior), also scores the density term: those
+    /// points decoded under the batch's conditions.
     ///
     /// # Shapes
     /// - `input`: `[batch, CHANNELS, CELLS]`, `conditions`: `[batch, CONDITIONS]`,
-    ///   `noise`: `[batch, LATENT]`
+    ///   `noise` and `prior_noise`: `[batch, LATENT]`
     pub fn loss(
         &self,
         input: Tensor<3>,
         conditions: Tensor<2>,
         noise: Tensor<2>,
-        beta: f64,
-        regression_weight: f64,
+        prior_noise: Option<Tensor<2>>,
+        weights: &LossWeights,
     ) -> LossTerms {
         let [batch, _, _] = input.dims();
+        let density = match prior_noise {
+            Some(z) => self.density_error(z, conditions.clone(), weights.density_slope),
+            None => Tensor::zeros([1], &input.device()),
+        };
         let out = self.forward(input.clone(), conditions, noise);
-        score(out, input, batch, beta, regression_weight)
+        score(out, input, batch, density, weights)
+    }
+
+    /// Mean squared error, in standard deviations of the training counts, between the
+    /// requested densities and the soft counts decoded at `z`: each cell counts
+    /// `sigmoid(slope × logit)` (its hit probability when `slope` is 1).
+    ///
+    /// # Shapes
+    /// - `z`: `[batch, LATENT]`, `conditions`: `[batch, CONDITIONS]`
+    pub fn density_error(&self, z: Tensor<2>, conditions: Tensor<2>, slope: f64) -> Tensor<1> {
+        let [batch, _] = z.dims();
+        let stats = self.stats();
+        let (logits, _, _) = self.decode(z, conditions.clone());
+        let p = sigmoid(logits.mul_scalar(slope));
+        let kick = p
+            .clone()
+            .narrow(1, Voice::Kick.index() * STEPS, STEPS)
+            .sum_dim(1)
+            .sub_scalar(f64::from(stats.kick_mean))
+            .div_scalar(f64::from(stats.kick_std));
+        // Closed and open hats are adjacent rows, counted together as the condition does.
+        let hats = p
+            .narrow(1, Voice::ClosedHat.index() * STEPS, 2 * STEPS)
+            .sum_dim(1)
+            .sub_scalar(f64::from(stats.hats_mean))
+            .div_scalar(f64::from(stats.hats_std));
+        (Tensor::cat(vec![kick, hats], 1) - conditions)
+            .square()
+            .sum()
+            .div_scalar(batch as f64)
     }
 }
 
@@ -138,8 +212,8 @@ fn score(
     out: RhythmVaeOutput,
     input: Tensor<3>,
     batch: usize,
-    beta: f64,
-    regression_weight: f64,
+    density: Tensor<1>,
+    weights: &LossWeights,
 ) -> LossTerms {
     let n = batch as f64;
     let hit = input.clone().narrow(1, 0, 1).reshape([batch, CELLS]);
@@ -160,14 +234,16 @@ fn score(
         .mul_scalar(-0.5)
         .div_scalar(n);
     let total = bce.clone()
-        + (velocity.clone() + offset.clone()).mul_scalar(regression_weight)
-        + kl.clone().mul_scalar(beta);
+        + (velocity.clone() + offset.clone()).mul_scalar(weights.regression)
+        + kl.clone().mul_scalar(weights.beta)
+        + density.clone().mul_scalar(weights.density);
     LossTerms {
         total,
         hits: bce,
         velocity,
         offset,
         kl,
+        density,
     }
 }
 
@@ -254,7 +330,11 @@ pub fn train(
             let (x, c) = train_set.batch(chunk, &ad);
             let noise: Vec<f32> = (0..chunk.len() * LATENT).map(|_| rng.normal()).collect();
             let noise = Tensor::from_data(TensorData::new(noise, [chunk.len(), LATENT]), &ad);
-            let terms = model.loss(x, c, noise, beta, config.regression_weight);
+            let prior = (config.density_weight > 0.0).then(|| {
+                let z: Vec<f32> = (0..chunk.len() * LATENT).map(|_| rng.normal()).collect();
+                Tensor::from_data(TensorData::new(z, [chunk.len(), LATENT]), &ad)
+            });
+            let terms = model.loss(x, c, noise, prior, &LossWeights::of(config, beta));
             sum += f64::from(terms.total.clone().into_scalar::<f32>());
             batches += 1;
             let grads = GradientsParams::from_grads(terms.total.backward(), &model);
@@ -302,7 +382,8 @@ pub fn train(
     })
 }
 
-/// Mean validation loss per window: latent means (no sampling), β at its final value.
+/// Mean validation loss per window: latent means (no sampling), β at its final value, no
+/// density term (early stopping follows the VAE's own objective).
 pub fn validation_loss(
     model: &RhythmVae,
     set: &Prepared,
@@ -314,7 +395,11 @@ pub fn validation_loss(
     for chunk in indices.chunks(1024) {
         let (x, c) = set.batch(chunk, device);
         let noise = Tensor::zeros([chunk.len(), LATENT], device);
-        let terms = model.loss(x, c, noise, config.beta, config.regression_weight);
+        let weights = LossWeights {
+            density: 0.0,
+            ..LossWeights::of(config, config.beta)
+        };
+        let terms = model.loss(x, c, noise, None, &weights);
         sum += f64::from(terms.total.into_scalar::<f32>()) * chunk.len() as f64;
     }
     sum / set.len().max(1) as f64

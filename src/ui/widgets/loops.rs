@@ -17,15 +17,21 @@ pub struct Candidate<'a> {
     pub score: f32,
 }
 
-/// The candidates of one loop set (music, ambient, voice).
+/// The candidates of one loop set (music, ambient, voice, rhythm).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoopSet<'a> {
     /// The set's name.
     pub name: &'a str,
+    /// The set plays.
+    pub on: bool,
+    /// The performer fixed its loop (`lock`, `loop SET pick`).
+    pub picked: bool,
     /// Best first.
     pub candidates: &'a [Candidate<'a>],
     /// Index of the one that plays.
     pub playing: Option<usize>,
+    /// Index of the one that plays from the next cycle, when it is another.
+    pub next: Option<usize>,
 }
 
 /// The panel's inputs. With no sets there is no loop library, and the panel says so.
@@ -52,14 +58,23 @@ impl Widget for Loops<'_> {
         }
         let mut lines = Vec::new();
         for set in self.sets {
-            let mut spans = vec![Span::styled(format!("{:<8}", set.name), t.title)];
+            let name = format!("{:<7}{}", set.name, if set.picked { "*" } else { " " });
+            let mut spans = vec![Span::styled(name, t.title)];
+            if !set.on {
+                spans.push(Span::styled(" off", t.dim));
+                lines.push(Line::from(spans));
+                continue;
+            }
             for (i, c) in set.candidates.iter().enumerate() {
                 let playing = set.playing == Some(i);
-                spans.push(Span::styled(if playing { "▶" } else { " " }, t.ok));
-                spans.push(Span::styled(
-                    c.name.to_string(),
-                    if playing { t.accent } else { t.base },
-                ));
+                let next = set.next == Some(i) && !playing;
+                let (mark, style) = match (playing, next) {
+                    (true, _) => ("▶", t.accent),
+                    (false, true) => ("›", t.preview_add),
+                    _ => (" ", t.base),
+                };
+                spans.push(Span::styled(mark, t.ok));
+                spans.push(Span::styled(c.name.to_string(), style));
                 spans.push(Span::styled(format!(" {:.2} ", c.score), t.dim));
             }
             lines.push(Line::from(spans));
@@ -99,11 +114,24 @@ mod tests {
                 score: 0.7,
             },
         ];
-        let sets = [LoopSet {
-            name: "music",
-            candidates: &music,
-            playing: Some(1),
-        }];
+        let sets = [
+            LoopSet {
+                name: "music",
+                on: true,
+                picked: false,
+                candidates: &music,
+                playing: Some(1),
+                next: Some(0),
+            },
+            LoopSet {
+                name: "voice",
+                on: false,
+                picked: true,
+                candidates: &[],
+                playing: None,
+                next: None,
+            },
+        ];
         let fb = Candidate {
             name: "break9",
             score: 0.8,
@@ -118,8 +146,9 @@ mod tests {
         }
         .render(area, &mut buf);
         let l = lines(&buf);
-        assert_eq!(l[0].trim_end(), "music    keys 0.91 ▶pad 0.70");
-        assert_eq!(l[1].trim_end(), "feedback↺break9 0.80");
+        assert_eq!(l[0].trim_end(), "music   ›keys 0.91 ▶pad 0.70");
+        assert_eq!(l[1].trim_end(), "voice  * off");
+        assert_eq!(l[2].trim_end(), "feedback↺break9 0.80");
     }
 
     #[test]

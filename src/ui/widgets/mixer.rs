@@ -181,12 +181,12 @@ mod tests {
         params.mix.bass.mute = true;
         params.mix.filter = -0.4;
         let theme = Theme::shipped("mono").unwrap();
-        let area = Rect::new(0, 0, 30, 9);
+        let area = Rect::new(0, 0, 30, 10);
         let mut buf = Buffer::empty(area);
         Mixer {
             params: &params,
             solo: Some(Track::Drums),
-            peaks: [1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            peaks: [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
             master_peak: 10f32.powf(-24.0 / 20.0),
             theme: &theme,
         }
@@ -195,12 +195,13 @@ mod tests {
         assert_eq!(l[0], format!("drums  {}   0.0 ·S ", "█".repeat(13)));
         assert_eq!(l[1], format!("bass   {}  -3.0 M· ", "·".repeat(13)));
         assert_eq!(l[2], format!("music  {}  -6.0 ·· ", "·".repeat(13)));
+        assert_eq!(l[6], format!("deck   {}   0.0 ·· ", "·".repeat(13)));
         assert_eq!(
-            l[6],
+            l[7],
             format!("master {}{}   0.0    ", "█".repeat(7), "·".repeat(6))
         );
-        assert!(l[7].starts_with("d/r dr .00/.10 ba .00/.05"), "{}", l[7]);
-        assert!(l[8].starts_with("filter LP 40%  delay 3/16"), "{}", l[8]);
+        assert!(l[8].starts_with("d/r dr .00/.10 ba .00/.05"), "{}", l[8]);
+        assert!(l[9].starts_with("filter LP 40%  delay 3/16"), "{}", l[9]);
         assert!(
             buf[(27, 1)]
                 .style()

@@ -41,10 +41,10 @@ impl Widget for Transport<'_> {
         let playing_bpm = if started { st.tempo_bpm } else { s.tempo_bpm };
         let sep = || Span::styled(" · ", t.dim);
         let mut spans = vec![
-            if started {
-                Span::styled("▶ ", t.ok)
-            } else {
-                Span::styled("◌ ", t.dim)
+            match (started, st.playing) {
+                (true, true) => Span::styled("▶ ", t.ok),
+                (true, false) => Span::styled("■ ", t.dim),
+                (false, _) => Span::styled("◌ ", t.dim),
             },
             Span::styled(s.scene.clone(), t.title),
             sep(),
@@ -73,6 +73,28 @@ impl Widget for Transport<'_> {
         ]);
         if st.xruns > 0 {
             spans.extend([sep(), Span::styled(format!("xruns {}", st.xruns), t.error)]);
+        }
+        if s.ai_ms > 0.0 {
+            spans.extend([
+                sep(),
+                Span::styled("AI ", t.dim),
+                Span::styled(format!("{:.1}ms", s.ai_ms), t.base),
+            ]);
+        }
+        if let Some(record) = &s.deck.record {
+            let secs = s.deck.position_s.max(0.0) as u32;
+            spans.extend([
+                sep(),
+                Span::styled("deck ", t.dim),
+                Span::styled(
+                    if s.deck.playing { "▶ " } else { "■ " },
+                    if s.deck.playing { t.ok } else { t.dim },
+                ),
+                Span::styled(format!("{record} {}:{:02}", secs / 60, secs % 60), t.base),
+            ]);
+            if s.deck.rate != 0.0 {
+                spans.push(Span::styled(format!(" {:+.1}%", s.deck.rate), t.dim));
+            }
         }
         spans.extend([
             sep(),
@@ -119,6 +141,7 @@ mod tests {
         let perf = Performance::new(default_scene());
         let mut snap = perf.snapshot(Default::default(), perf.queued(), "silent", None);
         snap.status.frame = 1000;
+        snap.status.playing = true;
         snap.status.step = 16.0;
         snap.status.tempo_bpm = 120.0;
         snap.status.late_plans = 2;

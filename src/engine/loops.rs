@@ -1,0 +1,357 @@
+//! The engine's side of the loops and the feedback loop: ranking each set's loops against the
+//! drums and bass of the next cycle, listening to what plays to pick the rhythm loop that fits
+//! it (whose pattern pulls the latent point), and preparing loop buffers for the audio thread.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+
+use super::compose::Models;
+use super::{Outcome, Performance};
+use crate::command::LoopAction;
+use crate::loops::audio::{self, Mono};
+use crate::loops::library::{Candidate, Library};
+use crate::loops::mel::LOOP_SAMPLES;
+use crate::loops::player::LoopBuffer;
+use crate::loops::stretch::wsola;
+use crate::loops::{LoopError, LoopSet};
+
+/// What the feedback loop heard at a cycle boundary and where it pulls the latent point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedbackTurn {
+    /// The rhythm loop that fits the sound best.
+    pub loop_name: String,
+    /// Its fit score, 0..1.
+    pub score: f32,
+    /// The VAE's encoding of its pattern: where the point is pulled.
+    pub target: [f32; 2],
+}
+
+impl Performance {
+    /// The loop set candidates of the last ranking, best first.
+    pub fn candidates(&self, set: LoopSet) -> &[Candidate] {
+        &self.composer.candidates[set.index()]
+    }
+
+    /// The loop each set should play in the next cycle: none when the set is off, else the
+    /// performer's pick, else the best-ranked candidate.
+    pub fn wanted_loop(&self, set: LoopSet) -> Option<&str> {
+        let slot = self.scene.loops.slot(set);
+        if !slot.on {
+            return None;
+        }
+        slot.pick
+            .as_deref()
+            .or_else(|| self.candidates(set).first().map(|c| c.name.as_str()))
+    }
+
+    /// Ranks every set's loops against the drums and bass the next cycle plays (rendered
+    /// through ubiq's own drum machine and bass synth, embedded by the loop model). With the
+    /// feedback loop on, the rhythm set keeps the ranking of what it heard instead. Returns
+    /// false when there is no loop model or library.
+    pub fn rank_loops(&mut self, models: &mut Models) -> bool {
+        let k = self.scene.loops.candidates as usize;
+        let Models {
+            loops: Some(model),
+            library: Some(library),
+            ..
+        } = models
+        else {
+            return false;
+        };
+        let queued = self.queued();
+        let query = model.embed_cycle(&queued.pattern, &queued.bassline, queued.tonic);
+        for set in LoopSet::ALL {
+            if set == LoopSet::Rhythm && self.scene.ai.feedback && self.composer.feedback.is_some()
+            {
+                continue;
+            }
+            self.composer.candidates[set.index()] = library.rank(set, &query, k);
+        }
+        true
+    }
+
+    /// Listens to one cycle of what played (mono, any rate; it is tempo-normalised to the loop
+    /// model's two bars at 120 BPM): the rhythm loop that fits it best and the encoding of its
+    /// pattern. None without a loop model, a library with rhythm loops or a rhythm model.
+    pub fn listen(
+        &self,
+        models: &mut Models,
+        heard: &[f32],
+    ) -> Option<(FeedbackTurn, Vec<Candidate>)> {
+        let Models {
+            rhythm: Some(rhythm),
+            loops: Some(model),
+            library: Some(library),
+            ..
+        } = models
+        else {
+            return None;
+        };
+        if heard.is_empty() {
+            return None;
+        }
+        let normalised = audio::resample_to(heard, LOOP_SAMPLES, false);
+        let query = model.embed_normalised(&normalised);
+        let ranked = library.rank(
+            LoopSet::Rhythm,
+            &query,
+            self.scene.loops.candidates as usize,
+        );
+        let best = ranked.iter().find_map(|c| {
+            let entry = library.find(LoopSet::Rhythm, &c.name).ok()?;
+            Some((c, entry.drum_pattern()?))
+        })?;
+        let (z, _) = rhythm.encode(&best.1);
+        let turn = FeedbackTurn {
+            loop_name: best.0.name.clone(),
+            score: best.0.score,
+            target: z,
+        };
+        Some((turn, ranked))
+    }
+
+    /// Takes the ranking of what the feedback loop heard as the rhythm set's candidates.
+    pub fn heard(&mut self, ranked: Vec<Candidate>) {
+        self.composer.candidates[LoopSet::Rhythm.index()] = ranked;
+    }
+
+    /// Applies a `loop SET …` command. On error nothing changed.
+    pub fn apply_loop(
+        &mut self,
+        set: LoopSet,
+        action: &LoopAction,
+        models: &mut Models,
+    ) -> Result<Outcome, String> {
+        let loops = Outcome {
+            loops: true,
+            ..Outcome::default()
+        };
+        let has_library = models
+            .library
+            .as_ref()
+            .is_some_and(|l| !l.entries(set).is_empty());
+        if !has_library && !matches!(action, LoopAction::Off) {
+            return Err(format!("no {} loops (no loop library loaded)", set.name()));
+        }
+        match action {
+            LoopAction::On => {
+                self.scene.loops.slot_mut(set).on = true;
+                if self.candidates(set).is_empty() {
+                    self.rank_loops(models);
+                }
+            }
+            LoopAction::Off => self.scene.loops.slot_mut(set).on = false,
+            LoopAction::Auto => self.scene.loops.slot_mut(set).pick = None,
+            LoopAction::Next => {
+                let list = self.candidates(set);
+                if list.is_empty() {
+                    return Err(format!("no {} candidates yet", set.name()));
+                }
+                let now = self.wanted_loop(set);
+                let at = list.iter().position(|c| Some(c.name.as_str()) == now);
+                let next = list[at.map_or(0, |i| (i + 1) % list.len())].name.clone();
+                let slot = self.scene.loops.slot_mut(set);
+                slot.on = true;
+                slot.pick = Some(next);
+            }
+            LoopAction::Rank(n) => {
+                let list = self.candidates(set);
+                let Some(c) = list.get(*n as usize - 1) else {
+                    return Err(format!(
+                        "{} has {} candidate(s); pick 1…{}",
+                        set.name(),
+                        list.len(),
+                        list.len().max(1)
+                    ));
+                };
+                let name = c.name.clone();
+                let slot = self.scene.loops.slot_mut(set);
+                slot.on = true;
+                slot.pick = Some(name);
+            }
+            LoopAction::Name(name) => {
+                let library = models.library.as_ref().ok_or("no loop library loaded")?;
+                library.find(set, name).map_err(|e| e.to_string())?;
+                let slot = self.scene.loops.slot_mut(set);
+                slot.on = true;
+                slot.pick = Some(name.clone());
+            }
+        }
+        Ok(loops)
+    }
+
+    /// Fixes the loop a set plays now (`lock SET`), or lets the AI pick again (`unlock SET`).
+    pub fn lock_loop(&mut self, set: LoopSet, locked: bool) -> Outcome {
+        let now = self.wanted_loop(set).map(str::to_string);
+        self.scene.loops.slot_mut(set).pick = if locked { now } else { None };
+        Outcome {
+            loops: true,
+            ..Outcome::default()
+        }
+    }
+}
+
+/// A loop cue the audio thread was (or is to be) given: the loop and the tempo it was
+/// stretched to, or silence.
+pub type Cue = Option<(String, f32)>;
+
+/// What each set has been cued, so that only changes travel to the audio thread.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoopFeed {
+    cued: [Cue; LoopSet::COUNT],
+}
+
+impl LoopFeed {
+    /// The cues that bring the audio thread to what `perf` wants for its next cycle: a new
+    /// loop, the same loop at a new tempo (stretched again), or silence.
+    pub fn changes(&self, perf: &Performance) -> Vec<(LoopSet, Cue)> {
+        let tempo = perf.scene().tempo;
+        LoopSet::ALL
+            .into_iter()
+            .filter_map(|set| {
+                let want = perf.wanted_loop(set).map(|n| (n.to_string(), tempo));
+                (want != self.cued[set.index()]).then_some((set, want))
+            })
+            .collect()
+    }
+
+    /// Notes that `set` was cued `cue`.
+    pub fn cued(&mut self, set: LoopSet, cue: Cue) {
+        self.cued[set.index()] = cue;
+    }
+
+    /// What `set` was last cued.
+    pub fn current(&self, set: LoopSet) -> &Cue {
+        &self.cued[set.index()]
+    }
+}
+
+/// Everything a worker needs to prepare a loop for playback, without the library.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoopJob {
+    /// The set it plays in.
+    pub set: LoopSet,
+    /// Loop name.
+    pub name: String,
+    /// Its audio file.
+    pub file: PathBuf,
+    /// Tempo the audio plays at.
+    pub source_bpm: f32,
+    /// Its length in bars.
+    pub bars: u32,
+    /// Tempo to stretch it to.
+    pub tempo_bpm: f32,
+    /// Sample rate to play it at.
+    pub sample_rate: u32,
+}
+
+impl LoopJob {
+    /// The job of `name` in `set` of `library`.
+    pub fn new(
+        library: &Library,
+        set: LoopSet,
+        name: &str,
+        tempo_bpm: f32,
+        sample_rate: u32,
+    ) -> Result<LoopJob, LoopError> {
+        let entry = library.find(set, name)?;
+        Ok(LoopJob {
+            set,
+            name: name.to_string(),
+            file: library.file_path(set, entry),
+            source_bpm: entry.tempo_bpm,
+            bars: entry.bars,
+            tempo_bpm,
+            sample_rate,
+        })
+    }
+
+    /// Decodes the loop and stretches it to one cycle (see [`stretch_loop`]).
+    pub fn run(&self) -> Result<LoopBuffer, LoopError> {
+        let mono = audio::decode_file(&self.file)?;
+        Ok(stretch_loop(
+            &mono,
+            self.source_bpm,
+            self.bars,
+            self.tempo_bpm,
+            self.sample_rate,
+            &self.name,
+        ))
+    }
+}
+
+/// Prepares a loop for playback: its first two bars (one bar is played twice) converted to
+/// `sample_rate` and stretched with WSOLA to exactly one cycle at `tempo_bpm`, pitch kept.
+pub fn stretch_loop(
+    mono: &Mono,
+    source_bpm: f32,
+    bars: u32,
+    tempo_bpm: f32,
+    sample_rate: u32,
+    name: &str,
+) -> LoopBuffer {
+    let at_rate = audio::resample(mono, sample_rate);
+    let two_bars = audio::bar_frames(2, source_bpm, sample_rate);
+    let mut source: Vec<f32> = if bars >= 2 {
+        at_rate.samples.iter().copied().take(two_bars).collect()
+    } else {
+        at_rate
+            .samples
+            .iter()
+            .chain(&at_rate.samples)
+            .copied()
+            .take(two_bars)
+            .collect()
+    };
+    source.resize(two_bars, 0.0);
+    let cycle = audio::bar_frames(2, tempo_bpm, sample_rate);
+    LoopBuffer {
+        samples: wsola(&source, cycle, sample_rate),
+        tempo_bpm,
+        name: name.to_string(),
+    }
+}
+
+/// Prepared loop buffers kept for reuse (switching back and forth between loops, or a tempo
+/// coming back), most recent first.
+#[derive(Debug, Default)]
+pub struct LoopCache {
+    entries: VecDeque<((PathBuf, u32, u32), LoopBuffer)>,
+}
+
+/// Buffers the cache keeps.
+const CACHED: usize = 12;
+
+impl LoopCache {
+    /// The buffer `job` prepares, from the cache or prepared now.
+    pub fn get(&mut self, job: &LoopJob) -> Result<Box<LoopBuffer>, LoopError> {
+        let key = (job.file.clone(), job.tempo_bpm.to_bits(), job.sample_rate);
+        if let Some(i) = self.entries.iter().position(|(k, _)| *k == key)
+            && let Some((_, buffer)) = self.entries.remove(i)
+        {
+            self.entries.push_front((key, buffer.clone()));
+            return Ok(Box::new(buffer));
+        }
+        let mut buffer = job.run()?;
+        buffer.name = job.name.clone();
+        self.entries.push_front((key, buffer.clone()));
+        self.entries.truncate(CACHED);
+        Ok(Box::new(buffer))
+    }
+}
+
+/// Decodes an audio file for the deck at `sample_rate` (mono).
+pub fn load_record(
+    path: &Path,
+    sample_rate: u32,
+) -> Result<crate::audio::deck::DeckBuffer, LoopError> {
+    let mono = audio::decode_record(path)?;
+    let at_rate = audio::resample(&mono, sample_rate);
+    Ok(crate::audio::deck::DeckBuffer {
+        samples: at_rate.samples,
+        name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    })
+}

@@ -1,0 +1,228 @@
+//! The performance engine with its models and the shipped loop library, offline: the feedback
+//! loop pulls the latent point towards the encoding of the rhythm loop it picks, a set with
+//! feedback evolves, its log replays bit for bit, and bad commands change nothing.
+
+use std::path::Path;
+
+use ubiq::command::parse;
+use ubiq::engine::Performance;
+use ubiq::engine::compose::Models;
+use ubiq::engine::session::Action;
+use ubiq::loops::LoopSet;
+use ubiq::loops::library::Library;
+use ubiq::render::{RenderOptions, midi_of, render_set};
+use ubiq::scene::Scene;
+
+const RATE: u32 = 22_050;
+
+fn models() -> Models {
+    let (models, problems) = Models::embedded();
+    assert!(problems.is_empty(), "{problems:?}");
+    let library = Library::open(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("loops")
+            .as_path(),
+    );
+    assert!(
+        !library.entries(LoopSet::Rhythm).is_empty(),
+        "the shipped loop library has rhythm loops"
+    );
+    models.with_library(Some(library))
+}
+
+fn feedback_scene(amount: f32) -> Scene {
+    Scene::from_ron(
+        &format!(
+            "Scene(tempo: 160, ai: (every: 1, feedback: true, feedback_amount: {amount}, x: 2.5, y: -2.5),
+                   loops: (music: (on: true), rhythm: (on: true)))"
+        ),
+        Path::new("feedback.ron"),
+    )
+    .unwrap()
+}
+
+fn opts(bars: u32) -> RenderOptions {
+    RenderOptions {
+        bars,
+        sample_rate: RATE,
+        seed: 3,
+    }
+}
+
+fn distance(a: [f32; 2], b: [f32; 2]) -> f32 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+}
+
+#[test]
+fn feedback_pulls_the_point_towards_the_chosen_rhythm_loop_and_the_set_evolves() {
+    let mut models = models();
+    let amount = 0.4;
+    let scene = feedback_scene(amount);
+    let rendered = render_set(&scene, &mut models, &opts(128));
+    assert!(rendered.problems.is_empty(), "{:?}", rendered.problems);
+    assert!(
+        rendered.turns.len() >= 63,
+        "64 cycles: a turn at each boundary"
+    );
+    assert_eq!(rendered.late_plans, 0, "no cycle missed its boundary");
+    let mut z = [scene.ai.x, scene.ai.y];
+    let mut moved_towards = 0;
+    for turn in &rendered.turns {
+        let heard = turn
+            .heard
+            .as_ref()
+            .expect("the feedback loop heard every cycle");
+        // Each turn moves the point `amount` of the way to the encoding of the loop it chose
+        // (staying on the plane, −3..3).
+        let before = distance(z, heard.target);
+        let after = distance(turn.z, heard.target);
+        let expected = [0, 1].map(|i| (z[i] + amount * (heard.target[i] - z[i])).clamp(-3.0, 3.0));
+        assert!(
+            distance(turn.z, expected) < 1e-4,
+            "cycle {}: from {z:?} towards {:?} went to {:?}",
+            turn.cycle,
+            heard.target,
+            turn.z
+        );
+        if after < before - 1e-4 {
+            moved_towards += 1;
+        }
+        z = turn.z;
+    }
+    assert!(
+        moved_towards > 20,
+        "only {moved_towards} turns moved the point"
+    );
+    let chosen: std::collections::HashSet<&str> = rendered
+        .turns
+        .iter()
+        .filter_map(|t| t.heard.as_ref().map(|h| h.loop_name.as_str()))
+        .collect();
+    assert!(chosen.len() > 3, "the loop it hears changes: {chosen:?}");
+    let patterns: std::collections::HashSet<String> = rendered
+        .turns
+        .iter()
+        .map(|t| format!("{:?}", t.pattern))
+        .collect();
+    assert!(
+        patterns.len() > 10,
+        "{} distinct patterns in 64 cycles",
+        patterns.len()
+    );
+    // The rhythm set plays the loop the feedback loop picked.
+    let last_heard = rendered.turns.last().and_then(|t| t.heard.clone()).unwrap();
+    let cued_rhythm = rendered
+        .log
+        .entries
+        .iter()
+        .rev()
+        .find_map(|e| match &e.action {
+            Action::Loop(LoopSet::Rhythm, Some((name, _))) => Some(name.clone()),
+            _ => None,
+        });
+    assert_eq!(cued_rhythm.as_deref(), Some(last_heard.loop_name.as_str()));
+
+    // The log replays to the same samples and the same MIDI.
+    let replayed = rendered.log.replay(&mut models);
+    assert_eq!(replayed.samples.len(), rendered.samples.len());
+    assert!(replayed.samples == rendered.samples, "replay differs");
+    let map = ubiq::midi::map::NoteMap::load("gm").unwrap();
+    assert_eq!(midi_of(&replayed, &map), midi_of(&rendered, &map));
+    // And its text form too.
+    let text = rendered.log.to_text();
+    let parsed = ubiq::engine::session::SessionLog::parse(&text, Path::new("x.log")).unwrap();
+    assert!(parsed.replay(&mut models).samples == rendered.samples);
+}
+
+#[test]
+fn without_feedback_the_point_stays_and_the_loops_follow_the_drums() {
+    let mut models = models();
+    let mut scene = feedback_scene(0.5);
+    scene.ai.feedback = false;
+    scene.ai.walk = 0.0;
+    let rendered = render_set(&scene, &mut models, &opts(16));
+    assert!(
+        rendered
+            .turns
+            .iter()
+            .all(|t| t.z == [2.5, -2.5] && t.heard.is_none())
+    );
+    assert!(
+        rendered
+            .log
+            .entries
+            .iter()
+            .any(|e| matches!(&e.action, Action::Loop(LoopSet::Music, Some(_)))),
+        "a music loop is cued"
+    );
+}
+
+#[test]
+fn bad_commands_are_refused_and_change_nothing() {
+    let mut models = models();
+    let mut perf = Performance::new(feedback_scene(0.5));
+    perf.rank_loops(&mut models);
+    let before = perf.clone();
+    for line in [
+        "loop music pick 99",
+        "loop music pick no-such-loop",
+        "deck play",
+        "deck nudge 20",
+    ] {
+        let cmd = parse(line).unwrap();
+        let err = perf.apply_with(&cmd, &mut models).unwrap_err();
+        assert!(!err.to_string().is_empty(), "{line}");
+        assert_eq!(perf, before, "{line} changed the state");
+    }
+    for line in [
+        "feedback amount 2",
+        "feedback maybe",
+        "deck nudge",
+        "deck rate 20",
+        "loop drums on",
+        "loop music pick",
+        "deck stop now",
+    ] {
+        let e = parse(line).unwrap_err().to_string();
+        assert!(!e.is_empty(), "{line}");
+    }
+    let mut m = Models::none();
+    let err = perf
+        .apply_with(&parse("loop voice on").unwrap(), &mut m)
+        .unwrap_err();
+    assert!(err.to_string().contains("no voice loops"), "{err}");
+    assert_eq!(perf, before);
+}
+
+#[test]
+fn loop_commands_pick_and_lock() {
+    let mut models = models();
+    let mut perf = Performance::new(feedback_scene(0.5));
+    perf.rank_loops(&mut models);
+    let first = perf.wanted_loop(LoopSet::Music).unwrap().to_string();
+    let second = perf.candidates(LoopSet::Music)[1].name.clone();
+    perf.apply_with(&parse("loop music next").unwrap(), &mut models)
+        .unwrap();
+    assert_eq!(perf.wanted_loop(LoopSet::Music), Some(second.as_str()));
+    perf.apply_with(&parse("loop music auto").unwrap(), &mut models)
+        .unwrap();
+    assert_eq!(perf.wanted_loop(LoopSet::Music), Some(first.as_str()));
+    perf.apply_with(&parse("loop music pick 3").unwrap(), &mut models)
+        .unwrap();
+    let third = perf.candidates(LoopSet::Music)[2].name.clone();
+    assert_eq!(perf.wanted_loop(LoopSet::Music), Some(third.as_str()));
+    perf.apply_with(&parse("unlock music").unwrap(), &mut models)
+        .unwrap();
+    perf.apply_with(&parse("lock music").unwrap(), &mut models)
+        .unwrap();
+    perf.apply_with(&parse("z -2 2").unwrap(), &mut models)
+        .unwrap();
+    assert_eq!(
+        perf.wanted_loop(LoopSet::Music),
+        Some(first.as_str()),
+        "a locked set keeps its loop when the drums change"
+    );
+    perf.apply_with(&parse("loop music off").unwrap(), &mut models)
+        .unwrap();
+    assert_eq!(perf.wanted_loop(LoopSet::Music), None);
+}

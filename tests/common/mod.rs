@@ -1,0 +1,84 @@
+//! What the real-time tests share: a private JACK dummy server for one test, and its ports.
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A JACK dummy server of our own (48 kHz, 256-frame periods), stopped when dropped.
+pub struct Server {
+    child: Child,
+    /// Its name (for `JACK_DEFAULT_SERVER`).
+    pub name: String,
+}
+
+impl Drop for Server {
+    /// SIGTERM, not SIGKILL: jackd then removes its shared-memory files, which would
+    /// otherwise pile up until JACK refuses to start more servers.
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether a program is on the PATH.
+pub fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Starts a server named after `tag` once its system ports are up; `None` (with a message)
+/// where jackd or one of `tools` is not installed.
+pub fn start_server(tag: &str, tools: &[&str]) -> Option<Server> {
+    for tool in ["jackd", "jack_lsp"].iter().chain(tools) {
+        if !have(tool) {
+            eprintln!("SKIPPED: {tool} is not installed (Debian: jackd2)");
+            return None;
+        }
+    }
+    let name = format!("ubiq-{tag}-{}", std::process::id());
+    let child = Command::new("jackd")
+        .args([
+            "-n",
+            &name,
+            "--no-realtime",
+            "-d",
+            "dummy",
+            "-r",
+            "48000",
+            "-p",
+            "256",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jackd starts");
+    let server = Server { child, name };
+    wait_for_ports(&server.name, "system:playback_1");
+    Some(server)
+}
+
+/// The ports of a server, one per line.
+pub fn ports(server: &str) -> String {
+    Command::new("jack_lsp")
+        .env("JACK_DEFAULT_SERVER", server)
+        .stderr(Stdio::null())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// Waits (at most 10 s) until `port` exists.
+pub fn wait_for_ports(server: &str, port: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if ports(server).lines().any(|l| l.trim() == port) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("port {port} did not appear on JACK server {server}");
+}
