@@ -2,7 +2,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use burn::tensor::Device;
@@ -379,38 +379,56 @@ pub fn train_loops(
         began.elapsed().as_secs_f64()
     );
     let device = Device::flex();
+    let data_line = format!(
+        "{} + {} songs; {ntrain} training renders / {nvalid} validation windows (song-level FNV-1a split)",
+        songs.0, songs.1
+    );
+    let meta = |best_epoch: usize, accuracy: [f64; 2], training: Duration| ModelMeta {
+        kind: "ubiq-loop-cnn".into(),
+        training: config.clone(),
+        data: data_line.clone(),
+        best_epoch,
+        valid_accuracy: accuracy[0],
+        valid_accuracy_ubiq: accuracy[1],
+        training_seconds: training.as_secs_f64(),
+        cpu_seconds: cpu_seconds(),
+    };
+    let origin = out.display().to_string();
     let trained = train(
         &config,
         &data,
         &device,
-        |r| {
+        |r, best| {
             eprintln!(
-                "\repoch {:>2}/{}  loss {:.4}  valid accuracy {:.3} (soundfont) {:.3} (ubiq)  {:.0} s",
+                "\repoch {:>2}/{}  loss {:.4}  valid accuracy {:.3} (soundfont) {:.3} (ubiq)  {:.0} s{}",
                 r.epoch,
                 r.epochs,
                 r.train_loss,
                 r.valid_accuracy[0],
                 r.valid_accuracy[1],
-                r.elapsed.as_secs_f64()
+                r.elapsed.as_secs_f64(),
+                if best.is_some() {
+                    "  (best so far, saved)"
+                } else {
+                    ""
+                }
             );
+            // The best epoch so far is kept on disk, so a stopped run still leaves a model.
+            if let Some(net) = best {
+                let model = LoopModel::new(net.clone(), device.clone(), &origin);
+                if let Err(e) = model.save(out, &meta(r.epoch, r.valid_accuracy, r.elapsed)) {
+                    eprintln!("cannot save {}: {e}", out.display());
+                }
+            }
         },
         |done, total| eprint!("\r  batch {done}/{total}"),
     )?;
-    let model = LoopModel::new(trained.model, device, &out.display().to_string());
-    let cpu = cpu_seconds();
-    let meta = ModelMeta {
-        kind: "ubiq-loop-cnn".into(),
-        training: config,
-        data: format!(
-            "{} + {} songs; {ntrain} training renders / {nvalid} validation windows (song-level FNV-1a split)",
-            songs.0, songs.1
-        ),
-        best_epoch: trained.best_epoch,
-        valid_accuracy: trained.best_valid_accuracy[0],
-        valid_accuracy_ubiq: trained.best_valid_accuracy[1],
-        training_seconds: trained.elapsed.as_secs_f64(),
-        cpu_seconds: cpu,
-    };
+    let model = LoopModel::new(trained.model, device.clone(), &origin);
+    let meta = meta(
+        trained.best_epoch,
+        trained.best_valid_accuracy,
+        trained.elapsed,
+    );
     model.save(out, &meta)?;
     println!(
         "saved {} (best epoch {}, validation triplet accuracy {:.3} soundfont / {:.3} ubiq anchors; training {:.0} s, whole run {:.0} s wall{})",
@@ -420,7 +438,9 @@ pub fn train_loops(
         trained.best_valid_accuracy[1],
         trained.elapsed.as_secs_f64(),
         began.elapsed().as_secs_f64(),
-        cpu.map(|c| format!(", {c:.0} s CPU")).unwrap_or_default()
+        meta.cpu_seconds
+            .map(|c| format!(", {c:.0} s CPU"))
+            .unwrap_or_default()
     );
     Ok(())
 }

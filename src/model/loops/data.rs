@@ -23,9 +23,9 @@
 //! The SoundFont renders are cached on disk (`$XDG_CACHE_HOME/ubiq`, else `~/.cache/ubiq`),
 //! one file per song and variant, `loops-<key>-k<variant>[j].bin` (`j`: with instrument
 //! changes); the key covers [`DATA_VERSION`], the spectrogram's shape, the window choice and
-//! seed of the [`DataConfig`], the song's path and content, and the SoundFont's path, size and
-//! modification time. The ubiq anchors are rendered afresh on every run (about a millisecond
-//! a window).
+//! seed of the [`DataConfig`], the song's canonical path and content, and the SoundFont's
+//! path, size and modification time. The ubiq anchors are rendered afresh on every run (about
+//! 1.5 ms a window).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -39,9 +39,9 @@ use crate::dataset::extract::import_options;
 use crate::dataset::key;
 use crate::dataset::sources::fnv1a;
 use crate::dataset::{CacheMode, Split};
+use crate::loops::audio::peak;
 use crate::loops::features::{FEATURE_LEN, features};
 use crate::loops::mel::{FRAMES, HOP, MelAnalyser, N_FFT, N_MELS, SAMPLE_RATE, standardise};
-use crate::loops::audio::peak;
 use crate::loops::stems::{MidiSong, StemGroup, StemRenderer, Variant};
 use crate::midi::quantise::{bassline_at, drum_pattern_at};
 use crate::midi::{Limits, read_song};
@@ -118,7 +118,43 @@ impl Spectrogram {
             })
             .collect();
         let loudest = frame_db.iter().copied().fold(f32::MIN, f32::max);
-        frame_db.iter().filter(|&&db| db > loudest - SOUNDING_DB).count() as f32 / FRAMES as f32
+        frame_db
+            .iter()
+            .filter(|&&db| db > loudest - SOUNDING_DB)
+            .count() as f32
+            / FRAMES as f32
+    }
+
+    /// [`Spectrogram::input`] of a randomly coloured and masked copy, for training: a random
+    /// equaliser — a tilt of up to ±`eq_db` at the ends of the band range and a bell of up
+    /// to ±`eq_db` at a random band — is added in decibels before standardising, then a run of
+    /// up to `mask[0]` bands and one of up to `mask[1]` frames are set to the mean (0).
+    pub fn augmented_input(&self, rng: &mut Rng, eq_db: f32, mask: [usize; 2]) -> Vec<f32> {
+        let tilt = eq_db * (2.0 * rng.uniform() - 1.0);
+        let bell = eq_db * (2.0 * rng.uniform() - 1.0);
+        let centre = rng.uniform() * N_MELS as f32;
+        let width = (0.05 + 0.2 * rng.uniform()) * N_MELS as f32;
+        let mut db = Vec::with_capacity(N_MELS * FRAMES);
+        for m in 0..N_MELS {
+            let z = (m as f32 - centre) / width;
+            let eq =
+                tilt * (2.0 * m as f32 / (N_MELS - 1) as f32 - 1.0) + bell * (-0.5 * z * z).exp();
+            db.extend(
+                self.0[m * FRAMES..(m + 1) * FRAMES]
+                    .iter()
+                    .map(|&v| f32::from(v) / CENTI + eq),
+            );
+        }
+        let mut x = standardise(db);
+        let bands = rng.below(mask[0].min(N_MELS) + 1);
+        let first = rng.below(N_MELS - bands + 1);
+        x[first * FRAMES..(first + bands) * FRAMES].fill(0.0);
+        let frames = rng.below(mask[1].min(FRAMES) + 1);
+        let first = rng.below(FRAMES - frames + 1);
+        for row in x.chunks_mut(FRAMES) {
+            row[first..first + frames].fill(0.0);
+        }
+        x
     }
 
     /// The model input (as [`MelAnalyser::model_input`] makes it, up to the 0.01 dB grid).
@@ -284,6 +320,8 @@ fn song_key(file: &Path, bytes: &[u8], soundfont: &Path, config: &DataConfig) ->
     key.extend_from_slice(&(config.max_windows as u64).to_le_bytes());
     key.extend_from_slice(&config.seed.to_le_bytes());
     key.extend_from_slice(&fnv1a(bytes).to_le_bytes());
+    // The canonical path, so a relative and an absolute name share the cache.
+    let file = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
     key.extend_from_slice(file.to_string_lossy().as_bytes());
     key.push(0);
     key.extend_from_slice(soundfont.to_string_lossy().as_bytes());

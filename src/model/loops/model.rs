@@ -35,7 +35,7 @@ pub struct LoopNetConfig {
     pub channels: Vec<usize>,
     /// Max-pooling of each block, `[bands, frames]` (kernel = stride; 1 keeps that axis);
     /// blocks past the end of the list pool `[2, 2]`.
-    #[config(default = "vec![[2, 2], [2, 2], [1, 2]]")]
+    #[config(default = "vec![[2, 2], [2, 2], [2, 2]]")]
     pub pools: Vec<[usize; 2]>,
     /// Size of the embedding.
     #[config(default = 32)]

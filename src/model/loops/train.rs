@@ -42,8 +42,8 @@ pub struct TrainingConfig {
     /// The windows and their renders.
     #[config(default = "DataConfig::new()")]
     pub data: DataConfig,
-    /// Most epochs.
-    #[config(default = 24)]
+    /// Most epochs (the learning rate's cosine decay spans them).
+    #[config(default = 8)]
     pub epochs: usize,
     /// Windows per batch.
     #[config(default = 32)]
@@ -73,6 +73,15 @@ pub struct TrainingConfig {
     /// of every kind: a third less work a batch with both kinds.
     #[config(default = true)]
     pub one_anchor_each: bool,
+    /// Training inputs get a random equaliser of up to ± this many decibels (tilt and bell;
+    /// see [`Spectrogram::augmented_input`]), anchors and positives each their own, so that
+    /// the exact colour of a song's instruments is no cue; 0 leaves them as rendered.
+    #[config(default = 6.0)]
+    pub eq_db: f32,
+    /// Training inputs get a random run of up to `mask[0]` bands and one of up to `mask[1]`
+    /// frames set to the mean.
+    #[config(default = "[12, 4]")]
+    pub mask: [usize; 2],
     /// Key negatives: a batch holds each of its windows in two keys, and the melodic stem of
     /// a song in another key than the anchor's counts as a negative (same parts, same sound,
     /// only the harmony clashes), besides the stems of other songs.
@@ -301,13 +310,14 @@ fn subset(data: &TripletData, split: Split) -> TripletData {
 }
 
 /// Trains on the `Train` windows of `data`, choosing the epoch by the mean validation accuracy
-/// of both anchor kinds. `on_epoch` sees each epoch's report as it ends; `on_batch(done,
+/// of both anchor kinds. `on_epoch` sees each epoch's report as it ends, with the model when
+/// the epoch is the best so far (to keep it should the run be stopped); `on_batch(done,
 /// total)` each batch.
 pub fn train(
     config: &TrainingConfig,
     data: &TripletData,
     device: &Device,
-    mut on_epoch: impl FnMut(&EpochReport),
+    mut on_epoch: impl FnMut(&EpochReport, Option<&LoopNet>),
     mut on_batch: impl FnMut(usize, usize),
 ) -> Result<Trained, LoopModelError> {
     let began = Instant::now();
@@ -382,22 +392,27 @@ pub fn train(
                 * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
             step += 1;
             let b = chunk.len();
-            let positives = stack_spectrograms(chunk.iter().map(|&j| &w[j].positive), &ad);
-            let anchors = if config.one_anchor_each {
-                let drawn: Vec<AnchorKind> =
-                    chunk.iter().map(|_| kinds[rng.below(kinds.len())]).collect();
-                stack_spectrograms(
-                    chunk.iter().zip(&drawn).map(|(&j, &k)| w[j].anchor_of(k)),
-                    &ad,
-                )
+            let anchor_specs: Vec<&Spectrogram> = if config.one_anchor_each {
+                chunk
+                    .iter()
+                    .map(|&j| w[j].anchor_of(kinds[rng.below(kinds.len())]))
+                    .collect()
             } else {
-                stack_spectrograms(
-                    kinds
-                        .iter()
-                        .flat_map(|&k| chunk.iter().map(move |&j| w[j].anchor_of(k))),
-                    &ad,
-                )
+                kinds
+                    .iter()
+                    .flat_map(|&k| chunk.iter().map(move |&j| w[j].anchor_of(k)))
+                    .collect()
             };
+            let positive_specs: Vec<&Spectrogram> = chunk.iter().map(|&j| &w[j].positive).collect();
+            let mut augment = |specs: &[&Spectrogram]| {
+                let rows: Vec<Vec<f32>> = specs
+                    .iter()
+                    .map(|s| s.augmented_input(&mut rng, config.eq_db, config.mask))
+                    .collect();
+                stack(rows.iter().map(Vec::as_slice), &ad)
+            };
+            let positives = augment(&positive_specs);
+            let anchors = augment(&anchor_specs);
             let key_negatives = config.key_negatives;
             let mask: Vec<f32> = chunk
                 .iter()
@@ -435,12 +450,13 @@ pub fn train(
         };
         let score = report.valid_score();
         if best.as_ref().is_none_or(|(b, ..)| score > *b) {
+            on_epoch(&report, Some(&valid_model));
             best = Some((score, valid_accuracy, epoch, valid_model));
             since_best = 0;
         } else {
+            on_epoch(&report, None);
             since_best += 1;
         }
-        on_epoch(&report);
         history.push(report);
         if since_best >= config.patience {
             break;
