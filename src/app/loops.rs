@@ -317,7 +317,7 @@ pub fn cpu_seconds() -> Option<f64> {
         };
         // SAFETY: `ts` is a valid, writable timespec; the process CPU clock always exists.
         let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-        (rc == 0).then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 * 1.0e-9)
+        (rc == 0).then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1.0e-9)
     }
     #[cfg(not(unix))]
     {
