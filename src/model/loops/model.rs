@@ -47,7 +47,7 @@ pub struct LoopNetConfig {
     #[config(default = "Head::Flatten")]
     pub head: Head,
     /// Dropout before the projection while training.
-    #[config(default = 0.3)]
+    #[config(default = 0.5)]
     pub dropout: f64,
 }
 

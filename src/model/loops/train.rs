@@ -76,11 +76,11 @@ pub struct TrainingConfig {
     /// Training inputs get a random equaliser of up to ± this many decibels (tilt and bell;
     /// see [`Spectrogram::augmented_input`]), anchors and positives each their own, so that
     /// the exact colour of a song's instruments is no cue; 0 leaves them as rendered.
-    #[config(default = 6.0)]
+    #[config(default = 12.0)]
     pub eq_db: f32,
     /// Training inputs get a random run of up to `mask[0]` bands and one of up to `mask[1]`
     /// frames set to the mean.
-    #[config(default = "[12, 4]")]
+    #[config(default = "[32, 8]")]
     pub mask: [usize; 2],
     /// Key negatives: a batch holds each of its windows in two keys, and the melodic stem of
     /// a song in another key than the anchor's counts as a negative (same parts, same sound,
