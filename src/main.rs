@@ -235,12 +235,16 @@ enum TrainCli {
         /// Where to write the weights (a .json with the metadata goes beside).
         #[arg(long, default_value = "models/loops.bpk")]
         out: PathBuf,
-        /// Most epochs.
-        #[arg(long, default_value_t = 24)]
-        epochs: usize,
-        /// Seed.
-        #[arg(long, default_value_t = 7)]
-        seed: u64,
+        /// Training configuration (JSON, as written into the model's .json under
+        /// "training"); the built-in defaults when not given.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Most epochs (overrides the configuration).
+        #[arg(long)]
+        epochs: Option<usize>,
+        /// Seed (overrides the configuration).
+        #[arg(long)]
+        seed: Option<u64>,
     },
 
     /// Train the rhythm → bassline model on multi-track MIDI songs (drums + bass).
@@ -290,6 +294,9 @@ enum EvalCli {
         /// Seed of the negatives and the random baseline.
         #[arg(long, default_value_t = 11)]
         seed: u64,
+        /// Songs to measure on: test (held out), validation (used to choose settings) or train.
+        #[arg(long, default_value = "test")]
+        split: String,
     },
 
     /// Token accuracy, note onsets, pitch classes, scale and empty lines of the bass model
@@ -728,21 +735,19 @@ fn main() -> ExitCode {
             midi,
             soundfont,
             out,
+            config,
             epochs,
             seed,
-        })) => {
-            let mut config = app::loops::default_training();
-            config.epochs = epochs;
-            config.seed = seed;
-            app::loops::train_loops(&midi, &soundfont, &out, config)
-        }
+        })) => app::loops::training_config(config.as_deref(), epochs, seed)
+            .and_then(|config| app::loops::train_loops(&midi, &soundfont, &out, config)),
         Some(Command::Eval(EvalCli::Loops {
             midi,
             soundfont,
             model,
             json,
             seed,
-        })) => app::loops::eval_loops(&midi, &soundfont, model.as_deref(), json, seed),
+            split,
+        })) => app::loops::eval_loops(&midi, &soundfont, model.as_deref(), json, seed, &split),
         Some(Command::Dataset(DatasetCommand::Stats(s))) => {
             app::dataset::stats(app::dataset::StatsArgs {
                 paths: s.paths,

@@ -2,17 +2,17 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use burn::tensor::Device;
 
-use crate::dataset::{LoadOptions, Split};
+use crate::dataset::{CacheMode, LoadOptions, Split};
 use crate::loops::audio::Mono;
 use crate::loops::library::{Library, LoopEntry, pattern_hits, prepare_file};
 use crate::loops::stems::{MidiSong, StemGroup, StemRenderer};
 use crate::loops::{LoopSet, audio};
-use crate::model::loops::data::{TripletData, midi_files};
+use crate::model::loops::data::{DataConfig, TripletData, midi_files};
 use crate::model::loops::eval::evaluate;
 use crate::model::loops::infer::{LoopModel, ModelMeta, render_cycle};
 use crate::model::loops::model::LoopNetConfig;
@@ -307,6 +307,48 @@ fn progress(label: &str) -> impl FnMut(usize, usize) {
     }
 }
 
+/// Processor time of this process so far (all threads), where the platform tells.
+pub fn cpu_seconds() -> Option<f64> {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec; the process CPU clock always exists.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+        (rc == 0).then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1.0e-9)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// The training configuration of `ubiq train loops`: the file's (JSON, the "training" object
+/// of a model's metadata) or the defaults, with `epochs` and `seed` overriding.
+pub fn training_config(
+    path: Option<&Path>,
+    epochs: Option<usize>,
+    seed: Option<u64>,
+) -> anyhow::Result<TrainingConfig> {
+    let mut config = match path {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            serde_json::from_str(&text).with_context(|| format!("{}", p.display()))?
+        }
+        None => default_training(),
+    };
+    if let Some(e) = epochs {
+        config.epochs = e;
+    }
+    if let Some(s) = seed {
+        config.seed = s;
+    }
+    Ok(config)
+}
+
 /// `ubiq train loops`.
 pub fn train_loops(
     midi: &[PathBuf],
@@ -314,76 +356,140 @@ pub fn train_loops(
     out: &Path,
     config: TrainingConfig,
 ) -> anyhow::Result<()> {
+    let began = Instant::now();
     let data = TripletData::build(
         midi,
         soundfont,
+        &config.data,
         &[Split::Train, Split::Validation],
+        &CacheMode::Default,
         progress("rendering stems"),
     )?;
     let ntrain = data.indices(Split::Train).len();
     let nvalid = data.indices(Split::Validation).len();
+    let songs = (
+        data.song_count(Split::Train),
+        data.song_count(Split::Validation),
+    );
     println!(
-        "{} songs, {ntrain} training and {nvalid} validation windows",
-        data.songs.len()
+        "{} + {} songs, {ntrain} training renders ({} keys a window) and {nvalid} validation windows ({:.0} s)",
+        songs.0,
+        songs.1,
+        config.data.train_keys,
+        began.elapsed().as_secs_f64()
     );
     let device = Device::flex();
+    let data_line = format!(
+        "{} + {} songs; {ntrain} training renders / {nvalid} validation windows (song-level FNV-1a split)",
+        songs.0, songs.1
+    );
+    let meta = |best_epoch: usize, accuracy: [f64; 2], training: Duration| ModelMeta {
+        kind: "ubiq-loop-cnn".into(),
+        training: config.clone(),
+        data: data_line.clone(),
+        best_epoch,
+        valid_accuracy: accuracy[0],
+        valid_accuracy_ubiq: accuracy[1],
+        training_seconds: training.as_secs_f64(),
+        cpu_seconds: cpu_seconds(),
+    };
+    let origin = out.display().to_string();
     let trained = train(
         &config,
         &data,
         &device,
-        |r| {
+        |r, best| {
             eprintln!(
-                "\repoch {:>2}/{}  loss {:.4}  valid accuracy {:.3}  {:.0} s",
+                "\repoch {:>2}/{}  loss {:.4}  valid accuracy {:.3} (soundfont) {:.3} (ubiq)  {:.0} s{}",
                 r.epoch,
                 r.epochs,
                 r.train_loss,
-                r.valid_accuracy,
-                r.elapsed.as_secs_f64()
+                r.valid_accuracy[0],
+                r.valid_accuracy[1],
+                r.elapsed.as_secs_f64(),
+                if best.is_some() {
+                    "  (best so far, saved)"
+                } else {
+                    ""
+                }
             );
+            // The best epoch so far is kept on disk, so a stopped run still leaves a model.
+            if let Some(net) = best {
+                let model = LoopModel::new(net.clone(), device.clone(), &origin);
+                if let Err(e) = model.save(out, &meta(r.epoch, r.valid_accuracy, r.elapsed)) {
+                    eprintln!("cannot save {}: {e}", out.display());
+                }
+            }
         },
         |done, total| eprint!("\r  batch {done}/{total}"),
     )?;
-    let model = LoopModel::new(trained.model, device, &out.display().to_string());
-    let meta = ModelMeta {
-        kind: "ubiq-loop-cnn".into(),
-        training: config,
-        data: format!(
-            "{} songs; {ntrain} train / {nvalid} validation windows (song-level FNV-1a split)",
-            data.songs.len()
-        ),
-        best_epoch: trained.best_epoch,
-        valid_accuracy: trained.best_valid_accuracy,
-        training_seconds: trained.elapsed.as_secs_f64(),
-    };
-    model.save(out, &meta)?;
-    println!(
-        "saved {} (best epoch {}, validation triplet accuracy {:.3}, {:.0} s)",
-        out.display(),
+    let model = LoopModel::new(trained.model, device.clone(), &origin);
+    let meta = meta(
         trained.best_epoch,
         trained.best_valid_accuracy,
-        trained.elapsed.as_secs_f64()
+        trained.elapsed,
+    );
+    model.save(out, &meta)?;
+    println!(
+        "saved {} (best epoch {}, validation triplet accuracy {:.3} soundfont / {:.3} ubiq anchors; training {:.0} s, whole run {:.0} s wall{})",
+        out.display(),
+        trained.best_epoch,
+        trained.best_valid_accuracy[0],
+        trained.best_valid_accuracy[1],
+        trained.elapsed.as_secs_f64(),
+        began.elapsed().as_secs_f64(),
+        meta.cpu_seconds
+            .map(|c| format!(", {c:.0} s CPU"))
+            .unwrap_or_default()
     );
     Ok(())
 }
 
-/// `ubiq eval loops`.
+/// Negatives per anchor window in `ubiq eval loops`.
+pub const EVAL_NEGATIVES: usize = 4;
+
+/// `ubiq eval loops`: the model and the baselines on every window of the `split` songs
+/// (`test`, `validation`, or `train` to see how closely the model fits its training songs),
+/// [`EVAL_NEGATIVES`] negatives an anchor, untransposed renders only.
 pub fn eval_loops(
     midi: &[PathBuf],
     soundfont: &Path,
     model: Option<&Path>,
     json: bool,
     seed: u64,
+    split: &str,
 ) -> anyhow::Result<()> {
+    let split = match split {
+        "test" => Split::Test,
+        "validation" => Split::Validation,
+        "train" => Split::Train,
+        other => bail!("unknown split {other:?} (expected test, validation or train)"),
+    };
     let m = open_model(model)?;
+    let data_config = match model {
+        Some(p) => {
+            let meta = p.with_extension("json");
+            std::fs::read_to_string(&meta)
+                .ok()
+                .and_then(|t| serde_json::from_str::<ModelMeta>(&t).ok())
+                .map(|m| m.training.data)
+        }
+        None => serde_json::from_str::<ModelMeta>(crate::model::loops::infer::EMBEDDED_META)
+            .ok()
+            .map(|m| m.training.data),
+    }
+    .unwrap_or_else(DataConfig::new);
     let data = TripletData::build(
         midi,
         soundfont,
-        &[Split::Test],
-        progress("rendering test stems"),
+        &data_config,
+        &[split],
+        &CacheMode::Default,
+        progress("rendering stems"),
     )?;
-    let triplets = data.triplets(Split::Test, seed);
+    let triplets = data.triplets(split, EVAL_NEGATIVES, seed);
     if triplets.is_empty() {
-        bail!("no test triplets under the given folders");
+        bail!("no {} triplets under the given folders", split.name());
     }
     let started = Instant::now();
     let report = evaluate(m.net(), &data, &triplets, &Device::flex(), seed);
@@ -391,20 +497,26 @@ pub fn eval_loops(
         println!("{}", serde_json::to_string_pretty(&report).context("json")?);
     } else {
         println!(
-            "{} test songs, {} triplets ({:.1} s)",
+            "{}: {} {} songs, {} windows, {} triplets ({:.1} s)",
+            m.origin,
             report.songs,
+            split.name(),
+            report.windows,
             report.triplets,
             started.elapsed().as_secs_f64()
         );
-        for (name, s) in [
-            ("model", report.model),
-            ("features", report.features),
-            ("random", report.random),
-        ] {
-            println!(
-                "  {name:<9} triplet accuracy {:.3}  ROC-AUC {:.3}",
-                s.triplet_accuracy, s.roc_auc
-            );
+        for k in &report.kinds {
+            println!("  {} anchors:", k.anchor.name());
+            for (name, s) in [
+                ("model", k.model),
+                ("features", k.features),
+                ("random", k.random),
+            ] {
+                println!(
+                    "    {name:<9} triplet accuracy {:.3}  ROC-AUC {:.3}",
+                    s.triplet_accuracy, s.roc_auc
+                );
+            }
         }
     }
     Ok(())

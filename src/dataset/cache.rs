@@ -42,7 +42,8 @@ pub enum CacheMode {
 }
 
 impl CacheMode {
-    fn dir(&self) -> Option<PathBuf> {
+    /// The cache folder, `None` when not caching.
+    pub fn dir(&self) -> Option<PathBuf> {
         match self {
             CacheMode::Off => None,
             CacheMode::Dir(d) => Some(d.clone()),

@@ -1,5 +1,5 @@
 //! The log-mel spectrogram the loop model reads: a tempo-normalised two-bar loop (120 BPM,
-//! 4 s) at 16 kHz becomes 64 mel bands × 64 frames.
+//! 4 s) at 16 kHz becomes 128 mel bands × 32 frames (one frame a sixteenth note).
 
 use std::sync::Arc;
 
@@ -12,14 +12,14 @@ pub const SAMPLE_RATE: u32 = 16_000;
 pub const LOOP_SECONDS: f32 = 4.0;
 /// Samples of model input.
 pub const LOOP_SAMPLES: usize = 64_000;
-/// FFT size.
-pub const N_FFT: usize = 1_024;
-/// Hop between frames (62.5 ms).
-pub const HOP: usize = 1_000;
-/// Mel bands.
-pub const N_MELS: usize = 64;
+/// FFT size (128 ms, 7.8 Hz bins: fine enough for the narrow low bands).
+pub const N_FFT: usize = 2_048;
+/// Hop between frames (125 ms: a sixteenth note at 120 BPM).
+pub const HOP: usize = 2_000;
+/// Mel bands (about a semitone apart from 300 Hz up).
+pub const N_MELS: usize = 128;
 /// Frames.
-pub const FRAMES: usize = 64;
+pub const FRAMES: usize = 32;
 /// Lowest band edge in Hz.
 pub const F_MIN: f32 = 30.0;
 /// Highest band edge in Hz.

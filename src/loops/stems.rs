@@ -139,8 +139,16 @@ impl MidiSong {
     /// Start beats of up to [`MAX_WINDOWS_PER_SONG`] two-bar windows, spread over the song,
     /// in which drums, bass and melodic parts all play (at least 4, 2 and 2 notes).
     pub fn windows(&self) -> Vec<u32> {
+        self.windows_every(WINDOW_BEATS, MAX_WINDOWS_PER_SONG)
+    }
+
+    /// Start beats of up to `max` two-bar windows, spread over the song, one candidate every
+    /// `hop_beats` beats (4: a one-bar hop), in which drums, bass and melodic parts all play
+    /// (at least 4, 2 and 2 notes).
+    pub fn windows_every(&self, hop_beats: u32, max: usize) -> Vec<u32> {
+        let hop = hop_beats.max(1);
         let candidates: Vec<u32> = (0..)
-            .map(|i| i * WINDOW_BEATS)
+            .map(|i| i * hop)
             .take_while(|b| f64::from(b + WINDOW_BEATS) <= self.length_beats)
             .filter(|&b| {
                 let (from, to) = (f64::from(b), f64::from(b + WINDOW_BEATS));
@@ -149,12 +157,31 @@ impl MidiSong {
                     && self.notes_in(StemGroup::Melodic, from, to) >= 2
             })
             .collect();
-        if candidates.len() <= MAX_WINDOWS_PER_SONG {
+        if candidates.len() <= max {
             return candidates;
         }
-        (0..MAX_WINDOWS_PER_SONG)
-            .map(|i| candidates[i * candidates.len() / MAX_WINDOWS_PER_SONG])
+        (0..max)
+            .map(|i| candidates[i * candidates.len() / max])
             .collect()
+    }
+}
+
+/// How a stem is rendered differently from the song as written (for training variety).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Variant {
+    /// Semitones every pitched (non-drum) note moves by; notes that would leave the MIDI
+    /// range are dropped.
+    pub semitones: i8,
+    /// Per channel, how many places each program moves within its General MIDI family of
+    /// eight (0..8; 0 keeps the instrument), so a bass stays a bass and a guitar a guitar.
+    pub program_offsets: [u8; 16],
+}
+
+impl Variant {
+    /// The program that plays instead of `program` on `channel`.
+    pub fn program(&self, channel: u8, program: u8) -> u8 {
+        let offset = self.program_offsets[usize::from(channel) % 16] % 8;
+        (program & !7) | ((program % 8 + offset) % 8)
     }
 }
 
@@ -200,12 +227,58 @@ impl StemRenderer {
         start_beat: u32,
         groups: &[StemGroup],
     ) -> Result<Vec<f32>, LoopError> {
+        self.render_variant(song, start_beat, groups, &Variant::default())
+    }
+
+    /// [`StemRenderer::render`] of a [`Variant`]: transposed, and with other instruments of
+    /// the same families.
+    pub fn render_variant(
+        &self,
+        song: &MidiSong,
+        start_beat: u32,
+        groups: &[StemGroup],
+        variant: &Variant,
+    ) -> Result<Vec<f32>, LoopError> {
+        let semitones = variant.semitones;
         let settings = SynthesizerSettings::new(self.sample_rate as i32);
         let mut synth = Synthesizer::new(&self.font, &settings)
             .map_err(|e| LoopError::Render(format!("cannot start the synthesizer ({e:?})")))?;
         let from = f64::from(start_beat);
         let to = from + f64::from(WINDOW_BEATS);
         let wanted = |e: &Event| groups.contains(&song.groups[usize::from(e.channel)]);
+        // The key of a note event after transposition, `None` when it leaves the range.
+        let key = |e: &Event| -> Option<u8> {
+            if e.channel == 9 {
+                return Some(e.data1);
+            }
+            u8::try_from(i16::from(e.data1) + i16::from(semitones))
+                .ok()
+                .filter(|k| *k < 128)
+        };
+        let message = |synth: &mut Synthesizer, e: &Event, data1: u8| {
+            let data1 = if e.command == 0xC0 && e.channel != 9 {
+                variant.program(e.channel, data1)
+            } else {
+                data1
+            };
+            synth.process_midi_message(
+                i32::from(e.channel),
+                i32::from(e.command),
+                i32::from(data1),
+                i32::from(e.data2),
+            );
+        };
+        if variant.program_offsets.iter().any(|&o| o % 8 != 0) {
+            // Channels that never change program play program 0 (piano), moved as well.
+            for ch in (0..16u8).filter(|&c| c != 9) {
+                synth.process_midi_message(
+                    i32::from(ch),
+                    0xC0,
+                    i32::from(variant.program(ch, 0)),
+                    0,
+                );
+            }
+        }
         let mut held = [[false; 128]; 16];
         let mut i = 0;
         let events = &song.events;
@@ -216,14 +289,13 @@ impl StemRenderer {
                 continue;
             }
             match e.command {
-                0x90 if e.data2 > 0 => held[usize::from(e.channel)][usize::from(e.data1)] = true,
-                0x80 | 0x90 => held[usize::from(e.channel)][usize::from(e.data1)] = false,
-                _ => synth.process_midi_message(
-                    i32::from(e.channel),
-                    i32::from(e.command),
-                    i32::from(e.data1),
-                    i32::from(e.data2),
-                ),
+                0x80 | 0x90 => {
+                    if let Some(k) = key(&e) {
+                        held[usize::from(e.channel)][usize::from(k)] =
+                            e.command == 0x90 && e.data2 > 0;
+                    }
+                }
+                _ => message(&mut synth, &e, e.data1),
             }
         }
         for (ch, keys) in held.iter().enumerate() {
@@ -236,8 +308,9 @@ impl StemRenderer {
                 }
             }
         }
-        let frames = (f64::from(WINDOW_BEATS) * SECONDS_PER_BEAT * f64::from(self.sample_rate))
-            .round() as usize;
+        let rate = f64::from(self.sample_rate);
+        let frames = (f64::from(WINDOW_BEATS) * SECONDS_PER_BEAT * rate).round() as usize;
+        let frame_of = |beat: f64| ((beat - from) * SECONDS_PER_BEAT * rate).round() as usize;
         let mut left = vec![0.0f32; frames];
         let mut right = vec![0.0f32; frames];
         let mut pos = 0usize;
@@ -245,31 +318,29 @@ impl StemRenderer {
             let next = events
                 .get(i)
                 .filter(|e| e.beat < to)
-                .map(|e| {
-                    (((e.beat - from) * SECONDS_PER_BEAT * f64::from(self.sample_rate)).round()
-                        as usize)
-                        .min(frames)
-                })
+                .map(|e| frame_of(e.beat).min(frames))
                 .unwrap_or(frames);
             if next > pos {
                 synth.render(&mut left[pos..next], &mut right[pos..next]);
                 pos = next;
             }
             while let Some(e) = events.get(i).filter(|e| e.beat < to) {
-                let at = ((e.beat - from) * SECONDS_PER_BEAT * f64::from(self.sample_rate)).round()
-                    as usize;
-                if at > pos {
+                if frame_of(e.beat) > pos {
                     break;
                 }
-                if wanted(e) {
-                    synth.process_midi_message(
-                        i32::from(e.channel),
-                        i32::from(e.command),
-                        i32::from(e.data1),
-                        i32::from(e.data2),
-                    );
-                }
                 i += 1;
+                if !wanted(e) {
+                    continue;
+                }
+                let data1 = if matches!(e.command, 0x80 | 0x90) {
+                    match key(e) {
+                        Some(k) => k,
+                        None => continue,
+                    }
+                } else {
+                    e.data1
+                };
+                message(&mut synth, e, data1);
             }
         }
         Ok(left

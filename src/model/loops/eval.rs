@@ -1,12 +1,14 @@
 //! Evaluation on held-out songs: triplet accuracy and ROC-AUC of the model and of two
-//! baselines on the same triplets — random scores and the chroma + onset feature similarity.
+//! baselines on the same triplets — random scores and the chroma + onset feature similarity —
+//! for both anchor kinds (drums+bass rendered with the SoundFont, and the same pattern and
+//! bassline rendered by ubiq, as the engine does on stage).
 
 use burn::tensor::Device;
 use serde::Serialize;
 
-use super::data::{Triplet, TripletData};
+use super::data::{AnchorKind, Triplet, TripletData};
 use super::model::LoopNet;
-use super::train::triplet_distances;
+use super::train::WindowEmbeddings;
 use crate::loops::features::similarity;
 use crate::model::rng::Rng;
 
@@ -19,19 +21,30 @@ pub struct Scores {
     pub roc_auc: f64,
 }
 
-/// The evaluation report.
-#[derive(Debug, Clone, Serialize)]
-pub struct EvalReport {
-    /// Songs evaluated.
-    pub songs: usize,
-    /// Triplets evaluated.
-    pub triplets: usize,
+/// The scores of every scorer for one anchor kind.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct KindReport {
+    /// Which anchors.
+    pub anchor: AnchorKind,
     /// The model.
     pub model: Scores,
     /// Random scores.
     pub random: Scores,
     /// Chroma + onset-envelope cosine.
     pub features: Scores,
+}
+
+/// The evaluation report.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    /// Songs evaluated.
+    pub songs: usize,
+    /// Anchor windows evaluated.
+    pub windows: usize,
+    /// Triplets evaluated (per anchor kind).
+    pub triplets: usize,
+    /// SoundFont anchors, then ubiq anchors.
+    pub kinds: Vec<KindReport>,
 }
 
 /// ROC-AUC from scores of positive and negative pairs (higher = more compatible); ties
@@ -61,8 +74,17 @@ pub fn roc_auc(positive: &[f32], negative: &[f32]) -> f64 {
     (rank_sum - p * (p + 1.0) / 2.0) / (p * n)
 }
 
-fn scores(pairs: &[(f32, f32)]) -> Scores {
-    let pos: Vec<f32> = pairs.iter().map(|p| p.0).collect();
+/// Accuracy and AUC of `(positive score, negative score)` pairs, one per triplet. Each
+/// positive pair is counted once for the AUC however many triplets share it.
+fn scores(triplets: &[Triplet], pairs: &[(f32, f32)]) -> Scores {
+    let mut pos: Vec<f32> = Vec::new();
+    let mut last = None;
+    for (t, p) in triplets.iter().zip(pairs) {
+        if last != Some(t.anchor) {
+            pos.push(p.0);
+            last = Some(t.anchor);
+        }
+    }
     let neg: Vec<f32> = pairs.iter().map(|p| p.1).collect();
     let acc = if pairs.is_empty() {
         0.0
@@ -75,7 +97,8 @@ fn scores(pairs: &[(f32, f32)]) -> Scores {
     }
 }
 
-/// Evaluates `model` and the baselines on `triplets` of `data`.
+/// Evaluates `model` and the baselines on `triplets` of `data` (triplets of one anchor kept
+/// together, as [`TripletData::triplets`] makes them).
 pub fn evaluate(
     model: &LoopNet,
     data: &TripletData,
@@ -83,32 +106,49 @@ pub fn evaluate(
     device: &Device,
     seed: u64,
 ) -> EvalReport {
-    let dist = triplet_distances(model, data, triplets, device);
-    let model_pairs: Vec<(f32, f32)> = dist.iter().map(|(p, n)| (-p, -n)).collect();
-    let mut rng = Rng::new(seed);
-    let random: Vec<(f32, f32)> = triplets
-        .iter()
-        .map(|_| (rng.uniform(), rng.uniform()))
-        .collect();
+    let emb = WindowEmbeddings::of(model, data, device);
     let w = &data.windows;
-    let feats: Vec<(f32, f32)> = triplets
+    let kinds = AnchorKind::ALL
         .iter()
-        .map(|t| {
-            let a = &w[t.anchor].anchor_features;
-            (
-                similarity(a, &w[t.anchor].positive_features),
-                similarity(a, &w[t.negative].positive_features),
-            )
+        .map(|&kind| {
+            let model_pairs: Vec<(f32, f32)> = triplets
+                .iter()
+                .map(|t| {
+                    (
+                        -emb.distance(kind, t.anchor, t.anchor),
+                        -emb.distance(kind, t.anchor, t.negative),
+                    )
+                })
+                .collect();
+            let mut rng = Rng::new(seed);
+            let random: Vec<(f32, f32)> = triplets
+                .iter()
+                .map(|_| (rng.uniform(), rng.uniform()))
+                .collect();
+            let feats: Vec<(f32, f32)> = triplets
+                .iter()
+                .map(|t| {
+                    let a = w[t.anchor].anchor_features(kind);
+                    (
+                        similarity(a, w[t.anchor].positive_features()),
+                        similarity(a, w[t.negative].positive_features()),
+                    )
+                })
+                .collect();
+            KindReport {
+                anchor: kind,
+                model: scores(triplets, &model_pairs),
+                random: scores(triplets, &random),
+                features: scores(triplets, &feats),
+            }
         })
         .collect();
-    let songs: std::collections::BTreeSet<usize> =
-        triplets.iter().map(|t| w[t.anchor].song).collect();
-    let model_scores = scores(&model_pairs);
+    let anchors: std::collections::BTreeSet<usize> = triplets.iter().map(|t| t.anchor).collect();
+    let songs: std::collections::BTreeSet<usize> = anchors.iter().map(|&a| w[a].song).collect();
     EvalReport {
         songs: songs.len(),
+        windows: anchors.len(),
         triplets: triplets.len(),
-        model: model_scores,
-        random: scores(&random),
-        features: scores(&feats),
+        kinds,
     }
 }

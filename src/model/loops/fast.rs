@@ -8,6 +8,8 @@
 //! for it (chosen once per call). Sums are taken in the same order either way, so the result
 //! does not depend on the CPU.
 
+use burn::nn::PaddingConfig2d;
+
 use super::model::LoopNet;
 use crate::loops::mel::{FRAMES, N_MELS};
 use crate::model::plain::{Dense, Norm, values};
@@ -119,9 +121,27 @@ impl Block {
     }
 }
 
+/// A max-pool this path computes: kernel = stride, no padding, no dilation, floor mode.
+fn pool_of(pool: &burn::nn::pool::MaxPool2d) -> Result<[usize; 2], String> {
+    let plain = pool.stride == pool.kernel_size
+        && pool.dilation == [1, 1]
+        && !pool.ceil_mode
+        && matches!(pool.padding, PaddingConfig2d::Valid)
+        && !pool.kernel_size.contains(&0);
+    if !plain {
+        return Err(format!("a {:?} max-pool of another kind", pool.kernel_size));
+    }
+    Ok(pool.kernel_size)
+}
+
 fn conv_of(conv: &burn::nn::conv::Conv2d) -> Result<Conv, String> {
     let [outputs, inputs, kh, kw] = conv.weight.dims();
-    if [kh, kw] != [3, 3] || conv.groups != 1 || conv.stride != [1, 1] || conv.dilation != [1, 1] {
+    if [kh, kw] != [3, 3]
+        || conv.groups != 1
+        || conv.stride != [1, 1]
+        || conv.dilation != [1, 1]
+        || !matches!(conv.padding, PaddingConfig2d::Same)
+    {
         return Err(format!(
             "a {kh}×{kw} convolution (stride {:?}, dilation {:?}, {} groups)",
             conv.stride, conv.dilation, conv.groups
@@ -151,7 +171,7 @@ impl FastLoopNet {
                 Ok(Block {
                     conv: conv_of(conv)?,
                     norm: norm.map(Norm::of).transpose()?,
-                    pool,
+                    pool: pool_of(pool)?,
                 })
             })
             .collect::<Result<Vec<Block>, String>>()?;
@@ -159,7 +179,7 @@ impl FastLoopNet {
         // projection reading the head's features.
         let (mut channels, mut h, mut w) = (1, N_MELS, FRAMES);
         for b in &blocks {
-            if b.conv.inputs != channels || b.pool.contains(&0) {
+            if b.conv.inputs != channels {
                 return Err(format!(
                     "a block reads {} channels after {channels}",
                     b.conv.inputs

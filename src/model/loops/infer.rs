@@ -65,12 +65,18 @@ pub struct ModelMeta {
     pub training: TrainingConfig,
     /// Training / validation windows and songs.
     pub data: String,
-    /// Best validation epoch and its triplet accuracy.
+    /// Best validation epoch (by the mean of both anchor kinds' accuracies).
     pub best_epoch: usize,
-    /// Validation triplet accuracy of that epoch.
+    /// Validation triplet accuracy of that epoch with SoundFont-rendered anchors.
     pub valid_accuracy: f64,
-    /// Training time in seconds.
+    /// Validation triplet accuracy of that epoch with ubiq-rendered anchors.
+    #[serde(default)]
+    pub valid_accuracy_ubiq: f64,
+    /// Training time in seconds (wall clock, rendering excluded).
     pub training_seconds: f64,
+    /// Processor time of the whole run in seconds (all threads, rendering included), when known.
+    #[serde(default)]
+    pub cpu_seconds: Option<f64>,
 }
 
 /// A loaded loop model with its spectrogram analyser.

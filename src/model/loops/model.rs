@@ -1,69 +1,136 @@
-//! The Siamese CNN: three 3×3 convolution blocks (conv, ReLU, 2×2 max-pool) over the 64×64
-//! log-mel input, global average pooling and a linear projection to a unit-length embedding.
+//! The Siamese CNN over the log-mel input (`N_MELS` bands × `FRAMES` frames): blocks of a 3×3
+//! convolution, optional batch norm, ReLU and max-pooling (by [`LoopNetConfig::pools`]: bands ×
+//! frames per block), then global average pooling ([`Head::Average`]) or the whole feature map
+//! ([`Head::Flatten`], which keeps where in the two bars and in which bands things happen), and
+//! a linear projection to a unit-length embedding.
 
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{BatchNorm, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d,
+};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
 
 use crate::loops::mel::{FRAMES, N_MELS};
+
+/// What the projection to the embedding reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Head {
+    /// The mean of each channel over the feature map.
+    Average,
+    /// The whole feature map (channels × bands × frames after pooling).
+    Flatten,
+}
 
 /// Architecture of the loop model.
 #[derive(Config, Debug)]
 pub struct LoopNetConfig {
-    /// Channels of the three convolution blocks.
-    #[config(default = "[16, 32, 48]")]
-    pub channels: [usize; 3],
+    /// Channels of the convolution blocks, one block each (at most six).
+    #[config(default = "vec![16, 32, 48]")]
+    pub channels: Vec<usize>,
+    /// Max-pooling of each block, `[bands, frames]` (kernel = stride; 1 keeps that axis);
+    /// blocks past the end of the list pool `[2, 2]`.
+    #[config(default = "vec![[2, 2], [2, 2], [2, 2]]")]
+    pub pools: Vec<[usize; 2]>,
     /// Size of the embedding.
     #[config(default = 32)]
     pub embedding: usize,
+    /// Batch normalisation after each convolution (running statistics at inference).
+    #[config(default = true)]
+    pub batch_norm: bool,
+    /// What the projection reads.
+    #[config(default = "Head::Flatten")]
+    pub head: Head,
+    /// Dropout before the projection while training.
+    #[config(default = 0.5)]
+    pub dropout: f64,
 }
 
 /// The loop model.
 #[derive(Module, Debug)]
 pub struct LoopNet {
-    conv1: Conv2d,
-    conv2: Conv2d,
-    conv3: Conv2d,
-    pool: MaxPool2d,
+    convs: Vec<Conv2d>,
+    norms: Vec<BatchNorm>,
+    pools: Vec<MaxPool2d>,
+    dropout: Dropout,
     project: Linear,
+    flatten: bool,
 }
 
 impl LoopNetConfig {
+    /// The pooling of every block, `[bands, frames]`.
+    pub fn block_pools(&self) -> Vec<[usize; 2]> {
+        (0..self.channels.len().min(6))
+            .map(|i| {
+                let [b, f] = self.pools.get(i).copied().unwrap_or([2, 2]);
+                [b.max(1), f.max(1)]
+            })
+            .collect()
+    }
+
     /// A freshly initialised model on `device` (seed the device first for a reproducible one).
     pub fn init(&self, device: &Device) -> LoopNet {
-        let conv = |i: usize, o: usize| {
-            Conv2dConfig::new([i, o], [3, 3])
-                .with_padding(PaddingConfig2d::Same)
-                .init(device)
+        let channels: Vec<usize> = self.channels.iter().take(6).map(|&c| c.max(1)).collect();
+        let inputs = std::iter::once(1).chain(channels.iter().copied());
+        let convs = inputs
+            .zip(&channels)
+            .map(|(i, &o)| {
+                Conv2dConfig::new([i, o], [3, 3])
+                    .with_padding(PaddingConfig2d::Same)
+                    .init(device)
+            })
+            .collect();
+        let norms = if self.batch_norm {
+            channels
+                .iter()
+                .map(|&c| BatchNormConfig::new(c).init(device))
+                .collect()
+        } else {
+            Vec::new()
         };
-        let [a, b, c] = self.channels;
+        let pools = self.block_pools();
+        let (bands, frames) = pools
+            .iter()
+            .fold((N_MELS, FRAMES), |(b, f), p| (b / p[0], f / p[1]));
+        let last = channels.last().copied().unwrap_or(1);
+        let features = match self.head {
+            Head::Average => last,
+            Head::Flatten => last * bands * frames,
+        };
         LoopNet {
-            conv1: conv(1, a),
-            conv2: conv(a, b),
-            conv3: conv(b, c),
-            pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
-            project: LinearConfig::new(c, self.embedding).init(device),
+            convs,
+            norms,
+            pools: pools
+                .iter()
+                .map(|&p| MaxPool2dConfig::new(p).with_strides(p).init())
+                .collect(),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            project: LinearConfig::new(features, self.embedding).init(device),
+            flatten: self.head == Head::Flatten,
         }
     }
 }
 
 impl LoopNet {
-    /// The convolution blocks in order: convolution, batch norm (none here) and max-pool
-    /// `[bands, frames]` (kernel = stride).
-    pub fn blocks(&self) -> Vec<(&Conv2d, Option<&BatchNorm>, [usize; 2])> {
-        [&self.conv1, &self.conv2, &self.conv3]
-            .into_iter()
-            .map(|c| (c, None, [2, 2]))
+    /// The convolution blocks in order: convolution, batch norm (when the model has it) and
+    /// max-pool.
+    pub fn blocks(&self) -> Vec<(&Conv2d, Option<&BatchNorm>, &MaxPool2d)> {
+        self.convs
+            .iter()
+            .zip(&self.pools)
+            .enumerate()
+            .map(|(i, (c, p))| (c, self.norms.get(i), p))
             .collect()
     }
 
     /// Whether the projection reads the whole feature map (else each channel's mean).
     pub fn flattens(&self) -> bool {
-        false
+        self.flatten
     }
 
     /// The projection to the embedding.
@@ -71,21 +138,28 @@ impl LoopNet {
         &self.project
     }
 
-    /// Embeds spectrograms.
+    /// Embeds a batch of standardised log-mel spectrograms.
     ///
     /// # Shapes
-    /// - `input`: `[batch, N_MELS × FRAMES]` (band-major standardised log-mel, see
-    ///   [`crate::loops::mel::MelAnalyser::model_input`])
+    /// - input: `[batch, N_MELS × FRAMES]` (band-major)
     /// - output: `[batch, embedding]`, each row of unit length
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let [batch, _] = input.dims();
-        let x = input.reshape([batch, 1, N_MELS, FRAMES]);
-        let x = self.pool.forward(relu(self.conv1.forward(x)));
-        let x = self.pool.forward(relu(self.conv2.forward(x)));
-        let x = self.pool.forward(relu(self.conv3.forward(x)));
+        let mut x = input.reshape([batch, 1, N_MELS, FRAMES]);
+        for (i, (conv, pool)) in self.convs.iter().zip(&self.pools).enumerate() {
+            x = conv.forward(x);
+            if let Some(norm) = self.norms.get(i) {
+                x = norm.forward(x);
+            }
+            x = pool.forward(relu(x));
+        }
         let [b, c, h, w] = x.dims();
-        let x = x.reshape([b, c, h * w]).mean_dim(2).reshape([b, c]);
-        let e = self.project.forward(x);
+        let x = if self.flatten {
+            x.reshape([b, c * h * w])
+        } else {
+            x.reshape([b, c, h * w]).mean_dim(2).reshape([b, c])
+        };
+        let e = self.project.forward(self.dropout.forward(x));
         let norm = e.clone().square().sum_dim(1).sqrt().clamp_min(1.0e-6);
         e / norm
     }
@@ -95,4 +169,10 @@ impl LoopNet {
 pub fn distance(a: Tensor<2>, b: Tensor<2>) -> Tensor<1> {
     let [batch, _] = a.dims();
     (a - b).square().sum_dim(1).reshape([batch])
+}
+
+/// Squared Euclidean distances between every row of `a` and every row of unit-length `b`,
+/// both of unit length: `[n, dim]` × `[m, dim]` → `[n, m]` (`2 − 2 a·b`).
+pub fn pairwise_distance(a: Tensor<2>, b: Tensor<2>) -> Tensor<2> {
+    (a.matmul(b.transpose()) * -2.0).add_scalar(2.0)
 }

@@ -1,4 +1,12 @@
-//! Triplet-loss training of the loop model.
+//! Triplet-loss training of the loop model with in-batch negatives.
+//!
+//! A batch holds `batch_size` training windows. All of its inputs — the SoundFont anchors,
+//! the ubiq anchors and the positives — go through the network together; every anchor is then
+//! paired with its own positive and, as negatives, with the positives of every window of
+//! another song in the batch, so one batch gives about `2 × batch_size²` triplets for the
+//! price of `3 × batch_size` embeddings. The triplet loss `max(0, d(a, p) − d(a, n) + margin)`
+//! is averaged over the triplets that still violate the margin ([`Mining::All`]) or taken at
+//! the hardest negative of each anchor ([`Mining::Hard`]).
 
 use std::time::{Duration, Instant};
 
@@ -7,37 +15,78 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
 
 use super::LoopModelError;
-use super::data::{Triplet, TripletData};
-use super::model::{LoopNet, LoopNetConfig, distance};
+use super::data::{AnchorKind, DataConfig, Spectrogram, TripletData};
+use super::model::{LoopNet, LoopNetConfig, distance, pairwise_distance};
 use crate::dataset::Split;
 use crate::loops::mel::{FRAMES, N_MELS};
 use crate::model::rng::Rng;
+
+/// Which in-batch triplets the loss uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mining {
+    /// Every triplet, averaged over those with a positive loss.
+    All,
+    /// The hardest negative of each anchor.
+    Hard,
+}
 
 /// Everything that decides a training run (saved beside the weights).
 #[derive(Config, Debug)]
 pub struct TrainingConfig {
     /// The architecture.
     pub model: LoopNetConfig,
-    /// Most epochs.
-    #[config(default = 24)]
+    /// The windows and their renders.
+    #[config(default = "DataConfig::new()")]
+    pub data: DataConfig,
+    /// Most epochs (the learning rate's cosine decay spans them).
+    #[config(default = 8)]
     pub epochs: usize,
-    /// Triplets per batch.
+    /// Windows per batch.
     #[config(default = 32)]
     pub batch_size: usize,
-    /// Adam learning rate.
+    /// Adam learning rate (at the start; cosine decay to a twentieth of it by the last epoch).
     #[config(default = 1.0e-3)]
     pub learning_rate: f64,
     /// Triplet-loss margin (squared distance between unit embeddings, 0..4).
     #[config(default = 0.5)]
     pub margin: f64,
-    /// Seed of initialisation, order and negatives.
+    /// Seed of initialisation, order and validation negatives.
     #[config(default = 7)]
     pub seed: u64,
     /// Stop after this many epochs without a better validation accuracy.
     #[config(default = 6)]
     pub patience: usize,
+    /// Which in-batch triplets the loss uses.
+    #[config(default = "Mining::All")]
+    pub mining: Mining,
+    /// Anchor kinds trained on (each window contributes one anchor of every kind).
+    #[config(default = "vec![AnchorKind::SoundFont, AnchorKind::Ubiq]")]
+    pub anchors: Vec<AnchorKind>,
+    /// Negatives per validation anchor.
+    #[config(default = 4)]
+    pub valid_negatives: usize,
+    /// Each window brings one anchor, of a kind drawn (seeded) from `anchors`, instead of one
+    /// of every kind: a third less work a batch with both kinds.
+    #[config(default = true)]
+    pub one_anchor_each: bool,
+    /// Training inputs get a random equaliser of up to ± this many decibels (tilt and bell;
+    /// see [`Spectrogram::augmented_input`]), anchors and positives each their own, so that
+    /// the exact colour of a song's instruments is no cue; 0 leaves them as rendered.
+    #[config(default = 12.0)]
+    pub eq_db: f32,
+    /// Training inputs get a random run of up to `mask[0]` bands and one of up to `mask[1]`
+    /// frames set to the mean.
+    #[config(default = "[32, 8]")]
+    pub mask: [usize; 2],
+    /// Key negatives: a batch holds each of its windows in two keys, and the melodic stem of
+    /// a song in another key than the anchor's counts as a negative (same parts, same sound,
+    /// only the harmony clashes), besides the stems of other songs.
+    #[config(default = true)]
+    pub key_negatives: bool,
 }
 
 /// What one epoch measured.
@@ -49,10 +98,17 @@ pub struct EpochReport {
     pub epochs: usize,
     /// Mean training triplet loss.
     pub train_loss: f64,
-    /// Validation triplet accuracy.
-    pub valid_accuracy: f64,
+    /// Validation triplet accuracy per anchor kind, in the order of [`AnchorKind::ALL`].
+    pub valid_accuracy: [f64; 2],
     /// Time since training began.
     pub elapsed: Duration,
+}
+
+impl EpochReport {
+    /// The mean of the validation accuracies of both anchor kinds (what selects the epoch).
+    pub fn valid_score(&self) -> f64 {
+        0.5 * (self.valid_accuracy[0] + self.valid_accuracy[1])
+    }
 }
 
 /// The result of [`train`].
@@ -62,8 +118,8 @@ pub struct Trained {
     pub model: LoopNet,
     /// That epoch.
     pub best_epoch: usize,
-    /// Its validation accuracy.
-    pub best_valid_accuracy: f64,
+    /// Its validation accuracy per anchor kind, in the order of [`AnchorKind::ALL`].
+    pub best_valid_accuracy: [f64; 2],
     /// Every epoch.
     pub history: Vec<EpochReport>,
     /// Wall-clock time.
@@ -76,6 +132,20 @@ pub fn stack<'a>(rows: impl Iterator<Item = &'a [f32]>, device: &Device) -> Tens
     let mut n = 0;
     for r in rows {
         flat.extend_from_slice(r);
+        n += 1;
+    }
+    Tensor::from_data(TensorData::new(flat, [n, N_MELS * FRAMES]), device)
+}
+
+/// Stacks the model inputs of spectrograms into `[n, N_MELS × FRAMES]`.
+pub fn stack_spectrograms<'a>(
+    rows: impl Iterator<Item = &'a Spectrogram>,
+    device: &Device,
+) -> Tensor<2> {
+    let mut flat = Vec::new();
+    let mut n = 0;
+    for r in rows {
+        flat.extend(r.input());
         n += 1;
     }
     Tensor::from_data(TensorData::new(flat, [n, N_MELS * FRAMES]), device)
@@ -101,117 +171,300 @@ impl LoopNet {
         let n = e.narrow(0, 2 * b, b);
         relu((distance(a.clone(), p) - distance(a, n)).add_scalar(margin)).mean()
     }
+
+    /// Triplet loss over in-batch negatives: row `i` of `anchors` belongs with row `i` of
+    /// `positives`, and `negative[i][j]` says whether positive `j` may serve as a negative of
+    /// anchor `i` (another song).
+    ///
+    /// # Shapes
+    /// - `anchors`: `[k × batch, N_MELS × FRAMES]` (`k` anchor kinds, kind-major)
+    /// - `positives`: `[batch, N_MELS × FRAMES]`
+    /// - `negative`: `[batch, batch]` of 0/1; output: `[1]`
+    pub fn batch_triplet_loss(
+        &self,
+        anchors: Tensor<2>,
+        positives: Tensor<2>,
+        negative: Tensor<2>,
+        margin: f64,
+        mining: Mining,
+    ) -> Tensor<1> {
+        let [b, _] = positives.dims();
+        let [rows, _] = anchors.dims();
+        let e = self.forward(Tensor::cat(vec![positives, anchors], 0));
+        let p = e.clone().narrow(0, 0, b);
+        let device = e.device();
+        let eye = Tensor::<2>::eye(b, &device);
+        let mut losses = Vec::new();
+        for k in 0..rows / b {
+            let a = e.clone().narrow(0, b * (k + 1), b);
+            // Row i: distances from anchor i to every positive, its own on the diagonal.
+            let d = pairwise_distance(a, p.clone());
+            let pos = (d.clone() * eye.clone()).sum_dim(1);
+            losses.push(match mining {
+                Mining::All => {
+                    let l = relu((pos - d).add_scalar(margin)) * negative.clone();
+                    let active = l.clone().greater_elem(1.0e-6).float().sum().clamp_min(1.0);
+                    l.sum() / active.detach()
+                }
+                Mining::Hard => {
+                    let masked = d + (negative.clone().neg().add_scalar(1.0)) * 8.0;
+                    let hardest = masked.min_dim(1);
+                    relu((pos - hardest).add_scalar(margin)).mean()
+                }
+            });
+        }
+        let n = losses.len().max(1) as f64;
+        Tensor::cat(losses, 0).sum() / n
+    }
 }
 
-/// Distances `(d(anchor, positive), d(anchor, negative))` of each triplet under `model`.
-pub fn triplet_distances(
-    model: &LoopNet,
-    data: &TripletData,
-    triplets: &[Triplet],
-    device: &Device,
-) -> Vec<(f32, f32)> {
-    let mut out = Vec::with_capacity(triplets.len());
-    for chunk in triplets.chunks(64) {
-        let w = &data.windows;
-        let a = model.forward(stack(
-            chunk.iter().map(|t| w[t.anchor].anchor.as_slice()),
-            device,
-        ));
-        let p = model.forward(stack(
-            chunk.iter().map(|t| w[t.anchor].positive.as_slice()),
-            device,
-        ));
-        let n = model.forward(stack(
-            chunk.iter().map(|t| w[t.negative].positive.as_slice()),
-            device,
-        ));
-        let dp: Vec<f32> = distance(a.clone(), p)
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
-        let dn: Vec<f32> = distance(a, n)
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
-        out.extend(dp.into_iter().zip(dn));
+/// Embeddings of windows: per anchor kind and of the positives, row `i` for window `i` of
+/// the list given.
+#[derive(Debug, Clone)]
+pub struct WindowEmbeddings {
+    /// Embedding size.
+    pub dim: usize,
+    /// SoundFont anchors, ubiq anchors (order of [`AnchorKind::ALL`]), flat rows.
+    pub anchors: [Vec<f32>; 2],
+    /// Positives, flat rows.
+    pub positives: Vec<f32>,
+}
+
+/// Embeds `rows` in chunks of 64 under `model` (no autodiff), flat rows.
+fn embed_rows(model: &LoopNet, rows: &[&Spectrogram], device: &Device) -> Vec<f32> {
+    let mut out = Vec::new();
+    for chunk in rows.chunks(64) {
+        let e = model.forward(stack_spectrograms(chunk.iter().copied(), device));
+        out.extend(e.into_data().try_to_vec::<f32>().unwrap_or_default());
     }
     out
 }
 
-/// Share of triplets whose positive is nearer than the negative.
-pub fn accuracy(distances: &[(f32, f32)]) -> f64 {
-    if distances.is_empty() {
-        return 0.0;
+impl WindowEmbeddings {
+    /// Embeds every window of `data` (anchors of both kinds and positives).
+    pub fn of(model: &LoopNet, data: &TripletData, device: &Device) -> WindowEmbeddings {
+        let w = &data.windows;
+        let positives: Vec<&Spectrogram> = w.iter().map(|x| &x.positive).collect();
+        let positives = embed_rows(model, &positives, device);
+        let anchors = AnchorKind::ALL.map(|k| {
+            let specs: Vec<&Spectrogram> = w.iter().map(|x| x.anchor_of(k)).collect();
+            embed_rows(model, &specs, device)
+        });
+        let dim = if w.is_empty() {
+            0
+        } else {
+            positives.len() / w.len()
+        };
+        WindowEmbeddings {
+            dim,
+            anchors,
+            positives,
+        }
     }
-    distances.iter().filter(|(p, n)| p < n).count() as f64 / distances.len() as f64
+
+    /// Squared distance between the anchor of `kind` of window `a` and the positive of `p`.
+    pub fn distance(&self, kind: AnchorKind, a: usize, p: usize) -> f32 {
+        let d = self.dim;
+        let anchors = match kind {
+            AnchorKind::SoundFont => &self.anchors[0],
+            AnchorKind::Ubiq => &self.anchors[1],
+        };
+        anchors[a * d..(a + 1) * d]
+            .iter()
+            .zip(&self.positives[p * d..(p + 1) * d])
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum()
+    }
 }
 
-/// Trains on the `Train` windows of `data`, choosing the epoch by validation accuracy.
-/// `on_epoch` sees each epoch's report as it ends; `on_batch(done, total)` each batch.
+/// Share of `triplets` whose positive is nearer than the negative for anchors of `kind`.
+pub fn accuracy(
+    emb: &WindowEmbeddings,
+    triplets: &[super::data::Triplet],
+    kind: AnchorKind,
+) -> f64 {
+    if triplets.is_empty() {
+        return 0.0;
+    }
+    triplets
+        .iter()
+        .filter(|t| {
+            emb.distance(kind, t.anchor, t.anchor) < emb.distance(kind, t.anchor, t.negative)
+        })
+        .count() as f64
+        / triplets.len() as f64
+}
+
+/// A subset of `data` (the windows of `split`), so validation embeds only what it needs.
+fn subset(data: &TripletData, split: Split) -> TripletData {
+    TripletData {
+        songs: data.songs.clone(),
+        windows: data
+            .windows
+            .iter()
+            .filter(|w| w.split == split && w.shift == 0)
+            .cloned()
+            .collect(),
+        skipped: Vec::new(),
+    }
+}
+
+/// Trains on the `Train` windows of `data`, choosing the epoch by the mean validation accuracy
+/// of both anchor kinds. `on_epoch` sees each epoch's report as it ends, with the model when
+/// the epoch is the best so far (to keep it should the run be stopped); `on_batch(done,
+/// total)` each batch.
 pub fn train(
     config: &TrainingConfig,
     data: &TripletData,
     device: &Device,
-    mut on_epoch: impl FnMut(&EpochReport),
+    mut on_epoch: impl FnMut(&EpochReport, Option<&LoopNet>),
     mut on_batch: impl FnMut(usize, usize),
 ) -> Result<Trained, LoopModelError> {
     let began = Instant::now();
-    let valid = data.triplets(Split::Validation, config.seed ^ 0xA11D);
-    if data.triplets(Split::Train, config.seed).is_empty() {
+    let valid_data = subset(data, Split::Validation);
+    let valid = valid_data.triplets(
+        Split::Validation,
+        config.valid_negatives,
+        config.seed ^ 0xA11D,
+    );
+    let train_idx = data.indices(Split::Train);
+    if data.song_count(Split::Train) < 2 {
         return Err(LoopModelError::NoData("training"));
     }
     if valid.is_empty() {
         return Err(LoopModelError::NoData("validation"));
     }
+    let kinds: Vec<AnchorKind> = if config.anchors.is_empty() {
+        vec![AnchorKind::SoundFont]
+    } else {
+        config.anchors.clone()
+    };
     let ad = device.clone().autodiff();
     ad.seed(config.seed);
     let mut model = config.model.init(&ad);
     let mut optim = AdamConfig::new().init();
-    let mut best: Option<(f64, usize, LoopNet)> = None;
+    let mut best: Option<(f64, [f64; 2], usize, LoopNet)> = None;
     let mut history = Vec::new();
     let mut since_best = 0;
     let batch = config.batch_size.max(2);
-    for epoch in 1..=config.epochs.max(1) {
-        let mut triplets = data.triplets(Split::Train, config.seed.wrapping_add(epoch as u64));
-        Rng::new(config.seed ^ epoch as u64).shuffle(&mut triplets);
-        let total = triplets.len().div_ceil(batch);
+    let epochs = config.epochs.max(1);
+    let w = &data.windows;
+    // Windows with their renders in every key (the untransposed one first).
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for &i in &train_idx {
+        match groups.last_mut() {
+            Some(g) if w[g[0]].song == w[i].song && w[g[0]].beat == w[i].beat => g.push(i),
+            _ => groups.push(vec![i]),
+        }
+    }
+    let per_epoch = if config.key_negatives {
+        2 * groups.len()
+    } else {
+        train_idx.len()
+    };
+    let total_steps = (epochs * per_epoch.div_ceil(batch)).max(1);
+    let mut step = 0usize;
+    for epoch in 1..=epochs {
+        let mut rng = Rng::new(config.seed ^ ((epoch as u64) << 8));
+        let order: Vec<usize> = if config.key_negatives {
+            rng.shuffle(&mut groups);
+            groups
+                .iter()
+                .flat_map(|g| {
+                    let first = rng.below(g.len());
+                    let second = (first + 1 + rng.below(g.len().max(2) - 1)) % g.len();
+                    [g[first], g[second]]
+                })
+                .collect()
+        } else {
+            let mut order = train_idx.clone();
+            rng.shuffle(&mut order);
+            order
+        };
+        let total = order.len().div_ceil(batch);
         let (mut sum, mut batches) = (0.0, 0usize);
-        for (i, chunk) in triplets.chunks(batch).enumerate() {
-            let w = &data.windows;
-            let a = stack(chunk.iter().map(|t| w[t.anchor].anchor.as_slice()), &ad);
-            let p = stack(chunk.iter().map(|t| w[t.anchor].positive.as_slice()), &ad);
-            let n = stack(chunk.iter().map(|t| w[t.negative].positive.as_slice()), &ad);
-            let loss = model.triplet_loss(a, p, n, config.margin);
+        for (i, chunk) in order.chunks(batch).enumerate() {
+            if chunk.len() < 2 {
+                continue;
+            }
+            let progress = step as f64 / total_steps as f64;
+            let lr = config.learning_rate
+                * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
+            step += 1;
+            let b = chunk.len();
+            let anchor_specs: Vec<&Spectrogram> = if config.one_anchor_each {
+                chunk
+                    .iter()
+                    .map(|&j| w[j].anchor_of(kinds[rng.below(kinds.len())]))
+                    .collect()
+            } else {
+                kinds
+                    .iter()
+                    .flat_map(|&k| chunk.iter().map(move |&j| w[j].anchor_of(k)))
+                    .collect()
+            };
+            let positive_specs: Vec<&Spectrogram> = chunk.iter().map(|&j| &w[j].positive).collect();
+            let mut augment = |specs: &[&Spectrogram]| {
+                let rows: Vec<Vec<f32>> = specs
+                    .iter()
+                    .map(|s| s.augmented_input(&mut rng, config.eq_db, config.mask))
+                    .collect();
+                stack(rows.iter().map(Vec::as_slice), &ad)
+            };
+            let positives = augment(&positive_specs);
+            let anchors = augment(&anchor_specs);
+            let key_negatives = config.key_negatives;
+            let mask: Vec<f32> = chunk
+                .iter()
+                .flat_map(|&a| {
+                    chunk.iter().map(move |&n| {
+                        let other_song = w[a].song != w[n].song;
+                        let other_key = key_negatives && w[a].shift != w[n].shift;
+                        f32::from(u8::from(other_song || other_key))
+                    })
+                })
+                .collect();
+            let negative = Tensor::from_data(TensorData::new(mask, [b, b]), &ad);
+            let loss = model.batch_triplet_loss(
+                anchors,
+                positives,
+                negative,
+                config.margin,
+                config.mining,
+            );
             sum += f64::from(loss.clone().into_scalar::<f32>());
             batches += 1;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(config.learning_rate, model, grads);
+            model = optim.step(lr, model, grads);
             on_batch(i + 1, total);
         }
-        let valid_accuracy = accuracy(&triplet_distances(&model.valid(), data, &valid, device));
-        let improved = best.as_ref().is_none_or(|(b, _, _)| valid_accuracy > *b);
-        if improved {
-            best = Some((valid_accuracy, epoch, model.valid()));
-            since_best = 0;
-        } else {
-            since_best += 1;
-        }
+        let valid_model = model.valid();
+        let emb = WindowEmbeddings::of(&valid_model, &valid_data, device);
+        let valid_accuracy = AnchorKind::ALL.map(|k| accuracy(&emb, &valid, k));
         let report = EpochReport {
             epoch,
-            epochs: config.epochs,
+            epochs,
             train_loss: sum / batches.max(1) as f64,
             valid_accuracy,
             elapsed: began.elapsed(),
         };
-        on_epoch(&report);
+        let score = report.valid_score();
+        if best.as_ref().is_none_or(|(b, ..)| score > *b) {
+            on_epoch(&report, Some(&valid_model));
+            best = Some((score, valid_accuracy, epoch, valid_model));
+            since_best = 0;
+        } else {
+            on_epoch(&report, None);
+            since_best += 1;
+        }
         history.push(report);
         if since_best >= config.patience {
             break;
         }
     }
-    let (best_valid_accuracy, best_epoch, model) = match best {
+    let (_, best_valid_accuracy, best_epoch, model) = match best {
         Some(b) => b,
-        None => (0.0, history.len(), model.valid()),
+        None => (0.0, [0.0; 2], history.len(), model.valid()),
     };
     Ok(Trained {
         model,
