@@ -152,7 +152,44 @@ fn decode_wav(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
     })
 }
 
+/// Walks a FLAC file's metadata blocks and refuses one that claims more bytes than the file
+/// holds (the decoder would allocate what a block claims, gigabytes for a forged one): every
+/// block must fit in the file, and a picture's MIME type, description and data in its block.
+fn check_flac_metadata(bytes: &[u8]) -> Result<(), String> {
+    let Some(mut rest) = bytes.strip_prefix(b"fLaC") else {
+        return Ok(());
+    };
+    let forged = || "damaged FLAC metadata (a block longer than the file)".to_string();
+    let be32 = |b: &[u8], at: usize| -> Option<usize> {
+        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize)
+    };
+    loop {
+        let [flags, a, b, c, ..] = *rest else {
+            return Err(forged());
+        };
+        let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
+        let block = rest.get(4..4 + len).ok_or_else(forged)?;
+        if flags & 0x7f == 6 {
+            // PICTURE: type, MIME length + MIME, description length + text, 16 bytes of
+            // geometry, data length + data.
+            let mime = be32(block, 4).ok_or_else(forged)?;
+            let text_at = 8usize.checked_add(mime).ok_or_else(forged)?;
+            let text = be32(block, text_at).ok_or_else(forged)?;
+            let data_at = text_at.checked_add(4 + text + 16).ok_or_else(forged)?;
+            let data = be32(block, data_at).ok_or_else(forged)?;
+            if data_at + 4 + data > block.len() {
+                return Err(forged());
+            }
+        }
+        rest = &rest[4 + len..];
+        if flags & 0x80 != 0 {
+            return Ok(());
+        }
+    }
+}
+
 fn decode_compressed(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
+    check_flac_metadata(bytes)?;
     let decoder = rodio::Decoder::new(Cursor::new(bytes.to_vec()))
         .map_err(|e| format!("not a readable FLAC or Ogg Vorbis file ({e})"))?;
     let channels = usize::from(decoder.channels().get());

@@ -1,0 +1,92 @@
+//! What the fuzz targets (`fuzz/`, `scripts/fuzz.sh`) found, kept as regression tests with the
+//! inputs they found: each must be refused with one line (or read back the same), and a forged
+//! header must not make the reader allocate what it claims.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ubiq::command::parse;
+use ubiq::loops::audio::decode_bytes;
+use ubiq::scene::Scene;
+
+/// The system allocator, remembering the largest single allocation.
+struct Largest;
+
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Largest {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LARGEST.fetch_max(new_size, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Largest = Largest;
+
+const MIB: usize = 1 << 20;
+
+#[test]
+fn forged_audio_headers_are_refused_without_allocating_what_they_claim() {
+    // audio_decode: a 37-byte FLAC stream whose header claims a huge stream.
+    let flac: [u8; 37] = [
+        0x66, 0x4c, 0x61, 0x43, 0x86, 0x00, 0x00, 0x3b, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x13,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ];
+    // A WAV whose data chunk claims 4 GB and holds 4 bytes.
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF\x2c\x00\x00\x00WAVEfmt ");
+    wav.extend_from_slice(&[16, 0, 0, 0, 1, 0, 2, 0]);
+    wav.extend_from_slice(&48_000u32.to_le_bytes());
+    wav.extend_from_slice(&(48_000u32 * 4).to_le_bytes());
+    wav.extend_from_slice(&[4, 0, 16, 0]);
+    wav.extend_from_slice(b"data\xf0\xff\xff\xff\x01\x02\x03\x04");
+    for (bytes, ext) in [(&flac[..], "flac"), (&wav[..], "wav")] {
+        LARGEST.store(0, Ordering::Relaxed);
+        let refusal = decode_bytes(bytes, ext).expect_err("a forged header is refused");
+        assert!(!refusal.contains('\n'), "{refusal}");
+        let largest = LARGEST.load(Ordering::Relaxed);
+        assert!(largest < 64 * MIB, "{ext}: allocated {} MiB", largest / MIB);
+    }
+}
+
+#[test]
+fn a_set_list_section_without_bars_is_refused() {
+    // scene_parse: a section that gave no bars read as 0 bars and did not read back.
+    let text = r#"Scene(sections: [(name: "a", bars: 8), (name: "b", commands: ["every 2"])])"#;
+    let e = Scene::from_ron(text, Path::new("set.ron")).expect_err("refused");
+    assert!(e.to_string().contains("bars"), "{e}");
+    let good = Scene::from_ron(
+        r#"Scene(sections: [(name: "a", bars: 8), (bars: 2)])"#,
+        Path::new("set.ron"),
+    )
+    .expect("reads");
+    let again = Scene::from_ron(&good.to_ron(), Path::new("set.ron")).expect("reads back");
+    assert_eq!(again.sections, good.sections);
+}
+
+#[test]
+fn a_grid_command_reads_back_from_its_own_text() {
+    // command_parse: velocity 6 (two thirds) was written as `x` (three quarters).
+    for line in [
+        "grid snare 6...X.......X..x",
+        "grid kick <o..>9..1.5.X..x..|.........o..<x...",
+    ] {
+        let cmd = parse(line).expect("a command");
+        assert_eq!(parse(&cmd.to_string()).expect("reads back"), cmd, "{line}");
+    }
+}
