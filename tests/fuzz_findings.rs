@@ -47,6 +47,11 @@ fn forged_audio_headers_are_refused_without_allocating_what_they_claim() {
         0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x13,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     ];
+    // audio_decode again: a junk byte, then a FLAC comment block claiming 3 GB of comment.
+    let comment: [u8; 24] = [
+        0x01, 0x66, 0x4c, 0x61, 0x43, 0x84, 0xff, 0x00, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x80, 0x00, 0x32, 0xda, 0x49, 0x68, 0x70, 0x40, 0xcc,
+    ];
     // A WAV whose data chunk claims 4 GB and holds 4 bytes.
     let mut wav = Vec::new();
     wav.extend_from_slice(b"RIFF\x2c\x00\x00\x00WAVEfmt ");
@@ -55,7 +60,11 @@ fn forged_audio_headers_are_refused_without_allocating_what_they_claim() {
     wav.extend_from_slice(&(48_000u32 * 4).to_le_bytes());
     wav.extend_from_slice(&[4, 0, 16, 0]);
     wav.extend_from_slice(b"data\xf0\xff\xff\xff\x01\x02\x03\x04");
-    for (bytes, ext) in [(&flac[..], "flac"), (&wav[..], "wav")] {
+    for (bytes, ext) in [
+        (&flac[..], "flac"),
+        (&comment[..], "flac"),
+        (&wav[..], "wav"),
+    ] {
         LARGEST.store(0, Ordering::Relaxed);
         let refusal = decode_bytes(bytes, ext).expect_err("a forged header is refused");
         assert!(!refusal.contains('\n'), "{refusal}");

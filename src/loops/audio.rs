@@ -152,16 +152,26 @@ fn decode_wav(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
     })
 }
 
-/// Walks a FLAC file's metadata blocks and refuses one that claims more bytes than the file
-/// holds (the decoder would allocate what a block claims, gigabytes for a forged one): every
-/// block must fit in the file, and a picture's MIME type, description and data in its block.
+/// Walks a FLAC stream's metadata blocks (from its first `fLaC` marker, where the decoder
+/// starts too) and refuses one that claims more bytes than it holds, since the decoder
+/// allocates what the metadata claims (gigabytes for a forged file): every block must fit in
+/// the file, and the fields inside a picture or a comment block in that block.
 fn check_flac_metadata(bytes: &[u8]) -> Result<(), String> {
-    let Some(mut rest) = bytes.strip_prefix(b"fLaC") else {
+    let Some(start) = bytes.windows(4).position(|w| w == b"fLaC") else {
         return Ok(());
     };
+    let mut rest = &bytes[start + 4..];
     let forged = || "damaged FLAC metadata (a block longer than the file)".to_string();
-    let be32 = |b: &[u8], at: usize| -> Option<usize> {
-        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize)
+    // A length-prefixed field at `at`: where the next field starts.
+    let skip = |block: &[u8], at: usize, big_endian: bool| -> Option<usize> {
+        let raw: [u8; 4] = block.get(at..at + 4)?.try_into().ok()?;
+        let len = if big_endian {
+            u32::from_be_bytes(raw)
+        } else {
+            u32::from_le_bytes(raw)
+        } as usize;
+        let end = at.checked_add(4)?.checked_add(len)?;
+        (end <= block.len()).then_some(end)
     };
     loop {
         let [flags, a, b, c, ..] = *rest else {
@@ -169,17 +179,20 @@ fn check_flac_metadata(bytes: &[u8]) -> Result<(), String> {
         };
         let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
         let block = rest.get(4..4 + len).ok_or_else(forged)?;
-        if flags & 0x7f == 6 {
-            // PICTURE: type, MIME length + MIME, description length + text, 16 bytes of
-            // geometry, data length + data.
-            let mime = be32(block, 4).ok_or_else(forged)?;
-            let text_at = 8usize.checked_add(mime).ok_or_else(forged)?;
-            let text = be32(block, text_at).ok_or_else(forged)?;
-            let data_at = text_at.checked_add(4 + text + 16).ok_or_else(forged)?;
-            let data = be32(block, data_at).ok_or_else(forged)?;
-            if data_at + 4 + data > block.len() {
-                return Err(forged());
-            }
+        let fits = match flags & 0x7f {
+            // VORBIS_COMMENT: vendor string, count, that many strings (little-endian lengths).
+            4 => skip(block, 0, false).and_then(|at| {
+                let count = u32::from_le_bytes(block.get(at..at + 4)?.try_into().ok()?);
+                (0..count).try_fold(at + 4, |at, _| skip(block, at, false))
+            }),
+            // PICTURE: type, MIME type, description, 16 bytes of geometry, data.
+            6 => skip(block, 4, true)
+                .and_then(|at| skip(block, at, true))
+                .and_then(|at| skip(block, at + 16, true)),
+            _ => Some(0),
+        };
+        if fits.is_none() {
+            return Err(forged());
         }
         rest = &rest[4 + len..];
         if flags & 0x80 != 0 {
