@@ -74,6 +74,19 @@ fn forged_audio_headers_are_refused_without_allocating_what_they_claim() {
 }
 
 #[test]
+fn a_wav_file_named_flac_with_a_zero_sample_rate_is_refused() {
+    // audio_decode: the FLAC/Ogg decoder panicked on a WAV header with sample rate 0.
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF\x2c\x00\x00\x00WAVEfmt ");
+    wav.extend_from_slice(&[16, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 16, 0]);
+    wav.extend_from_slice(b"data\x04\x00\x00\x00\x01\x02\x03\x04");
+    for ext in ["flac", "ogg", "wav"] {
+        let refusal = decode_bytes(&wav, ext).expect_err("refused");
+        assert!(!refusal.contains('\n'), "{refusal}");
+    }
+}
+
+#[test]
 fn a_set_list_section_without_bars_is_refused() {
     // scene_parse: a section that gave no bars read as 0 bars and did not read back.
     let text = r#"Scene(sections: [(name: "a", bars: 8), (name: "b", commands: ["every 2"])])"#;

@@ -81,10 +81,14 @@ pub fn decode_bytes(bytes: &[u8], ext: &str) -> Result<Mono, String> {
 }
 
 fn decode_bytes_within(bytes: &[u8], ext: &str, max_seconds: f32) -> Result<Mono, String> {
-    let mono = if ext == "wav" {
+    // By content, not by name: a WAV file named `.flac` still reads as a WAV file.
+    let mono = if ext == "wav" || bytes.starts_with(b"RIFF") {
         decode_wav(bytes, max_seconds)?
     } else {
-        decode_compressed(bytes, max_seconds)?
+        // The decoders have panicked on forged headers (a sample rate of 0): such a file is
+        // refused like any other damaged one.
+        std::panic::catch_unwind(|| decode_compressed(bytes, max_seconds))
+            .unwrap_or_else(|_| Err("damaged audio (the decoder gave up on it)".into()))?
     };
     check(&mono, max_seconds)?;
     Ok(mono)
