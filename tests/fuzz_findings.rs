@@ -80,9 +80,17 @@ fn a_wav_file_named_flac_with_a_zero_sample_rate_is_refused() {
     wav.extend_from_slice(b"RIFF\x2c\x00\x00\x00WAVEfmt ");
     wav.extend_from_slice(&[16, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 16, 0]);
     wav.extend_from_slice(b"data\x04\x00\x00\x00\x01\x02\x03\x04");
-    for ext in ["flac", "ogg", "wav"] {
-        let refusal = decode_bytes(&wav, ext).expect_err("refused");
-        assert!(!refusal.contains('\n'), "{refusal}");
+    // …and with junk in front of it, which the decoder skipped to find the RIFF header.
+    let junk: Vec<u8> = b"IDB\x01\xf4\x02\xf0\x00"
+        .iter()
+        .chain(&wav)
+        .copied()
+        .collect();
+    for bytes in [&wav, &junk] {
+        for ext in ["flac", "ogg", "wav"] {
+            let refusal = decode_bytes(bytes, ext).expect_err("refused");
+            assert!(!refusal.contains('\n'), "{refusal}");
+        }
     }
 }
 

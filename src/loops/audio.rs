@@ -156,15 +156,13 @@ fn decode_wav(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
     })
 }
 
-/// Walks a FLAC stream's metadata blocks (from its first `fLaC` marker, where the decoder
-/// starts too) and refuses one that claims more bytes than it holds, since the decoder
+/// Walks a FLAC stream's metadata blocks and refuses one that claims more bytes than it holds, since the decoder
 /// allocates what the metadata claims (gigabytes for a forged file): every block must fit in
 /// the file, and the fields inside a picture or a comment block in that block.
 fn check_flac_metadata(bytes: &[u8]) -> Result<(), String> {
-    let Some(start) = bytes.windows(4).position(|w| w == b"fLaC") else {
+    let Some(mut rest) = bytes.strip_prefix(b"fLaC") else {
         return Ok(());
     };
-    let mut rest = &bytes[start + 4..];
     let forged = || "damaged FLAC metadata (a block longer than the file)".to_string();
     // A length-prefixed field at `at`: where the next field starts.
     let skip = |block: &[u8], at: usize, big_endian: bool| -> Option<usize> {
@@ -205,7 +203,31 @@ fn check_flac_metadata(bytes: &[u8]) -> Result<(), String> {
     }
 }
 
+/// Where the FLAC or Ogg stream of a file starts: at its first byte, or after an ID3v2 tag
+/// in front of a FLAC stream. Anything else is refused here rather than handed to a decoder
+/// that would search it for something it can read.
+fn compressed_stream(bytes: &[u8]) -> Result<&[u8], String> {
+    let mut at = 0;
+    if let Some(tag) = bytes.strip_prefix(b"ID3")
+        && let [_, _, _, a, b, c, d, ..] = *tag
+    {
+        // Ten header bytes, then a syncsafe size (7 bits a byte).
+        at = 10
+            + ((usize::from(a) << 21)
+                | (usize::from(b) << 14)
+                | (usize::from(c) << 7)
+                | usize::from(d));
+    }
+    let stream = bytes.get(at..).unwrap_or_default();
+    if stream.starts_with(b"fLaC") || (at == 0 && stream.starts_with(b"OggS")) {
+        Ok(stream)
+    } else {
+        Err("not a FLAC or Ogg Vorbis file (no fLaC or OggS at its start)".into())
+    }
+}
+
 fn decode_compressed(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
+    let bytes = compressed_stream(bytes)?;
     check_flac_metadata(bytes)?;
     let decoder = rodio::Decoder::new(Cursor::new(bytes.to_vec()))
         .map_err(|e| format!("not a readable FLAC or Ogg Vorbis file ({e})"))?;
