@@ -222,7 +222,7 @@ fn compressed_stream(bytes: &[u8]) -> Result<&[u8], String> {
     if stream.starts_with(b"fLaC") || (at == 0 && stream.starts_with(b"OggS")) {
         Ok(stream)
     } else {
-        Err("not a FLAC or Ogg Vorbis file (no fLaC or OggS at its start)".into())
+        Err("not a readable FLAC or Ogg Vorbis file (no fLaC or OggS at its start)".into())
     }
 }
 
