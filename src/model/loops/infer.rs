@@ -121,8 +121,12 @@ impl LoopModel {
             .init(&device)
             .try_load_record(record)
             .map_err(|e| format(e.to_string()))?;
-        FastLoopNet::of(&net).map_err(format)?;
-        Ok(Self::new(net, device, origin))
+        let model = Self::new(net, device, origin);
+        if model.fast.is_none() {
+            // Copied once in `new`; only a refusal asks again, for its reason.
+            FastLoopNet::of(&model.net).map_err(format)?;
+        }
+        Ok(model)
     }
 
     /// The default model compiled into the binary.

@@ -210,8 +210,9 @@ impl RhythmModel {
             .try_load_record(record)
             .map_err(|e| format(e.to_string()))?;
         let model = Self::new(vae, device, origin);
-        if let Err(reason) = FastVae::of(&model.vae) {
-            return Err(format(reason));
+        if model.fast.is_none() {
+            // Copied once in `new`; only a refusal asks again, for its reason.
+            FastVae::of(&model.vae).map_err(format)?;
         }
         let s = model.stats;
         if [s.kick_mean, s.kick_std, s.hats_mean, s.hats_std]
