@@ -67,15 +67,18 @@ pub fn time(
 }
 
 /// How much to time.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct BenchOptions {
     /// Scale of the call counts (1.0: about a second per line; smaller for a quick look).
     pub scale: f64,
+    /// Only the cases whose names contain one of these (all cases when empty).
+    pub only: Vec<String>,
 }
 
-impl Default for BenchOptions {
-    fn default() -> Self {
-        BenchOptions { scale: 1.0 }
+impl BenchOptions {
+    /// Whether the case called `name` is to be timed.
+    pub fn wants(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| name.contains(o.as_str()))
     }
 }
 
@@ -188,10 +191,11 @@ pub fn cases(library: Option<&Library>) -> Result<Vec<Case>, String> {
     Ok(out)
 }
 
-/// Runs every case, `options.scale` times its calls, call by call.
+/// Runs every case `options` wants, `options.scale` times its calls, call by call.
 pub fn run(options: &BenchOptions, library: Option<&Library>) -> Result<Vec<Timing>, String> {
     Ok(cases(library)?
         .into_iter()
+        .filter(|case| options.wants(case.name))
         .map(|mut case| {
             time(
                 case.name,
@@ -376,7 +380,11 @@ mod tests {
 
     #[test]
     fn every_case_runs_and_the_table_lists_it() {
-        let timings = run(&BenchOptions { scale: 0.0 }, None).expect("embedded models");
+        let options = BenchOptions {
+            scale: 0.0,
+            ..BenchOptions::default()
+        };
+        let timings = run(&options, None).expect("embedded models");
         let names: Vec<&str> = timings.iter().map(|t| t.name.as_str()).collect();
         for want in [
             "synth.graph_block",
@@ -401,5 +409,22 @@ mod tests {
         }
         let text = table(&timings);
         assert!(timings.iter().all(|t| text.contains(&t.name)));
+    }
+
+    #[test]
+    fn a_filter_times_only_the_cases_it_names() {
+        let options = BenchOptions {
+            scale: 0.0,
+            only: vec!["rhythm.".into(), "rank.1k".into()],
+        };
+        let timings = run(&options, None).expect("embedded models");
+        let names: Vec<&str> = timings.iter().map(|t| t.name.as_str()).collect();
+        assert!(names.contains(&"loops.rank.1k") && names.contains(&"rhythm.encode.burn"));
+        assert!(
+            names
+                .iter()
+                .all(|n| n.starts_with("rhythm.") || *n == "loops.rank.1k"),
+            "{names:?}"
+        );
     }
 }

@@ -114,6 +114,9 @@ enum Command {
         /// Loop library to rank (default: loops/ here, else the one shipped beside ubiq).
         #[arg(long, value_name = "DIR")]
         loops: Option<PathBuf>,
+        /// Time only the cases whose names contain one of these (e.g. `ai.cycle`, `loops.`).
+        #[arg(value_name = "CASE")]
+        only: Vec<String>,
     },
 }
 
@@ -809,7 +812,12 @@ fn main() -> ExitCode {
             midi_out,
             models,
         }) => app::replay::run(&log, &out, midi_out.as_deref(), &models.paths()),
-        Some(Command::Bench { json, scale, loops }) => app::bench::run(json, scale, loops),
+        Some(Command::Bench {
+            json,
+            scale,
+            loops,
+            only,
+        }) => app::bench::run(json, scale, only, loops),
         Some(Command::Soak {
             cycles,
             per_cycle,

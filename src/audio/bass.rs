@@ -1,7 +1,9 @@
 //! The monophonic bass synth: saw/square + sub → resonant 24 dB low-pass with its own
 //! envelope → amplifier, with glide on slides and accents that open the filter.
 
-use super::dsp::{Svf, db_to_gain, decay_coef, poly_blep, sin_cycles, smooth_coef, soft_clip};
+use super::dsp::{
+    SvfLowPass, db_to_gain, decay_coef, poly_blep, sin_cycles, smooth_coef, soft_clip,
+};
 use super::params::BassTimbre;
 
 /// Frames between filter coefficient updates (the envelope is far slower than this).
@@ -28,7 +30,7 @@ pub struct BassSynth {
     fenv: f32,
     fenv_coef: f32,
     accent: f32,
-    filter: [Svf; 2],
+    filter: [SvfLowPass; 2],
     control_countdown: u32,
     silent: bool,
 }
@@ -53,7 +55,7 @@ impl BassSynth {
             fenv: 0.0,
             fenv_coef: 0.0,
             accent: 0.0,
-            filter: [Svf::default(); 2],
+            filter: [SvfLowPass::default(); 2],
             control_countdown: 0,
             silent: true,
         }
@@ -107,54 +109,104 @@ impl BassSynth {
     }
 
     /// Adds `out.len()` samples of the bass to `out`.
+    ///
+    /// Work goes one control period (at most [`CONTROL_FRAMES`] samples, filter settings
+    /// fixed) at a time, in three short loops: the oscillators; the filters and the amplifier
+    /// envelope; drive and saturation, on whole vectors. Each loop's sample-to-sample
+    /// dependency chains are short and independent, so the processor overlaps samples; the
+    /// arithmetic per sample is that of one long loop.
     pub fn render(&mut self, out: &mut [f32]) {
         if self.silent {
             return;
         }
-        let wave = self.timbre.wave;
-        let sub = self.timbre.sub;
-        let drive = self.timbre.drive;
-        let drive_in = 1.0 + 3.0 * drive;
-        let drive_out = 1.0 / (1.0 + drive);
         let fenv_block = self.fenv_coef.powi(CONTROL_FRAMES as i32);
-        for o in out.iter_mut() {
+        let drive_in = 1.0 + 3.0 * self.timbre.drive;
+        let drive_out = 1.0 / (1.0 + self.timbre.drive);
+        let mut low = [0.0f32; CONTROL_FRAMES as usize];
+        let mut amp = [0.0f32; CONTROL_FRAMES as usize];
+        let mut done = 0;
+        while done < out.len() {
             if self.control_countdown == 0 {
                 self.update_filter();
                 self.fenv *= fenv_block;
                 self.control_countdown = CONTROL_FRAMES;
             }
-            self.control_countdown -= 1;
-            self.hz += self.glide_coef * (self.target_hz - self.hz);
-            let dt = self.hz * self.inv_sr;
-            self.phase += dt;
+            let n = (self.control_countdown as usize).min(out.len() - done);
+            self.control_countdown -= n as u32;
+            let (low, amp) = (&mut low[..n], &mut amp[..n]);
+            self.oscillators(low);
+            let sounding = self.filter_and_envelope(low, amp);
+            // Drive and saturation: no state, so they run on whole vectors.
+            for ((o, x), a) in out[done..done + sounding].iter_mut().zip(&*low).zip(&*amp) {
+                *o += soft_clip(x * drive_in) * drive_out * a;
+            }
+            if self.silent {
+                return;
+            }
+            done += n;
+        }
+    }
+
+    /// The saw / square and sub oscillators (with glide) for `out.len()` (at most
+    /// [`CONTROL_FRAMES`]) samples: the phases sample by sample, then the wave shapes, which
+    /// carry no state, on whole vectors.
+    #[inline]
+    fn oscillators(&mut self, out: &mut [f32]) {
+        let n = out.len();
+        let mut phase = [0.0f32; CONTROL_FRAMES as usize];
+        let mut step = [0.0f32; CONTROL_FRAMES as usize];
+        let mut sub_phase = [0.0f32; CONTROL_FRAMES as usize];
+        for ((p, dt), sp) in phase[..n]
+            .iter_mut()
+            .zip(&mut step[..n])
+            .zip(&mut sub_phase[..n])
+        {
+            // Off a slide the pitch sits on its target: nothing to glide.
+            if self.hz != self.target_hz {
+                self.hz += self.glide_coef * (self.target_hz - self.hz);
+            }
+            *dt = self.hz * self.inv_sr;
+            self.phase += *dt;
             if self.phase >= 1.0 {
                 self.phase -= 1.0;
             }
-            self.sub_phase += dt * 0.5;
+            self.sub_phase += *dt * 0.5;
             if self.sub_phase >= 1.0 {
                 self.sub_phase -= 1.0;
             }
-            let p = self.phase;
+            (*p, *sp) = (self.phase, self.sub_phase);
+        }
+        let (wave, sub) = (self.timbre.wave, self.timbre.sub);
+        for (((o, &p), &dt), &sp) in out.iter_mut().zip(&phase).zip(&step).zip(&sub_phase) {
             let saw = 2.0 * p - 1.0 - poly_blep(p, dt);
             let p2 = if p < 0.5 { p + 0.5 } else { p - 0.5 };
             let square = if p < 0.5 { 1.0 } else { -1.0 } + poly_blep(p, dt) - poly_blep(p2, dt);
-            let osc = saw * (1.0 - wave) + square * wave * 0.8 + sin_cycles(self.sub_phase) * sub;
-            let low = self.filter[0].tick(osc).low;
-            let low = self.filter[1].tick(low).low;
+            *o = saw * (1.0 - wave) + square * wave * 0.8 + sin_cycles(sp) * sub;
+        }
+    }
+
+    /// Filters the oscillators' `osc` (in place) and runs the amplifier envelope into `amp`.
+    /// Returns how many samples sound: all of them, or up to and including the one where the
+    /// voice fell silent (it stops at that exact sample, whatever the block size: renders
+    /// stay independent of how the host slices time).
+    #[inline]
+    fn filter_and_envelope(&mut self, osc: &mut [f32], amp: &mut [f32]) -> usize {
+        for (k, (x, a)) in osc.iter_mut().zip(amp.iter_mut()).enumerate() {
+            let low = self.filter[0].tick(*x);
+            *x = self.filter[1].tick(low);
             if self.gate {
                 self.amp_target *= self.sustain_coef;
             }
             self.amp += self.amp_coef * (self.amp_target - self.amp);
-            *o += soft_clip(low * drive_in) * drive_out * self.amp;
-            // Fall silent at an exact sample, whatever the block size: renders stay
-            // independent of how the host slices time.
+            *a = self.amp;
             if !self.gate && self.amp < 1e-5 {
                 self.amp = 0.0;
-                self.filter = [Svf::default(); 2];
+                self.filter = [SvfLowPass::default(); 2];
                 self.silent = true;
-                break;
+                return k + 1;
             }
         }
+        osc.len()
     }
 }
 

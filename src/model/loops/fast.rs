@@ -77,47 +77,84 @@ impl Block {
         };
         let op = out.pitch();
         let plane_out = (oh + 2) * op;
-        // acc[y·p + xx]: output row y, padded column xx (1..=w valid); output j
-        // (1 ≤ j < span − 1) reads src[j + ky·p + kx − 1]. Outputs are summed a strip at a time
-        // in registers.
+        // acc[y·p + xx]: output row y, padded column xx (1..=w valid), one plane for each
+        // channel of a pair.
         let span = h * p;
-        let mut acc = vec![0.0f32; span + STRIP];
-        for o in 0..self.conv.outputs {
-            let weights = &self.conv.weight[o * self.conv.inputs * 9..][..self.conv.inputs * 9];
-            let mut j = 1;
-            while j < span - 1 {
-                let mut sums = [self.conv.bias[o]; STRIP];
-                for (i, k) in weights.chunks_exact(9).enumerate() {
-                    let src = x.plane(i);
-                    for (t, &kt) in k.iter().enumerate() {
-                        let at = (t / 3) * p + t % 3 + j - 1;
-                        for (a, v) in sums.iter_mut().zip(&src[at..at + STRIP]) {
-                            *a += kt * v;
-                        }
-                    }
+        let stride = span + STRIP;
+        let mut acc = vec![0.0f32; stride * 2];
+        let mut rows = vec![0.0f32; w];
+        for o in (0..self.conv.outputs).step_by(2) {
+            // An odd last channel is summed twice and kept once.
+            let pair = [o, (o + 1).min(self.conv.outputs - 1)];
+            self.convolve_pair(x, pair, &mut acc);
+            for (c, acc) in (o..pair[1] + 1).zip(acc.chunks_exact_mut(stride)) {
+                let (scale, shift) = self
+                    .norm
+                    .as_ref()
+                    .map_or((1.0, 0.0), |norm| (norm.scale[c], norm.shift[c]));
+                for v in &mut acc[..span] {
+                    *v = (*v * scale + shift).max(0.0);
                 }
-                acc[j..j + STRIP].copy_from_slice(&sums);
-                j += STRIP;
-            }
-            let (scale, shift) = self
-                .norm
-                .as_ref()
-                .map_or((1.0, 0.0), |n| (n.scale[o], n.shift[o]));
-            let dst = &mut out.data[o * plane_out..(o + 1) * plane_out];
-            for y in 0..oh {
-                for xo in 0..ow {
-                    let mut best = f32::NEG_INFINITY;
-                    for dy in 0..pb {
-                        let row = (y * pb + dy) * p + 1 + xo * pf;
-                        for v in &acc[row..row + pf] {
-                            best = best.max((v * scale + shift).max(0.0));
+                // Max-pool: the rows of a window first (whole rows at once), then its columns.
+                // Values are ReLU outputs, never NaN, so a plain comparison is the maximum.
+                let dst = &mut out.data[c * plane_out..(c + 1) * plane_out];
+                for y in 0..oh {
+                    rows.copy_from_slice(&acc[y * pb * p + 1..][..w]);
+                    for dy in 1..pb {
+                        for (m, &v) in rows.iter_mut().zip(&acc[(y * pb + dy) * p + 1..][..w]) {
+                            *m = if v > *m { v } else { *m };
                         }
                     }
-                    dst[(y + 1) * op + xo + 1] = best;
+                    let line = &mut dst[(y + 1) * op + 1..][..ow];
+                    for (d, cols) in line.iter_mut().zip(rows.chunks_exact(pf)) {
+                        *d = cols.iter().fold(0.0, |m, &v| if v > m { v } else { m });
+                    }
                 }
             }
         }
         out
+    }
+
+    /// Sums the convolution of the two output channels `pair` into the two planes of `acc`
+    /// (each `h·p + STRIP` long), a strip of [`STRIP`] outputs at a time in registers: output
+    /// j (1 ≤ j < h·p − 1) reads `src[j + ky·p + kx − 1]`. The two channels share every load
+    /// of the input (their sums fill eight AVX2 registers); each output is summed in the same
+    /// order as alone.
+    #[inline(always)]
+    fn convolve_pair(&self, x: &Planes, pair: [usize; 2], acc: &mut [f32]) {
+        let p = x.pitch();
+        let span = x.h * p;
+        let stride = span + STRIP;
+        let n = self.conv.inputs * 9;
+        let (w0, w1) = (
+            &self.conv.weight[pair[0] * n..][..n],
+            &self.conv.weight[pair[1] * n..][..n],
+        );
+        let mut j = 1;
+        while j < span - 1 {
+            let mut s0 = [self.conv.bias[pair[0]]; STRIP];
+            let mut s1 = [self.conv.bias[pair[1]]; STRIP];
+            for i in 0..self.conv.inputs {
+                // The three input rows under the strip, and the channel pair's 3×3 kernels:
+                // every tap below is a fixed offset into them.
+                let window = &x.plane(i)[j - 1..j + 2 * p + 1 + STRIP];
+                let (k0, k1) = (&w0[i * 9..i * 9 + 9], &w1[i * 9..i * 9 + 9]);
+                for ky in 0..3 {
+                    let row = &window[ky * p..ky * p + STRIP + 2];
+                    for kx in 0..3 {
+                        let v = &row[kx..kx + STRIP];
+                        let (a, b) = (k0[ky * 3 + kx], k1[ky * 3 + kx]);
+                        for ((s0, s1), v) in s0.iter_mut().zip(s1.iter_mut()).zip(v) {
+                            *s0 += a * v;
+                            *s1 += b * v;
+                        }
+                    }
+                }
+            }
+            acc[j..j + STRIP].copy_from_slice(&s0);
+            acc[stride + j..stride + j + STRIP].copy_from_slice(&s1);
+            j += STRIP;
+        }
     }
 }
 
