@@ -295,20 +295,16 @@ pub fn resample_to(samples: &[f32], frames: usize, cyclic: bool) -> Vec<f32> {
         return vec![0.0; frames];
     }
     let step = n as f64 / frames as f64;
+    // Past the last sample: the first (a cyclic loop) or the last again.
+    let past_end = if cyclic { samples[0] } else { samples[n - 1] };
     (0..frames)
         .map(|i| {
+            // 0 ≤ x < n: truncation is the floor, and i0 a valid index.
             let x = i as f64 * step;
-            // x ≥ 0: truncation is the floor.
             let i0 = x as usize;
             let frac = (x - i0 as f64) as f32;
             let a = samples[i0.min(n - 1)];
-            let b = if i0 + 1 < n {
-                samples[i0 + 1]
-            } else if cyclic {
-                samples[0]
-            } else {
-                samples[n - 1]
-            };
+            let b = samples.get(i0 + 1).copied().unwrap_or(past_end);
             a + (b - a) * frac
         })
         .collect()
