@@ -3,11 +3,12 @@
 //! folder — gets a one-line message naming the file, line or value, the set goes on, and
 //! nothing the performer made is lost.
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::Session;
 
 fn ubiq() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ubiq"));
@@ -29,55 +30,6 @@ fn run(args: &[&str]) -> Output {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-/// A headless session whose JSON status lines arrive on a channel.
-struct Session {
-    child: Child,
-    status: mpsc::Receiver<serde_json::Value>,
-}
-
-impl Session {
-    fn start(cmd: &mut Command) -> Session {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("ubiq starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str(&line) {
-                    let _ = tx.send(v);
-                }
-            }
-        });
-        Session { child, status: rx }
-    }
-
-    fn say(&mut self, line: &str) {
-        let stdin = self.child.stdin.as_mut().expect("stdin");
-        writeln!(stdin, "{line}").expect("ubiq reads stdin");
-    }
-
-    /// The cycle number of the next status line (the set is still playing).
-    fn next_cycle(&self) -> u64 {
-        let v = self
-            .status
-            .recv_timeout(Duration::from_secs(15))
-            .expect("the set goes on");
-        v["cycle"].as_u64().expect("cycle")
-    }
-
-    fn quit(mut self) -> String {
-        self.say("quit");
-        let out = self.child.wait_with_output().expect("ubiq exits");
-        let stderr = text(&out.stderr);
-        assert!(out.status.success(), "{stderr}");
-        stderr
-    }
 }
 
 fn truncated_wav(path: &Path) {

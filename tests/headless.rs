@@ -1,46 +1,30 @@
 //! Headless rehearsal end to end: the binary with piped stdin, hot reload of the scene file
 //! (in place and by rename), a broken save that leaves the set playing, `ubiq check`, SIGTERM.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::io::Write;
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::Session;
 
 fn scene(kick: &str) -> String {
     format!("Scene(\n    tempo: 240,\n    drums: (\n        kick: \"{kick}\",\n    ),\n)\n")
 }
 
-struct Run {
-    child: Child,
-    lines: mpsc::Receiver<serde_json::Value>,
-}
-
-fn start(file: &std::path::Path) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ubiq"))
-        .args(["play", "--headless", "--json", "--audio", "none"])
-        .arg(file)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ubiq starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str(&line) {
-                let _ = tx.send(v);
-            }
-        }
-    });
-    Run { child, lines: rx }
+fn start(file: &std::path::Path) -> Session {
+    Session::start(
+        Command::new(env!("CARGO_BIN_EXE_ubiq"))
+            .args(["play", "--headless", "--json", "--audio", "none"])
+            .arg(file),
+    )
 }
 
 /// Waits for a status line whose kick row is `kick`; returns its cycle number.
-fn wait_for_kick(run: &Run, kick: &str) -> u64 {
+fn wait_for_kick(run: &Session, kick: &str) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(12);
     while Instant::now() < deadline {
-        if let Ok(v) = run.lines.recv_timeout(Duration::from_millis(200))
+        if let Ok(v) = run.status.recv_timeout(Duration::from_millis(200))
             && v["drums"]["kick"] == kick
         {
             return v["cycle"].as_u64().expect("cycle number");
@@ -105,7 +89,7 @@ fn bad_commands_are_refused_and_change_nothing() {
     assert!(err.contains("tempo: BPM \"999\" is out of range"), "{err}");
     assert!(err.contains("did you mean kick"), "{err}");
     assert!(err.contains("/no/such/scene.ron"), "{err}");
-    for line in run.lines.try_iter() {
+    for line in run.status.try_iter() {
         assert_eq!(line["tempo"], 240.0);
         assert_eq!(line["drums"]["kick"], "x...x...x...x...|x...x...x...x...");
     }
@@ -184,7 +168,7 @@ fn a_set_list_plays_its_sections_and_follows_the_files_they_include() {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut seen = Vec::new();
     while seen.len() < 4 && Instant::now() < deadline {
-        if let Ok(v) = run.lines.recv_timeout(Duration::from_millis(200)) {
+        if let Ok(v) = run.status.recv_timeout(Duration::from_millis(200)) {
             let name = v["section"]["name"].as_str().unwrap_or("").to_string();
             let kick = v["drums"]["kick"].as_str().unwrap_or("").to_string();
             seen.push((name, kick));

@@ -1,7 +1,10 @@
-//! What the real-time tests share: a private JACK dummy server for one test, and its ports.
+//! What the end-to-end tests share: a private JACK dummy server for one test and its ports, and
+//! a headless session of the binary read through its JSON status lines.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// A JACK dummy server of our own (48 kHz, 256-frame periods), stopped when dropped.
@@ -81,4 +84,58 @@ pub fn wait_for_ports(server: &str, port: &str) {
         std::thread::sleep(Duration::from_millis(100));
     }
     panic!("port {port} did not appear on JACK server {server}");
+}
+
+/// A headless session of the binary whose JSON status lines arrive on a channel.
+pub struct Session {
+    /// The running `ubiq` (stdin, stdout and stderr piped; stdout is read by a thread).
+    pub child: Child,
+    /// Its status lines, parsed.
+    pub status: mpsc::Receiver<serde_json::Value>,
+}
+
+impl Session {
+    /// Spawns `cmd` with piped stdin, stdout and stderr.
+    pub fn start(cmd: &mut Command) -> Session {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ubiq starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str(&line) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        Session { child, status: rx }
+    }
+
+    /// Types one command line.
+    pub fn say(&mut self, line: &str) {
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        writeln!(stdin, "{line}").expect("ubiq reads stdin");
+    }
+
+    /// The cycle number of the next status line (the set is still playing).
+    pub fn next_cycle(&self) -> u64 {
+        let v = self
+            .status
+            .recv_timeout(Duration::from_secs(15))
+            .expect("the set goes on");
+        v["cycle"].as_u64().expect("cycle")
+    }
+
+    /// Says `quit`, waits for a clean exit and returns what it printed on stderr.
+    pub fn quit(mut self) -> String {
+        self.say("quit");
+        let out = self.child.wait_with_output().expect("ubiq exits");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        stderr
+    }
 }
