@@ -294,17 +294,23 @@ pub fn resample_to(samples: &[f32], frames: usize, cyclic: bool) -> Vec<f32> {
     if n == 0 || frames == 0 {
         return vec![0.0; frames];
     }
-    let step = n as f64 / frames as f64;
+    // Output i reads position i·n / frames, kept exactly as a whole part and a remainder.
+    let (whole, part) = (n / frames, n % frames);
+    let per_frame = 1.0 / frames as f64;
     // Past the last sample: the first (a cyclic loop) or the last again.
     let past_end = if cyclic { samples[0] } else { samples[n - 1] };
+    let (mut i0, mut rem) = (0usize, 0usize);
     (0..frames)
-        .map(|i| {
-            // 0 ≤ x < n: truncation is the floor, and i0 a valid index.
-            let x = i as f64 * step;
-            let i0 = x as usize;
-            let frac = (x - i0 as f64) as f32;
+        .map(|_| {
+            let frac = (rem as f64 * per_frame) as f32;
             let a = samples[i0.min(n - 1)];
             let b = samples.get(i0 + 1).copied().unwrap_or(past_end);
+            i0 += whole;
+            rem += part;
+            if rem >= frames {
+                rem -= frames;
+                i0 += 1;
+            }
             a + (b - a) * frac
         })
         .collect()
@@ -420,5 +426,52 @@ pub fn normalise(samples: &mut [f32]) {
     let gain = (10f32.powf(TARGET_RMS_DB / 20.0) / r).min(PEAK_CEILING / p);
     for s in samples {
         *s *= gain;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Linear interpolation at the exact position i·n / frames, in f64.
+    fn reference(samples: &[f32], frames: usize, cyclic: bool) -> Vec<f32> {
+        let n = samples.len();
+        (0..frames)
+            .map(|i| {
+                let x = i as f64 * n as f64 / frames as f64;
+                let i0 = x.floor() as usize;
+                let frac = (x - i0 as f64) as f32;
+                let a = samples[i0];
+                let b = match samples.get(i0 + 1) {
+                    Some(b) => *b,
+                    None if cyclic => samples[0],
+                    None => samples[n - 1],
+                };
+                a + (b - a) * frac
+            })
+            .collect()
+    }
+
+    #[test]
+    fn resampling_interpolates_at_exact_positions() {
+        let samples: Vec<f32> = (0..1_000).map(|i| (i as f32 * 0.37).sin()).collect();
+        for (n, frames) in [
+            (1_000, 1_000),
+            (999, 333),
+            (1_000, 64),
+            (7, 1_000),
+            (1_000, 1_733),
+        ] {
+            for cyclic in [false, true] {
+                let got = resample_to(&samples[..n], frames, cyclic);
+                let want = reference(&samples[..n], frames, cyclic);
+                assert_eq!(got.len(), frames);
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    assert!((g - w).abs() < 1e-6, "{n} → {frames} at {i}: {g} vs {w}");
+                }
+            }
+        }
+        assert_eq!(resample_to(&samples[..1_000], 1_000, false), samples);
+        assert_eq!(resample_to(&[], 4, false), vec![0.0; 4]);
     }
 }
