@@ -6,6 +6,8 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
+use crate::model::plain::log10;
+
 /// Sample rate of model input.
 pub const SAMPLE_RATE: u32 = 16_000;
 /// Seconds of a tempo-normalised two-bar loop (two bars of 4/4 at 120 BPM).
@@ -119,34 +121,52 @@ impl MelAnalyser {
     /// Power spectra of the `FRAMES` frames of `samples` (16 kHz; frame `t` starts at
     /// `t × HOP`, zeros past the end), each `N_FFT / 2 + 1` bins.
     pub fn power_frames(&mut self, samples: &[f32]) -> Vec<Vec<f32>> {
+        let mut power = vec![0.0; N_FFT / 2 + 1];
         (0..FRAMES)
             .map(|t| {
-                for (i, x) in self.frame.iter_mut().enumerate() {
-                    *x = samples.get(t * HOP + i).copied().unwrap_or(0.0) * self.window[i];
-                }
-                // Lengths come from the plan itself, so the transform cannot fail.
-                let _ = self.fft.process_with_scratch(
-                    &mut self.frame,
-                    &mut self.spectrum,
-                    &mut self.scratch,
-                );
-                self.spectrum.iter().map(|c| c.norm_sqr()).collect()
+                self.power_frame(samples, t, &mut power);
+                power.clone()
             })
             .collect()
     }
 
+    /// The power spectrum of frame `t` of `samples` into `power` (`N_FFT / 2 + 1` bins).
+    fn power_frame(&mut self, samples: &[f32], t: usize, power: &mut [f32]) {
+        let start = (t * HOP).min(samples.len());
+        let there = &samples[start..samples.len().min(start + N_FFT)];
+        let (head, tail) = self.frame.split_at_mut(there.len());
+        for ((x, s), w) in head.iter_mut().zip(there).zip(&self.window) {
+            *x = s * w;
+        }
+        tail.fill(0.0);
+        // Lengths come from the plan itself, so the transform cannot fail.
+        let _ =
+            self.fft
+                .process_with_scratch(&mut self.frame, &mut self.spectrum, &mut self.scratch);
+        for (p, c) in power.iter_mut().zip(&self.spectrum) {
+            *p = c.norm_sqr();
+        }
+    }
+
     /// Log-mel power in dB, band-major: `[N_MELS × FRAMES]` (`band × FRAMES + frame`).
     pub fn log_mel(&mut self, samples: &[f32]) -> Vec<f32> {
-        let frames = self.power_frames(samples);
+        let mut power = vec![0.0f32; N_FFT / 2 + 1];
+        let mut energy = [0.0f32; N_MELS];
         let mut out = vec![0.0f32; N_MELS * FRAMES];
-        for (t, power) in frames.iter().enumerate() {
-            for (m, (first, weights)) in self.bands.iter().enumerate() {
-                let e: f32 = weights
+        for t in 0..FRAMES {
+            self.power_frame(samples, t, &mut power);
+            for (e, (first, weights)) in energy.iter_mut().zip(&self.bands) {
+                *e = weights
                     .iter()
                     .zip(&power[*first..])
                     .map(|(w, p)| w * p)
                     .sum();
-                out[m * FRAMES + t] = 10.0 * (e + FLOOR).log10();
+            }
+            for e in &mut energy {
+                *e = 10.0 * log10(*e + FLOOR);
+            }
+            for (m, e) in energy.iter().enumerate() {
+                out[m * FRAMES + t] = *e;
             }
         }
         out

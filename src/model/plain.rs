@@ -130,6 +130,25 @@ pub(crate) fn exp(x: f32) -> f32 {
     f32::from_bits(((k as i32 + 127) as u32) << 23) * p
 }
 
+/// `log10(x)` in plain arithmetic (so loops of it vectorise), within 3e-6 absolute of
+/// `f32::log10` for positive normal `x`: `x = 2^e · m` with `m` in √½..√2 from the bits, then
+/// `ln m = 2·atanh((m − 1)/(m + 1))` by its series to the 9th power.
+#[inline(always)]
+pub(crate) fn log10(x: f32) -> f32 {
+    const SQRT2: f32 = std::f32::consts::SQRT_2;
+    let bits = x.to_bits();
+    let mut e = ((bits >> 23) & 0xff) as i32 - 127;
+    let mut m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    if m > SQRT2 {
+        m *= 0.5;
+        e += 1;
+    }
+    let s = (m - 1.0) / (m + 1.0);
+    let s2 = s * s;
+    let ln_m = 2.0 * s * (1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 / 9.0))));
+    (e as f32 * std::f32::consts::LN_2 + ln_m) * std::f32::consts::LOG10_E
+}
+
 /// The logistic function.
 #[inline(always)]
 pub(crate) fn sigmoid(x: f32) -> f32 {
@@ -145,6 +164,18 @@ pub(crate) fn tanh(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log10_matches_the_standard_library() {
+        let mut worst = 0.0f32;
+        let mut x = 1.0e-10f32;
+        while x < 1.0e12 {
+            worst = worst.max((log10(x) - x.log10()).abs());
+            x *= 1.001_3;
+        }
+        assert!(worst < 3e-6, "{worst}");
+        assert_eq!(log10(1.0), 0.0);
+    }
 
     #[test]
     fn exp_sigmoid_and_tanh_match_the_standard_library() {
