@@ -246,6 +246,50 @@ mod tests {
     }
 
     #[test]
+    fn the_sound_does_not_depend_on_how_time_is_sliced() {
+        // (frame, note or release): notes, a slide (no release before it), a long release.
+        let events: [(usize, Option<u8>); 6] = [
+            (0, Some(33)),
+            (2_999, None),
+            (6_001, Some(40)),
+            (9_000, Some(45)),
+            (12_345, None),
+            (20_000, Some(28)),
+        ];
+        let play = |chunk: usize| {
+            let mut b = BassSynth::new(48_000.0);
+            b.set_timbre(BassTimbre::default());
+            let mut out = vec![0.0f32; 24_000];
+            let mut next = 0;
+            for (i, block) in out.chunks_mut(chunk).enumerate() {
+                let (start, end) = (i * chunk, i * chunk + block.len());
+                let mut at = start;
+                while next < events.len() && events[next].0 < end {
+                    let (frame, what) = events[next];
+                    b.render(&mut block[at - start..frame - start]);
+                    match what {
+                        Some(note) => b.note_on(note, 0.8, frame == 0, frame == 9_000),
+                        None => b.note_off(),
+                    }
+                    (at, next) = (frame, next + 1);
+                }
+                b.render(&mut block[at - start..]);
+            }
+            out
+        };
+        let whole = play(24_000);
+        assert!(rms(&whole) > 0.01);
+        for chunk in [1, 3, 7, 16, 17, 256] {
+            let sliced = play(chunk);
+            let same = whole
+                .iter()
+                .zip(&sliced)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{chunk}-sample blocks sound different");
+        }
+    }
+
+    #[test]
     fn slide_glides_without_retrigger() {
         let mut b = BassSynth::new(48_000.0);
         b.set_timbre(BassTimbre::default());
