@@ -5,6 +5,35 @@
 use burn::nn::{BatchNorm, Linear};
 use burn::tensor::Tensor;
 
+/// Writes `fn NAME(&self, ARGS) -> RET`, which runs `PLAIN` (an `#[inline(always)]` method
+/// taking the same arguments) in a copy compiled for AVX2 on x86-64 CPUs that have it (checked
+/// at each call), else as compiled for the baseline. Both copies take the same sums in the same
+/// order, so the result does not depend on the CPU.
+macro_rules! avx2_dispatch {
+    (
+        $(#[$doc:meta])*
+        $vis:vis fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty
+            = $plain:ident via $avx2:ident;
+    ) => {
+        $(#[$doc])*
+        $vis fn $name(&self $(, $arg: $ty)*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { self.$avx2($($arg),*) };
+            }
+            self.$plain($($arg),*)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $avx2(&self $(, $arg: $ty)*) -> $ret {
+            self.$plain($($arg),*)
+        }
+    };
+}
+pub(crate) use avx2_dispatch;
+
 /// A tensor's values, refused when one is not a finite number.
 pub(crate) fn values<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, String> {
     let v = t

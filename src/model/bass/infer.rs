@@ -19,7 +19,7 @@ use super::model::{
     REST, START, VOCAB, allowed_after, condition_features, drum_features, pitch_of,
 };
 use super::train::TrainingConfig;
-use crate::model::plain::{Dense, sigmoid, tanh};
+use crate::model::plain::{Dense, avx2_dispatch, sigmoid, tanh};
 use crate::model::rng::Rng;
 use crate::pattern::{BassStep, Bassline, DrumPattern, Key, STEPS, Scale};
 
@@ -186,37 +186,21 @@ impl FastNet {
         })
     }
 
-    /// Decodes one line: at each step the network's logits (masks for holds already added)
-    /// go to `choose`, which may change them and returns the token to emit; returns the
-    /// tokens and each step's velocity.
-    ///
-    /// On x86-64 CPUs with AVX2 the whole decode is compiled for it (the sums are taken in the
-    /// same order, so the result does not depend on the CPU).
-    pub fn decode(
-        &self,
-        drums: &DrumPattern,
-        key: Key,
-        scale: Scale,
-        choose: impl FnMut(usize, &mut [f32; VOCAB]) -> usize,
-    ) -> ([usize; STEPS], [f32; STEPS]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { self.decode_avx2(drums, key, scale, choose) };
-        }
-        self.decode_plain(drums, key, scale, choose)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn decode_avx2(
-        &self,
-        drums: &DrumPattern,
-        key: Key,
-        scale: Scale,
-        choose: impl FnMut(usize, &mut [f32; VOCAB]) -> usize,
-    ) -> ([usize; STEPS], [f32; STEPS]) {
-        self.decode_plain(drums, key, scale, choose)
+    avx2_dispatch! {
+        /// Decodes one line: at each step the network's logits (masks for holds already
+        /// added) go to `choose`, which may change them and returns the token to emit; returns
+        /// the tokens and each step's velocity.
+        ///
+        /// On x86-64 CPUs with AVX2 the whole decode is compiled for it (the sums are taken in
+        /// the same order, so the result does not depend on the CPU).
+        pub fn decode(
+            &self,
+            drums: &DrumPattern,
+            key: Key,
+            scale: Scale,
+            choose: impl FnMut(usize, &mut [f32; VOCAB]) -> usize,
+        ) -> ([usize; STEPS], [f32; STEPS])
+            = decode_plain via decode_avx2;
     }
 
     // Always inlined, so that the AVX2 copy of `decode` compiles all of it for AVX2.

@@ -12,7 +12,7 @@ use burn::nn::PaddingConfig2d;
 
 use super::model::LoopNet;
 use crate::loops::mel::{FRAMES, N_MELS};
-use crate::model::plain::{Dense, Norm, values};
+use crate::model::plain::{Dense, Norm, avx2_dispatch, values};
 
 /// One 3×3 convolution, weights `[out][in][3][3]`.
 #[derive(Debug, Clone)]
@@ -240,21 +240,10 @@ impl FastLoopNet {
         })
     }
 
-    /// Embeds one standardised log-mel spectrogram (band-major `N_MELS × FRAMES`): a unit-length
-    /// vector.
-    pub fn embed(&self, input: &[f32]) -> Vec<f32> {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { self.embed_avx2(input) };
-        }
-        self.embed_plain(input)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn embed_avx2(&self, input: &[f32]) -> Vec<f32> {
-        self.embed_plain(input)
+    avx2_dispatch! {
+        /// Embeds one standardised log-mel spectrogram (band-major `N_MELS × FRAMES`): a
+        /// unit-length vector.
+        pub fn embed(&self, input: &[f32]) -> Vec<f32> = embed_plain via embed_avx2;
     }
 
     // Always inlined, so that the AVX2 copy of `embed` compiles all of it for AVX2.

@@ -4,7 +4,7 @@
 
 use super::infer::Decoded;
 use super::model::{CELLS, CHANNELS, CONDITIONS, LATENT, LEAK, RhythmVae};
-use crate::model::plain::{Dense, Norm, sigmoid, tanh};
+use crate::model::plain::{Dense, Norm, avx2_dispatch, sigmoid, tanh};
 
 /// The rhythm VAE's weights as plain floats.
 #[derive(Debug, Clone)]
@@ -65,22 +65,12 @@ impl FastVae {
         })
     }
 
-    /// Decodes one latent point under `conditions`: hit probabilities, velocities, offsets.
-    /// On x86-64 CPUs with AVX2 it is compiled for it (the sums are taken in the same order,
-    /// so the result does not depend on the CPU).
-    pub fn decode(&self, z: &[f32; LATENT], conditions: &[f32; CONDITIONS]) -> Decoded {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { self.decode_avx2(z, conditions) };
-        }
-        self.decode_plain(z, conditions)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn decode_avx2(&self, z: &[f32; LATENT], conditions: &[f32; CONDITIONS]) -> Decoded {
-        self.decode_plain(z, conditions)
+    avx2_dispatch! {
+        /// Decodes one latent point under `conditions`: hit probabilities, velocities,
+        /// offsets. On x86-64 CPUs with AVX2 it is compiled for it (the sums are taken in the
+        /// same order, so the result does not depend on the CPU).
+        pub fn decode(&self, z: &[f32; LATENT], conditions: &[f32; CONDITIONS]) -> Decoded
+            = decode_plain via decode_avx2;
     }
 
     // Always inlined, so that the AVX2 copy of `decode` compiles all of it for AVX2.
