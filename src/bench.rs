@@ -67,12 +67,22 @@ pub fn time(
 }
 
 /// How much to time.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct BenchOptions {
     /// Scale of the call counts (1.0: about a second per line; smaller for a quick look).
     pub scale: f64,
     /// Only the cases whose names contain one of these (all cases when empty).
     pub only: Vec<String>,
+}
+
+impl Default for BenchOptions {
+    /// Every case, at scale 1.
+    fn default() -> Self {
+        BenchOptions {
+            scale: 1.0,
+            only: Vec::new(),
+        }
+    }
 }
 
 impl BenchOptions {
