@@ -3,9 +3,9 @@
 //! single calls.
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use ubiq::bench::time;
 use ubiq::model::bass::BassModel;
 use ubiq::pattern::{DrumCell, DrumPattern, Key, STEPS, Scale, Voice};
 
@@ -38,19 +38,16 @@ fn translate(c: &mut Criterion) {
             black_box(model.translate(black_box(&drums), Key::new(9), Scale::Minor, 0.8, seed))
         })
     });
-    let mut times: Vec<f64> = (0..3000u64)
-        .map(|s| {
-            let start = Instant::now();
-            black_box(model.translate(&drums, Key::new(9), Scale::Minor, 0.8, s));
-            start.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
+    let t = time("bass translate", None, 3_000, || {
+        seed += 1;
+        black_box(model.translate(&drums, Key::new(9), Scale::Minor, 0.8, seed));
+    });
     println!(
-        "bass translate, 3000 single calls: median {:.3} ms, p99 {:.3} ms, max {:.3} ms",
-        times[times.len() / 2],
-        times[times.len() * 99 / 100],
-        times[times.len() - 1]
+        "bass translate, {} single calls: median {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        t.calls,
+        t.median_us / 1e3,
+        t.p99_us / 1e3,
+        t.max_us / 1e3
     );
 }
 

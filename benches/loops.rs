@@ -2,30 +2,13 @@
 //! model and ranking 10,000 cached embeddings. Besides criterion's estimates, a plain timing
 //! loop prints the median and the 99th percentile of each.
 
-use std::time::Instant;
-
 use burn::tensor::Device;
 use criterion::{Criterion, criterion_group, criterion_main};
+use ubiq::bench::time;
 use ubiq::loops::library::EmbeddingTable;
 use ubiq::loops::mel::{LOOP_SAMPLES, SAMPLE_RATE};
 use ubiq::model::loops::infer::LoopModel;
 use ubiq::model::rng::Rng;
-
-/// Median and 99th percentile of `runs` timings of `f`, in microseconds.
-fn percentiles(runs: usize, mut f: impl FnMut()) -> (f64, f64) {
-    for _ in 0..runs / 10 {
-        f();
-    }
-    let mut t: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64() * 1.0e6
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    (t[runs / 2], t[(runs * 99 / 100).min(runs - 1)])
-}
 
 fn bench(c: &mut Criterion) {
     let Ok(mut model) = LoopModel::embedded(Device::flex()) else {
@@ -40,14 +23,20 @@ fn bench(c: &mut Criterion) {
     let data: Vec<f32> = (0..10_000 * dim).map(|_| rng.normal()).collect();
     let table = EmbeddingTable::from_rows(dim, data);
     let query: Vec<f32> = (0..dim).map(|_| rng.normal()).collect();
-    let (median, p99) = percentiles(1_000, || {
+    let t = time("embed one loop", None, 1_000, || {
         std::hint::black_box(model.embed_normalised(&audio));
     });
-    eprintln!("embed one loop: median {median:.0} µs, p99 {p99:.0} µs (1000 runs)");
-    let (median, p99) = percentiles(1_000, || {
+    eprintln!(
+        "embed one loop: median {:.0} µs, p99 {:.0} µs ({} runs)",
+        t.median_us, t.p99_us, t.calls
+    );
+    let t = time("rank 10000 loops top 8", None, 1_000, || {
         std::hint::black_box(table.rank(&query, 8));
     });
-    eprintln!("rank 10000 loops top 8: median {median:.0} µs, p99 {p99:.0} µs (1000 runs)");
+    eprintln!(
+        "rank 10000 loops top 8: median {:.0} µs, p99 {:.0} µs ({} runs)",
+        t.median_us, t.p99_us, t.calls
+    );
     c.bench_function("embed one loop", |b| {
         b.iter(|| model.embed_normalised(&audio))
     });

@@ -5,30 +5,16 @@
 //! Run with `cargo bench --bench rhythm`; pin to one core with `taskset -c 0`.
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use ubiq::bench::time;
 use ubiq::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
 
-fn latency(name: &str, mut f: impl FnMut()) {
-    for _ in 0..200 {
-        f();
-    }
-    let mut samples: Vec<f64> = (0..10_000)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64() * 1e6
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+fn latency(name: &str, f: impl FnMut()) {
+    let t = time(name, None, 10_000, f);
     println!(
         "{name}: median {:.1} µs, p99 {:.1} µs, max {:.1} µs over {} calls",
-        at(0.5),
-        at(0.99),
-        at(1.0),
-        samples.len()
+        t.median_us, t.p99_us, t.max_us, t.calls
     );
 }
 
