@@ -1,6 +1,7 @@
 //! Loop audio off the audio thread: decoding, mono mix-down, resampling, tempo detection,
 //! whole-bar fitting and loudness normalisation.
 
+use std::convert::Infallible;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -156,9 +157,10 @@ fn decode_wav(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
     })
 }
 
-/// Walks a FLAC stream's metadata blocks and refuses one that claims more bytes than it holds, since the decoder
-/// allocates what the metadata claims (gigabytes for a forged file): every block must fit in
-/// the file, and the fields inside a picture or a comment block in that block.
+/// Walks a FLAC stream's metadata blocks and refuses one that claims more bytes than it
+/// holds, since the decoder allocates what the metadata claims (gigabytes for a forged file):
+/// every block must fit in the file, and the fields inside a picture or a comment block in
+/// that block.
 fn check_flac_metadata(bytes: &[u8]) -> Result<(), String> {
     let Some(mut rest) = bytes.strip_prefix(b"fLaC") else {
         return Ok(());
@@ -235,8 +237,7 @@ fn decode_compressed(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
     let sample_rate = decoder.sample_rate().get();
     check_format(sample_rate, channels)?;
     let limit = (max_seconds * sample_rate as f32) as usize * channels + 1;
-    let interleaved = take_samples(decoder.map(Ok::<f32, ()>), limit)
-        .map_err(|()| "damaged audio".to_string())?;
+    let Ok(interleaved) = take_samples(decoder.map(Ok::<f32, Infallible>), limit);
     Ok(Mono {
         samples: mix_down(&interleaved, channels),
         sample_rate,
