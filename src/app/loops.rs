@@ -466,19 +466,7 @@ pub fn eval_loops(
         other => bail!("unknown split {other:?} (expected test, validation or train)"),
     };
     let m = open_model(model)?;
-    let data_config = match model {
-        Some(p) => {
-            let meta = p.with_extension("json");
-            std::fs::read_to_string(&meta)
-                .ok()
-                .and_then(|t| serde_json::from_str::<ModelMeta>(&t).ok())
-                .map(|m| m.training.data)
-        }
-        None => serde_json::from_str::<ModelMeta>(crate::model::loops::infer::EMBEDDED_META)
-            .ok()
-            .map(|m| m.training.data),
-    }
-    .unwrap_or_else(DataConfig::new);
+    let data_config = m.data_config().cloned().unwrap_or_else(DataConfig::new);
     let data = TripletData::build(
         midi,
         soundfont,

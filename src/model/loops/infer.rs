@@ -9,6 +9,7 @@ use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
 use super::LoopModelError;
+use super::data::DataConfig;
 use super::fast::FastLoopNet;
 use super::model::{LoopNet, LoopNetConfig};
 use super::train::{TrainingConfig, stack};
@@ -88,6 +89,8 @@ pub struct LoopModel {
     fast: Option<FastLoopNet>,
     device: Device,
     analyser: MelAnalyser,
+    /// How its training windows were chosen and rendered, when its metadata was read.
+    data: Option<DataConfig>,
     /// Where it came from.
     pub origin: String,
 }
@@ -100,8 +103,16 @@ impl LoopModel {
             net,
             device,
             analyser: MelAnalyser::new(),
+            data: None,
             origin: origin.to_string(),
         }
+    }
+
+    /// How its training windows were chosen and rendered (from its metadata; `None` for a
+    /// network wrapped by [`LoopModel::new`] or loaded by [`LoopModel::from_bytes`] alone).
+    /// Evaluation prepares its songs the same way.
+    pub fn data_config(&self) -> Option<&DataConfig> {
+        self.data.as_ref()
     }
 
     /// A model from burnpack bytes of the architecture `config`.
@@ -136,12 +147,14 @@ impl LoopModel {
                 origin: "embedded loop model".into(),
                 reason: e.to_string(),
             })?;
-        Self::from_bytes(
+        let mut model = Self::from_bytes(
             EMBEDDED_WEIGHTS,
             &meta.training.model,
             device,
             "embedded loop model",
-        )
+        )?;
+        model.data = Some(meta.training.data);
+        Ok(model)
     }
 
     /// Loads `path` (`.bpk`) with its metadata `path.json`-beside (same stem, `.json`).
@@ -158,7 +171,9 @@ impl LoopModel {
         )
         .map_err(|e| fail(e.to_string()))?;
         let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-        Self::from_bytes(&bytes, &meta.training.model, device, &origin)
+        let mut model = Self::from_bytes(&bytes, &meta.training.model, device, &origin)?;
+        model.data = Some(meta.training.data);
+        Ok(model)
     }
 
     /// The weights as burnpack bytes.
