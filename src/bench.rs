@@ -182,12 +182,13 @@ pub fn cases(library: Option<&Library>) -> Result<Vec<Case>, String> {
         black_box(r.encode(&d));
     }));
     let heard = vec![0.1f32; crate::loops::mel::LOOP_SAMPLES];
+    let dim = loops.embed_normalised(&heard).len();
     out.push(Case::new("loops.embed", None, 300, move || {
         black_box(loops.embed_normalised(&heard));
     }));
     for (name, n) in [("loops.rank.1k", 1_000), ("loops.rank.10k", 10_000)] {
-        let table = random_table(n, 32, 7);
-        let q = random_unit(&mut Rng::new(8), 32);
+        let table = random_table(n, dim, 7);
+        let q = random_unit(&mut Rng::new(8), dim);
         out.push(Case::new(name, None, 2000, move || {
             black_box(table.rank(&q, 8));
         }));

@@ -218,7 +218,68 @@ fn the_embedded_model_loads_and_embeds_to_unit_length() {
         p.set(Voice::Kick, step, DrumCell::hit(1.0, 0.0));
     }
     let e = model.embed_cycle(&p, &Bassline::default(), 33);
-    assert_eq!(e.len(), 32);
+    assert_eq!(e.len(), 32 + 4 * 12, "projection, then 4 chroma channels");
     let norm: f32 = e.iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((norm - 1.0).abs() < 1e-3, "norm {norm}");
+}
+
+#[test]
+fn the_chroma_names_the_pitch_class_that_sounds() {
+    let mut an = MelAnalyser::new();
+    // A3 (220 Hz) and its fifth E4 (329.6 Hz): pitch classes 9 and 4 (C = 0).
+    let two: Vec<f32> = sine(220.0, 4.0, mel::SAMPLE_RATE)
+        .iter()
+        .zip(sine(329.63, 4.0, mel::SAMPLE_RATE))
+        .map(|(a, b)| a + 0.7 * b)
+        .collect();
+    let (_, chroma) = an.log_mel_chroma(&two);
+    let mut order: Vec<usize> = (0..12).collect();
+    order.sort_by(|&a, &b| chroma[b].total_cmp(&chroma[a]));
+    order[..2].sort_unstable();
+    assert_eq!(&order[..2], &[4, 9], "{chroma:?}");
+    let norm: f32 = chroma.iter().map(|c| c * c).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-4);
+    let (_, silent) = an.log_mel_chroma(&[0.0; 64_000]);
+    assert_eq!(silent, [0.0; 12]);
+    let input = an.model_input(&two);
+    assert_eq!(input.len(), mel::INPUT_LEN);
+    assert_eq!(&input[mel::N_MELS * mel::FRAMES..], &chroma);
+}
+
+#[test]
+fn transposing_both_chromas_keeps_the_distance() {
+    use ubiq::model::loops::fast::FastLoopNet;
+    let device = Device::flex();
+    device.seed(9);
+    let net = LoopNetConfig::new()
+        .with_channels(vec![4, 4])
+        .with_chroma(vec![6, 3])
+        .init(&device);
+    let fast = FastLoopNet::of(&net).unwrap_or_else(|e| panic!("{e}"));
+    let mut an = MelAnalyser::new();
+    let a = an.model_input(&sine(110.0, 4.0, mel::SAMPLE_RATE));
+    let p = an.model_input(&sine(523.25, 4.0, mel::SAMPLE_RATE));
+    let cells = mel::N_MELS * mel::FRAMES;
+    // The same spectrograms with the chroma moved up by `r` semitones.
+    let moved = |x: &[f32], r: usize| {
+        let mut y = x.to_vec();
+        for pc in 0..12 {
+            y[cells + (pc + r) % 12] = x[cells + pc];
+        }
+        y
+    };
+    let distance = |x: &[f32], y: &[f32]| -> f32 {
+        let (ex, ey) = (fast.embed(x), fast.embed(y));
+        ex.iter().zip(&ey).map(|(u, v)| (u - v) * (u - v)).sum()
+    };
+    let d = distance(&a, &p);
+    assert!(d > 1e-4, "distinct chromas are apart: {d}");
+    for r in [1, 5, 7] {
+        let dr = distance(&moved(&a, r), &moved(&p, r));
+        assert!((d - dr).abs() < 1e-4, "moved by {r}: {d} vs {dr}");
+    }
+    assert!(
+        (distance(&moved(&a, 1), &p) - d).abs() > 1e-5,
+        "moving one alone changes it"
+    );
 }

@@ -28,6 +28,13 @@ pub const F_MIN: f32 = 30.0;
 pub const F_MAX: f32 = 8_000.0;
 /// Power floor before the logarithm.
 pub const FLOOR: f32 = 1.0e-10;
+/// Pitch classes of the chroma.
+pub const CHROMA: usize = 12;
+/// Lowest and highest frequency counted in the chroma, in Hz.
+pub const CHROMA_RANGE: std::ops::RangeInclusive<f32> = 55.0..=4_000.0;
+/// Length of a model input row: the standardised log-mel spectrogram (band-major), then the
+/// unit-length chroma.
+pub const INPUT_LEN: usize = N_MELS * FRAMES + CHROMA;
 
 /// Hz to mel (HTK formula).
 pub fn hz_to_mel(hz: f32) -> f32 {
@@ -66,6 +73,15 @@ pub fn filterbank() -> Vec<Vec<f32>> {
         .collect()
 }
 
+/// The pitch class of FFT bin `k`, when the chroma counts it (see [`CHROMA_RANGE`]).
+fn pitch_class(k: usize) -> Option<u8> {
+    let f = k as f32 * SAMPLE_RATE as f32 / N_FFT as f32;
+    (k > 0 && CHROMA_RANGE.contains(&f)).then(|| {
+        let pc = (12.0 * (f / 440.0).log2() + 69.0).round() as i64;
+        pc.rem_euclid(CHROMA as i64) as u8
+    })
+}
+
 /// Periodic Hann window of `N_FFT` samples.
 pub fn hann() -> Vec<f32> {
     (0..N_FFT)
@@ -79,6 +95,8 @@ pub struct MelAnalyser {
     window: Vec<f32>,
     /// Per band: first bin and weights.
     bands: Vec<(usize, Vec<f32>)>,
+    /// Per bin: its pitch class, when the chroma counts it (see [`CHROMA_RANGE`]).
+    pitch_classes: Vec<Option<u8>>,
     frame: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
@@ -108,7 +126,9 @@ impl MelAnalyser {
                 (first, row[first..=last].to_vec())
             })
             .collect();
+        let pitch_classes = (0..N_FFT / 2 + 1).map(pitch_class).collect();
         MelAnalyser {
+            pitch_classes,
             spectrum: fft.make_output_vec(),
             scratch: fft.make_scratch_vec(),
             frame: fft.make_input_vec(),
@@ -116,18 +136,6 @@ impl MelAnalyser {
             window: hann(),
             bands,
         }
-    }
-
-    /// Power spectra of the `FRAMES` frames of `samples` (16 kHz; frame `t` starts at
-    /// `t × HOP`, zeros past the end), each `N_FFT / 2 + 1` bins.
-    pub fn power_frames(&mut self, samples: &[f32]) -> Vec<Vec<f32>> {
-        let mut power = vec![0.0; N_FFT / 2 + 1];
-        (0..FRAMES)
-            .map(|t| {
-                self.power_frame(samples, t, &mut power);
-                power.clone()
-            })
-            .collect()
     }
 
     /// The power spectrum of frame `t` of `samples` into `power` (`N_FFT / 2 + 1` bins).
@@ -150,11 +158,32 @@ impl MelAnalyser {
 
     /// Log-mel power in dB, band-major: `[N_MELS × FRAMES]` (`band × FRAMES + frame`).
     pub fn log_mel(&mut self, samples: &[f32]) -> Vec<f32> {
+        self.analyse(samples, None)
+    }
+
+    /// [`MelAnalyser::log_mel`] and the chroma of `samples` from the same transforms: per
+    /// pitch class, the summed magnitude of the bins in [`CHROMA_RANGE`] nearest to it,
+    /// scaled to unit length (zeros for silence).
+    pub fn log_mel_chroma(&mut self, samples: &[f32]) -> (Vec<f32>, [f32; CHROMA]) {
+        let mut chroma = [0.0; CHROMA];
+        let mel = self.analyse(samples, Some(&mut chroma));
+        unit_length(&mut chroma);
+        (mel, chroma)
+    }
+
+    fn analyse(&mut self, samples: &[f32], mut chroma: Option<&mut [f32; CHROMA]>) -> Vec<f32> {
         let mut power = vec![0.0f32; N_FFT / 2 + 1];
         let mut energy = [0.0f32; N_MELS];
         let mut out = vec![0.0f32; N_MELS * FRAMES];
         for t in 0..FRAMES {
             self.power_frame(samples, t, &mut power);
+            if let Some(chroma) = chroma.as_deref_mut() {
+                for (p, pc) in power.iter().zip(&self.pitch_classes) {
+                    if let Some(pc) = pc {
+                        chroma[usize::from(*pc)] += p.sqrt();
+                    }
+                }
+            }
             for (e, (first, weights)) in energy.iter_mut().zip(&self.bands) {
                 *e = weights
                     .iter()
@@ -172,10 +201,21 @@ impl MelAnalyser {
         out
     }
 
-    /// Model input: the log-mel spectrogram standardised to zero mean and unit variance (the
-    /// loop's loudness does not matter), `[N_MELS × FRAMES]`.
+    /// Model input, `INPUT_LEN` values: the log-mel spectrogram standardised to zero mean and
+    /// unit variance (the loop's loudness does not matter), then the chroma.
     pub fn model_input(&mut self, samples: &[f32]) -> Vec<f32> {
-        standardise(self.log_mel(samples))
+        let (mel, chroma) = self.log_mel_chroma(samples);
+        let mut input = standardise(mel);
+        input.extend_from_slice(&chroma);
+        input
+    }
+}
+
+/// Scales `v` to unit length (a zero vector stays zero).
+pub fn unit_length(v: &mut [f32]) {
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if n > 0.0 {
+        v.iter_mut().for_each(|x| *x /= n);
     }
 }
 

@@ -41,7 +41,9 @@ use crate::dataset::sources::fnv1a;
 use crate::dataset::{CacheMode, Split};
 use crate::loops::audio::peak;
 use crate::loops::features::{FEATURE_LEN, features};
-use crate::loops::mel::{FRAMES, HOP, MelAnalyser, N_FFT, N_MELS, SAMPLE_RATE, standardise};
+use crate::loops::mel::{
+    CHROMA, FRAMES, HOP, MelAnalyser, N_FFT, N_MELS, SAMPLE_RATE, standardise,
+};
 use crate::loops::stems::{MidiSong, StemGroup, StemRenderer, Variant};
 use crate::midi::quantise::{bassline_at, drum_pattern_at};
 use crate::midi::{Limits, read_song};
@@ -157,7 +159,8 @@ impl Spectrogram {
         x
     }
 
-    /// The model input (as [`MelAnalyser::model_input`] makes it, up to the 0.01 dB grid).
+    /// The spectrogram part of the model input (as [`MelAnalyser::model_input`] makes it, up
+    /// to the 0.01 dB grid).
     pub fn input(&self) -> Vec<f32> {
         standardise(self.0.iter().map(|&v| f32::from(v) / CENTI).collect())
     }
@@ -208,7 +211,32 @@ pub struct WindowData {
     pub features: [Vec<f32>; 3],
 }
 
+/// What the model reads of one loop: its spectrogram and its chroma.
+#[derive(Debug, Clone, Copy)]
+pub struct LoopInput<'a> {
+    /// The log-mel spectrogram.
+    pub spectrogram: &'a Spectrogram,
+    /// The unit-length chroma ([`CHROMA`] values).
+    pub chroma: &'a [f32],
+}
+
 impl WindowData {
+    /// The model input of the anchor of `kind`.
+    pub fn anchor_input(&self, kind: AnchorKind) -> LoopInput<'_> {
+        LoopInput {
+            spectrogram: self.anchor_of(kind),
+            chroma: &self.anchor_features(kind)[..CHROMA],
+        }
+    }
+
+    /// The model input of the positive.
+    pub fn positive_input(&self) -> LoopInput<'_> {
+        LoopInput {
+            spectrogram: &self.positive,
+            chroma: &self.positive_features()[..CHROMA],
+        }
+    }
+
     /// The anchor of `kind`.
     pub fn anchor_of(&self, kind: AnchorKind) -> &Spectrogram {
         match kind {
@@ -726,7 +754,7 @@ mod tests {
     fn spectrogram_input_matches_the_analyser() {
         let mut an = MelAnalyser::new();
         let x: Vec<f32> = (0..64_000).map(|i| (i as f32 * 0.05).sin() * 0.3).collect();
-        let direct = an.model_input(&x);
+        let direct = &an.model_input(&x)[..N_MELS * FRAMES];
         let cached = Spectrogram::of(&mut an, &x).input();
         let worst = direct
             .iter()

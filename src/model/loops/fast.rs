@@ -1,6 +1,7 @@
 //! The loop model's embedding on plain floats, for the per-cycle query and the feedback loop's
 //! listening: the same equations as [`LoopNet::forward`] (3×3 "same" convolutions, batch norm in
-//! inference mode, ReLU, max-pooling, flatten or average head, projection, unit length) without
+//! inference mode, ReLU, max-pooling, flatten or average head, projection, the chroma branch's
+//! circular convolutions, unit length) without
 //! a tensor library's per-operation cost. A test holds the two to the same numbers.
 //!
 //! Each feature plane is kept with a border of zeros one cell wide, so a convolution tap is one
@@ -8,10 +9,11 @@
 //! for it (chosen once per call). Sums are taken in the same order either way, so the result
 //! does not depend on the CPU.
 
-use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv1d;
+use burn::nn::{PaddingConfig1d, PaddingConfig2d};
 
 use super::model::LoopNet;
-use crate::loops::mel::{FRAMES, N_MELS};
+use crate::loops::mel::{CHROMA, FRAMES, N_MELS};
 use crate::model::plain::{Dense, Norm, avx2_dispatch, values};
 
 /// One 3×3 convolution, weights `[out][in][3][3]`.
@@ -31,12 +33,106 @@ struct Block {
     pool: [usize; 2],
 }
 
+/// One circular convolution of the chroma branch over the 12 pitch classes, weights
+/// `[out][in][12]`.
+#[derive(Debug, Clone)]
+struct CircularConv {
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    inputs: usize,
+    outputs: usize,
+}
+
+impl CircularConv {
+    /// Copies a Burn 1-D convolution that reads the octave wrapped around (kernel 12, stride
+    /// and dilation 1, no padding, one group).
+    fn of(conv: &Conv1d) -> Result<Self, String> {
+        let [outputs, inputs, k] = conv.weight.dims();
+        if k != CHROMA
+            || conv.stride != 1
+            || conv.dilation != 1
+            || conv.groups != 1
+            || !matches!(conv.padding, PaddingConfig1d::Valid)
+        {
+            return Err(format!(
+                "a chroma convolution of kernel {k} (stride {}, dilation {}, {} groups)",
+                conv.stride, conv.dilation, conv.groups
+            ));
+        }
+        Ok(CircularConv {
+            weight: values(conv.weight.val())?,
+            bias: match &conv.bias {
+                Some(b) => values(b.val())?,
+                None => vec![0.0; outputs],
+            },
+            inputs,
+            outputs,
+        })
+    }
+
+    /// `out[o][j] = bias[o] + Σ_i Σ_k weight[o][i][k] · x[i][(j + k) mod 12]`, channel-major.
+    #[inline(always)]
+    fn forward(&self, x: &[f32]) -> Vec<f32> {
+        let mut out = vec![0.0; self.outputs * CHROMA];
+        for (o, row) in out.chunks_exact_mut(CHROMA).enumerate() {
+            for (j, y) in row.iter_mut().enumerate() {
+                let mut sum = self.bias[o];
+                for i in 0..self.inputs {
+                    let w = &self.weight[(o * self.inputs + i) * CHROMA..][..CHROMA];
+                    let xi = &x[i * CHROMA..(i + 1) * CHROMA];
+                    for (k, wk) in w.iter().enumerate() {
+                        sum += wk * xi[(j + k) % CHROMA];
+                    }
+                }
+                *y = sum;
+            }
+        }
+        out
+    }
+}
+
 /// The loop model's weights as plain floats.
 #[derive(Debug, Clone)]
 pub struct FastLoopNet {
     blocks: Vec<Block>,
     flatten: bool,
     project: Dense,
+    chroma: Vec<CircularConv>,
+}
+
+/// Copies a chain of circular convolutions (an error when they do not chain from one input
+/// channel).
+fn circular_of(convs: &[Conv1d]) -> Result<Vec<CircularConv>, String> {
+    let convs = convs
+        .iter()
+        .map(CircularConv::of)
+        .collect::<Result<Vec<_>, String>>()?;
+    let mut channels = 1;
+    for c in &convs {
+        if c.inputs != channels {
+            return Err(format!(
+                "a chroma convolution reads {} channels after {channels}",
+                c.inputs
+            ));
+        }
+        channels = c.outputs;
+    }
+    Ok(convs)
+}
+
+/// Runs a chain of circular convolutions over one chroma vector (ReLU between them) and
+/// appends the outputs, channel-major, to `out`.
+#[inline(always)]
+fn circular_forward(convs: &[CircularConv], chroma: &[f32], out: &mut Vec<f32>) {
+    let mut c = chroma.to_vec();
+    c.resize(CHROMA, 0.0);
+    for (i, conv) in convs.iter().enumerate() {
+        c = conv.forward(&c);
+        if i + 1 < convs.len() {
+            c.iter_mut().for_each(|v| *v = v.max(0.0));
+        }
+    }
+    out.extend(c);
 }
 
 /// Outputs a convolution sums at once (in registers).
@@ -237,11 +333,13 @@ impl FastLoopNet {
             blocks,
             flatten,
             project,
+            chroma: circular_of(net.chroma_convs())?,
         })
     }
 
     avx2_dispatch! {
-        /// Embeds one standardised log-mel spectrogram (band-major `N_MELS × FRAMES`): a
+        /// Embeds one model input (standardised log-mel spectrogram, band-major
+        /// `N_MELS × FRAMES`, then the chroma; see [`crate::loops::mel::INPUT_LEN`]): a
         /// unit-length vector.
         pub fn embed(&self, input: &[f32]) -> Vec<f32> = embed_plain via embed_avx2;
     }
@@ -277,6 +375,10 @@ impl FastLoopNet {
         }
         let mut e = vec![0.0; self.project.d_out];
         self.project.apply(&features, &mut e);
+        if !self.chroma.is_empty() {
+            let chroma = input.get(N_MELS * FRAMES..).unwrap_or_default();
+            circular_forward(&self.chroma, chroma, &mut e);
+        }
         let norm = e.iter().map(|v| v * v).sum::<f32>().sqrt().max(1.0e-6);
         e.iter_mut().for_each(|v| *v /= norm);
         e
@@ -288,21 +390,21 @@ mod tests {
     use burn::tensor::{Device, Tensor, TensorData};
 
     use super::*;
+    use crate::loops::mel::INPUT_LEN;
     use crate::model::loops::infer::LoopModel;
+    use crate::model::loops::model::LoopNetConfig;
     use crate::model::rng::Rng;
 
-    #[test]
-    fn the_embedding_matches_the_burn_network() {
-        let model = LoopModel::embedded(Device::flex()).expect("embedded model");
-        let fast = FastLoopNet::of(model.net()).expect("plain copy");
+    /// Plain-float and Burn embeddings of random inputs under `net`.
+    fn assert_matches(net: &LoopNet) {
+        let fast = FastLoopNet::of(net).expect("plain copy");
         let mut rng = Rng::new(3);
         for _ in 0..3 {
-            let input: Vec<f32> = (0..N_MELS * FRAMES).map(|_| rng.normal()).collect();
+            let input: Vec<f32> = (0..INPUT_LEN).map(|_| rng.normal()).collect();
             let got = fast.embed(&input);
-            let want: Vec<f32> = model
-                .net()
+            let want: Vec<f32> = net
                 .forward(Tensor::from_data(
-                    TensorData::new(input.clone(), [1, N_MELS * FRAMES]),
+                    TensorData::new(input.clone(), [1, INPUT_LEN]),
                     &Device::flex(),
                 ))
                 .into_data()
@@ -314,5 +416,27 @@ mod tests {
             }
             assert_eq!(fast.embed(&input), fast.embed_plain(&input));
         }
+    }
+
+    #[test]
+    fn the_embedding_matches_the_burn_network() {
+        let model = LoopModel::embedded(Device::flex()).expect("embedded model");
+        assert_matches(model.net());
+    }
+
+    #[test]
+    fn the_chroma_branch_matches_the_burn_network() {
+        let device = Device::flex();
+        device.seed(5);
+        let net = LoopNetConfig::new()
+            .with_channels(vec![4, 4])
+            .with_chroma(vec![3, 2, 2])
+            .init(&device);
+        assert_matches(&net);
+        let plain = LoopNetConfig::new()
+            .with_channels(vec![4])
+            .with_chroma(Vec::new())
+            .init(&device);
+        assert_matches(&plain);
     }
 }

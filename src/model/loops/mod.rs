@@ -1,5 +1,6 @@
-//! The loop-compatibility model: a Siamese CNN that embeds the log-mel spectrogram of a
-//! tempo-normalised two-bar loop so that loops that fit together lie close.
+//! The loop-compatibility model: a Siamese network that embeds the log-mel spectrogram (a CNN)
+//! and the chroma (circular convolutions over the pitch classes) of a tempo-normalised two-bar
+//! loop so that loops that fit together lie close.
 //!
 //! - [`model`]: the module, its configuration and the one `forward`.
 //! - [`data`]: triplets (drums+bass anchor, melodic positive from the same window, melodic

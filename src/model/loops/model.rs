@@ -2,11 +2,15 @@
 //! convolution, optional batch norm, ReLU and max-pooling (by [`LoopNetConfig::pools`]: bands ×
 //! frames per block), then global average pooling ([`Head::Average`]) or the whole feature map
 //! ([`Head::Flatten`], which keeps where in the two bars and in which bands things happen), and
-//! a linear projection to a unit-length embedding.
+//! a linear projection. Beside it, an optional chroma branch reads the loop's 12-bin chroma
+//! through circular convolutions over the pitch classes ([`LoopNetConfig::chroma`]): its
+//! features move with the music when it is transposed, so the distance between two loops'
+//! chroma features depends only on the intervals between their pitch classes, not on the
+//! key. The projection and the chroma features, side by side, are scaled to unit length.
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::conv::{Conv1d, Conv1dConfig, Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{
     BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d,
@@ -15,7 +19,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::loops::mel::{FRAMES, N_MELS};
+use crate::loops::mel::{CHROMA, FRAMES, N_MELS};
 
 /// What the projection to the embedding reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +53,35 @@ pub struct LoopNetConfig {
     /// Dropout before the projection while training.
     #[config(default = 0.5)]
     pub dropout: f64,
+    /// Channels of the chroma branch's circular convolutions (each reads all 12 pitch
+    /// classes; ReLU between them); the last one's 12 × channels outputs join the embedding.
+    /// Empty: no chroma branch.
+    #[config(default = "vec![16, 4]")]
+    pub chroma: Vec<usize>,
+}
+
+/// Circular convolutions over the 12 pitch classes with `channels` outputs each, reading one
+/// input channel first.
+fn circular_convs(channels: &[usize], device: &Device) -> Vec<Conv1d> {
+    std::iter::once(1)
+        .chain(channels.iter().map(|&c| c.max(1)))
+        .zip(channels)
+        .map(|(i, &o)| Conv1dConfig::new(i, o.max(1), CHROMA).init(device))
+        .collect()
+}
+
+/// Runs `convs` over chroma vectors `[n, 1, CHROMA]`, each convolution reading the octave
+/// wrapped around (so each output sees all 12 pitch classes), ReLU between them:
+/// `[n, channels, CHROMA]`.
+fn circular(convs: &[Conv1d], mut x: Tensor<3>) -> Tensor<3> {
+    for (i, conv) in convs.iter().enumerate() {
+        let wrapped = Tensor::cat(vec![x.clone(), x.narrow(2, 0, CHROMA - 1)], 2);
+        x = conv.forward(wrapped);
+        if i + 1 < convs.len() {
+            x = relu(x);
+        }
+    }
+    x
 }
 
 /// The loop model.
@@ -60,6 +93,7 @@ pub struct LoopNet {
     dropout: Dropout,
     project: Linear,
     flatten: bool,
+    chroma: Vec<Conv1d>,
 }
 
 impl LoopNetConfig {
@@ -112,6 +146,7 @@ impl LoopNetConfig {
             dropout: DropoutConfig::new(self.dropout).init(),
             project: LinearConfig::new(features, self.embedding).init(device),
             flatten: self.head == Head::Flatten,
+            chroma: circular_convs(&self.chroma, device),
         }
     }
 }
@@ -138,14 +173,26 @@ impl LoopNet {
         &self.project
     }
 
-    /// Embeds a batch of standardised log-mel spectrograms.
+    /// The chroma branch's circular convolutions, in order (empty without the branch).
+    pub fn chroma_convs(&self) -> &[Conv1d] {
+        &self.chroma
+    }
+
+    /// Embeds a batch of model inputs (see [`crate::loops::mel::INPUT_LEN`]).
     ///
     /// # Shapes
-    /// - input: `[batch, N_MELS × FRAMES]` (band-major)
-    /// - output: `[batch, embedding]`, each row of unit length
+    /// - input: `[batch, INPUT_LEN]` (standardised log-mel, band-major, then the chroma)
+    /// - output: `[batch, embedding + 12 × last chroma channels]`, each row of unit length
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let [batch, _] = input.dims();
-        let mut x = input.reshape([batch, 1, N_MELS, FRAMES]);
+        let cells = N_MELS * FRAMES;
+        let chroma = input
+            .clone()
+            .narrow(1, cells, CHROMA)
+            .reshape([batch, 1, CHROMA]);
+        let mut x = input
+            .narrow(1, 0, N_MELS * FRAMES)
+            .reshape([batch, 1, N_MELS, FRAMES]);
         for (i, (conv, pool)) in self.convs.iter().zip(&self.pools).enumerate() {
             x = conv.forward(x);
             if let Some(norm) = self.norms.get(i) {
@@ -159,7 +206,12 @@ impl LoopNet {
         } else {
             x.reshape([b, c, h * w]).mean_dim(2).reshape([b, c])
         };
-        let e = self.project.forward(self.dropout.forward(x));
+        let mut e = self.project.forward(self.dropout.forward(x));
+        if !self.chroma.is_empty() {
+            let c = circular(&self.chroma, chroma);
+            let [_, channels, _] = c.dims();
+            e = Tensor::cat(vec![e, c.reshape([batch, channels * CHROMA])], 1);
+        }
         let norm = e.clone().square().sum_dim(1).sqrt().clamp_min(1.0e-6);
         e / norm
     }

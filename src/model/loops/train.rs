@@ -18,10 +18,10 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::LoopModelError;
-use super::data::{AnchorKind, DataConfig, Spectrogram, TripletData};
+use super::data::{AnchorKind, DataConfig, LoopInput, TripletData, WindowData};
 use super::model::{LoopNet, LoopNetConfig, distance, pairwise_distance};
 use crate::dataset::Split;
-use crate::loops::mel::{FRAMES, N_MELS};
+use crate::loops::mel::INPUT_LEN;
 use crate::model::rng::Rng;
 
 /// Which in-batch triplets the loss uses.
@@ -43,7 +43,7 @@ pub struct TrainingConfig {
     #[config(default = "DataConfig::new()")]
     pub data: DataConfig,
     /// Most epochs (the learning rate's cosine decay spans them).
-    #[config(default = 8)]
+    #[config(default = 6)]
     pub epochs: usize,
     /// Windows per batch.
     #[config(default = 32)]
@@ -126,7 +126,7 @@ pub struct Trained {
     pub elapsed: Duration,
 }
 
-/// Stacks rows of `[N_MELS × FRAMES]` inputs into `[n, N_MELS × FRAMES]`.
+/// Stacks model input rows (`INPUT_LEN` values each) into `[n, INPUT_LEN]`.
 pub fn stack<'a>(rows: impl Iterator<Item = &'a [f32]>, device: &Device) -> Tensor<2> {
     let mut flat = Vec::new();
     let mut n = 0;
@@ -134,28 +134,26 @@ pub fn stack<'a>(rows: impl Iterator<Item = &'a [f32]>, device: &Device) -> Tens
         flat.extend_from_slice(r);
         n += 1;
     }
-    Tensor::from_data(TensorData::new(flat, [n, N_MELS * FRAMES]), device)
+    Tensor::from_data(TensorData::new(flat, [n, INPUT_LEN]), device)
 }
 
-/// Stacks the model inputs of spectrograms into `[n, N_MELS × FRAMES]`.
-pub fn stack_spectrograms<'a>(
-    rows: impl Iterator<Item = &'a Spectrogram>,
-    device: &Device,
-) -> Tensor<2> {
+/// Stacks the model inputs of loops (spectrogram and chroma) into `[n, INPUT_LEN]`.
+pub fn stack_loops<'a>(rows: impl Iterator<Item = LoopInput<'a>>, device: &Device) -> Tensor<2> {
     let mut flat = Vec::new();
     let mut n = 0;
     for r in rows {
-        flat.extend(r.input());
+        flat.extend(r.spectrogram.input());
+        flat.extend_from_slice(r.chroma);
         n += 1;
     }
-    Tensor::from_data(TensorData::new(flat, [n, N_MELS * FRAMES]), device)
+    Tensor::from_data(TensorData::new(flat, [n, INPUT_LEN]), device)
 }
 
 impl LoopNet {
     /// Mean triplet loss `max(0, d(a, p) − d(a, n) + margin)` of a batch.
     ///
     /// # Shapes
-    /// - `anchor`, `positive`, `negative`: `[batch, N_MELS × FRAMES]`; output: `[1]`
+    /// - `anchor`, `positive`, `negative`: `[batch, INPUT_LEN]`; output: `[1]`
     pub fn triplet_loss(
         &self,
         anchor: Tensor<2>,
@@ -177,8 +175,8 @@ impl LoopNet {
     /// anchor `i` (another song).
     ///
     /// # Shapes
-    /// - `anchors`: `[k × batch, N_MELS × FRAMES]` (`k` anchor kinds, kind-major)
-    /// - `positives`: `[batch, N_MELS × FRAMES]`
+    /// - `anchors`: `[k × batch, INPUT_LEN]` (`k` anchor kinds, kind-major)
+    /// - `positives`: `[batch, INPUT_LEN]`
     /// - `negative`: `[batch, batch]` of 0/1; output: `[1]`
     pub fn batch_triplet_loss(
         &self,
@@ -231,10 +229,10 @@ pub struct WindowEmbeddings {
 }
 
 /// Embeds `rows` in chunks of 64 under `model` (no autodiff), flat rows.
-fn embed_rows(model: &LoopNet, rows: &[&Spectrogram], device: &Device) -> Vec<f32> {
+fn embed_rows(model: &LoopNet, rows: &[LoopInput], device: &Device) -> Vec<f32> {
     let mut out = Vec::new();
     for chunk in rows.chunks(64) {
-        let e = model.forward(stack_spectrograms(chunk.iter().copied(), device));
+        let e = model.forward(stack_loops(chunk.iter().copied(), device));
         out.extend(e.into_data().try_to_vec::<f32>().unwrap_or_default());
     }
     out
@@ -244,10 +242,10 @@ impl WindowEmbeddings {
     /// Embeds every window of `data` (anchors of both kinds and positives).
     pub fn of(model: &LoopNet, data: &TripletData, device: &Device) -> WindowEmbeddings {
         let w = &data.windows;
-        let positives: Vec<&Spectrogram> = w.iter().map(|x| &x.positive).collect();
+        let positives: Vec<LoopInput> = w.iter().map(WindowData::positive_input).collect();
         let positives = embed_rows(model, &positives, device);
         let anchors = AnchorKind::ALL.map(|k| {
-            let specs: Vec<&Spectrogram> = w.iter().map(|x| x.anchor_of(k)).collect();
+            let specs: Vec<LoopInput> = w.iter().map(|x| x.anchor_input(k)).collect();
             embed_rows(model, &specs, device)
         });
         let dim = if w.is_empty() {
@@ -392,22 +390,29 @@ pub fn train(
                 * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
             step += 1;
             let b = chunk.len();
-            let anchor_specs: Vec<&Spectrogram> = if config.one_anchor_each {
+            let anchor_specs: Vec<LoopInput> = if config.one_anchor_each {
                 chunk
                     .iter()
-                    .map(|&j| w[j].anchor_of(kinds[rng.below(kinds.len())]))
+                    .map(|&j| w[j].anchor_input(kinds[rng.below(kinds.len())]))
                     .collect()
             } else {
                 kinds
                     .iter()
-                    .flat_map(|&k| chunk.iter().map(move |&j| w[j].anchor_of(k)))
+                    .flat_map(|&k| chunk.iter().map(move |&j| w[j].anchor_input(k)))
                     .collect()
             };
-            let positive_specs: Vec<&Spectrogram> = chunk.iter().map(|&j| &w[j].positive).collect();
-            let mut augment = |specs: &[&Spectrogram]| {
+            let positive_specs: Vec<LoopInput> =
+                chunk.iter().map(|&j| w[j].positive_input()).collect();
+            let mut augment = |specs: &[LoopInput]| {
                 let rows: Vec<Vec<f32>> = specs
                     .iter()
-                    .map(|s| s.augmented_input(&mut rng, config.eq_db, config.mask))
+                    .map(|s| {
+                        let mut row =
+                            s.spectrogram
+                                .augmented_input(&mut rng, config.eq_db, config.mask);
+                        row.extend_from_slice(s.chroma);
+                        row
+                    })
                     .collect();
                 stack(rows.iter().map(Vec::as_slice), &ad)
             };
