@@ -326,7 +326,7 @@ fn burn_cases(backend: Backend) -> Result<Vec<Case>, String> {
             rows_tensor(vec![0.0; CONDITIONS], CONDITIONS, &dev),
         ));
     });
-    let input = vec![0.1f32; crate::loops::mel::N_MELS * crate::loops::mel::FRAMES];
+    let input = vec![0.1f32; crate::loops::mel::INPUT_LEN];
     let embed = Case::new("loops.embed.burn", b, 300, move || {
         let x = burn::tensor::Tensor::<2>::from_data(
             burn::tensor::TensorData::new(input.clone(), [1, input.len()]),

@@ -191,7 +191,7 @@ impl LoopNet {
             .narrow(1, cells, CHROMA)
             .reshape([batch, 1, CHROMA]);
         let mut x = input
-            .narrow(1, 0, N_MELS * FRAMES)
+            .narrow(1, 0, cells)
             .reshape([batch, 1, N_MELS, FRAMES]);
         for (i, (conv, pool)) in self.convs.iter().zip(&self.pools).enumerate() {
             x = conv.forward(x);
