@@ -1,7 +1,7 @@
 //! Real-time factor of the offline render of the default scene.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ubiq::render::{RenderOptions, render_scene};
+use ubiq::engine::render::{RenderOptions, render_scene};
 use ubiq::scene::library::default_scene;
 
 fn render(c: &mut Criterion) {

@@ -278,9 +278,9 @@ fn cycle_cases(library: &Library) -> Result<Vec<Case>, String> {
     let (mut listen_models, mut models) = (models()?, models()?);
     let listen_perf = Performance::new(ai_scene());
     let mut perf = Performance::new(ai_scene());
-    let played = crate::render::render_scene(
+    let played = crate::engine::render::render_scene(
         perf.scene(),
-        &crate::render::RenderOptions {
+        &crate::engine::render::RenderOptions {
             bars: 2,
             sample_rate: 48_000,
             seed: 1,

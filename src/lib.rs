@@ -8,9 +8,8 @@
 //! - [`scene`]: RON scene files.
 //! - [`command`]: the one command type every input path speaks, and its table.
 //! - [`audio`]: the real-time graph, its lock-free link, the deck and the device backends.
-//! - [`engine`]: the performance state, the AI's cycle turns, the live engine thread and the
-//!   offline driver.
-//! - [`render`]: offline rendering to WAV and MIDI.
+//! - [`engine`]: the performance state, the conductor that carries out every change, and
+//!   its two stages: the live engine thread and the offline driver (renders to WAV and MIDI).
 //! - [`loops`]: the loop library, loop playback, stems and spectrograms.
 //! - [`model`]: the neural networks in Burn: the rhythm VAE, rhythm → bassline translation and
 //!   the loop-compatibility model.
@@ -32,7 +31,6 @@ pub mod loops;
 pub mod midi;
 pub mod model;
 pub mod pattern;
-pub mod render;
 pub mod scene;
 pub mod soak;
 pub mod ui;

@@ -7,8 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use ubiq::app;
 use ubiq::audio::output::{AudioChoice, OutputOptions};
 use ubiq::dataset::CacheMode;
+use ubiq::engine::render::RenderOptions;
 use ubiq::model::Backend;
-use ubiq::render::RenderOptions;
 
 /// ubiq — a terminal instrument where small neural networks compose drums and bass while
 /// you steer.

@@ -7,10 +7,10 @@ use std::path::Path;
 use ubiq::command::parse;
 use ubiq::engine::Performance;
 use ubiq::engine::compose::Models;
+use ubiq::engine::render::{RenderOptions, midi_of, render_set};
 use ubiq::engine::session::Action;
 use ubiq::loops::LoopSet;
 use ubiq::loops::library::Library;
-use ubiq::render::{RenderOptions, midi_of, render_set};
 use ubiq::scene::Scene;
 
 const RATE: u32 = 22_050;

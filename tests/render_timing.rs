@@ -4,8 +4,8 @@
 use ubiq::audio::mixer::CEILING;
 use ubiq::audio::plan::swing_delay;
 use ubiq::audio::{AudioMsg, link};
+use ubiq::engine::render::{RenderOptions, frames_for_bars, render_scene};
 use ubiq::pattern::{Bassline, DrumCell, DrumPattern, Voice};
-use ubiq::render::{RenderOptions, frames_for_bars, render_scene};
 use ubiq::scene::library::{SHIPPED, shipped};
 use ubiq::scene::{DrumGrids, Scene};
 

@@ -280,6 +280,35 @@ pub enum Command {
     Quit,
 }
 
+/// A command about the session around the music rather than the music itself: carried out
+/// by whatever runs the performance (live: the recorder, MIDI ports and the front ends;
+/// offline: nothing to do), never by the performance state. Which commands these are is
+/// decided here, once, for every stage.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionCommand {
+    /// Stops the performance.
+    Quit,
+    /// Starts recording the set to NAME.wav / NAME.log / NAME.ron.
+    RecordStart(PathBuf),
+    /// Stops the recording.
+    RecordStop,
+    /// MIDI learn, forget, clock out.
+    Midi(MidiAction),
+}
+
+impl Command {
+    /// The session command this is, if it is one (see [`SessionCommand`]).
+    pub fn session(&self) -> Option<SessionCommand> {
+        Some(match self {
+            Command::Quit => SessionCommand::Quit,
+            Command::RecordStart(name) => SessionCommand::RecordStart(name.clone()),
+            Command::RecordStop => SessionCommand::RecordStop,
+            Command::Midi(action) => SessionCommand::Midi(action.clone()),
+            _ => return None,
+        })
+    }
+}
+
 fn num(v: f32) -> String {
     let s = format!("{v:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');

@@ -11,17 +11,20 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 
 use super::compose::{ModelPaths, Models};
+use super::conductor::{Conductor, Report, Stage};
 use super::listen::Listener;
-use super::loops::{Cue, FeedbackTurn, LoopFeed, LoopJob};
-use super::session::{Action, Entry, SessionLog};
+use super::loops::{Cue, LoopJob};
+use super::session::Action;
+use super::take::{SessionRecord, Takes};
 use super::worker::{Done, Job, Worker};
-use super::{DeckRequest, Notice, Performance, Playing, Snapshot};
+use super::{Notice, Outcome, Performance, Playing, Snapshot};
+use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
-use crate::audio::record::Recorder;
-use crate::audio::{AudioHandle, AudioMsg};
-use crate::command::{Command, MidiAction};
-use crate::loops::LoopSet;
-use crate::loops::player::LoopCue;
+use crate::audio::record::{Recorder, Recording};
+use crate::audio::{AudioHandle, AudioMsg, Status};
+use crate::command::{Command, MidiAction, SessionCommand};
+use crate::loops::player::LoopBuffer;
+use crate::loops::{LoopError, LoopSet};
 use crate::midi::input::MidiControl;
 use crate::midi::map::{NoteMap, Target};
 use crate::midi::out::MidiOut;
@@ -146,28 +149,33 @@ impl EngineMidi {
         parts.join(" · ")
     }
 
-    fn apply(&self, action: &MidiAction) -> Result<String, String> {
+    /// Carries out a `midi …` command.
+    fn apply(&self, action: &MidiAction) -> Notice {
         match action {
             MidiAction::Learn(text) => {
-                let target = Target::parse(text).map_err(|e| e.to_string())?;
+                let target = match Target::parse(text) {
+                    Ok(t) => t,
+                    Err(e) => return Notice::refused(e.to_string()),
+                };
                 let what = if target.range.is_some() {
                     "move a knob or fader"
                 } else {
                     "press a key or pad"
                 };
                 self.control.learn(target);
-                Ok(format!("MIDI learn {text}: {what}"))
+                Notice::done(format!("MIDI learn {text}: {what}"))
             }
-            MidiAction::Forget(text) => match self.control.forget(text)? {
-                0 => Err(format!("no MIDI binding runs {text:?}")),
-                n => Ok(format!("forgot {n} MIDI binding(s) of {text:?}")),
+            MidiAction::Forget(text) => match self.control.forget(text) {
+                Err(e) => Notice::refused(e.to_string()),
+                Ok(0) => Notice::refused(format!("no MIDI binding runs {text:?}")),
+                Ok(n) => Notice::done(format!("forgot {n} MIDI binding(s) of {text:?}")),
             },
             MidiAction::Clock(on) => match &self.out {
                 Some(out) => {
                     out.set_clock(*on);
-                    Ok(format!("MIDI clock {}", if *on { "on" } else { "off" }))
+                    Notice::done(format!("MIDI clock {}", if *on { "on" } else { "off" }))
                 }
-                None => Err("no MIDI out (start with --midi-out NAME)".into()),
+                None => Notice::refused("no MIDI out (start with --midi-out NAME)"),
             },
         }
     }
@@ -182,25 +190,6 @@ struct Pending {
     late_plans: u64,
 }
 
-/// A change sent to the audio thread whose frame is not known yet.
-struct Unplaced {
-    first_id: u64,
-    action: Action,
-}
-
-/// The session so far (for recordings and replay).
-struct Session {
-    seed: u64,
-    scene: Scene,
-    entries: Vec<Entry>,
-    unplaced: Vec<Unplaced>,
-}
-
-/// A recording in progress.
-struct Take {
-    base: PathBuf,
-}
-
 /// What each loop set plays and was last cued, for displays.
 #[derive(Default)]
 struct LoopsHeard {
@@ -210,97 +199,39 @@ struct LoopsHeard {
     playing: [Option<String>; LoopSet::COUNT],
 }
 
-struct Engine {
-    perf: Performance,
-    session: Session,
-    recorder: Option<Recorder>,
-    take: Option<Take>,
-    autosave: Option<PathBuf>,
-    saved_scene: Option<Scene>,
-    playing: Playing,
-    pending: Option<Pending>,
+/// The live stage: the audio thread fed through its lock-free link, loop buffers and records
+/// prepared by a worker thread, MIDI out fed the same plans, takes recorded, the performer
+/// told what happened through notices and snapshots.
+pub struct LiveStage {
     audio: AudioHandle,
+    models: Models,
     output: String,
     midi: Option<EngineMidi>,
-    models: Models,
-    model_paths: ModelPaths,
-    midi_map: Option<NoteMap>,
-    listener: Option<Listener>,
-    feed: LoopFeed,
+    session: SessionRecord,
+    takes: Takes,
+    playing: Playing,
+    pending: Option<Pending>,
     heard: LoopsHeard,
-    on_deck: Option<PathBuf>,
     worker: Worker,
     last_cycle: u64,
-    cycle_start: f64,
     ai_ms: f32,
     notices: Sender<Notice>,
     notice: Option<Notice>,
     snapshot: Arc<ArcSwap<Snapshot>>,
 }
 
-impl Engine {
-    fn notify(&mut self, ok: bool, text: String) {
-        let n = Notice { ok, text };
+impl LiveStage {
+    fn notify(&mut self, n: Notice) {
         self.notice = Some(n.clone());
         let _ = self.notices.send(n);
-    }
-
-    /// Sends the messages of one change together; logs the change with the frame the audio
-    /// thread reports for it.
-    fn send(&mut self, msgs: &[AudioMsg], action: Option<Action>) {
-        if msgs.is_empty() {
-            return;
-        }
-        match self.audio.send_all(msgs) {
-            Ok(first_id) => {
-                if let Some(out) = self.midi.as_ref().and_then(|m| m.out.as_ref()) {
-                    for msg in msgs {
-                        if let AudioMsg::Cycle(plan) | AudioMsg::Replan(plan) = msg {
-                            out.plan(plan);
-                        }
-                    }
-                }
-                if let Some(action) = action {
-                    self.session.unplaced.push(Unplaced { first_id, action });
-                }
-            }
-            Err(_) => self.notify(
-                false,
-                "the audio thread is not keeping up; a change was dropped".into(),
-            ),
-        }
-    }
-
-    /// Sends a loop buffer or a record; logs it with the frame the audio thread takes it at.
-    fn send_boxed(&mut self, item: Boxed, action: Action) -> bool {
-        match self.audio.send_boxed(item) {
-            Ok(first_id) => {
-                self.session.unplaced.push(Unplaced { first_id, action });
-                true
-            }
-            Err(_) => {
-                self.notify(
-                    false,
-                    "the audio thread is not keeping up; a loop or record was dropped".into(),
-                );
-                false
-            }
-        }
     }
 
     /// Gives logged changes the frames at which they took effect.
     fn place(&mut self) {
         let cycle = self.audio.status().cycle;
         for (id, frame) in self.audio.applied() {
-            if let Some(i) = self.session.unplaced.iter().position(|u| u.first_id == id) {
-                let u = self.session.unplaced.remove(i);
-                if let Action::Loop(set, cue) = &u.action {
-                    self.heard.applied[set.index()] = Some((cue.clone(), cycle));
-                }
-                self.session.entries.push(Entry {
-                    frame,
-                    action: u.action,
-                });
+            if let Some(Action::Loop(set, cue)) = self.session.applied(id, frame) {
+                self.heard.applied[set.index()] = Some((cue.clone(), cycle));
             }
         }
     }
@@ -317,184 +248,215 @@ impl Engine {
         }
     }
 
-    fn outcome(&mut self, out: super::Outcome, action: Option<Action>) {
-        let msgs = self.perf.messages(&out);
-        self.send(&msgs, action);
-        if out.cycle {
-            self.promote();
-            let status = self.audio.status();
-            self.pending = Some(Pending {
-                playing: self.perf.queued(),
-                sent_cycle: status.cycle,
-                late_plans: status.late_plans,
-            });
+    fn record_stop(&mut self, perf: &Performance) {
+        if !self.takes.recording() {
+            self.notify(Notice::refused("not recording"));
+            return;
         }
-        self.realize(&out);
+        // Let the audio thread report the frames of the last changes.
+        let deadline = Instant::now() + Duration::from_millis(200);
+        while self.session.has_unplaced() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+            self.place();
+        }
+        let n = match self.takes.stop() {
+            Ok((base, rec)) => self.finish_take(&base, &rec, None, perf),
+            Err(n) => n,
+        };
+        self.notify(n);
     }
 
-    /// Carries out what an outcome asks of the loop sets (cue what changed: a worker prepares
-    /// the buffers) and of the deck (a worker decodes the record).
-    fn realize(&mut self, out: &super::Outcome) {
-        if out.loops || out.cycle {
-            for (set, cue) in self.feed.changes(&self.perf) {
-                self.feed.cued(set, cue.clone());
-                let Some((name, tempo)) = cue else {
-                    self.send_boxed(Boxed::Loop(set, LoopCue::Stop), Action::Loop(set, None));
-                    continue;
+    /// A recording the writer had to end (a full disk): keep what reached the disk, say so.
+    fn check_recorder(&mut self, perf: &Performance) {
+        let n = match self.takes.failed() {
+            None => return,
+            Some(Ok((base, rec, reason))) => self.finish_take(&base, &rec, Some(&reason), perf),
+            Some(Err(n)) => n,
+        };
+        self.notify(n);
+    }
+
+    /// Writes a take's files once every change sent so far has its frame.
+    fn finish_take(
+        &mut self,
+        base: &Path,
+        rec: &Recording,
+        failed: Option<&str>,
+        perf: &Performance,
+    ) -> Notice {
+        self.place();
+        let rate = self.audio.sample_rate();
+        self.takes.finish(
+            (base, rec, failed),
+            &self.session,
+            rate,
+            perf.scene(),
+            &self.worker,
+        )
+    }
+}
+
+impl Stage for LiveStage {
+    fn models(&mut self) -> &mut Models {
+        &mut self.models
+    }
+
+    fn sample_rate(&self) -> u32 {
+        self.audio.sample_rate()
+    }
+
+    fn status(&self) -> Status {
+        self.audio.status()
+    }
+
+    /// Sends the messages of one change together (and the plans to MIDI out); logs the
+    /// change with the frame the audio thread reports for it.
+    fn send(&mut self, msgs: &[AudioMsg], action: Action) {
+        if msgs.is_empty() {
+            return;
+        }
+        match self.audio.send_all(msgs) {
+            Ok(first_id) => {
+                if let Some(out) = self.midi.as_ref().and_then(|m| m.out.as_ref()) {
+                    for msg in msgs {
+                        if let AudioMsg::Cycle(plan) | AudioMsg::Replan(plan) = msg {
+                            out.plan(plan);
+                        }
+                    }
+                }
+                self.session.sent(first_id, action);
+            }
+            Err(_) => self.notify(Notice::refused(
+                "the audio thread is not keeping up; a change was dropped",
+            )),
+        }
+    }
+
+    fn queued(&mut self, playing: Playing) {
+        self.promote();
+        let status = self.audio.status();
+        self.pending = Some(Pending {
+            playing,
+            sent_cycle: status.cycle,
+            late_plans: status.late_plans,
+        });
+    }
+
+    fn hand_over(&mut self, item: Boxed, action: Action) -> bool {
+        match self.audio.send_boxed(item) {
+            Ok(first_id) => {
+                self.session.sent(first_id, action);
+                true
+            }
+            Err(_) => {
+                self.notify(Notice::refused(
+                    "the audio thread is not keeping up; a loop or record was dropped",
+                ));
+                false
+            }
+        }
+    }
+
+    fn prepare_loop(&mut self, job: LoopJob) -> Option<Result<Box<LoopBuffer>, LoopError>> {
+        self.worker.submit(Job::Loop(job));
+        None
+    }
+
+    fn prepare_record(&mut self, path: &Path) -> Option<Result<Box<DeckBuffer>, LoopError>> {
+        let rate = self.audio.sample_rate();
+        self.worker.submit(Job::Record(path.to_path_buf(), rate));
+        None
+    }
+
+    fn session(&mut self, cmd: SessionCommand, perf: &Performance) -> bool {
+        match cmd {
+            SessionCommand::Quit => return false,
+            SessionCommand::RecordStart(name) => {
+                let n = self.takes.start(&name);
+                self.notify(n);
+            }
+            SessionCommand::RecordStop => self.record_stop(perf),
+            SessionCommand::Midi(action) => {
+                let n = match &self.midi {
+                    Some(m) => m.apply(&action),
+                    None => Notice::refused("MIDI is off (start with --midi-out / --midi-in)"),
                 };
-                let job = self
-                    .models
-                    .library
-                    .as_ref()
-                    .ok_or_else(|| "no loop library loaded".to_string())
-                    .and_then(|lib| {
-                        LoopJob::new(lib, set, &name, tempo, self.audio.sample_rate())
-                            .map_err(|e| e.to_string())
-                    });
-                match job {
-                    Ok(job) => self.worker.submit(Job::Loop(job)),
-                    Err(e) => self.notify(false, format!("{} loop: {e}", set.name())),
-                }
+                self.notify(n);
             }
-        }
-        match &out.deck {
-            Some(DeckRequest::Load(path)) => self
-                .worker
-                .submit(Job::Record(path.clone(), self.audio.sample_rate())),
-            Some(DeckRequest::Eject) => {
-                if self.send_boxed(Boxed::Deck(None), Action::Deck(None)) {
-                    self.on_deck = None;
-                }
-            }
-            Some(DeckRequest::Control(_)) | None => {}
-        }
-        if let Some(index) = out.section {
-            self.start_section(index);
-        }
-    }
-
-    /// A section of the set list starts: its scene takes over, its commands apply.
-    fn start_section(&mut self, index: usize) {
-        let (scene, commands) = self.perf.section_start(index);
-        match scene {
-            Ok(Some(scene)) => {
-                let action = Action::Scene(Box::new(scene.clone()));
-                let out = self.perf.replace_scene(scene);
-                self.outcome(out, Some(action));
-            }
-            Ok(None) => {}
-            Err(e) => self.notify(false, format!("{e} — the section goes on without it")),
-        }
-        for cmd in commands {
-            self.command(cmd);
-        }
-        if let Some(view) = self.perf.section_view() {
-            self.notify(
-                true,
-                format!("section {}/{}: {}", view.index + 1, view.count, view.name),
-            );
-        }
-    }
-
-    /// Hands what the worker prepared to the audio thread.
-    fn collect(&mut self) {
-        for done in self.worker.finished() {
-            match done {
-                Done::Loop(set, cue, result) => {
-                    if self.feed.current(set) != &cue {
-                        continue; // the set wants something else by now
-                    }
-                    match result {
-                        Ok(buffer) => {
-                            self.send_boxed(
-                                Boxed::Loop(set, LoopCue::Play(buffer)),
-                                Action::Loop(set, cue),
-                            );
-                        }
-                        Err(e) => self.notify(false, format!("{} loop: {e}", set.name())),
-                    }
-                }
-                Done::Record(path, Ok(record)) => {
-                    let name = record.name.clone();
-                    if self.send_boxed(Boxed::Deck(Some(record)), Action::Deck(Some(path.clone())))
-                    {
-                        self.on_deck = Some(path.clone());
-                        self.perf.deck_loaded(path);
-                        for cmd in self.perf.deck_commands() {
-                            self.command(cmd);
-                        }
-                        self.notify(true, format!("deck: {name}"));
-                    }
-                }
-                Done::Record(_, Err(e)) => {
-                    self.perf.deck_failed(self.on_deck.clone());
-                    self.notify(false, format!("deck: {e}; the deck keeps what it had"));
-                }
-            }
-        }
-    }
-
-    /// Applies a performer's command.
-    fn command(&mut self, cmd: Command) -> bool {
-        match self.perf.apply_with(&cmd, &mut self.models) {
-            Ok(out) => {
-                if out.quit {
-                    return false;
-                }
-                let text = cmd.to_string();
-                self.outcome(out, Some(Action::Command(cmd)));
-                self.notify(true, text);
-            }
-            Err(e) => self.notify(false, e.to_string()),
         }
         true
+    }
+
+    fn report(&mut self, report: Report) {
+        let n = match report {
+            Report::Applied(cmd) => Notice::done(cmd.to_string()),
+            Report::Refused(_, e) => Notice::refused(e.to_string()),
+            Report::SceneTookOver(name) => {
+                Notice::done(format!("scene {name:?} takes over at the next cycle"))
+            }
+            Report::SectionStarted(view) => Notice::done(format!(
+                "section {}/{}: {}",
+                view.index + 1,
+                view.count,
+                view.name
+            )),
+            Report::SectionFailed(e) => {
+                Notice::refused(format!("{e} — the section goes on without it"))
+            }
+            Report::LoopFailed(set, e) => Notice::refused(format!("{} loop: {e}", set.name())),
+            Report::NoLibrary(set) => {
+                Notice::refused(format!("{} loop: no loop library loaded", set.name()))
+            }
+            Report::DeckLoaded(name) => Notice::done(format!("deck: {name}")),
+            Report::DeckFailed(e) => {
+                Notice::refused(format!("deck: {e}; the deck keeps what it had"))
+            }
+        };
+        self.notify(n);
+    }
+}
+
+/// The live engine: a [`Conductor`] on the [`LiveStage`].
+type Engine = Conductor<LiveStage>;
+
+impl Engine {
+    /// Hands what the worker prepared to the audio thread.
+    fn collect(&mut self) {
+        for done in self.stage.worker.finished() {
+            match done {
+                Done::Loop(set, cue, result) => self.loop_ready(set, cue, result),
+                Done::Record(path, result) => self.record_ready(path, result),
+            }
+        }
     }
 
     /// Returns false when the performer quit.
     fn handle(&mut self, request: Request) -> bool {
         match request {
-            Request::Command(Command::RecordStart(name)) => self.record_start(&name),
-            Request::Command(Command::RecordStop) => self.record_stop(),
-            Request::Command(Command::Midi(action)) => {
-                let result = match &self.midi {
-                    Some(m) => m.apply(&action),
-                    None => Err("MIDI is off (start with --midi-out / --midi-in)".into()),
-                };
-                match result {
-                    Ok(text) => self.notify(true, text),
-                    Err(text) => self.notify(false, text),
-                }
-            }
             Request::Command(cmd) => return self.command(cmd),
-            Request::Scene(scene) => {
-                let name = scene.name.clone();
-                let action = Action::Scene(scene.clone());
-                let out = self.perf.replace_scene(*scene);
-                self.outcome(out, Some(action));
-                self.notify(true, format!("scene {name:?} takes over at the next cycle"));
-            }
-            Request::Notice(n) => self.notify(n.ok, n.text),
+            Request::Scene(scene) => self.take_scene(*scene),
+            Request::Notice(n) => self.stage.notify(n),
             Request::Library(library) => {
                 let counts: Vec<String> = LoopSet::ALL
                     .iter()
                     .map(|s| format!("{} {}", s.name(), library.entries(*s).len()))
                     .collect();
                 let skipped = library.skipped.len();
-                self.models.library = Some(*library);
-                self.perf.rank_loops(&mut self.models);
-                self.realize(&super::Outcome {
+                self.stage.models.library = Some(*library);
+                self.perf.rank_loops(&mut self.stage.models);
+                self.realize(&Outcome {
                     loops: true,
-                    ..super::Outcome::default()
+                    ..Outcome::default()
                 });
                 let skipped = if skipped > 0 {
                     format!(" ({skipped} skipped)")
                 } else {
                     String::new()
                 };
-                self.notify(
-                    true,
-                    format!("loop library: {}{skipped}", counts.join(", ")),
-                );
+                self.stage.notify(Notice::done(format!(
+                    "loop library: {}{skipped}",
+                    counts.join(", ")
+                )));
             }
             Request::Include(path) => {
                 let current = self.perf.section_view().and_then(|v| {
@@ -502,253 +464,70 @@ impl Engine {
                     (s.scene.as_deref() == Some(path.as_path())).then_some(v.index)
                 });
                 match current {
-                    Some(index) => self.start_section(index),
-                    None => self.notify(
-                        true,
-                        format!("{} saved; it plays when its section starts", path.display()),
-                    ),
+                    Some(index) => self.realize(&Outcome {
+                        section: Some(index),
+                        ..Outcome::default()
+                    }),
+                    None => self.stage.notify(Notice::done(format!(
+                        "{} saved; it plays when its section starts",
+                        path.display()
+                    ))),
                 }
             }
         }
         true
     }
 
-    fn record_start(&mut self, name: &Path) {
-        if self.take.is_some() {
-            self.notify(false, "already recording; `record stop` first".into());
-            return;
-        }
-        let Some(recorder) = &self.recorder else {
-            self.notify(false, "recording is not available".into());
-            return;
-        };
-        let base = name.with_extension("");
-        match recorder.start(&base.with_extension("wav")) {
-            Ok(()) => {
-                self.notify(true, format!("recording to {}.wav", base.display()));
-                self.take = Some(Take { base });
-            }
-            Err(e) => self.notify(false, format!("cannot record: {e}")),
-        }
-    }
-
-    fn record_stop(&mut self) {
-        let Some(take) = self.take.take() else {
-            self.notify(false, "not recording".into());
-            return;
-        };
-        // Let the audio thread report the frames of the last changes.
-        let deadline = Instant::now() + Duration::from_millis(200);
-        while !self.session.unplaced.is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-            self.place();
-        }
-        let stopped = match &self.recorder {
-            Some(recorder) => recorder.stop(),
-            None => Err("recording is not available".into()),
-        };
-        match stopped {
-            Ok(rec) => self.finish_take(&take, &rec, None),
-            Err(e) => self.notify(false, format!("recording failed: {e}")),
-        }
-    }
-
-    /// A recording the writer had to end (a full disk): keep what reached the disk, say so.
-    fn check_recorder(&mut self) {
-        let Some(failure) = self.recorder.as_ref().and_then(Recorder::failure) else {
-            return;
-        };
-        let Some(take) = self.take.take() else {
-            return;
-        };
-        match failure.kept {
-            Some(rec) => self.finish_take(&take, &rec, Some(&failure.reason)),
-            None => self.notify(
-                false,
-                format!("recording stopped: {}; the set plays on", failure.reason),
-            ),
-        }
-    }
-
-    /// Writes a take's log, scene and MIDI beside its WAV file and tells the performer.
-    fn finish_take(
-        &mut self,
-        take: &Take,
-        rec: &crate::audio::record::Recording,
-        failed: Option<&str>,
-    ) {
-        self.place();
-        let log = SessionLog {
-            sample_rate: self.audio.sample_rate(),
-            seed: self.session.seed,
-            scene: self.session.scene.clone(),
-            record_from: rec.start_frame,
-            end: rec.start_frame + rec.frames,
-            entries: self.session.entries.clone(),
-        };
-        let log_path = take.base.with_extension("log");
-        let scene_path = take.base.with_extension("ron");
-        let written = crate::files::write_atomic(&log_path, log.to_text().as_bytes())
-            .and_then(|()| self.perf.scene().save(&scene_path));
-        let secs = rec.frames as f64 / f64::from(self.audio.sample_rate());
-        match (written, failed) {
-            (Ok(()), None) => {
-                let lost = if rec.dropped > 0 {
-                    format!(" ({} frames lost: disk too slow)", rec.dropped)
-                } else {
-                    String::new()
-                };
-                self.notify(
-                    rec.dropped == 0,
-                    format!(
-                        "recorded {} ({secs:.1} s){lost}; `ubiq replay {}` renders it again",
-                        rec.path.display(),
-                        log_path.display()
-                    ),
-                );
-                self.write_take_midi(log, take.base.with_extension("mid"));
-            }
-            (Ok(()), Some(reason)) => {
-                self.notify(
-                    false,
-                    format!(
-                        "recording stopped ({reason}): {} keeps the first {secs:.1} s, {} replays it; the set plays on",
-                        rec.path.display(),
-                        log_path.display()
-                    ),
-                );
-                self.write_take_midi(log, take.base.with_extension("mid"));
-            }
-            (Err(e), _) => self.notify(
-                false,
-                format!(
-                    "{} keeps {secs:.1} s, but {} could not be written: {e}",
-                    rec.path.display(),
-                    log_path.display()
-                ),
-            ),
-        }
-    }
-
-    /// Writes the MIDI of a take on the worker: the log replayed offline (the same sequencer
-    /// and note map as MIDI out), atomically.
-    fn write_take_midi(&self, log: SessionLog, path: PathBuf) {
-        let Some(map) = self.midi_map.clone() else {
-            return;
-        };
-        let paths = self.model_paths.clone();
-        let notices = self.notices.clone();
-        self.worker.submit(Job::Run(Box::new(move || {
-            let (mut models, _) = paths.load();
-            let rendered = log.replay(&mut models);
-            let events = crate::render::midi_of(&rendered, &map);
-            let written =
-                crate::render::write_midi(&path, &events, log.scene.tempo, log.sample_rate);
-            let notice = match written {
-                Ok(()) => Notice {
-                    ok: true,
-                    text: format!("wrote {} ({} MIDI messages)", path.display(), events.len()),
-                },
-                Err(e) => Notice {
-                    ok: false,
-                    text: e.to_string(),
-                },
-            };
-            let _ = notices.send(notice);
-        })));
-    }
-
-    /// Saves the state if it changed since the last save (atomically).
-    fn autosave(&mut self) {
-        let Some(path) = &self.autosave else { return };
-        if self.saved_scene.as_ref() == Some(self.perf.scene()) {
-            return;
-        }
-        let written = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| self.perf.scene().save(path));
-        match written {
-            Ok(()) => self.saved_scene = Some(self.perf.scene().clone()),
-            Err(e) => {
-                let text = format!("cannot autosave to {}: {e}", path.display());
-                self.autosave = None;
-                self.notify(false, text);
-            }
-        }
-    }
-
     /// At each new cycle the AI has its turn: it listens to the cycle that just ended (with
     /// the feedback loop on) and writes the cycle after this one, a whole cycle ahead of its
     /// boundary.
     fn on_cycle(&mut self) {
-        let status = self.audio.status();
-        if !status.playing || status.cycle == self.last_cycle {
+        let status = self.stage.audio.status();
+        if !status.playing || status.cycle == self.stage.last_cycle {
             return;
         }
         let began = Instant::now();
-        self.last_cycle = status.cycle;
-        let previous = std::mem::replace(&mut self.cycle_start, status.cycle_start);
+        self.stage.last_cycle = status.cycle;
+        let heard = &mut self.stage.heard;
         for set in LoopSet::ALL {
-            if let Some((cue, at)) = &self.heard.applied[set.index()]
+            if let Some((cue, at)) = &heard.applied[set.index()]
                 && *at < status.cycle
             {
-                self.heard.playing[set.index()] = cue.as_ref().map(|(n, _)| n.clone());
+                heard.playing[set.index()] = cue.as_ref().map(|(n, _)| n.clone());
             }
         }
-        let heard = if self.perf.scene().ai.feedback {
-            self.hear(previous, status.cycle_start)
-        } else {
-            None
-        };
-        let out = self
-            .perf
-            .tick(status.cycle, &mut self.models, heard.as_ref());
-        self.outcome(out, Some(Action::Cycle(status.cycle, heard)));
-        self.ai_ms = began.elapsed().as_secs_f32() * 1000.0;
-    }
-
-    /// Listens to the cycle that just ended (frames `from..to` of the output).
-    fn hear(&mut self, from: f64, to: f64) -> Option<FeedbackTurn> {
-        let listener = self.listener.as_mut()?;
-        listener.drain();
-        let heard = listener.span(from.max(0.0) as u64, to as u64)?;
-        let (turn, ranked) = self.perf.listen(&mut self.models, &heard)?;
-        self.perf.heard(ranked);
-        Some(turn)
+        self.turn(&status);
+        self.stage.ai_ms = began.elapsed().as_secs_f32() * 1000.0;
     }
 
     fn publish(&mut self) {
-        self.place();
-        self.promote();
-        let status = self.audio.status();
-        let mut snap = self
-            .perf
-            .snapshot(status, self.playing, &self.output, self.notice.clone());
-        snap.composing = self.models.rhythm.is_some();
-        snap.library = self.models.library.is_some();
-        snap.ai_ms = self.ai_ms;
+        let stage = &mut self.stage;
+        stage.place();
+        stage.promote();
+        let status = stage.audio.status();
+        let mut snap =
+            self.perf
+                .snapshot(status, stage.playing, &stage.output, stage.notice.clone());
+        snap.composing = stage.models.rhythm.is_some();
+        snap.library = stage.models.library.is_some();
+        snap.ai_ms = stage.ai_ms;
         for view in &mut snap.loops {
-            view.playing = self.heard.playing[view.set.index()].clone();
+            view.playing = stage.heard.playing[view.set.index()].clone();
         }
-        if let Some(m) = &self.midi {
+        if let Some(m) = &stage.midi {
             snap.midi = m.describe();
         }
-        self.snapshot.store(Arc::new(snap));
+        stage.snapshot.store(Arc::new(snap));
+    }
+
+    fn autosave(&mut self) {
+        if let Some(n) = self.stage.takes.autosave(self.perf.scene()) {
+            self.stage.notify(n);
+        }
     }
 
     fn run(mut self, requests: Receiver<Request>, stop: &AtomicBool) {
-        let first = self.perf.start_messages();
-        self.send(&first, Some(Action::Start));
-        self.perf.rank_loops(&mut self.models);
-        let deck = self.perf.scene().deck.file.clone().map(DeckRequest::Load);
-        self.realize(&super::Outcome {
-            loops: true,
-            deck,
-            ..super::Outcome::default()
-        });
-        let sections = self.perf.start_sections();
-        self.realize(&sections);
+        self.start();
         let mut published = Instant::now();
         let mut saved = Instant::now();
         while !stop.load(Ordering::Relaxed) {
@@ -768,8 +547,8 @@ impl Engine {
             }
             self.on_cycle();
             self.collect();
-            self.check_recorder();
-            self.audio.reclaim();
+            self.stage.check_recorder(&self.perf);
+            self.stage.audio.reclaim();
             if published.elapsed() >= SNAPSHOT_PERIOD {
                 self.publish();
                 published = Instant::now();
@@ -779,8 +558,8 @@ impl Engine {
                 saved = Instant::now();
             }
         }
-        if self.take.is_some() {
-            self.record_stop();
+        if self.stage.takes.recording() {
+            self.stage.record_stop(&self.perf);
         }
         self.autosave();
         self.publish();
@@ -832,39 +611,30 @@ pub fn spawn(
     let (req_tx, req_rx) = mpsc::channel();
     let (note_tx, note_rx) = mpsc::channel();
     let first = perf.snapshot(audio.status(), perf.queued(), &output, None);
-    let engine = Engine {
-        session: Session {
-            seed,
-            scene: perf.scene().clone(),
-            entries: Vec::new(),
-            unplaced: Vec::new(),
-        },
-        recorder,
-        take: None,
-        autosave,
-        saved_scene: None,
+    let stage = LiveStage {
+        session: SessionRecord::new(seed, perf.scene().clone()),
+        takes: Takes::new(
+            recorder,
+            autosave,
+            (midi_map.or_else(|| NoteMap::shipped("gm")), model_paths),
+            note_tx.clone(),
+        ),
         playing: perf.queued(),
         pending: None,
-        perf,
         audio,
         output,
         midi,
         models,
-        model_paths,
-        midi_map: midi_map.or_else(|| NoteMap::shipped("gm")),
-        listener,
-        feed: LoopFeed::default(),
         heard: LoopsHeard::default(),
-        on_deck: None,
         worker: Worker::spawn()?,
         last_cycle: 0,
-        cycle_start: 0.0,
         ai_ms: 0.0,
         notices: note_tx,
         notice: None,
         snapshot: Arc::new(ArcSwap::from_pointee(first)),
     };
-    let snapshot = Arc::clone(&engine.snapshot);
+    let snapshot = Arc::clone(&stage.snapshot);
+    let engine = Engine::new(perf, listener, stage);
     let stop = Arc::new(AtomicBool::new(false));
     let stop_flag = Arc::clone(&stop);
     let thread = std::thread::Builder::new()

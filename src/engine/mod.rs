@@ -6,14 +6,17 @@
 //! what plays on stage.
 
 pub mod compose;
+pub mod conductor;
 pub mod listen;
 pub mod live;
 pub mod loops;
 pub mod offline;
 mod performance;
+pub mod render;
 pub mod sections;
 pub mod session;
 mod snapshot;
+pub mod take;
 pub mod worker;
 
 pub use performance::{ApplyError, DeckRequest, Outcome, Performance};

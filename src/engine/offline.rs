@@ -6,20 +6,21 @@
 //! [`SessionLog`]; [`SessionLog::replay`] plays such a log back. Both render the same samples,
 //! bit for bit, so `ubiq render --log` and `ubiq replay` agree.
 
-use std::path::PathBuf;
+use std::path::Path;
 
+use super::Performance;
 use super::compose::Models;
+use super::conductor::{Conductor, Report, Stage};
 use super::listen::Listener;
-use super::loops::{Cue, FeedbackTurn, LoopCache, LoopFeed, LoopJob, load_record};
-use super::performance::DeckRequest;
+use super::loops::{FeedbackTurn, LoopCache, LoopJob, load_record};
 use super::session::{Action, Entry, SessionLog};
-use super::{Outcome, Performance};
+use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
 use crate::audio::plan::EventKind;
-use crate::audio::{AudioCore, AudioHandle, AudioMsg, link};
-use crate::command::Command;
-use crate::loops::LoopSet;
-use crate::loops::player::LoopCue;
+use crate::audio::{AudioCore, AudioHandle, AudioMsg, Status, link};
+use crate::command::SessionCommand;
+use crate::loops::LoopError;
+use crate::loops::player::LoopBuffer;
 use crate::pattern::STEPS;
 use crate::scene::Scene;
 
@@ -96,23 +97,118 @@ enum Mode {
     Replay,
 }
 
-/// The offline driver.
-pub struct Offline<'m> {
+/// The offline stage: the audio graph driven block by block on this thread, loop buffers
+/// prepared at once from a cache, everything that reached the audio thread logged with its
+/// frame.
+pub struct OfflineStage<'m> {
     audio: AudioHandle,
     core: AudioCore,
-    perf: Performance,
     models: &'m mut Models,
-    listener: Option<Listener>,
-    feed: LoopFeed,
     cache: LoopCache,
-    on_deck: Option<PathBuf>,
     mode: Mode,
-    sample_rate: u32,
     frame: u64,
-    last_cycle: u64,
-    cycle_start: f64,
     rendered: Rendered,
     keep: Keep,
+}
+
+impl OfflineStage<'_> {
+    fn problem(&mut self, text: String) {
+        self.rendered.problem_count += 1;
+        if self.rendered.problems.len() < KEPT_PROBLEMS {
+            self.rendered.problems.push(text);
+        }
+    }
+
+    fn log(&mut self, action: Action) {
+        if !self.keep.log {
+            return;
+        }
+        self.rendered.log.entries.push(Entry {
+            frame: self.frame,
+            action,
+        });
+    }
+}
+
+impl Stage for OfflineStage<'_> {
+    fn models(&mut self) -> &mut Models {
+        self.models
+    }
+
+    fn sample_rate(&self) -> u32 {
+        self.audio.sample_rate()
+    }
+
+    fn status(&self) -> Status {
+        self.audio.status()
+    }
+
+    /// Sends messages now and logs the action that caused them at this frame.
+    fn send(&mut self, msgs: &[AudioMsg], action: Action) {
+        // Offline the queue is drained after every block: it never fills.
+        let _ = self.audio.send_all(msgs);
+        self.log(action);
+    }
+
+    fn hand_over(&mut self, item: Boxed, action: Action) -> bool {
+        let _ = self.audio.send_boxed(item);
+        self.log(action);
+        true
+    }
+
+    fn prepare_loop(&mut self, job: LoopJob) -> Option<Result<Box<LoopBuffer>, LoopError>> {
+        Some(self.cache.get(&job))
+    }
+
+    fn prepare_record(&mut self, path: &Path) -> Option<Result<Box<DeckBuffer>, LoopError>> {
+        Some(load_record(path, self.audio.sample_rate()).map(Box::new))
+    }
+
+    /// Offline there is nothing to record, no MIDI and no one to quit: MIDI commands are
+    /// counted as problems, the others pass.
+    fn session(&mut self, cmd: SessionCommand, _perf: &Performance) -> bool {
+        if let SessionCommand::Midi(action) = cmd {
+            self.problem(format!("midi {action}: MIDI is off offline"));
+        }
+        true
+    }
+
+    fn report(&mut self, report: Report) {
+        match report {
+            Report::Refused(cmd, e) => self.problem(format!("{cmd}: {e}")),
+            Report::SectionFailed(e) => self.problem(e.to_string()),
+            Report::LoopFailed(_, e) => self.problem(e),
+            Report::DeckFailed(e) => self.problem(e.to_string()),
+            Report::Applied(_)
+            | Report::SceneTookOver(_)
+            | Report::SectionStarted(_)
+            | Report::NoLibrary(_)
+            | Report::DeckLoaded(_) => {}
+        }
+    }
+
+    fn turned(&mut self, cycle: u64, perf: &Performance, heard: Option<&FeedbackTurn>) {
+        if self.keep.log {
+            let ai = perf.scene().ai;
+            self.rendered.turns.push(Turn {
+                cycle,
+                z: [ai.x, ai.y],
+                heard: heard.cloned(),
+                pattern: perf.queued().pattern,
+            });
+        }
+    }
+
+    fn follows_log(&self) -> bool {
+        self.mode == Mode::Replay
+    }
+}
+
+/// The offline driver: a [`Conductor`] on the [`OfflineStage`].
+pub struct Offline<'m> {
+    conductor: Conductor<OfflineStage<'m>>,
+    sample_rate: u32,
+    last_cycle: u64,
     script: Vec<(u64, Input)>,
 }
 
@@ -130,37 +226,33 @@ impl<'m> Offline<'m> {
             end: 0,
             entries: Vec::new(),
         };
-        Offline {
+        let stage = OfflineStage {
             audio,
             core,
-            perf: Performance::new(scene),
             models,
-            listener,
-            feed: LoopFeed::default(),
             cache: LoopCache::default(),
-            on_deck: None,
             mode,
-            sample_rate,
             frame: 0,
-            last_cycle: 0,
-            cycle_start: 0.0,
             rendered: Rendered {
                 log,
                 ..Rendered::default()
             },
             keep: Keep {
+                // A replay's log is the one it follows.
+                log: mode == Mode::Perform,
                 audio: true,
-                log: true,
             },
+        };
+        Offline {
+            conductor: Conductor::new(Performance::new(scene), listener, stage),
+            sample_rate,
+            last_cycle: 0,
             script: Vec::new(),
         }
     }
 
-    fn problem(&mut self, text: String) {
-        self.rendered.problem_count += 1;
-        if self.rendered.problems.len() < KEPT_PROBLEMS {
-            self.rendered.problems.push(text);
-        }
+    fn stage(&mut self) -> &mut OfflineStage<'m> {
+        &mut self.conductor.stage
     }
 
     /// Plays `scene` for `frames` frames the way the live engine would, with no performer:
@@ -196,24 +288,15 @@ impl<'m> Offline<'m> {
         mut script: impl FnMut(u64) -> Option<Vec<(f64, Input)>>,
     ) -> Rendered {
         let mut o = Offline::new(scene.clone(), models, sample_rate, seed, Mode::Perform);
-        o.keep = keep;
-        let start = o.perf.start_messages();
-        o.send(start, Action::Start);
-        let first = Outcome {
-            loops: true,
-            deck: scene.deck.file.clone().map(DeckRequest::Load),
-            ..Outcome::default()
-        };
-        o.perf.rank_loops(o.models);
-        o.realize(&first);
-        let sections = o.perf.start_sections();
-        o.realize(&sections);
+        o.stage().keep = keep;
+        o.conductor.start();
         // The log counts output frames; the limiter's look-ahead delays the output, so the
         // set's first downbeat leaves the graph `latency` frames in.
-        let latency = o.core.latency() as u64;
+        let latency = o.stage().core.latency() as u64;
         o.run_scripted(frames + latency, latency, &mut script);
-        o.rendered.log.record_from = latency;
-        o.rendered.log.end = frames + latency;
+        let log = &mut o.stage().rendered.log;
+        log.record_from = latency;
+        log.end = frames + latency;
         o.finish()
     }
 
@@ -227,22 +310,22 @@ impl<'m> Offline<'m> {
     ) {
         let mut asked_at = 0u64;
         let mut asks = 0u64;
-        while self.frame < end {
+        while self.frame() < end {
             let next_input = self.script.first().map_or(end, |(f, _)| *f);
             let turns_before = self.last_cycle;
-            let to = (self.frame + BLOCK_FRAMES as u64)
-                .min(next_input.max(self.frame + 1))
+            let to = (self.frame() + BLOCK_FRAMES as u64)
+                .min(next_input.max(self.frame() + 1))
                 .min(end);
             self.run_to(to, keep_from);
-            let status = self.audio.status();
+            let status = self.conductor.stage.status();
             let cycle_frames = STEPS as f64 * f64::from(self.sample_rate) * 15.0
                 / f64::from(status.tempo_bpm.max(1.0));
             // The performer has a turn at every boundary, and once a cycle's time while the
             // transport is stopped (so a stop can be followed by a start).
             let stopped_long =
-                !status.playing && (self.frame - asked_at) as f64 >= cycle_frames && asks > 0;
+                !status.playing && (self.frame() - asked_at) as f64 >= cycle_frames && asks > 0;
             if self.last_cycle != turns_before || stopped_long {
-                asked_at = self.frame;
+                asked_at = self.frame();
                 asks += 1;
                 let Some(asked) = script(asks) else {
                     return;
@@ -250,219 +333,75 @@ impl<'m> Offline<'m> {
                 let from = if status.playing {
                     status.cycle_start
                 } else {
-                    self.frame as f64
+                    self.frame() as f64
                 };
+                let now = self.frame();
                 let mut inputs: Vec<(u64, Input)> = asked
                     .into_iter()
                     .map(|(at, input)| {
                         let f = from + at.clamp(0.0, 1.0) * cycle_frames;
-                        (f.max(self.frame as f64) as u64, input)
+                        (f.max(now as f64) as u64, input)
                     })
                     .collect();
                 self.script.append(&mut inputs);
                 self.script.sort_by_key(|(f, _)| *f);
             }
-            while self.script.first().is_some_and(|(f, _)| *f <= self.frame) {
+            while self.script.first().is_some_and(|(f, _)| *f <= self.frame()) {
                 let (_, input) = self.script.remove(0);
                 self.take(input);
             }
         }
     }
 
+    fn frame(&self) -> u64 {
+        self.conductor.stage.frame
+    }
+
     /// A performer's input, as the live engine takes it.
     fn take(&mut self, input: Input) {
-        match input {
+        let before = self.conductor.stage.rendered.problem_count;
+        let taken = match input {
             Input::Line(line) => match crate::command::parse(&line) {
-                Ok(Command::Quit | Command::RecordStart(_) | Command::RecordStop) => {}
-                Ok(Command::Midi(_)) => self.problem(format!("{line}: MIDI is off offline")),
                 Ok(cmd) => {
-                    let before = self.rendered.problem_count;
-                    self.command(cmd);
-                    if self.rendered.problem_count == before {
-                        self.rendered.inputs_taken += 1;
-                    }
+                    let session = cmd.session().is_some();
+                    self.conductor.command(cmd);
+                    !session
                 }
-                Err(e) => self.problem(e.to_string()),
+                Err(e) => {
+                    self.stage().problem(e.to_string());
+                    false
+                }
             },
             Input::Scene(text) => {
                 match Scene::from_ron_checked(&text, std::path::Path::new("soak.ron")) {
                     Ok(scene) => {
-                        let action = Action::Scene(Box::new(scene.clone()));
-                        let out = self.perf.replace_scene(scene);
-                        let msgs = self.perf.messages(&out);
-                        self.send(msgs, action);
-                        self.realize(&out);
-                        self.rendered.inputs_taken += 1;
+                        self.conductor.take_scene(scene);
+                        true
                     }
-                    Err(e) => self.problem(e.to_string()),
-                }
-            }
-        }
-    }
-
-    /// Applies a command as the performer would have typed it at the current frame.
-    fn command(&mut self, cmd: Command) {
-        match self.perf.apply_with(&cmd, self.models) {
-            Ok(out) => {
-                let msgs = self.perf.messages(&out);
-                self.send(msgs, Action::Command(cmd));
-                self.realize(&out);
-            }
-            Err(e) => self.problem(format!("{cmd}: {e}")),
-        }
-    }
-
-    /// Sends messages now and logs the action that caused them at this frame.
-    fn send(&mut self, msgs: Vec<AudioMsg>, action: Action) {
-        // Offline the queue is drained after every block: it never fills.
-        let _ = self.audio.send_all(&msgs);
-        self.log(action);
-    }
-
-    fn log(&mut self, action: Action) {
-        if !self.keep.log {
-            return;
-        }
-        self.rendered.log.entries.push(Entry {
-            frame: self.frame,
-            action,
-        });
-    }
-
-    /// Carries out what an outcome asks of the loop sets and the deck (when performing; a
-    /// replay takes those from the log).
-    fn realize(&mut self, out: &Outcome) {
-        if self.mode == Mode::Replay {
-            return;
-        }
-        if out.loops || out.cycle {
-            for (set, cue) in self.feed.changes(&self.perf) {
-                self.cue_loop(set, cue);
-            }
-        }
-        match &out.deck {
-            Some(DeckRequest::Load(path)) => self.load_deck(Some(path.clone())),
-            Some(DeckRequest::Eject) => self.load_deck(None),
-            Some(DeckRequest::Control(_)) | None => {}
-        }
-        if let Some(index) = out.section {
-            self.start_section(index);
-        }
-    }
-
-    /// A section of the set list starts: its scene takes over, its commands apply.
-    fn start_section(&mut self, index: usize) {
-        let (scene, commands) = self.perf.section_start(index);
-        match scene {
-            Ok(Some(scene)) => {
-                let action = Action::Scene(Box::new(scene.clone()));
-                let out = self.perf.replace_scene(scene);
-                let msgs = self.perf.messages(&out);
-                self.send(msgs, action);
-                self.realize(&out);
-            }
-            Ok(None) => {}
-            Err(e) => self.problem(e.to_string()),
-        }
-        for cmd in commands {
-            self.command(cmd);
-        }
-    }
-
-    fn cue_loop(&mut self, set: LoopSet, cue: Cue) {
-        self.feed.cued(set, cue.clone());
-        let item = match &cue {
-            None => LoopCue::Stop,
-            Some((name, tempo)) => {
-                let Some(library) = self.models.library.as_ref() else {
-                    return;
-                };
-                let buffer = LoopJob::new(library, set, name, *tempo, self.sample_rate)
-                    .and_then(|job| self.cache.get(&job));
-                match buffer {
-                    Ok(buffer) => LoopCue::Play(buffer),
                     Err(e) => {
-                        self.problem(e.to_string());
-                        return;
+                        self.stage().problem(e.to_string());
+                        false
                     }
                 }
             }
         };
-        let _ = self.audio.send_boxed(Boxed::Loop(set, item));
-        self.log(Action::Loop(set, cue));
-    }
-
-    fn load_deck(&mut self, path: Option<PathBuf>) {
-        let record = match &path {
-            None => None,
-            Some(p) => match load_record(p, self.sample_rate) {
-                Ok(r) => Some(Box::new(r)),
-                Err(e) => {
-                    self.problem(e.to_string());
-                    self.perf.deck_failed(self.on_deck.clone());
-                    return;
-                }
-            },
-        };
-        let _ = self.audio.send_boxed(Boxed::Deck(record));
-        self.log(Action::Deck(path.clone()));
-        self.on_deck = path.clone();
-        if let Some(p) = path {
-            self.perf.deck_loaded(p);
-            if self.mode == Mode::Perform {
-                for cmd in self.perf.deck_commands() {
-                    self.command(cmd);
-                }
-            }
+        let stage = self.stage();
+        if taken && stage.rendered.problem_count == before {
+            stage.rendered.inputs_taken += 1;
         }
-    }
-
-    /// The AI's turn at the start of a cycle, as on stage.
-    fn turn(&mut self) {
-        let status = self.audio.status();
-        let previous = self.cycle_start;
-        self.cycle_start = status.cycle_start;
-        let heard = if self.perf.scene().ai.feedback {
-            self.hear(previous, status.cycle_start)
-        } else {
-            None
-        };
-        let out = self.perf.tick(status.cycle, self.models, heard.as_ref());
-        let ai = self.perf.scene().ai;
-        if self.keep.log {
-            self.rendered.turns.push(Turn {
-                cycle: status.cycle,
-                z: [ai.x, ai.y],
-                heard: heard.clone(),
-                pattern: self.perf.queued().pattern,
-            });
-        }
-        let msgs = self.perf.messages(&out);
-        self.send(msgs, Action::Cycle(status.cycle, heard));
-        self.realize(&out);
-    }
-
-    /// Listens to the cycle that just ended (frames `from..to`).
-    fn hear(&mut self, from: f64, to: f64) -> Option<FeedbackTurn> {
-        let listener = self.listener.as_mut()?;
-        listener.drain();
-        let heard = listener.span(from.max(0.0) as u64, to as u64)?;
-        let (turn, ranked) = self.perf.listen(self.models, &heard)?;
-        self.perf.heard(ranked);
-        Some(turn)
     }
 
     /// Renders up to frame `end`; output before `keep_from` is dropped.
     fn run_to(&mut self, end: u64, keep_from: u64) {
         let mut block = vec![0.0f32; 2 * BLOCK_FRAMES];
-        while self.frame < end {
-            let n = (end - self.frame).min(BLOCK_FRAMES as u64) as usize;
+        while self.frame() < end {
+            let n = (end - self.frame()).min(BLOCK_FRAMES as u64) as usize;
             self.render_block(&mut block[..2 * n], keep_from);
-            if self.mode == Mode::Perform {
-                let cycle = self.audio.status().cycle;
-                if cycle != self.last_cycle {
-                    self.last_cycle = cycle;
-                    self.turn();
+            if self.stage().mode == Mode::Perform {
+                let status = self.conductor.stage.status();
+                if status.cycle != self.last_cycle {
+                    self.last_cycle = status.cycle;
+                    self.conductor.turn(&status);
                 }
             }
         }
@@ -470,28 +409,30 @@ impl<'m> Offline<'m> {
 
     fn render_block(&mut self, block: &mut [f32], keep_from: u64) {
         let n = (block.len() / 2) as u64;
-        let events = &mut self.rendered.events;
-        let keep = self.keep.audio;
-        self.core.process_with(block, |frame, kind, sps| {
+        let stage = &mut self.conductor.stage;
+        let events = &mut stage.rendered.events;
+        let keep = stage.keep.audio;
+        stage.core.process_with(block, |frame, kind, sps| {
             if keep && kind != EventKind::CycleStart {
                 events.push((frame, kind, sps));
             }
         });
         if keep {
-            let from = keep_from.saturating_sub(self.frame).min(n) as usize;
-            self.rendered.samples.extend_from_slice(&block[2 * from..]);
+            let from = keep_from.saturating_sub(stage.frame).min(n) as usize;
+            stage.rendered.samples.extend_from_slice(&block[2 * from..]);
         }
-        self.frame += n;
-        if let Some(l) = &mut self.listener {
+        stage.frame += n;
+        if let Some(l) = &mut self.conductor.listener {
             l.drain();
         }
-        self.audio.reclaim();
+        self.conductor.stage.audio.reclaim();
     }
 
-    fn finish(mut self) -> Rendered {
-        self.rendered.late_plans = self.audio.status().late_plans;
-        self.rendered.frames = self.frame;
-        self.rendered
+    fn finish(self) -> Rendered {
+        let mut stage = self.conductor.stage;
+        stage.rendered.late_plans = stage.audio.status().late_plans;
+        stage.rendered.frames = stage.frame;
+        stage.rendered
     }
 }
 
@@ -508,50 +449,21 @@ impl SessionLog {
         );
         // A log without `@start` began at frame 0 (as early offline renders did).
         if !self.entries.iter().any(|e| e.action == Action::Start) {
-            let start = o.perf.start_messages();
-            let _ = o.audio.send_all(&start);
+            let start = o.conductor.perf.start_messages();
+            o.stage().send(&start, Action::Start);
         }
         for e in &self.entries {
             if e.frame >= self.end {
                 break;
             }
             o.run_to(e.frame, self.record_from);
-            o.replay_action(&e.action);
+            o.conductor.replay(&e.action);
         }
         o.run_to(self.end, self.record_from);
-        let latency = o.core.latency() as i64;
+        let latency = o.stage().core.latency() as i64;
         let mut rendered = o.finish();
         rendered.origin = self.record_from as i64 - latency;
         rendered.log = self.clone();
         rendered
-    }
-}
-
-impl Offline<'_> {
-    fn replay_action(&mut self, action: &Action) {
-        let msgs = match action {
-            Action::Command(c) => match self.perf.apply_with(c, self.models) {
-                Ok(o) => self.perf.messages(&o),
-                Err(_) => Vec::new(),
-            },
-            Action::Cycle(k, heard) => {
-                let o = self.perf.tick(*k, self.models, heard.as_ref());
-                self.perf.messages(&o)
-            }
-            Action::Scene(s) => {
-                let o = self.perf.replace_scene((**s).clone());
-                self.perf.messages(&o)
-            }
-            Action::Start => self.perf.start_messages(),
-            Action::Loop(set, cue) => {
-                self.cue_loop(*set, cue.clone());
-                Vec::new()
-            }
-            Action::Deck(path) => {
-                self.load_deck(path.clone());
-                Vec::new()
-            }
-        };
-        let _ = self.audio.send_all(&msgs);
     }
 }

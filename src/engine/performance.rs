@@ -21,9 +21,10 @@ pub enum ApplyError {
     /// A scene file could not be loaded.
     #[error("{0}")]
     Scene(#[from] SceneError),
-    /// A MIDI command where no MIDI runs (offline renders, or MIDI was not opened).
-    #[error("MIDI is off (start with --midi-out / --midi-in)")]
-    NoMidi,
+    /// A command about the session (recording, MIDI, quitting), which the stage running the
+    /// performance carries out (see [`crate::command::SessionCommand`]).
+    #[error("`{0}` is not a change to the music")]
+    Session(Box<Command>),
     /// A loop command the performance cannot carry out.
     #[error("{0}")]
     Loop(String),
@@ -77,8 +78,6 @@ pub struct Outcome {
     pub section: Option<usize>,
     /// Start (true) or stop (false) the transport.
     pub transport: Option<bool>,
-    /// The performer wants to stop.
-    pub quit: bool,
 }
 
 /// The authoritative state of the performance.
@@ -295,6 +294,9 @@ impl Performance {
 
     /// Applies one command. On error nothing changed.
     pub fn apply(&mut self, cmd: &Command) -> Result<Outcome, ApplyError> {
+        if cmd.session().is_some() {
+            return Err(ApplyError::Session(Box::new(cmd.clone())));
+        }
         let params = Outcome {
             params: true,
             ..Outcome::default()
@@ -402,8 +404,10 @@ impl Performance {
                 save(&self.scene, path)?;
                 Outcome::default()
             }
-            Command::Midi(_) => return Err(ApplyError::NoMidi),
-            Command::RecordStart(_) | Command::RecordStop => Outcome::default(),
+            // Refused above (`Command::session`).
+            Command::Midi(_) | Command::RecordStart(_) | Command::RecordStop | Command::Quit => {
+                return Err(ApplyError::Session(Box::new(cmd.clone())));
+            }
             Command::Z(x, y) => {
                 s.ai.x = *x;
                 s.ai.y = *y;
@@ -531,10 +535,6 @@ impl Performance {
             }
             Command::Transport(on) => Outcome {
                 transport: Some(*on),
-                ..Outcome::default()
-            },
-            Command::Quit => Outcome {
-                quit: true,
                 ..Outcome::default()
             },
         })

@@ -49,6 +49,24 @@ pub struct Notice {
     pub text: String,
 }
 
+impl Notice {
+    /// Something that was done.
+    pub fn done(text: impl Into<String>) -> Self {
+        Notice {
+            ok: true,
+            text: text.into(),
+        }
+    }
+
+    /// Something refused or failed.
+    pub fn refused(text: impl Into<String>) -> Self {
+        Notice {
+            ok: false,
+            text: text.into(),
+        }
+    }
+}
+
 /// The drums and bass of one cycle as the audio thread was given them.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Playing {

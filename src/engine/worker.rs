@@ -9,8 +9,8 @@ use std::thread::JoinHandle;
 
 use super::loops::{Cue, LoopCache, LoopJob, load_record};
 use crate::audio::deck::DeckBuffer;
-use crate::loops::LoopSet;
 use crate::loops::player::LoopBuffer;
+use crate::loops::{LoopError, LoopSet};
 
 /// What the worker is asked to do.
 pub enum Job {
@@ -26,9 +26,9 @@ pub enum Job {
 #[derive(Debug)]
 pub enum Done {
     /// A loop buffer for `set` (what it was asked for, and the buffer or the reason).
-    Loop(LoopSet, Cue, Result<Box<LoopBuffer>, String>),
+    Loop(LoopSet, Cue, Result<Box<LoopBuffer>, LoopError>),
     /// A record (its file, and the buffer or the reason).
-    Record(PathBuf, Result<Box<DeckBuffer>, String>),
+    Record(PathBuf, Result<Box<DeckBuffer>, LoopError>),
 }
 
 /// The worker thread.
@@ -51,13 +51,11 @@ impl Worker {
                     let done = match job {
                         Job::Loop(job) => {
                             let cue = Some((job.name.clone(), job.tempo_bpm));
-                            let result = cache.get(&job).map_err(|e| e.to_string());
+                            let result = cache.get(&job);
                             Done::Loop(job.set, cue, result)
                         }
                         Job::Record(path, rate) => {
-                            let result = load_record(&path, rate)
-                                .map(Box::new)
-                                .map_err(|e| e.to_string());
+                            let result = load_record(&path, rate).map(Box::new);
                             Done::Record(path, result)
                         }
                         Job::Run(f) => {

@@ -198,9 +198,9 @@ mod tests {
             perf.apply_with(&crate::command::parse(line).unwrap(), &mut models)
                 .unwrap();
         }
-        let played = crate::render::render_scene(
+        let played = crate::engine::render::render_scene(
             perf.scene(),
-            &crate::render::RenderOptions {
+            &crate::engine::render::RenderOptions {
                 bars: 2,
                 sample_rate: 16_000,
                 seed: 1,

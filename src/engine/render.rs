@@ -1,11 +1,12 @@
-//! Offline rendering: the same graph as on stage, driven as fast as the CPU allows.
+//! Offline rendering to WAV and MIDI: the same graph as on stage, driven as fast as the CPU
+//! allows.
 
 use std::path::Path;
 
 use thiserror::Error;
 
-use crate::engine::compose::Models;
-use crate::engine::offline::{Offline, Rendered};
+use super::compose::Models;
+use super::offline::{Offline, Rendered};
 use crate::scene::Scene;
 
 /// What to render.
