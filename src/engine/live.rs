@@ -19,11 +19,11 @@ use super::{DeckRequest, Notice, Performance, Playing, Snapshot};
 use crate::audio::link::Boxed;
 use crate::audio::record::Recorder;
 use crate::audio::{AudioHandle, AudioMsg};
-use crate::command::{Command, MidiAction};
+use crate::command::{Command, MidiAction, Target};
 use crate::loops::LoopSet;
 use crate::loops::player::LoopCue;
 use crate::midi::input::MidiControl;
-use crate::midi::map::{NoteMap, Target};
+use crate::midi::map::NoteMap;
 use crate::midi::out::MidiOut;
 use crate::scene::Scene;
 
@@ -158,10 +158,12 @@ impl EngineMidi {
                 self.control.learn(target);
                 Ok(format!("MIDI learn {text}: {what}"))
             }
-            MidiAction::Forget(text) => match self.control.forget(text)? {
-                0 => Err(format!("no MIDI binding runs {text:?}")),
-                n => Ok(format!("forgot {n} MIDI binding(s) of {text:?}")),
-            },
+            MidiAction::Forget(text) => {
+                match self.control.forget(text).map_err(|e| e.to_string())? {
+                    0 => Err(format!("no MIDI binding runs {text:?}")),
+                    n => Ok(format!("forgot {n} MIDI binding(s) of {text:?}")),
+                }
+            }
             MidiAction::Clock(on) => match &self.out {
                 Some(out) => {
                     out.set_clock(*on);
@@ -544,8 +546,8 @@ impl Engine {
             self.place();
         }
         let stopped = match &self.recorder {
-            Some(recorder) => recorder.stop(),
-            None => Err("recording is not available".into()),
+            Some(recorder) => recorder.stop().map_err(|e| e.to_string()),
+            None => Err("recording is not available".to_string()),
         };
         match stopped {
             Ok(rec) => self.finish_take(&take, &rec, None),
