@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use serde::Serialize;
+use thiserror::Error;
 
 use crate::engine::Performance;
 use crate::engine::compose::Models;
@@ -19,6 +20,20 @@ use crate::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
 use crate::model::rng::Rng;
 use crate::pattern::{Key, Scale};
 use crate::scene::library::default_scene;
+
+/// Why the timings could not be set up.
+#[derive(Debug, Error)]
+pub enum BenchError {
+    /// An embedded model did not load.
+    #[error(transparent)]
+    Model(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl BenchError {
+    fn model(e: impl std::error::Error + Send + Sync + 'static) -> BenchError {
+        BenchError::Model(Box::new(e))
+    }
+}
 
 /// Timings of one thing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -153,15 +168,15 @@ impl Case {
 /// loop embedding, ranking at 1,000 and 10,000 loops, the feedback loop's listening and the
 /// whole AI cycle), then the Burn modules' own forward passes on each backend. `library` is the
 /// loop library to rank; without one the feedback and whole-cycle cases are left out.
-pub fn cases(library: Option<&Library>) -> Result<Vec<Case>, String> {
+pub fn cases(library: Option<&Library>) -> Result<Vec<Case>, BenchError> {
     let mut out = synth_cases();
     let scene = default_scene();
     let drums = scene.drums.pattern();
     let line = scene.bass.bassline();
     let tonic = scene.bass.tonic_midi();
-    let bass = BassModel::embedded().map_err(|e| e.to_string())?;
-    let rhythm = RhythmModel::embedded().map_err(|e| e.to_string())?;
-    let mut loops = LoopModel::embedded(Device::flex()).map_err(|e| e.to_string())?;
+    let bass = BassModel::embedded().map_err(BenchError::model)?;
+    let rhythm = RhythmModel::embedded().map_err(BenchError::model)?;
+    let mut loops = LoopModel::embedded(Device::flex()).map_err(BenchError::model)?;
     let mut seed = 0u64;
     let (d, b) = (drums, bass.clone());
     out.push(Case::new("bass.translate", None, 2000, move || {
@@ -203,7 +218,7 @@ pub fn cases(library: Option<&Library>) -> Result<Vec<Case>, String> {
 }
 
 /// Runs every case `options` wants, `options.scale` times its calls, call by call.
-pub fn run(options: &BenchOptions, library: Option<&Library>) -> Result<Vec<Timing>, String> {
+pub fn run(options: &BenchOptions, library: Option<&Library>) -> Result<Vec<Timing>, BenchError> {
     Ok(cases(library)?
         .into_iter()
         .filter(|case| options.wants(case.name))
@@ -266,12 +281,12 @@ fn synth_cases() -> Vec<Case> {
 
 /// The feedback loop's listening to one cycle of what played, and the whole AI cycle: listen,
 /// pull the point, decode, translate, rank every set (the scene of [`ai_scene`]).
-fn cycle_cases(library: &Library) -> Result<Vec<Case>, String> {
-    let models = || -> Result<Models, String> {
+fn cycle_cases(library: &Library) -> Result<Vec<Case>, BenchError> {
+    let models = || -> Result<Models, BenchError> {
         Ok(Models {
-            rhythm: Some(RhythmModel::embedded().map_err(|e| e.to_string())?),
-            bass: Some(BassModel::embedded().map_err(|e| e.to_string())?),
-            loops: Some(LoopModel::embedded(Device::flex()).map_err(|e| e.to_string())?),
+            rhythm: Some(RhythmModel::embedded().map_err(BenchError::model)?),
+            bass: Some(BassModel::embedded().map_err(BenchError::model)?),
+            loops: Some(LoopModel::embedded(Device::flex()).map_err(BenchError::model)?),
             library: Some(library.clone()),
         })
     };
@@ -305,12 +320,12 @@ fn cycle_cases(library: &Library) -> Result<Vec<Case>, String> {
 
 /// The Burn modules' own forward passes for one input on `backend` (what the plain paths
 /// replace at run time; training and evaluation run these).
-fn burn_cases(backend: Backend) -> Result<Vec<Case>, String> {
+fn burn_cases(backend: Backend) -> Result<Vec<Case>, BenchError> {
     use crate::model::rhythm::model::{CONDITIONS, LATENT, patterns_tensor, rows_tensor};
     let b = Some(backend.name());
     let device = backend.device();
-    let rhythm = RhythmModel::embedded_on(device.clone()).map_err(|e| e.to_string())?;
-    let loops = LoopModel::embedded(device.clone()).map_err(|e| e.to_string())?;
+    let rhythm = RhythmModel::embedded_on(device.clone()).map_err(BenchError::model)?;
+    let loops = LoopModel::embedded(device.clone()).map_err(BenchError::model)?;
     let drums = default_scene().drums.pattern();
     let (r, dev) = (rhythm.clone(), device.clone());
     let decode = Case::new("rhythm.decode.burn", b, 2000, move || {

@@ -1,8 +1,18 @@
-//! File helpers: atomic writes, so a crash never leaves half a scene, recording or model.
+//! File helpers: atomic writes, so a crash never leaves half a scene, recording or model;
+//! and where ubiq's configuration lives.
 
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// ubiq's configuration folder: `$XDG_CONFIG_HOME/ubiq` or `~/.config/ubiq`.
+pub fn config_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("ubiq"))
+}
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, synced, then
 /// renamed over the target: readers see the old file or the new one, never a torn one.

@@ -16,7 +16,7 @@ use crate::command::{Command, parse, spec};
 use crate::engine::compose::ModelPaths;
 use crate::engine::live::{self, EngineHandle};
 use crate::engine::{Notice, Performance, Snapshot};
-use crate::midi::input::{MidiControl, MidiIn};
+use crate::midi::input::{MidiControl, MidiEvent, MidiIn};
 use crate::pattern::{Voice, grid};
 use crate::scene::library;
 use crate::scene::watch::{Change, SceneWatcher};
@@ -169,7 +169,7 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     let (scene, path) = library::resolve(opts.scene.as_deref())?;
     let screen = !opts.headless && crate::ui::can_run();
-    let config = crate::ui::config_dir();
+    let config = crate::files::config_dir();
     let theme = Theme::load(
         opts.theme.as_deref(),
         config.as_deref(),
@@ -215,12 +215,23 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
     let library_root = models.library.as_ref().map(|l| l.root().to_path_buf());
     let engine = live::spawn(Performance::new(scene), audio, options, engine_midi, models)?;
     let _midi_in = match midi_in {
-        Some((queue, control)) => Some(MidiIn::start(
-            queue,
-            control,
-            engine.sender(),
-            opts.midi.follow,
-        )?),
+        Some((queue, control)) => {
+            let engine = engine.sender();
+            Some(MidiIn::start(
+                queue,
+                control,
+                opts.midi.follow,
+                move |event| {
+                    let request = match event {
+                        MidiEvent::Command(c) => live::Request::Command(c),
+                        MidiEvent::Notice { ok, text } => {
+                            live::Request::Notice(Notice { ok, text })
+                        }
+                    };
+                    engine.send(request).is_ok()
+                },
+            )?)
+        }
         None => None,
     };
     if let Some(file) = &opts.record {

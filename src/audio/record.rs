@@ -6,6 +6,8 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use thiserror::Error;
+
 use super::link::Tap;
 use crate::wav::WavStream;
 
@@ -25,9 +27,31 @@ pub struct Recording {
     pub dropped: u64,
 }
 
+/// Why a recording could not be started or finished.
+#[derive(Debug, Error)]
+pub enum RecordError {
+    /// The writer thread is gone.
+    #[error("the recorder has stopped")]
+    Stopped,
+    /// `stop` without a recording.
+    #[error("not recording")]
+    NotRecording,
+    /// The file could not be created.
+    #[error("{}: {source}", .path.display())]
+    Create {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// Writing or finishing the file failed.
+    #[error(transparent)]
+    Write(#[from] std::io::Error),
+}
+
 enum Ctl {
-    Start(PathBuf, Sender<Result<(), String>>),
-    Stop(Sender<Result<Recording, String>>),
+    Start(PathBuf, Sender<Result<(), RecordError>>),
+    Stop(Sender<Result<Recording, RecordError>>),
 }
 
 /// The writer thread; a recording in progress is finished when this is dropped.
@@ -70,10 +94,10 @@ fn drain(tap: &mut Tap, active: &mut Option<Active>, buf: &mut Vec<f32>) -> std:
     Ok(buf.len())
 }
 
-fn finish(tap: &mut Tap, active: Active, dropped_before: u64) -> Result<Recording, String> {
+fn finish(tap: &mut Tap, active: Active, dropped_before: u64) -> Result<Recording, RecordError> {
     let start_frame = active.start.unwrap_or(0);
     let frames = active.stream.frames();
-    let path = active.stream.finish().map_err(|e| e.to_string())?;
+    let path = active.stream.finish()?;
     Ok(Recording {
         path,
         start_frame,
@@ -125,17 +149,18 @@ impl Recorder {
                                 });
                                 tap.shared.set_recording(true);
                             });
-                            let _ = reply.send(r.map_err(|e| format!("{}: {e}", path.display())));
+                            let _ = reply
+                                .send(r.map_err(|source| RecordError::Create { path, source }));
                         }
                         Ok(Ctl::Stop(reply)) => {
                             tap.shared.set_recording(false);
                             // The audio thread may finish one more block after the switch.
                             std::thread::sleep(DRAIN);
                             let result = match drain(&mut tap, &mut active, &mut buf) {
-                                Err(e) => Err(e.to_string()),
+                                Err(e) => Err(RecordError::Write(e)),
                                 Ok(_) => match active.take() {
                                     Some(a) => finish(&mut tap, a, dropped_before),
-                                    None => Err("not recording".into()),
+                                    None => Err(RecordError::NotRecording),
                                 },
                             };
                             let _ = reply.send(result);
@@ -176,25 +201,23 @@ impl Recorder {
     }
 
     /// Starts writing `path`.
-    pub fn start(&self, path: &Path) -> Result<(), String> {
+    pub fn start(&self, path: &Path) -> Result<(), RecordError> {
         let (tx, rx) = mpsc::channel();
         self.ctl
             .as_ref()
             .and_then(|c| c.send(Ctl::Start(path.to_path_buf(), tx)).ok())
-            .ok_or("the recorder has stopped")?;
-        rx.recv()
-            .map_err(|_| "the recorder has stopped".to_string())?
+            .ok_or(RecordError::Stopped)?;
+        rx.recv().map_err(|_| RecordError::Stopped)?
     }
 
     /// Finishes the recording and tells what was written.
-    pub fn stop(&self) -> Result<Recording, String> {
+    pub fn stop(&self) -> Result<Recording, RecordError> {
         let (tx, rx) = mpsc::channel();
         self.ctl
             .as_ref()
             .and_then(|c| c.send(Ctl::Stop(tx)).ok())
-            .ok_or("the recorder has stopped")?;
-        rx.recv()
-            .map_err(|_| "the recorder has stopped".to_string())?
+            .ok_or(RecordError::Stopped)?;
+        rx.recv().map_err(|_| RecordError::Stopped)?
     }
 }
 

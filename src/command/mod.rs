@@ -7,12 +7,15 @@
 pub mod param;
 mod parse;
 pub mod spec;
+pub mod target;
 
 use std::fmt;
 use std::path::PathBuf;
 
 pub use param::Param;
 pub use parse::{CommandError, complete, parse};
+pub use spec::ValueError;
+pub use target::{Target, TargetError};
 
 use crate::audio::params::Track;
 use crate::loops::LoopSet;

@@ -4,13 +4,13 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use super::spec::{self, ArgKind, COMMANDS, CommandSpec, Value};
+use super::spec::{self, ArgKind, COMMANDS, CommandSpec, Value, ValueError};
 use super::{Command, Param, SendBus};
 use crate::audio::params::Track;
 use crate::pattern::{Scale, Voice};
 
 /// Why a line was refused. The message is one line, fit for a status bar.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Error)]
 pub enum CommandError {
     /// Nothing to do.
     #[error("empty command")]
@@ -41,7 +41,7 @@ pub enum CommandError {
         /// What was typed.
         value: String,
         /// What is wrong.
-        why: String,
+        why: ValueError,
     },
     /// Unbalanced quotes.
     #[error("unclosed quote")]
@@ -108,7 +108,7 @@ fn closest(word: &str, candidates: impl Iterator<Item = String>) -> Option<Strin
         .map(|(_, c)| c)
 }
 
-fn choose<T: Copy>(word: &str, options: &[T], name: impl Fn(T) -> String) -> Result<T, String> {
+fn choose<T: Copy>(word: &str, options: &[T], name: impl Fn(T) -> String) -> Result<T, ValueError> {
     options
         .iter()
         .copied()
@@ -116,8 +116,8 @@ fn choose<T: Copy>(word: &str, options: &[T], name: impl Fn(T) -> String) -> Res
         .ok_or_else(|| {
             let names: Vec<String> = options.iter().map(|o| name(*o)).collect();
             match closest(word, names.iter().cloned()) {
-                Some(c) => format!("is unknown (did you mean {c}?)"),
-                None => format!("is not one of {}", names.join(", ")),
+                Some(c) => ValueError::DidYouMean(c),
+                None => ValueError::NotOneOf(names.join(", ")),
             }
         })
 }
@@ -127,20 +127,20 @@ fn check(
     kind: ArgKind,
     word: &str,
     prev: Option<&Value>,
-) -> Result<Value, String> {
+) -> Result<Value, ValueError> {
     match kind {
         ArgKind::Number { min, max } => {
             let v: f32 = word
                 .parse()
                 .ok()
                 .filter(|v: &f32| v.is_finite())
-                .ok_or_else(|| "is not a number".to_string())?;
+                .ok_or(ValueError::NotANumber)?;
             let (min, max) = match prev {
                 Some(Value::Param(p)) if spec.name == "set" => p.range(),
                 _ => (min, max),
             };
             if v < min || v > max {
-                return Err(format!("is out of range {min}…{max}"));
+                return Err(ValueError::OutOfRange { min, max });
             }
             Ok(Value::Number(v))
         }
@@ -155,8 +155,8 @@ fn check(
         }
         ArgKind::Param => Param::from_name(word).map(Value::Param).ok_or_else(|| {
             match closest(word, Param::all().into_iter().map(Param::name)) {
-                Some(c) => format!("is unknown (did you mean {c}?)"),
-                None => "is unknown (see `help set`)".to_string(),
+                Some(c) => ValueError::DidYouMean(c),
+                None => ValueError::UnknownParam,
             }
         }),
         ArgKind::Key => spec::parse_key(word),
@@ -168,15 +168,15 @@ fn check(
             .iter()
             .find(|w| **w == word)
             .map(|w| Value::Word(w))
-            .ok_or_else(|| format!("is not one of {}", words.join(", "))),
+            .ok_or_else(|| ValueError::NotOneOf(words.join(", "))),
         ArgKind::Text => Ok(Value::Text(word.to_string())),
         ArgKind::After(table) => {
             let Some(Value::Word(before)) = prev else {
-                return Err("takes no value here".into());
+                return Err(ValueError::NoValueHere);
             };
             match table.iter().find(|(w, _)| w == before) {
                 Some((_, kind)) => check(spec, *kind, word, prev),
-                None => Err(format!("is one word too many: `{before}` takes no value")),
+                None => Err(ValueError::OneTooMany(before)),
             }
         }
     }

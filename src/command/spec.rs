@@ -2,12 +2,15 @@
 
 use std::path::PathBuf;
 
+use thiserror::Error;
+
 use super::{
     Command, DeckAction, Density, FeedbackAction, LoopAction, MidiAction, Param, Part, SendBus,
+    Target, TargetError,
 };
 use crate::audio::params::Track;
 use crate::loops::LoopSet;
-use crate::pattern::{Bassline, Key, Scale, Voice, grid};
+use crate::pattern::{Bassline, BasslineError, GridError, Key, KeyError, Scale, Voice, grid};
 
 /// What an argument accepts.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,6 +92,57 @@ pub enum Value {
     Word(&'static str),
     /// A word of an [`ArgKind::Text`].
     Text(String),
+}
+
+/// Why an argument does not fit: the end of a
+/// [`CommandError::BadValue`](super::CommandError::BadValue) message, after the argument's
+/// name and what was typed.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ValueError {
+    /// Not a finite number.
+    #[error("is not a number")]
+    NotANumber,
+    /// A number outside the argument's range.
+    #[error("is out of range {min}…{max}")]
+    OutOfRange {
+        /// The smallest value taken.
+        min: f32,
+        /// The largest value taken.
+        max: f32,
+    },
+    /// No such name, but one close to it.
+    #[error("is unknown (did you mean {0}?)")]
+    DidYouMean(String),
+    /// No parameter of that name, nor one close to it.
+    #[error("is unknown (see `help set`)")]
+    UnknownParam,
+    /// None of the words the argument takes (listed).
+    #[error("is not one of {0}")]
+    NotOneOf(String),
+    /// A value where the word before takes none.
+    #[error("takes no value here")]
+    NoValueHere,
+    /// A value after a word (given) that takes none.
+    #[error("is one word too many: `{0}` takes no value")]
+    OneTooMany(&'static str),
+    /// Not a drum row.
+    #[error(transparent)]
+    Grid(#[from] GridError),
+    /// Not a bassline.
+    #[error(transparent)]
+    Line(#[from] BasslineError),
+    /// Not a key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Not something `midi learn` can map.
+    #[error(transparent)]
+    Learn(#[from] TargetError),
+    /// `midi clock` without `on` or `off`.
+    #[error("is `clock on` or `clock off`")]
+    ClockOnOff,
+    /// No MIDI action.
+    #[error("is `learn COMMAND`, `forget COMMAND` or `clock on|off`")]
+    MidiAction,
 }
 
 /// One row of the command table.
@@ -696,37 +750,33 @@ pub fn param_help() -> String {
 }
 
 /// Checks a grid argument.
-pub fn parse_grid(text: &str) -> Result<Value, String> {
-    grid::parse_row(text)
-        .map(|cells| Value::Grid(Box::new(cells)))
-        .map_err(|e| e.to_string())
+pub fn parse_grid(text: &str) -> Result<Value, ValueError> {
+    Ok(Value::Grid(Box::new(grid::parse_row(text)?)))
 }
 
 /// Checks a bassline argument.
-pub fn parse_line(text: &str) -> Result<Value, String> {
-    Bassline::parse(text, 0).map(|l| Value::Line(Box::new(l)))
+pub fn parse_line(text: &str) -> Result<Value, ValueError> {
+    Ok(Value::Line(Box::new(Bassline::parse(text, 0)?)))
 }
 
 /// Checks a MIDI action: the learn target must be a command or lack only a trailing number.
-pub fn parse_midi(text: &str) -> Result<Value, String> {
+pub fn parse_midi(text: &str) -> Result<Value, ValueError> {
     let text = text.trim();
     let (word, rest) = text.split_once(' ').unwrap_or((text, ""));
     let rest = rest.trim();
     match word {
-        "learn" => crate::midi::map::Target::parse(rest)
-            .map(|t| Value::Midi(MidiAction::Learn(t.command)))
-            .map_err(|e| e.to_string()),
+        "learn" => Ok(Value::Midi(MidiAction::Learn(Target::parse(rest)?.command))),
         "forget" if !rest.is_empty() => Ok(Value::Midi(MidiAction::Forget(rest.into()))),
         "clock" => match rest {
             "on" => Ok(Value::Midi(MidiAction::Clock(true))),
             "off" => Ok(Value::Midi(MidiAction::Clock(false))),
-            _ => Err("is `clock on` or `clock off`".into()),
+            _ => Err(ValueError::ClockOnOff),
         },
-        _ => Err("is `learn COMMAND`, `forget COMMAND` or `clock on|off`".into()),
+        _ => Err(ValueError::MidiAction),
     }
 }
 
 /// Checks a key argument.
-pub fn parse_key(text: &str) -> Result<Value, String> {
-    text.parse::<Key>().map(Value::Key)
+pub fn parse_key(text: &str) -> Result<Value, ValueError> {
+    Ok(Value::Key(text.parse::<Key>()?))
 }

@@ -22,11 +22,11 @@ use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
 use crate::audio::record::{Recorder, Recording};
 use crate::audio::{AudioHandle, AudioMsg, Status};
-use crate::command::{Command, MidiAction, SessionCommand};
+use crate::command::{Command, MidiAction, SessionCommand, Target};
 use crate::loops::player::LoopBuffer;
 use crate::loops::{LoopError, LoopSet};
 use crate::midi::input::MidiControl;
-use crate::midi::map::{NoteMap, Target};
+use crate::midi::map::NoteMap;
 use crate::midi::out::MidiOut;
 use crate::scene::Scene;
 

@@ -137,11 +137,11 @@ impl Takes {
         let Some(base) = self.take.take() else {
             return Err(Notice::refused("not recording"));
         };
-        let stopped = match &self.recorder {
-            Some(recorder) => recorder.stop(),
-            None => Err("recording is not available".into()),
+        let Some(recorder) = &self.recorder else {
+            return Err(Notice::refused("recording is not available"));
         };
-        stopped
+        recorder
+            .stop()
             .map(|rec| (base, rec))
             .map_err(|e| Notice::refused(format!("recording failed: {e}")))
     }

@@ -6,6 +6,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use rodio::Source;
+use thiserror::Error;
 
 use super::LoopError;
 
@@ -21,6 +22,63 @@ pub const TARGET_RMS_DB: f32 = -20.0;
 pub const PEAK_CEILING: f32 = 0.89;
 /// Tempo range that tempo detection accepts, in BPM.
 pub const TEMPO_RANGE: (f32, f32) = (70.0, 180.0);
+
+/// Why audio cannot be a loop. The message is one line.
+#[derive(Debug, Error)]
+pub enum AudioError {
+    /// Not a file of a loop format.
+    #[error("not a loop file (expected .wav, .flac or .ogg)")]
+    Extension,
+    /// The decoder panicked on the file (a forged header).
+    #[error("damaged audio (the decoder gave up on it)")]
+    DecoderGaveUp,
+    /// A sample rate no real file has.
+    #[error("unsupported sample rate {0} Hz")]
+    SampleRate(u32),
+    /// More channels than [`MAX_CHANNELS`], or none.
+    #[error("unsupported channel count {0} (1 to {max})", max = MAX_CHANNELS)]
+    Channels(usize),
+    /// The WAV header cannot be read.
+    #[error("not a readable WAV file ({0})")]
+    NotWav(hound::Error),
+    /// The WAV samples cannot be read.
+    #[error("truncated or damaged WAV data ({0})")]
+    DamagedWav(hound::Error),
+    /// Fewer WAV samples than the header declares.
+    #[error("truncated WAV data ({read} of {declared} samples)")]
+    TruncatedWav {
+        /// Samples read.
+        read: usize,
+        /// Samples the header declares (at most what was wanted).
+        declared: usize,
+    },
+    /// A FLAC metadata block that claims more bytes than the file holds.
+    #[error("damaged FLAC metadata (a block longer than the file)")]
+    ForgedFlac,
+    /// Neither a FLAC nor an Ogg stream at the start.
+    #[error("not a readable FLAC or Ogg Vorbis file (no fLaC or OggS at its start)")]
+    NoStream,
+    /// The FLAC or Ogg decoder refused the stream.
+    #[error("not a readable FLAC or Ogg Vorbis file ({0})")]
+    NotCompressed(rodio::decoder::DecoderError),
+    /// Shorter than [`MIN_SECONDS`] (the length in seconds).
+    #[error("too short ({0:.2} s; a loop needs at least {min} s)", min = MIN_SECONDS)]
+    TooShort(f32),
+    /// Longer than the limit (given, in seconds).
+    #[error("too long (over {0} s)")]
+    TooLong(f32),
+    /// Samples that are infinite or not a number.
+    #[error("damaged audio (samples that are not numbers)")]
+    NotNumbers,
+    /// No sample above [`SILENCE_PEAK`].
+    #[error("silent (no sample above −80 dBFS)")]
+    Silent,
+    /// Neither the name nor the length (in seconds) gives a tempo.
+    #[error(
+        "cannot tell the tempo ({0:.2} s is no whole number of bars at 70–180 BPM; put the tempo in the name, e.g. loop_120bpm.wav)"
+    )]
+    NoTempo(f32),
+}
 
 /// Mono audio at a sample rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,22 +124,19 @@ fn decode_file_within(path: &Path, max_seconds: f32) -> Result<Mono, LoopError> 
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     if !EXTENSIONS.contains(&ext.as_str()) {
-        return Err(LoopError::file(
-            shown,
-            "not a loop file (expected .wav, .flac or .ogg)",
-        ));
+        return Err(LoopError::audio(shown, AudioError::Extension));
     }
-    let bytes = std::fs::read(path).map_err(|e| LoopError::file(&shown, e.to_string()))?;
-    decode_bytes_within(&bytes, &ext, max_seconds).map_err(|m| LoopError::file(&shown, m))
+    let bytes = std::fs::read(path).map_err(|e| LoopError::io(&shown, e))?;
+    decode_bytes_within(&bytes, &ext, max_seconds).map_err(|e| LoopError::audio(shown, e))
 }
 
 /// Decodes in-memory file bytes of format `ext` (`wav`, `flac` or `ogg`) to mono; the error is
 /// a one-line reason.
-pub fn decode_bytes(bytes: &[u8], ext: &str) -> Result<Mono, String> {
+pub fn decode_bytes(bytes: &[u8], ext: &str) -> Result<Mono, AudioError> {
     decode_bytes_within(bytes, ext, MAX_SECONDS)
 }
 
-fn decode_bytes_within(bytes: &[u8], ext: &str, max_seconds: f32) -> Result<Mono, String> {
+fn decode_bytes_within(bytes: &[u8], ext: &str, max_seconds: f32) -> Result<Mono, AudioError> {
     // By content, not by name: a WAV file named `.flac` still reads as a WAV file.
     let mono = if ext == "wav" || bytes.starts_with(b"RIFF") {
         decode_wav(bytes, max_seconds)?
@@ -89,7 +144,7 @@ fn decode_bytes_within(bytes: &[u8], ext: &str, max_seconds: f32) -> Result<Mono
         // The decoders have panicked on forged headers (a sample rate of 0): such a file is
         // refused like any other damaged one.
         std::panic::catch_unwind(|| decode_compressed(bytes, max_seconds))
-            .unwrap_or_else(|_| Err("damaged audio (the decoder gave up on it)".into()))?
+            .unwrap_or(Err(AudioError::DecoderGaveUp))?
     };
     check(&mono, max_seconds)?;
     Ok(mono)
@@ -97,14 +152,12 @@ fn decode_bytes_within(bytes: &[u8], ext: &str, max_seconds: f32) -> Result<Mono
 
 /// The header's sample rate and channel count, refused before anything is decoded when no
 /// real file has them (so a forged header cannot ask for a huge buffer).
-fn check_format(sample_rate: u32, channels: usize) -> Result<(), String> {
+fn check_format(sample_rate: u32, channels: usize) -> Result<(), AudioError> {
     if !(8_000..=192_000).contains(&sample_rate) {
-        return Err(format!("unsupported sample rate {sample_rate} Hz"));
+        return Err(AudioError::SampleRate(sample_rate));
     }
     if !(1..=MAX_CHANNELS).contains(&channels) {
-        return Err(format!(
-            "unsupported channel count {channels} (1 to {MAX_CHANNELS})"
-        ));
+        return Err(AudioError::Channels(channels));
     }
     Ok(())
 }
@@ -122,18 +175,16 @@ fn take_samples<E>(
     Ok(out)
 }
 
-fn decode_wav(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
-    let mut reader = hound::WavReader::new(Cursor::new(bytes))
-        .map_err(|e| format!("not a readable WAV file ({e})"))?;
+fn decode_wav(bytes: &[u8], max_seconds: f32) -> Result<Mono, AudioError> {
+    let mut reader = hound::WavReader::new(Cursor::new(bytes)).map_err(AudioError::NotWav)?;
     let spec = reader.spec();
     let channels = usize::from(spec.channels.max(1));
     check_format(spec.sample_rate, channels)?;
     let declared = reader.len() as usize;
     let limit = (max_seconds * spec.sample_rate as f32) as usize * channels + 1;
-    let damaged = |e: hound::Error| format!("truncated or damaged WAV data ({e})");
     let interleaved: Vec<f32> = match spec.sample_format {
         hound::SampleFormat::Float => {
-            take_samples(reader.samples::<f32>(), limit).map_err(damaged)?
+            take_samples(reader.samples::<f32>(), limit).map_err(AudioError::DamagedWav)?
         }
         hound::SampleFormat::Int => {
             let scale = 1.0 / (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32;
@@ -141,15 +192,15 @@ fn decode_wav(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
                 reader.samples::<i32>().map(|s| s.map(|v| v as f32 * scale)),
                 limit,
             )
-            .map_err(damaged)?
+            .map_err(AudioError::DamagedWav)?
         }
     };
     let declared = declared.min(limit);
     if interleaved.len() < declared {
-        return Err(format!(
-            "truncated WAV data ({} of {declared} samples)",
-            interleaved.len()
-        ));
+        return Err(AudioError::TruncatedWav {
+            read: interleaved.len(),
+            declared,
+        });
     }
     Ok(Mono {
         samples: mix_down(&interleaved, channels),
@@ -161,11 +212,10 @@ fn decode_wav(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
 /// holds, since the decoder allocates what the metadata claims (gigabytes for a forged file):
 /// every block must fit in the file, and the fields inside a picture or a comment block in
 /// that block.
-fn check_flac_metadata(bytes: &[u8]) -> Result<(), String> {
+fn check_flac_metadata(bytes: &[u8]) -> Result<(), AudioError> {
     let Some(mut rest) = bytes.strip_prefix(b"fLaC") else {
         return Ok(());
     };
-    let forged = || "damaged FLAC metadata (a block longer than the file)".to_string();
     // A length-prefixed field at `at`: where the next field starts.
     let skip = |block: &[u8], at: usize, big_endian: bool| -> Option<usize> {
         let raw: [u8; 4] = block.get(at..at + 4)?.try_into().ok()?;
@@ -179,10 +229,10 @@ fn check_flac_metadata(bytes: &[u8]) -> Result<(), String> {
     };
     loop {
         let [flags, a, b, c, ..] = *rest else {
-            return Err(forged());
+            return Err(AudioError::ForgedFlac);
         };
         let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
-        let block = rest.get(4..4 + len).ok_or_else(forged)?;
+        let block = rest.get(4..4 + len).ok_or(AudioError::ForgedFlac)?;
         let fits = match flags & 0x7f {
             // VORBIS_COMMENT: vendor string, count, that many strings (little-endian lengths).
             4 => skip(block, 0, false).and_then(|at| {
@@ -196,7 +246,7 @@ fn check_flac_metadata(bytes: &[u8]) -> Result<(), String> {
             _ => Some(0),
         };
         if fits.is_none() {
-            return Err(forged());
+            return Err(AudioError::ForgedFlac);
         }
         rest = &rest[4 + len..];
         if flags & 0x80 != 0 {
@@ -208,7 +258,7 @@ fn check_flac_metadata(bytes: &[u8]) -> Result<(), String> {
 /// Where the FLAC or Ogg stream of a file starts: at its first byte, or after an ID3v2 tag
 /// in front of a FLAC stream. Anything else is refused here rather than handed to a decoder
 /// that would search it for something it can read.
-fn compressed_stream(bytes: &[u8]) -> Result<&[u8], String> {
+fn compressed_stream(bytes: &[u8]) -> Result<&[u8], AudioError> {
     let mut at = 0;
     if let Some(tag) = bytes.strip_prefix(b"ID3")
         && let [_, _, _, a, b, c, d, ..] = *tag
@@ -224,15 +274,15 @@ fn compressed_stream(bytes: &[u8]) -> Result<&[u8], String> {
     if stream.starts_with(b"fLaC") || (at == 0 && stream.starts_with(b"OggS")) {
         Ok(stream)
     } else {
-        Err("not a readable FLAC or Ogg Vorbis file (no fLaC or OggS at its start)".into())
+        Err(AudioError::NoStream)
     }
 }
 
-fn decode_compressed(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
+fn decode_compressed(bytes: &[u8], max_seconds: f32) -> Result<Mono, AudioError> {
     let bytes = compressed_stream(bytes)?;
     check_flac_metadata(bytes)?;
-    let decoder = rodio::Decoder::new(Cursor::new(bytes.to_vec()))
-        .map_err(|e| format!("not a readable FLAC or Ogg Vorbis file ({e})"))?;
+    let decoder =
+        rodio::Decoder::new(Cursor::new(bytes.to_vec())).map_err(AudioError::NotCompressed)?;
     let channels = usize::from(decoder.channels().get());
     let sample_rate = decoder.sample_rate().get();
     check_format(sample_rate, channels)?;
@@ -244,24 +294,22 @@ fn decode_compressed(bytes: &[u8], max_seconds: f32) -> Result<Mono, String> {
     })
 }
 
-fn check(mono: &Mono, max_seconds: f32) -> Result<(), String> {
+fn check(mono: &Mono, max_seconds: f32) -> Result<(), AudioError> {
     if mono.sample_rate < 8_000 || mono.sample_rate > 192_000 {
-        return Err(format!("unsupported sample rate {} Hz", mono.sample_rate));
+        return Err(AudioError::SampleRate(mono.sample_rate));
     }
     let seconds = mono.seconds();
     if seconds < MIN_SECONDS {
-        return Err(format!(
-            "too short ({seconds:.2} s; a loop needs at least {MIN_SECONDS} s)"
-        ));
+        return Err(AudioError::TooShort(seconds));
     }
     if seconds > max_seconds {
-        return Err(format!("too long (over {max_seconds} s)"));
+        return Err(AudioError::TooLong(max_seconds));
     }
     if mono.samples.iter().any(|s| !s.is_finite()) {
-        return Err("damaged audio (samples that are not numbers)".into());
+        return Err(AudioError::NotNumbers);
     }
     if peak(&mono.samples) < SILENCE_PEAK {
-        return Err("silent (no sample above −80 dBFS)".into());
+        return Err(AudioError::Silent);
     }
     Ok(())
 }

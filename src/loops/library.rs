@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::audio::{self, Mono};
+use super::audio::{self, AudioError, Mono};
 use super::{LoopError, LoopSet};
 use crate::pattern::{DrumCell, DrumPattern, STEPS, Voice};
 
@@ -103,17 +103,15 @@ pub fn prepare_file(path: &Path) -> Result<PreparedLoop, LoopError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    prepare(mono, &name).map_err(|m| LoopError::file(path.display(), m))
+    prepare(mono, &name).map_err(|e| LoopError::audio(path.display(), e))
 }
 
 /// Fits decoded audio (see [`prepare_file`]); `name` may carry the tempo.
-pub fn prepare(mono: Mono, name: &str) -> Result<PreparedLoop, String> {
+pub fn prepare(mono: Mono, name: &str) -> Result<PreparedLoop, AudioError> {
     let seconds = mono.seconds();
     let (tempo_bpm, bars) = match audio::tempo_from_name(name) {
         Some(t) if (20.0..=400.0).contains(&t) => (t, audio::bars_at(seconds, t)),
-        _ => audio::tempo_from_duration(seconds).ok_or_else(|| {
-            format!("cannot tell the tempo ({seconds:.2} s is no whole number of bars at 70–180 BPM; put the tempo in the name, e.g. loop_120bpm.wav)")
-        })?,
+        _ => audio::tempo_from_duration(seconds).ok_or(AudioError::NoTempo(seconds))?,
     };
     let frames = audio::bar_frames(bars, tempo_bpm, mono.sample_rate);
     let mut samples = audio::fit_length(&mono.samples, frames, mono.sample_rate);
@@ -342,14 +340,13 @@ impl Library {
         audio: &Mono,
     ) -> Result<(), LoopError> {
         let dir = self.root.join(set.name());
-        std::fs::create_dir_all(&dir).map_err(|e| LoopError::file(dir.display(), e.to_string()))?;
+        std::fs::create_dir_all(&dir).map_err(|e| LoopError::io(dir.display(), e))?;
         if entry.file.is_empty() {
             entry.file = format!("{}.wav", entry.name);
         }
         let path = dir.join(&entry.file);
         let bytes = encode_wav16(&audio.samples, audio.sample_rate);
-        crate::files::write_atomic(&path, &bytes)
-            .map_err(|e| LoopError::file(path.display(), e.to_string()))?;
+        crate::files::write_atomic(&path, &bytes).map_err(|e| LoopError::io(path.display(), e))?;
         self.put(set, entry);
         Ok(())
     }
@@ -383,9 +380,12 @@ impl Library {
             &index,
             ron::ser::PrettyConfig::default().compact_arrays(true),
         )
-        .map_err(|e| LoopError::file(path.display(), e.to_string()))?;
+        .map_err(|source| LoopError::Index {
+            path: path.display().to_string(),
+            source,
+        })?;
         crate::files::write_atomic(&path, text.as_bytes())
-            .map_err(|e| LoopError::file(path.display(), e.to_string()))
+            .map_err(|e| LoopError::io(path.display(), e))
     }
 
     /// A listing: one line per set, then one per loop.

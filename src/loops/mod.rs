@@ -88,13 +88,45 @@ impl LoopSet {
 /// Why a loop, a loop file or the library could not be used.
 #[derive(Debug, Error)]
 pub enum LoopError {
-    /// A file was refused (unreadable, wrong format, truncated, silent, too short).
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// An index that cannot be written out.
+    #[error("{path}: {source}")]
+    Index {
+        /// The index file.
+        path: String,
+        /// What went wrong.
+        source: ron::Error,
+    },
+    /// A file was refused (not a SoundFont).
     #[error("{path}: {message}")]
     File {
         /// The file.
         path: String,
         /// What is wrong with it.
         message: String,
+    },
+    /// A file's audio cannot be a loop (wrong format, truncated, silent, too short, no tempo).
+    #[error("{path}: {source}")]
+    Audio {
+        /// The file.
+        path: String,
+        /// Why its audio is refused.
+        source: audio::AudioError,
+    },
+    /// A MIDI song cannot be read.
+    #[error("{path}: {source}")]
+    Song {
+        /// The file.
+        path: String,
+        /// Why it is refused.
+        source: stems::SongError,
     },
     /// No such set.
     #[error("unknown loop set {0:?} (expected music, ambient, voice or rhythm)")]
@@ -113,6 +145,22 @@ pub enum LoopError {
 }
 
 impl LoopError {
+    /// A failure to read or write `path`.
+    pub fn io(path: impl std::fmt::Display, source: std::io::Error) -> LoopError {
+        LoopError::Io {
+            path: path.to_string(),
+            source,
+        }
+    }
+
+    /// A refusal of `path`'s audio.
+    pub fn audio(path: impl std::fmt::Display, source: audio::AudioError) -> LoopError {
+        LoopError::Audio {
+            path: path.to_string(),
+            source,
+        }
+    }
+
     /// A refusal of `path` with `message`.
     pub fn file(path: impl std::fmt::Display, message: impl Into<String>) -> LoopError {
         LoopError::File {

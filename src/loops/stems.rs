@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use midly::{MidiMessage, Smf, Timing, TrackEventKind};
 use rustysynth::{SoundFont, Synthesizer, SynthesizerSettings};
+use thiserror::Error;
 
 use super::LoopError;
 
@@ -18,6 +19,17 @@ pub const SECONDS_PER_BEAT: f64 = 0.5;
 pub const WINDOW_BEATS: u32 = 8;
 /// Most windows taken from one song.
 pub const MAX_WINDOWS_PER_SONG: usize = 8;
+
+/// Why MIDI file bytes are no song to render.
+#[derive(Debug, Error)]
+pub enum SongError {
+    /// Not a standard MIDI file.
+    #[error("not a MIDI file ({0})")]
+    NotMidi(midly::Error),
+    /// SMPTE timecode timing, which has no beats.
+    #[error("SMPTE-timed MIDI files are not supported")]
+    Timecode,
+}
 
 /// Which channels a stem holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,21 +75,23 @@ fn program_group(channel: u8, program: Option<u8>) -> StemGroup {
 impl MidiSong {
     /// Reads a standard MIDI file.
     pub fn load(path: &Path) -> Result<MidiSong, LoopError> {
-        let bytes =
-            std::fs::read(path).map_err(|e| LoopError::file(path.display(), e.to_string()))?;
+        let bytes = std::fs::read(path).map_err(|e| LoopError::io(path.display(), e))?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        MidiSong::parse(&name, &bytes).map_err(|m| LoopError::file(path.display(), m))
+        MidiSong::parse(&name, &bytes).map_err(|source| LoopError::Song {
+            path: path.display().to_string(),
+            source,
+        })
     }
 
     /// Parses standard MIDI file bytes.
-    pub fn parse(name: &str, bytes: &[u8]) -> Result<MidiSong, String> {
-        let smf = Smf::parse(bytes).map_err(|e| format!("not a MIDI file ({e})"))?;
+    pub fn parse(name: &str, bytes: &[u8]) -> Result<MidiSong, SongError> {
+        let smf = Smf::parse(bytes).map_err(SongError::NotMidi)?;
         let tpq = match smf.header.timing {
             Timing::Metrical(t) => f64::from(t.as_int().max(1)),
-            Timing::Timecode(..) => return Err("SMPTE-timed MIDI files are not supported".into()),
+            Timing::Timecode(..) => return Err(SongError::Timecode),
         };
         let mut events = Vec::new();
         let mut first_program: [Option<u8>; 16] = [None; 16];
@@ -202,8 +216,7 @@ impl std::fmt::Debug for StemRenderer {
 impl StemRenderer {
     /// Loads a SoundFont (`.sf2`); renders at `sample_rate` (16–192 kHz).
     pub fn new(soundfont: &Path, sample_rate: u32) -> Result<StemRenderer, LoopError> {
-        let bytes = std::fs::read(soundfont)
-            .map_err(|e| LoopError::file(soundfont.display(), e.to_string()))?;
+        let bytes = std::fs::read(soundfont).map_err(|e| LoopError::io(soundfont.display(), e))?;
         let font = SoundFont::new(&mut bytes.as_slice()).map_err(|e| {
             LoopError::file(soundfont.display(), format!("not a SoundFont ({e:?})"))
         })?;

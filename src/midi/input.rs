@@ -1,24 +1,49 @@
 //! MIDI in: follows an incoming clock (tempo, start / stop) and turns bound controls into
-//! commands, with a learn mode. Everything it does reaches the engine as a [`Request`], the
-//! same way typed commands do.
+//! commands, with a learn mode. Everything it does is reported as a [`MidiEvent`] to a
+//! callback the caller wires to the engine, so commands from MIDI take the same way as typed
+//! ones.
 
 use std::path::PathBuf;
-use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use thiserror::Error;
+
 use super::clock::{self, ClockFollower, Follow};
-use super::map::{Bindings, Source, Target};
+use super::map::{Bindings, MapError, Source};
 use super::ports::InQueue;
-use crate::command::{Command, parse};
-use crate::engine::Notice;
-use crate::engine::live::Request;
+use crate::command::{Command, Target, parse};
 
 /// Smallest change of the followed tempo that is passed on, in BPM.
 const TEMPO_STEP: f64 = 0.05;
 /// How often the input thread looks for messages.
 const POLL: Duration = Duration::from_millis(1);
+
+/// What MIDI input reports: a command to apply, or a line for the performer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MidiEvent {
+    /// A command from a bound control or the followed clock.
+    Command(Command),
+    /// A message for the performer (a control learnt, a binding that does not parse).
+    Notice {
+        /// False for errors.
+        ok: bool,
+        /// One line.
+        text: String,
+    },
+}
+
+/// Why the bindings could not be changed.
+#[derive(Debug, Error)]
+pub enum ControlError {
+    /// A thread panicked while it held the bindings.
+    #[error("poisoned lock: another task failed inside")]
+    Poisoned,
+    /// The bindings file could not be written.
+    #[error(transparent)]
+    Save(#[from] MapError),
+}
 
 /// State shared by the engine (learn / forget commands, status) and the input thread.
 #[derive(Debug, Default)]
@@ -47,8 +72,8 @@ impl MidiControl {
     }
 
     /// Removes the bindings of a command and saves; returns how many went.
-    pub fn forget(&self, command: &str) -> Result<usize, String> {
-        let mut b = self.bindings.lock().map_err(|e| e.to_string())?;
+    pub fn forget(&self, command: &str) -> Result<usize, ControlError> {
+        let mut b = self.bindings.lock().map_err(|_| ControlError::Poisoned)?;
         let n = b.unbind(command);
         if n > 0 {
             self.save(&b)?;
@@ -56,9 +81,9 @@ impl MidiControl {
         Ok(n)
     }
 
-    fn save(&self, b: &Bindings) -> Result<(), String> {
+    fn save(&self, b: &Bindings) -> Result<(), MapError> {
         match &self.path {
-            Some(p) => b.save(p).map_err(|e| e.to_string()),
+            Some(p) => b.save(p),
             None => Ok(()),
         }
     }
@@ -76,8 +101,8 @@ impl MidiControl {
             .and_then(|l| l.as_ref().map(|t| t.command.clone()))
     }
 
-    /// Handles one incoming channel message; returns requests for the engine.
-    fn control(&self, bytes: &[u8]) -> Vec<Request> {
+    /// Handles one incoming channel message; returns what it reports.
+    fn control(&self, bytes: &[u8]) -> Vec<MidiEvent> {
         let (Some(&status), Some(&a)) = (bytes.first(), bytes.get(1)) else {
             return Vec::new();
         };
@@ -99,10 +124,10 @@ impl MidiControl {
                 Ok(()) => format!("MIDI: {source} → {}", target.command),
                 Err(e) => format!("MIDI: {source} → {} (not saved: {e})", target.command),
             };
-            let mut out = vec![Request::Notice(Notice { ok: true, text })];
+            let mut out = vec![MidiEvent::Notice { ok: true, text }];
             // The movement that was learnt takes effect too.
             if let Some(Ok(cmd)) = b.command_for(source, value).map(|c| parse(&c)) {
-                out.push(Request::Command(cmd));
+                out.push(MidiEvent::Command(cmd));
             }
             return out;
         }
@@ -112,11 +137,11 @@ impl MidiControl {
             .ok()
             .and_then(|b| b.command_for(source, value));
         match command.map(|c| parse(&c)) {
-            Some(Ok(cmd)) => vec![Request::Command(cmd)],
-            Some(Err(e)) => vec![Request::Notice(Notice {
+            Some(Ok(cmd)) => vec![MidiEvent::Command(cmd)],
+            Some(Err(e)) => vec![MidiEvent::Notice {
                 ok: false,
                 text: format!("MIDI binding: {e}"),
-            })],
+            }],
             None => Vec::new(),
         }
     }
@@ -130,12 +155,17 @@ pub struct MidiIn {
 
 impl MidiIn {
     /// Starts reading `queue`; `follow_clock` turns incoming clock into tempo commands.
-    pub fn start(
+    /// Every event goes to `report`, on the input thread; the thread ends when `report`
+    /// returns false (its receiver has gone).
+    pub fn start<F>(
         mut queue: InQueue,
         control: Arc<MidiControl>,
-        engine: Sender<Request>,
         follow_clock: bool,
-    ) -> std::io::Result<MidiIn> {
+        mut report: F,
+    ) -> std::io::Result<MidiIn>
+    where
+        F: FnMut(MidiEvent) -> bool + Send + 'static,
+    {
         use std::sync::atomic::{AtomicBool, Ordering};
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
@@ -147,23 +177,23 @@ impl MidiIn {
                 while !flag.load(Ordering::Relaxed) {
                     while let Some(msg) = queue.pop() {
                         let bytes = msg.message();
-                        let requests = match bytes[0] {
+                        let events = match bytes[0] {
                             clock::CLOCK | clock::START | clock::CONTINUE | clock::STOP => {
                                 let f = follower.feed(bytes[0], msg.at_us);
                                 if let Ok(mut s) = control.follow.lock() {
                                     *s = f;
                                 }
-                                let mut requests = tempo_request(follow_clock, f, &mut sent_bpm);
+                                let mut events = tempo_event(follow_clock, f, &mut sent_bpm);
                                 if follow_clock {
-                                    requests.extend(transport_request(bytes[0]));
+                                    events.extend(transport_event(bytes[0]));
                                 }
-                                requests
+                                events
                             }
                             0x80..=0xEF => control.control(bytes),
                             _ => Vec::new(),
                         };
-                        for r in requests {
-                            if engine.send(r).is_err() {
+                        for event in events {
+                            if !report(event) {
                                 return;
                             }
                         }
@@ -179,7 +209,7 @@ impl MidiIn {
 }
 
 /// A tempo command when the followed clock is locked and moved by at least [`TEMPO_STEP`].
-fn tempo_request(follow: bool, f: Follow, sent: &mut Option<f64>) -> Vec<Request> {
+fn tempo_event(follow: bool, f: Follow, sent: &mut Option<f64>) -> Vec<MidiEvent> {
     let (true, true, Some(bpm)) = (follow, f.locked, f.bpm) else {
         return Vec::new();
     };
@@ -188,16 +218,16 @@ fn tempo_request(follow: bool, f: Follow, sent: &mut Option<f64>) -> Vec<Request
         return Vec::new();
     }
     *sent = Some(bpm);
-    vec![Request::Command(Command::Tempo(
+    vec![MidiEvent::Command(Command::Tempo(
         bpm.clamp(40.0, 240.0) as f32
     ))]
 }
 
 /// The transport command of a start, continue or stop from a followed clock.
-fn transport_request(status: u8) -> Option<Request> {
+fn transport_event(status: u8) -> Option<MidiEvent> {
     match status {
-        clock::START | clock::CONTINUE => Some(Request::Command(Command::Transport(true))),
-        clock::STOP => Some(Request::Command(Command::Transport(false))),
+        clock::START | clock::CONTINUE => Some(MidiEvent::Command(Command::Transport(true))),
+        clock::STOP => Some(MidiEvent::Command(Command::Transport(false))),
         _ => None,
     }
 }
@@ -225,14 +255,14 @@ mod tests {
         let r = c.control(&[0xB0, 74, 0]);
         assert!(matches!(
             &r[..],
-            [Request::Notice(n), Request::Command(Command::Filter(x))]
-                if n.text.contains("CC 74") && *x == -1.0
+            [MidiEvent::Notice { text, .. }, MidiEvent::Command(Command::Filter(x))]
+                if text.contains("CC 74") && *x == -1.0
         ));
         assert_eq!(c.learning(), None);
         let r = c.control(&[0xB0, 74, 127]);
-        assert!(matches!(&r[..], [Request::Command(Command::Filter(x))] if *x == 1.0));
+        assert!(matches!(&r[..], [MidiEvent::Command(Command::Filter(x))] if *x == 1.0));
         assert_eq!(Bindings::load(&path).unwrap().bindings.len(), 1);
-        assert_eq!(c.forget("filter"), Ok(1));
+        assert!(matches!(c.forget("filter"), Ok(1)));
         assert!(c.control(&[0xB0, 74, 127]).is_empty());
     }
 
@@ -246,16 +276,16 @@ mod tests {
             ticks: 30,
             locked_after: Some(13),
         };
-        let r = tempo_request(true, f, &mut sent);
-        assert!(matches!(&r[..], [Request::Command(Command::Tempo(t))] if *t == 120.0));
-        assert!(tempo_request(true, f, &mut sent).is_empty());
-        assert!(tempo_request(false, f, &mut None).is_empty());
+        let r = tempo_event(true, f, &mut sent);
+        assert!(matches!(&r[..], [MidiEvent::Command(Command::Tempo(t))] if *t == 120.0));
+        assert!(tempo_event(true, f, &mut sent).is_empty());
+        assert!(tempo_event(false, f, &mut None).is_empty());
     }
 
     #[test]
     fn start_and_stop_drive_the_transport() {
-        let start = |b| match transport_request(b) {
-            Some(Request::Command(Command::Transport(on))) => Some(on),
+        let start = |b| match transport_event(b) {
+            Some(MidiEvent::Command(Command::Transport(on))) => Some(on),
             _ => None,
         };
         assert_eq!(start(clock::START), Some(true));

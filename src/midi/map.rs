@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::command::spec::{self, ArgKind};
-use crate::command::{Command, CommandError, Param, parse};
+use crate::command::Target;
 use crate::pattern::Voice;
 
 /// The shipped note maps: (name on the command line, RON text).
@@ -46,8 +45,20 @@ pub enum MapError {
     #[error("no note map {0:?}: use gm, tr8s, rd8, digitakt or a .ron file")]
     Unknown(String),
     /// A channel outside 1..=16 or a note outside 0..=127.
-    #[error("{0}")]
-    Range(String),
+    #[error("{origin}: {}", range_problem(*.voice))]
+    Range {
+        /// The file (or shipped map name).
+        origin: String,
+        /// The drum voice whose note or channel is wrong; `None` for the map's channels.
+        voice: Option<&'static str>,
+    },
+}
+
+fn range_problem(voice: Option<&str>) -> String {
+    match voice {
+        None => "channels are 1…16".into(),
+        Some(v) => format!("{v}: notes are 0…127, channels 1…16"),
+    }
 }
 
 /// Where one drum voice goes.
@@ -155,20 +166,23 @@ impl NoteMap {
             path: origin.into(),
             message: e.to_string(),
         })?;
-        map.check()
-            .map_err(|m| MapError::Range(format!("{origin}: {m}")))?;
+        map.check(origin)?;
         Ok(map)
     }
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self, origin: &str) -> Result<(), MapError> {
+        let out_of_range = |voice| MapError::Range {
+            origin: origin.into(),
+            voice,
+        };
         let channel_ok = |c: u8| (1..=16).contains(&c);
         if !channel_ok(self.drum_channel) || !channel_ok(self.bass_channel) {
-            return Err("channels are 1…16".into());
+            return Err(out_of_range(None));
         }
         for voice in Voice::ALL {
             let d = self.drum(voice);
             if d.note > 127 || d.channel.is_some_and(|c| !channel_ok(c)) {
-                return Err(format!("{}: notes are 0…127, channels 1…16", voice.name()));
+                return Err(out_of_range(Some(voice.name())));
             }
         }
         Ok(())
@@ -242,79 +256,6 @@ pub struct Binding {
     /// Range of the value the control sweeps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<(f32, f32)>,
-}
-
-/// A learn target checked against the command table: what `midi learn …` maps.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Target {
-    /// Command text (without the swept value for ranged targets).
-    pub command: String,
-    /// Range of the swept value; `None` for a complete command fired by a key.
-    pub range: Option<(f32, f32)>,
-}
-
-/// Why text cannot be learnt.
-#[derive(Debug, Clone, PartialEq, Error)]
-pub enum TargetError {
-    /// Neither a complete command nor one missing only a trailing number.
-    #[error("cannot map {text:?}: {reason}")]
-    Invalid {
-        /// The text.
-        text: String,
-        /// Why.
-        reason: String,
-    },
-}
-
-impl Target {
-    /// Checks `text`: a complete command (`toggle drums`, fired by a key) or one that lacks
-    /// only its last, numeric argument (`filter`, `gain bass`, `set kick.tune`: swept by a knob
-    /// across that argument's range).
-    pub fn parse(text: &str) -> Result<Target, TargetError> {
-        let text = text.trim();
-        let invalid = |reason: String| TargetError::Invalid {
-            text: text.into(),
-            reason,
-        };
-        if let Ok(cmd) = parse(text) {
-            if cmd == Command::Quit {
-                return Err(invalid("quit cannot be mapped".into()));
-            }
-            return Ok(Target {
-                command: text.into(),
-                range: None,
-            });
-        }
-        let words: Vec<&str> = text.split_whitespace().collect();
-        let Some(first) = words.first() else {
-            return Err(invalid("nothing to map".into()));
-        };
-        let spec = spec::find(first).ok_or_else(|| invalid(format!("no command {first:?}")))?;
-        let given = words.len() - 1;
-        if given + 1 != spec.args.len() {
-            return Err(invalid(format!("usage: {}", spec.usage())));
-        }
-        let ArgKind::Number { min, max } = spec.args[given].kind else {
-            return Err(invalid(format!(
-                "{} does not end in a number",
-                spec.usage()
-            )));
-        };
-        let range = if min == f32::MIN {
-            let param = words
-                .get(1)
-                .and_then(|w| Param::from_name(w))
-                .ok_or_else(|| invalid("unknown parameter".into()))?;
-            param.range()
-        } else {
-            (min, max)
-        };
-        parse(&format!("{text} {}", range.0)).map_err(|e: CommandError| invalid(e.to_string()))?;
-        Ok(Target {
-            command: text.into(),
-            range: Some(range),
-        })
-    }
 }
 
 /// All controller bindings, as saved in `midi.ron`.
@@ -393,7 +334,7 @@ impl Bindings {
 
 /// Where the bindings live: `$XDG_CONFIG_HOME/ubiq/midi.ron` (or `~/.config/ubiq/midi.ron`).
 pub fn default_bindings_path() -> Option<PathBuf> {
-    crate::ui::config_dir().map(|d| d.join("midi.ron"))
+    crate::files::config_dir().map(|d| d.join("midi.ron"))
 }
 
 #[cfg(test)]
@@ -420,27 +361,9 @@ mod tests {
         let text = include_str!("maps/gm.ron").replace("drum_channel: 10", "drum_channel: 17");
         assert!(matches!(
             NoteMap::parse(&text, "x"),
-            Err(MapError::Range(_))
+            Err(MapError::Range { .. })
         ));
         assert!(matches!(NoteMap::load("nope"), Err(MapError::Unknown(_))));
-    }
-
-    #[test]
-    fn targets_take_ranges_from_the_command_table() {
-        let t = Target::parse("filter").unwrap();
-        assert_eq!(t.range, Some((-1.0, 1.0)));
-        let t = Target::parse("gain bass").unwrap();
-        assert_eq!(t.range, Some((-60.0, 12.0)));
-        let t = Target::parse("set kick.tune").unwrap();
-        assert_eq!(
-            t.range,
-            Some(Param::from_name("kick.tune").unwrap().range())
-        );
-        let t = Target::parse("toggle drums").unwrap();
-        assert_eq!(t.range, None);
-        assert!(Target::parse("gain").is_err());
-        assert!(Target::parse("quit").is_err());
-        assert!(Target::parse("load").is_err());
     }
 
     #[test]

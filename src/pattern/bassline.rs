@@ -6,6 +6,7 @@
 //! tokens are repeated to fill both bars.
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 use super::{STEPS, STEPS_PER_BAR, note_name, parse_note_name};
 
@@ -15,6 +16,33 @@ pub const NOTE_VELOCITY: f32 = 0.75;
 pub const ACCENT_VELOCITY: f32 = 1.0;
 /// Velocities at or above this play accented.
 pub const ACCENT_THRESHOLD: f32 = 0.9;
+
+/// Why a written bassline cannot be read. The message is one line.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BasslineError {
+    /// The first step is a hold, with no note before it.
+    #[error("a bassline cannot start with a hold (-)")]
+    StartsWithHold,
+    /// A token that is neither `.`, `-` nor a note name.
+    #[error("step {step}: {token:?} is not a note (use . - A1 C#2 Eb1!)")]
+    NotANote {
+        /// The step, from 1.
+        step: usize,
+        /// What was written.
+        token: String,
+    },
+    /// A note more than an `i8` of semitones away from the tonic.
+    #[error("step {step}: {token:?} is too far from the key")]
+    TooFar {
+        /// The step, from 1.
+        step: usize,
+        /// What was written.
+        token: String,
+    },
+    /// Neither 16 nor 32 steps.
+    #[error("a bassline has 16 or 32 steps, this one has {0}")]
+    Length(usize),
+}
 
 /// One step of a bassline.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -42,7 +70,7 @@ pub struct Bassline {
 
 impl Bassline {
     /// Parses the written form, with note names taken relative to `tonic_midi`.
-    pub fn parse(text: &str, tonic_midi: u8) -> Result<Bassline, String> {
+    pub fn parse(text: &str, tonic_midi: u8) -> Result<Bassline, BasslineError> {
         let mut steps = [BassStep::Rest; STEPS];
         let mut n = 0usize;
         for token in text.split_whitespace().filter(|t| *t != "|") {
@@ -50,7 +78,7 @@ impl Bassline {
                 "." => BassStep::Rest,
                 "-" => {
                     if n == 0 {
-                        return Err("a bassline cannot start with a hold (-)".into());
+                        return Err(BasslineError::StartsWithHold);
                     }
                     BassStep::Hold
                 }
@@ -59,14 +87,17 @@ impl Bassline {
                         Some(name) => (name, ACCENT_VELOCITY),
                         None => (note, NOTE_VELOCITY),
                     };
-                    let midi = parse_note_name(name).ok_or_else(|| {
-                        format!(
-                            "step {}: {note:?} is not a note (use . - A1 C#2 Eb1!)",
-                            n + 1
-                        )
+                    let midi = parse_note_name(name).ok_or_else(|| BasslineError::NotANote {
+                        step: n + 1,
+                        token: note.into(),
                     })?;
-                    let pitch = i8::try_from(i32::from(midi) - i32::from(tonic_midi))
-                        .map_err(|_| format!("step {}: {note:?} is too far from the key", n + 1))?;
+                    let pitch =
+                        i8::try_from(i32::from(midi) - i32::from(tonic_midi)).map_err(|_| {
+                            BasslineError::TooFar {
+                                step: n + 1,
+                                token: note.into(),
+                            }
+                        })?;
                     BassStep::Note { pitch, velocity }
                 }
             };
@@ -81,11 +112,7 @@ impl Bassline {
                 second.copy_from_slice(first);
             }
             STEPS => {}
-            other => {
-                return Err(format!(
-                    "a bassline has 16 or 32 steps, this one has {other}"
-                ));
-            }
+            other => return Err(BasslineError::Length(other)),
         }
         Ok(Bassline { steps })
     }
@@ -185,11 +212,13 @@ mod tests {
         assert!(
             Bassline::parse("A1 . . .", 33)
                 .unwrap_err()
+                .to_string()
                 .contains("16 or 32")
         );
         assert!(
             Bassline::parse("A1 Q2 . . . . . . . . . . . . . .", 33)
                 .unwrap_err()
+                .to_string()
                 .contains("step 2")
         );
     }

@@ -4,10 +4,16 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 const NAMES: [&str; 12] = [
     "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
 ];
+
+/// Text that names no key.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{0:?} is not a key (try C, F#, Bb …)")]
+pub struct KeyError(pub String);
 
 /// A key's tonic as a pitch class (0 = C … 11 = B).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -37,12 +43,12 @@ impl fmt::Display for Key {
 }
 
 impl FromStr for Key {
-    type Err = String;
+    type Err = KeyError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         parse_pitch_class(s)
             .filter(|&(_, rest)| rest.is_empty())
             .map(|(pc, _)| Key::new(pc))
-            .ok_or_else(|| format!("{s:?} is not a key (try C, F#, Bb …)"))
+            .ok_or_else(|| KeyError(s.into()))
     }
 }
 

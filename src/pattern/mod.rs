@@ -10,10 +10,10 @@ mod drums;
 pub mod grid;
 mod key;
 
-pub use bassline::{ACCENT_THRESHOLD, BassStep, Bassline};
+pub use bassline::{ACCENT_THRESHOLD, BassStep, Bassline, BasslineError};
 pub use drums::{DrumCell, DrumPattern, Voice};
 pub use grid::GridError;
-pub use key::{Key, Scale, note_name, parse_note_name};
+pub use key::{Key, KeyError, Scale, note_name, parse_note_name};
 
 /// Steps in one bar (sixteenth notes of a 4/4 bar).
 pub const STEPS_PER_BAR: usize = 16;

@@ -22,8 +22,42 @@ use std::path::Path;
 use std::str::FromStr;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use thiserror::Error;
 
-use crate::command::{Command, parse, spec};
+use crate::command::{Command, CommandError, parse, spec};
+
+/// Why a key, a binding or a keymap file could not be used. The message is one line.
+#[derive(Debug, Error)]
+pub enum KeymapError {
+    /// Text that names no key.
+    #[error("{0:?} is not a key")]
+    NotAKey(String),
+    /// A key bound to text that is neither a screen action nor a command.
+    #[error("{key}: {source}")]
+    Binding {
+        /// The key, as written in keymap files.
+        key: String,
+        /// Why the text is no command.
+        source: Box<CommandError>,
+    },
+    /// The file is not a RON map of key to command.
+    #[error("not a map of key to command: {0}")]
+    NotAMap(ron::error::SpannedError),
+    /// Some entries of a patch were bad (the good ones were applied).
+    #[error("{}", join(.0))]
+    Entries(Vec<KeymapError>),
+    /// The file could not be read.
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
+}
+
+fn join(errors: &[KeymapError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// A screen action (not an engine command).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,9 +175,9 @@ const NAMED: &[(&str, KeyCode)] = &[
 ];
 
 impl FromStr for Key {
-    type Err = String;
+    type Err = KeymapError;
 
-    fn from_str(s: &str) -> Result<Key, String> {
+    fn from_str(s: &str) -> Result<Key, KeymapError> {
         let mut mods = KeyModifiers::NONE;
         let mut rest = s;
         while let Some((prefix, tail)) = rest.split_once('-') {
@@ -170,7 +204,7 @@ impl FromStr for Key {
                 {
                     KeyCode::F(n)
                 } else {
-                    return Err(format!("{s:?} is not a key"));
+                    return Err(KeymapError::NotAKey(s.into()));
                 }
             }
         };
@@ -222,11 +256,11 @@ pub struct Binding {
 
 impl Binding {
     /// Reads a binding's text: a screen action name or a command line.
-    pub fn parse(text: &str) -> Result<Binding, String> {
+    pub fn parse(text: &str) -> Result<Binding, CommandError> {
         let text = text.trim();
         let action = match UI_ACTIONS.iter().find(|(n, _, _)| *n == text) {
             Some((_, a, _)) => Action::Ui(*a),
-            None => Action::Command(parse(text).map_err(|e| e.to_string())?),
+            None => Action::Command(parse(text)?),
         };
         Ok(Binding {
             text: text.to_string(),
@@ -272,14 +306,17 @@ impl Default for Keymap {
 
 impl Keymap {
     /// Binds (or with empty `text` unbinds) one key.
-    pub fn bind(&mut self, key: &str, text: &str) -> Result<(), String> {
+    pub fn bind(&mut self, key: &str, text: &str) -> Result<(), KeymapError> {
         let key: Key = key.parse()?;
         let name = key.to_string();
         if text.trim().is_empty() {
             self.bindings.remove(&name);
             return Ok(());
         }
-        let binding = Binding::parse(text).map_err(|e| format!("{name}: {e}"))?;
+        let binding = Binding::parse(text).map_err(|source| KeymapError::Binding {
+            key: name.clone(),
+            source: Box::new(source),
+        })?;
         self.bindings.insert(name, (key, binding));
         Ok(())
     }
@@ -287,11 +324,11 @@ impl Keymap {
     /// Applies a RON patch (`{ "KEY": "COMMAND", … }`). Good entries are applied even when
     /// others are bad; the error lists the bad ones. A file that is not such a map changes
     /// nothing.
-    pub fn patch(&mut self, text: &str) -> Result<(), String> {
+    pub fn patch(&mut self, text: &str) -> Result<(), KeymapError> {
         let entries: BTreeMap<String, String> =
-            ron::from_str(text).map_err(|e| format!("not a map of key to command: {e}"))?;
+            ron::from_str(text).map_err(KeymapError::NotAMap)?;
         let mut next = self.clone();
-        let errors: Vec<String> = entries
+        let errors: Vec<KeymapError> = entries
             .iter()
             .filter_map(|(k, v)| next.bind(k, v).err())
             .collect();
@@ -299,7 +336,7 @@ impl Keymap {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(errors.join("; "))
+            Err(KeymapError::Entries(errors))
         }
     }
 
@@ -311,7 +348,7 @@ impl Keymap {
             return (map, None);
         };
         let result = std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
+            .map_err(KeymapError::from)
             .and_then(|text| map.patch(&text));
         let message = result
             .err()
@@ -448,7 +485,8 @@ mod tests {
         let mut map = Keymap::default();
         let err = map
             .patch(r#"{ "x": "tempo 999", "hyper-y": "quit", "z": "unsolo" }"#)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("x: tempo: BPM \"999\""), "{err}");
         assert!(err.contains("\"hyper-y\" is not a key"), "{err}");
         assert!(map.lookup(key("z")).is_some(), "good entries still apply");

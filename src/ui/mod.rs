@@ -18,7 +18,6 @@ pub mod theme;
 pub mod widgets;
 
 use std::io::{self, IsTerminal};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -33,15 +32,6 @@ use crate::engine::live::EngineHandle;
 
 /// The shortest time between two frames (about 30 per second).
 pub const FRAME: Duration = Duration::from_millis(33);
-
-/// ubiq's configuration folder: `$XDG_CONFIG_HOME/ubiq` or `~/.config/ubiq`.
-pub fn config_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("ubiq"))
-}
 
 /// True when stdin and stdout are terminals, so the full screen can be used.
 pub fn can_run() -> bool {

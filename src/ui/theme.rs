@@ -40,12 +40,28 @@ pub enum ThemeError {
         source: std::io::Error,
     },
     /// The file is not a valid theme.
-    #[error("theme {name}: {message}")]
+    #[error("theme {name}: {source}")]
     Parse {
         /// The theme's name or file.
         name: String,
         /// Where and what (line:col from RON).
-        message: String,
+        source: Box<ron::error::SpannedError>,
+    },
+    /// A colour that is neither a name, `#rrggbb` nor an index.
+    #[error("theme {name}: {role}: {text:?} is not a colour")]
+    Colour {
+        /// The theme's name or file.
+        name: String,
+        /// The element whose style names it.
+        role: &'static str,
+        /// What was written.
+        text: String,
+    },
+    /// An empty list of training-set styles.
+    #[error("theme {name}: styles: give at least one style")]
+    NoStyles {
+        /// The theme's name or file.
+        name: String,
     },
 }
 
@@ -61,22 +77,27 @@ struct StyleDef {
     underlined: bool,
 }
 
-fn color(role: &str, text: &str) -> Result<Option<Color>, String> {
+/// The colour `text` names, none when empty; `name` and `role` tell where it is written.
+fn color(name: &str, role: &'static str, text: &str) -> Result<Option<Color>, ThemeError> {
     if text.is_empty() {
         return Ok(None);
     }
     Color::from_str(text)
         .map(Some)
-        .map_err(|_| format!("{role}: {text:?} is not a colour"))
+        .map_err(|_| ThemeError::Colour {
+            name: name.into(),
+            role,
+            text: text.into(),
+        })
 }
 
 impl StyleDef {
-    fn style(&self, role: &str) -> Result<Style, String> {
+    fn style(&self, name: &str, role: &'static str) -> Result<Style, ThemeError> {
         let mut s = Style::default();
-        if let Some(c) = color(role, &self.fg)? {
+        if let Some(c) = color(name, role, &self.fg)? {
             s = s.fg(c);
         }
-        if let Some(c) = color(role, &self.bg)? {
+        if let Some(c) = color(name, role, &self.bg)? {
             s = s.bg(c);
         }
         for (on, m) in [
@@ -122,18 +143,19 @@ macro_rules! roles {
         }
 
         impl ThemeFile {
-            fn into_theme(self) -> Result<Theme, String> {
+            /// The theme; `name` (the theme's name or file) goes into errors.
+            fn into_theme(self, name: &str) -> Result<Theme, ThemeError> {
                 let styles = self
                     .styles
                     .iter()
-                    .map(|s| s.style("styles"))
+                    .map(|s| s.style(name, "styles"))
                     .collect::<Result<Vec<_>, _>>()?;
                 if styles.is_empty() {
-                    return Err("styles: give at least one style".into());
+                    return Err(ThemeError::NoStyles { name: name.into() });
                 }
                 Ok(Theme {
                     name: self.name,
-                    $($name: self.$name.style(stringify!($name))?,)*
+                    $($name: self.$name.style(name, stringify!($name))?,)*
                     styles,
                 })
             }
@@ -218,14 +240,11 @@ roles! {
 impl Theme {
     /// Reads a theme from RON text; `name` is used in messages.
     pub fn parse(name: &str, text: &str) -> Result<Theme, ThemeError> {
-        let file: ThemeFile = ron::from_str(text).map_err(|e| ThemeError::Parse {
+        let file: ThemeFile = ron::from_str(text).map_err(|source| ThemeError::Parse {
             name: name.to_string(),
-            message: e.to_string(),
+            source: Box::new(source),
         })?;
-        file.into_theme().map_err(|message| ThemeError::Parse {
-            name: name.to_string(),
-            message,
-        })
+        file.into_theme(name)
     }
 
     /// A shipped theme by name.
