@@ -13,7 +13,8 @@
 //! - [`loops`]: the loop library, loop playback, stems and spectrograms.
 //! - [`model`]: the neural networks in Burn: the rhythm VAE, rhythm → bassline translation and
 //!   the loop-compatibility model.
-//! - [`midi`]: MIDI out and in, clock, controller mapping, standard MIDI files.
+//! - [`midi`]: live MIDI: notes and clock out, controllers and clock in, note maps, ports.
+//! - [`midifile`]: standard MIDI files: import, export, quantising, drum maps, key estimation.
 //! - [`dataset`]: training data (drum windows, drum+bass pairs, splits) from MIDI corpora.
 //! - [`ui`]: the full-screen terminal interface.
 //! - [`bench`]: timings of the AI's work per cycle (`ubiq bench`).
@@ -29,6 +30,7 @@ pub mod engine;
 pub mod files;
 pub mod loops;
 pub mod midi;
+pub mod midifile;
 pub mod model;
 pub mod pattern;
 pub mod scene;

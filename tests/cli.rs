@@ -191,7 +191,9 @@ fn generate(args: &[&str], out: &std::path::Path) -> String {
 
 #[test]
 fn generate_writes_midi_and_scenes_with_the_bassline() {
-    use ubiq::midi::{BassPart, PatternFile, quantise_bassline, quantise_pattern, read_pattern};
+    use ubiq::midifile::{
+        BassPart, PatternFile, quantise_bassline, quantise_pattern, read_pattern,
+    };
     use ubiq::model::bass::{BassModel, TranslateOptions};
     use ubiq::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
     use ubiq::pattern::{Key, Scale};

@@ -7,7 +7,7 @@ use midly::num::{u4, u7, u15, u24, u28};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 use ubiq::dataset::extract::{FileOutcome, SkipReason, extract_bytes, import_options};
 use ubiq::dataset::{CacheMode, Corpus, LoadOptions, Split};
-use ubiq::midi::{
+use ubiq::midifile::{
     BassPart, DrumMap, Limits, OFFSET_UNITS, PatternFile, export_pattern, offset_from_units,
     quantise_bassline, quantise_bpm, quantise_pattern, read_pattern, read_song, velocity_from_midi,
     write_pattern,

@@ -5,9 +5,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use ubiq::audio::loop_player::{LoopBuffer, LoopCue};
 use ubiq::audio::{AudioMsg, link};
 use ubiq::loops::LoopSet;
-use ubiq::loops::player::{LoopBuffer, LoopCue};
 use ubiq::scene::library::{SHIPPED, shipped};
 
 struct Counting;

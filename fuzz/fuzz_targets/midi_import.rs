@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use ubiq::dataset::extract::{extract_bytes, import_options};
-use ubiq::midi::{Limits, read_pattern};
+use ubiq::midifile::{Limits, read_pattern};
 
 fuzz_target!(|data: &[u8]| {
     let groove = data.len() % 2 == 1;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::dataset::{BassPair, CacheMode, Corpus, LoadOptions, Split};
-use crate::midi::{BassPart, PatternFile, read_pattern, write_pattern};
+use crate::midifile::{BassPart, PatternFile, read_pattern, write_pattern};
 use crate::model::bass::eval::{EvalPair, EvalReport, Metrics, evaluate};
 use crate::model::bass::infer::{META_KIND, ModelMeta};
 use crate::model::bass::train::{EpochReport, Example, TrainingConfig, train};

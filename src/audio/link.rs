@@ -12,11 +12,11 @@ use thiserror::Error;
 
 use super::deck::{DeckBuffer, DeckControl, DeckPosition};
 use super::dsp::NoDenormals;
+use super::loop_player::LoopCue;
+use super::loop_player::LoopSet;
 use super::params::{Params, Track};
 use super::plan::{CyclePlan, EventKind};
 use super::synth::{Garbage, RenderSink, Synth};
-use crate::loops::LoopSet;
-use crate::loops::player::LoopCue;
 
 /// Messages the audio thread understands.
 #[derive(Debug, Clone, Copy)]

@@ -12,6 +12,7 @@ pub mod dsp;
 pub mod fx;
 pub mod input;
 pub mod link;
+pub mod loop_player;
 pub mod mixer;
 pub mod output;
 pub mod params;

@@ -6,12 +6,12 @@
 use super::bass::BassSynth;
 use super::deck::{Deck, DeckBuffer, DeckControl, DeckPosition};
 use super::drums::DrumMachine;
+use super::loop_player::LoopSet;
+use super::loop_player::{LoopBuffer, LoopCue, LoopPlayers};
 use super::mixer::{Mixer, Peaks};
 use super::params::{Params, Track};
 use super::plan::{CyclePlan, EventKind};
 use super::sequencer::{Position, Sequencer};
-use crate::loops::LoopSet;
-use crate::loops::player::{LoopBuffer, LoopCue, LoopPlayers};
 
 /// Frames rendered per internal block; host buffers of any size are split into these.
 pub const MAX_BLOCK: usize = 256;

@@ -20,7 +20,9 @@ use std::sync::Arc;
 use super::sources::{Source, Split, fnv1a};
 use super::stats::Report;
 use super::{BassPair, Corpus, DrumWindow};
-use crate::midi::{Limits, offset_from_units, offset_units, velocity_from_midi, velocity_to_midi};
+use crate::midifile::{
+    Limits, offset_from_units, offset_units, velocity_from_midi, velocity_to_midi,
+};
 use crate::pattern::{BassStep, Bassline, DrumCell, DrumPattern, Key, STEPS, Scale, Voice};
 
 /// Bumped whenever extraction changes what it produces: old caches are then ignored.

@@ -8,9 +8,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::key;
-use crate::midi::quantise::{bassline_at, drum_pattern_at};
-use crate::midi::{DrumMap, ImportOptions, Limits, MidiError, read_song};
+use crate::midifile::key;
+use crate::midifile::quantise::{bassline_at, drum_pattern_at};
+use crate::midifile::{DrumMap, ImportOptions, Limits, MidiError, read_song};
 use crate::pattern::{Bassline, DrumPattern, Key, Scale};
 
 /// A window needs more hits than this to be kept.

@@ -20,7 +20,6 @@
 
 pub mod cache;
 pub mod extract;
-pub mod key;
 pub mod sources;
 pub mod stats;
 
@@ -29,7 +28,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::midi::Limits;
+use crate::midifile::Limits;
 use crate::pattern::{Bassline, DrumPattern, Key, Scale};
 
 pub use cache::CacheMode;

@@ -19,9 +19,9 @@ use super::session::Action;
 use super::{ApplyError, Outcome, Performance, Playing};
 use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
+use crate::audio::loop_player::{LoopBuffer, LoopCue};
 use crate::audio::{AudioMsg, Status};
 use crate::command::{Command, SessionCommand};
-use crate::loops::player::{LoopBuffer, LoopCue};
 use crate::loops::{LoopError, LoopSet};
 use crate::scene::{Scene, SceneError};
 

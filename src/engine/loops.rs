@@ -5,13 +5,15 @@
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
+use thiserror::Error;
+
 use super::compose::Models;
 use super::{Outcome, Performance};
+use crate::audio::loop_player::LoopBuffer;
 use crate::command::LoopAction;
 use crate::loops::audio::{self, Mono};
 use crate::loops::library::{Candidate, Library};
 use crate::loops::mel::LOOP_SAMPLES;
-use crate::loops::player::LoopBuffer;
 use crate::loops::stretch::wsola;
 use crate::loops::{LoopError, LoopSet};
 
@@ -24,6 +26,26 @@ pub struct FeedbackTurn {
     pub score: f32,
     /// The VAE's encoding of its pattern: where the point is pulled.
     pub target: [f32; 2],
+}
+
+/// Why a `loop SET …` command was refused.
+#[derive(Debug, Error)]
+pub enum LoopCommandError {
+    /// The set has no loops.
+    #[error("no {} loops (no loop library loaded)", .0.name())]
+    NoLoops(LoopSet),
+    /// `loop SET next` before the set was ranked.
+    #[error("no {} candidates yet", .0.name())]
+    NoCandidates(LoopSet),
+    /// `loop SET N` past the candidates (how many there are).
+    #[error("{} has {} candidate(s); pick 1…{}", .0.name(), .1, (.1).max(&1))]
+    NoRank(LoopSet, usize),
+    /// `loop SET NAME` without a library.
+    #[error("no loop library loaded")]
+    NoLibrary,
+    /// The library has no such loop.
+    #[error(transparent)]
+    Library(#[from] LoopError),
 }
 
 impl Performance {
@@ -121,7 +143,7 @@ impl Performance {
         set: LoopSet,
         action: &LoopAction,
         models: &mut Models,
-    ) -> Result<Outcome, String> {
+    ) -> Result<Outcome, LoopCommandError> {
         let loops = Outcome {
             loops: true,
             ..Outcome::default()
@@ -131,7 +153,7 @@ impl Performance {
             .as_ref()
             .is_some_and(|l| !l.entries(set).is_empty());
         if !has_library && !matches!(action, LoopAction::Off) {
-            return Err(format!("no {} loops (no loop library loaded)", set.name()));
+            return Err(LoopCommandError::NoLoops(set));
         }
         match action {
             LoopAction::On => {
@@ -145,7 +167,7 @@ impl Performance {
             LoopAction::Next => {
                 let list = self.candidates(set);
                 if list.is_empty() {
-                    return Err(format!("no {} candidates yet", set.name()));
+                    return Err(LoopCommandError::NoCandidates(set));
                 }
                 let now = self.wanted_loop(set);
                 let at = list.iter().position(|c| Some(c.name.as_str()) == now);
@@ -157,12 +179,7 @@ impl Performance {
             LoopAction::Rank(n) => {
                 let list = self.candidates(set);
                 let Some(c) = list.get(*n as usize - 1) else {
-                    return Err(format!(
-                        "{} has {} candidate(s); pick 1…{}",
-                        set.name(),
-                        list.len(),
-                        list.len().max(1)
-                    ));
+                    return Err(LoopCommandError::NoRank(set, list.len()));
                 };
                 let name = c.name.clone();
                 let slot = self.scene.loops.slot_mut(set);
@@ -170,8 +187,8 @@ impl Performance {
                 slot.pick = Some(name);
             }
             LoopAction::Name(name) => {
-                let library = models.library.as_ref().ok_or("no loop library loaded")?;
-                library.find(set, name).map_err(|e| e.to_string())?;
+                let library = models.library.as_ref().ok_or(LoopCommandError::NoLibrary)?;
+                library.find(set, name)?;
                 let slot = self.scene.loops.slot_mut(set);
                 slot.on = true;
                 slot.pick = Some(name.clone());

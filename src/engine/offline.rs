@@ -16,11 +16,11 @@ use super::loops::{FeedbackTurn, LoopCache, LoopJob, load_record};
 use super::session::{Action, Entry, SessionLog};
 use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
+use crate::audio::loop_player::LoopBuffer;
 use crate::audio::plan::EventKind;
 use crate::audio::{AudioCore, AudioHandle, AudioMsg, Status, link};
 use crate::command::SessionCommand;
 use crate::loops::LoopError;
-use crate::loops::player::LoopBuffer;
 use crate::pattern::STEPS;
 use crate::scene::Scene;
 

@@ -26,8 +26,8 @@ pub enum ApplyError {
     #[error("`{0}` is not a change to the music")]
     Session(Box<Command>),
     /// A loop command the performance cannot carry out.
-    #[error("{0}")]
-    Loop(String),
+    #[error(transparent)]
+    Loop(#[from] super::loops::LoopCommandError),
     /// A loop command without the loop model and library.
     #[error("no loop library loaded")]
     NoLoops,

@@ -79,7 +79,7 @@ pub fn write_midi(
         path: path.display().to_string(),
         message,
     };
-    let bytes = crate::midi::export::export_performance(events, bpm, sample_rate)
+    let bytes = crate::midifile::export::export_performance(events, bpm, sample_rate)
         .map_err(|e| write(e.to_string()))?;
     crate::files::write_atomic(path, &bytes).map_err(|e| write(e.to_string()))
 }

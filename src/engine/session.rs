@@ -181,9 +181,9 @@ impl SessionLog {
             let action = if rest == "@start" {
                 Action::Start
             } else if let Some(k) = rest.strip_prefix("@cycle ") {
-                parse_cycle(k).map_err(|m| err(n, m))?
+                parse_cycle(k).map_err(|m| err(n, m.to_string()))?
             } else if let Some(r) = rest.strip_prefix("@loop ") {
-                parse_loop(r).map_err(|m| err(n, m))?
+                parse_loop(r).map_err(|m| err(n, m.to_string()))?
             } else if let Some(r) = rest.strip_prefix("@deck ") {
                 Action::Deck((r != "-").then(|| PathBuf::from(r)))
             } else if let Some(r) = rest.strip_prefix("@scene ") {
@@ -207,22 +207,48 @@ impl SessionLog {
     }
 }
 
-fn parse_cycle(text: &str) -> Result<Action, String> {
+/// Why a `@cycle` or `@loop` line does not read.
+#[derive(Debug, Error)]
+enum EntryError {
+    /// A word that should be a number of some kind.
+    #[error("{text:?} is not a {what}")]
+    NotA {
+        /// What the word should be.
+        what: &'static str,
+        /// The word.
+        text: String,
+    },
+    /// Something else after a cycle number.
+    #[error("expected `fb …` after the cycle number, found {0:?}")]
+    NotFeedback(String),
+    /// A `@loop` line without its words.
+    #[error("expected `@loop SET TEMPO NAME` or `@loop SET off`")]
+    LoopWords,
+    /// An unknown loop set.
+    #[error(transparent)]
+    Set(#[from] crate::loops::UnknownSet),
+}
+
+fn not_a(what: &'static str, text: &str) -> EntryError {
+    EntryError::NotA {
+        what,
+        text: text.to_string(),
+    }
+}
+
+fn parse_cycle(text: &str) -> Result<Action, EntryError> {
     let mut words = text.splitn(6, ' ');
     let k = words.next().unwrap_or("");
-    let k: u64 = k
-        .trim()
-        .parse()
-        .map_err(|_| format!("{k:?} is not a cycle number"))?;
+    let k: u64 = k.trim().parse().map_err(|_| not_a("cycle number", k))?;
     match words.next() {
         None => Ok(Action::Cycle(k, None)),
         Some("fb") => {
-            let mut number = |what: &str| -> Result<f32, String> {
+            let mut number = |what: &'static str| -> Result<f32, EntryError> {
                 let w = words.next().unwrap_or("");
                 w.parse()
                     .ok()
                     .filter(|v: &f32| v.is_finite())
-                    .ok_or_else(|| format!("{w:?} is not a {what}"))
+                    .ok_or_else(|| not_a(what, w))
             };
             let target = [number("latent x")?, number("latent y")?];
             let score = number("score")?;
@@ -236,26 +262,22 @@ fn parse_cycle(text: &str) -> Result<Action, String> {
                 }),
             ))
         }
-        Some(w) => Err(format!(
-            "expected `fb …` after the cycle number, found {w:?}"
-        )),
+        Some(w) => Err(EntryError::NotFeedback(w.to_string())),
     }
 }
 
-fn parse_loop(text: &str) -> Result<Action, String> {
-    let (set, rest) = text.split_once(' ').ok_or("expected `@loop SET …`")?;
-    let set = LoopSet::from_name(set).map_err(|e| e.to_string())?;
+fn parse_loop(text: &str) -> Result<Action, EntryError> {
+    let (set, rest) = text.split_once(' ').ok_or(EntryError::LoopWords)?;
+    let set = LoopSet::from_name(set)?;
     if rest == "off" {
         return Ok(Action::Loop(set, None));
     }
-    let (tempo, name) = rest
-        .split_once(' ')
-        .ok_or("expected `@loop SET TEMPO NAME` or `@loop SET off`")?;
+    let (tempo, name) = rest.split_once(' ').ok_or(EntryError::LoopWords)?;
     let tempo: f32 = tempo
         .parse()
         .ok()
         .filter(|t: &f32| t.is_finite() && *t > 0.0)
-        .ok_or_else(|| format!("{tempo:?} is not a tempo"))?;
+        .ok_or_else(|| not_a("tempo", tempo))?;
     Ok(Action::Loop(set, Some((name.to_string(), tempo))))
 }
 

@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 
 use super::loops::{Cue, LoopCache, LoopJob, load_record};
 use crate::audio::deck::DeckBuffer;
-use crate::loops::player::LoopBuffer;
+use crate::audio::loop_player::LoopBuffer;
 use crate::loops::{LoopError, LoopSet};
 
 /// What the worker is asked to do.

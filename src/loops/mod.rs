@@ -1,12 +1,11 @@
 //! Audio loops: the library on disk, decoding, tempo fitting, the pitch-keeping time-stretch,
-//! the audio thread's loop players, log-mel spectrograms, stems rendered from MIDI songs and
+//! log-mel spectrograms, stems rendered from MIDI songs and
 //! the hand-made feature baseline of the loop-compatibility model.
 //!
 //! - [`audio`]: decode (wav / flac / ogg), mono mix-down, resampling, tempo from name or
 //!   length, whole bars, loudness.
 //! - [`library`]: `loops/<set>/index.ron`, adding and listing loops, ranking by embedding.
 //! - [`stretch`]: WSOLA time-stretch (keeps pitch), computed off the audio thread.
-//! - [`player`]: prepared loop buffers and the real-time players of the mixer's loop tracks.
 //! - [`mel`]: the log-mel spectrogram the model reads.
 //! - [`features`]: chroma + onset-envelope features (the baseline).
 //! - [`stems`]: channel-group stems of multi-track MIDI songs, rendered with a SoundFont.
@@ -16,74 +15,13 @@ pub mod audio;
 pub mod features;
 pub mod library;
 pub mod mel;
-pub mod player;
 pub mod stems;
 pub mod stretch;
 pub mod watch;
 
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::audio::Track;
-
-/// The loop sets of the library (one folder and one mixer track each).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LoopSet {
-    /// Melodic loops (chords, leads, pads).
-    Music,
-    /// Textures and field-recording-like sound.
-    Ambient,
-    /// Human voice.
-    Voice,
-    /// Drum loops rendered from patterns (each stored with its pattern).
-    Rhythm,
-}
-
-impl LoopSet {
-    /// Number of sets.
-    pub const COUNT: usize = 4;
-    /// All sets in mixer order.
-    pub const ALL: [LoopSet; LoopSet::COUNT] = [
-        LoopSet::Music,
-        LoopSet::Ambient,
-        LoopSet::Voice,
-        LoopSet::Rhythm,
-    ];
-
-    /// Folder and command name.
-    pub fn name(self) -> &'static str {
-        match self {
-            LoopSet::Music => "music",
-            LoopSet::Ambient => "ambient",
-            LoopSet::Voice => "voice",
-            LoopSet::Rhythm => "rhythm",
-        }
-    }
-
-    /// Parses a set name.
-    pub fn from_name(name: &str) -> Result<LoopSet, LoopError> {
-        LoopSet::ALL
-            .into_iter()
-            .find(|s| s.name() == name.trim())
-            .ok_or_else(|| LoopError::UnknownSet(name.to_string()))
-    }
-
-    /// Index in [`LoopSet::ALL`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The mixer track that plays this set.
-    pub fn track(self) -> Track {
-        match self {
-            LoopSet::Music => Track::Music,
-            LoopSet::Ambient => Track::Ambient,
-            LoopSet::Voice => Track::Voice,
-            LoopSet::Rhythm => Track::Rhythm,
-        }
-    }
-}
+pub use crate::audio::loop_player::{LoopSet, UnknownSet};
 
 /// Why a loop, a loop file or the library could not be used.
 #[derive(Debug, Error)]
@@ -129,8 +67,8 @@ pub enum LoopError {
         source: stems::SongError,
     },
     /// No such set.
-    #[error("unknown loop set {0:?} (expected music, ambient, voice or rhythm)")]
-    UnknownSet(String),
+    #[error(transparent)]
+    UnknownSet(#[from] UnknownSet),
     /// No loop of that name in the set.
     #[error("no loop {name:?} in set {set}")]
     UnknownLoop {

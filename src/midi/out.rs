@@ -54,7 +54,7 @@ impl Voicer {
         match kind {
             EventKind::Drum { voice, velocity } => {
                 let (ch, note) = self.map.wire(voice);
-                let vel = super::velocity_to_midi(velocity);
+                let vel = crate::midifile::velocity_to_midi(velocity);
                 out.push((0.0, [0x90 | ch, note, vel]));
                 out.push((DRUM_GATE, [0x80 | ch, note, 0]));
             }
@@ -64,7 +64,11 @@ impl Voicer {
                 slide,
                 ..
             } => {
-                let on = [0x90 | bass_ch, note, super::velocity_to_midi(velocity)];
+                let on = [
+                    0x90 | bass_ch,
+                    note,
+                    crate::midifile::velocity_to_midi(velocity),
+                ];
                 match self.bass {
                     Some(prev) if slide && prev == note => return,
                     Some(prev) if slide => {

@@ -36,7 +36,6 @@ use burn::config::Config;
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::extract::import_options;
-use crate::dataset::key;
 use crate::dataset::sources::fnv1a;
 use crate::dataset::{CacheMode, Split};
 use crate::loops::audio::peak;
@@ -45,8 +44,9 @@ use crate::loops::mel::{
     CHROMA, FRAMES, HOP, MelAnalyser, N_FFT, N_MELS, SAMPLE_RATE, standardise,
 };
 use crate::loops::stems::{MidiSong, StemGroup, StemRenderer, Variant};
-use crate::midi::quantise::{bassline_at, drum_pattern_at};
-use crate::midi::{Limits, read_song};
+use crate::midifile::key;
+use crate::midifile::quantise::{bassline_at, drum_pattern_at};
+use crate::midifile::{Limits, read_song};
 use crate::model::rng::Rng;
 
 use super::LoopModelError;

@@ -1,7 +1,7 @@
 //! Key estimation: the Krumhansl–Kessler profiles correlated with a duration-weighted pitch-class
 //! histogram (the Krumhansl–Schmuckler algorithm), major or minor.
 
-use crate::midi::Song;
+use super::Song;
 use crate::pattern::{Key, Scale};
 
 /// Krumhansl–Kessler probe-tone ratings for a major key, tonic first.

@@ -1,13 +1,80 @@
-//! Loop playback on the audio thread.
+//! Loop playback on the audio thread, and the loop sets it plays.
 //!
 //! A [`LoopBuffer`] is prepared on a worker thread: decoded, converted to the device rate and
-//! time-stretched ([`super::stretch::wsola`]) to exactly one cycle (two bars) at the set's tempo.
+//! time-stretched (the loop library's WSOLA) to exactly one cycle (two bars) at the set's tempo.
 //! It travels to the audio thread boxed through a lock-free queue; the player starts it on the
 //! next cycle boundary with a short crossfade from what played before, and sends every buffer
 //! it lets go back through a second queue, so the control side frees it. The audio thread only
 //! reads prepared samples.
 
-use super::LoopSet;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::Track;
+
+/// The loop sets of the library (one folder and one mixer track each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoopSet {
+    /// Melodic loops (chords, leads, pads).
+    Music,
+    /// Textures and field-recording-like sound.
+    Ambient,
+    /// Human voice.
+    Voice,
+    /// Drum loops rendered from patterns (each stored with its pattern).
+    Rhythm,
+}
+
+impl LoopSet {
+    /// Number of sets.
+    pub const COUNT: usize = 4;
+    /// All sets in mixer order.
+    pub const ALL: [LoopSet; LoopSet::COUNT] = [
+        LoopSet::Music,
+        LoopSet::Ambient,
+        LoopSet::Voice,
+        LoopSet::Rhythm,
+    ];
+
+    /// Folder and command name.
+    pub fn name(self) -> &'static str {
+        match self {
+            LoopSet::Music => "music",
+            LoopSet::Ambient => "ambient",
+            LoopSet::Voice => "voice",
+            LoopSet::Rhythm => "rhythm",
+        }
+    }
+
+    /// Parses a set name.
+    pub fn from_name(name: &str) -> Result<LoopSet, UnknownSet> {
+        LoopSet::ALL
+            .into_iter()
+            .find(|s| s.name() == name.trim())
+            .ok_or_else(|| UnknownSet(name.to_string()))
+    }
+
+    /// Index in [`LoopSet::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The mixer track that plays this set.
+    pub fn track(self) -> Track {
+        match self {
+            LoopSet::Music => Track::Music,
+            LoopSet::Ambient => Track::Ambient,
+            LoopSet::Voice => Track::Voice,
+            LoopSet::Rhythm => Track::Rhythm,
+        }
+    }
+}
+
+/// A name that is not a loop set.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown loop set {0:?} (expected music, ambient, voice or rhythm)")]
+pub struct UnknownSet(pub String);
 
 /// Crossfade between the old and the new loop at a switch, in seconds.
 pub const CROSSFADE_S: f32 = 0.03;

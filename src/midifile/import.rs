@@ -412,11 +412,7 @@ pub fn read_pattern(bytes: &[u8]) -> Result<PatternFile, MidiError> {
             .iter()
             .find_map(|t| t.strip_prefix(TONIC_TEXT_PREFIX)?.trim().parse::<u8>().ok())
             .filter(|&t| t <= 127)
-            .unwrap_or_else(|| {
-                crate::dataset::key::estimate(&song, 0, cycle_end)
-                    .0
-                    .root_midi(1)
-            });
+            .unwrap_or_else(|| super::key::estimate(&song, 0, cycle_end).0.root_midi(1));
         Some(BassPart {
             line: bassline_at(&song, 0, tonic),
             tonic,

@@ -217,17 +217,7 @@ pub fn export_pattern(file: &PatternFile) -> Result<Vec<u8>, ExportError> {
     if let Some(bass) = &file.bass {
         tracks.push(track(bass_track(bass, &tonic_text), end));
     }
-    let smf = Smf {
-        header: Header::new(Format::Parallel, Timing::Metrical(u15::new(EXPORT_PPQ))),
-        tracks,
-    };
-    let mut bytes = Vec::new();
-    smf.write_std(&mut bytes)
-        .map_err(|source| ExportError::Io {
-            path: "<memory>".into(),
-            source,
-        })?;
-    Ok(bytes)
+    smf_bytes(tracks)
 }
 
 /// Writes a pattern file atomically (a reader sees the old file or the new one).
@@ -281,9 +271,14 @@ pub fn export_performance(
             TrackEventKind::Meta(MetaMessage::TimeSignature(4, 2, 24, 8)),
         ),
     ];
+    smf_bytes(vec![track(conductor, end), track(notes, end)])
+}
+
+/// A type 1 file of these tracks at [`EXPORT_PPQ`], as bytes.
+fn smf_bytes(tracks: Vec<Vec<TrackEvent<'_>>>) -> Result<Vec<u8>, ExportError> {
     let smf = Smf {
         header: Header::new(Format::Parallel, Timing::Metrical(u15::new(EXPORT_PPQ))),
-        tracks: vec![track(conductor, end), track(notes, end)],
+        tracks,
     };
     let mut bytes = Vec::new();
     smf.write_std(&mut bytes)
