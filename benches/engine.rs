@@ -7,7 +7,7 @@
 //! Run with `cargo bench --bench engine`; pin to one core with `taskset -c 0`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ubiq::engine::compose::default_library;
+use ubiq::model::registry::default_library;
 use ubiq::loops::library::Library;
 
 fn bench(c: &mut Criterion) {

@@ -9,12 +9,13 @@ use burn::tensor::Device;
 use serde::Serialize;
 
 use crate::engine::Performance;
-use crate::engine::compose::Models;
+use crate::model::registry::Models;
 use crate::loops::LoopSet;
 use crate::loops::library::{EmbeddingTable, Library};
 use crate::model::Backend;
 use crate::model::bass::BassModel;
-use crate::model::loops::infer::{LoopModel, render_query};
+use crate::engine::query::render_query;
+use crate::model::loops::infer::LoopModel;
 use crate::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
 use crate::model::rng::Rng;
 use crate::pattern::{Key, Scale};

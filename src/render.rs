@@ -4,7 +4,7 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::engine::compose::Models;
+use crate::model::registry::Models;
 use crate::engine::offline::{Offline, Rendered};
 use crate::scene::Scene;
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use ubiq::command::parse;
 use ubiq::engine::Performance;
-use ubiq::engine::compose::Models;
+use ubiq::model::registry::Models;
 use ubiq::engine::session::Action;
 use ubiq::loops::LoopSet;
 use ubiq::loops::library::Library;

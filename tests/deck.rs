@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use ubiq::command::parse;
-use ubiq::engine::compose::Models;
+use ubiq::model::registry::Models;
 use ubiq::engine::session::{Action, Entry, SessionLog};
 use ubiq::render::{RenderOptions, render_set};
 use ubiq::scene::Scene;

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use ubiq::engine::compose::Models;
+use ubiq::model::registry::Models;
 use ubiq::loops::library::Library;
 
 #[test]

@@ -13,7 +13,7 @@ use anyhow::Context;
 
 use crate::audio::output::{self, Output, OutputOptions};
 use crate::command::{Command, parse, spec};
-use crate::engine::compose::ModelPaths;
+use crate::model::registry::ModelPaths;
 use crate::engine::live::{self, EngineHandle};
 use crate::engine::{Notice, Performance, Snapshot};
 use crate::midi::input::{MidiControl, MidiIn};

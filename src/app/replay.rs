@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::engine::compose::ModelPaths;
+use crate::model::registry::ModelPaths;
 use crate::engine::session::SessionLog;
 use crate::midi::map::NoteMap;
 use crate::render::{midi_of, write_midi, write_wav};

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use super::compose::{ModelPaths, Models};
+use crate::model::registry::{ModelPaths, Models};
 use super::listen::Listener;
 use super::loops::{Cue, FeedbackTurn, LoopFeed, LoopJob};
 use super::session::{Action, Entry, SessionLog};
@@ -726,6 +726,7 @@ impl Engine {
             .perf
             .snapshot(status, self.playing, &self.output, self.notice.clone());
         snap.composing = self.models.rhythm.is_some();
+        snap.latent_map = self.models.latent_map();
         snap.library = self.models.library.is_some();
         snap.ai_ms = self.ai_ms;
         for view in &mut snap.loops {

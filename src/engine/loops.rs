@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
-use super::compose::Models;
+use crate::model::registry::Models;
 use super::{Outcome, Performance};
 use crate::command::LoopAction;
 use crate::loops::audio::{self, Mono};
@@ -59,7 +59,7 @@ impl Performance {
             return false;
         };
         let queued = self.queued();
-        let query = model.embed_cycle(&queued.pattern, &queued.bassline, queued.tonic);
+        let query = super::query::embed_cycle(model, &queued.pattern, &queued.bassline, queued.tonic);
         for set in LoopSet::ALL {
             if set == LoopSet::Rhythm && self.scene.ai.feedback && self.composer.feedback.is_some()
             {

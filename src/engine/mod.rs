@@ -10,6 +10,7 @@ pub mod listen;
 pub mod live;
 pub mod loops;
 pub mod offline;
+pub mod query;
 mod performance;
 pub mod sections;
 pub mod session;

@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use super::compose::Models;
+use crate::model::registry::Models;
 use super::listen::Listener;
 use super::loops::{Cue, FeedbackTurn, LoopCache, LoopFeed, LoopJob, load_record};
 use super::performance::DeckRequest;

@@ -182,7 +182,7 @@ mod tests {
     /// latent point, the music and rhythm sets rank their loops, the feedback loop heard the
     /// cycle before.
     fn ai_snapshot() -> Snapshot {
-        use crate::engine::compose::Models;
+        use crate::model::registry::Models;
         use crate::loops::library::Library;
         let (models, problems) = Models::embedded();
         assert!(problems.is_empty(), "{problems:?}");
@@ -222,6 +222,7 @@ mod tests {
         };
         let mut snap = perf.snapshot(status, playing, "silent (--audio none)", None);
         snap.composing = true;
+        snap.latent_map = models.latent_map();
         snap.library = true;
         for view in &mut snap.loops {
             view.playing = view.candidates.get(1).map(|c| c.name.clone());
@@ -305,6 +306,62 @@ mod tests {
         assert!(s.contains(":mute drums"), "{s}");
         assert!(s.contains("mute drums   mute bass"), "{s}");
         insta::assert_snapshot!("prompt_80x24", term.backend());
+    }
+
+    /// `--rhythm-model FILE` shows FILE's latent map (`FILE.map.ron` beside it), not the
+    /// embedded model's: the registry loads it with the model, the snapshot carries it, the
+    /// pad draws it; a model file without a map shows no map.
+    #[test]
+    fn the_pad_draws_the_latent_map_of_the_loaded_model() {
+        use crate::model::registry::ModelPaths;
+        use crate::model::rhythm::infer::{EMBEDDED_META, EMBEDDED_WEIGHTS};
+        use crate::model::rhythm::latent_map::{LatentMap, MapPoint, map_path};
+        let dir = tempfile::tempdir().unwrap();
+        let weights = dir.path().join("mine.bpk");
+        std::fs::write(&weights, EMBEDDED_WEIGHTS).unwrap();
+        std::fs::write(weights.with_extension("json"), EMBEDDED_META).unwrap();
+        let paths = ModelPaths {
+            rhythm: Some(weights.clone()),
+            ..ModelPaths::default()
+        };
+        let loaded_map = || {
+            let (models, problems) = paths.load_models();
+            assert!(problems.is_empty(), "{problems:?}");
+            models.latent_map()
+        };
+        assert_eq!(loaded_map(), None, "no map file beside the model, no map");
+        // One point in the top-left corner of the plane, where the embedded map has none.
+        let near_corner = |p: &MapPoint| p.x < -2.5 && p.y > 2.5;
+        assert!(!LatentMap::embedded().unwrap().points.iter().any(near_corner));
+        let mine = LatentMap {
+            styles: vec!["mine".into()],
+            points: vec![MapPoint {
+                x: -2.9,
+                y: 2.9,
+                style: 0,
+            }],
+        };
+        std::fs::write(map_path(&weights), mine.to_ron().unwrap()).unwrap();
+        let map = loaded_map().expect("the map beside the model is loaded with it");
+        assert_eq!(*map, mine);
+        // The top-left cells of the pad's canvas: a dot there only with this map.
+        let corner = |latent_map| {
+            let mut snap = snapshot();
+            snap.composing = true;
+            snap.latent_map = latent_map;
+            let a = app();
+            let term = draw(&a, &snap, 80, 24);
+            let (area, _) = a.pad.get().expect("the pad was drawn");
+            let buf = term.backend().buffer();
+            [(0, 0), (1, 0), (0, 1), (1, 1)]
+                .map(|(dx, dy)| buf[(area.x + dx, area.y + dy)].symbol().to_string())
+                .concat()
+        };
+        let dots = |cells: &str| cells.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c));
+        let dotted = corner(Some(map));
+        assert!(dots(&dotted), "{dotted:?}");
+        let plain = corner(None);
+        assert!(!dots(&plain), "{plain:?}");
     }
 
     #[test]
