@@ -4,8 +4,8 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::model::registry::Models;
 use crate::engine::offline::{Offline, Rendered};
+use crate::model::registry::Models;
 use crate::scene::Scene;
 
 /// What to render.

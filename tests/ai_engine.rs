@@ -6,10 +6,10 @@ use std::path::Path;
 
 use ubiq::command::parse;
 use ubiq::engine::Performance;
-use ubiq::model::registry::Models;
 use ubiq::engine::session::Action;
 use ubiq::loops::LoopSet;
 use ubiq::loops::library::Library;
+use ubiq::model::registry::Models;
 use ubiq::render::{RenderOptions, midi_of, render_set};
 use ubiq::scene::Scene;
 

@@ -3,6 +3,8 @@
 //! files. None of this needs the datasets.
 
 use burn::tensor::Device;
+use ubiq::model::ModelError;
+use ubiq::model::bass::BassModel;
 use ubiq::model::bass::fast::FastNet;
 use ubiq::model::bass::infer::{TranslateOptions, sample};
 use ubiq::model::bass::model::{
@@ -10,8 +12,6 @@ use ubiq::model::bass::model::{
     condition_features, decoder_extra, drum_features, step_mask, token_of, tokens_of,
 };
 use ubiq::model::bass::train::{Example, Prepared, TrainingConfig, train};
-use ubiq::model::ModelError;
-use ubiq::model::bass::BassModel;
 use ubiq::model::rng::Rng;
 use ubiq::pattern::{BassStep, Bassline, DrumCell, DrumPattern, Key, STEPS, Scale, Voice};
 

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use ubiq::command::parse;
-use ubiq::model::registry::Models;
 use ubiq::engine::session::{Action, Entry, SessionLog};
+use ubiq::model::registry::Models;
 use ubiq::render::{RenderOptions, render_set};
 use ubiq::scene::Scene;
 

@@ -2,6 +2,7 @@
 //! embedded default and bad model files. Needs no dataset: a small synthetic fixture stands in.
 
 use burn::tensor::{Device, Tensor};
+use ubiq::model::ModelError;
 use ubiq::model::rhythm::eval::{baseline_mean, baseline_nearest, reconstruction};
 use ubiq::model::rhythm::infer::{EMBEDDED_META, ModelMeta};
 use ubiq::model::rhythm::latent_map::LatentMap;
@@ -10,7 +11,6 @@ use ubiq::model::rhythm::train::{TrainingConfig, train};
 use ubiq::model::rhythm::{
     ConditionStats, Conditions, DecodeOptions, RhythmModel, RhythmVaeConfig,
 };
-use ubiq::model::ModelError;
 use ubiq::model::rng::Rng;
 use ubiq::pattern::grid::parse_row;
 use ubiq::pattern::{DrumCell, DrumPattern, STEPS, Voice};

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use crate::bench::{BenchOptions, table};
-use crate::model::registry::default_library;
 use crate::loops::library::Library;
+use crate::model::registry::default_library;
 
 /// Runs the timings (those whose names contain one of `only`, all when it is empty) and prints
 /// them (a table, or one JSON object with `--json`).

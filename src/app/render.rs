@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::audio::dsp::gain_to_db;
-use crate::model::registry::{ModelPaths, Models};
 use crate::midi::map::NoteMap;
+use crate::model::registry::{ModelPaths, Models};
 use crate::render::{RenderOptions, midi_of, render_set, write_midi, write_wav};
 use crate::scene::library;
 

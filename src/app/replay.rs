@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::model::registry::ModelPaths;
 use crate::engine::session::SessionLog;
 use crate::midi::map::NoteMap;
+use crate::model::registry::ModelPaths;
 use crate::render::{midi_of, write_midi, write_wav};
 
 /// Replays `log` into `out` (and its MIDI into `midi_out`) with the models of `models`.

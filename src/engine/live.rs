@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use crate::model::registry::{ModelPaths, Models};
 use super::listen::Listener;
 use super::loops::{Cue, FeedbackTurn, LoopFeed, LoopJob};
 use super::session::{Action, Entry, SessionLog};
@@ -25,6 +24,7 @@ use crate::loops::player::LoopCue;
 use crate::midi::input::MidiControl;
 use crate::midi::map::{NoteMap, Target};
 use crate::midi::out::MidiOut;
+use crate::model::registry::{ModelPaths, Models};
 use crate::scene::Scene;
 
 /// How often snapshots are published at most.

@@ -5,7 +5,6 @@
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
-use crate::model::registry::Models;
 use super::{Outcome, Performance};
 use crate::command::LoopAction;
 use crate::loops::audio::{self, Mono};
@@ -14,6 +13,7 @@ use crate::loops::mel::LOOP_SAMPLES;
 use crate::loops::player::LoopBuffer;
 use crate::loops::stretch::wsola;
 use crate::loops::{LoopError, LoopSet};
+use crate::model::registry::Models;
 
 /// What the feedback loop heard at a cycle boundary and where it pulls the latent point.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,7 +59,8 @@ impl Performance {
             return false;
         };
         let queued = self.queued();
-        let query = super::query::embed_cycle(model, &queued.pattern, &queued.bassline, queued.tonic);
+        let query =
+            super::query::embed_cycle(model, &queued.pattern, &queued.bassline, queued.tonic);
         for set in LoopSet::ALL {
             if set == LoopSet::Rhythm && self.scene.ai.feedback && self.composer.feedback.is_some()
             {

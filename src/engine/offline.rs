@@ -8,7 +8,6 @@
 
 use std::path::PathBuf;
 
-use crate::model::registry::Models;
 use super::listen::Listener;
 use super::loops::{Cue, FeedbackTurn, LoopCache, LoopFeed, LoopJob, load_record};
 use super::performance::DeckRequest;
@@ -20,6 +19,7 @@ use crate::audio::{AudioCore, AudioHandle, AudioMsg, link};
 use crate::command::Command;
 use crate::loops::LoopSet;
 use crate::loops::player::LoopCue;
+use crate::model::registry::Models;
 use crate::pattern::STEPS;
 use crate::scene::Scene;
 

@@ -207,7 +207,9 @@ pub fn load_weights<N: Module>(
     };
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
         .map_err(|e| format(e.to_string()))?;
-    blank.try_load_record(record).map_err(|e| format(e.to_string()))
+    blank
+        .try_load_record(record)
+        .map_err(|e| format(e.to_string()))
 }
 
 /// A module's weights as burnpack bytes.

@@ -182,8 +182,8 @@ mod tests {
     /// latent point, the music and rhythm sets rank their loops, the feedback loop heard the
     /// cycle before.
     fn ai_snapshot() -> Snapshot {
-        use crate::model::registry::Models;
         use crate::loops::library::Library;
+        use crate::model::registry::Models;
         let (models, problems) = Models::embedded();
         assert!(problems.is_empty(), "{problems:?}");
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("loops");
@@ -332,7 +332,13 @@ mod tests {
         assert_eq!(loaded_map(), None, "no map file beside the model, no map");
         // One point in the top-left corner of the plane, where the embedded map has none.
         let near_corner = |p: &MapPoint| p.x < -2.5 && p.y > 2.5;
-        assert!(!LatentMap::embedded().unwrap().points.iter().any(near_corner));
+        assert!(
+            !LatentMap::embedded()
+                .unwrap()
+                .points
+                .iter()
+                .any(near_corner)
+        );
         let mine = LatentMap {
             styles: vec!["mine".into()],
             points: vec![MapPoint {
@@ -357,7 +363,11 @@ mod tests {
                 .map(|(dx, dy)| buf[(area.x + dx, area.y + dy)].symbol().to_string())
                 .concat()
         };
-        let dots = |cells: &str| cells.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c));
+        let dots = |cells: &str| {
+            cells
+                .chars()
+                .any(|c| ('\u{2801}'..='\u{28ff}').contains(&c))
+        };
         let dotted = corner(Some(map));
         assert!(dots(&dotted), "{dotted:?}");
         let plain = corner(None);

@@ -384,7 +384,10 @@ impl<B: FnMut(usize, usize)> Trainer for NetTrainer<'_, B> {
         let mut sum = 0.0;
         let mut batches = 0usize;
         for chunk in chosen.chunks(config.batch_size) {
-            let terms = net.loss(self.train_set.batch(chunk, &self.ad), config.velocity_weight);
+            let terms = net.loss(
+                self.train_set.batch(chunk, &self.ad),
+                config.velocity_weight,
+            );
             sum += f64::from(terms.total.clone().into_scalar::<f32>());
             batches += 1;
             let grads = GradientsParams::from_grads(terms.total.backward(), &net);

@@ -309,6 +309,17 @@ pub fn midi_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
+/// What renders a song's windows.
+#[derive(Clone, Copy)]
+struct Renderers<'a> {
+    /// The SoundFont renderer of the stems.
+    stems: &'a StemRenderer,
+    /// Its SoundFont (part of the cache key).
+    soundfont: &'a Path,
+    /// The ubiq anchors' renderer.
+    query: &'a RenderQuery,
+}
+
 /// Why one song was left out (it goes to [`TripletData::skipped`]).
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {reason}", file.display())]
@@ -398,14 +409,17 @@ fn program_offsets(config: &DataConfig, song: &str, beat: u32, shift: i8) -> [u8
 /// Windows whose melodic stem or ubiq anchor is silent are left out.
 fn render_song(
     file: &Path,
-    renderer: &StemRenderer,
-    soundfont: &Path,
-    render_query: &RenderQuery,
+    renderers: &Renderers,
     analyser: &mut MelAnalyser,
     config: &DataConfig,
     splits: &[Split],
     cache_dir: Option<&Path>,
 ) -> Result<Option<SongData>, SongError> {
+    let Renderers {
+        stems: renderer,
+        soundfont,
+        query: render_query,
+    } = *renderers;
     let fail = |reason: String| SongError {
         file: file.to_path_buf(),
         reason,
@@ -548,7 +562,12 @@ impl TripletData {
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let tx = tx.clone();
-                let (next, files, renderer) = (&next, &files, &renderer);
+                let (next, files) = (&next, &files);
+                let renderers = Renderers {
+                    stems: &renderer,
+                    soundfont,
+                    query: render_query,
+                };
                 let cache_dir = cache_dir.as_deref();
                 scope.spawn(move || {
                     let mut analyser = MelAnalyser::new();
@@ -557,16 +576,8 @@ impl TripletData {
                         let Some(file) = files.get(i) else {
                             break;
                         };
-                        let done = render_song(
-                            file,
-                            renderer,
-                            soundfont,
-                            render_query,
-                            &mut analyser,
-                            config,
-                            splits,
-                            cache_dir,
-                        );
+                        let done =
+                            render_song(file, &renderers, &mut analyser, config, splits, cache_dir);
                         if tx.send((i, done)).is_err() {
                             break;
                         }

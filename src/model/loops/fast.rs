@@ -262,7 +262,10 @@ fn pool_of(pool: &burn::nn::pool::MaxPool2d) -> Result<[usize; 2], PlainError> {
         && matches!(pool.padding, PaddingConfig2d::Valid)
         && !pool.kernel_size.contains(&0);
     if !plain {
-        return Err(PlainError::Unsupported(format!("a {:?} max-pool of another kind", pool.kernel_size)));
+        return Err(PlainError::Unsupported(format!(
+            "a {:?} max-pool of another kind",
+            pool.kernel_size
+        )));
     }
     Ok(pool.kernel_size)
 }
