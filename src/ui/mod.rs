@@ -330,15 +330,7 @@ mod tests {
             models.latent_map()
         };
         assert_eq!(loaded_map(), None, "no map file beside the model, no map");
-        // One point in the top-left corner of the plane, where the embedded map has none.
-        let near_corner = |p: &MapPoint| p.x < -2.5 && p.y > 2.5;
-        assert!(
-            !LatentMap::embedded()
-                .unwrap()
-                .points
-                .iter()
-                .any(near_corner)
-        );
+        // One point in the top-left corner of the plane.
         let mine = LatentMap {
             styles: vec!["mine".into()],
             points: vec![MapPoint {
@@ -350,28 +342,34 @@ mod tests {
         std::fs::write(map_path(&weights), mine.to_ron().unwrap()).unwrap();
         let map = loaded_map().expect("the map beside the model is loaded with it");
         assert_eq!(*map, mine);
-        // The top-left cells of the pad's canvas: a dot there only with this map.
-        let corner = |latent_map| {
+        // Cells of the pad's top-left quadrant (off the axes) with braille dots in them.
+        let dotted = |latent_map| {
             let mut snap = snapshot();
             snap.composing = true;
             snap.latent_map = latent_map;
             let a = app();
-            let term = draw(&a, &snap, 80, 24);
+            let term = draw(&a, &snap, 160, 48);
             let (area, _) = a.pad.get().expect("the pad was drawn");
             let buf = term.backend().buffer();
-            [(0, 0), (1, 0), (0, 1), (1, 1)]
-                .map(|(dx, dy)| buf[(area.x + dx, area.y + dy)].symbol().to_string())
-                .concat()
-        };
-        let dots = |cells: &str| {
+            let mut cells = Vec::new();
+            for y in area.y..area.y + area.height / 2 - 1 {
+                for x in area.x..area.x + area.width / 2 - 1 {
+                    let c = buf[(x, y)].symbol().chars().next().unwrap_or(' ');
+                    if ('\u{2801}'..='\u{28ff}').contains(&c) {
+                        cells.push((x - area.x, y - area.y));
+                    }
+                }
+            }
             cells
-                .chars()
-                .any(|c| ('\u{2801}'..='\u{28ff}').contains(&c))
         };
-        let dotted = corner(Some(map));
-        assert!(dots(&dotted), "{dotted:?}");
-        let plain = corner(None);
-        assert!(!dots(&plain), "{plain:?}");
+        let own = dotted(Some(map));
+        assert!(
+            !own.is_empty() && own.iter().all(|&(x, y)| x <= 1 && y <= 1),
+            "{own:?}"
+        );
+        assert!(dotted(None).is_empty());
+        let embedded = dotted(Some(std::sync::Arc::new(LatentMap::embedded().unwrap())));
+        assert!(embedded.len() > 10, "{embedded:?}");
     }
 
     #[test]
