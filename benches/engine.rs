@@ -7,8 +7,8 @@
 //! Run with `cargo bench --bench engine`; pin to one core with `taskset -c 0`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ubiq::engine::compose::default_library;
 use ubiq::loops::library::Library;
+use ubiq::model::registry::default_library;
 
 fn bench(c: &mut Criterion) {
     let library = default_library().map(|root| Library::open(&root));

@@ -10,12 +10,13 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::engine::Performance;
-use crate::engine::compose::Models;
+use crate::engine::query::render_query;
 use crate::loops::LoopSet;
 use crate::loops::library::{EmbeddingTable, Library};
 use crate::model::Backend;
 use crate::model::bass::BassModel;
-use crate::model::loops::infer::{LoopModel, render_query};
+use crate::model::loops::infer::LoopModel;
+use crate::model::registry::Models;
 use crate::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
 use crate::model::rng::Rng;
 use crate::pattern::{Key, Scale};

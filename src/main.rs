@@ -466,8 +466,8 @@ struct ModelArgs {
 }
 
 impl ModelArgs {
-    fn paths(self) -> ubiq::engine::compose::ModelPaths {
-        ubiq::engine::compose::ModelPaths {
+    fn paths(self) -> ubiq::model::registry::ModelPaths {
+        ubiq::model::registry::ModelPaths {
             rhythm: self.rhythm_model,
             bass: self.bass_model,
             loops: self.loop_model,

@@ -8,8 +8,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::command::spec::{ArgKind, COMMANDS, CommandSpec, choices};
-use crate::engine::compose::Models;
 use crate::engine::offline::{Input, Keep, Offline};
+use crate::model::registry::Models;
 use crate::model::rng::Rng;
 use crate::scene::Scene;
 use crate::scene::library::{SHIPPED, default_scene};

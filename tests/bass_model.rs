@@ -3,13 +3,15 @@
 //! files. None of this needs the datasets.
 
 use burn::tensor::Device;
-use ubiq::model::bass::infer::{FastNet, TranslateOptions, sample};
+use ubiq::model::ModelError;
+use ubiq::model::bass::BassModel;
+use ubiq::model::bass::fast::FastNet;
+use ubiq::model::bass::infer::{TranslateOptions, sample};
 use ubiq::model::bass::model::{
     BassNetConfig, DECODER_EXTRA, DRUM_FEATURES, HOLD, MASKED, NOTE0, REST, START, VOCAB,
     condition_features, decoder_extra, drum_features, step_mask, token_of, tokens_of,
 };
 use ubiq::model::bass::train::{Example, Prepared, TrainingConfig, train};
-use ubiq::model::bass::{BassError, BassModel};
 use ubiq::model::rng::Rng;
 use ubiq::pattern::{BassStep, Bassline, DrumCell, DrumPattern, Key, STEPS, Scale, Voice};
 
@@ -318,7 +320,7 @@ fn a_corrupt_model_file_gives_a_clear_error() {
     let path = dir.path().join("broken.bpk");
     std::fs::write(&path, b"this is not a burnpack file").unwrap();
     let err = BassModel::load(&path).unwrap_err();
-    assert!(matches!(err, BassError::Format { .. }), "{err:?}");
+    assert!(matches!(err, ModelError::Format { .. }), "{err:?}");
     let text = err.to_string();
     assert!(
         text.contains("broken.bpk") && text.contains("not a usable bass model"),
@@ -328,10 +330,10 @@ fn a_corrupt_model_file_gives_a_clear_error() {
     std::fs::write(&path, truncated).unwrap();
     assert!(matches!(
         BassModel::load(&path).unwrap_err(),
-        BassError::Format { .. }
+        ModelError::Format { .. }
     ));
     let missing = BassModel::load(&dir.path().join("missing.bpk")).unwrap_err();
-    assert!(matches!(missing, BassError::Read { .. }));
+    assert!(matches!(missing, ModelError::Read { .. }));
 }
 
 #[test]

@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use ubiq::command::parse;
-use ubiq::engine::compose::Models;
 use ubiq::engine::render::{RenderOptions, render_set};
 use ubiq::engine::session::{Action, Entry, SessionLog};
+use ubiq::model::registry::Models;
 use ubiq::scene::Scene;
 
 const RATE: u32 = 22_050;

@@ -2,13 +2,14 @@
 //! embedded default and bad model files. Needs no dataset: a small synthetic fixture stands in.
 
 use burn::tensor::{Device, Tensor};
+use ubiq::model::ModelError;
 use ubiq::model::rhythm::eval::{baseline_mean, baseline_nearest, reconstruction};
 use ubiq::model::rhythm::infer::{EMBEDDED_META, ModelMeta};
 use ubiq::model::rhythm::latent_map::LatentMap;
 use ubiq::model::rhythm::model::{CELLS, CHANNELS, LATENT, patterns_tensor};
 use ubiq::model::rhythm::train::{TrainingConfig, train};
 use ubiq::model::rhythm::{
-    ConditionStats, Conditions, DecodeOptions, RhythmError, RhythmModel, RhythmVaeConfig,
+    ConditionStats, Conditions, DecodeOptions, RhythmModel, RhythmVaeConfig,
 };
 use ubiq::model::rng::Rng;
 use ubiq::pattern::grid::parse_row;
@@ -256,7 +257,7 @@ fn a_corrupt_model_file_is_a_clear_error_and_the_default_still_works() {
     let path = dir.path().join("broken.bpk");
     std::fs::write(&path, b"definitely not a burnpack file").unwrap();
     let err = RhythmModel::load(&path, Device::flex()).unwrap_err();
-    assert!(matches!(err, RhythmError::Format { .. }), "{err:?}");
+    assert!(matches!(err, ModelError::Format { .. }), "{err:?}");
     let text = err.to_string();
     assert!(
         text.contains("broken.bpk") && text.contains("not a usable rhythm model"),
@@ -269,7 +270,7 @@ fn a_corrupt_model_file_is_a_clear_error_and_the_default_still_works() {
     assert!(RhythmModel::load(&truncated, Device::flex()).is_err());
 
     let missing = RhythmModel::load(&dir.path().join("nope.bpk"), Device::flex()).unwrap_err();
-    assert!(matches!(missing, RhythmError::Read { .. }));
+    assert!(matches!(missing, ModelError::Read { .. }));
 
     let model = RhythmModel::embedded().unwrap();
     let p = model.decode(

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use ubiq::engine::compose::Models;
 use ubiq::loops::library::Library;
+use ubiq::model::registry::Models;
 
 #[test]
 fn a_careless_performer_cannot_take_the_music_down() {

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use crate::bench::{BenchOptions, table};
-use crate::engine::compose::default_library;
 use crate::loops::library::Library;
+use crate::model::registry::default_library;
 
 /// Runs the timings (those whose names contain one of `only`, all when it is empty) and prints
 /// them (a table, or one JSON object with `--json`).
@@ -46,7 +46,7 @@ pub fn soak(
     sample_rate: u32,
     seed: u64,
     json: bool,
-    paths: &crate::engine::compose::ModelPaths,
+    paths: &crate::model::registry::ModelPaths,
 ) -> anyhow::Result<bool> {
     let (mut models, problems) = paths.load();
     for p in problems {

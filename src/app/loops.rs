@@ -8,13 +8,14 @@ use anyhow::{Context, bail};
 use burn::tensor::Device;
 
 use crate::dataset::{CacheMode, LoadOptions, Split};
+use crate::engine::query::{render_cycle, render_query};
 use crate::loops::audio::Mono;
 use crate::loops::library::{Library, LoopEntry, pattern_hits, prepare_file};
 use crate::loops::stems::{MidiSong, StemGroup, StemRenderer};
 use crate::loops::{LoopSet, audio};
 use crate::model::loops::data::{DataConfig, TripletData, midi_files};
 use crate::model::loops::eval::evaluate;
-use crate::model::loops::infer::{LoopModel, ModelMeta, render_cycle};
+use crate::model::loops::infer::{LoopModel, ModelMeta};
 use crate::model::loops::model::LoopNetConfig;
 use crate::model::loops::train::{TrainingConfig, train};
 use crate::pattern::{Bassline, DrumPattern};
@@ -360,6 +361,7 @@ pub fn train_loops(
     let data = TripletData::build(
         midi,
         soundfont,
+        &render_query,
         &config.data,
         &[Split::Train, Split::Validation],
         &CacheMode::Default,
@@ -470,6 +472,7 @@ pub fn eval_loops(
     let data = TripletData::build(
         midi,
         soundfont,
+        &render_query,
         &data_config,
         &[split],
         &CacheMode::Default,

@@ -13,10 +13,10 @@ use anyhow::Context;
 
 use crate::audio::output::{self, Output, OutputOptions};
 use crate::command::{Command, parse, spec};
-use crate::engine::compose::ModelPaths;
 use crate::engine::live::{self, EngineHandle};
 use crate::engine::{Notice, Performance, Snapshot};
 use crate::midi::input::{MidiControl, MidiEvent, MidiIn};
+use crate::model::registry::ModelPaths;
 use crate::pattern::{Voice, grid};
 use crate::scene::library;
 use crate::scene::watch::{Change, SceneWatcher};

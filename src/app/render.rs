@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::audio::dsp::gain_to_db;
-use crate::engine::compose::{ModelPaths, Models};
 use crate::engine::render::{RenderOptions, midi_of, render_set, write_midi, write_wav};
 use crate::midi::map::NoteMap;
+use crate::model::registry::{ModelPaths, Models};
 use crate::scene::library;
 
 /// Options of `ubiq render`.

@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::engine::compose::ModelPaths;
 use crate::engine::render::{midi_of, write_midi, write_wav};
 use crate::engine::session::SessionLog;
 use crate::midi::map::NoteMap;
+use crate::model::registry::ModelPaths;
 
 /// Replays `log` into `out` (and its MIDI into `midi_out`) with the models of `models`.
 pub fn run(

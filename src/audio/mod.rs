@@ -17,7 +17,6 @@ pub mod mixer;
 pub mod output;
 pub mod params;
 pub mod plan;
-pub mod query;
 pub mod quiet;
 pub mod record;
 pub mod sequencer;

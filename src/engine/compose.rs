@@ -3,17 +3,13 @@
 //! composes exactly what was composed on stage.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
-
-use burn::tensor::Device;
 
 use super::loops::FeedbackTurn;
 use super::{Outcome, Performance};
 use crate::loops::LoopSet;
-use crate::loops::library::{Candidate, Library};
-use crate::model::bass::BassModel;
-use crate::model::loops::infer::LoopModel;
-use crate::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
+use crate::loops::library::Candidate;
+use crate::model::registry::Models;
+use crate::model::rhythm::{Conditions, DecodeOptions};
 use crate::model::rng::Rng;
 use crate::scene::DrumGrids;
 
@@ -23,162 +19,6 @@ pub const LATENT_LIMIT: f32 = 3.0;
 pub const TRAIL: usize = 24;
 /// Salt of the composition seeds (generation n uses `SALT ^ n`).
 const SALT: u64 = 0x7562_6971;
-
-/// The models the engine composes with, and the loop library it ranks.
-pub struct Models {
-    /// The rhythm VAE.
-    pub rhythm: Option<RhythmModel>,
-    /// The rhythm → bassline translator.
-    pub bass: Option<BassModel>,
-    /// The loop-compatibility model.
-    pub loops: Option<LoopModel>,
-    /// The loop library.
-    pub library: Option<Library>,
-}
-
-impl Models {
-    /// The embedded default models (no loop library); a model that fails to load is left
-    /// out with the reason.
-    pub fn embedded() -> (Models, Vec<String>) {
-        ModelPaths::default().load_models()
-    }
-
-    /// No models: the written patterns play as they are.
-    pub fn none() -> Models {
-        Models {
-            rhythm: None,
-            bass: None,
-            loops: None,
-            library: None,
-        }
-    }
-
-    /// With this loop library.
-    pub fn with_library(mut self, library: Option<Library>) -> Models {
-        self.library = library;
-        self
-    }
-}
-
-/// Where the engine's models and loop library come from (none: the embedded defaults and the
-/// library found beside the program).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ModelPaths {
-    /// Rhythm VAE weights.
-    pub rhythm: Option<PathBuf>,
-    /// Bass model weights.
-    pub bass: Option<PathBuf>,
-    /// Loop model weights.
-    pub loops: Option<PathBuf>,
-    /// The loop library's folder.
-    pub library: Option<PathBuf>,
-}
-
-impl ModelPaths {
-    /// Loads everything; what fails to load is left out, with a one-line reason each (the
-    /// written patterns play as they are without a rhythm model; no loops without a library).
-    pub fn load(&self) -> (Models, Vec<String>) {
-        let (mut models, mut problems) = self.load_models();
-        models.library = match self.library.clone().or_else(default_library) {
-            Some(root) => {
-                let lib = Library::open(&root);
-                problems.extend(lib.skipped.iter().cloned());
-                if LoopSet::ALL.iter().all(|s| lib.entries(*s).is_empty()) {
-                    problems.push(format!(
-                        "no loops in {} (no loop library loaded)",
-                        root.display()
-                    ));
-                    None
-                } else {
-                    Some(lib)
-                }
-            }
-            None => {
-                problems.push(
-                    "no loop library found (looked for loops/ here and beside the program; use --loops DIR)"
-                        .into(),
-                );
-                None
-            }
-        };
-        (models, problems)
-    }
-
-    /// Loads the three models (no library). A model file that does not load is reported
-    /// and the embedded default plays instead.
-    pub fn load_models(&self) -> (Models, Vec<String>) {
-        let mut problems = Vec::new();
-        let rhythm = load_or_default(
-            "rhythm model",
-            self.rhythm.as_deref(),
-            |p| RhythmModel::load(p, Device::flex()).map_err(|e| e.to_string()),
-            || RhythmModel::embedded().map_err(|e| e.to_string()),
-            &mut problems,
-        );
-        let bass = load_or_default(
-            "bass model",
-            self.bass.as_deref(),
-            |p| BassModel::load(p).map_err(|e| e.to_string()),
-            || BassModel::embedded().map_err(|e| e.to_string()),
-            &mut problems,
-        );
-        let loops = load_or_default(
-            "loop model",
-            self.loops.as_deref(),
-            |p| LoopModel::load(p, Device::flex()).map_err(|e| e.to_string()),
-            || LoopModel::embedded(Device::flex()).map_err(|e| e.to_string()),
-            &mut problems,
-        );
-        (
-            Models {
-                rhythm,
-                bass,
-                loops,
-                library: None,
-            },
-            problems,
-        )
-    }
-}
-
-/// The model at `path` (else the embedded default, saying why), or the embedded default.
-fn load_or_default<M>(
-    what: &str,
-    path: Option<&std::path::Path>,
-    load: impl FnOnce(&std::path::Path) -> Result<M, String>,
-    embedded: impl FnOnce() -> Result<M, String>,
-    problems: &mut Vec<String>,
-) -> Option<M> {
-    if let Some(p) = path {
-        match load(p) {
-            Ok(m) => return Some(m),
-            Err(e) => problems.push(format!("{what}: {e} — the embedded default plays instead")),
-        }
-    }
-    embedded()
-        .map_err(|e| problems.push(format!("{what}: {e}")))
-        .ok()
-}
-
-/// The default loop library: `loops/` in the current folder, else the one shipped beside the
-/// program (`…/loops` next to `bin/ubiq`, or the repository's when run from `target/release`).
-pub fn default_library() -> Option<PathBuf> {
-    let is_library = |p: &std::path::Path| {
-        LoopSet::ALL
-            .iter()
-            .any(|s| p.join(s.name()).join("index.ron").is_file())
-    };
-    let here = PathBuf::from("loops");
-    if is_library(&here) {
-        return Some(here);
-    }
-    let exe = std::env::current_exe().ok()?;
-    exe.ancestors()
-        .skip(1)
-        .take(4)
-        .map(|d| d.join("loops"))
-        .find(|p| is_library(p))
-}
 
 /// Runtime state of the composer that is not part of the scene.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -10,7 +10,6 @@
 
 use std::path::{Path, PathBuf};
 
-use super::compose::Models;
 use super::listen::Listener;
 use super::loops::{Cue, FeedbackTurn, LoopFeed, LoopJob};
 use super::performance::DeckRequest;
@@ -23,6 +22,7 @@ use crate::audio::loop_player::{LoopBuffer, LoopCue};
 use crate::audio::{AudioMsg, Status};
 use crate::command::{Command, SessionCommand};
 use crate::loops::{LoopError, LoopSet};
+use crate::model::registry::Models;
 use crate::scene::{Scene, SceneError};
 
 /// What happened, for the stage to tell the performer (live) or to count (offline).

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use super::compose::{ModelPaths, Models};
 use super::conductor::{Conductor, Report, Stage};
 use super::listen::Listener;
 use super::loops::{Cue, LoopJob};
@@ -28,6 +27,7 @@ use crate::loops::{LoopError, LoopSet};
 use crate::midi::input::MidiControl;
 use crate::midi::map::NoteMap;
 use crate::midi::out::MidiOut;
+use crate::model::registry::{ModelPaths, Models};
 use crate::scene::Scene;
 
 /// How often snapshots are published at most.
@@ -509,6 +509,7 @@ impl Engine {
             self.perf
                 .snapshot(status, stage.playing, &stage.output, stage.notice.clone());
         snap.composing = stage.models.rhythm.is_some();
+        snap.latent_map = stage.models.latent_map();
         snap.library = stage.models.library.is_some();
         snap.ai_ms = stage.ai_ms;
         for view in &mut snap.loops {

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::compose::Models;
 use super::{Outcome, Performance};
 use crate::audio::loop_player::LoopBuffer;
 use crate::command::LoopAction;
@@ -16,6 +15,7 @@ use crate::loops::library::{Candidate, Library};
 use crate::loops::mel::LOOP_SAMPLES;
 use crate::loops::stretch::wsola;
 use crate::loops::{LoopError, LoopSet};
+use crate::model::registry::Models;
 
 /// What the feedback loop heard at a cycle boundary and where it pulls the latent point.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,7 +81,8 @@ impl Performance {
             return false;
         };
         let queued = self.queued();
-        let query = model.embed_cycle(&queued.pattern, &queued.bassline, queued.tonic);
+        let query =
+            super::query::embed_cycle(model, &queued.pattern, &queued.bassline, queued.tonic);
         for set in LoopSet::ALL {
             if set == LoopSet::Rhythm && self.scene.ai.feedback && self.composer.feedback.is_some()
             {

@@ -12,6 +12,7 @@ pub mod live;
 pub mod loops;
 pub mod offline;
 mod performance;
+pub mod query;
 pub mod render;
 pub mod sections;
 pub mod session;

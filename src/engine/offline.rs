@@ -9,7 +9,6 @@
 use std::path::Path;
 
 use super::Performance;
-use super::compose::Models;
 use super::conductor::{Conductor, Report, Stage};
 use super::listen::Listener;
 use super::loops::{FeedbackTurn, LoopCache, LoopJob, load_record};
@@ -21,6 +20,7 @@ use crate::audio::plan::EventKind;
 use crate::audio::{AudioCore, AudioHandle, AudioMsg, Status, link};
 use crate::command::SessionCommand;
 use crate::loops::LoopError;
+use crate::model::registry::Models;
 use crate::pattern::STEPS;
 use crate::scene::Scene;
 

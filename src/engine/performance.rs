@@ -160,6 +160,7 @@ impl Performance {
             ai: scene.ai,
             trail: self.composer.trail.iter().copied().collect(),
             composing: false,
+            latent_map: None,
             library: false,
             loops: LoopSet::ALL
                 .into_iter()

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use super::compose::Models;
 use super::offline::{Offline, Rendered};
+use crate::model::registry::Models;
 use crate::scene::Scene;
 
 /// What to render.

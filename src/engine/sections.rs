@@ -113,7 +113,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::engine::compose::Models;
+    use crate::model::registry::Models;
 
     #[test]
     fn sections_follow_their_bar_counts_and_repeat() {

@@ -284,7 +284,7 @@ fn parse_loop(text: &str) -> Result<Action, EntryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::compose::Models;
+    use crate::model::registry::Models;
     use crate::scene::library::default_scene;
 
     fn log() -> SessionLog {

@@ -1,10 +1,13 @@
 //! What front ends draw: an immutable picture of the performance, published by the engine.
 
+use std::sync::Arc;
+
 use super::loops::FeedbackTurn;
 use crate::audio::Status;
 use crate::audio::params::{Params, Track};
 use crate::loops::LoopSet;
 use crate::loops::library::Candidate;
+use crate::model::rhythm::latent_map::LatentMap;
 use crate::pattern::{Bassline, DrumPattern, Key, Scale};
 use crate::scene::Ai;
 
@@ -118,6 +121,8 @@ pub struct Snapshot {
     pub trail: Vec<(f32, f32)>,
     /// A rhythm model is loaded.
     pub composing: bool,
+    /// The loaded rhythm model's latent map (none: the pad shows no training windows).
+    pub latent_map: Option<Arc<LatentMap>>,
     /// A loop library (and model) is loaded.
     pub library: bool,
     /// The loop sets.

@@ -1,5 +1,10 @@
 //! The neural networks: model definitions, training, inference and evaluation, in Burn.
 //!
+//! - [`artifact`]: model files (weights, metadata beside them, the embedded defaults) and
+//!   [`ModelError`], the one error type of the models.
+//! - [`registry`]: the models the engine composes with — what is loaded, from where, with its
+//!   latent map — and the loop library.
+//! - [`train_loop`]: the epoch loop every trainer runs (early stopping, progress, history).
 //! - [`bass`]: rhythm → bassline translation (seq2seq LSTM).
 //! - [`loops`]: the loop-compatibility model (Siamese CNN over log-mel spectrograms, triplet
 //!   loss).
@@ -8,11 +13,16 @@
 //! - [`rng`]: the small seeded generator every random choice of training and sampling uses.
 //! - [`Backend`]: which Burn backend runs a model.
 
+pub mod artifact;
 pub mod bass;
 pub mod loops;
 pub(crate) mod plain;
+pub mod registry;
 pub mod rhythm;
 pub mod rng;
+pub mod train_loop;
+
+pub use artifact::ModelError;
 
 use burn::tensor::Device;
 

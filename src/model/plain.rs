@@ -34,14 +34,28 @@ macro_rules! avx2_dispatch {
 }
 pub(crate) use avx2_dispatch;
 
+/// Why a Burn layer has no plain-float copy.
+#[derive(Debug, thiserror::Error)]
+pub enum PlainError {
+    /// A weight is not a finite number.
+    #[error("its weights are not finite numbers")]
+    NotFinite,
+    /// A tensor's values could not be read as floats.
+    #[error("{0}")]
+    Data(String),
+    /// A layer is of a kind (or shape) the plain path does not compute; says which.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
 /// A tensor's values, refused when one is not a finite number.
-pub(crate) fn values<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, String> {
+pub(crate) fn values<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, PlainError> {
     let v = t
         .into_data()
         .try_to_vec::<f32>()
-        .map_err(|e| format!("{e:?}"))?;
+        .map_err(|e| PlainError::Data(format!("{e:?}")))?;
     if v.iter().any(|x| !x.is_finite()) {
-        return Err("its weights are not finite numbers".into());
+        return Err(PlainError::NotFinite);
     }
     Ok(v)
 }
@@ -59,7 +73,7 @@ pub(crate) struct Dense {
 
 impl Dense {
     /// Copies a Burn linear layer (an error when its weights are not finite).
-    pub(crate) fn of(linear: &Linear) -> Result<Self, String> {
+    pub(crate) fn of(linear: &Linear) -> Result<Self, PlainError> {
         let [_, d_out] = linear.weight.dims();
         let weight = values(linear.weight.val())?;
         let bias = match &linear.bias {
@@ -112,7 +126,7 @@ pub(crate) struct Norm {
 
 impl Norm {
     /// Folds a Burn batch norm's running statistics and affine weights.
-    pub(crate) fn of(norm: &BatchNorm) -> Result<Self, String> {
+    pub(crate) fn of(norm: &BatchNorm) -> Result<Self, PlainError> {
         let gamma = values(norm.gamma.val())?;
         let beta = values(norm.beta.val())?;
         let mean = values(norm.running_mean.value())?;

@@ -15,7 +15,7 @@ use super::keymap::{Action, UiAction};
 use super::widgets::grid::{self, Grid};
 use super::widgets::loops::{self, Loops};
 use super::widgets::mixer::Mixer;
-use super::widgets::pad::{LatentPad, MapPoint, Slider};
+use super::widgets::pad::{LatentPad, Slider};
 use super::widgets::transport::Transport;
 use crate::command::Command;
 use crate::command::spec::scale_name;
@@ -216,10 +216,13 @@ fn draw_pad(app: &App, snap: &Snapshot, frame: &mut Frame, area: Rect) {
     let ai = &snap.ai;
     app.pad
         .set(snap.composing.then_some((canvas, LATENT_RANGE)));
-    let map = latent_map();
+    let map = match &snap.latent_map {
+        Some(map) if snap.composing => &map.points[..],
+        _ => &[],
+    };
     frame.render_widget(
         LatentPad {
-            map: if snap.composing { map } else { &[] },
+            map,
             position: snap.composing.then_some((ai.x, ai.y)),
             trail: &snap.trail,
             target: snap.feedback.as_ref().map(|f| (f.target[0], f.target[1])),
@@ -243,25 +246,6 @@ fn draw_pad(app: &App, snap: &Snapshot, frame: &mut Frame, area: Rect) {
             row,
         );
     }
-}
-
-/// The training set's latent map shipped with the rhythm model, read once.
-fn latent_map() -> &'static [MapPoint] {
-    static MAP: std::sync::OnceLock<Vec<MapPoint>> = std::sync::OnceLock::new();
-    MAP.get_or_init(|| {
-        crate::model::rhythm::latent_map::LatentMap::embedded()
-            .map(|m| {
-                m.points
-                    .iter()
-                    .map(|p| MapPoint {
-                        x: p.x,
-                        y: p.y,
-                        style: p.style,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    })
 }
 
 fn draw_loops(app: &App, snap: &Snapshot, frame: &mut Frame, area: Rect) {

@@ -172,8 +172,8 @@ mod tests {
     /// latent point, the music and rhythm sets rank their loops, the feedback loop heard the
     /// cycle before.
     fn ai_snapshot() -> Snapshot {
-        use crate::engine::compose::Models;
         use crate::loops::library::Library;
+        use crate::model::registry::Models;
         let (models, problems) = Models::embedded();
         assert!(problems.is_empty(), "{problems:?}");
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("loops");
@@ -212,6 +212,7 @@ mod tests {
         };
         let mut snap = perf.snapshot(status, playing, "silent (--audio none)", None);
         snap.composing = true;
+        snap.latent_map = models.latent_map();
         snap.library = true;
         for view in &mut snap.loops {
             view.playing = view.candidates.get(1).map(|c| c.name.clone());
@@ -295,6 +296,70 @@ mod tests {
         assert!(s.contains(":mute drums"), "{s}");
         assert!(s.contains("mute drums   mute bass"), "{s}");
         insta::assert_snapshot!("prompt_80x24", term.backend());
+    }
+
+    /// `--rhythm-model FILE` shows FILE's latent map (`FILE.map.ron` beside it), not the
+    /// embedded model's: the registry loads it with the model, the snapshot carries it, the
+    /// pad draws it; a model file without a map shows no map.
+    #[test]
+    fn the_pad_draws_the_latent_map_of_the_loaded_model() {
+        use crate::model::registry::ModelPaths;
+        use crate::model::rhythm::infer::{EMBEDDED_META, EMBEDDED_WEIGHTS};
+        use crate::model::rhythm::latent_map::{LatentMap, MapPoint, map_path};
+        let dir = tempfile::tempdir().unwrap();
+        let weights = dir.path().join("mine.bpk");
+        std::fs::write(&weights, EMBEDDED_WEIGHTS).unwrap();
+        std::fs::write(weights.with_extension("json"), EMBEDDED_META).unwrap();
+        let paths = ModelPaths {
+            rhythm: Some(weights.clone()),
+            ..ModelPaths::default()
+        };
+        let loaded_map = || {
+            let (models, problems) = paths.load_models();
+            assert!(problems.is_empty(), "{problems:?}");
+            models.latent_map()
+        };
+        assert_eq!(loaded_map(), None, "no map file beside the model, no map");
+        // One point in the top-left corner of the plane.
+        let mine = LatentMap {
+            styles: vec!["mine".into()],
+            points: vec![MapPoint {
+                x: -2.9,
+                y: 2.9,
+                style: 0,
+            }],
+        };
+        std::fs::write(map_path(&weights), mine.to_ron().unwrap()).unwrap();
+        let map = loaded_map().expect("the map beside the model is loaded with it");
+        assert_eq!(*map, mine);
+        // Cells of the pad's top-left quadrant (off the axes) with braille dots in them.
+        let dotted = |latent_map| {
+            let mut snap = snapshot();
+            snap.composing = true;
+            snap.latent_map = latent_map;
+            let a = app();
+            let term = draw(&a, &snap, 160, 48);
+            let (area, _) = a.pad.get().expect("the pad was drawn");
+            let buf = term.backend().buffer();
+            let mut cells = Vec::new();
+            for y in area.y..area.y + area.height / 2 - 1 {
+                for x in area.x..area.x + area.width / 2 - 1 {
+                    let c = buf[(x, y)].symbol().chars().next().unwrap_or(' ');
+                    if ('\u{2801}'..='\u{28ff}').contains(&c) {
+                        cells.push((x - area.x, y - area.y));
+                    }
+                }
+            }
+            cells
+        };
+        let own = dotted(Some(map));
+        assert!(
+            !own.is_empty() && own.iter().all(|&(x, y)| x <= 1 && y <= 1),
+            "{own:?}"
+        );
+        assert!(dotted(None).is_empty());
+        let embedded = dotted(Some(std::sync::Arc::new(LatentMap::embedded().unwrap())));
+        assert!(embedded.len() > 10, "{embedded:?}");
     }
 
     #[test]

@@ -1,25 +1,19 @@
 //! The engine's side of the translation network: load a model (a file or the embedded default)
 //! and translate a drum pattern into a bassline, cheaply enough for every cycle.
 //!
-//! Sampling is autoregressive over 32 steps, so it runs on a plain-Rust copy of the Burn
-//! network's weights ([`FastNet`]): the same equations as [`BassNet::forward`] one step at a
-//! time, without a tensor library's per-operation cost. A test holds the two to the same
-//! numbers.
+//! Sampling is autoregressive over 32 steps, so it runs on the plain-float copy of the
+//! network ([`FastNet`]).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::module::Module;
-use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::BassError;
-use super::model::{
-    BassNet, BassNetConfig, CONDITIONS, DRUM_FEATURES, FusedLstm, HOLD, MASKED, NOTE0, PITCHES,
-    REST, START, VOCAB, allowed_after, condition_features, drum_features, pitch_of,
-};
+use super::fast::FastNet;
+use super::model::{BassNet, BassNetConfig, HOLD, MASKED, NOTE0, PITCHES, REST, VOCAB, pitch_of};
 use super::train::TrainingConfig;
-use crate::model::plain::{Dense, avx2_dispatch, sigmoid, tanh};
+use crate::model::artifact::{self, Architecture, Kind, ModelError, Stored};
 use crate::model::rng::Rng;
 use crate::pattern::{BassStep, Bassline, DrumPattern, Key, STEPS, Scale};
 
@@ -90,190 +84,6 @@ pub struct ModelMeta {
 
 /// Kind tag of [`ModelMeta`].
 pub const META_KIND: &str = "ubiq-bass-seq2seq";
-
-/// The part of a [`ModelMeta`] that loading needs: the architecture. Reading only this lets
-/// model files written with other training settings (older or newer) load.
-#[derive(Deserialize)]
-struct MetaArchitecture {
-    training: TrainingArchitecture,
-}
-
-#[derive(Deserialize)]
-struct TrainingArchitecture {
-    model: BassNetConfig,
-}
-
-/// The architecture recorded in a model's metadata JSON.
-fn architecture(json: &str) -> Result<BassNetConfig, serde_json::Error> {
-    serde_json::from_str::<MetaArchitecture>(json).map(|m| m.training.model)
-}
-
-/// The metadata path beside a weights path.
-pub fn meta_path(weights: &Path) -> PathBuf {
-    weights.with_extension("json")
-}
-
-#[derive(Debug, Clone)]
-struct FastLstm {
-    input: Dense,
-    recurrent: Dense,
-    hidden: usize,
-}
-
-impl FastLstm {
-    fn of(lstm: &FusedLstm) -> Result<Self, String> {
-        Ok(FastLstm {
-            input: Dense::of(&lstm.input)?,
-            recurrent: Dense::of(&lstm.recurrent)?,
-            hidden: lstm.hidden(),
-        })
-    }
-
-    /// One step: `gates` holds the projected input and is overwritten.
-    #[inline(always)]
-    fn step(&self, gates: &mut [f32], h: &mut [f32], c: &mut [f32]) {
-        let n = self.hidden;
-        self.recurrent.accumulate(h, 0, gates);
-        for j in 0..n {
-            let i = sigmoid(gates[j]);
-            let f = sigmoid(gates[n + j]);
-            let g = tanh(gates[2 * n + j]);
-            let o = sigmoid(gates[3 * n + j]);
-            c[j] = f * c[j] + i * g;
-            h[j] = o * tanh(c[j]);
-        }
-    }
-
-    /// Runs over `STEPS` inputs of `width` floats; hidden states in time order and the last.
-    #[inline(always)]
-    fn run(&self, input: &[f32], width: usize, reverse: bool) -> (Vec<f32>, Vec<f32>) {
-        let n = self.hidden;
-        let mut out = vec![0.0; STEPS * n];
-        let (mut h, mut c) = (vec![0.0; n], vec![0.0; n]);
-        let mut gates = vec![0.0; 4 * n];
-        for k in 0..STEPS {
-            let t = if reverse { STEPS - 1 - k } else { k };
-            self.input
-                .apply(&input[t * width..(t + 1) * width], &mut gates);
-            self.step(&mut gates, &mut h, &mut c);
-            out[t * n..(t + 1) * n].copy_from_slice(&h);
-        }
-        (out, h)
-    }
-}
-
-/// The translation network's weights as plain floats, for fast step-by-step decoding.
-#[derive(Debug, Clone)]
-pub struct FastNet {
-    encoder_fwd: FastLstm,
-    encoder_bwd: FastLstm,
-    bridge: Dense,
-    decoder: FastLstm,
-    token_head: Dense,
-    velocity_head: Dense,
-}
-
-impl FastNet {
-    /// Copies the weights of a Burn network.
-    pub fn of(net: &BassNet) -> Result<Self, String> {
-        Ok(FastNet {
-            encoder_fwd: FastLstm::of(&net.encoder_fwd)?,
-            encoder_bwd: FastLstm::of(&net.encoder_bwd)?,
-            bridge: Dense::of(&net.bridge)?,
-            decoder: FastLstm::of(&net.decoder)?,
-            token_head: Dense::of(&net.token_head)?,
-            velocity_head: Dense::of(&net.velocity_head)?,
-        })
-    }
-
-    avx2_dispatch! {
-        /// Decodes one line: at each step the network's logits (masks for holds already
-        /// added) go to `choose`, which may change them and returns the token to emit; returns
-        /// the tokens and each step's velocity.
-        ///
-        /// On x86-64 CPUs with AVX2 the whole decode is compiled for it (the sums are taken in
-        /// the same order, so the result does not depend on the CPU).
-        pub fn decode(
-            &self,
-            drums: &DrumPattern,
-            key: Key,
-            scale: Scale,
-            choose: impl FnMut(usize, &mut [f32; VOCAB]) -> usize,
-        ) -> ([usize; STEPS], [f32; STEPS])
-            = decode_plain via decode_avx2;
-    }
-
-    // Always inlined, so that the AVX2 copy of `decode` compiles all of it for AVX2.
-    #[inline(always)]
-    fn decode_plain(
-        &self,
-        drums: &DrumPattern,
-        key: Key,
-        scale: Scale,
-        mut choose: impl FnMut(usize, &mut [f32; VOCAB]) -> usize,
-    ) -> ([usize; STEPS], [f32; STEPS]) {
-        let mut features = Vec::with_capacity(STEPS * DRUM_FEATURES);
-        drum_features(drums, &mut features);
-        let conditions = condition_features(key, scale);
-        let e = self.encoder_fwd.hidden;
-        let d = self.decoder.hidden;
-        let (fwd, hf) = self.encoder_fwd.run(&features, DRUM_FEATURES, false);
-        let (bwd, hb) = self.encoder_bwd.run(&features, DRUM_FEATURES, true);
-        let mut summary = Vec::with_capacity(2 * e + CONDITIONS);
-        summary.extend_from_slice(&hf);
-        summary.extend_from_slice(&hb);
-        summary.extend_from_slice(&conditions);
-        let mut init = vec![0.0; 2 * d];
-        self.bridge.apply(&summary, &mut init);
-        let mut h: Vec<f32> = init[..d].iter().map(|&v| tanh(v)).collect();
-        let mut c: Vec<f32> = init[d..].iter().map(|&v| tanh(v)).collect();
-        // Decoder input rows: encoder outputs, previous token, drum step, conditions.
-        let token_rows = 2 * e;
-        let drum_rows = token_rows + VOCAB + 1;
-        let condition_rows = drum_rows + DRUM_FEATURES;
-        let mut fixed = self.decoder.input.bias.clone();
-        self.decoder
-            .input
-            .accumulate(&conditions, condition_rows, &mut fixed);
-        let mut gates = vec![0.0; 4 * d];
-        let mut logits = [0.0f32; VOCAB];
-        let mut velocity_out = [0.0f32; 1];
-        let mut tokens = [0usize; STEPS];
-        let mut velocities = [0.0f32; STEPS];
-        let mut previous = START;
-        for t in 0..STEPS {
-            gates.copy_from_slice(&fixed);
-            self.decoder
-                .input
-                .accumulate(&fwd[t * e..(t + 1) * e], 0, &mut gates);
-            self.decoder
-                .input
-                .accumulate(&bwd[t * e..(t + 1) * e], e, &mut gates);
-            for (g, w) in gates
-                .iter_mut()
-                .zip(self.decoder.input.row(token_rows + previous))
-            {
-                *g += w;
-            }
-            self.decoder.input.accumulate(
-                &features[t * DRUM_FEATURES..(t + 1) * DRUM_FEATURES],
-                drum_rows,
-                &mut gates,
-            );
-            self.decoder.step(&mut gates, &mut h, &mut c);
-            self.token_head.apply(&h, &mut logits);
-            if !allowed_after(previous, HOLD) {
-                logits[HOLD] += MASKED;
-            }
-            let token = choose(t, &mut logits).min(VOCAB - 1);
-            self.velocity_head.apply(&h, &mut velocity_out);
-            tokens[t] = token;
-            velocities[t] = sigmoid(velocity_out[0]);
-            previous = token;
-        }
-        (tokens, velocities)
-    }
-}
 
 // [`sample`] sums token probabilities into rest, hold and note by index.
 const _: () = assert!(REST == 0 && HOLD == 1 && NOTE0 == 2);
@@ -355,26 +165,44 @@ pub struct BassModel {
     origin: String,
 }
 
+impl Stored for BassModel {
+    const KIND: Kind = Kind::Bass;
+    const EMBEDDED_WEIGHTS: &'static [u8] = EMBEDDED_WEIGHTS;
+    const EMBEDDED_META: &'static str = EMBEDDED_META;
+    const EMBEDDED_ORIGIN: &'static str = "the embedded bass model";
+    type Meta = Architecture<BassNetConfig>;
+
+    fn default_meta() -> Option<Self::Meta> {
+        Some(Architecture::new(BassNetConfig::new()))
+    }
+
+    /// Bass models always run on the CPU inference device.
+    fn from_parts(
+        bytes: &[u8],
+        meta: Self::Meta,
+        _device: Device,
+        origin: &str,
+    ) -> Result<Self, ModelError> {
+        Self::from_bytes(bytes, meta.model(), origin)
+    }
+}
+
 impl BassModel {
     /// Wraps a trained network (moved to the CPU inference device, autodiff dropped).
-    pub fn new(net: BassNet, origin: impl Into<String>) -> Result<Self, BassError> {
+    pub fn new(net: BassNet, origin: impl Into<String>) -> Result<Self, ModelError> {
         let origin = origin.into();
         let net = net.valid().to_device(&Device::flex());
-        let fast = FastNet::of(&net).map_err(|reason| BassError::Format {
+        let fast = FastNet::of(&net).map_err(|e| ModelError::Format {
+            kind: Kind::Bass,
             origin: origin.clone(),
-            reason,
+            reason: e.to_string(),
         })?;
         Ok(BassModel { net, fast, origin })
     }
 
     /// The embedded default model.
-    pub fn embedded() -> Result<Self, BassError> {
-        let origin = "the embedded bass model";
-        let config = architecture(EMBEDDED_META).map_err(|e| BassError::Format {
-            origin: origin.into(),
-            reason: e.to_string(),
-        })?;
-        Self::from_bytes(EMBEDDED_WEIGHTS, &config, origin)
+    pub fn embedded() -> Result<Self, ModelError> {
+        artifact::embedded(Device::flex())
     }
 
     /// A model from burnpack bytes of the architecture `config`.
@@ -382,74 +210,26 @@ impl BassModel {
         bytes: &[u8],
         config: &BassNetConfig,
         origin: &str,
-    ) -> Result<Self, BassError> {
-        let format = |reason: String| BassError::Format {
-            origin: origin.into(),
-            reason,
-        };
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-            .map_err(|e| format(e.to_string()))?;
+    ) -> Result<Self, ModelError> {
         let blank = config.init(&Device::flex(), &mut Rng::new(0));
-        let net = blank
-            .try_load_record(record)
-            .map_err(|e| format(e.to_string()))?;
+        let net = artifact::load_weights(blank, bytes, Kind::Bass, origin)?;
         Self::new(net, origin)
     }
 
     /// Loads `PATH` (burnpack) with the architecture in `PATH.json` beside it (the default
     /// architecture when there is none).
-    pub fn load(path: &Path) -> Result<Self, BassError> {
-        let bytes = std::fs::read(path).map_err(|source| BassError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let meta = meta_path(path);
-        let config = if meta.exists() {
-            let text = std::fs::read_to_string(&meta).map_err(|source| BassError::Read {
-                path: meta.display().to_string(),
-                source,
-            })?;
-            architecture(&text).map_err(|e| BassError::Meta {
-                path: meta.display().to_string(),
-                reason: e.to_string(),
-            })?
-        } else {
-            BassNetConfig::new()
-        };
-        Self::from_bytes(&bytes, &config, &path.display().to_string())
+    pub fn load(path: &Path) -> Result<Self, ModelError> {
+        artifact::load(path, Device::flex())
     }
 
     /// The model at `path`, or the embedded default.
-    pub fn load_or_embedded(path: Option<&Path>) -> Result<Self, BassError> {
-        match path {
-            Some(p) => Self::load(p),
-            None => Self::embedded(),
-        }
+    pub fn load_or_embedded(path: Option<&Path>) -> Result<Self, ModelError> {
+        artifact::load_or_embedded(path, Device::flex())
     }
 
     /// Writes the weights to `path` and `meta` beside them, each atomically.
-    pub fn save(&self, path: &Path, meta: &ModelMeta) -> Result<(), BassError> {
-        let write = |p: &Path, bytes: &[u8]| {
-            crate::files::write_atomic(p, bytes).map_err(|source| BassError::Write {
-                path: p.display().to_string(),
-                source,
-            })
-        };
-        let bytes = self
-            .net
-            .clone()
-            .into_record()
-            .into_bytes()
-            .map_err(|e| BassError::Format {
-                origin: self.origin.clone(),
-                reason: e.to_string(),
-            })?;
-        let json = serde_json::to_string_pretty(meta).map_err(|e| BassError::Meta {
-            path: meta_path(path).display().to_string(),
-            reason: e.to_string(),
-        })?;
-        write(path, &bytes)?;
-        write(&meta_path(path), json.as_bytes())
+    pub fn save(&self, path: &Path, meta: &ModelMeta) -> Result<(), ModelError> {
+        artifact::save(&self.net, path, meta, Kind::Bass, &self.origin)
     }
 
     /// Where the model came from (a path or "the embedded bass model").

@@ -1,20 +1,22 @@
-//! Training the translation network: teacher-forced cross-entropy plus velocity error, a seeded
-//! mini-batch loop, validation and early stopping.
+//! Training the translation network: teacher-forced cross-entropy plus velocity error, seeded
+//! mini-batch epochs and validation, run by the shared epoch loop ([`train_loop`]: early
+//! stopping, the best epoch kept).
 
 use std::time::{Duration, Instant};
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::BassError;
 use super::model::{
     BassNet, BassNetConfig, BassNetOutput, CONDITIONS, DECODER_EXTRA, DRUM_FEATURES, START, VOCAB,
     condition_features, decoder_extra, drum_features, step_mask, tokens_of,
 };
+use crate::model::ModelError;
 use crate::model::rng::Rng;
+use crate::model::train_loop::{self, Schedule, Trainer};
 use crate::pattern::{Bassline, DrumPattern, Key, STEPS, Scale};
 
 /// Everything that decides a training run (saved beside the weights).
@@ -270,16 +272,16 @@ pub fn train(
     valid: &[Example],
     device: &Device,
     mut on_epoch: impl FnMut(&EpochReport),
-    mut on_batch: impl FnMut(usize, usize),
-) -> Result<Trained, BassError> {
+    on_batch: impl FnMut(usize, usize),
+) -> Result<Trained, ModelError> {
     if train.is_empty() {
-        return Err(BassError::NoData("training"));
+        return Err(ModelError::NoData("training drum+bass pairs"));
     }
     if valid.is_empty() {
-        return Err(BassError::NoData("validation"));
+        return Err(ModelError::NoData("validation drum+bass pairs"));
     }
     if config.batch_size == 0 || config.epochs == 0 || config.epoch_size == 0 {
-        return Err(BassError::Config(
+        return Err(ModelError::Config(
             "batch size, epoch size and epochs must be at least 1".into(),
         ));
     }
@@ -288,72 +290,122 @@ pub fn train(
     let valid_set = Prepared::new(valid);
     let ad = device.clone().autodiff();
     let mut rng = Rng::new(config.seed);
-    let mut net = config.model.init(&ad, &mut rng);
-    let mut optim = AdamConfig::new().init();
-    let mut order: Vec<usize> = (0..train_set.len()).collect();
-    let mut best: Option<(f64, usize, BassNet)> = None;
-    let mut history = Vec::new();
-    let mut since_best = 0;
+    let net = config.model.init(&ad, &mut rng);
+    let order: Vec<usize> = (0..train_set.len()).collect();
     let epoch_size = config.epoch_size.min(order.len());
-    let batches_per_epoch = epoch_size.div_ceil(config.batch_size);
-    let mut cursor = order.len();
-    for epoch in 1..=config.epochs {
-        let mut chosen = Vec::with_capacity(epoch_size);
-        while chosen.len() < epoch_size {
-            if cursor == order.len() {
-                rng.shuffle(&mut order);
-                cursor = 0;
+    let mut trainer = NetTrainer {
+        config,
+        train_set,
+        valid_set,
+        device,
+        ad,
+        rng,
+        optim: AdamConfig::new().init(),
+        epoch_size,
+        batches_per_epoch: epoch_size.div_ceil(config.batch_size),
+        cursor: order.len(),
+        order,
+        on_batch,
+    };
+    let schedule = Schedule {
+        epochs: config.epochs,
+        patience: config.patience,
+        first_counted: 0,
+    };
+    let out = train_loop::run(
+        &mut trainer,
+        net,
+        &schedule,
+        began,
+        |_, end| EpochReport {
+            epoch: end.epoch,
+            epochs: end.epochs,
+            train_loss: end.train_loss,
+            valid_loss: end.valid.0,
+            valid_accuracy: end.valid.1,
+            elapsed: end.elapsed,
+            improved: end.improved,
+        },
+        |report, _| on_epoch(report),
+    )?;
+    Ok(Trained {
+        net: out.model,
+        best_epoch: out.best_epoch,
+        best_valid_loss: out.best_valid.0,
+        epochs_run: out.history.len(),
+        history: out.history,
+        elapsed: out.elapsed,
+    })
+}
+
+/// The translation network's side of [`train_loop::run`]: each epoch takes the next
+/// `epoch_size` examples of a long seeded shuffle.
+struct NetTrainer<'a, B> {
+    config: &'a TrainingConfig,
+    train_set: Prepared,
+    valid_set: Prepared,
+    /// The inference device (validation runs there).
+    device: &'a Device,
+    /// Its autodiff form (training runs there).
+    ad: Device,
+    /// Shuffles the order each time it has been used up.
+    rng: Rng,
+    optim: ModuleOptimizer,
+    /// Examples per epoch (at most all of them).
+    epoch_size: usize,
+    /// Batches per epoch, for progress.
+    batches_per_epoch: usize,
+    /// The shuffled order of the training examples.
+    order: Vec<usize>,
+    /// How far through `order` the epochs have come.
+    cursor: usize,
+    /// Sees the batches done and the total of the epoch.
+    on_batch: B,
+}
+
+impl<B: FnMut(usize, usize)> Trainer for NetTrainer<'_, B> {
+    type Training = BassNet;
+    type Model = BassNet;
+    /// Validation loss and token accuracy.
+    type Valid = (f64, f64);
+
+    fn train_epoch(&mut self, mut net: BassNet, _epoch: usize) -> (BassNet, f64) {
+        let config = self.config;
+        let mut chosen = Vec::with_capacity(self.epoch_size);
+        while chosen.len() < self.epoch_size {
+            if self.cursor == self.order.len() {
+                self.rng.shuffle(&mut self.order);
+                self.cursor = 0;
             }
-            let take = (epoch_size - chosen.len()).min(order.len() - cursor);
-            chosen.extend_from_slice(&order[cursor..cursor + take]);
-            cursor += take;
+            let take = (self.epoch_size - chosen.len()).min(self.order.len() - self.cursor);
+            chosen.extend_from_slice(&self.order[self.cursor..self.cursor + take]);
+            self.cursor += take;
         }
         let mut sum = 0.0;
         let mut batches = 0usize;
         for chunk in chosen.chunks(config.batch_size) {
-            let terms = net.loss(train_set.batch(chunk, &ad), config.velocity_weight);
+            let terms = net.loss(
+                self.train_set.batch(chunk, &self.ad),
+                config.velocity_weight,
+            );
             sum += f64::from(terms.total.clone().into_scalar::<f32>());
             batches += 1;
             let grads = GradientsParams::from_grads(terms.total.backward(), &net);
-            net = optim.step(config.learning_rate, net, grads);
-            on_batch(batches, batches_per_epoch);
+            net = self.optim.step(config.learning_rate, net, grads);
+            (self.on_batch)(batches, self.batches_per_epoch);
         }
-        let (valid_loss, valid_accuracy) = validate(&net.valid(), &valid_set, device, config);
-        let improved = best.as_ref().is_none_or(|(b, _, _)| valid_loss < *b);
-        if improved {
-            best = Some((valid_loss, epoch, net.valid()));
-            since_best = 0;
-        } else {
-            since_best += 1;
-        }
-        let report = EpochReport {
-            epoch,
-            epochs: config.epochs,
-            train_loss: sum / batches.max(1) as f64,
-            valid_loss,
-            valid_accuracy,
-            elapsed: began.elapsed(),
-            improved,
-        };
-        on_epoch(&report);
-        history.push(report);
-        if since_best >= config.patience {
-            break;
-        }
+        (net, sum / batches.max(1) as f64)
     }
-    let epochs_run = history.len();
-    let (best_valid_loss, best_epoch, net) = match best {
-        Some(b) => b,
-        None => (f64::NAN, epochs_run, net.valid()),
-    };
-    Ok(Trained {
-        net,
-        best_epoch,
-        best_valid_loss,
-        epochs_run,
-        history,
-        elapsed: began.elapsed(),
-    })
+
+    fn validate(&mut self, net: &BassNet) -> (BassNet, (f64, f64)) {
+        let valid = net.valid();
+        let measured = validate(&valid, &self.valid_set, self.device, self.config);
+        (valid, measured)
+    }
+
+    fn better(new: &(f64, f64), best: &(f64, f64)) -> bool {
+        new.0 < best.0
+    }
 }
 
 /// Mean teacher-forced validation loss and token accuracy per step.

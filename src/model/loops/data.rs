@@ -3,8 +3,8 @@
 //! Every two-bar window of a song where drums, bass and melodic parts all play (one candidate a
 //! bar, up to [`DataConfig::max_windows`] a song) is rendered three ways: its drums+bass with
 //! the SoundFont (the *SoundFont anchor*), its drums and bassline — quantised to a pattern and
-//! a bassline as the dataset does — through ubiq's dry query renderer ([`render_query`], the
-//! *ubiq anchor*, what the engine embeds on stage), and its melodic channels with the SoundFont
+//! a bassline as the dataset does — through ubiq's dry query renderer (a [`RenderQuery`] the
+//! caller passes: the engine's, so that the *ubiq anchor* is what the engine embeds on stage), and its melodic channels with the SoundFont
 //! (the *positive*). A negative is the melodic stem of a window of another song of the same
 //! split.
 //!
@@ -49,8 +49,12 @@ use crate::midifile::quantise::{bassline_at, drum_pattern_at};
 use crate::midifile::{Limits, read_song};
 use crate::model::rng::Rng;
 
-use super::LoopModelError;
-use super::infer::render_query;
+use crate::model::artifact::ModelError;
+use crate::pattern::{Bassline, DrumPattern};
+
+/// Renders the ubiq anchor of a window: its drums, its bassline and the bassline's tonic,
+/// rendered dry, mono, at the model's 16 kHz, from the downbeat (the engine's query renderer).
+pub type RenderQuery = dyn Fn(&DrumPattern, &Bassline, u8) -> Vec<f32> + Sync;
 
 /// Bumped whenever the cached SoundFont renders change: old caches are then ignored.
 pub const DATA_VERSION: u32 = 2;
@@ -305,6 +309,27 @@ pub fn midi_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
+/// What renders a song's windows.
+#[derive(Clone, Copy)]
+struct Renderers<'a> {
+    /// The SoundFont renderer of the stems.
+    stems: &'a StemRenderer,
+    /// Its SoundFont (part of the cache key).
+    soundfont: &'a Path,
+    /// The ubiq anchors' renderer.
+    query: &'a RenderQuery,
+}
+
+/// Why one song was left out (it goes to [`TripletData::skipped`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {reason}", file.display())]
+struct SongError {
+    /// The song's file.
+    file: PathBuf,
+    /// What went wrong.
+    reason: String,
+}
+
 /// The windows of one song.
 struct SongData {
     name: String,
@@ -384,14 +409,22 @@ fn program_offsets(config: &DataConfig, song: &str, beat: u32, shift: i8) -> [u8
 /// Windows whose melodic stem or ubiq anchor is silent are left out.
 fn render_song(
     file: &Path,
-    renderer: &StemRenderer,
-    soundfont: &Path,
+    renderers: &Renderers,
     analyser: &mut MelAnalyser,
     config: &DataConfig,
     splits: &[Split],
     cache_dir: Option<&Path>,
-) -> Result<Option<SongData>, String> {
-    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+) -> Result<Option<SongData>, SongError> {
+    let Renderers {
+        stems: renderer,
+        soundfont,
+        query: render_query,
+    } = *renderers;
+    let fail = |reason: String| SongError {
+        file: file.to_path_buf(),
+        reason,
+    };
+    let bytes = std::fs::read(file).map_err(|e| fail(e.to_string()))?;
     let name = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -421,7 +454,6 @@ fn render_song(
             None => missing.push((variant, path)),
         }
     }
-    let fail = |e: String| format!("{}: {e}", file.display());
     let song = read_song(&bytes, &import_options(false, Limits::default()))
         .map_err(|e| fail(e.to_string()))?;
     // The quantised drum pattern, bassline and tonic of a window.
@@ -508,15 +540,16 @@ fn render_song(
 impl TripletData {
     /// Renders the windows of every song under `paths` whose split is in `splits`, on every
     /// core, or reads them from the cache (see the module docs). `progress(done, total)` is
-    /// called as files finish.
+    /// called as files finish. `render_query` renders the ubiq anchors.
     pub fn build(
         paths: &[PathBuf],
         soundfont: &Path,
+        render_query: &RenderQuery,
         config: &DataConfig,
         splits: &[Split],
         cache: &CacheMode,
         mut progress: impl FnMut(usize, usize),
-    ) -> Result<TripletData, LoopModelError> {
+    ) -> Result<TripletData, ModelError> {
         let files = midi_files(paths);
         let cache_dir = cache.dir();
         let renderer = StemRenderer::new(soundfont, SAMPLE_RATE)?;
@@ -529,7 +562,12 @@ impl TripletData {
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let tx = tx.clone();
-                let (next, files, renderer) = (&next, &files, &renderer);
+                let (next, files) = (&next, &files);
+                let renderers = Renderers {
+                    stems: &renderer,
+                    soundfont,
+                    query: render_query,
+                };
                 let cache_dir = cache_dir.as_deref();
                 scope.spawn(move || {
                     let mut analyser = MelAnalyser::new();
@@ -538,15 +576,8 @@ impl TripletData {
                         let Some(file) = files.get(i) else {
                             break;
                         };
-                        let done = render_song(
-                            file,
-                            renderer,
-                            soundfont,
-                            &mut analyser,
-                            config,
-                            splits,
-                            cache_dir,
-                        );
+                        let done =
+                            render_song(file, &renderers, &mut analyser, config, splits, cache_dir);
                         if tx.send((i, done)).is_err() {
                             break;
                         }
@@ -572,7 +603,7 @@ impl TripletData {
                     );
                 }
                 Ok(_) => {}
-                Err(e) => data.skipped.push(e),
+                Err(e) => data.skipped.push(e.to_string()),
             }
         }
         Ok(data)

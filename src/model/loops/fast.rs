@@ -14,7 +14,7 @@ use burn::nn::{PaddingConfig1d, PaddingConfig2d};
 
 use super::model::LoopNet;
 use crate::loops::mel::{CHROMA, FRAMES, N_MELS};
-use crate::model::plain::{Dense, Norm, avx2_dispatch, values};
+use crate::model::plain::{Dense, Norm, PlainError, avx2_dispatch, values};
 
 /// One 3×3 convolution, weights `[out][in][3][3]`.
 #[derive(Debug, Clone)]
@@ -46,7 +46,7 @@ struct CircularConv {
 impl CircularConv {
     /// Copies a Burn 1-D convolution that reads the octave wrapped around (kernel 12, stride
     /// and dilation 1, no padding, one group).
-    fn of(conv: &Conv1d) -> Result<Self, String> {
+    fn of(conv: &Conv1d) -> Result<Self, PlainError> {
         let [outputs, inputs, k] = conv.weight.dims();
         if k != CHROMA
             || conv.stride != 1
@@ -54,10 +54,10 @@ impl CircularConv {
             || conv.groups != 1
             || !matches!(conv.padding, PaddingConfig1d::Valid)
         {
-            return Err(format!(
+            return Err(PlainError::Unsupported(format!(
                 "a chroma convolution of kernel {k} (stride {}, dilation {}, {} groups)",
                 conv.stride, conv.dilation, conv.groups
-            ));
+            )));
         }
         Ok(CircularConv {
             weight: values(conv.weight.val())?,
@@ -102,18 +102,18 @@ pub struct FastLoopNet {
 
 /// Copies a chain of circular convolutions (an error when they do not chain from one input
 /// channel).
-fn circular_of(convs: &[Conv1d]) -> Result<Vec<CircularConv>, String> {
+fn circular_of(convs: &[Conv1d]) -> Result<Vec<CircularConv>, PlainError> {
     let convs = convs
         .iter()
         .map(CircularConv::of)
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, PlainError>>()?;
     let mut channels = 1;
     for c in &convs {
         if c.inputs != channels {
-            return Err(format!(
+            return Err(PlainError::Unsupported(format!(
                 "a chroma convolution reads {} channels after {channels}",
                 c.inputs
-            ));
+            )));
         }
         channels = c.outputs;
     }
@@ -255,19 +255,22 @@ impl Block {
 }
 
 /// A max-pool this path computes: kernel = stride, no padding, no dilation, floor mode.
-fn pool_of(pool: &burn::nn::pool::MaxPool2d) -> Result<[usize; 2], String> {
+fn pool_of(pool: &burn::nn::pool::MaxPool2d) -> Result<[usize; 2], PlainError> {
     let plain = pool.stride == pool.kernel_size
         && pool.dilation == [1, 1]
         && !pool.ceil_mode
         && matches!(pool.padding, PaddingConfig2d::Valid)
         && !pool.kernel_size.contains(&0);
     if !plain {
-        return Err(format!("a {:?} max-pool of another kind", pool.kernel_size));
+        return Err(PlainError::Unsupported(format!(
+            "a {:?} max-pool of another kind",
+            pool.kernel_size
+        )));
     }
     Ok(pool.kernel_size)
 }
 
-fn conv_of(conv: &burn::nn::conv::Conv2d) -> Result<Conv, String> {
+fn conv_of(conv: &burn::nn::conv::Conv2d) -> Result<Conv, PlainError> {
     let [outputs, inputs, kh, kw] = conv.weight.dims();
     if [kh, kw] != [3, 3]
         || conv.groups != 1
@@ -275,10 +278,10 @@ fn conv_of(conv: &burn::nn::conv::Conv2d) -> Result<Conv, String> {
         || conv.dilation != [1, 1]
         || !matches!(conv.padding, PaddingConfig2d::Same)
     {
-        return Err(format!(
+        return Err(PlainError::Unsupported(format!(
             "a {kh}×{kw} convolution (stride {:?}, dilation {:?}, {} groups)",
             conv.stride, conv.dilation, conv.groups
-        ));
+        )));
     }
     let weight = values(conv.weight.val())?;
     let bias = match &conv.bias {
@@ -296,7 +299,7 @@ fn conv_of(conv: &burn::nn::conv::Conv2d) -> Result<Conv, String> {
 impl FastLoopNet {
     /// Copies the weights of a Burn network (an error when one is not a finite number or a
     /// layer is of a kind this path does not compute).
-    pub fn of(net: &LoopNet) -> Result<Self, String> {
+    pub fn of(net: &LoopNet) -> Result<Self, PlainError> {
         let blocks = net
             .blocks()
             .into_iter()
@@ -307,16 +310,16 @@ impl FastLoopNet {
                     pool: pool_of(pool)?,
                 })
             })
-            .collect::<Result<Vec<Block>, String>>()?;
+            .collect::<Result<Vec<Block>, PlainError>>()?;
         // The shapes must chain: one input plane, each block reading the one before, the
         // projection reading the head's features.
         let (mut channels, mut h, mut w) = (1, N_MELS, FRAMES);
         for b in &blocks {
             if b.conv.inputs != channels {
-                return Err(format!(
+                return Err(PlainError::Unsupported(format!(
                     "a block reads {} channels after {channels}",
                     b.conv.inputs
-                ));
+                )));
             }
             channels = b.conv.outputs;
             (h, w) = (h / b.pool[0], w / b.pool[1]);
@@ -325,9 +328,9 @@ impl FastLoopNet {
         let project = Dense::of(net.projection())?;
         let features = if flatten { channels * h * w } else { channels };
         if project.weight.len() != features * project.d_out {
-            return Err(format!(
+            return Err(PlainError::Unsupported(format!(
                 "the projection does not read the {features} features of the head"
-            ));
+            )));
         }
         Ok(FastLoopNet {
             blocks,

@@ -1,55 +1,19 @@
 //! The engine's side of the loop model: load (a file or the embedded default) and embed loops.
+//! (The engine renders a cycle's drums and bass itself and hands the samples to
+//! [`LoopModel::embed_normalised`].)
 
 use std::path::Path;
-use std::sync::OnceLock;
 
-use burn::module::Module;
-use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::LoopModelError;
 use super::data::DataConfig;
 use super::fast::FastLoopNet;
 use super::model::{LoopNet, LoopNetConfig};
 use super::train::{TrainingConfig, stack};
-use crate::audio::query::QueryRenderer;
-use crate::audio::{AudioMsg, CyclePlan, link};
 use crate::loops::audio::{self, Mono};
-use crate::loops::mel::{LOOP_SAMPLES, MelAnalyser, SAMPLE_RATE};
-use crate::pattern::{Bassline, DrumPattern};
-
-/// Renders one cycle of `drums` and `bass` at 120 BPM through the instrument's own graph, mono
-/// at `sample_rate`, aligned to the downbeat.
-pub fn render_cycle(
-    drums: &DrumPattern,
-    bass: &Bassline,
-    bass_tonic: u8,
-    sample_rate: u32,
-) -> Vec<f32> {
-    let (mut handle, mut core) = link(sample_rate, 1);
-    // A fresh queue has room for one cycle.
-    let _ = handle.send(AudioMsg::Cycle(CyclePlan::new(
-        drums, bass, bass_tonic, 120.0, 50.0,
-    )));
-    let frames = audio::bar_frames(2, 120.0, sample_rate);
-    let latency = core.latency();
-    let mut out = vec![0.0f32; (frames + latency) * 2];
-    for block in out.chunks_mut(1024) {
-        core.process(block);
-    }
-    audio::mix_down(&out[latency * 2..], 2)
-}
-
-/// Renders the loop model's query for one cycle of `drums` and `bass`: 120 BPM, dry (no sends),
-/// mono at the model's 16 kHz, from the downbeat, through the cheap [`QueryRenderer`].
-pub fn render_query(drums: &DrumPattern, bass: &Bassline, bass_tonic: u8) -> Vec<f32> {
-    static RENDERER: OnceLock<QueryRenderer> = OnceLock::new();
-    let plan = CyclePlan::new(drums, bass, bass_tonic, 120.0, 50.0);
-    RENDERER
-        .get_or_init(|| QueryRenderer::new(SAMPLE_RATE))
-        .render(&plan)
-}
+use crate::loops::mel::{LOOP_SAMPLES, MelAnalyser};
+use crate::model::artifact::{self, Kind, ModelError, Stored};
 
 /// The default model's weights (trained on stems of the Freedoom and Simutrans songs rendered
 /// with FluidR3 GM; see `models/loops.manifest.md`).
@@ -95,6 +59,30 @@ pub struct LoopModel {
     pub origin: String,
 }
 
+impl Stored for LoopModel {
+    const KIND: Kind = Kind::Loops;
+    const EMBEDDED_WEIGHTS: &'static [u8] = EMBEDDED_WEIGHTS;
+    const EMBEDDED_META: &'static str = EMBEDDED_META;
+    const EMBEDDED_ORIGIN: &'static str = "embedded loop model";
+    type Meta = ModelMeta;
+
+    /// A loop model needs its metadata (the data configuration evaluation follows).
+    fn default_meta() -> Option<ModelMeta> {
+        None
+    }
+
+    fn from_parts(
+        bytes: &[u8],
+        meta: ModelMeta,
+        device: Device,
+        origin: &str,
+    ) -> Result<Self, ModelError> {
+        let mut model = Self::from_bytes(bytes, &meta.training.model, device, origin)?;
+        model.data = Some(meta.training.data);
+        Ok(model)
+    }
+}
+
 impl LoopModel {
     /// Wraps a trained network.
     pub fn new(net: LoopNet, device: Device, origin: &str) -> Self {
@@ -121,89 +109,38 @@ impl LoopModel {
         config: &LoopNetConfig,
         device: Device,
         origin: &str,
-    ) -> Result<Self, LoopModelError> {
-        let format = |reason: String| LoopModelError::Format {
-            origin: origin.to_string(),
-            reason,
-        };
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-            .map_err(|e| format(e.to_string()))?;
-        let net = config
-            .init(&device)
-            .try_load_record(record)
-            .map_err(|e| format(e.to_string()))?;
+    ) -> Result<Self, ModelError> {
+        let net = artifact::load_weights(config.init(&device), bytes, Kind::Loops, origin)?;
         let model = Self::new(net, device, origin);
         if model.fast.is_none() {
             // Copied once in `new`; only a refusal asks again, for its reason.
-            FastLoopNet::of(&model.net).map_err(format)?;
+            FastLoopNet::of(&model.net).map_err(|e| ModelError::Format {
+                kind: Kind::Loops,
+                origin: origin.to_string(),
+                reason: e.to_string(),
+            })?;
         }
         Ok(model)
     }
 
     /// The default model compiled into the binary.
-    pub fn embedded(device: Device) -> Result<Self, LoopModelError> {
-        let meta: ModelMeta =
-            serde_json::from_str(EMBEDDED_META).map_err(|e| LoopModelError::Format {
-                origin: "embedded loop model".into(),
-                reason: e.to_string(),
-            })?;
-        let mut model = Self::from_bytes(
-            EMBEDDED_WEIGHTS,
-            &meta.training.model,
-            device,
-            "embedded loop model",
-        )?;
-        model.data = Some(meta.training.data);
-        Ok(model)
+    pub fn embedded(device: Device) -> Result<Self, ModelError> {
+        artifact::embedded(device)
     }
 
     /// Loads `path` (`.bpk`) with its metadata `path.json`-beside (same stem, `.json`).
-    pub fn load(path: &Path, device: Device) -> Result<Self, LoopModelError> {
-        let origin = path.display().to_string();
-        let fail = |reason: String| LoopModelError::Format {
-            origin: origin.clone(),
-            reason,
-        };
-        let meta_path = path.with_extension("json");
-        let meta: ModelMeta = serde_json::from_str(
-            &std::fs::read_to_string(&meta_path)
-                .map_err(|e| fail(format!("{}: {e}", meta_path.display())))?,
-        )
-        .map_err(|e| fail(e.to_string()))?;
-        let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-        let mut model = Self::from_bytes(&bytes, &meta.training.model, device, &origin)?;
-        model.data = Some(meta.training.data);
-        Ok(model)
+    pub fn load(path: &Path, device: Device) -> Result<Self, ModelError> {
+        artifact::load(path, device)
     }
 
     /// The weights as burnpack bytes.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, LoopModelError> {
-        let bytes =
-            self.net
-                .clone()
-                .into_record()
-                .into_bytes()
-                .map_err(|e| LoopModelError::Format {
-                    origin: self.origin.clone(),
-                    reason: e.to_string(),
-                })?;
-        Ok(bytes.to_vec())
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        artifact::weights(&self.net, Kind::Loops, &self.origin)
     }
 
     /// Writes the weights to `path` and the metadata beside it (`.json`), atomically.
-    pub fn save(&self, path: &Path, meta: &ModelMeta) -> Result<(), LoopModelError> {
-        let write = |p: &Path, bytes: &[u8]| {
-            crate::files::write_atomic(p, bytes).map_err(|e| LoopModelError::Write {
-                path: p.display().to_string(),
-                message: e.to_string(),
-            })
-        };
-        write(path, &self.to_bytes()?)?;
-        let json = serde_json::to_string_pretty(meta).map_err(|e| LoopModelError::Write {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        write(&path.with_extension("json"), json.as_bytes())
+    pub fn save(&self, path: &Path, meta: &ModelMeta) -> Result<(), ModelError> {
+        artifact::save(&self.net, path, meta, Kind::Loops, &self.origin)
     }
 
     /// The network.
@@ -223,19 +160,6 @@ impl LoopModel {
             .into_data()
             .try_to_vec::<f32>()
             .unwrap_or_default()
-    }
-
-    /// Embeds a cycle of drums and bass: rendered dry by [`render_query`] (ubiq's own drum
-    /// machine and bass synth at 120 BPM and 16 kHz, tempo-normalised), then embedded. This is
-    /// the query the library ranks loops against.
-    pub fn embed_cycle(
-        &mut self,
-        drums: &DrumPattern,
-        bass: &Bassline,
-        bass_tonic: u8,
-    ) -> Vec<f32> {
-        let audio = render_query(drums, bass, bass_tonic);
-        self.embed_normalised(&audio)
     }
 
     /// Embeds a loop of `bars` bars at `tempo_bpm`: its first two bars are resampled to 4 s at

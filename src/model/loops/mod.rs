@@ -16,32 +16,3 @@ pub mod fast;
 pub mod infer;
 pub mod model;
 pub mod train;
-
-use thiserror::Error;
-
-/// Why training, evaluation or loading failed.
-#[derive(Debug, Error)]
-pub enum LoopModelError {
-    /// Not enough data.
-    #[error("no {0} triplets (need songs with drums, bass and melodic parts)")]
-    NoData(&'static str),
-    /// A file could not be written.
-    #[error("cannot write {path}: {message}")]
-    Write {
-        /// The file.
-        path: String,
-        /// Why.
-        message: String,
-    },
-    /// Weights or metadata could not be read.
-    #[error("{origin}: {reason}")]
-    Format {
-        /// Where they came from.
-        origin: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A song, SoundFont or loop could not be used.
-    #[error(transparent)]
-    Loop(#[from] crate::loops::LoopError),
-}

@@ -12,17 +12,18 @@ use std::time::{Duration, Instant};
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::LoopModelError;
 use super::data::{AnchorKind, DataConfig, LoopInput, TripletData, WindowData};
 use super::model::{LoopNet, LoopNetConfig, distance, pairwise_distance};
 use crate::dataset::Split;
 use crate::loops::mel::INPUT_LEN;
+use crate::model::ModelError;
 use crate::model::rng::Rng;
+use crate::model::train_loop::{self, Schedule, Trainer};
 
 /// Which in-batch triplets the loss uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,9 +316,9 @@ pub fn train(
     config: &TrainingConfig,
     data: &TripletData,
     device: &Device,
-    mut on_epoch: impl FnMut(&EpochReport, Option<&LoopNet>),
-    mut on_batch: impl FnMut(usize, usize),
-) -> Result<Trained, LoopModelError> {
+    on_epoch: impl FnMut(&EpochReport, Option<&LoopNet>),
+    on_batch: impl FnMut(usize, usize),
+) -> Result<Trained, ModelError> {
     let began = Instant::now();
     let valid_data = subset(data, Split::Validation);
     let valid = valid_data.triplets(
@@ -327,10 +328,14 @@ pub fn train(
     );
     let train_idx = data.indices(Split::Train);
     if data.song_count(Split::Train) < 2 {
-        return Err(LoopModelError::NoData("training"));
+        return Err(ModelError::NoData(
+            "training triplets (need songs with drums, bass and melodic parts)",
+        ));
     }
     if valid.is_empty() {
-        return Err(LoopModelError::NoData("validation"));
+        return Err(ModelError::NoData(
+            "validation triplets (need songs with drums, bass and melodic parts)",
+        ));
     }
     let kinds: Vec<AnchorKind> = if config.anchors.is_empty() {
         vec![AnchorKind::SoundFont]
@@ -339,11 +344,7 @@ pub fn train(
     };
     let ad = device.clone().autodiff();
     ad.seed(config.seed);
-    let mut model = config.model.init(&ad);
-    let mut optim = AdamConfig::new().init();
-    let mut best: Option<(f64, [f64; 2], usize, LoopNet)> = None;
-    let mut history = Vec::new();
-    let mut since_best = 0;
+    let model = config.model.init(&ad);
     let batch = config.batch_size.max(2);
     let epochs = config.epochs.max(1);
     let w = &data.windows;
@@ -360,13 +361,94 @@ pub fn train(
     } else {
         train_idx.len()
     };
-    let total_steps = (epochs * per_epoch.div_ceil(batch)).max(1);
-    let mut step = 0usize;
-    for epoch in 1..=epochs {
+    let mut trainer = TripletTrainer {
+        config,
+        data,
+        valid_data,
+        valid,
+        device,
+        ad,
+        optim: AdamConfig::new().init(),
+        kinds,
+        groups,
+        train_idx,
+        batch,
+        total_steps: (epochs * per_epoch.div_ceil(batch)).max(1),
+        step: 0,
+        on_batch,
+    };
+    let schedule = Schedule {
+        epochs,
+        patience: config.patience,
+        first_counted: 0,
+    };
+    let out = train_loop::run(
+        &mut trainer,
+        model,
+        &schedule,
+        began,
+        |_, end| EpochReport {
+            epoch: end.epoch,
+            epochs: end.epochs,
+            train_loss: end.train_loss,
+            valid_accuracy: end.valid,
+            elapsed: end.elapsed,
+        },
+        on_epoch,
+    )?;
+    Ok(Trained {
+        model: out.model,
+        best_epoch: out.best_epoch,
+        best_valid_accuracy: out.best_valid,
+        history: out.history,
+        elapsed: out.elapsed,
+    })
+}
+
+/// The loop model's side of [`train_loop::run`]: in-batch triplets under a cosine learning
+/// rate, validated by triplet accuracy per anchor kind.
+struct TripletTrainer<'a, B> {
+    config: &'a TrainingConfig,
+    data: &'a TripletData,
+    /// The validation windows.
+    valid_data: TripletData,
+    /// The validation triplets.
+    valid: Vec<super::data::Triplet>,
+    /// The inference device (validation runs there).
+    device: &'a Device,
+    /// Its autodiff form (training runs there).
+    ad: Device,
+    optim: ModuleOptimizer,
+    /// Anchor kinds trained on.
+    kinds: Vec<AnchorKind>,
+    /// Training windows with their renders in every key (the untransposed one first).
+    groups: Vec<Vec<usize>>,
+    /// The training windows.
+    train_idx: Vec<usize>,
+    /// Windows per batch.
+    batch: usize,
+    /// Steps of the whole run (the learning rate's cosine spans them).
+    total_steps: usize,
+    /// Steps taken.
+    step: usize,
+    /// Sees the batches done and the total of the epoch.
+    on_batch: B,
+}
+
+impl<B: FnMut(usize, usize)> Trainer for TripletTrainer<'_, B> {
+    type Training = LoopNet;
+    type Model = LoopNet;
+    /// Triplet accuracy per anchor kind, in the order of [`AnchorKind::ALL`].
+    type Valid = [f64; 2];
+
+    fn train_epoch(&mut self, mut model: LoopNet, epoch: usize) -> (LoopNet, f64) {
+        let config = self.config;
+        let (ad, kinds, batch) = (&self.ad, &self.kinds, self.batch);
+        let w = &self.data.windows;
         let mut rng = Rng::new(config.seed ^ ((epoch as u64) << 8));
         let order: Vec<usize> = if config.key_negatives {
-            rng.shuffle(&mut groups);
-            groups
+            rng.shuffle(&mut self.groups);
+            self.groups
                 .iter()
                 .flat_map(|g| {
                     let first = rng.below(g.len());
@@ -375,7 +457,7 @@ pub fn train(
                 })
                 .collect()
         } else {
-            let mut order = train_idx.clone();
+            let mut order = self.train_idx.clone();
             rng.shuffle(&mut order);
             order
         };
@@ -385,10 +467,10 @@ pub fn train(
             if chunk.len() < 2 {
                 continue;
             }
-            let progress = step as f64 / total_steps as f64;
+            let progress = self.step as f64 / self.total_steps as f64;
             let lr = config.learning_rate
                 * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
-            step += 1;
+            self.step += 1;
             let b = chunk.len();
             let anchor_specs: Vec<LoopInput> = if config.one_anchor_each {
                 chunk
@@ -414,7 +496,7 @@ pub fn train(
                         row
                     })
                     .collect();
-                stack(rows.iter().map(Vec::as_slice), &ad)
+                stack(rows.iter().map(Vec::as_slice), ad)
             };
             let positives = augment(&positive_specs);
             let anchors = augment(&anchor_specs);
@@ -429,7 +511,7 @@ pub fn train(
                     })
                 })
                 .collect();
-            let negative = Tensor::from_data(TensorData::new(mask, [b, b]), &ad);
+            let negative = Tensor::from_data(TensorData::new(mask, [b, b]), ad);
             let loss = model.batch_triplet_loss(
                 anchors,
                 positives,
@@ -440,42 +522,21 @@ pub fn train(
             sum += f64::from(loss.clone().into_scalar::<f32>());
             batches += 1;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(lr, model, grads);
-            on_batch(i + 1, total);
+            model = self.optim.step(lr, model, grads);
+            (self.on_batch)(i + 1, total);
         }
-        let valid_model = model.valid();
-        let emb = WindowEmbeddings::of(&valid_model, &valid_data, device);
-        let valid_accuracy = AnchorKind::ALL.map(|k| accuracy(&emb, &valid, k));
-        let report = EpochReport {
-            epoch,
-            epochs,
-            train_loss: sum / batches.max(1) as f64,
-            valid_accuracy,
-            elapsed: began.elapsed(),
-        };
-        let score = report.valid_score();
-        if best.as_ref().is_none_or(|(b, ..)| score > *b) {
-            on_epoch(&report, Some(&valid_model));
-            best = Some((score, valid_accuracy, epoch, valid_model));
-            since_best = 0;
-        } else {
-            on_epoch(&report, None);
-            since_best += 1;
-        }
-        history.push(report);
-        if since_best >= config.patience {
-            break;
-        }
+        (model, sum / batches.max(1) as f64)
     }
-    let (_, best_valid_accuracy, best_epoch, model) = match best {
-        Some(b) => b,
-        None => (0.0, [0.0; 2], history.len(), model.valid()),
-    };
-    Ok(Trained {
-        model,
-        best_epoch,
-        best_valid_accuracy,
-        history,
-        elapsed: began.elapsed(),
-    })
+
+    fn validate(&mut self, model: &LoopNet) -> (LoopNet, [f64; 2]) {
+        let valid_model = model.valid();
+        let emb = WindowEmbeddings::of(&valid_model, &self.valid_data, self.device);
+        let accuracy = AnchorKind::ALL.map(|k| accuracy(&emb, &self.valid, k));
+        (valid_model, accuracy)
+    }
+
+    /// The mean of both anchor kinds' accuracies selects the epoch.
+    fn better(new: &[f64; 2], best: &[f64; 2]) -> bool {
+        0.5 * (new[0] + new[1]) > 0.5 * (best[0] + best[1])
+    }
 }

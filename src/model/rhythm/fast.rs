@@ -4,7 +4,7 @@
 
 use super::infer::Decoded;
 use super::model::{CELLS, CHANNELS, CONDITIONS, LATENT, LEAK, RhythmVae};
-use crate::model::plain::{Dense, Norm, avx2_dispatch, sigmoid, tanh};
+use crate::model::plain::{Dense, Norm, PlainError, avx2_dispatch, sigmoid, tanh};
 
 /// The rhythm VAE's weights as plain floats.
 #[derive(Debug, Clone)]
@@ -44,14 +44,14 @@ fn layer(dense: &Dense, x: &[f32], conditions: &[f32; CONDITIONS]) -> Vec<f32> {
 
 impl FastVae {
     /// Copies the weights of a Burn module (an error when one is not a finite number).
-    pub fn of(vae: &RhythmVae) -> Result<Self, String> {
+    pub fn of(vae: &RhythmVae) -> Result<Self, PlainError> {
         Ok(FastVae {
             channel: vae
                 .channel
                 .iter()
                 .zip(&vae.channel_norm)
                 .map(|(d, n)| Ok((Dense::of(d)?, Norm::of(n)?)))
-                .collect::<Result<_, String>>()?,
+                .collect::<Result<_, PlainError>>()?,
             enc_a: Dense::of(&vae.enc_a)?,
             enc_b: Dense::of(&vae.enc_b)?,
             mu: Dense::of(&vae.mu)?,

@@ -1,20 +1,21 @@
 //! The engine's side of the rhythm VAE: load a model (a file or the embedded default), decode
 //! latent points under density conditions into patterns, encode patterns back to the plane.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
 use burn::module::Module;
-use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device, Tensor};
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::RhythmError;
 use super::fast::FastVae;
+use super::latent_map::LatentMap;
 use super::model::{
     CELLS, CHANNELS, CONDITIONS, ConditionStats, LATENT, RhythmVae, RhythmVaeConfig,
     pattern_features, patterns_tensor, rows_tensor,
 };
 use super::train::TrainingConfig;
+use crate::model::artifact::{self, Architecture, Kind, ModelError, Stored};
 use crate::model::rng::Rng;
 use crate::pattern::{DrumCell, DrumPattern, STEPS, Voice};
 
@@ -129,23 +130,6 @@ pub struct ModelMeta {
 /// Kind tag of [`ModelMeta`].
 pub const META_KIND: &str = "ubiq-rhythm-vae";
 
-/// The part of a [`ModelMeta`] that loading needs: the architecture. Reading only this lets
-/// model files written with other training settings (older or newer) load.
-#[derive(Deserialize)]
-struct MetaArchitecture {
-    training: TrainingArchitecture,
-}
-
-#[derive(Deserialize)]
-struct TrainingArchitecture {
-    model: RhythmVaeConfig,
-}
-
-/// The architecture recorded in a model's metadata JSON.
-fn architecture(json: &str) -> Result<RhythmVaeConfig, serde_json::Error> {
-    serde_json::from_str::<MetaArchitecture>(json).map(|m| m.training.model)
-}
-
 /// A loaded rhythm VAE, ready for inference.
 #[derive(Debug, Clone)]
 pub struct RhythmModel {
@@ -156,11 +140,29 @@ pub struct RhythmModel {
     stats: ConditionStats,
     device: Device,
     origin: String,
+    /// Where its training windows sit on the plane, when a map was loaded with it.
+    latent_map: Option<Arc<LatentMap>>,
 }
 
-/// The metadata path beside a weights path.
-pub fn meta_path(weights: &Path) -> PathBuf {
-    weights.with_extension("json")
+impl Stored for RhythmModel {
+    const KIND: Kind = Kind::Rhythm;
+    const EMBEDDED_WEIGHTS: &'static [u8] = EMBEDDED_WEIGHTS;
+    const EMBEDDED_META: &'static str = EMBEDDED_META;
+    const EMBEDDED_ORIGIN: &'static str = "the embedded model";
+    type Meta = Architecture<RhythmVaeConfig>;
+
+    fn default_meta() -> Option<Self::Meta> {
+        Some(Architecture::new(RhythmVaeConfig::new()))
+    }
+
+    fn from_parts(
+        bytes: &[u8],
+        meta: Self::Meta,
+        device: Device,
+        origin: &str,
+    ) -> Result<Self, ModelError> {
+        Self::from_bytes(bytes, meta.model(), device, origin)
+    }
 }
 
 impl RhythmModel {
@@ -174,22 +176,18 @@ impl RhythmModel {
             stats,
             device,
             origin: origin.into(),
+            latent_map: None,
         }
     }
 
     /// The embedded default model on the Flex backend.
-    pub fn embedded() -> Result<Self, RhythmError> {
+    pub fn embedded() -> Result<Self, ModelError> {
         Self::embedded_on(Device::flex())
     }
 
     /// The embedded default model on `device`.
-    pub fn embedded_on(device: Device) -> Result<Self, RhythmError> {
-        let origin = "the embedded model";
-        let config = architecture(EMBEDDED_META).map_err(|e| RhythmError::Format {
-            origin: origin.into(),
-            reason: e.to_string(),
-        })?;
-        Self::from_bytes(EMBEDDED_WEIGHTS, &config, device, origin)
+    pub fn embedded_on(device: Device) -> Result<Self, ModelError> {
+        artifact::embedded(device)
     }
 
     /// A model from burnpack bytes of the architecture `config`.
@@ -198,21 +196,18 @@ impl RhythmModel {
         config: &RhythmVaeConfig,
         device: Device,
         origin: &str,
-    ) -> Result<Self, RhythmError> {
-        let format = |reason: String| RhythmError::Format {
+    ) -> Result<Self, ModelError> {
+        let format = |reason: String| ModelError::Format {
+            kind: Kind::Rhythm,
             origin: origin.into(),
             reason,
         };
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-            .map_err(|e| format(e.to_string()))?;
         let blank = config.init(ConditionStats::default(), &device, &mut Rng::new(0));
-        let vae = blank
-            .try_load_record(record)
-            .map_err(|e| format(e.to_string()))?;
+        let vae = artifact::load_weights(blank, bytes, Kind::Rhythm, origin)?;
         let model = Self::new(vae, device, origin);
         if model.fast.is_none() {
             // Copied once in `new`; only a refusal asks again, for its reason.
-            FastVae::of(&model.vae).map_err(format)?;
+            FastVae::of(&model.vae).map_err(|e| format(e.to_string()))?;
         }
         let s = model.stats;
         if [s.kick_mean, s.kick_std, s.hats_mean, s.hats_std]
@@ -228,63 +223,34 @@ impl RhythmModel {
 
     /// Loads `path` (burnpack weights); the architecture comes from the `.json` beside it when
     /// there is one, else the default architecture.
-    pub fn load(path: &Path, device: Device) -> Result<Self, RhythmError> {
-        let bytes = std::fs::read(path).map_err(|source| RhythmError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let meta = meta_path(path);
-        let config = if meta.exists() {
-            let text = std::fs::read_to_string(&meta).map_err(|source| RhythmError::Read {
-                path: meta.display().to_string(),
-                source,
-            })?;
-            architecture(&text).map_err(|e| RhythmError::Meta {
-                path: meta.display().to_string(),
-                reason: e.to_string(),
-            })?
-        } else {
-            RhythmVaeConfig::new()
-        };
-        Self::from_bytes(&bytes, &config, device, &path.display().to_string())
+    pub fn load(path: &Path, device: Device) -> Result<Self, ModelError> {
+        artifact::load(path, device)
     }
 
     /// The model at `path` when given, else the embedded default.
-    pub fn load_or_embedded(path: Option<&Path>, device: Device) -> Result<Self, RhythmError> {
-        match path {
-            Some(p) => Self::load(p, device),
-            None => Self::embedded_on(device),
-        }
+    pub fn load_or_embedded(path: Option<&Path>, device: Device) -> Result<Self, ModelError> {
+        artifact::load_or_embedded(path, device)
     }
 
     /// The weights as burnpack bytes.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, RhythmError> {
-        let bytes =
-            self.vae
-                .clone()
-                .into_record()
-                .into_bytes()
-                .map_err(|e| RhythmError::Format {
-                    origin: self.origin.clone(),
-                    reason: e.to_string(),
-                })?;
-        Ok(bytes.to_vec())
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        artifact::weights(&self.vae, Kind::Rhythm, &self.origin)
     }
 
     /// Writes the weights to `path` and `meta` beside it, each atomically.
-    pub fn save(&self, path: &Path, meta: &ModelMeta) -> Result<(), RhythmError> {
-        let write = |p: &Path, bytes: &[u8]| {
-            crate::files::write_atomic(p, bytes).map_err(|source| RhythmError::Write {
-                path: p.display().to_string(),
-                source,
-            })
-        };
-        let json = serde_json::to_string_pretty(meta).map_err(|e| RhythmError::Meta {
-            path: meta_path(path).display().to_string(),
-            reason: e.to_string(),
-        })?;
-        write(path, &self.to_bytes()?)?;
-        write(&meta_path(path), json.as_bytes())
+    pub fn save(&self, path: &Path, meta: &ModelMeta) -> Result<(), ModelError> {
+        artifact::save(&self.vae, path, meta, Kind::Rhythm, &self.origin)
+    }
+
+    /// This model with the latent map of its training windows.
+    pub fn with_latent_map(mut self, map: Option<Arc<LatentMap>>) -> Self {
+        self.latent_map = map;
+        self
+    }
+
+    /// The latent map loaded with it, if any.
+    pub fn latent_map(&self) -> Option<&Arc<LatentMap>> {
+        self.latent_map.as_ref()
     }
 
     /// Where this model came from (a path or "the embedded model").

@@ -1,10 +1,12 @@
 //! The latent map: where (a sample of) the training windows sit on the 2-D plane, with their
 //! style labels, for the latent pad display.
 
+use std::path::{Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
 
-use super::RhythmError;
 use super::infer::RhythmModel;
+use crate::model::artifact::{Kind, ModelError};
 use crate::model::rng::Rng;
 use crate::pattern::DrumPattern;
 
@@ -66,24 +68,46 @@ impl LatentMap {
     }
 
     /// The map as compact RON text.
-    pub fn to_ron(&self) -> Result<String, RhythmError> {
-        ron::to_string(self).map_err(|e| RhythmError::Format {
-            origin: "latent map".into(),
-            reason: e.to_string(),
-        })
+    pub fn to_ron(&self) -> Result<String, ModelError> {
+        ron::to_string(self).map_err(|e| format_error("latent map", e))
     }
 
     /// Parses RON text.
-    pub fn from_ron(text: &str) -> Result<Self, RhythmError> {
-        ron::from_str(text).map_err(|e| RhythmError::Format {
-            origin: "latent map".into(),
-            reason: e.to_string(),
-        })
+    pub fn from_ron(text: &str) -> Result<Self, ModelError> {
+        Self::parse(text, "latent map")
     }
 
     /// The embedded default model's map.
-    pub fn embedded() -> Result<Self, RhythmError> {
+    pub fn embedded() -> Result<Self, ModelError> {
         Self::from_ron(EMBEDDED_MAP)
+    }
+
+    /// Reads the map file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ModelError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Read {
+            kind: Kind::LatentMap,
+            path: origin.clone(),
+            source,
+        })?;
+        Self::parse(&text, &origin)
+    }
+
+    fn parse(text: &str, origin: &str) -> Result<Self, ModelError> {
+        ron::from_str(text).map_err(|e| format_error(origin, e))
+    }
+}
+
+/// The latent map path beside a weights path (`NAME.map.ron` next to `NAME.bpk`).
+pub fn map_path(weights: &Path) -> PathBuf {
+    weights.with_extension("map.ron")
+}
+
+fn format_error(origin: &str, e: impl std::fmt::Display) -> ModelError {
+    ModelError::Format {
+        kind: Kind::LatentMap,
+        origin: origin.into(),
+        reason: e.to_string(),
     }
 }
 

@@ -1,20 +1,21 @@
-//! Training the rhythm VAE: loss, a seeded mini-batch loop with β warm-up, validation and
-//! early stopping.
+//! Training the rhythm VAE: loss, seeded mini-batch epochs with β warm-up and validation, run
+//! by the shared epoch loop ([`train_loop`]: early stopping, the best epoch kept).
 
 use std::time::{Duration, Instant};
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::{log_sigmoid, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::RhythmError;
 use super::model::{
     CELLS, CHANNELS, CONDITIONS, ConditionStats, LATENT, RhythmVae, RhythmVaeConfig,
     RhythmVaeOutput, pattern_features,
 };
+use crate::model::ModelError;
 use crate::model::rng::Rng;
+use crate::model::train_loop::{self, Schedule, Trainer};
 use crate::pattern::{DrumPattern, STEPS, Voice};
 
 /// Everything that decides a training run (saved beside the weights).
@@ -293,15 +294,15 @@ pub fn train(
     valid: &[DrumPattern],
     device: &Device,
     mut on_epoch: impl FnMut(&EpochReport),
-) -> Result<Trained, RhythmError> {
+) -> Result<Trained, ModelError> {
     if train.is_empty() {
-        return Err(RhythmError::NoData("training"));
+        return Err(ModelError::NoData("training windows"));
     }
     if valid.is_empty() {
-        return Err(RhythmError::NoData("validation"));
+        return Err(ModelError::NoData("validation windows"));
     }
     if config.batch_size == 0 || config.epochs == 0 {
-        return Err(RhythmError::Config(
+        return Err(ModelError::Config(
             "batch size and epochs must be at least 1".into(),
         ));
     }
@@ -311,75 +312,111 @@ pub fn train(
     let valid_set = Prepared::new(valid, &stats);
     let ad = device.clone().autodiff();
     let mut rng = Rng::new(config.seed);
-    let mut model = config.model.init(stats, &ad, &mut rng);
-    let mut optim = AdamConfig::new().init();
-    let mut order: Vec<usize> = (0..train_set.len()).collect();
-    let mut best: Option<(f64, usize, RhythmVae)> = None;
-    let mut history = Vec::new();
-    let mut since_best = 0;
-    for epoch in 1..=config.epochs {
-        let beta = config.beta * (epoch as f64 / config.warmup_epochs.max(1) as f64).min(1.0);
-        rng.shuffle(&mut order);
+    let model = config.model.init(stats, &ad, &mut rng);
+    let mut trainer = VaeTrainer {
+        config,
+        order: (0..train_set.len()).collect(),
+        train_set,
+        valid_set,
+        device,
+        ad,
+        rng,
+        optim: AdamConfig::new().init(),
+        beta: 0.0,
+    };
+    let schedule = Schedule {
+        epochs: config.epochs,
+        patience: config.patience,
+        first_counted: config.warmup_epochs,
+    };
+    let out = train_loop::run(
+        &mut trainer,
+        model,
+        &schedule,
+        began,
+        |t, end| EpochReport {
+            epoch: end.epoch,
+            epochs: end.epochs,
+            train_loss: end.train_loss,
+            valid_loss: end.valid,
+            beta: t.beta,
+            elapsed: end.elapsed,
+            improved: end.improved,
+        },
+        |report, _| on_epoch(report),
+    )?;
+    Ok(Trained {
+        model: out.model,
+        best_epoch: out.best_epoch,
+        best_valid_loss: out.best_valid,
+        epochs_run: out.history.len(),
+        history: out.history,
+        elapsed: out.elapsed,
+    })
+}
+
+/// The rhythm VAE's side of [`train_loop::run`]: seeded mini-batches with latent and prior
+/// noise, β rising over the warm-up epochs.
+struct VaeTrainer<'a> {
+    config: &'a TrainingConfig,
+    train_set: Prepared,
+    valid_set: Prepared,
+    /// The inference device (validation runs there).
+    device: &'a Device,
+    /// Its autodiff form (training runs there).
+    ad: Device,
+    /// Shuffles the order and draws the noise, epoch after epoch.
+    rng: Rng,
+    optim: ModuleOptimizer,
+    /// The training order, reshuffled every epoch.
+    order: Vec<usize>,
+    /// β of the epoch last trained.
+    beta: f64,
+}
+
+impl Trainer for VaeTrainer<'_> {
+    type Training = RhythmVae;
+    type Model = RhythmVae;
+    type Valid = f64;
+
+    fn train_epoch(&mut self, mut model: RhythmVae, epoch: usize) -> (RhythmVae, f64) {
+        let config = self.config;
+        let ad = &self.ad;
+        let rng = &mut self.rng;
+        self.beta = config.beta * (epoch as f64 / config.warmup_epochs.max(1) as f64).min(1.0);
+        rng.shuffle(&mut self.order);
         let mut sum = 0.0;
         let mut batches = 0usize;
-        for chunk in order.chunks(config.batch_size) {
+        for chunk in self.order.chunks(config.batch_size) {
             // Batch norm needs at least two windows to estimate batch statistics.
             if chunk.len() < 2 {
                 continue;
             }
-            let (x, c) = train_set.batch(chunk, &ad);
+            let (x, c) = self.train_set.batch(chunk, ad);
             let noise: Vec<f32> = (0..chunk.len() * LATENT).map(|_| rng.normal()).collect();
-            let noise = Tensor::from_data(TensorData::new(noise, [chunk.len(), LATENT]), &ad);
+            let noise = Tensor::from_data(TensorData::new(noise, [chunk.len(), LATENT]), ad);
             let prior = (config.density_weight > 0.0).then(|| {
                 let z: Vec<f32> = (0..chunk.len() * LATENT).map(|_| rng.normal()).collect();
-                Tensor::from_data(TensorData::new(z, [chunk.len(), LATENT]), &ad)
+                Tensor::from_data(TensorData::new(z, [chunk.len(), LATENT]), ad)
             });
-            let terms = model.loss(x, c, noise, prior, &LossWeights::of(config, beta));
+            let terms = model.loss(x, c, noise, prior, &LossWeights::of(config, self.beta));
             sum += f64::from(terms.total.clone().into_scalar::<f32>());
             batches += 1;
             let grads = GradientsParams::from_grads(terms.total.backward(), &model);
-            model = optim.step(config.learning_rate, model, grads);
+            model = self.optim.step(config.learning_rate, model, grads);
         }
-        let valid_loss = validation_loss(&model.valid(), &valid_set, device, config);
-        let warm = epoch >= config.warmup_epochs;
-        let improved = warm && best.as_ref().is_none_or(|(b, _, _)| valid_loss < *b);
-        if improved {
-            best = Some((valid_loss, epoch, model.valid()));
-            since_best = 0;
-        } else if warm {
-            since_best += 1;
-        }
-        let report = EpochReport {
-            epoch,
-            epochs: config.epochs,
-            train_loss: sum / batches.max(1) as f64,
-            valid_loss,
-            beta,
-            elapsed: began.elapsed(),
-            improved,
-        };
-        on_epoch(&report);
-        history.push(report);
-        if since_best >= config.patience {
-            break;
-        }
+        (model, sum / batches.max(1) as f64)
     }
-    let epochs_run = history.len();
-    let (best_valid_loss, best_epoch, model) = match best {
-        Some(b) => b,
-        None => {
-            let last = history.last().map_or(f64::NAN, |r| r.valid_loss);
-            (last, epochs_run, model.valid())
-        }
-    };
-    Ok(Trained {
-        model,
-        best_epoch,
-        best_valid_loss,
-        epochs_run,
-        history,
-        elapsed: began.elapsed(),
-    })
+
+    fn validate(&mut self, model: &RhythmVae) -> (RhythmVae, f64) {
+        let valid = model.valid();
+        let loss = validation_loss(&valid, &self.valid_set, self.device, self.config);
+        (valid, loss)
+    }
+
+    fn better(new: &f64, best: &f64) -> bool {
+        new < best
+    }
 }
 
 /// Mean validation loss per window: latent means (no sampling), β at its final value, no

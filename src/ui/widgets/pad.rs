@@ -12,16 +12,8 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use crate::ui::theme::Theme;
 
-/// A training pattern placed on the latent plane.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MapPoint {
-    /// Latent x.
-    pub x: f32,
-    /// Latent y.
-    pub y: f32,
-    /// Style id (a genre of the training set), coloured by the theme's `styles`.
-    pub style: u16,
-}
+/// A training pattern placed on the latent plane (the rhythm model's latent map's points).
+pub use crate::model::rhythm::latent_map::MapPoint;
 
 /// The pad's inputs. With no `position` there is no model, and the pad says so (`empty`).
 pub struct LatentPad<'a> {

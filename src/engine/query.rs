@@ -1,6 +1,7 @@
 //! The loop model's query, fast: one cycle of drums and bass rendered dry, mono, with the
 //! default sounds — what the engine embeds every time it ranks the loops, so it has to cost
-//! far less than a cycle of the full graph.
+//! far less than a cycle of the full graph. The engine renders the cycle here and hands the
+//! samples to the loop model ([`embed_cycle`]); the model itself knows no synthesiser.
 //!
 //! With the default drum sound the drum bus is linear (no tone tilt, no drive), so a drum
 //! track is the sum of one-shots: each voice is rendered once, at full velocity, by the drum
@@ -9,13 +10,64 @@
 //! hat. The bass is the bass synth, note by note at the sequencer's frames. The mix is the
 //! default mixer's: drums at 0 dB, bass at −3 dB.
 
-use super::bass::BassSynth;
-use super::drums::DrumMachine;
-use super::dsp::db_to_gain;
-use super::params::{BassTimbre, DrumTimbre, Mix};
-use super::plan::{CyclePlan, EventKind};
-use super::sequencer::Sequencer;
-use crate::pattern::{STEPS, Voice};
+use std::sync::OnceLock;
+
+use crate::audio::bass::BassSynth;
+use crate::audio::drums::DrumMachine;
+use crate::audio::dsp::db_to_gain;
+use crate::audio::params::{BassTimbre, DrumTimbre, Mix};
+use crate::audio::plan::{CyclePlan, EventKind};
+use crate::audio::sequencer::Sequencer;
+use crate::audio::{AudioMsg, link};
+use crate::loops::audio;
+use crate::loops::mel::SAMPLE_RATE;
+use crate::model::loops::infer::LoopModel;
+use crate::pattern::{Bassline, DrumPattern, STEPS, Voice};
+
+/// Renders one cycle of `drums` and `bass` at 120 BPM through the instrument's own graph, mono
+/// at `sample_rate`, aligned to the downbeat.
+pub fn render_cycle(
+    drums: &DrumPattern,
+    bass: &Bassline,
+    bass_tonic: u8,
+    sample_rate: u32,
+) -> Vec<f32> {
+    let (mut handle, mut core) = link(sample_rate, 1);
+    // A fresh queue has room for one cycle.
+    let _ = handle.send(AudioMsg::Cycle(CyclePlan::new(
+        drums, bass, bass_tonic, 120.0, 50.0,
+    )));
+    let frames = audio::bar_frames(2, 120.0, sample_rate);
+    let latency = core.latency();
+    let mut out = vec![0.0f32; (frames + latency) * 2];
+    for block in out.chunks_mut(1024) {
+        core.process(block);
+    }
+    audio::mix_down(&out[latency * 2..], 2)
+}
+
+/// Renders the loop model's query for one cycle of `drums` and `bass`: 120 BPM, dry (no sends),
+/// mono at the model's 16 kHz, from the downbeat, through the cheap [`QueryRenderer`].
+pub fn render_query(drums: &DrumPattern, bass: &Bassline, bass_tonic: u8) -> Vec<f32> {
+    static RENDERER: OnceLock<QueryRenderer> = OnceLock::new();
+    let plan = CyclePlan::new(drums, bass, bass_tonic, 120.0, 50.0);
+    RENDERER
+        .get_or_init(|| QueryRenderer::new(SAMPLE_RATE))
+        .render(&plan)
+}
+
+/// Embeds a cycle of drums and bass: rendered dry by [`render_query`] (ubiq's own drum machine
+/// and bass synth at 120 BPM and 16 kHz, tempo-normalised), then embedded by `model`. This is
+/// the query the library ranks loops against.
+pub fn embed_cycle(
+    model: &mut LoopModel,
+    drums: &DrumPattern,
+    bass: &Bassline,
+    bass_tonic: u8,
+) -> Vec<f32> {
+    let audio = render_query(drums, bass, bass_tonic);
+    model.embed_normalised(&audio)
+}
 
 /// Longest one-shot kept, in seconds (a crash rings longest).
 const SHOT_SECONDS: f32 = 3.0;
@@ -147,8 +199,6 @@ impl QueryRenderer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::AudioMsg;
-    use crate::audio::link;
 
     /// The same cycle through the whole graph at default settings with the effect sends off.
     fn full(plan: CyclePlan, rate: u32) -> Vec<f32> {

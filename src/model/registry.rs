@@ -1,0 +1,199 @@
+//! The models the engine composes with: what is loaded, from where (a file given on the command
+//! line, else the embedded default), with the rhythm model's latent map, and the loop library
+//! they rank.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use burn::tensor::Device;
+
+use super::ModelError;
+use super::bass::BassModel;
+use super::loops::infer::LoopModel;
+use super::rhythm::RhythmModel;
+use super::rhythm::latent_map::{LatentMap, map_path};
+use crate::loops::LoopSet;
+use crate::loops::library::Library;
+
+/// The models the engine composes with, and the loop library it ranks.
+pub struct Models {
+    /// The rhythm VAE (with the latent map loaded with it, if any).
+    pub rhythm: Option<RhythmModel>,
+    /// The rhythm → bassline translator.
+    pub bass: Option<BassModel>,
+    /// The loop-compatibility model.
+    pub loops: Option<LoopModel>,
+    /// The loop library.
+    pub library: Option<Library>,
+}
+
+impl Models {
+    /// The embedded default models (no loop library); a model that fails to load is left
+    /// out with the reason.
+    pub fn embedded() -> (Models, Vec<String>) {
+        ModelPaths::default().load_models()
+    }
+
+    /// No models: the written patterns play as they are.
+    pub fn none() -> Models {
+        Models {
+            rhythm: None,
+            bass: None,
+            loops: None,
+            library: None,
+        }
+    }
+
+    /// With this loop library.
+    pub fn with_library(mut self, library: Option<Library>) -> Models {
+        self.library = library;
+        self
+    }
+
+    /// The latent map of the loaded rhythm model, if it has one.
+    pub fn latent_map(&self) -> Option<Arc<LatentMap>> {
+        self.rhythm.as_ref().and_then(|r| r.latent_map().cloned())
+    }
+}
+
+/// Where the engine's models and loop library come from (none: the embedded defaults and the
+/// library found beside the program).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelPaths {
+    /// Rhythm VAE weights (its latent map is read from `NAME.map.ron` beside them).
+    pub rhythm: Option<PathBuf>,
+    /// Bass model weights.
+    pub bass: Option<PathBuf>,
+    /// Loop model weights.
+    pub loops: Option<PathBuf>,
+    /// The loop library's folder.
+    pub library: Option<PathBuf>,
+}
+
+impl ModelPaths {
+    /// Loads everything; what fails to load is left out, with a one-line reason each (the
+    /// written patterns play as they are without a rhythm model; no loops without a library).
+    pub fn load(&self) -> (Models, Vec<String>) {
+        let (mut models, mut problems) = self.load_models();
+        models.library = match self.library.clone().or_else(default_library) {
+            Some(root) => {
+                let lib = Library::open(&root);
+                problems.extend(lib.skipped.iter().cloned());
+                if LoopSet::ALL.iter().all(|s| lib.entries(*s).is_empty()) {
+                    problems.push(format!(
+                        "no loops in {} (no loop library loaded)",
+                        root.display()
+                    ));
+                    None
+                } else {
+                    Some(lib)
+                }
+            }
+            None => {
+                problems.push(
+                    "no loop library found (looked for loops/ here and beside the program; use --loops DIR)"
+                        .into(),
+                );
+                None
+            }
+        };
+        (models, problems)
+    }
+
+    /// Loads the three models (no library). A model file that does not load is reported
+    /// and the embedded default plays instead. A rhythm model file brings the latent map
+    /// beside it (none when there is no map file); the embedded model brings the embedded map.
+    pub fn load_models(&self) -> (Models, Vec<String>) {
+        let mut problems = Vec::new();
+        let mut map_problem = None;
+        let rhythm = load_or_default(
+            "rhythm model",
+            self.rhythm.as_deref(),
+            |p| {
+                let model = RhythmModel::load(p, Device::flex())?;
+                let map = map_beside(p).unwrap_or_else(|e| {
+                    map_problem = Some(e.to_string());
+                    None
+                });
+                Ok(model.with_latent_map(map))
+            },
+            || {
+                let model = RhythmModel::embedded()?;
+                Ok(model.with_latent_map(Some(Arc::new(LatentMap::embedded()?))))
+            },
+            &mut problems,
+        );
+        problems.extend(map_problem);
+        let bass = load_or_default(
+            "bass model",
+            self.bass.as_deref(),
+            BassModel::load,
+            BassModel::embedded,
+            &mut problems,
+        );
+        let loops = load_or_default(
+            "loop model",
+            self.loops.as_deref(),
+            |p| LoopModel::load(p, Device::flex()),
+            || LoopModel::embedded(Device::flex()),
+            &mut problems,
+        );
+        (
+            Models {
+                rhythm,
+                bass,
+                loops,
+                library: None,
+            },
+            problems,
+        )
+    }
+}
+
+/// The latent map beside rhythm weights at `weights`, `None` when there is no map file.
+fn map_beside(weights: &Path) -> Result<Option<Arc<LatentMap>>, ModelError> {
+    let path = map_path(weights);
+    if !path.exists() {
+        return Ok(None);
+    }
+    LatentMap::load(&path).map(|m| Some(Arc::new(m)))
+}
+
+/// The model at `path` (else the embedded default, saying why), or the embedded default.
+fn load_or_default<M>(
+    what: &str,
+    path: Option<&Path>,
+    load: impl FnOnce(&Path) -> Result<M, ModelError>,
+    embedded: impl FnOnce() -> Result<M, ModelError>,
+    problems: &mut Vec<String>,
+) -> Option<M> {
+    if let Some(p) = path {
+        match load(p) {
+            Ok(m) => return Some(m),
+            Err(e) => problems.push(format!("{what}: {e} — the embedded default plays instead")),
+        }
+    }
+    embedded()
+        .map_err(|e| problems.push(format!("{what}: {e}")))
+        .ok()
+}
+
+/// The default loop library: `loops/` in the current folder, else the one shipped beside the
+/// program (`…/loops` next to `bin/ubiq`, or the repository's when run from `target/release`).
+pub fn default_library() -> Option<PathBuf> {
+    let is_library = |p: &Path| {
+        LoopSet::ALL
+            .iter()
+            .any(|s| p.join(s.name()).join("index.ron").is_file())
+    };
+    let here = PathBuf::from("loops");
+    if is_library(&here) {
+        return Some(here);
+    }
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .take(4)
+        .map(|d| d.join("loops"))
+        .find(|p| is_library(p))
+}
