@@ -9,8 +9,6 @@ use burn::tensor::Device;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::engine::Performance;
-use crate::engine::query::render_query;
 use crate::loops::LoopSet;
 use crate::loops::library::{EmbeddingTable, Library};
 use crate::model::Backend;
@@ -20,6 +18,8 @@ use crate::model::registry::Models;
 use crate::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
 use crate::model::rng::Rng;
 use crate::pattern::{Key, Scale};
+use crate::performance::Performance;
+use crate::performance::query::render_query;
 use crate::scene::library::default_scene;
 
 /// Why the timings could not be set up.

@@ -8,8 +8,12 @@
 //! - [`scene`]: RON scene files.
 //! - [`command`]: the one command type every input path speaks, and its table.
 //! - [`audio`]: the real-time graph, its lock-free link, the deck and the device backends.
-//! - [`engine`]: the performance state, the conductor that carries out every change, and
-//!   its two stages: the live engine thread and the offline driver (renders to WAV and MIDI).
+//! - [`performance`]: the musical state, what each command changes, the AI's turn, loop
+//!   ranking, the set list.
+//! - [`engine`]: the conductor that carries out every change, and its two stages: the live
+//!   engine thread and the offline driver (renders to WAV and MIDI).
+//! - [`snapshot`]: the picture of the performance the front ends draw.
+//! - [`fastmath`]: `exp`, `log10`, logistic and `tanh` in plain arithmetic (they vectorise).
 //! - [`loops`]: the loop library, loop playback, stems and spectrograms.
 //! - [`model`]: the neural networks in Burn: the rhythm VAE, rhythm → bassline translation and
 //!   the loop-compatibility model.
@@ -27,13 +31,16 @@ pub mod bench;
 pub mod command;
 pub mod dataset;
 pub mod engine;
+pub mod fastmath;
 pub mod files;
 pub mod loops;
 pub mod midi;
 pub mod midifile;
 pub mod model;
 pub mod pattern;
+pub mod performance;
 pub mod scene;
+pub mod snapshot;
 pub mod soak;
 pub mod ui;
 pub mod wav;

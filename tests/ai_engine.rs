@@ -5,12 +5,12 @@
 use std::path::Path;
 
 use ubiq::command::parse;
-use ubiq::engine::Performance;
 use ubiq::engine::render::{RenderOptions, midi_of, render_set};
 use ubiq::engine::session::Action;
 use ubiq::loops::LoopSet;
 use ubiq::loops::library::Library;
 use ubiq::model::registry::Models;
+use ubiq::performance::Performance;
 use ubiq::scene::Scene;
 
 const RATE: u32 = 22_050;

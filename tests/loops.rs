@@ -217,7 +217,7 @@ fn the_embedded_model_loads_and_embeds_to_unit_length() {
     for step in (0..32).step_by(4) {
         p.set(Voice::Kick, step, DrumCell::hit(1.0, 0.0));
     }
-    let e = ubiq::engine::query::embed_cycle(&mut model, &p, &Bassline::default(), 33);
+    let e = ubiq::performance::query::embed_cycle(&mut model, &p, &Bassline::default(), 33);
     assert_eq!(e.len(), 32 + 4 * 12, "projection, then 4 chroma channels");
     let norm: f32 = e.iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((norm - 1.0).abs() < 1e-3, "norm {norm}");

@@ -8,7 +8,6 @@ use anyhow::{Context, bail};
 use burn::tensor::Device;
 
 use crate::dataset::{CacheMode, LoadOptions, Split};
-use crate::engine::query::{render_cycle, render_query};
 use crate::loops::audio::Mono;
 use crate::loops::library::{Library, LoopEntry, pattern_hits, prepare_file};
 use crate::loops::stems::{MidiSong, StemGroup, StemRenderer};
@@ -19,6 +18,7 @@ use crate::model::loops::infer::{LoopModel, ModelMeta};
 use crate::model::loops::model::LoopNetConfig;
 use crate::model::loops::train::{TrainingConfig, train};
 use crate::pattern::{Bassline, DrumPattern};
+use crate::performance::query::{render_cycle, render_query};
 
 /// `ubiq loops add`: adds files to a set; a bad file is reported and skipped. Returns how many
 /// were refused.

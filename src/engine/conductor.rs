@@ -11,11 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use super::listen::Listener;
-use super::loops::{Cue, FeedbackTurn, LoopFeed, LoopJob};
-use super::performance::DeckRequest;
-use super::sections::SectionView;
+use super::loops::{Cue, LoopFeed, LoopJob};
 use super::session::Action;
-use super::{ApplyError, Outcome, Performance, Playing};
 use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
 use crate::audio::loop_player::{LoopBuffer, LoopCue};
@@ -23,6 +20,10 @@ use crate::audio::{AudioMsg, Status};
 use crate::command::{Command, SessionCommand};
 use crate::loops::{LoopError, LoopSet};
 use crate::model::registry::Models;
+use crate::performance::DeckRequest;
+use crate::performance::loops::FeedbackTurn;
+use crate::performance::sections::SectionView;
+use crate::performance::{ApplyError, Outcome, Performance, Playing};
 use crate::scene::{Scene, SceneError};
 
 /// What happened, for the stage to tell the performer (live) or to count (offline).

@@ -16,7 +16,6 @@ use super::loops::{Cue, LoopJob};
 use super::session::Action;
 use super::take::{SessionRecord, Takes};
 use super::worker::{Done, Job, Worker};
-use super::{Notice, Outcome, Performance, Playing, Snapshot};
 use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
 use crate::audio::loop_player::LoopBuffer;
@@ -28,7 +27,9 @@ use crate::midi::input::MidiControl;
 use crate::midi::map::NoteMap;
 use crate::midi::out::MidiOut;
 use crate::model::registry::{ModelPaths, Models};
+use crate::performance::{Outcome, Performance, Playing};
 use crate::scene::Scene;
+use crate::snapshot::{Notice, Snapshot};
 
 /// How often snapshots are published at most.
 const SNAPSHOT_PERIOD: Duration = Duration::from_millis(30);
@@ -505,9 +506,13 @@ impl Engine {
         stage.place();
         stage.promote();
         let status = stage.audio.status();
-        let mut snap =
-            self.perf
-                .snapshot(status, stage.playing, &stage.output, stage.notice.clone());
+        let mut snap = Snapshot::of(
+            &self.perf,
+            status,
+            stage.playing,
+            &stage.output,
+            stage.notice.clone(),
+        );
         snap.composing = stage.models.rhythm.is_some();
         snap.latent_map = stage.models.latent_map();
         snap.library = stage.models.library.is_some();
@@ -611,7 +616,7 @@ pub fn spawn(
         .map(|tap| Listener::new(tap, sample_rate));
     let (req_tx, req_rx) = mpsc::channel();
     let (note_tx, note_rx) = mpsc::channel();
-    let first = perf.snapshot(audio.status(), perf.queued(), &output, None);
+    let first = Snapshot::of(&perf, audio.status(), perf.queued(), &output, None);
     let stage = LiveStage {
         session: SessionRecord::new(seed, perf.scene().clone()),
         takes: Takes::new(

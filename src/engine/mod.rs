@@ -1,24 +1,20 @@
-//! The performance engine: the authoritative musical state, the only place commands are
-//! applied, and the thread that feeds the audio graph ahead of the beat.
+//! The engine: carries out what the performance decides. The [`conductor`] turns each
+//! [`Outcome`](crate::performance::Outcome) into audio messages, loop cues, records and
+//! sections; two stages drive it — [`live`] (the engine thread, a worker, channels and
+//! snapshots for the front ends) and [`offline`] (the frame loop behind `ubiq render`,
+//! `ubiq replay`, the soak and the benches) — so a render plays exactly what the stage plays.
 //!
-//! [`Performance`] is a plain state machine (apply a command, compile the next cycle), used
-//! unchanged by the live thread ([`live`]) and by offline renders, so a test exercises exactly
-//! what plays on stage.
+//! - [`take`]: recording takes and autosaving; [`session`]: the session log;
+//! - [`loops`]: loop cues, loop buffers and records prepared for the audio thread;
+//! - [`listen`]: what the output played, for the feedback loop; [`worker`]: the live stage's
+//!   file work; [`render`]: offline renders to WAV and MIDI.
 
-pub mod compose;
 pub mod conductor;
 pub mod listen;
 pub mod live;
 pub mod loops;
 pub mod offline;
-mod performance;
-pub mod query;
 pub mod render;
-pub mod sections;
 pub mod session;
-mod snapshot;
 pub mod take;
 pub mod worker;
-
-pub use performance::{ApplyError, DeckRequest, Outcome, Performance};
-pub use snapshot::{DeckView, LoopView, Notice, Playing, Snapshot};

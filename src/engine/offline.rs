@@ -8,10 +8,9 @@
 
 use std::path::Path;
 
-use super::Performance;
 use super::conductor::{Conductor, Report, Stage};
 use super::listen::Listener;
-use super::loops::{FeedbackTurn, LoopCache, LoopJob, load_record};
+use super::loops::{LoopCache, LoopJob, load_record};
 use super::session::{Action, Entry, SessionLog};
 use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
@@ -22,6 +21,8 @@ use crate::command::SessionCommand;
 use crate::loops::LoopError;
 use crate::model::registry::Models;
 use crate::pattern::STEPS;
+use crate::performance::Performance;
+use crate::performance::loops::FeedbackTurn;
 use crate::scene::Scene;
 
 /// Frames per render call (the size a device callback would ask for).

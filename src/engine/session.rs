@@ -25,9 +25,10 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::loops::{Cue, FeedbackTurn};
+use super::loops::Cue;
 use crate::command::{Command, parse};
 use crate::loops::LoopSet;
+use crate::performance::loops::FeedbackTurn;
 use crate::scene::Scene;
 
 /// Format version written in the first line.

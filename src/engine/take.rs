@@ -5,13 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 
-use super::Notice;
 use super::session::{Action, Entry, SessionLog};
 use super::worker::{Job, Worker};
 use crate::audio::record::{Recorder, Recording};
 use crate::midi::map::NoteMap;
 use crate::model::registry::ModelPaths;
 use crate::scene::Scene;
+use crate::snapshot::Notice;
 
 /// A change sent to the audio thread whose frame is not known yet.
 struct Unplaced {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
-use crate::model::plain::log10;
+use crate::fastmath::log10;
 
 /// Sample rate of model input.
 pub const SAMPLE_RATE: u32 = 16_000;

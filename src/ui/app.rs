@@ -8,7 +8,7 @@ use super::keymap::{Action, Key, Keymap, UiAction};
 use super::prompt::{HISTORY, Prompt, PromptEvent};
 use super::theme::Theme;
 use crate::command::{Command, parse};
-use crate::engine::Notice;
+use crate::snapshot::Notice;
 
 /// Lines one PageUp / PageDown scrolls the help.
 const PAGE: u16 = 10;

@@ -19,7 +19,7 @@ use super::widgets::pad::{LatentPad, Slider};
 use super::widgets::transport::Transport;
 use crate::command::Command;
 use crate::command::spec::scale_name;
-use crate::engine::Snapshot;
+use crate::snapshot::Snapshot;
 
 /// The smallest screen the full interface fits.
 pub const MIN_SIZE: (u16, u16) = (80, 24);
@@ -128,8 +128,8 @@ fn grid_title(snap: &Snapshot, label: &str) -> String {
     )
 }
 
-fn queued(snap: &Snapshot) -> crate::engine::Playing {
-    crate::engine::Playing {
+fn queued(snap: &Snapshot) -> crate::performance::Playing {
+    crate::performance::Playing {
         pattern: snap.pattern,
         bassline: snap.bassline,
         tonic: snap.tonic,

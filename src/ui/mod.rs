@@ -27,8 +27,8 @@ use ratatui::crossterm::event::{self, Event, KeyEventKind};
 
 pub use app::App;
 
-use crate::engine::Snapshot;
 use crate::engine::live::EngineHandle;
+use crate::snapshot::Snapshot;
 
 /// The shortest time between two frames (about 30 per second).
 pub const FRAME: Duration = Duration::from_millis(33);
@@ -122,8 +122,9 @@ mod tests {
     use super::keymap::Keymap;
     use super::theme::Theme;
     use super::*;
-    use crate::engine::{Notice, Performance};
+    use crate::performance::Performance;
     use crate::scene::library::default_scene;
+    use crate::snapshot::Notice;
 
     /// A snapshot of the default scene a few bars in, with a change queued for the next cycle.
     fn snapshot() -> Snapshot {
@@ -147,7 +148,8 @@ mod tests {
             ..Default::default()
         };
         status.track_peaks = [0.7, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0];
-        perf.snapshot(
+        Snapshot::of(
+            &perf,
             status,
             playing,
             "silent (--audio none)",
@@ -210,7 +212,7 @@ mod tests {
             playing: true,
             ..Default::default()
         };
-        let mut snap = perf.snapshot(status, playing, "silent (--audio none)", None);
+        let mut snap = Snapshot::of(&perf, status, playing, "silent (--audio none)", None);
         snap.composing = true;
         snap.latent_map = models.latent_map();
         snap.library = true;

@@ -7,7 +7,8 @@ use super::model::{
     BassNet, CONDITIONS, DRUM_FEATURES, FusedLstm, HOLD, MASKED, START, VOCAB, allowed_after,
     condition_features, drum_features,
 };
-use crate::model::plain::{Dense, PlainError, avx2_dispatch, sigmoid, tanh};
+use crate::fastmath::{sigmoid, tanh};
+use crate::model::plain::{Dense, PlainError, avx2_dispatch};
 use crate::pattern::{DrumPattern, Key, STEPS, Scale};
 
 #[derive(Debug, Clone)]

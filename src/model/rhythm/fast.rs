@@ -4,7 +4,8 @@
 
 use super::infer::Decoded;
 use super::model::{CELLS, CHANNELS, CONDITIONS, LATENT, LEAK, RhythmVae};
-use crate::model::plain::{Dense, Norm, PlainError, avx2_dispatch, sigmoid, tanh};
+use crate::fastmath::{sigmoid, tanh};
+use crate::model::plain::{Dense, Norm, PlainError, avx2_dispatch};
 
 /// The rhythm VAE's weights as plain floats.
 #[derive(Debug, Clone)]

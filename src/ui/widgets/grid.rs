@@ -10,8 +10,8 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::Widget;
 
-use crate::engine::Playing;
 use crate::pattern::{BassStep, DrumCell, STEPS, STEPS_PER_BAR, Voice, note_name};
+use crate::performance::Playing;
 use crate::ui::theme::Theme;
 
 /// Width of the voice labels (`BD `).

@@ -6,8 +6,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::engine::Snapshot;
 use crate::pattern::STEPS;
+use crate::snapshot::Snapshot;
 use crate::ui::theme::Theme;
 
 /// Bar.beat.sixteenth (1-based) of a step within the cycle.
@@ -124,7 +124,7 @@ impl Widget for Transport<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Performance;
+    use crate::performance::Performance;
     use crate::scene::library::default_scene;
 
     #[test]
@@ -139,7 +139,7 @@ mod tests {
     #[test]
     fn shows_tempo_change_position_and_health() {
         let perf = Performance::new(default_scene());
-        let mut snap = perf.snapshot(Default::default(), perf.queued(), "silent", None);
+        let mut snap = Snapshot::of(&perf, Default::default(), perf.queued(), "silent", None);
         snap.status.frame = 1000;
         snap.status.playing = true;
         snap.status.step = 16.0;

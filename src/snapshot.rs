@@ -1,14 +1,17 @@
-//! What front ends draw: an immutable picture of the performance, published by the engine.
+//! What front ends draw: an immutable picture of the performance, published by the live
+//! engine; the front ends never see anything else of it.
 
 use std::sync::Arc;
 
-use super::loops::FeedbackTurn;
 use crate::audio::Status;
 use crate::audio::params::{Params, Track};
 use crate::loops::LoopSet;
 use crate::loops::library::Candidate;
 use crate::model::rhythm::latent_map::LatentMap;
 use crate::pattern::{Bassline, DrumPattern, Key, Scale};
+use crate::performance::loops::FeedbackTurn;
+use crate::performance::sections::SectionView;
+use crate::performance::{Performance, Playing};
 use crate::scene::Ai;
 
 /// A loop set as the front ends show it.
@@ -70,17 +73,6 @@ impl Notice {
     }
 }
 
-/// The drums and bass of one cycle as the audio thread was given them.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Playing {
-    /// The drum pattern.
-    pub pattern: DrumPattern,
-    /// The bassline (pitches relative to `tonic`).
-    pub bassline: Bassline,
-    /// MIDI note the bassline is relative to.
-    pub tonic: u8,
-}
-
 /// The state of the performance at one moment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
@@ -134,5 +126,68 @@ pub struct Snapshot {
     /// How long the AI's last cycle turn took, in milliseconds.
     pub ai_ms: f32,
     /// The section of the set list that plays.
-    pub section: Option<super::sections::SectionView>,
+    pub section: Option<SectionView>,
+}
+
+impl Snapshot {
+    /// A picture of `perf` for front ends: the audio thread's `status`, what it is
+    /// `playing` in the current cycle, the `output` in words and the latest `notice`.
+    pub fn of(
+        perf: &Performance,
+        status: Status,
+        playing: Playing,
+        output: &str,
+        notice: Option<Notice>,
+    ) -> Snapshot {
+        let scene = perf.scene();
+        let queued = perf.queued();
+        Snapshot {
+            scene: scene.name.clone(),
+            status,
+            tempo_bpm: scene.tempo,
+            swing: scene.swing,
+            pattern: queued.pattern,
+            bassline: queued.bassline,
+            tonic: queued.tonic,
+            playing,
+            key: scene.bass.key,
+            scale: scene.bass.scale,
+            params: perf.params(),
+            solo: perf.solo(),
+            output: output.to_string(),
+            midi: "off".into(),
+            notice,
+            ai: scene.ai,
+            trail: perf.trail().collect(),
+            composing: false,
+            latent_map: None,
+            library: false,
+            loops: LoopSet::ALL
+                .into_iter()
+                .map(|set| LoopView {
+                    set,
+                    on: scene.loops.slot(set).on,
+                    pick: scene.loops.slot(set).pick.clone(),
+                    wanted: perf.wanted_loop(set).map(str::to_string),
+                    candidates: perf.candidates(set).to_vec(),
+                    playing: None,
+                })
+                .collect(),
+            feedback: perf.feedback().cloned(),
+            deck: DeckView {
+                record: scene
+                    .deck
+                    .file
+                    .as_ref()
+                    .and_then(|f| f.file_name())
+                    .map(|n| n.to_string_lossy().into_owned()),
+                playing: status.deck.playing,
+                position_s: status.deck.frame as f32 / status.sample_rate.max(1) as f32,
+                length_s: status.deck.length as f32 / status.sample_rate.max(1) as f32,
+                rate: scene.deck.rate,
+            },
+            ai_ms: 0.0,
+            section: perf.section_view(),
+        }
+    }
 }

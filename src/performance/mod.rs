@@ -1,19 +1,44 @@
-//! The musical state and how each command changes it.
+//! The performance: the authoritative musical state and everything that changes it. A
+//! command, a scene, a section or the AI's turn changes the state and returns an [`Outcome`]
+//! (what must be sent where); the engine's conductor carries the outcome out. Nothing here
+//! touches a thread, a device or a file other than a scene.
+//!
+//! - this module: the state, the commands and what each changes;
+//! - [`compose`]: the AI's turn (composing with the models, the feedback pull, the drift);
+//! - [`loops`]: ranking the loop sets, listening for the feedback loop, `loop …` commands;
+//! - [`sections`]: the set list;
+//! - [`query`]: a cycle's drums and bass rendered through ubiq's own synth for the loop model.
+
+pub mod compose;
+pub mod loops;
+pub mod query;
+pub mod sections;
 
 use std::path::Path;
 
 use thiserror::Error;
 
-use super::compose::{Composer, LATENT_LIMIT};
-use super::{DeckView, LoopView, Notice, Playing, Snapshot};
+use crate::audio::AudioMsg;
 use crate::audio::deck::DeckControl;
 use crate::audio::params::{Params, Track};
 use crate::audio::plan::{CyclePlan, MAX_BPM, MIN_BPM};
-use crate::audio::{AudioMsg, Status};
 use crate::command::{Command, DeckAction, Density, FeedbackAction, Part};
-use crate::loops::LoopSet;
 use crate::model::rng::Rng;
+use crate::pattern::{Bassline, DrumPattern};
 use crate::scene::{Ai, NoteLine, Scene, SceneError};
+use compose::{Composer, LATENT_LIMIT};
+use loops::FeedbackTurn;
+
+/// The drums and bass of one cycle as the audio thread was given them.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Playing {
+    /// The drum pattern.
+    pub pattern: DrumPattern,
+    /// The bassline (pitches relative to `tonic`).
+    pub bassline: Bassline,
+    /// MIDI note the bassline is relative to.
+    pub tonic: u8,
+}
 
 /// Why a command could not be applied (the state is unchanged).
 #[derive(Debug, Error)]
@@ -27,7 +52,7 @@ pub enum ApplyError {
     Session(Box<Command>),
     /// A loop command the performance cannot carry out.
     #[error(transparent)]
-    Loop(#[from] super::loops::LoopCommandError),
+    Loop(#[from] loops::LoopCommandError),
     /// A loop command without the loop model and library.
     #[error("no loop library loaded")]
     NoLoops,
@@ -83,9 +108,9 @@ pub struct Outcome {
 /// The authoritative state of the performance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Performance {
-    pub(super) scene: Scene,
+    scene: Scene,
     solo: Option<Track>,
-    pub(super) composer: Composer,
+    composer: Composer,
 }
 
 impl Performance {
@@ -130,65 +155,17 @@ impl Performance {
         }
     }
 
-    /// A picture of the performance for front ends: the audio thread's `status`, what it
-    /// `playing` in the current cycle, the `output` in words and the latest `notice`.
-    pub fn snapshot(
-        &self,
-        status: Status,
-        playing: Playing,
-        output: &str,
-        notice: Option<Notice>,
-    ) -> Snapshot {
-        let scene = &self.scene;
-        let queued = self.queued();
-        Snapshot {
-            scene: scene.name.clone(),
-            status,
-            tempo_bpm: scene.tempo,
-            swing: scene.swing,
-            pattern: queued.pattern,
-            bassline: queued.bassline,
-            tonic: queued.tonic,
-            playing,
-            key: scene.bass.key,
-            scale: scene.bass.scale,
-            params: self.params(),
-            solo: self.solo,
-            output: output.to_string(),
-            midi: "off".into(),
-            notice,
-            ai: scene.ai,
-            trail: self.composer.trail.iter().copied().collect(),
-            composing: false,
-            latent_map: None,
-            library: false,
-            loops: LoopSet::ALL
-                .into_iter()
-                .map(|set| LoopView {
-                    set,
-                    on: scene.loops.slot(set).on,
-                    pick: scene.loops.slot(set).pick.clone(),
-                    wanted: self.wanted_loop(set).map(str::to_string),
-                    candidates: self.candidates(set).to_vec(),
-                    playing: None,
-                })
-                .collect(),
-            feedback: self.composer.feedback.clone().filter(|_| scene.ai.feedback),
-            deck: DeckView {
-                record: scene
-                    .deck
-                    .file
-                    .as_ref()
-                    .and_then(|f| f.file_name())
-                    .map(|n| n.to_string_lossy().into_owned()),
-                playing: status.deck.playing,
-                position_s: status.deck.frame as f32 / status.sample_rate.max(1) as f32,
-                length_s: status.deck.length as f32 / status.sample_rate.max(1) as f32,
-                rate: scene.deck.rate,
-            },
-            ai_ms: 0.0,
-            section: self.section_view(),
-        }
+    /// Recent latent points, oldest first (the pad's trail).
+    pub fn trail(&self) -> impl Iterator<Item = (f32, f32)> + '_ {
+        self.composer.trail.iter().copied()
+    }
+
+    /// What the feedback loop heard last, while it is on.
+    pub fn feedback(&self) -> Option<&FeedbackTurn> {
+        self.composer
+            .feedback
+            .as_ref()
+            .filter(|_| self.scene.ai.feedback)
     }
 
     /// The next cycle, compiled for the audio thread.
