@@ -20,10 +20,13 @@
 //! - [`midi`]: live MIDI: notes and clock out, controllers and clock in, note maps, ports.
 //! - [`midifile`]: standard MIDI files: import, export, quantising, drum maps, key estimation.
 //! - [`dataset`]: training data (drum windows, drum+bass pairs, splits) from MIDI corpora.
-//! - [`ui`]: the full-screen terminal interface.
+//! - Front ends, both driven from engine snapshots: [`ui`], the full-screen terminal
+//!   interface, and [`headless`], commands on stdin and a status line (or JSON object) per
+//!   cycle on stdout.
 //! - [`bench`]: timings of the AI's work per cycle (`ubiq bench`).
 //! - [`soak`]: a long accelerated performance with a careless performer (`ubiq soak`).
-//! - [`app`]: the subcommands as the binary runs them.
+//! - [`app`]: the subcommands as the binary runs them, one module per verb; each wires its
+//!   parts together (`ubiq play` picks the front end).
 
 pub mod app;
 pub mod audio;
@@ -33,6 +36,7 @@ pub mod dataset;
 pub mod engine;
 pub mod fastmath;
 pub mod files;
+pub mod headless;
 pub mod loops;
 pub mod midi;
 pub mod midifile;

@@ -2,19 +2,48 @@
 //! accelerated performance with a careless performer.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
+use clap::Args;
+
+use super::models::ModelArgs;
 use crate::bench::{BenchOptions, table};
 use crate::loops::library::Library;
 use crate::model::registry::default_library;
 
-/// Runs the timings (those whose names contain one of `only`, all when it is empty) and prints
-/// them (a table, or one JSON object with `--json`).
-pub fn run(
-    json: bool,
-    scale: f64,
-    only: Vec<String>,
-    loops: Option<PathBuf>,
-) -> anyhow::Result<()> {
+/// Options of `ubiq bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Scale of the call counts (1: about a second per figure; 0.1 for a quick look).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Loop library to rank (default: loops/ here, else the one shipped beside ubiq).
+    #[arg(long, value_name = "DIR")]
+    pub loops: Option<PathBuf>,
+    /// Time only the cases whose names contain one of these (e.g. `ai.cycle`, `loops.`).
+    #[arg(value_name = "CASE")]
+    pub only: Vec<String>,
+}
+
+impl BenchArgs {
+    /// Runs the timings (those whose names contain one of `only`, all when it is empty) and
+    /// prints them (a table, or one JSON object with `--json`).
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        bench(self)?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    let BenchArgs {
+        json,
+        scale,
+        loops,
+        only,
+    } = args;
     let library = loops
         .or_else(default_library)
         .map(|root| Library::open(&root));
@@ -38,17 +67,44 @@ pub fn run(
 /// Memory the soak may gain between its first tenth and its end.
 pub const SOAK_RSS_SLACK_KIB: u64 = 16 * 1024;
 
-/// Runs the soak and prints its report; true when it passed (no missed boundary, memory
-/// within [`SOAK_RSS_SLACK_KIB`] of where it was after the first tenth).
-pub fn soak(
-    cycles: u64,
-    per_cycle: f32,
-    sample_rate: u32,
-    seed: u64,
-    json: bool,
-    paths: &crate::model::registry::ModelPaths,
-) -> anyhow::Result<bool> {
-    let (mut models, problems) = paths.load();
+/// Options of `ubiq soak`.
+#[derive(Args, Debug)]
+pub struct SoakArgs {
+    /// Cycles to perform (a cycle is two bars).
+    #[arg(long, default_value_t = 10_000)]
+    pub cycles: u64,
+    /// Inputs per cycle, on average.
+    #[arg(long, default_value_t = 3.0)]
+    pub per_cycle: f32,
+    /// Sample rate in Hz.
+    #[arg(long, default_value_t = 22_050)]
+    pub sample_rate: u32,
+    /// Seed of the performer's choices.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Where the models and the loop library come from.
+    #[command(flatten)]
+    pub models: ModelArgs,
+}
+
+impl SoakArgs {
+    /// Runs the soak and prints its report; it fails (exit code 1) unless it passed: no
+    /// missed boundary, memory within [`SOAK_RSS_SLACK_KIB`] of where it was after the first
+    /// tenth.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        Ok(if soak(&self)? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
+}
+
+fn soak(args: &SoakArgs) -> anyhow::Result<bool> {
+    let (mut models, problems) = args.models.paths().load();
     for p in problems {
         eprintln!("ubiq: {p}");
     }
@@ -66,10 +122,17 @@ pub fn soak(
         files.push(path.display().to_string());
     }
     files.push(dir.path().join("missing.ron").display().to_string());
-    let report = crate::soak::run(&mut models, cycles, per_cycle, sample_rate, seed, &files);
+    let report = crate::soak::run(
+        &mut models,
+        args.cycles,
+        args.per_cycle,
+        args.sample_rate,
+        args.seed,
+        &files,
+    );
     let passed =
         report.late_plans == 0 && report.rss_end_kib <= report.rss_start_kib + SOAK_RSS_SLACK_KIB;
-    if json {
+    if args.json {
         println!(
             "{}",
             serde_json::json!({ "report": report, "passed": passed })

@@ -1,8 +1,18 @@
 //! `ubiq devices`: the audio outputs and inputs and the MIDI ports this machine offers.
 
+use std::process::ExitCode;
+
 use cpal::traits::{DeviceTrait, HostTrait};
 
 use crate::audio::quiet::without_stderr;
+
+/// Prints [`list`], one line per device.
+pub fn run() -> anyhow::Result<ExitCode> {
+    for line in list() {
+        println!("{line}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 /// One line per device, grouped by host, then the MIDI ports.
 pub fn list() -> Vec<String> {

@@ -3,67 +3,107 @@
 //! (`.ron`) or a MIDI file (`.mid`).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
-use super::bass::{BassOutput, write_parts};
+use anyhow::{anyhow, bail};
+use clap::Args;
+
+use super::translate::{BassOutput, parse_scale, write_parts};
 use crate::model::Backend;
+use crate::model::bass::infer::{DEFAULT_TEMPERATURE, DEFAULT_TOP_K};
 use crate::model::bass::{BassModel, TranslateOptions};
 use crate::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
 use crate::pattern::grid::format_row;
-use crate::pattern::{DrumPattern, Voice};
-use crate::scene::Scene;
-
-/// What `ubiq generate --bass` asks of the bass model.
-#[derive(Debug, Clone)]
-pub struct GenerateBass {
-    /// Sampling: key, scale, temperature, top-k, scale constraint and seed.
-    pub sampling: TranslateOptions,
-    /// Bass model file instead of the embedded default.
-    pub model: Option<PathBuf>,
-}
+use crate::pattern::{DrumPattern, Key, Scale, Voice};
+use crate::scene::{BassPart, Scene};
 
 /// Options of `ubiq generate`.
-#[derive(Debug, Clone)]
+#[derive(Args, Debug)]
 pub struct GenerateArgs {
-    /// Latent point.
+    /// Latent point X,Y (about −3..3 each).
+    #[arg(long, value_parser = parse_point, allow_hyphen_values = true, default_value = "0,0")]
     pub z: [f32; 2],
-    /// Kick density z-score.
+    /// Kick density in standard deviations of the training set (0 typical).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     pub kick: f32,
-    /// Hi-hat density z-score.
+    /// Hi-hat density in standard deviations of the training set (0 typical).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     pub hats: f32,
-    /// Onset threshold.
+    /// Onset threshold 0..1.
+    #[arg(long, default_value_t = 0.5)]
     pub threshold: f32,
-    /// Micro-timing amount.
+    /// Micro-timing amount, 0 (quantised) ..1.
+    #[arg(long, default_value_t = 1.0)]
     pub timing: f32,
-    /// Seed.
+    /// Seed of the variation near the threshold.
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Output file (`.ron` scene or `.mid`).
+    /// Also write the pattern: FILE.ron (a scene) or FILE.mid (with the bassline under --bass).
+    #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Model file instead of the embedded default.
-    pub model: Option<PathBuf>,
-    /// Also write the bassline for the drums.
-    pub bass: Option<GenerateBass>,
+    /// Rhythm model file (the embedded default when not given).
+    #[arg(long = "rhythm-model")]
+    pub rhythm_model: Option<PathBuf>,
+    /// Also write a bassline for the drums with the bass model (printed and exported).
+    #[arg(long)]
+    pub bass: bool,
+    /// Key of the bassline (A by default).
+    #[arg(long, requires = "bass")]
+    pub key: Option<Key>,
+    /// Scale of the bassline (minor by default).
+    #[arg(long, value_parser = parse_scale, requires = "bass")]
+    pub scale: Option<Scale>,
+    /// Sampling temperature of the bassline; 0 plays the most likely line.
+    #[arg(long, default_value_t = DEFAULT_TEMPERATURE)]
+    pub temperature: f32,
+    /// Sample the bassline's pitches among the k likeliest (0: all).
+    #[arg(long, default_value_t = DEFAULT_TOP_K)]
+    pub top_k: usize,
+    /// Bass model file (the embedded default when not given).
+    #[arg(long = "bass-model", requires = "bass")]
+    pub bass_model: Option<PathBuf>,
+}
+
+impl GenerateArgs {
+    /// The bassline's sampling under `--bass`: key and scale (the default scene's unless
+    /// given), temperature, top-k and seed.
+    pub fn bass_sampling(&self) -> Option<TranslateOptions> {
+        let scene = BassPart::default();
+        self.bass.then(|| TranslateOptions {
+            key: self.key.unwrap_or(scene.key),
+            scale: self.scale.unwrap_or(scene.scale),
+            temperature: self.temperature,
+            top_k: self.top_k,
+            seed: self.seed,
+            ..Default::default()
+        })
+    }
+
+    /// Decodes, prints and writes.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        generate(&self)?;
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 /// Parses `X,Y` into a latent point.
-pub fn parse_point(text: &str) -> Result<[f32; 2], String> {
+pub fn parse_point(text: &str) -> anyhow::Result<[f32; 2]> {
     let mut parts = text.split(',').map(str::trim);
-    let mut next = || -> Result<f32, String> {
-        parts
+    let mut next = || -> anyhow::Result<f32> {
+        let v = parts
             .next()
-            .ok_or_else(|| format!("expected X,Y, got {text:?}"))?
+            .ok_or_else(|| anyhow!("expected X,Y, got {text:?}"))?
             .parse::<f32>()
-            .map_err(|e| format!("{text:?}: {e}"))
-            .and_then(|v| {
-                if v.is_finite() {
-                    Ok(v)
-                } else {
-                    Err(format!("{text:?}: not a finite number"))
-                }
-            })
+            .map_err(|e| anyhow!("{text:?}: {e}"))?;
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            bail!("{text:?}: not a finite number")
+        }
     };
     let point = [next()?, next()?];
     if parts.next().is_some() {
-        return Err(format!("expected X,Y, got {text:?}"));
+        bail!("expected X,Y, got {text:?}");
     }
     Ok(point)
 }
@@ -83,9 +123,9 @@ pub fn grid_lines(pattern: &DrumPattern) -> Vec<String> {
         .collect()
 }
 
-/// Decodes, prints and writes.
-pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
-    let model = RhythmModel::load_or_embedded(args.model.as_deref(), Backend::Flex.device())?;
+fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
+    let model =
+        RhythmModel::load_or_embedded(args.rhythm_model.as_deref(), Backend::Flex.device())?;
     let pattern = model.decode(
         args.z,
         Conditions {
@@ -101,10 +141,10 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     for line in grid_lines(&pattern) {
         println!("{line}");
     }
-    let bass = match &args.bass {
-        Some(b) => {
-            let model = BassModel::load_or_embedded(b.model.as_deref())?;
-            let bass = BassOutput::translate(&model, &pattern, &b.sampling);
+    let bass = match args.bass_sampling() {
+        Some(sampling) => {
+            let model = BassModel::load_or_embedded(args.bass_model.as_deref())?;
+            let bass = BassOutput::translate(&model, &pattern, &sampling);
             println!("{:<10} \"{}\"", "bass:", bass.text());
             Some(bass)
         }

@@ -1,33 +1,118 @@
-//! `ubiq loops …`, `ubiq train loops` and `ubiq eval loops`.
+//! `ubiq loops …`: the loop library — add, list, embed, build the default sets.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
 
-use anyhow::{Context, bail};
 use burn::tensor::Device;
+use clap::{Args, Subcommand};
 
-use crate::dataset::{CacheMode, LoadOptions, Split};
+use crate::dataset::{LoadOptions, Split};
 use crate::loops::audio::Mono;
 use crate::loops::library::{Library, LoopEntry, pattern_hits, prepare_file};
 use crate::loops::stems::{MidiSong, StemGroup, StemRenderer};
 use crate::loops::{LoopSet, audio};
-use crate::model::loops::data::{DataConfig, TripletData, midi_files};
-use crate::model::loops::eval::evaluate;
-use crate::model::loops::infer::{LoopModel, ModelMeta};
-use crate::model::loops::model::LoopNetConfig;
-use crate::model::loops::train::{TrainingConfig, train};
+use crate::model::loops::data::midi_files;
+use crate::model::loops::infer::LoopModel;
 use crate::pattern::{Bassline, DrumPattern};
-use crate::performance::query::{render_cycle, render_query};
+use crate::performance::query::render_cycle;
+
+/// `ubiq loops …`.
+#[derive(Subcommand, Debug)]
+pub enum LoopsCommand {
+    /// Adds audio files (wav, flac, ogg) to a set: tempo from the name or the length, trimmed or
+    /// padded to whole bars, loudness-normalised, embedded. Bad files are reported and skipped.
+    Add(AddArgs),
+    /// Lists every set's loops.
+    List(ListArgs),
+    /// Recomputes the cached embeddings of every loop.
+    Embed(EmbedArgs),
+    /// Renders the default library (used by scripts/build-loops.sh).
+    Build(BuildArgs),
+}
+
+impl LoopsCommand {
+    /// Runs the subcommand; `add` fails (exit code 1) when it refused a file.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            LoopsCommand::Add(args) => {
+                let refused = add(&args)?;
+                return Ok(if refused == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                });
+            }
+            LoopsCommand::List(args) => list(&args.library),
+            LoopsCommand::Embed(args) => embed(&args)?,
+            LoopsCommand::Build(args) => build(&args)?,
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Options of `ubiq loops add`.
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// The files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The set: music, ambient, voice or rhythm.
+    #[arg(long)]
+    pub set: String,
+    /// Library folder.
+    #[arg(long, default_value = "loops")]
+    pub library: PathBuf,
+    /// Loop model (default: the embedded one).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+/// Options of `ubiq loops list`.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Library folder.
+    #[arg(long, default_value = "loops")]
+    pub library: PathBuf,
+}
+
+/// Options of `ubiq loops embed`.
+#[derive(Args, Debug)]
+pub struct EmbedArgs {
+    /// Library folder.
+    #[arg(long, default_value = "loops")]
+    pub library: PathBuf,
+    /// Loop model (default: the embedded one).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+/// Options of `ubiq loops build`: where the default library's sets come from.
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// Multi-track MIDI songs (files or folders) for the music set.
+    #[arg(long, required = true, num_args = 1..)]
+    pub midi: Vec<PathBuf>,
+    /// General MIDI SoundFont (.sf2).
+    #[arg(long)]
+    pub soundfont: PathBuf,
+    /// Groove MIDI Dataset folder for the rhythm set.
+    #[arg(long)]
+    pub groove: Option<PathBuf>,
+    /// Rhythm loops to render.
+    #[arg(long, default_value_t = 2000)]
+    pub rhythm_count: usize,
+    /// Sonic Pi sample folder for the ambient and voice sets.
+    #[arg(long)]
+    pub samples: Option<PathBuf>,
+    /// Library folder.
+    #[arg(long, default_value = "loops")]
+    pub library: PathBuf,
+}
 
 /// `ubiq loops add`: adds files to a set; a bad file is reported and skipped. Returns how many
 /// were refused.
-pub fn add(
-    root: &Path,
-    set: &str,
-    paths: &[PathBuf],
-    model: Option<&Path>,
-) -> anyhow::Result<usize> {
+fn add(args: &AddArgs) -> anyhow::Result<usize> {
+    let (root, set, paths, model) = (&args.library, &args.set, &args.paths, args.model.as_deref());
     let set = LoopSet::from_name(set)?;
     let mut lib = Library::open(root);
     let mut embedder = open_model(model)?;
@@ -72,7 +157,7 @@ pub fn add(
 }
 
 /// `ubiq loops list`.
-pub fn list(root: &Path) {
+fn list(root: &Path) {
     let lib = Library::open(root);
     print!("{}", lib.listing());
     for s in &lib.skipped {
@@ -80,7 +165,8 @@ pub fn list(root: &Path) {
     }
 }
 
-fn open_model(path: Option<&Path>) -> anyhow::Result<LoopModel> {
+/// The loop model at `path`, or the embedded one.
+pub fn open_model(path: Option<&Path>) -> anyhow::Result<LoopModel> {
     match path {
         Some(p) => Ok(LoopModel::load(p, Device::flex())?),
         None => Ok(LoopModel::embedded(Device::flex())?),
@@ -88,7 +174,8 @@ fn open_model(path: Option<&Path>) -> anyhow::Result<LoopModel> {
 }
 
 /// `ubiq loops embed`: recomputes the cached embeddings of every loop with a model.
-pub fn embed(root: &Path, model: Option<&Path>) -> anyhow::Result<()> {
+fn embed(args: &EmbedArgs) -> anyhow::Result<()> {
+    let (root, model) = (&args.library, args.model.as_deref());
     let mut lib = Library::open(root);
     let mut m = open_model(model)?;
     for set in LoopSet::ALL {
@@ -110,23 +197,6 @@ pub fn embed(root: &Path, model: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sources of `ubiq loops build`.
-#[derive(Debug, Clone)]
-pub struct BuildArgs {
-    /// The library folder.
-    pub root: PathBuf,
-    /// Multi-track MIDI songs for the `music` set.
-    pub midi: Vec<PathBuf>,
-    /// SoundFont for them.
-    pub soundfont: PathBuf,
-    /// Groove MIDI Dataset folder for the `rhythm` set.
-    pub groove: Option<PathBuf>,
-    /// How many rhythm loops.
-    pub rhythm_count: usize,
-    /// Sonic Pi sample folder for `ambient` and `voice`.
-    pub samples: Option<PathBuf>,
-}
-
 /// Sample rate of the default library's audio.
 pub const LIBRARY_RATE: u32 = 22_050;
 
@@ -137,8 +207,8 @@ pub fn render_pattern(pattern: &DrumPattern, sample_rate: u32) -> Vec<f32> {
 
 /// `ubiq loops build`: regenerates the default library's WAV files and indexes (the script
 /// then compresses them).
-pub fn build(args: &BuildArgs) -> anyhow::Result<()> {
-    let mut lib = Library::open(&args.root);
+fn build(args: &BuildArgs) -> anyhow::Result<()> {
+    let mut lib = Library::open(&args.library);
     let renderer = StemRenderer::new(&args.soundfont, LIBRARY_RATE)?;
     let files = midi_files(&args.midi);
     for (n, file) in files.iter().enumerate() {
@@ -295,225 +365,4 @@ fn add_samples(lib: &mut Library, dir: &Path) -> anyhow::Result<()> {
     lib.save(LoopSet::Ambient)?;
     lib.save(LoopSet::Voice)?;
     Ok(())
-}
-
-fn progress(label: &str) -> impl FnMut(usize, usize) {
-    let label = label.to_string();
-    move |done, total| {
-        eprint!("\r{label}: {done}/{total} songs");
-        if done == total {
-            eprintln!();
-        }
-        let _ = std::io::stderr().flush();
-    }
-}
-
-/// Processor time of this process so far (all threads), where the platform tells.
-pub fn cpu_seconds() -> Option<f64> {
-    #[cfg(unix)]
-    {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid, writable timespec; the process CPU clock always exists.
-        let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-        (rc == 0).then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1.0e-9)
-    }
-    #[cfg(not(unix))]
-    {
-        None
-    }
-}
-
-/// The training configuration of `ubiq train loops`: the file's (JSON, the "training" object
-/// of a model's metadata) or the defaults, with `epochs` and `seed` overriding.
-pub fn training_config(
-    path: Option<&Path>,
-    epochs: Option<usize>,
-    seed: Option<u64>,
-) -> anyhow::Result<TrainingConfig> {
-    let mut config = match path {
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            serde_json::from_str(&text).with_context(|| format!("{}", p.display()))?
-        }
-        None => default_training(),
-    };
-    if let Some(e) = epochs {
-        config.epochs = e;
-    }
-    if let Some(s) = seed {
-        config.seed = s;
-    }
-    Ok(config)
-}
-
-/// `ubiq train loops`.
-pub fn train_loops(
-    midi: &[PathBuf],
-    soundfont: &Path,
-    out: &Path,
-    config: TrainingConfig,
-) -> anyhow::Result<()> {
-    let began = Instant::now();
-    let data = TripletData::build(
-        midi,
-        soundfont,
-        &render_query,
-        &config.data,
-        &[Split::Train, Split::Validation],
-        &CacheMode::Default,
-        progress("rendering stems"),
-    )?;
-    let ntrain = data.indices(Split::Train).len();
-    let nvalid = data.indices(Split::Validation).len();
-    let songs = (
-        data.song_count(Split::Train),
-        data.song_count(Split::Validation),
-    );
-    println!(
-        "{} + {} songs, {ntrain} training renders ({} keys a window) and {nvalid} validation windows ({:.0} s)",
-        songs.0,
-        songs.1,
-        config.data.train_keys,
-        began.elapsed().as_secs_f64()
-    );
-    let device = Device::flex();
-    let data_line = format!(
-        "{} + {} songs; {ntrain} training renders / {nvalid} validation windows (song-level FNV-1a split)",
-        songs.0, songs.1
-    );
-    let meta = |best_epoch: usize, accuracy: [f64; 2], training: Duration| ModelMeta {
-        kind: "ubiq-loop-cnn".into(),
-        training: config.clone(),
-        data: data_line.clone(),
-        best_epoch,
-        valid_accuracy: accuracy[0],
-        valid_accuracy_ubiq: accuracy[1],
-        training_seconds: training.as_secs_f64(),
-        cpu_seconds: cpu_seconds(),
-    };
-    let origin = out.display().to_string();
-    let trained = train(
-        &config,
-        &data,
-        &device,
-        |r, best| {
-            eprintln!(
-                "\repoch {:>2}/{}  loss {:.4}  valid accuracy {:.3} (soundfont) {:.3} (ubiq)  {:.0} s{}",
-                r.epoch,
-                r.epochs,
-                r.train_loss,
-                r.valid_accuracy[0],
-                r.valid_accuracy[1],
-                r.elapsed.as_secs_f64(),
-                if best.is_some() {
-                    "  (best so far, saved)"
-                } else {
-                    ""
-                }
-            );
-            // The best epoch so far is kept on disk, so a stopped run still leaves a model.
-            if let Some(net) = best {
-                let model = LoopModel::new(net.clone(), device.clone(), &origin);
-                if let Err(e) = model.save(out, &meta(r.epoch, r.valid_accuracy, r.elapsed)) {
-                    eprintln!("cannot save {}: {e}", out.display());
-                }
-            }
-        },
-        |done, total| eprint!("\r  batch {done}/{total}"),
-    )?;
-    let model = LoopModel::new(trained.model, device.clone(), &origin);
-    let meta = meta(
-        trained.best_epoch,
-        trained.best_valid_accuracy,
-        trained.elapsed,
-    );
-    model.save(out, &meta)?;
-    println!(
-        "saved {} (best epoch {}, validation triplet accuracy {:.3} soundfont / {:.3} ubiq anchors; training {:.0} s, whole run {:.0} s wall{})",
-        out.display(),
-        trained.best_epoch,
-        trained.best_valid_accuracy[0],
-        trained.best_valid_accuracy[1],
-        trained.elapsed.as_secs_f64(),
-        began.elapsed().as_secs_f64(),
-        meta.cpu_seconds
-            .map(|c| format!(", {c:.0} s CPU"))
-            .unwrap_or_default()
-    );
-    Ok(())
-}
-
-/// Negatives per anchor window in `ubiq eval loops`.
-pub const EVAL_NEGATIVES: usize = 4;
-
-/// `ubiq eval loops`: the model and the baselines on every window of the `split` songs
-/// (`test`, `validation`, or `train` to see how closely the model fits its training songs),
-/// [`EVAL_NEGATIVES`] negatives an anchor, untransposed renders only.
-pub fn eval_loops(
-    midi: &[PathBuf],
-    soundfont: &Path,
-    model: Option<&Path>,
-    json: bool,
-    seed: u64,
-    split: &str,
-) -> anyhow::Result<()> {
-    let split = match split {
-        "test" => Split::Test,
-        "validation" => Split::Validation,
-        "train" => Split::Train,
-        other => bail!("unknown split {other:?} (expected test, validation or train)"),
-    };
-    let m = open_model(model)?;
-    let data_config = m.data_config().cloned().unwrap_or_else(DataConfig::new);
-    let data = TripletData::build(
-        midi,
-        soundfont,
-        &render_query,
-        &data_config,
-        &[split],
-        &CacheMode::Default,
-        progress("rendering stems"),
-    )?;
-    let triplets = data.triplets(split, EVAL_NEGATIVES, seed);
-    if triplets.is_empty() {
-        bail!("no {} triplets under the given folders", split.name());
-    }
-    let started = Instant::now();
-    let report = evaluate(m.net(), &data, &triplets, &Device::flex(), seed);
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report).context("json")?);
-    } else {
-        println!(
-            "{}: {} {} songs, {} windows, {} triplets ({:.1} s)",
-            m.origin,
-            report.songs,
-            split.name(),
-            report.windows,
-            report.triplets,
-            started.elapsed().as_secs_f64()
-        );
-        for k in &report.kinds {
-            println!("  {} anchors:", k.anchor.name());
-            for (name, s) in [
-                ("model", k.model),
-                ("features", k.features),
-                ("random", k.random),
-            ] {
-                println!(
-                    "    {name:<9} triplet accuracy {:.3}  ROC-AUC {:.3}",
-                    s.triplet_accuracy, s.roc_auc
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Default training configuration.
-pub fn default_training() -> TrainingConfig {
-    TrainingConfig::new(LoopNetConfig::new())
 }

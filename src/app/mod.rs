@@ -1,14 +1,26 @@
-//! The subcommands, as the binary runs them (the binary only parses arguments).
+//! The subcommands, one module per verb, as the binary runs them (the binary only parses
+//! arguments). Each subcommand's options derive clap's `Args` here and run themselves,
+//! returning the exit code or an error the binary prints.
+//!
+//! - [`play`]: `ubiq play` (and `ubiq` alone); [`render`]: `render` and `replay`;
+//! - [`train`], [`eval`]: the three models' training and measuring;
+//! - [`generate`], [`translate`]: one pattern, one bassline;
+//! - [`loops`]: the loop library; [`dataset`]: training data;
+//! - [`devices`], [`bench`] (and soak), [`check`], [`help`];
+//! - [`models`]: the model and library flags the performing commands share;
+//!   [`progress`]: progress lines of the long commands.
 
-pub mod bass;
 pub mod bench;
+pub mod check;
 pub mod dataset;
 pub mod devices;
 pub mod eval;
 pub mod generate;
+pub mod help;
 pub mod loops;
+pub mod models;
 pub mod play;
+pub mod progress;
 pub mod render;
-pub mod replay;
-pub mod rhythm_data;
 pub mod train;
+pub mod translate;

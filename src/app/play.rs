@@ -1,71 +1,139 @@
-//! `ubiq play`: play a scene live. On a terminal: the full-screen interface ([`crate::ui`]).
-//! Headless (no terminal, or `--headless`): commands on stdin, one status line per cycle on
-//! stdout, errors on stderr; `quit`, the end of input, SIGINT or SIGTERM stops.
+//! `ubiq play`: play a scene live. Opens the audio device, the engine, MIDI and the scene
+//! and library watchers, then hands the set to a front end: on a terminal the full-screen
+//! interface ([`crate::ui`]), otherwise (no terminal, or `--headless`) the headless one
+//! ([`crate::headless`]).
 
-use std::io::{BufRead, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Sender;
-use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use clap::Args;
 
-use crate::audio::output::{self, Output, OutputOptions};
-use crate::command::{Command, parse, spec};
-use crate::engine::live::{self, EngineHandle};
+use super::models::ModelArgs;
+use crate::audio::output::{self, AudioChoice, Output, OutputOptions};
+use crate::command::Command;
+use crate::engine::live;
 use crate::midi::input::{MidiControl, MidiEvent, MidiIn};
-use crate::model::registry::ModelPaths;
-use crate::pattern::{Voice, grid};
 use crate::performance::Performance;
 use crate::scene::library;
 use crate::scene::watch::{Change, SceneWatcher};
-use crate::snapshot::{Notice, Snapshot};
+use crate::snapshot::Notice;
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::{Theme, no_color_requested};
-use crate::ui::widgets::transport::bar_beat;
 
-/// Options of `ubiq play`.
-#[derive(Debug, Clone, Default)]
-pub struct PlayOptions {
-    /// Scene file or shipped scene name (default scene when absent).
+/// Options of `ubiq play` (and of `ubiq` with no subcommand).
+#[derive(Args, Debug, Clone)]
+pub struct PlayArgs {
+    /// Scene file (patterns/*.ron) or the name of a shipped scene: default, house, breakbeat,
+    /// halftime, techno.
     pub scene: Option<String>,
-    /// Audio output.
-    pub output: OutputOptions,
-    /// Take commands from stdin even on a terminal.
+    /// Audio system: auto tries JACK, then the system default, then plays silently.
+    #[arg(long, value_enum, default_value_t = AudioChoice::Auto)]
+    pub audio: AudioChoice,
+    /// Output device: any part of its name, as `ubiq devices` prints it.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Frames per audio buffer: smaller is tighter, larger is safer (JACK uses its own).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(16..=8192))]
+    pub buffer: u32,
+    /// Sample rate in Hz (the device's default when not given).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(22_050..=192_000))]
+    pub sample_rate: Option<u32>,
+    /// Seed for the noise in the drum sounds.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// No full-screen display: read commands from stdin, print one status line per cycle
+    /// (for SSH rehearsal and scripts). Without a terminal this is the default.
+    #[arg(long)]
     pub headless: bool,
-    /// Headless status as JSON lines.
+    /// Record the whole set: FILE.wav, FILE.log (replayable) and FILE.ron, finished on quit.
+    #[arg(long, value_name = "FILE.wav")]
+    pub record: Option<PathBuf>,
+    /// Headless status as JSON lines (one object per cycle).
+    #[arg(long, requires = "headless")]
     pub json: bool,
-    /// Record the set from the start (finished on quit).
-    pub record: Option<std::path::PathBuf>,
-    /// Theme of the full-screen interface: a shipped name, a user theme or a `.ron` file.
+    /// Colour theme of the full-screen interface: dark, light, mono, a theme in
+    /// ~/.config/ubiq/themes/, or a .ron file. NO_COLOR is respected.
+    #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
     /// MIDI ports and behaviour.
+    #[command(flatten)]
     pub midi: MidiOptions,
-    /// Capture device mixed into the deck (part of its name; `jack` for the JACK server).
+    /// Mix a live input into the deck: the capture device whose name contains NAME (a
+    /// turntable or line in; under JACK, ubiq's input ports).
+    #[arg(long, value_name = "NAME")]
     pub deck_in: Option<String>,
     /// Where the models and the loop library come from.
-    pub models: ModelPaths,
+    #[command(flatten)]
+    pub models: ModelArgs,
 }
 
-/// MIDI options of `ubiq play`.
-#[derive(Debug, Clone, Default)]
+impl PlayArgs {
+    /// Plays until the performer quits.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        play(self).map(|()| ExitCode::SUCCESS)
+    }
+
+    /// How to open the audio output.
+    pub fn output(&self) -> OutputOptions {
+        OutputOptions {
+            choice: self.audio,
+            device: self.device.clone(),
+            buffer_frames: self.buffer,
+            sample_rate: self.sample_rate,
+            seed: self.seed,
+        }
+    }
+}
+
+/// MIDI options of `ubiq play` (`--midi-…`).
+#[derive(Args, Debug, Clone, Default)]
 pub struct MidiOptions {
-    /// Part of the name of the port drums and bass go to.
+    /// Send drums and bass as MIDI notes to the port whose name contains NAME (JACK when a
+    /// server runs, else ALSA; `ubiq devices` lists ports). Reconnects when it comes back.
+    #[arg(id = "midi_out", long = "midi-out", value_name = "NAME")]
     pub out: Option<String>,
-    /// Part of the name of the port controllers and clock come from.
+    /// Listen to the port whose name contains NAME: controller bindings (`midi learn`) and,
+    /// with --midi-follow, clock.
+    #[arg(id = "midi_in", long = "midi-in", value_name = "NAME")]
     pub input: Option<String>,
-    /// Note map: a shipped name (gm, tr8s, rd8, digitakt) or a `.ron` file.
+    /// Note map for MIDI out: gm (default), tr8s, rd8, digitakt, or a .ron file.
+    #[arg(id = "midi_map", long = "midi-map", value_name = "MAP")]
     pub map: Option<String>,
-    /// Drum channel 1..=16, overriding the map's.
+    /// MIDI channel of the drums (1-16), instead of the map's.
+    #[arg(
+        id = "midi_drum_channel",
+        long = "midi-drum-channel",
+        value_name = "MIDI_DRUM_CHANNEL",
+        value_parser = clap::value_parser!(u8).range(1..=16)
+    )]
     pub drum_channel: Option<u8>,
-    /// Bass channel 1..=16, overriding the map's.
+    /// MIDI channel of the bass (1-16), instead of the map's.
+    #[arg(
+        id = "midi_bass_channel",
+        long = "midi-bass-channel",
+        value_name = "MIDI_BASS_CHANNEL",
+        value_parser = clap::value_parser!(u8).range(1..=16)
+    )]
     pub bass_channel: Option<u8>,
-    /// Send MIDI clock from the start.
+    /// Send MIDI clock (24 ppqn, start / stop / song position) with the notes.
+    #[arg(id = "midi_clock", long = "midi-clock", requires = "midi_out")]
     pub clock: bool,
-    /// Follow the tempo of incoming MIDI clock.
+    /// Follow the tempo of the MIDI clock coming in on --midi-in.
+    #[arg(id = "midi_follow", long = "midi-follow", requires = "midi_in")]
     pub follow: bool,
-    /// Shift of every outgoing message in milliseconds.
+    /// Shift every outgoing MIDI message by this many milliseconds (negative: earlier, for
+    /// gear that sounds late).
+    #[arg(
+        id = "midi_offset",
+        long = "midi-offset",
+        default_value_t = 0.0,
+        allow_negative_numbers = true,
+        value_name = "MS"
+    )]
     pub offset_ms: f64,
 }
 
@@ -133,37 +201,7 @@ fn open_midi(
     Ok((Some(engine_midi), queue.map(|q| (q, control))))
 }
 
-/// The one-line status.
-pub fn status_line(snap: &Snapshot, elapsed: Duration) -> String {
-    let st = &snap.status;
-    let (bar, beat, six) = bar_beat(st.step);
-    let secs = elapsed.as_secs();
-    let load = if st.dsp_load > 0.0 {
-        format!(" · load {:>3.0}%", st.dsp_load * 100.0)
-    } else {
-        String::new()
-    };
-    let mut health = String::new();
-    if st.xruns > 0 {
-        health.push_str(&format!(" · {} xruns", st.xruns));
-    }
-    if st.late_plans > 0 {
-        health.push_str(&format!(" · {} late", st.late_plans));
-    }
-    format!(
-        "{} {} · {:.1} BPM · {bar}.{beat}.{six} · cycle {} · {:02}:{:02} · {}{load}{health}",
-        if st.playing { "▶" } else { "■" },
-        snap.scene,
-        st.tempo_bpm,
-        st.cycle + 1,
-        secs / 60,
-        secs % 60,
-        snap.output,
-    )
-}
-
-/// Plays until the performer quits.
-pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
+fn play(opts: PlayArgs) -> anyhow::Result<()> {
     // Past a file size limit, writes (a recording, the autosave) fail and are reported; the
     // set plays on instead of being killed by the signal.
     // SAFETY: ignoring a signal changes no memory of this program.
@@ -176,7 +214,7 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
         config.as_deref(),
         no_color_requested(),
     )?;
-    let (mut audio, output) = output::open(&opts.output).context("cannot open audio")?;
+    let (mut audio, output) = output::open(&opts.output()).context("cannot open audio")?;
     match &output {
         Output::Silent { reason, .. } => eprintln!(
             "ubiq: {reason} — playing silently in time; `ubiq render` writes the set to a WAV file"
@@ -202,14 +240,14 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
     let midi_map = crate::midi::map::NoteMap::load(opts.midi.map.as_deref().unwrap_or("gm")).ok();
     let options = live::EngineOptions {
         output: output.to_string(),
-        seed: opts.output.seed,
+        seed: opts.seed,
         autosave: autosave.clone(),
-        models: opts.models.clone(),
+        models: opts.models.paths(),
         midi_map,
     };
     let (engine_midi, midi_in) =
         open_midi(&opts.midi, &audio, output.to_string().starts_with("JACK"))?;
-    let (models, problems) = opts.models.load();
+    let (models, problems) = opts.models.paths().load();
     for p in problems {
         eprintln!("ubiq: {p}");
     }
@@ -264,7 +302,7 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
         let app = crate::ui::App::new(keymap, theme, message);
         crate::ui::run(&engine, &quit, app).context("terminal")
     } else {
-        headless(&engine, &quit, opts.json)
+        Ok(crate::headless::run(&engine, &quit, opts.json)?)
     };
     drop(engine);
     drop(output);
@@ -279,13 +317,11 @@ pub fn run(opts: PlayOptions) -> anyhow::Result<()> {
 
 /// Where the state is saved while playing: `$XDG_DATA_HOME/ubiq/autosave.ron` or
 /// `~/.local/share/ubiq/autosave.ron`.
-pub fn autosave_path() -> Option<std::path::PathBuf> {
+pub fn autosave_path() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_DATA_HOME")
-        .map(std::path::PathBuf::from)
+        .map(PathBuf::from)
         .filter(|p| p.is_absolute())
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/share"))
-        })?;
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
     Some(base.join("ubiq").join("autosave.ron"))
 }
 
@@ -304,198 +340,4 @@ fn watch_scene(path: &Path, engine: Sender<live::Request>) -> anyhow::Result<Sce
         let _ = engine.send(request);
     })
     .with_context(|| format!("cannot watch {}", path.display()))
-}
-
-/// The drum rows of the playing cycle that have hits, as `kick X...x...|X...x... snare …`.
-pub fn pattern_summary(snap: &Snapshot) -> String {
-    let pattern = &snap.playing.pattern;
-    Voice::ALL
-        .iter()
-        .filter(|v| pattern.count(**v) > 0)
-        .map(|v| format!("{} {}", v.name(), grid::format_row(pattern.row(*v))))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The headless status of one cycle as a JSON object (keys documented in the README).
-pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
-    let st = &snap.status;
-    let drums: serde_json::Map<String, serde_json::Value> = Voice::ALL
-        .iter()
-        .filter(|v| snap.pattern.count(**v) > 0)
-        .map(|v| {
-            (
-                v.name().to_string(),
-                grid::format_row(snap.pattern.row(*v)).into(),
-            )
-        })
-        .collect();
-    serde_json::json!({
-        "scene": snap.scene,
-        "playing": st.playing,
-        "cycle": st.cycle + 1,
-        "seconds": elapsed.as_secs_f64(),
-        "tempo": st.tempo_bpm,
-        "swing": snap.swing,
-        "key": snap.key.to_string(),
-        "scale": spec::scale_name(snap.scale),
-        "drums": drums,
-        "bass": snap.playing.bassline.format(snap.playing.tonic),
-        "peak_db": 20.0 * st.master_peak.max(1e-6).log10(),
-        "dsp_load": st.dsp_load,
-        "xruns": st.xruns,
-        "late": st.late_plans,
-        "output": snap.output,
-        "midi": snap.midi,
-        "z": [snap.ai.x, snap.ai.y],
-        "kick": snap.ai.kick,
-        "hats": snap.ai.hats,
-        "loops": loops_json(snap),
-        "feedback": snap.feedback.as_ref().map(|f| serde_json::json!({
-            "loop": f.loop_name,
-            "score": f.score,
-            "target": f.target,
-            "amount": snap.ai.feedback_amount,
-        })),
-        "deck": serde_json::json!({
-            "record": snap.deck.record,
-            "playing": snap.deck.playing,
-            "position_s": snap.deck.position_s,
-            "rate": snap.deck.rate,
-        }),
-        "ai_ms": snap.ai_ms,
-        "section": snap.section.as_ref().map(|v| serde_json::json!({
-            "name": v.name,
-            "index": v.index,
-            "count": v.count,
-            "cycles_left": v.cycles_left,
-        })),
-    })
-}
-
-/// The loop sets as JSON: per set whether it plays, the loop it plays, the one it plays next
-/// and the ranked candidates with their scores.
-fn loops_json(snap: &Snapshot) -> serde_json::Value {
-    snap.loops
-        .iter()
-        .map(|l| {
-            let candidates: Vec<serde_json::Value> = l
-                .candidates
-                .iter()
-                .map(|c| serde_json::json!({"name": c.name, "score": c.score}))
-                .collect();
-            (
-                l.set.name().to_string(),
-                serde_json::json!({
-                    "on": l.on,
-                    "playing": l.playing,
-                    "next": l.wanted,
-                    "picked": l.pick.is_some(),
-                    "candidates": candidates,
-                }),
-            )
-        })
-        .collect::<serde_json::Map<_, _>>()
-        .into()
-}
-
-/// The AI's part of the status line: the latent point, the loops that play and what the
-/// feedback loop heard.
-pub fn ai_summary(snap: &Snapshot) -> String {
-    let mut parts = Vec::new();
-    if let Some(v) = &snap.section {
-        parts.push(format!(
-            "{} {}/{} ({} left)",
-            v.name,
-            v.index + 1,
-            v.count,
-            v.cycles_left
-        ));
-    }
-    parts.push(format!("z {:.2},{:.2}", snap.ai.x, snap.ai.y));
-    for l in snap.loops.iter().filter(|l| l.on) {
-        parts.push(format!(
-            "{} {}",
-            l.set.name(),
-            l.playing.as_deref().or(l.wanted.as_deref()).unwrap_or("–")
-        ));
-    }
-    if let Some(f) = &snap.feedback {
-        parts.push(format!("heard {}", f.loop_name));
-    }
-    if let Some(r) = &snap.deck.record {
-        let state = if snap.deck.playing { "▶" } else { "■" };
-        parts.push(format!("deck {state} {r} {:.0}s", snap.deck.position_s));
-    }
-    parts.join(" · ")
-}
-
-fn headless(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> anyhow::Result<()> {
-    read_commands(engine.sender(), Arc::clone(quit));
-    let started = Instant::now();
-    let mut last_cycle = u64::MAX;
-    let mut was_playing = false;
-    let mut stdout = std::io::stdout();
-    while !quit.load(Ordering::Relaxed) && !engine.is_finished() {
-        std::thread::sleep(Duration::from_millis(20));
-        for n in engine.notices() {
-            if !n.ok {
-                eprintln!("ubiq: {}", n.text);
-            }
-        }
-        let snap = engine.snapshot();
-        let stopped = was_playing && !snap.status.playing;
-        was_playing = snap.status.playing;
-        if stopped || (snap.status.playing && snap.status.cycle != last_cycle) {
-            last_cycle = snap.status.cycle;
-            if json {
-                writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;
-            } else {
-                let line = status_line(&snap, started.elapsed());
-                let ai = if snap.composing || snap.library || snap.section.is_some() {
-                    format!(" · {}", ai_summary(&snap))
-                } else {
-                    String::new()
-                };
-                writeln!(stdout, "{line}{ai} · {}", pattern_summary(&snap))?;
-            }
-        }
-    }
-    for n in engine.notices() {
-        if !n.ok {
-            eprintln!("ubiq: {}", n.text);
-        }
-    }
-    // The last word: where the set stopped, with its health counters.
-    let snap = engine.snapshot();
-    if json {
-        writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;
-    } else {
-        writeln!(stdout, "{}", status_line(&snap, started.elapsed()))?;
-    }
-    Ok(())
-}
-
-/// Reads command lines from stdin; bad lines are reported on stderr and change nothing.
-/// The end of input stops the performance.
-fn read_commands(engine: Sender<live::Request>, quit: Arc<AtomicBool>) {
-    std::thread::spawn(move || {
-        let stdin = std::io::stdin();
-        for line in stdin.lock().lines() {
-            let Ok(line) = line else { break };
-            if line.trim().is_empty() || line.trim_start().starts_with('#') {
-                continue;
-            }
-            match parse(&line) {
-                Ok(Command::Quit) => break,
-                Ok(cmd) => {
-                    if engine.send(live::Request::Command(cmd)).is_err() {
-                        break;
-                    }
-                }
-                Err(e) => eprintln!("ubiq: {e}"),
-            }
-        }
-        quit.store(true, Ordering::Relaxed);
-    });
 }

@@ -1,72 +1,143 @@
-//! `ubiq train rhythm`: train a rhythm VAE on MIDI folders, with progress, early stopping and an
-//! atomic write.
+//! `ubiq train rhythm`, `ubiq train bass` and `ubiq train loops`: train a model on your own
+//! material, with progress, early stopping and an atomic write.
 
 use std::io::Write;
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use burn::tensor::Device;
+use clap::{Args, Subcommand};
 
-use super::rhythm_data;
-use crate::dataset::Split;
+use super::dataset::{cache_mode, load_corpus, load_rhythm};
+use super::progress::{cpu_seconds, epoch_bar, eta, format_duration, songs};
+use crate::dataset::{BassPair, CacheMode, Split};
 use crate::model::Backend;
-use crate::model::rhythm::infer::{META_KIND, ModelMeta};
+use crate::model::bass::infer as bass_infer;
+use crate::model::bass::train::{self as bass_train, Example};
+use crate::model::bass::{BassModel, BassNetConfig};
+use crate::model::loops::data::TripletData;
+use crate::model::loops::infer::{self as loops_infer, LoopModel};
+use crate::model::loops::model::LoopNetConfig;
+use crate::model::loops::train as loops_train;
+use crate::model::rhythm::infer as rhythm_infer;
 use crate::model::rhythm::latent_map::LatentMap;
-use crate::model::rhythm::train::{EpochReport, TrainingConfig, train};
+use crate::model::rhythm::train as rhythm_train;
 use crate::model::rhythm::{RhythmModel, RhythmVaeConfig};
+use crate::performance::query::render_query;
 
 /// Training windows sampled into the latent map written beside the model.
 pub const MAP_POINTS: usize = 2000;
 
-/// Options of `ubiq train rhythm`.
-#[derive(Debug, Clone)]
-pub struct TrainRhythmArgs {
-    /// MIDI folders (a GMD folder with `info.csv` uses its splits, others split by song).
-    pub midi: Vec<PathBuf>,
-    /// Maximum epochs.
-    pub epochs: usize,
-    /// Weights file to write (`.bpk`; metadata `.json` and latent map `.map.ron` beside it).
-    pub out: PathBuf,
-    /// Seed.
-    pub seed: u64,
-    /// Backend.
-    pub backend: Backend,
-    /// Final KL weight.
-    pub beta: f64,
+/// `ubiq train …`.
+#[derive(Subcommand, Debug)]
+pub enum TrainCommand {
+    /// Train the rhythm VAE on drum MIDI folders.
+    Rhythm(TrainRhythmArgs),
+    /// Trains the loop-compatibility model (Siamese CNN, triplet loss) on stems rendered from
+    /// multi-track MIDI songs.
+    Loops(TrainLoopsArgs),
+    /// Train the rhythm → bassline model on multi-track MIDI songs (drums + bass).
+    Bass(TrainBassArgs),
 }
 
-fn format_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 60 {
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
+impl TrainCommand {
+    /// Trains the model and writes it.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            TrainCommand::Rhythm(args) => train_rhythm(&args)?,
+            TrainCommand::Loops(args) => train_loops(&args)?,
+            TrainCommand::Bass(args) => train_bass(&args)?,
+        }
+        Ok(ExitCode::SUCCESS)
     }
 }
 
-fn progress_line(r: &EpochReport) -> String {
-    const WIDTH: usize = 20;
-    let filled = WIDTH * r.epoch / r.epochs.max(1);
-    let per_epoch = r.elapsed.as_secs_f64() / r.epoch as f64;
-    let eta = Duration::from_secs_f64(per_epoch * (r.epochs - r.epoch) as f64);
+/// Options of `ubiq train rhythm`.
+#[derive(Args, Debug)]
+pub struct TrainRhythmArgs {
+    /// MIDI folders (a Groove MIDI Dataset folder with info.csv uses its splits).
+    #[arg(long, required = true, num_args = 1..)]
+    pub midi: Vec<PathBuf>,
+    /// Maximum epochs (early stopping may end sooner).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub epochs: u64,
+    /// Weights file to write; NAME.json and NAME.map.ron go beside it.
+    #[arg(long, default_value = "models/rhythm.bpk")]
+    pub out: PathBuf,
+    /// Seed: the same data, settings and seed give the same model.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Burn backend.
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
+    /// Final weight of the KL term (after warm-up).
+    #[arg(long, default_value_t = 0.25)]
+    pub beta: f64,
+}
+
+/// Options of `ubiq train loops`.
+#[derive(Args, Debug)]
+pub struct TrainLoopsArgs {
+    /// Multi-track MIDI songs (files or folders).
+    #[arg(long, required = true, num_args = 1..)]
+    pub midi: Vec<PathBuf>,
+    /// General MIDI SoundFont (.sf2).
+    #[arg(long)]
+    pub soundfont: PathBuf,
+    /// Where to write the weights (a .json with the metadata goes beside).
+    #[arg(long, default_value = "models/loops.bpk")]
+    pub out: PathBuf,
+    /// Training configuration (JSON, as written into the model's .json under
+    /// "training"); the built-in defaults when not given.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Most epochs (overrides the configuration).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Seed (overrides the configuration).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// Options of `ubiq train bass`.
+#[derive(Args, Debug)]
+pub struct TrainBassArgs {
+    /// MIDI folders with songs where drums and a bass play together.
+    #[arg(long, required = true, num_args = 1..)]
+    pub midi: Vec<PathBuf>,
+    /// Maximum epochs (early stopping may end sooner).
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub epochs: u64,
+    /// Weights file to write; NAME.json goes beside it.
+    #[arg(long, default_value = "models/bass.bpk")]
+    pub out: PathBuf,
+    /// Seed: the same data, settings and seed give the same model.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Always extract the MIDI files; neither read nor write the dataset cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+fn rhythm_progress_line(r: &rhythm_train::EpochReport) -> String {
     format!(
-        "epoch {:>3}/{} [{}{}] loss {:.2} · val {:.2}{} · β {:.2} · {} · ETA ≤{}",
-        r.epoch,
-        r.epochs,
-        "#".repeat(filled),
-        ".".repeat(WIDTH - filled),
+        "{} loss {:.2} · val {:.2}{} · β {:.2} · {} · ETA ≤{}",
+        epoch_bar(r.epoch, r.epochs),
         r.train_loss,
         r.valid_loss,
         if r.improved { " *" } else { "  " },
         r.beta,
         format_duration(r.elapsed),
-        format_duration(eta),
+        format_duration(eta(r.elapsed, r.epoch, r.epochs)),
     )
 }
 
-/// Runs the training and prints a summary line.
-pub fn run(args: TrainRhythmArgs) -> anyhow::Result<()> {
-    let corpus = rhythm_data::load(&args.midi)?;
+/// Trains the rhythm VAE, writes it with its metadata and latent map and prints a summary
+/// line.
+fn train_rhythm(args: &TrainRhythmArgs) -> anyhow::Result<()> {
+    let corpus = load_rhythm(&args.midi)?;
     let train_set = corpus.split(Split::Train);
     let valid_set = corpus.split(Split::Validation);
     eprintln!(
@@ -76,24 +147,24 @@ pub fn run(args: TrainRhythmArgs) -> anyhow::Result<()> {
         args.backend.name(),
         args.seed
     );
-    let config = TrainingConfig::new(RhythmVaeConfig::new())
-        .with_epochs(args.epochs)
+    let config = rhythm_train::TrainingConfig::new(RhythmVaeConfig::new())
+        .with_epochs(args.epochs as usize)
         .with_seed(args.seed)
         .with_beta(args.beta);
     let device = args.backend.device();
-    let trained = train(
+    let trained = rhythm_train::train(
         &config,
         &train_set.patterns,
         &valid_set.patterns,
         &device,
         |r| {
-            eprintln!("{}", progress_line(r));
+            eprintln!("{}", rhythm_progress_line(r));
             let _ = std::io::stderr().flush();
         },
     )?;
     let model = RhythmModel::new(trained.model, device, args.out.display().to_string());
-    let meta = ModelMeta {
-        kind: META_KIND.into(),
+    let meta = rhythm_infer::ModelMeta {
+        kind: rhythm_infer::META_KIND.into(),
         training: config,
         stats: model.stats(),
         train_windows: train_set.patterns.len(),
@@ -126,4 +197,215 @@ pub fn run(args: TrainRhythmArgs) -> anyhow::Result<()> {
         train_set.patterns.len()
     );
     Ok(())
+}
+
+fn example(p: &BassPair) -> Example {
+    Example {
+        drums: p.drums,
+        bass: p.bass,
+        key: p.key,
+        scale: p.scale,
+    }
+}
+
+fn bass_progress_line(r: &bass_train::EpochReport) -> String {
+    format!(
+        "{} loss {:.3} · val {:.3}{} · val acc {:.1}% · {} · ETA ≤{}",
+        epoch_bar(r.epoch, r.epochs),
+        r.train_loss,
+        r.valid_loss,
+        if r.improved { " *" } else { "  " },
+        100.0 * r.valid_accuracy,
+        format_duration(r.elapsed),
+        format_duration(eta(r.elapsed, r.epoch, r.epochs)),
+    )
+}
+
+/// Trains on the train split in all twelve keys, validates on the validation split, keeps the
+/// best epoch and writes it with its metadata.
+fn train_bass(args: &TrainBassArgs) -> anyhow::Result<()> {
+    let corpus = load_corpus(&args.midi, cache_mode(args.no_cache))?;
+    let train_set: Vec<Example> = corpus
+        .transposed_pairs(Split::Train)
+        .map(|p| example(&p))
+        .collect();
+    let valid_set: Vec<Example> = corpus.pairs(Split::Validation).map(example).collect();
+    eprintln!(
+        "training on {} drum+bass pairs (train split, 12 keys), validating on {} (seed {})",
+        train_set.len(),
+        valid_set.len(),
+        args.seed
+    );
+    let config = bass_train::TrainingConfig::new(BassNetConfig::new())
+        .with_epochs(args.epochs as usize)
+        .with_seed(args.seed);
+    let trained = bass_train::train(
+        &config,
+        &train_set,
+        &valid_set,
+        &Device::flex(),
+        |r| eprintln!("\r{}", bass_progress_line(r)),
+        |done, total| {
+            if done % 50 == 0 || done == total {
+                eprint!("\r  batch {done}/{total}");
+                let _ = std::io::stderr().flush();
+            }
+        },
+    )?;
+    let model = BassModel::new(trained.net, args.out.display().to_string())?;
+    let best_valid_accuracy = trained
+        .history
+        .iter()
+        .find(|r| r.epoch == trained.best_epoch)
+        .map_or(f64::NAN, |r| r.valid_accuracy);
+    let meta = bass_infer::ModelMeta {
+        kind: bass_infer::META_KIND.into(),
+        training: config,
+        train_examples: train_set.len(),
+        valid_examples: valid_set.len(),
+        best_epoch: trained.best_epoch,
+        best_valid_loss: trained.best_valid_loss,
+        best_valid_accuracy,
+        train_seconds: trained.elapsed.as_secs_f64(),
+    };
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    model.save(&args.out, &meta)?;
+    println!(
+        "wrote {} (+ .json): {} epochs in {}, best epoch {} with validation loss {:.3} \
+         (token accuracy {:.1}%), {} training pairs",
+        args.out.display(),
+        trained.epochs_run,
+        format_duration(trained.elapsed),
+        trained.best_epoch,
+        trained.best_valid_loss,
+        100.0 * best_valid_accuracy,
+        train_set.len()
+    );
+    Ok(())
+}
+
+/// The training configuration of `ubiq train loops`: the file's (JSON, the "training" object
+/// of a model's metadata) or the defaults, with `epochs` and `seed` overriding.
+pub fn training_config(
+    path: Option<&Path>,
+    epochs: Option<usize>,
+    seed: Option<u64>,
+) -> anyhow::Result<loops_train::TrainingConfig> {
+    let mut config = match path {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            serde_json::from_str(&text).with_context(|| format!("{}", p.display()))?
+        }
+        None => default_training(),
+    };
+    if let Some(e) = epochs {
+        config.epochs = e;
+    }
+    if let Some(s) = seed {
+        config.seed = s;
+    }
+    Ok(config)
+}
+
+/// Renders the stems, trains the loop model (keeping the best epoch on disk as it goes) and
+/// prints a summary line.
+fn train_loops(args: &TrainLoopsArgs) -> anyhow::Result<()> {
+    let config = training_config(args.config.as_deref(), args.epochs, args.seed)?;
+    let out = args.out.as_path();
+    let began = Instant::now();
+    let data = TripletData::build(
+        &args.midi,
+        &args.soundfont,
+        &render_query,
+        &config.data,
+        &[Split::Train, Split::Validation],
+        &CacheMode::Default,
+        songs("rendering stems"),
+    )?;
+    let ntrain = data.indices(Split::Train).len();
+    let nvalid = data.indices(Split::Validation).len();
+    let song_counts = (
+        data.song_count(Split::Train),
+        data.song_count(Split::Validation),
+    );
+    println!(
+        "{} + {} songs, {ntrain} training renders ({} keys a window) and {nvalid} validation windows ({:.0} s)",
+        song_counts.0,
+        song_counts.1,
+        config.data.train_keys,
+        began.elapsed().as_secs_f64()
+    );
+    let device = Device::flex();
+    let data_line = format!(
+        "{} + {} songs; {ntrain} training renders / {nvalid} validation windows (song-level FNV-1a split)",
+        song_counts.0, song_counts.1
+    );
+    let meta = |best_epoch: usize, accuracy: [f64; 2], training: Duration| loops_infer::ModelMeta {
+        kind: "ubiq-loop-cnn".into(),
+        training: config.clone(),
+        data: data_line.clone(),
+        best_epoch,
+        valid_accuracy: accuracy[0],
+        valid_accuracy_ubiq: accuracy[1],
+        training_seconds: training.as_secs_f64(),
+        cpu_seconds: cpu_seconds(),
+    };
+    let origin = out.display().to_string();
+    let trained = loops_train::train(
+        &config,
+        &data,
+        &device,
+        |r, best| {
+            eprintln!(
+                "\repoch {:>2}/{}  loss {:.4}  valid accuracy {:.3} (soundfont) {:.3} (ubiq)  {:.0} s{}",
+                r.epoch,
+                r.epochs,
+                r.train_loss,
+                r.valid_accuracy[0],
+                r.valid_accuracy[1],
+                r.elapsed.as_secs_f64(),
+                if best.is_some() {
+                    "  (best so far, saved)"
+                } else {
+                    ""
+                }
+            );
+            // The best epoch so far is kept on disk, so a stopped run still leaves a model.
+            if let Some(net) = best {
+                let model = LoopModel::new(net.clone(), device.clone(), &origin);
+                if let Err(e) = model.save(out, &meta(r.epoch, r.valid_accuracy, r.elapsed)) {
+                    eprintln!("cannot save {}: {e}", out.display());
+                }
+            }
+        },
+        |done, total| eprint!("\r  batch {done}/{total}"),
+    )?;
+    let model = LoopModel::new(trained.model, device.clone(), &origin);
+    let meta = meta(
+        trained.best_epoch,
+        trained.best_valid_accuracy,
+        trained.elapsed,
+    );
+    model.save(out, &meta)?;
+    println!(
+        "saved {} (best epoch {}, validation triplet accuracy {:.3} soundfont / {:.3} ubiq anchors; training {:.0} s, whole run {:.0} s wall{})",
+        out.display(),
+        trained.best_epoch,
+        trained.best_valid_accuracy[0],
+        trained.best_valid_accuracy[1],
+        trained.elapsed.as_secs_f64(),
+        began.elapsed().as_secs_f64(),
+        meta.cpu_seconds
+            .map(|c| format!(", {c:.0} s CPU"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// Default training configuration.
+pub fn default_training() -> loops_train::TrainingConfig {
+    loops_train::TrainingConfig::new(LoopNetConfig::new())
 }

@@ -1,0 +1,43 @@
+//! `ubiq check`: check scene files without playing them (for editors and CI).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::scene::Scene;
+
+/// Options of `ubiq check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Scene files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+impl CheckArgs {
+    /// Loads every file: a line on stdout for each good one, its errors on stderr for each bad
+    /// one; fails (exit code 1) when any is bad.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let mut ok = true;
+        for file in &self.files {
+            match Scene::load(file) {
+                Ok(scene) => println!(
+                    "{}: ok ({:?}, {} BPM)",
+                    file.display(),
+                    scene.name,
+                    scene.tempo
+                ),
+                Err(e) => {
+                    ok = false;
+                    eprintln!("{e}");
+                }
+            }
+        }
+        Ok(if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
+}

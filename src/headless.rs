@@ -1,0 +1,241 @@
+//! The headless front end: commands on stdin, one status line (or JSON object) per cycle on
+//! stdout, errors on stderr. Like [`crate::ui`] it is driven from engine snapshots; `quit`,
+//! the end of input, SIGINT or SIGTERM stops it.
+
+use std::io::{self, BufRead, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+use crate::command::{Command, parse, spec};
+use crate::engine::live::{self, EngineHandle};
+use crate::pattern::{Voice, grid};
+use crate::snapshot::Snapshot;
+use crate::ui::widgets::transport::bar_beat;
+
+/// The one-line status.
+pub fn status_line(snap: &Snapshot, elapsed: Duration) -> String {
+    let st = &snap.status;
+    let (bar, beat, six) = bar_beat(st.step);
+    let secs = elapsed.as_secs();
+    let load = if st.dsp_load > 0.0 {
+        format!(" · load {:>3.0}%", st.dsp_load * 100.0)
+    } else {
+        String::new()
+    };
+    let mut health = String::new();
+    if st.xruns > 0 {
+        health.push_str(&format!(" · {} xruns", st.xruns));
+    }
+    if st.late_plans > 0 {
+        health.push_str(&format!(" · {} late", st.late_plans));
+    }
+    format!(
+        "{} {} · {:.1} BPM · {bar}.{beat}.{six} · cycle {} · {:02}:{:02} · {}{load}{health}",
+        if st.playing { "▶" } else { "■" },
+        snap.scene,
+        st.tempo_bpm,
+        st.cycle + 1,
+        secs / 60,
+        secs % 60,
+        snap.output,
+    )
+}
+
+/// The drum rows of the playing cycle that have hits, as `kick X...x...|X...x... snare …`.
+pub fn pattern_summary(snap: &Snapshot) -> String {
+    let pattern = &snap.playing.pattern;
+    Voice::ALL
+        .iter()
+        .filter(|v| pattern.count(**v) > 0)
+        .map(|v| format!("{} {}", v.name(), grid::format_row(pattern.row(*v))))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The headless status of one cycle as a JSON object (keys documented in the README).
+pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
+    let st = &snap.status;
+    let drums: serde_json::Map<String, serde_json::Value> = Voice::ALL
+        .iter()
+        .filter(|v| snap.pattern.count(**v) > 0)
+        .map(|v| {
+            (
+                v.name().to_string(),
+                grid::format_row(snap.pattern.row(*v)).into(),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "scene": snap.scene,
+        "playing": st.playing,
+        "cycle": st.cycle + 1,
+        "seconds": elapsed.as_secs_f64(),
+        "tempo": st.tempo_bpm,
+        "swing": snap.swing,
+        "key": snap.key.to_string(),
+        "scale": spec::scale_name(snap.scale),
+        "drums": drums,
+        "bass": snap.playing.bassline.format(snap.playing.tonic),
+        "peak_db": 20.0 * st.master_peak.max(1e-6).log10(),
+        "dsp_load": st.dsp_load,
+        "xruns": st.xruns,
+        "late": st.late_plans,
+        "output": snap.output,
+        "midi": snap.midi,
+        "z": [snap.ai.x, snap.ai.y],
+        "kick": snap.ai.kick,
+        "hats": snap.ai.hats,
+        "loops": loops_json(snap),
+        "feedback": snap.feedback.as_ref().map(|f| serde_json::json!({
+            "loop": f.loop_name,
+            "score": f.score,
+            "target": f.target,
+            "amount": snap.ai.feedback_amount,
+        })),
+        "deck": serde_json::json!({
+            "record": snap.deck.record,
+            "playing": snap.deck.playing,
+            "position_s": snap.deck.position_s,
+            "rate": snap.deck.rate,
+        }),
+        "ai_ms": snap.ai_ms,
+        "section": snap.section.as_ref().map(|v| serde_json::json!({
+            "name": v.name,
+            "index": v.index,
+            "count": v.count,
+            "cycles_left": v.cycles_left,
+        })),
+    })
+}
+
+/// The loop sets as JSON: per set whether it plays, the loop it plays, the one it plays next
+/// and the ranked candidates with their scores.
+fn loops_json(snap: &Snapshot) -> serde_json::Value {
+    snap.loops
+        .iter()
+        .map(|l| {
+            let candidates: Vec<serde_json::Value> = l
+                .candidates
+                .iter()
+                .map(|c| serde_json::json!({"name": c.name, "score": c.score}))
+                .collect();
+            (
+                l.set.name().to_string(),
+                serde_json::json!({
+                    "on": l.on,
+                    "playing": l.playing,
+                    "next": l.wanted,
+                    "picked": l.pick.is_some(),
+                    "candidates": candidates,
+                }),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The AI's part of the status line: the latent point, the loops that play and what the
+/// feedback loop heard.
+pub fn ai_summary(snap: &Snapshot) -> String {
+    let mut parts = Vec::new();
+    if let Some(v) = &snap.section {
+        parts.push(format!(
+            "{} {}/{} ({} left)",
+            v.name,
+            v.index + 1,
+            v.count,
+            v.cycles_left
+        ));
+    }
+    parts.push(format!("z {:.2},{:.2}", snap.ai.x, snap.ai.y));
+    for l in snap.loops.iter().filter(|l| l.on) {
+        parts.push(format!(
+            "{} {}",
+            l.set.name(),
+            l.playing.as_deref().or(l.wanted.as_deref()).unwrap_or("–")
+        ));
+    }
+    if let Some(f) = &snap.feedback {
+        parts.push(format!("heard {}", f.loop_name));
+    }
+    if let Some(r) = &snap.deck.record {
+        let state = if snap.deck.playing { "▶" } else { "■" };
+        parts.push(format!("deck {state} {r} {:.0}s", snap.deck.position_s));
+    }
+    parts.join(" · ")
+}
+
+/// Runs until `quit` is set (a signal, `quit` or the end of input) or the engine ends: prints
+/// a status per cycle that plays (and one when the set stops), the engine's refusals on
+/// stderr, and a last status with the health counters.
+pub fn run(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> io::Result<()> {
+    read_commands(engine.sender(), Arc::clone(quit));
+    let started = Instant::now();
+    let mut last_cycle = u64::MAX;
+    let mut was_playing = false;
+    let mut stdout = io::stdout();
+    while !quit.load(Ordering::Relaxed) && !engine.is_finished() {
+        std::thread::sleep(Duration::from_millis(20));
+        for n in engine.notices() {
+            if !n.ok {
+                eprintln!("ubiq: {}", n.text);
+            }
+        }
+        let snap = engine.snapshot();
+        let stopped = was_playing && !snap.status.playing;
+        was_playing = snap.status.playing;
+        if stopped || (snap.status.playing && snap.status.cycle != last_cycle) {
+            last_cycle = snap.status.cycle;
+            if json {
+                writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;
+            } else {
+                let line = status_line(&snap, started.elapsed());
+                let ai = if snap.composing || snap.library || snap.section.is_some() {
+                    format!(" · {}", ai_summary(&snap))
+                } else {
+                    String::new()
+                };
+                writeln!(stdout, "{line}{ai} · {}", pattern_summary(&snap))?;
+            }
+        }
+    }
+    for n in engine.notices() {
+        if !n.ok {
+            eprintln!("ubiq: {}", n.text);
+        }
+    }
+    // The last word: where the set stopped, with its health counters.
+    let snap = engine.snapshot();
+    if json {
+        writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;
+    } else {
+        writeln!(stdout, "{}", status_line(&snap, started.elapsed()))?;
+    }
+    Ok(())
+}
+
+/// Reads command lines from stdin; bad lines are reported on stderr and change nothing.
+/// The end of input stops the performance.
+fn read_commands(engine: Sender<live::Request>, quit: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let stdin = io::stdin();
+        for line in stdin.lock().lines() {
+            let Ok(line) = line else { break };
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            match parse(&line) {
+                Ok(Command::Quit) => break,
+                Ok(cmd) => {
+                    if engine.send(live::Request::Command(cmd)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => eprintln!("ubiq: {e}"),
+            }
+        }
+        quit.store(true, Ordering::Relaxed);
+    });
+}
