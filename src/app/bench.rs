@@ -50,8 +50,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if library.is_none() {
         eprintln!("ubiq: no loop library found: the feedback and whole-cycle timings are left out");
     }
-    let timings = crate::bench::run(&BenchOptions { scale, only }, library.as_ref())
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let timings = crate::bench::run(&BenchOptions { scale, only }, library.as_ref())?;
     if json {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         println!(
