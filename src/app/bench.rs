@@ -94,11 +94,7 @@ impl SoakArgs {
     /// missed boundary, memory within [`SOAK_RSS_SLACK_KIB`] of where it was after the first
     /// tenth.
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        Ok(if soak(&self)? {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        })
+        Ok(super::exit_code(soak(&self)?))
     }
 }
 

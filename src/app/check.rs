@@ -34,10 +34,6 @@ impl CheckArgs {
                 }
             }
         }
-        Ok(if ok {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        })
+        Ok(super::exit_code(ok))
     }
 }

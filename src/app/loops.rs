@@ -34,14 +34,7 @@ impl LoopsCommand {
     /// Runs the subcommand; `add` fails (exit code 1) when it refused a file.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
-            LoopsCommand::Add(args) => {
-                let refused = add(&args)?;
-                return Ok(if refused == 0 {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::FAILURE
-                });
-            }
+            LoopsCommand::Add(args) => return Ok(super::exit_code(add(&args)? == 0)),
             LoopsCommand::List(args) => list(&args.library),
             LoopsCommand::Embed(args) => embed(&args)?,
             LoopsCommand::Build(args) => build(&args)?,

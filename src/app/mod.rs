@@ -24,3 +24,15 @@ pub mod progress;
 pub mod render;
 pub mod train;
 pub mod translate;
+
+use std::process::ExitCode;
+
+/// The exit code of a command that ran to its end: success when `ok`, else 1 (a bad scene
+/// file, a refused loop, a failed soak; the command has said why).
+pub fn exit_code(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
