@@ -89,17 +89,17 @@ pub trait Stage {
 /// A performance being played on a stage.
 pub struct Conductor<S> {
     /// The musical state.
-    pub perf: Performance,
+    pub(super) perf: Performance,
     /// What each loop set has been cued.
-    pub feed: LoopFeed,
+    pub(super) feed: LoopFeed,
     /// What the output played, for the feedback loop.
-    pub listener: Option<Listener>,
+    pub(super) listener: Option<Listener>,
     /// Output frame at which the current cycle began.
-    pub cycle_start: f64,
+    pub(super) cycle_start: f64,
     /// The record on the deck.
-    pub on_deck: Option<PathBuf>,
+    pub(super) on_deck: Option<PathBuf>,
     /// How the performance reaches the sound.
-    pub stage: S,
+    pub(super) stage: S,
 }
 
 impl<S: Stage> Conductor<S> {
