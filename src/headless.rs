@@ -1,6 +1,6 @@
 //! The headless front end: commands on stdin, one status line (or JSON object) per cycle on
-//! stdout, errors on stderr. Like [`crate::ui`] it is driven from engine snapshots; `quit`,
-//! the end of input, SIGINT or SIGTERM stops it.
+//! stdout, errors on stderr. Like the full-screen interface (`ui`), its peer, it is driven
+//! from engine snapshots; `quit`, the end of input, SIGINT or SIGTERM stops it.
 
 use std::io::{self, BufRead, Write};
 use std::sync::Arc;
@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 use crate::command::{Command, parse, spec};
 use crate::engine::live::{self, EngineHandle};
 use crate::pattern::{Voice, grid};
-use crate::snapshot::Snapshot;
-use crate::ui::widgets::transport::bar_beat;
+use crate::snapshot::{Snapshot, bar_beat};
 
 /// The one-line status.
 pub fn status_line(snap: &Snapshot, elapsed: Duration) -> String {

@@ -73,6 +73,13 @@ impl Notice {
     }
 }
 
+/// Bar.beat.sixteenth (1-based) of a step within the cycle, as both front ends show the
+/// playhead.
+pub fn bar_beat(step: f64) -> (u32, u32, u32) {
+    let s = step.max(0.0) as u32;
+    (s / 16 + 1, (s % 16) / 4 + 1, s % 4 + 1)
+}
+
 /// The state of the performance at one moment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {

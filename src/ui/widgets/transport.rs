@@ -7,14 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use crate::pattern::STEPS;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, bar_beat};
 use crate::ui::theme::Theme;
-
-/// Bar.beat.sixteenth (1-based) of a step within the cycle.
-pub fn bar_beat(step: f64) -> (u32, u32, u32) {
-    let s = step.max(0.0) as u32;
-    (s / 16 + 1, (s % 16) / 4 + 1, s % 4 + 1)
-}
 
 /// Seconds until the next cycle starts.
 pub fn seconds_to_next_cycle(step: f64, bpm: f32) -> f64 {
