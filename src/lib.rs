@@ -23,7 +23,7 @@
 //! - Front ends, both driven from engine snapshots: [`ui`], the full-screen terminal
 //!   interface, and [`headless`], commands on stdin and a status line (or JSON object) per
 //!   cycle on stdout.
-//! - [`bench`]: timings of the AI's work per cycle (`ubiq bench`).
+//! - [`bench`](mod@bench): timings of the AI's work per cycle (`ubiq bench`).
 //! - [`soak`]: a long accelerated performance with a careless performer (`ubiq soak`).
 //! - [`app`]: the subcommands as the binary runs them, one module per verb; each wires its
 //!   parts together (`ubiq play` picks the front end).

@@ -6,7 +6,7 @@
 //! - [`train`], [`eval`]: the three models' training and measuring;
 //! - [`generate`], [`translate`]: one pattern, one bassline;
 //! - [`loops`]: the loop library; [`dataset`]: training data;
-//! - [`devices`], [`bench`] (and soak), [`check`], [`help`];
+//! - [`devices`], [`bench`](mod@bench) (and soak), [`check`], [`help`];
 //! - [`models`]: the model and library flags the performing commands share;
 //!   [`progress`]: progress lines of the long commands.
 

@@ -110,7 +110,7 @@ impl BassSynth {
 
     /// Adds `out.len()` samples of the bass to `out`.
     ///
-    /// Work goes one control period (at most [`CONTROL_FRAMES`] samples, filter settings
+    /// Work goes one control period (at most `CONTROL_FRAMES` samples, filter settings
     /// fixed) at a time, in three short loops: the oscillators; the filters and the amplifier
     /// envelope; drive and saturation, on whole vectors. Each loop's sample-to-sample
     /// dependency chains are short and independent, so the processor overlaps samples; the

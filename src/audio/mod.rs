@@ -1,9 +1,9 @@
 //! Everything that runs on (or feeds) the audio thread.
 //!
 //! The graph ([`synth::Synth`]) is one value that renders interleaved stereo. The control side
-//! talks to it only through [`link`]: a lock-free queue in, atomics out. Backends drive the
-//! same graph: a cpal device ([`output`]), the silent clock ([`silent`]) or the engine's offline
-//! render.
+//! talks to it only through [`link`](mod@link): a lock-free queue in, atomics out. Backends
+//! drive the same graph: a cpal device ([`output`]), the silent clock ([`silent`]) or the
+//! engine's offline render.
 
 pub mod bass;
 pub mod deck;

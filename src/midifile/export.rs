@@ -232,7 +232,7 @@ pub fn write_pattern(path: &Path, file: &PatternFile) -> Result<(), ExportError>
 /// Encodes a performance's MIDI as SMF type 1: a conductor track (tempo, 4/4) and one track
 /// with every message in the order it was sent. `events` are (frame, message) at `sample_rate`
 /// frames per second and `bpm` (frame 0 is the first downbeat), as
-/// [`render_events`](super::out::render_events) gives them; times become ticks of
+/// MIDI out's voicer gives them; times become ticks of
 /// [`EXPORT_PPQ`] per quarter note, rounded.
 pub fn export_performance(
     events: &[(f64, [u8; 3])],

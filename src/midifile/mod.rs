@@ -1,8 +1,8 @@
 //! Standard MIDI files in and out (live MIDI ports are the `midi` module).
 //!
 //! - [`import`]: read a file (type 0 or 1, any PPQ, running status, tempo and meter maps) into a
-//!   [`Song`](import::Song) of drum hits and pitched notes, bounded in time and memory; and read a
-//!   two-bar pattern file back into a [`DrumPattern`](crate::pattern::DrumPattern) and bassline.
+//!   [`Song`] of drum hits and pitched notes, bounded in time and memory; and read a
+//!   two-bar pattern file back into a [`DrumPattern`] and bassline.
 //! - [`export`]: write a drum pattern, an optional bassline, its tonic and tempo as SMF type 1,
 //!   or a whole performance's MIDI.
 //! - [`quantise`]: a song's two bars from a given tick as a drum pattern or a bassline.

@@ -2,7 +2,7 @@
 //! the bassline played with it, in the set's key.
 //!
 //! - [`model`]: the Burn module, its tokens and features, and the one teacher-forced `forward`.
-//! - [`train`]: loss, training loop, early stopping.
+//! - [`train`](mod@train): loss and the training steps on the shared epoch loop.
 //! - [`infer`]: [`BassModel`], the engine's API (load, translate) and the embedded default.
 //! - [`fast`]: the network on plain floats, step by step, for every cycle.
 //! - [`eval`]: token accuracy, onsets, pitch classes, scale and emptiness, with baselines.

@@ -113,7 +113,7 @@ impl Spectrogram {
     }
 
     /// The share of frames that sound: whose power (summed over the bands) is within
-    /// [`SOUNDING_DB`] of the loudest frame's.
+    /// `SOUNDING_DB` of the loudest frame's.
     pub fn sounding_share(&self) -> f32 {
         let frame_db: Vec<f32> = (0..FRAMES)
             .map(|t| {

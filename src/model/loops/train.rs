@@ -75,7 +75,7 @@ pub struct TrainingConfig {
     #[config(default = true)]
     pub one_anchor_each: bool,
     /// Training inputs get a random equaliser of up to ± this many decibels (tilt and bell;
-    /// see [`Spectrogram::augmented_input`]), anchors and positives each their own, so that
+    /// see [`Spectrogram::augmented_input`](super::data::Spectrogram::augmented_input)), anchors and positives each their own, so that
     /// the exact colour of a song's instruments is no cue; 0 leaves them as rendered.
     #[config(default = 12.0)]
     pub eq_db: f32,

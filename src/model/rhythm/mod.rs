@@ -2,7 +2,7 @@
 //! hi-hat density.
 //!
 //! - [`model`]: the Burn module and its one `forward`.
-//! - [`train`]: loss, training loop, early stopping.
+//! - [`train`](mod@train): loss and the training steps on the shared epoch loop.
 //! - [`infer`]: [`RhythmModel`], the engine's API (load, decode, encode, batch decode) and the
 //!   embedded default model.
 //! - [`fast`]: decode and encode on plain floats, for every cycle.
