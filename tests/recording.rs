@@ -215,3 +215,58 @@ fn a_live_take_with_the_ai_loops_feedback_and_deck_replays_identically() {
         .count();
     assert!(notes > 20, "{notes} notes");
 }
+
+#[test]
+fn settings_the_ai_reads_later_are_in_the_take_and_its_replay() {
+    // `walk` and `scale` send the audio thread nothing when typed: the AI reads them at its
+    // next turns. They must still reach the take's log in their place, or the replay composes
+    // something else than the stage did.
+    let dir = tempfile::tempdir().unwrap();
+    let scene = dir.path().join("walk.ron");
+    std::fs::write(&scene, "Scene(tempo: 180, ai: (every: 1))").unwrap();
+    let take = dir.path().join("walk.wav");
+    let mut child = ubiq()
+        .args(["play", "--headless", "--audio", "none", "--loops"])
+        .arg(dir.path().join("no-library"))
+        .arg("--record")
+        .arg(&take)
+        .arg(&scene)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let pause = |ms| std::thread::sleep(Duration::from_millis(ms));
+    pause(1_200);
+    writeln!(stdin, "walk 0.8").unwrap();
+    writeln!(stdin, "scale minor_pentatonic").unwrap();
+    pause(9_000);
+    writeln!(stdin, "quit").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let log = dir.path().join("walk.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    for expected in ["walk 0.8", "scale minor_pentatonic"] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from\n{text}\n{stderr}"
+        );
+    }
+    let replay = dir.path().join("again.wav");
+    let st = ubiq()
+        .arg("replay")
+        .arg(&log)
+        .arg("--out")
+        .arg(&replay)
+        .arg("--loops")
+        .arg(dir.path().join("no-library"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(
+        std::fs::read(&take).unwrap() == std::fs::read(&replay).unwrap(),
+        "the replay differs from the live take:\n{text}"
+    );
+}

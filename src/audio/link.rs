@@ -36,6 +36,10 @@ pub enum AudioMsg {
     Deck(DeckControl),
     /// Start the transport (true: a new cycle begins now) or stop it (false).
     Transport(bool),
+    /// Changes nothing: the frame at which it is applied places a change that sends the audio
+    /// thread nothing else (a setting the AI reads at its next turn), so a live session log
+    /// keeps that change in its place.
+    Mark,
 }
 
 /// What travels boxed to the audio thread (prepared off it, never freed on it).
@@ -380,6 +384,7 @@ impl AudioCore {
                 }
                 AudioMsg::Params(params) => self.synth.set_params(&params),
                 AudioMsg::Deck(control) => self.synth.control_deck(control),
+                AudioMsg::Mark => {}
                 AudioMsg::Transport(false) => self.synth.stop(),
                 AudioMsg::Transport(true) => {
                     let mut sink = CoreSink {

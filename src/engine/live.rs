@@ -311,11 +311,15 @@ impl Stage for LiveStage {
     }
 
     /// Sends the messages of one change together (and the plans to MIDI out); logs the
-    /// change with the frame the audio thread reports for it.
+    /// change with the frame the audio thread reports for it. A change with no message (a
+    /// setting the AI reads at its next turn) sends a mark, so that it is logged in its place
+    /// and a replay of the take composes what was composed live.
     fn send(&mut self, msgs: &[AudioMsg], action: Action) {
-        if msgs.is_empty() {
-            return;
-        }
+        let msgs = if msgs.is_empty() {
+            &[AudioMsg::Mark]
+        } else {
+            msgs
+        };
         match self.audio.send_all(msgs) {
             Ok(first_id) => {
                 if let Some(out) = self.midi.as_ref().and_then(|m| m.out.as_ref()) {
