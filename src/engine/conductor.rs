@@ -131,12 +131,19 @@ impl<S: Stage> Conductor<S> {
         self.realize(&sections);
     }
 
-    /// A command, from the performer or the set list: session commands go to the stage,
-    /// the others change the performance. False when the performance ends.
+    /// A performer's command: session commands go to the stage, the others change the
+    /// performance. False when the performance ends.
     pub fn command(&mut self, cmd: Command) -> bool {
         if let Some(session) = cmd.session() {
             return self.stage.session(session, &self.perf);
         }
+        self.change(cmd);
+        true
+    }
+
+    /// A change to the music, from the performer, the set list or the deck. A set list is
+    /// data, not the performer: a session command there (recording, MIDI) is refused.
+    fn change(&mut self, cmd: Command) {
         match self.perf.apply_with(&cmd, self.stage.models()) {
             Ok(out) => {
                 self.outcome(out, Action::Command(cmd.clone()));
@@ -144,7 +151,6 @@ impl<S: Stage> Conductor<S> {
             }
             Err(e) => self.stage.report(Report::Refused(cmd, e)),
         }
-        true
     }
 
     /// A scene takes over (a reload): patterns and settings change at the next cycle.
@@ -227,7 +233,7 @@ impl<S: Stage> Conductor<S> {
             Err(e) => self.stage.report(Report::SectionFailed(e)),
         }
         for cmd in commands {
-            self.command(cmd);
+            self.change(cmd);
         }
         if let Some(view) = self.perf.section_view() {
             self.stage.report(Report::SectionStarted(view));
@@ -301,7 +307,7 @@ impl<S: Stage> Conductor<S> {
                 self.perf.deck_loaded(path);
                 if !self.stage.follows_log() {
                     for cmd in self.perf.deck_commands() {
-                        self.command(cmd);
+                        self.change(cmd);
                     }
                 }
                 self.stage.report(Report::DeckLoaded(name));

@@ -665,7 +665,7 @@ mod tests {
     use crate::command::parse;
     use crate::scene::library::default_scene;
 
-    fn wait_until(what: &str, ok: impl Fn() -> bool) {
+    fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
         let start = Instant::now();
         while !ok() {
             assert!(start.elapsed() < Duration::from_secs(5), "{what}");
@@ -699,6 +699,43 @@ mod tests {
             let s = engine.snapshot();
             s.status.cycle >= 1 && s.playing.pattern == snap.pattern
         });
+    }
+
+    #[test]
+    fn a_set_list_cannot_start_a_recording() {
+        // A scene is data, perhaps someone else's: its set list changes the music, but the
+        // session (recording, MIDI, quitting) is the performer's alone.
+        let dir = tempfile::tempdir().unwrap();
+        let take = dir.path().join("from-the-scene");
+        let text = format!(
+            "Scene(sections: [(bars: 2, commands: [\"record start {}\", \"tempo 130\"])])",
+            take.display()
+        );
+        let scene = Scene::from_ron(&text, Path::new("set.ron")).unwrap();
+        let (audio, mut core) = crate::audio::link(48_000, 1);
+        let engine = spawn(
+            Performance::new(scene),
+            audio,
+            EngineOptions::default(),
+            None,
+            Models::none(),
+        )
+        .unwrap();
+        let mut block = vec![0.0; 2 * 480];
+        let mut notices = Vec::new();
+        wait_until("the section starts", || {
+            core.process(&mut block);
+            notices.extend(engine.notices());
+            notices.iter().any(|n| n.text.starts_with("section 1/1"))
+        });
+        assert!(
+            notices
+                .iter()
+                .any(|n| !n.ok && n.text.contains("only the performer can run it")),
+            "{notices:?}"
+        );
+        assert!(notices.iter().any(|n| n.ok && n.text == "tempo 130"));
+        assert!(!take.with_extension("wav").exists(), "the scene recorded");
     }
 
     #[test]

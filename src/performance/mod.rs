@@ -46,9 +46,9 @@ pub enum ApplyError {
     /// A scene file could not be loaded.
     #[error("{0}")]
     Scene(#[from] SceneError),
-    /// A command about the session (recording, MIDI, quitting), which the stage running the
-    /// performance carries out (see [`crate::command::SessionCommand`]).
-    #[error("`{0}` is not a change to the music")]
+    /// A command about the session (recording, MIDI, quitting): only the performer runs it,
+    /// through the stage (see [`crate::command::SessionCommand`]), never a scene or set list.
+    #[error("`{0}` acts on the session, not the music: only the performer can run it")]
     Session(Box<Command>),
     /// A loop command the performance cannot carry out.
     #[error(transparent)]
