@@ -36,6 +36,8 @@ pub fn is_write(event: &Event) -> bool {
 /// made again under the same name is noticed).
 struct Target {
     path: PathBuf,
+    /// The same path made absolute, as events name it.
+    absolute: PathBuf,
     mode: RecursiveMode,
     watched: Option<Identity>,
 }
@@ -109,6 +111,7 @@ impl FolderWatch {
             watcher.watch(path, *mode)?;
             targets.push(Target {
                 path: path.clone(),
+                absolute: std::path::absolute(path).unwrap_or_else(|_| path.clone()),
                 mode: *mode,
                 watched: identity(path),
             });
@@ -144,7 +147,7 @@ fn run(
         match rx.recv_timeout(wait) {
             Ok(Message::Event(Ok(event))) if is_write(&event) => {
                 for target in &mut targets {
-                    if moved_or_removed(&event, &target.path) {
+                    if moved_or_removed(&event, &target.absolute) {
                         forget(&mut watcher, target);
                         check_now = true;
                     }
