@@ -441,27 +441,24 @@ impl Engine {
             Request::Command(cmd) => return self.command(cmd),
             Request::Scene(scene) => self.take_scene(*scene),
             Request::Notice(n) => self.stage.notify(n),
-            Request::Library(library) => {
+            Request::Library(mut library) => {
+                // A set whose index no longer reads keeps the loops it had: the performer
+                // hears what played before, and the other sets' changes still arrive.
+                if let Some(last) = &self.stage.models.library {
+                    library.keep_refused_from(last);
+                }
                 let counts: Vec<String> = LoopSet::ALL
                     .iter()
                     .map(|s| format!("{} {}", s.name(), library.entries(*s).len()))
                     .collect();
-                let skipped = library.skipped.len();
+                let notice = library_notice(&library, &counts);
                 self.stage.models.library = Some(*library);
                 self.perf.rank_loops(&mut self.stage.models);
                 self.realize(&Outcome {
                     loops: true,
                     ..Outcome::default()
                 });
-                let skipped = if skipped > 0 {
-                    format!(" ({skipped} skipped)")
-                } else {
-                    String::new()
-                };
-                self.stage.notify(Notice::done(format!(
-                    "loop library: {}{skipped}",
-                    counts.join(", ")
-                )));
+                self.stage.notify(notice);
             }
             Request::Include(path) => {
                 let current = self.perf.section_view().and_then(|v| {
@@ -659,6 +656,32 @@ pub fn spawn(
     })
 }
 
+/// What the performer reads when the library was read again: the loops per set, or, when a
+/// set's index was refused, why, and that the set keeps its last good loops.
+fn library_notice(library: &crate::loops::library::Library, counts: &[String]) -> Notice {
+    let refused = library.refused();
+    if refused.is_empty() {
+        let skipped = match library.skipped.len() {
+            0 => String::new(),
+            n => format!(" ({n} skipped)"),
+        };
+        return Notice::done(format!("loop library: {}{skipped}", counts.join(", ")));
+    }
+    let reasons: Vec<&str> = refused.iter().map(|(_, why)| *why).collect();
+    let sets: Vec<&str> = refused.iter().map(|(s, _)| s.name()).collect();
+    let keep = if sets.len() == 1 {
+        "keeps its"
+    } else {
+        "keep their"
+    };
+    Notice::refused(format!(
+        "loop library: {} — refused; {} {keep} last good loops ({})",
+        reasons.join("; "),
+        sets.join(" and "),
+        counts.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -777,5 +800,67 @@ mod tests {
         let music = &snap.loops[0];
         assert!(music.playing.is_some(), "a music loop plays: {music:?}");
         assert!(snap.ai_ms > 0.0);
+    }
+
+    #[test]
+    fn a_library_read_again_with_a_corrupt_set_keeps_that_sets_loops_and_says_why() {
+        use crate::loops::library::{INDEX_FILE, Library, LoopEntry};
+        let dir = tempfile::tempdir().unwrap();
+        let mut lib = Library::open(dir.path());
+        for set in [LoopSet::Music, LoopSet::Voice] {
+            std::fs::create_dir_all(dir.path().join(set.name())).unwrap();
+            std::fs::write(dir.path().join(set.name()).join("a.wav"), b"").unwrap();
+            lib.put(
+                set,
+                LoopEntry {
+                    name: "a".into(),
+                    file: "a.wav".into(),
+                    tempo_bpm: 120.0,
+                    bars: 2,
+                    key: None,
+                    source: "test".into(),
+                    licence: "CC0".into(),
+                    pattern: None,
+                    embedding: vec![0.5; 4],
+                },
+            );
+            lib.save(set).unwrap();
+        }
+        let models = Models::none().with_library(Some(Library::open(dir.path())));
+        let (audio, _core) = crate::audio::link(48_000, 1);
+        let engine = spawn(
+            Performance::new(default_scene()),
+            audio,
+            EngineOptions::default(),
+            None,
+            models,
+        )
+        .unwrap();
+        let index = dir.path().join("music").join(INDEX_FILE);
+        std::fs::write(&index, "(version: 1, entries: [(").unwrap();
+        std::fs::remove_file(dir.path().join("voice").join(INDEX_FILE)).unwrap();
+        let again = Library::open(dir.path());
+        assert!(
+            engine
+                .sender()
+                .send(Request::Library(Box::new(again)))
+                .is_ok()
+        );
+        wait_until("the reload is reported", || {
+            engine.snapshot().notice.as_ref().is_some_and(|n| !n.ok)
+        });
+        let notice = engine.snapshot().notice.clone().unwrap();
+        assert!(
+            notice.text.contains(&index.display().to_string()),
+            "{notice:?}"
+        );
+        assert!(
+            notice.text.contains("music keeps its last good loops"),
+            "{notice:?}"
+        );
+        assert!(
+            notice.text.contains("music 1, ambient 0, voice 0"),
+            "{notice:?}"
+        );
     }
 }

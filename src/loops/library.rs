@@ -3,7 +3,8 @@
 //! embedding of the loop model.
 //!
 //! A bad file never takes the library down: adding reports it and goes on with the others;
-//! loading skips an entry whose file is missing.
+//! loading refuses a set whose index cannot be read, skips an entry whose file is missing and
+//! drops an embedding that is not all finite numbers, each with a one-line reason.
 
 use std::path::{Path, PathBuf};
 
@@ -232,23 +233,40 @@ pub struct Library {
     root: PathBuf,
     sets: [SetIndex; LoopSet::COUNT],
     tables: [EmbeddingTable; LoopSet::COUNT],
+    /// Why each set whose index could not be read was refused.
+    refused: [Option<String>; LoopSet::COUNT],
     /// Entries skipped while loading, as one-line reasons.
     pub skipped: Vec<String>,
 }
 
+/// Reads one set's index: `None` when the set has none; an error line naming the file when it
+/// cannot be read, is not UTF-8 text or is not an index.
+fn read_index(path: &Path) -> Option<Result<SetIndex, String>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(Err(format!("{}: cannot read: {e}", path.display()))),
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Some(Err(format!("{}: not UTF-8 text", path.display())));
+    };
+    Some(ron::from_str::<SetIndex>(&text).map_err(|e| format!("{}: {e}", path.display())))
+}
+
 impl Library {
     /// Opens the library under `root` (a folder with `music/`, `ambient/`, … inside; missing
-    /// sets are empty). An unreadable index or an entry whose file is missing is skipped with a
-    /// reason in [`Library::skipped`].
+    /// sets are empty). A set whose index cannot be read is refused (empty, see
+    /// [`Library::refused`]); an entry whose file is missing is skipped; an embedding that is
+    /// not all finite numbers is dropped (the loop plays but is not ranked until `ubiq loops
+    /// embed`). Each with a reason in [`Library::skipped`].
     pub fn open(root: &Path) -> Library {
         let mut skipped = Vec::new();
+        let mut refused: [Option<String>; LoopSet::COUNT] = Default::default();
         let sets = LoopSet::ALL.map(|set| {
             let path = root.join(set.name()).join(INDEX_FILE);
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                return SetIndex::default();
-            };
-            match ron::from_str::<SetIndex>(&text) {
-                Ok(mut index) => {
+            match read_index(&path) {
+                None => SetIndex::default(),
+                Some(Ok(mut index)) => {
                     index.entries.retain(|e| {
                         let ok = root.join(set.name()).join(&e.file).is_file();
                         if !ok {
@@ -260,10 +278,22 @@ impl Library {
                         }
                         ok
                     });
+                    for e in &mut index.entries {
+                        if e.embedding.iter().any(|x| !x.is_finite()) {
+                            skipped.push(format!(
+                                "{}: {}'s embedding is not all finite numbers; the loop is not \
+                                 ranked until `ubiq loops embed`",
+                                path.display(),
+                                e.name
+                            ));
+                            e.embedding.clear();
+                        }
+                    }
                     index
                 }
-                Err(e) => {
-                    skipped.push(format!("{}: {e}; set not loaded", path.display()));
+                Some(Err(reason)) => {
+                    skipped.push(format!("{reason}; set not loaded"));
+                    refused[set.index()] = Some(reason);
                     SetIndex::default()
                 }
             }
@@ -272,10 +302,31 @@ impl Library {
             root: root.to_path_buf(),
             tables: Default::default(),
             sets,
+            refused,
             skipped,
         };
         lib.rebuild_tables();
         lib
+    }
+
+    /// The sets whose index was refused when the library was read, each with why (a line
+    /// that names the file).
+    pub fn refused(&self) -> Vec<(LoopSet, &str)> {
+        LoopSet::ALL
+            .into_iter()
+            .filter_map(|s| Some((s, self.refused[s.index()].as_deref()?)))
+            .collect()
+    }
+
+    /// For a library read again while playing: each set whose index was refused keeps the
+    /// loops it had in `last`, the library that was playing (it stays marked refused).
+    pub fn keep_refused_from(&mut self, last: &Library) {
+        for set in LoopSet::ALL {
+            if self.refused[set.index()].is_some() {
+                self.sets[set.index()] = last.sets[set.index()].clone();
+            }
+        }
+        self.rebuild_tables();
     }
 
     fn rebuild_tables(&mut self) {
@@ -437,4 +488,103 @@ pub fn encode_wav16(samples: &[f32], sample_rate: u32) -> Vec<u8> {
         b.extend_from_slice(&v.to_le_bytes());
     }
     b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, embedding: Vec<f32>) -> LoopEntry {
+        LoopEntry {
+            name: name.into(),
+            file: format!("{name}.wav"),
+            tempo_bpm: 120.0,
+            bars: 2,
+            key: None,
+            source: "test".into(),
+            licence: "CC0".into(),
+            pattern: None,
+            embedding,
+        }
+    }
+
+    /// A library with one loop in each of `sets`, saved under `root`.
+    fn write_sets(root: &Path, sets: &[LoopSet]) {
+        let mut lib = Library::open(root);
+        for &set in sets {
+            let dir = root.join(set.name());
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("a.wav"), b"").unwrap();
+            lib.put(set, entry("a", vec![0.5; 4]));
+            lib.save(set).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_corrupt_index_is_refused_by_name_and_the_other_sets_load() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sets(dir.path(), &[LoopSet::Music, LoopSet::Voice]);
+        let index = dir.path().join("music").join(INDEX_FILE);
+        for corrupt in [
+            &b"(version: 1, entries: [("[..],
+            &[0xff, 0xfe, 0x00, 0x9f][..],
+        ] {
+            std::fs::write(&index, corrupt).unwrap();
+            let lib = Library::open(dir.path());
+            assert_eq!(lib.entries(LoopSet::Voice).len(), 1);
+            assert!(lib.entries(LoopSet::Music).is_empty());
+            let refused = lib.refused();
+            assert_eq!(refused.len(), 1, "{:?}", lib.skipped);
+            assert_eq!(refused[0].0, LoopSet::Music);
+            assert!(refused[0].1.contains(&index.display().to_string()));
+            assert_eq!(lib.skipped.len(), 1);
+            assert!(
+                lib.skipped[0].contains("music/index.ron"),
+                "{:?}",
+                lib.skipped
+            );
+        }
+    }
+
+    #[test]
+    fn an_embedding_that_is_not_finite_is_refused_with_a_message() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sets(dir.path(), &[LoopSet::Music]);
+        let mut lib = Library::open(dir.path());
+        std::fs::write(dir.path().join("music").join("b.wav"), b"").unwrap();
+        lib.put(LoopSet::Music, entry("b", vec![0.1, f32::NAN, 0.2, 0.3]));
+        lib.save(LoopSet::Music).unwrap();
+        let lib = Library::open(dir.path());
+        assert_eq!(lib.skipped.len(), 1, "{:?}", lib.skipped);
+        assert!(
+            lib.skipped[0].contains("b's embedding"),
+            "{:?}",
+            lib.skipped
+        );
+        assert!(
+            lib.skipped[0].contains("music/index.ron"),
+            "{:?}",
+            lib.skipped
+        );
+        assert_eq!(lib.entries(LoopSet::Music).len(), 2, "the loop still plays");
+        let ranked = lib.rank(LoopSet::Music, &[0.5; 4], 5);
+        assert_eq!(ranked.len(), 1, "only the good embedding is ranked");
+        assert_eq!(ranked[0].name, "a");
+    }
+
+    #[test]
+    fn a_set_refused_on_reload_keeps_its_last_good_loops() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sets(dir.path(), &[LoopSet::Music, LoopSet::Voice]);
+        let playing = Library::open(dir.path());
+        std::fs::write(dir.path().join("music").join(INDEX_FILE), "(oops").unwrap();
+        let mut again = Library::open(dir.path());
+        again.keep_refused_from(&playing);
+        assert_eq!(
+            again.entries(LoopSet::Music),
+            playing.entries(LoopSet::Music)
+        );
+        assert_eq!(again.rank(LoopSet::Music, &[0.5; 4], 5).len(), 1);
+        assert_eq!(again.refused().len(), 1);
+    }
 }

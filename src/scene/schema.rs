@@ -535,9 +535,25 @@ impl Scene {
 
     /// Reads a scene file, and checks the scene files its sections include.
     pub fn load(path: &Path) -> Result<Scene, SceneError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SceneError::at(path, 0, 0, format!("cannot read: {e}")))?;
-        Scene::from_ron_checked(&text, path)
+        let bytes = Scene::read_bytes(path)?;
+        Scene::from_ron_checked(Scene::text_of(&bytes, path)?, path)
+    }
+
+    /// The bytes of a scene file, or an error naming it.
+    fn read_bytes(path: &Path) -> Result<Vec<u8>, SceneError> {
+        std::fs::read(path).map_err(|e| SceneError::at(path, 0, 0, format!("cannot read: {e}")))
+    }
+
+    /// The text of a scene file read as `bytes`, or an error that names the file and the line
+    /// and column of the first byte that is not UTF-8.
+    pub fn text_of<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, SceneError> {
+        std::str::from_utf8(bytes).map_err(|e| {
+            let good = &bytes[..e.valid_up_to()];
+            let line = 1 + good.iter().filter(|&&b| b == b'\n').count();
+            let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let col = 1 + String::from_utf8_lossy(&good[line_start..]).chars().count();
+            SceneError::at(path, line, col, "not UTF-8 text")
+        })
     }
 
     /// Parses scene text like [`Scene::from_ron`] and checks the scene files its sections
@@ -560,9 +576,8 @@ impl Scene {
 
     /// Reads a scene file a section includes (its own sections are not followed).
     pub fn read_include(path: &Path) -> Result<Scene, SceneError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SceneError::at(path, 0, 0, format!("cannot read: {e}")))?;
-        Scene::from_ron(&text, path)
+        let bytes = Scene::read_bytes(path)?;
+        Scene::from_ron(Scene::text_of(&bytes, path)?, path)
     }
 
     /// The scene files the sections include.

@@ -7,10 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify::RecursiveMode;
 
 use super::{Scene, SceneError};
+use crate::watch::FolderWatch;
 
 /// Quiet time after the last event before a save is read.
 pub const DEBOUNCE: Duration = Duration::from_millis(150);
@@ -19,17 +19,17 @@ pub const DEBOUNCE: Duration = Duration::from_millis(150);
 const SETTLE: Duration = Duration::from_millis(40);
 
 /// Reads `file` until two reads 40 ms apart agree (at most a few tries).
-fn read_settled(file: &Path) -> Option<String> {
-    let mut text = std::fs::read_to_string(file).ok()?;
+fn read_settled(file: &Path) -> Option<Vec<u8>> {
+    let mut bytes = std::fs::read(file).ok()?;
     for _ in 0..10 {
         std::thread::sleep(SETTLE);
-        let again = std::fs::read_to_string(file).ok()?;
-        if again == text {
-            return Some(text);
+        let again = std::fs::read(file).ok()?;
+        if again == bytes {
+            return Some(bytes);
         }
-        text = again;
+        bytes = again;
     }
-    Some(text)
+    Some(bytes)
 }
 
 /// What changed on disk.
@@ -44,7 +44,7 @@ pub enum Change {
 
 /// A running watcher; stops when dropped.
 pub struct SceneWatcher {
-    _debouncer: Debouncer<RecommendedWatcher>,
+    _watch: FolderWatch,
 }
 
 fn folder(path: &Path) -> PathBuf {
@@ -67,17 +67,30 @@ fn same(a: &Path, b: &Path) -> bool {
             .is_some_and(|x| folder(b).canonicalize().ok() == Some(x))
 }
 
+/// Whether a change at `changed` may have changed `file`: the file itself, or its folder
+/// (watched again after it was gone, so the file in it may be new).
+fn may_change(changed: &Path, file: &Path) -> bool {
+    same(changed, file)
+        || changed
+            .canonicalize()
+            .ok()
+            .is_some_and(|c| folder(file).canonicalize().ok() == Some(c))
+}
+
 impl SceneWatcher {
     /// Watches `path` and the scene files its sections include (in the folders they are in
-    /// when it starts); `on_change` gets each newly saved version.
+    /// when it starts); `on_change` gets each newly saved version. A save that is not UTF-8
+    /// text is reported like any other broken save; a folder that disappears is watched
+    /// again when it comes back.
     pub fn start(
         path: &Path,
         mut on_change: impl FnMut(Change) + Send + 'static,
     ) -> notify::Result<Self> {
         let file: PathBuf = path.to_path_buf();
-        let mut last_text = std::fs::read_to_string(&file).ok();
-        let mut includes: Vec<PathBuf> = last_text
+        let mut last_bytes = std::fs::read(&file).ok();
+        let mut includes: Vec<PathBuf> = last_bytes
             .as_deref()
+            .and_then(|b| std::str::from_utf8(b).ok())
             .and_then(|t| Scene::from_ron(t, &file).ok())
             .map(|s| s.includes().map(Path::to_path_buf).collect())
             .unwrap_or_default();
@@ -88,52 +101,47 @@ impl SceneWatcher {
                 folders.push(f);
             }
         }
-        let mut include_texts: Vec<Option<String>> = includes
-            .iter()
-            .map(|i| std::fs::read_to_string(i).ok())
-            .collect();
-        let handler = move |result: DebounceEventResult| {
-            let Ok(events) = result else { return };
-            if events.iter().any(|e| same(&e.path, &file)) {
+        let mut include_bytes: Vec<Option<Vec<u8>>> =
+            includes.iter().map(|i| std::fs::read(i).ok()).collect();
+        let handler = move |paths: &[PathBuf]| {
+            if paths.iter().any(|p| may_change(p, &file)) {
                 // Mid-save the file can be missing or half written: read until it holds still.
-                if let Some(text) = read_settled(&file)
-                    && last_text.as_deref() != Some(text.as_str())
+                if let Some(bytes) = read_settled(&file)
+                    && last_bytes.as_deref() != Some(bytes.as_slice())
                 {
-                    last_text = Some(text.clone());
-                    let parsed = Scene::from_ron_checked(&text, &file);
+                    let parsed = Scene::text_of(&bytes, &file)
+                        .and_then(|text| Scene::from_ron_checked(text, &file));
+                    last_bytes = Some(bytes);
                     if let Ok(scene) = &parsed {
                         includes = scene.includes().map(Path::to_path_buf).collect();
-                        include_texts = includes
-                            .iter()
-                            .map(|i| std::fs::read_to_string(i).ok())
-                            .collect();
+                        include_bytes = includes.iter().map(|i| std::fs::read(i).ok()).collect();
                     }
                     on_change(Change::Scene(parsed.map(Box::new)));
                 }
             }
-            for (include, seen) in includes.iter().zip(include_texts.iter_mut()) {
-                if !events.iter().any(|e| same(&e.path, include)) {
+            for (include, seen) in includes.iter().zip(include_bytes.iter_mut()) {
+                if !paths.iter().any(|p| may_change(p, include)) {
                     continue;
                 }
-                let Some(text) = read_settled(include) else {
+                let Some(bytes) = read_settled(include) else {
                     continue;
                 };
-                if seen.as_deref() == Some(text.as_str()) {
+                if seen.as_deref() == Some(bytes.as_slice()) {
                     continue;
                 }
-                *seen = Some(text.clone());
-                on_change(Change::Include(
-                    Scene::from_ron(&text, include).map(|_| include.clone()),
-                ));
+                let read = Scene::text_of(&bytes, include)
+                    .and_then(|text| Scene::from_ron(text, include))
+                    .map(|_| include.clone());
+                *seen = Some(bytes);
+                on_change(Change::Include(read));
             }
         };
-        let mut debouncer = new_debouncer(DEBOUNCE, handler)?;
-        for f in &folders {
-            debouncer.watcher().watch(f, RecursiveMode::NonRecursive)?;
-        }
-        Ok(SceneWatcher {
-            _debouncer: debouncer,
-        })
+        let folders: Vec<(PathBuf, RecursiveMode)> = folders
+            .into_iter()
+            .map(|f| (f, RecursiveMode::NonRecursive))
+            .collect();
+        let watch = FolderWatch::start(&folders, DEBOUNCE, handler)?;
+        Ok(SceneWatcher { _watch: watch })
     }
 }
 
@@ -201,5 +209,52 @@ mod tests {
         std::fs::write(&drop, "Scene(tempo: 999)").unwrap();
         let err = wait().unwrap_err();
         assert!(err.contains("drop.ron:1:"), "{err}");
+    }
+
+    #[test]
+    fn a_save_that_is_not_utf8_is_reported_by_file_and_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("set.ron");
+        std::fs::write(&file, scene_text(100)).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let _w = SceneWatcher::start(&file, move |change| {
+            if let Change::Scene(r) = change {
+                let _ = tx.send(r.map(|s| s.tempo).map_err(|e| e.to_string()));
+            }
+        })
+        .unwrap();
+        let mut bytes = b"Scene(\n  tempo: 1".to_vec();
+        bytes.extend_from_slice(&[0xff, 0xfe]);
+        bytes.extend_from_slice(b"0)");
+        std::fs::write(&file, bytes).unwrap();
+        let err = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the save is reported")
+            .unwrap_err();
+        assert!(err.contains("set.ron:2:11: not UTF-8 text"), "{err}");
+        std::fs::write(&file, scene_text(140)).unwrap();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(Ok(140.0)));
+    }
+
+    #[test]
+    fn a_scene_folder_made_again_is_watched_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("sets");
+        std::fs::create_dir(&folder).unwrap();
+        let file = folder.join("set.ron");
+        std::fs::write(&file, scene_text(100)).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let _w = SceneWatcher::start(&file, move |change| {
+            if let Change::Scene(Ok(s)) = change {
+                let _ = tx.send(s.tempo);
+            }
+        })
+        .unwrap();
+        std::fs::remove_dir_all(&folder).unwrap();
+        // The removal is seen first (the file is missing then: no change).
+        std::thread::sleep(Duration::from_secs(1));
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(&file, scene_text(150)).unwrap();
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(150.0));
     }
 }
