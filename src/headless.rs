@@ -1,6 +1,6 @@
 //! The headless front end: commands on stdin, one status line (or JSON object) per cycle on
 //! stdout, errors on stderr. Like the full-screen interface (`ui`), its peer, it is driven
-//! from engine snapshots; `quit`, the end of input, SIGINT or SIGTERM stops it.
+//! from engine snapshots; `quit`, the end of input, SIGINT, SIGTERM or SIGHUP stops it.
 //!
 //! A closed stdout or stderr (`ubiq play --headless | head`) never stops the set: that stream
 //! just gets nothing more ([`Lines`]). Stdin is read as bytes: a line that is not UTF-8 is

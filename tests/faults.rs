@@ -1,5 +1,5 @@
-//! Faults around a live set, against the real binary: a closed stdout or stderr, bytes on
-//! stdin that are not text. Each one leaves the take finished and, where the
+//! Faults around a live set, against the real binary: a hang-up (SIGHUP), a closed stdout or
+//! stderr, bytes on stdin that are not text. Each one leaves the take finished and, where the
 //! set goes on, the set playing.
 
 use std::io::{BufRead, BufReader, Write};
@@ -87,6 +87,21 @@ fn assert_finished_take(dir: &Path, seconds: f64) {
 }
 
 #[test]
+fn sighup_finishes_a_headless_take_that_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(headless_take(dir.path()).arg("--json"));
+    while s.next_cycle() < 3 {}
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(s.child.id() as i32, libc::SIGHUP) };
+    let status = wait_exit(&mut s.child, "SIGHUP");
+    let mut stderr = String::new();
+    let _ = std::io::Read::read_to_string(s.child.stderr.as_mut().unwrap(), &mut stderr);
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_finished_take(dir.path(), 2.0);
+}
+
+#[test]
 fn a_closed_stdout_leaves_the_set_playing_and_the_take_whole() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = headless_take(dir.path())
@@ -170,4 +185,111 @@ fn a_stdin_line_that_is_not_utf8_is_refused_and_the_next_applies() {
     let refusals: Vec<&str> = stderr.lines().filter(|l| l.contains("UTF-8")).collect();
     assert_eq!(refusals, ["ubiq: stdin line 2: not UTF-8 text"], "{stderr}");
     assert_finished_take(dir.path(), 1.0);
+}
+
+/// A tmux server of our own (its own socket), killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// The SSH drop of a full-screen set: the terminal goes away (its tmux session is killed) and
+/// SIGHUP arrives. ubiq stops as on `quit`, draws nothing more and finishes the take.
+#[test]
+fn a_hang_up_of_the_full_screen_finishes_the_take() {
+    full_screen_take_ends(true);
+}
+
+/// SIGHUP alone, the terminal still there: the same clean stop.
+#[test]
+fn sighup_to_the_full_screen_finishes_the_take() {
+    full_screen_take_ends(false);
+}
+
+/// Plays a take full screen in a tmux pane, then sends SIGHUP, first killing the pane's
+/// terminal when `hang_up`; ubiq must exit 0 with the take finished.
+fn full_screen_take_ends(hang_up: bool) {
+    if !common::have("tmux") {
+        eprintln!("SKIPPED: tmux is not installed (./ubiq.sh test installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let scene = scene(d);
+    let tmux = Tmux {
+        socket: format!("ubiq-faults-{}", std::process::id()),
+    };
+    // The outer shell outlives the hang-up (it traps SIGHUP) to write ubiq's exit status; the
+    // inner one hands its pid on to ubiq.
+    let cmd = format!(
+        "trap : HUP; sh -c 'echo $$ > {d}/pid; exec env XDG_DATA_HOME={d}/data \
+         XDG_CONFIG_HOME={d}/config NO_COLOR= TERM=xterm-256color {bin} play --audio none \
+         --record {d}/take.wav {scene} 2>{d}/stderr'; echo $? > {d}/status",
+        d = d.display(),
+        bin = env!("CARGO_BIN_EXE_ubiq"),
+        scene = scene.display(),
+    );
+    let started = tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "ubiq",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        &cmd,
+    ]);
+    assert!(started.status.success(), "{started:?}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut screen = String::new();
+    while !screen.contains("▶ set · 240.0 BPM") {
+        assert!(Instant::now() < deadline, "no interface; screen:\n{screen}");
+        std::thread::sleep(Duration::from_millis(100));
+        let out = tmux.run(&["capture-pane", "-p", "-t", "ubiq"]);
+        screen = String::from_utf8_lossy(&out.stdout).into_owned();
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let pid: i32 = std::fs::read_to_string(d.join("pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    if hang_up {
+        assert!(tmux.run(&["kill-session", "-t", "ubiq"]).status.success());
+    }
+    // SAFETY: signalling the ubiq this test started.
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Ok(s) = std::fs::read_to_string(d.join("status"))
+            && s.ends_with('\n')
+        {
+            break s;
+        }
+        if Instant::now() > deadline {
+            // SAFETY: as above.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("ubiq did not exit after the hang-up");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stderr = std::fs::read_to_string(d.join("stderr")).unwrap_or_default();
+    assert_eq!(status.trim(), "0", "ubiq's exit status; stderr:\n{stderr}");
+    assert_finished_take(d, 2.0);
 }

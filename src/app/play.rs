@@ -7,7 +7,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Sender;
 
 use anyhow::Context;
@@ -297,10 +296,7 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
         })
         .ok()
     });
-    let quit = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&quit))?;
-    }
+    let quit = super::signals::stop_flag()?;
     let result = if screen {
         let (keymap, message) = Keymap::load(config.map(|d| d.join("keymap.ron")).as_deref());
         let app = crate::ui::App::new(keymap, theme, message);
