@@ -1,7 +1,12 @@
 //! The headless front end: commands on stdin, one status line (or JSON object) per cycle on
 //! stdout, errors on stderr. Like the full-screen interface (`ui`), its peer, it is driven
-//! from engine snapshots; `quit`, the end of input, SIGINT or SIGTERM stops it.
+//! from engine snapshots; `quit`, the end of input, SIGINT, SIGTERM or SIGHUP stops it.
+//!
+//! A closed stdout or stderr (`ubiq play --headless | head`) never stops the set: that stream
+//! just gets nothing more ([`Lines`]). Stdin is read as bytes: a line that is not UTF-8 is
+//! refused in one line naming it, and the lines after it are taken.
 
+use std::fmt;
 use std::io::{self, BufRead, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +17,29 @@ use crate::command::{Command, parse, spec};
 use crate::engine::live::{self, EngineHandle};
 use crate::pattern::{Voice, grid};
 use crate::snapshot::{Snapshot, bar_beat};
+
+/// An output stream taking whole lines until a write fails (a closed pipe, a terminal that
+/// went away); from then on it drops them, so the set plays on writing nothing there.
+pub struct Lines<W: Write> {
+    out: W,
+    open: bool,
+}
+
+impl<W: Write> Lines<W> {
+    /// Lines to `out`.
+    pub fn new(out: W) -> Self {
+        Lines { out, open: true }
+    }
+
+    /// Writes one line (the newline is added) and flushes it, unless the stream has failed.
+    pub fn line(&mut self, text: impl fmt::Display) {
+        if self.open {
+            self.open = writeln!(self.out, "{text}")
+                .and_then(|()| self.out.flush())
+                .is_ok();
+        }
+    }
+}
 
 /// The one-line status.
 pub fn status_line(snap: &Snapshot, elapsed: Duration) -> String {
@@ -169,17 +197,18 @@ pub fn ai_summary(snap: &Snapshot) -> String {
 /// Runs until `quit` is set (a signal, `quit` or the end of input) or the engine ends: prints
 /// a status per cycle that plays (and one when the set stops), the engine's refusals on
 /// stderr, and a last status with the health counters.
-pub fn run(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> io::Result<()> {
+pub fn run(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) {
     read_commands(engine.sender(), Arc::clone(quit));
     let started = Instant::now();
     let mut last_cycle = u64::MAX;
     let mut was_playing = false;
-    let mut stdout = io::stdout();
+    let mut stdout = Lines::new(io::stdout());
+    let mut stderr = Lines::new(io::stderr());
     while !quit.load(Ordering::Relaxed) && !engine.is_finished() {
         std::thread::sleep(Duration::from_millis(20));
         for n in engine.notices() {
             if !n.ok {
-                eprintln!("ubiq: {}", n.text);
+                stderr.line(format_args!("ubiq: {}", n.text));
             }
         }
         let snap = engine.snapshot();
@@ -188,53 +217,120 @@ pub fn run(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) -> io::Res
         if stopped || (snap.status.playing && snap.status.cycle != last_cycle) {
             last_cycle = snap.status.cycle;
             if json {
-                writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;
+                stdout.line(status_json(&snap, started.elapsed()));
             } else {
-                let line = status_line(&snap, started.elapsed());
-                let ai = if snap.composing || snap.library || snap.section.is_some() {
-                    format!(" · {}", ai_summary(&snap))
-                } else {
-                    String::new()
-                };
-                writeln!(stdout, "{line}{ai} · {}", pattern_summary(&snap))?;
+                stdout.line(cycle_line(&snap, started.elapsed()));
             }
         }
     }
     for n in engine.notices() {
         if !n.ok {
-            eprintln!("ubiq: {}", n.text);
+            stderr.line(format_args!("ubiq: {}", n.text));
         }
     }
     // The last word: where the set stopped, with its health counters.
     let snap = engine.snapshot();
     if json {
-        writeln!(stdout, "{}", status_json(&snap, started.elapsed()))?;
+        stdout.line(status_json(&snap, started.elapsed()));
     } else {
-        writeln!(stdout, "{}", status_line(&snap, started.elapsed()))?;
+        stdout.line(status_line(&snap, started.elapsed()));
     }
-    Ok(())
 }
 
-/// Reads command lines from stdin; bad lines are reported on stderr and change nothing.
-/// The end of input stops the performance.
+/// The text status of a cycle: the status line, the AI's part when it plays a part, and the
+/// drum rows.
+fn cycle_line(snap: &Snapshot, elapsed: Duration) -> String {
+    let line = status_line(snap, elapsed);
+    if snap.composing || snap.library || snap.section.is_some() {
+        format!("{line} · {} · {}", ai_summary(snap), pattern_summary(snap))
+    } else {
+        format!("{line} · {}", pattern_summary(snap))
+    }
+}
+
+/// Reads command lines from stdin; bad lines (a refused command, bytes that are not UTF-8)
+/// are reported on stderr and change nothing. The end of input stops the performance.
 fn read_commands(engine: Sender<live::Request>, quit: Arc<AtomicBool>) {
     std::thread::spawn(move || {
-        let stdin = io::stdin();
-        for line in stdin.lock().lines() {
-            let Ok(line) = line else { break };
+        let mut stdin = io::stdin().lock();
+        let mut stderr = Lines::new(io::stderr());
+        let mut bytes = Vec::new();
+        for number in 1u64.. {
+            bytes.clear();
+            match stdin.read_until(b'\n', &mut bytes) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let Ok(line) = std::str::from_utf8(line_of(&bytes)) else {
+                stderr.line(format_args!("ubiq: stdin line {number}: not UTF-8 text"));
+                continue;
+            };
             if line.trim().is_empty() || line.trim_start().starts_with('#') {
                 continue;
             }
-            match parse(&line) {
+            match parse(line) {
                 Ok(Command::Quit) => break,
                 Ok(cmd) => {
                     if engine.send(live::Request::Command(cmd)).is_err() {
                         break;
                     }
                 }
-                Err(e) => eprintln!("ubiq: {e}"),
+                Err(e) => stderr.line(format_args!("ubiq: {e}")),
             }
         }
         quit.store(true, Ordering::Relaxed);
     });
+}
+
+/// One line read from stdin without its line ending (`\n` or `\r\n`).
+fn line_of(bytes: &[u8]) -> &[u8] {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    bytes.strip_suffix(b"\r").unwrap_or(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pipe whose reader can go away; it counts the writes tried after that.
+    #[derive(Default)]
+    struct Pipe {
+        got: Vec<u8>,
+        closed: bool,
+        tried_closed: usize,
+    }
+
+    impl Write for Pipe {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.closed {
+                self.tried_closed += 1;
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+            self.got.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_stop_at_the_first_failed_write_without_panicking() {
+        let mut out = Lines::new(Pipe::default());
+        out.line("first");
+        out.out.closed = true;
+        out.line("second");
+        out.line("third");
+        assert!(!out.open);
+        assert_eq!(out.out.got, b"first\n");
+        assert_eq!(out.out.tried_closed, 1, "nothing more is tried");
+    }
+
+    #[test]
+    fn line_endings_are_dropped_and_other_bytes_kept() {
+        assert_eq!(line_of(b"tempo 120\n"), b"tempo 120");
+        assert_eq!(line_of(b"tempo 120\r\n"), b"tempo 120");
+        assert_eq!(line_of(b"key \xff"), b"key \xff");
+    }
 }

@@ -8,6 +8,7 @@
 //! - [`loops`]: the loop library; [`dataset`]: training data;
 //! - [`devices`], [`bench`](mod@bench) (and soak), [`check`], [`help`];
 //! - [`models`]: the model and library flags the performing commands share;
+//!   [`signals`]: the signals that end a set cleanly;
 //!   [`progress`]: progress lines of the long commands.
 
 pub mod bench;
@@ -22,6 +23,7 @@ pub mod models;
 pub mod play;
 pub mod progress;
 pub mod render;
+pub mod signals;
 pub mod train;
 pub mod translate;
 

@@ -3,10 +3,10 @@
 //! interface ([`crate::ui`]), otherwise (no terminal, or `--headless`) the headless one
 //! ([`crate::headless`]).
 
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Sender;
 
 use anyhow::Context;
@@ -16,6 +16,7 @@ use super::models::ModelArgs;
 use crate::audio::output::{self, AudioChoice, Output, OutputOptions};
 use crate::command::Command;
 use crate::engine::live;
+use crate::headless::Lines;
 use crate::midi::input::{MidiControl, MidiEvent, MidiIn};
 use crate::performance::Performance;
 use crate::scene::library;
@@ -173,12 +174,12 @@ fn open_midi(
     }) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("ubiq: {e}");
+            tell(e);
             return Ok((None, None));
         }
     };
     let description = ports.describe();
-    eprintln!("ubiq: MIDI {description} · notes {}", map.name);
+    tell(format_args!("MIDI {description} · notes {}", map.name));
     let out = MidiOut::start(
         ports,
         Arc::clone(audio.shared()),
@@ -191,7 +192,7 @@ fn open_midi(
     )?;
     // The first cycle starts when the engine starts: let MIDI learn the timeline first.
     if !out.wait_ready(std::time::Duration::from_millis(500)) {
-        eprintln!("ubiq: MIDI out is not in step with the audio yet; the first notes may be late");
+        tell("MIDI out is not in step with the audio yet; the first notes may be late");
     }
     let engine_midi = live::EngineMidi {
         out: Some(out),
@@ -216,21 +217,23 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     )?;
     let (mut audio, output) = output::open(&opts.output()).context("cannot open audio")?;
     match &output {
-        Output::Silent { reason, .. } => eprintln!(
-            "ubiq: {reason} — playing silently in time; `ubiq render` writes the set to a WAV file"
-        ),
-        Output::Device { description, .. } => eprintln!("ubiq: playing through {description}"),
+        Output::Silent { reason, .. } => tell(format_args!(
+            "{reason} — playing silently in time; `ubiq render` writes the set to a WAV file"
+        )),
+        Output::Device { description, .. } => tell(format_args!("playing through {description}")),
     }
     let _deck_in = match &opts.deck_in {
         Some(name) => match crate::audio::input::open(name, audio.sample_rate()) {
             Ok((input, ring)) => {
-                eprintln!("ubiq: the deck listens to {}", input.description);
+                tell(format_args!("the deck listens to {}", input.description));
                 // A fresh queue has room for it.
                 let _ = audio.send_boxed(crate::audio::link::Boxed::DeckInput(ring));
                 Some(input)
             }
             Err(e) => {
-                eprintln!("ubiq: no deck input ({e}) — the deck plays files only");
+                tell(format_args!(
+                    "no deck input ({e}) — the deck plays files only"
+                ));
                 None
             }
         },
@@ -249,7 +252,7 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
         open_midi(&opts.midi, &audio, output.to_string().starts_with("JACK"))?;
     let (models, problems) = opts.models.paths().load();
     for p in problems {
-        eprintln!("ubiq: {p}");
+        tell(p);
     }
     let library_root = models.library.as_ref().map(|l| l.root().to_path_buf());
     let engine = live::spawn(Performance::new(scene), audio, options, engine_midi, models)?;
@@ -286,33 +289,36 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
             let _ = sender.send(live::Request::Library(Box::new(lib)));
         })
         .map_err(|e| {
-            eprintln!(
-                "ubiq: cannot watch the loop library {}: {e}",
+            tell(format_args!(
+                "cannot watch the loop library {}: {e}",
                 root.display()
-            )
+            ))
         })
         .ok()
     });
-    let quit = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&quit))?;
-    }
+    let quit = super::signals::stop_flag()?;
     let result = if screen {
         let (keymap, message) = Keymap::load(config.map(|d| d.join("keymap.ron")).as_deref());
         let app = crate::ui::App::new(keymap, theme, message);
         crate::ui::run(&engine, &quit, app).context("terminal")
     } else {
-        Ok(crate::headless::run(&engine, &quit, opts.json)?)
+        crate::headless::run(&engine, &quit, opts.json);
+        Ok(())
     };
     drop(engine);
     drop(output);
     if let Some(p) = autosave.filter(|p| p.exists()) {
-        println!(
+        Lines::new(io::stdout()).line(format_args!(
             "ubiq: the set is saved in {} (`ubiq play {0}` picks it up)",
             p.display()
-        );
+        ));
     }
     result
+}
+
+/// One line on stderr, `ubiq: ` first; a closed stderr drops it instead of stopping the set.
+fn tell(text: impl std::fmt::Display) {
+    Lines::new(io::stderr()).line(format_args!("ubiq: {text}"));
 }
 
 /// Where the state is saved while playing: `$XDG_DATA_HOME/ubiq/autosave.ron` or

@@ -4,13 +4,15 @@
 //! sends [`crate::command::Command`]s down the engine's channel and drains its notices. It
 //! redraws at most [`FRAME`]⁻¹ times a second and only when something changed.
 //!
-//! - [`app`]: screen state and keys → commands; [`layers`]: drawing;
+//! - [`app`]: screen state and keys → commands; [`layers`]: drawing; [`input`]: the
+//!   terminal's events, and whether it hung up;
 //! - [`keymap`]: keys → command text, defaults plus the user's `keymap.ron`;
 //! - [`theme`]: `themes/*.ron`; [`prompt`]: the `:` line; [`help`]: the `?` overlay;
 //! - [`widgets`]: pure widgets (grid, pad, loops, mixer, transport).
 
 pub mod app;
 pub mod help;
+pub mod input;
 pub mod keymap;
 pub mod layers;
 pub mod prompt;
@@ -20,10 +22,13 @@ pub mod widgets;
 use std::io::{self, IsTerminal};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
+
+use self::input::Input;
 
 pub use app::App;
 
@@ -38,8 +43,8 @@ pub fn can_run() -> bool {
     io::stdin().is_terminal() && io::stdout().is_terminal()
 }
 
-/// Raw mode and the alternate screen; the terminal is given back on drop, and by ratatui's
-/// panic hook on a panic.
+/// Raw mode and the alternate screen; the terminal is given back on drop (quietly: a terminal
+/// that hung up cannot take it back), and by ratatui's panic hook on a panic.
 struct Screen {
     terminal: DefaultTerminal,
 }
@@ -58,45 +63,66 @@ impl Drop for Screen {
     fn drop(&mut self) {
         let _ = ratatui::crossterm::execute!(io::stdout(), event::DisableMouseCapture);
         let _ = self.terminal.show_cursor();
-        ratatui::restore();
+        let _ = ratatui::try_restore();
     }
 }
 
-/// Runs the screen until the performer quits, `stop` is set (a signal) or the engine ends.
+/// Runs the screen until the performer quits, `stop` is set (a signal), the terminal hangs up
+/// or the engine ends. A hang-up ends it like `quit`: nothing more is drawn.
 pub fn run(engine: &EngineHandle, stop: &AtomicBool, mut app: App) -> io::Result<()> {
     let mut screen = Screen::enter()?;
+    let done = Arc::new(AtomicBool::new(false));
+    let events = input::spawn(Arc::clone(&done), FRAME);
+    let result = show(&mut screen, engine, stop, &mut app, &events);
+    done.store(true, Ordering::Relaxed);
+    if !input::hung_up() {
+        return result;
+    }
+    input::leave_hung_up_terminal();
+    Ok(())
+}
+
+/// The screen's loop: events to commands, notices, a frame when something changed.
+fn show(
+    screen: &mut Screen,
+    engine: &EngineHandle,
+    stop: &AtomicBool,
+    app: &mut App,
+    events: &Receiver<Input>,
+) -> io::Result<()> {
     let mut drawn: Option<Arc<Snapshot>> = None;
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
     while !app.should_quit() && !stop.load(Ordering::Relaxed) && !engine.is_finished() {
         let wait = FRAME.saturating_sub(last_frame.elapsed());
-        if event::poll(wait)? {
-            loop {
-                match event::read()? {
-                    Event::Key(key) if key.kind != KeyEventKind::Release => {
-                        if let Some(cmd) = app.handle_key(key) {
-                            engine.command(cmd);
-                        }
+        let first = match events.recv_timeout(wait) {
+            Ok(input) => Some(input),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        };
+        for input in first.into_iter().chain(events.try_iter()) {
+            match input {
+                Input::Gone => return Ok(()),
+                Input::Event(Event::Key(key)) if key.kind != KeyEventKind::Release => {
+                    if let Some(cmd) = app.handle_key(key) {
+                        engine.command(cmd);
                     }
-                    Event::Mouse(mouse) => {
-                        if let Some(cmd) = app.handle_mouse(mouse) {
-                            engine.command(cmd);
-                        }
+                }
+                Input::Event(Event::Mouse(mouse)) => {
+                    if let Some(cmd) = app.handle_mouse(mouse) {
+                        engine.command(cmd);
                     }
-                    Event::Resize(..) => {}
-                    _ => continue,
                 }
-                dirty = true;
-                if !event::poll(Duration::ZERO)? {
-                    break;
-                }
+                Input::Event(Event::Resize(..)) => {}
+                Input::Event(_) => continue,
             }
+            dirty = true;
         }
         for notice in engine.notices() {
             app.notice(notice);
             dirty = true;
         }
-        if last_frame.elapsed() < FRAME {
+        if last_frame.elapsed() < FRAME || stop.load(Ordering::Relaxed) {
             continue;
         }
         let snap = engine.snapshot();
@@ -104,7 +130,7 @@ pub fn run(engine: &EngineHandle, stop: &AtomicBool, mut app: App) -> io::Result
         if dirty || changed {
             screen
                 .terminal
-                .draw(|frame| layers::draw(&app, &snap, frame))?;
+                .draw(|frame| layers::draw(app, &snap, frame))?;
             last_frame = Instant::now();
             drawn = Some(snap);
             dirty = false;
