@@ -239,18 +239,50 @@ pub struct Library {
     pub skipped: Vec<String>,
 }
 
-/// Reads one set's index: `None` when the set has none; an error line naming the file when it
-/// cannot be read, is not UTF-8 text or is not an index.
-fn read_index(path: &Path) -> Option<Result<SetIndex, String>> {
+/// Why a set's index was refused (each names the file).
+#[derive(Debug, thiserror::Error)]
+enum IndexError {
+    /// The file is there but cannot be read.
+    #[error("{}: cannot read: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file is not UTF-8 text.
+    #[error("{}: not UTF-8 text", .path.display())]
+    NotUtf8 { path: PathBuf },
+    /// The text is not an index.
+    #[error("{}: {source}", .path.display())]
+    Parse {
+        path: PathBuf,
+        source: ron::error::SpannedError,
+    },
+}
+
+/// Reads one set's index: `None` when the set has none; why not when it cannot be read, is
+/// not UTF-8 text or is not an index.
+fn read_index(path: &Path) -> Option<Result<SetIndex, IndexError>> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => return Some(Err(format!("{}: cannot read: {e}", path.display()))),
+        Err(source) => {
+            return Some(Err(IndexError::Read {
+                path: path.to_path_buf(),
+                source,
+            }));
+        }
     };
     let Ok(text) = String::from_utf8(bytes) else {
-        return Some(Err(format!("{}: not UTF-8 text", path.display())));
+        return Some(Err(IndexError::NotUtf8 {
+            path: path.to_path_buf(),
+        }));
     };
-    Some(ron::from_str::<SetIndex>(&text).map_err(|e| format!("{}: {e}", path.display())))
+    Some(
+        ron::from_str::<SetIndex>(&text).map_err(|source| IndexError::Parse {
+            path: path.to_path_buf(),
+            source,
+        }),
+    )
 }
 
 impl Library {
@@ -291,7 +323,8 @@ impl Library {
                     }
                     index
                 }
-                Some(Err(reason)) => {
+                Some(Err(e)) => {
+                    let reason = e.to_string();
                     skipped.push(format!("{reason}; set not loaded"));
                     refused[set.index()] = Some(reason);
                     SetIndex::default()
