@@ -804,28 +804,10 @@ mod tests {
 
     #[test]
     fn a_library_read_again_with_a_corrupt_set_keeps_that_sets_loops_and_says_why() {
-        use crate::loops::library::{INDEX_FILE, Library, LoopEntry};
+        use crate::loops::library::fixtures::write_sets;
+        use crate::loops::library::{INDEX_FILE, Library};
         let dir = tempfile::tempdir().unwrap();
-        let mut lib = Library::open(dir.path());
-        for set in [LoopSet::Music, LoopSet::Voice] {
-            std::fs::create_dir_all(dir.path().join(set.name())).unwrap();
-            std::fs::write(dir.path().join(set.name()).join("a.wav"), b"").unwrap();
-            lib.put(
-                set,
-                LoopEntry {
-                    name: "a".into(),
-                    file: "a.wav".into(),
-                    tempo_bpm: 120.0,
-                    bars: 2,
-                    key: None,
-                    source: "test".into(),
-                    licence: "CC0".into(),
-                    pattern: None,
-                    embedding: vec![0.5; 4],
-                },
-            );
-            lib.save(set).unwrap();
-        }
+        write_sets(dir.path(), &[LoopSet::Music, LoopSet::Voice]);
         let models = Models::none().with_library(Some(Library::open(dir.path())));
         let (audio, _core) = crate::audio::link(48_000, 1);
         let engine = spawn(

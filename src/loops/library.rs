@@ -523,11 +523,14 @@ pub fn encode_wav16(samples: &[f32], sample_rate: u32) -> Vec<u8> {
     b
 }
 
+/// Loop entries and small libraries on disk for the tests of the library, its watcher and the
+/// engine.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
 
-    fn entry(name: &str, embedding: Vec<f32>) -> LoopEntry {
+    /// An entry `name` (file `NAME.wav`) with this embedding.
+    pub(crate) fn entry(name: &str, embedding: Vec<f32>) -> LoopEntry {
         LoopEntry {
             name: name.into(),
             file: format!("{name}.wav"),
@@ -541,8 +544,9 @@ mod tests {
         }
     }
 
-    /// A library with one loop in each of `sets`, saved under `root`.
-    fn write_sets(root: &Path, sets: &[LoopSet]) {
+    /// A library with one loop, `a` (an empty file: it is never decoded), in each of `sets`,
+    /// saved under `root`.
+    pub(crate) fn write_sets(root: &Path, sets: &[LoopSet]) {
         let mut lib = Library::open(root);
         for &set in sets {
             let dir = root.join(set.name());
@@ -552,6 +556,12 @@ mod tests {
             lib.save(set).unwrap();
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{entry, write_sets};
+    use super::*;
 
     #[test]
     fn a_corrupt_index_is_refused_by_name_and_the_other_sets_load() {

@@ -53,22 +53,13 @@ mod tests {
     use super::*;
     use crate::loops::LoopSet;
     use crate::loops::library::LoopEntry;
+    use crate::loops::library::fixtures::entry;
     use std::io::Read;
     use std::sync::mpsc;
     use std::time::Instant;
 
     fn voice_entry() -> LoopEntry {
-        LoopEntry {
-            name: "hey".into(),
-            file: "hey.wav".into(),
-            tempo_bpm: 120.0,
-            bars: 2,
-            key: None,
-            source: "test".into(),
-            licence: "CC0".into(),
-            pattern: None,
-            embedding: vec![0.0; 4],
-        }
+        entry("hey", vec![0.0; 4])
     }
 
     /// Writes a voice set of one loop under `root`.
