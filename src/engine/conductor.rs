@@ -56,8 +56,6 @@ pub trait Stage {
     fn models(&mut self) -> &mut Models;
     /// The audio graph's sample rate.
     fn sample_rate(&self) -> u32;
-    /// The audio thread's state.
-    fn status(&self) -> Status;
     /// Sends the messages of one change to the audio thread; `action` is what the session
     /// log records for it.
     fn send(&mut self, msgs: &[AudioMsg], action: Action);

@@ -20,7 +20,7 @@ use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
 use crate::audio::loop_player::LoopBuffer;
 use crate::audio::record::{Recorder, Recording};
-use crate::audio::{AudioHandle, AudioMsg, Status};
+use crate::audio::{AudioHandle, AudioMsg};
 use crate::command::{Command, MidiAction, SessionCommand, Target};
 use crate::loops::{LoopError, LoopSet};
 use crate::midi::input::MidiControl;
@@ -304,10 +304,6 @@ impl Stage for LiveStage {
 
     fn sample_rate(&self) -> u32 {
         self.audio.sample_rate()
-    }
-
-    fn status(&self) -> Status {
-        self.audio.status()
     }
 
     /// Sends the messages of one change together (and the plans to MIDI out); logs the

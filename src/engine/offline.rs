@@ -16,7 +16,7 @@ use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
 use crate::audio::loop_player::LoopBuffer;
 use crate::audio::plan::EventKind;
-use crate::audio::{AudioCore, AudioHandle, AudioMsg, Status, link};
+use crate::audio::{AudioCore, AudioHandle, AudioMsg, link};
 use crate::command::SessionCommand;
 use crate::loops::LoopError;
 use crate::model::registry::Models;
@@ -138,10 +138,6 @@ impl Stage for OfflineStage<'_> {
 
     fn sample_rate(&self) -> u32 {
         self.audio.sample_rate()
-    }
-
-    fn status(&self) -> Status {
-        self.audio.status()
     }
 
     /// Sends messages now and logs the action that caused them at this frame.
@@ -318,7 +314,7 @@ impl<'m> Offline<'m> {
                 .min(next_input.max(self.frame() + 1))
                 .min(end);
             self.run_to(to, keep_from);
-            let status = self.conductor.stage.status();
+            let status = self.conductor.stage.audio.status();
             let cycle_frames = STEPS as f64 * f64::from(self.sample_rate) * 15.0
                 / f64::from(status.tempo_bpm.max(1.0));
             // The performer has a turn at every boundary, and once a cycle's time while the
@@ -399,7 +395,7 @@ impl<'m> Offline<'m> {
             let n = (end - self.frame()).min(BLOCK_FRAMES as u64) as usize;
             self.render_block(&mut block[..2 * n], keep_from);
             if self.stage().mode == Mode::Perform {
-                let status = self.conductor.stage.status();
+                let status = self.conductor.stage.audio.status();
                 if status.cycle != self.last_cycle {
                     self.last_cycle = status.cycle;
                     self.conductor.turn(&status);
