@@ -41,3 +41,21 @@ pub fn readable(file: &File) -> std::io::Result<()> {
     let _ = file;
     Ok(())
 }
+
+/// True while `path` names the open `file` (it was not deleted, moved away or replaced).
+pub fn still_at(file: &File, path: &Path) -> bool {
+    let there = std::fs::metadata(path);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (there, file.metadata()) {
+            (Ok(there), Ok(ours)) => there.dev() == ours.dev() && there.ino() == ours.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        there.is_ok()
+    }
+}

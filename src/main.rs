@@ -12,6 +12,7 @@ use ubiq::app::generate::GenerateArgs;
 use ubiq::app::help::HelpArgs;
 use ubiq::app::loops::LoopsCommand;
 use ubiq::app::play::PlayArgs;
+use ubiq::app::recover::RecoverArgs;
 use ubiq::app::render::{RenderArgs, ReplayArgs};
 use ubiq::app::train::TrainCommand;
 use ubiq::app::translate::TranslateArgs;
@@ -49,6 +50,8 @@ enum Command {
     /// Render a recorded session (NAME.log from `record` or `render --log`) again, identical
     /// to the recording.
     Replay(ReplayArgs),
+    /// Make whole the takes a crash interrupted (`ubiq play` does it when it starts).
+    Recover(RecoverArgs),
     /// Train a model on your own material.
     #[command(subcommand)]
     Train(TrainCommand),
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Some(Command::Render(args)) => args.run(),
         Some(Command::Devices) => ubiq::app::devices::run(),
         Some(Command::Replay(args)) => args.run(),
+        Some(Command::Recover(args)) => args.run(),
         Some(Command::Train(command)) => command.run(),
         Some(Command::Eval(command)) => command.run(),
         Some(Command::Generate(args)) => args.run(),

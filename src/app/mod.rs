@@ -3,6 +3,7 @@
 //! returning the exit code or an error the binary prints.
 //!
 //! - [`play`]: `ubiq play` (and `ubiq` alone); [`render`]: `render` and `replay`;
+//!   [`recover`]: takes a crash interrupted;
 //! - [`train`], [`eval`]: the three models' training and measuring;
 //! - [`generate`], [`translate`]: one pattern, one bassline;
 //! - [`loops`]: the loop library; [`dataset`]: training data;
@@ -22,6 +23,7 @@ pub mod loops;
 pub mod models;
 pub mod play;
 pub mod progress;
+pub mod recover;
 pub mod render;
 pub mod signals;
 pub mod train;

@@ -241,18 +241,28 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     };
     let autosave = autosave_path();
     let midi_map = crate::midi::map::NoteMap::load(opts.midi.map.as_deref().unwrap_or("gm")).ok();
+    let open_takes = super::recover::open_takes();
     let options = live::EngineOptions {
         output: output.to_string(),
         seed: opts.seed,
         autosave: autosave.clone(),
         models: opts.models.paths(),
-        midi_map,
+        midi_map: midi_map.clone(),
+        open_takes: open_takes.clone(),
     };
     let (engine_midi, midi_in) =
         open_midi(&opts.midi, &audio, output.to_string().starts_with("JACK"))?;
-    let (models, problems) = opts.models.paths().load();
+    let (mut models, problems) = opts.models.paths().load();
     for p in problems {
         tell(p);
+    }
+    let take_map = midi_map
+        .clone()
+        .or_else(|| crate::midi::map::NoteMap::shipped("gm"));
+    if let (Some(open), Some(map)) = (&open_takes, &take_map) {
+        for line in crate::engine::recover::recover_open(open, &mut models, map) {
+            tell(line);
+        }
     }
     let library_root = models.library.as_ref().map(|l| l.root().to_path_buf());
     let engine = live::spawn(Performance::new(scene), audio, options, engine_midi, models)?;

@@ -2,9 +2,11 @@
 //! The audio thread only copies samples into a lock-free ring; file work happens here.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
@@ -13,6 +15,12 @@ use crate::wav::WavStream;
 
 /// How often the writer drains the tap.
 const DRAIN: Duration = Duration::from_millis(20);
+
+/// How often the writer checks that its file is still where the performer put it.
+const LOOK: Duration = Duration::from_millis(250);
+
+/// [`Recorder::start_frame`] before the first sample arrived.
+const NOT_YET: u64 = u64::MAX;
 
 /// A finished recording.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +67,7 @@ pub struct Recorder {
     ctl: Option<Sender<Ctl>>,
     thread: Option<JoinHandle<()>>,
     failed: Receiver<Failure>,
+    start_frame: Arc<AtomicU64>,
 }
 
 /// A recording the writer had to end on its own (the disk is full, say): what it kept, and
@@ -74,6 +83,8 @@ pub struct Failure {
 struct Active {
     stream: WavStream,
     start: Option<u64>,
+    /// Shared with [`Recorder::start_frame`].
+    start_frame: Arc<AtomicU64>,
 }
 
 fn drain(tap: &mut Tap, active: &mut Option<Active>, buf: &mut Vec<f32>) -> std::io::Result<usize> {
@@ -87,7 +98,9 @@ fn drain(tap: &mut Tap, active: &mut Option<Active>, buf: &mut Vec<f32>) -> std:
     }
     if let Some(act) = active {
         if act.start.is_none() && !buf.is_empty() {
-            act.start = Some(tap.shared.tap_start_frame());
+            let start = tap.shared.tap_start_frame();
+            act.start = Some(start);
+            act.start_frame.store(start, Ordering::Relaxed);
         }
         act.stream.write(buf)?;
     }
@@ -127,25 +140,59 @@ fn salvage(tap: &mut Tap, active: Active, dropped_before: u64, error: std::io::E
     }
 }
 
+/// The take's file was taken from under its name (its folder deleted): writes it again
+/// there and ends the recording, keeping everything recorded so far.
+fn restore(tap: &mut Tap, mut active: Active, dropped_before: u64) -> Failure {
+    let path = active.stream.path().to_path_buf();
+    let gone = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map_or_else(
+            || format!("{} was moved or deleted", path.display()),
+            |d| format!("the folder {} was deleted", d.display()),
+        );
+    match active.stream.restore() {
+        Ok(_) => match finish(tap, active, dropped_before) {
+            Ok(rec) => Failure {
+                kept: Some(rec),
+                reason: format!("{gone}; the take was written there again"),
+            },
+            Err(e) => Failure {
+                kept: None,
+                reason: format!("{gone}; writing it again failed ({e})"),
+            },
+        },
+        Err(e) => Failure {
+            kept: None,
+            reason: format!("{gone}; writing it again failed ({e})"),
+        },
+    }
+}
+
 impl Recorder {
     /// Starts the writer thread on the audio link's tap.
     pub fn spawn(mut tap: Tap, sample_rate: u32) -> std::io::Result<Self> {
         let (tx, rx): (Sender<Ctl>, Receiver<Ctl>) = mpsc::channel();
         let (fail_tx, fail_rx) = mpsc::channel();
+        let start_frame = Arc::new(AtomicU64::new(NOT_YET));
+        let shared_start = Arc::clone(&start_frame);
         let thread = std::thread::Builder::new()
             .name("ubiq-recorder".into())
             .spawn(move || {
                 let mut active: Option<Active> = None;
                 let mut dropped_before = 0;
                 let mut buf = Vec::new();
+                let mut looked = Instant::now();
                 loop {
                     match rx.recv_timeout(DRAIN) {
                         Ok(Ctl::Start(path, reply)) => {
                             let r = WavStream::create(&path, sample_rate).map(|stream| {
                                 dropped_before = tap.shared.tap_dropped();
+                                shared_start.store(NOT_YET, Ordering::Relaxed);
                                 active = Some(Active {
                                     stream,
                                     start: None,
+                                    start_frame: Arc::clone(&shared_start),
                                 });
                                 tap.shared.set_recording(true);
                             });
@@ -171,6 +218,16 @@ impl Recorder {
                                 if let Some(a) = active.take() {
                                     let _ = fail_tx.send(salvage(&mut tap, a, dropped_before, e));
                                 }
+                            } else if looked.elapsed() >= LOOK {
+                                looked = Instant::now();
+                                if active.as_ref().is_some_and(|a| !a.stream.in_place()) {
+                                    tap.shared.set_recording(false);
+                                    std::thread::sleep(DRAIN);
+                                    let _ = drain(&mut tap, &mut active, &mut buf);
+                                    if let Some(a) = active.take() {
+                                        let _ = fail_tx.send(restore(&mut tap, a, dropped_before));
+                                    }
+                                }
                             }
                         }
                         Err(RecvTimeoutError::Disconnected) => {
@@ -192,7 +249,14 @@ impl Recorder {
             ctl: Some(tx),
             thread: Some(thread),
             failed: fail_rx,
+            start_frame,
         })
+    }
+
+    /// The audio frame of the recording's first sample, once it reached the writer.
+    pub fn start_frame(&self) -> Option<u64> {
+        let f = self.start_frame.load(Ordering::Relaxed);
+        (f != NOT_YET).then_some(f)
     }
 
     /// A recording the writer ended on its own since the last call.

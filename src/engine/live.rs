@@ -14,7 +14,8 @@ use super::conductor::{Conductor, Report, Stage};
 use super::listen::Listener;
 use super::loops::{Cue, LoopJob};
 use super::session::Action;
-use super::take::{SessionRecord, Takes};
+use super::recover::OpenTakes;
+use super::take::{SessionRecord, Take, Takes};
 use super::worker::{Done, Job, Worker};
 use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
@@ -261,7 +262,7 @@ impl LiveStage {
             self.place();
         }
         let n = match self.takes.stop() {
-            Ok((base, rec)) => self.finish_take(&base, &rec, None, perf),
+            Ok((take, rec)) => self.finish_take(take, &rec, None, perf),
             Err(n) => n,
         };
         self.notify(n);
@@ -271,7 +272,7 @@ impl LiveStage {
     fn check_recorder(&mut self, perf: &Performance) {
         let n = match self.takes.failed() {
             None => return,
-            Some(Ok((base, rec, reason))) => self.finish_take(&base, &rec, Some(&reason), perf),
+            Some(Ok((take, rec, reason))) => self.finish_take(take, &rec, Some(&reason), perf),
             Some(Err(n)) => n,
         };
         self.notify(n);
@@ -280,7 +281,7 @@ impl LiveStage {
     /// Writes a take's files once every change sent so far has its frame.
     fn finish_take(
         &mut self,
-        base: &Path,
+        take: Take,
         rec: &Recording,
         failed: Option<&str>,
         perf: &Performance,
@@ -288,7 +289,7 @@ impl LiveStage {
         self.place();
         let rate = self.audio.sample_rate();
         self.takes.finish(
-            (base, rec, failed),
+            (take, rec, failed),
             &self.session,
             rate,
             perf.scene(),
@@ -373,7 +374,8 @@ impl Stage for LiveStage {
         match cmd {
             SessionCommand::Quit => return false,
             SessionCommand::RecordStart(name) => {
-                let n = self.takes.start(&name);
+                let rate = self.audio.sample_rate();
+                let n = self.takes.start(&name, &self.session, (rate, perf.scene()));
                 self.notify(n);
             }
             SessionCommand::RecordStop => self.record_stop(perf),
@@ -550,6 +552,10 @@ impl Engine {
             }
             self.on_cycle();
             self.collect();
+            self.stage.place();
+            if let Some(n) = self.stage.takes.keep(&self.stage.session) {
+                self.stage.notify(n);
+            }
             self.stage.check_recorder(&self.perf);
             self.stage.audio.reclaim();
             if published.elapsed() >= SNAPSHOT_PERIOD {
@@ -583,6 +589,9 @@ pub struct EngineOptions {
     pub models: ModelPaths,
     /// Note map of recordings' MIDI files (General MIDI when none).
     pub midi_map: Option<NoteMap>,
+    /// Where the takes being recorded are noted, so the next start recovers what a crash
+    /// interrupted.
+    pub open_takes: Option<OpenTakes>,
 }
 
 /// How long after a change the state is saved at the latest.
@@ -602,6 +611,7 @@ pub fn spawn(
         autosave,
         models: model_paths,
         midi_map,
+        open_takes,
     } = options;
     let sample_rate = audio.sample_rate();
     let recorder = match audio.take_tap() {
@@ -618,7 +628,7 @@ pub fn spawn(
         session: SessionRecord::new(seed, perf.scene().clone()),
         takes: Takes::new(
             recorder,
-            autosave,
+            (autosave, open_takes),
             (midi_map.or_else(|| NoteMap::shipped("gm")), model_paths),
             note_tx.clone(),
         ),

@@ -5,15 +5,18 @@
 //! `ubiq replay`, the soak and the benches) — so a render plays exactly what the stage plays.
 //!
 //! - [`take`]: recording takes and autosaving; [`session`]: the session log;
+//!   [`journal`]: a take's log written as it goes; [`recover`]: takes a crash interrupted;
 //! - [`loops`]: loop cues, loop buffers and records prepared for the audio thread;
 //! - [`listen`]: what the output played, for the feedback loop; [`worker`]: the live stage's
 //!   file work; [`render`]: offline renders to WAV and MIDI.
 
 pub mod conductor;
 pub mod listen;
+pub mod journal;
 pub mod live;
 pub mod loops;
 pub mod offline;
+pub mod recover;
 pub mod render;
 pub mod session;
 pub mod take;

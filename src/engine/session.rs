@@ -94,46 +94,88 @@ fn compact(scene: &Scene) -> String {
     ron::to_string(scene).unwrap_or_default()
 }
 
+/// The lines before the entries; `record_from` and `end` as given (a take being recorded
+/// writes placeholders it fills in later).
+pub fn header_text(
+    (sample_rate, seed, scene): (u32, u64, &Scene),
+    record_from: &str,
+    end: &str,
+) -> String {
+    format!(
+        "ubiq-session {SESSION_VERSION}\nsample_rate {sample_rate}\nseed {seed}\nscene {}\nrecord_from {record_from}\nend {end}\n",
+        compact(scene),
+    )
+}
+
+impl Entry {
+    /// The entry as a line of the log, newline included.
+    pub fn line(&self) -> String {
+        let frame = self.frame;
+        match &self.action {
+            Action::Command(c) => format!("{frame} {c}\n"),
+            Action::Scene(s) => format!("{frame} @scene {}\n", compact(s)),
+            Action::Start => format!("{frame} @start\n"),
+            Action::Cycle(k, None) => format!("{frame} @cycle {k}\n"),
+            Action::Cycle(k, Some(t)) => format!(
+                "{frame} @cycle {k} fb {} {} {} {}\n",
+                t.target[0], t.target[1], t.score, t.loop_name
+            ),
+            Action::Loop(set, None) => format!("{frame} @loop {} off\n", set.name()),
+            Action::Loop(set, Some((name, tempo))) => {
+                format!("{frame} @loop {} {tempo} {name}\n", set.name())
+            }
+            Action::Deck(None) => format!("{frame} @deck -\n"),
+            Action::Deck(Some(p)) => format!("{frame} @deck {}\n", p.display()),
+        }
+    }
+}
+
+/// A take's log as it is while the take is recorded (see `engine::journal`): the frame of
+/// its first sample is not known until that sample is written, its end not until it stops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenLog {
+    /// The log; its `record_from` and `end` are 0 where unknown.
+    pub log: SessionLog,
+    /// First frame of the recording, once known.
+    pub record_from: Option<u64>,
+    /// Frame after the last recorded one, once the take ended.
+    pub end: Option<u64>,
+}
+
 impl SessionLog {
     /// The log as text.
     pub fn to_text(&self) -> String {
-        let mut out = format!(
-            "ubiq-session {SESSION_VERSION}\nsample_rate {}\nseed {}\nscene {}\nrecord_from {}\nend {}\n",
-            self.sample_rate,
-            self.seed,
-            compact(&self.scene),
-            self.record_from,
-            self.end
+        let mut out = header_text(
+            (self.sample_rate, self.seed, &self.scene),
+            &self.record_from.to_string(),
+            &self.end.to_string(),
         );
         for e in &self.entries {
-            match &e.action {
-                Action::Command(c) => out.push_str(&format!("{} {c}\n", e.frame)),
-                Action::Scene(s) => out.push_str(&format!("{} @scene {}\n", e.frame, compact(s))),
-                Action::Start => out.push_str(&format!("{} @start\n", e.frame)),
-                Action::Cycle(k, None) => out.push_str(&format!("{} @cycle {k}\n", e.frame)),
-                Action::Cycle(k, Some(t)) => out.push_str(&format!(
-                    "{} @cycle {k} fb {} {} {} {}\n",
-                    e.frame, t.target[0], t.target[1], t.score, t.loop_name
-                )),
-                Action::Loop(set, None) => {
-                    out.push_str(&format!("{} @loop {} off\n", e.frame, set.name()));
-                }
-                Action::Loop(set, Some((name, tempo))) => out.push_str(&format!(
-                    "{} @loop {} {tempo} {name}\n",
-                    e.frame,
-                    set.name()
-                )),
-                Action::Deck(None) => out.push_str(&format!("{} @deck -\n", e.frame)),
-                Action::Deck(Some(p)) => {
-                    out.push_str(&format!("{} @deck {}\n", e.frame, p.display()));
-                }
-            }
+            out.push_str(&e.line());
         }
         out
     }
 
-    /// Reads a log; errors name the line.
+    /// Reads a log; errors name the line. The log of a take that was interrupted (a crash)
+    /// is refused with what to do: `ubiq recover` makes it whole.
     pub fn parse(text: &str, path: &Path) -> Result<SessionLog, SessionError> {
+        let open = Self::parse_open(text, path)?;
+        match (open.record_from, open.end) {
+            (Some(_), Some(_)) => Ok(open.log),
+            _ => Err(SessionError {
+                path: path.display().to_string(),
+                line: 6,
+                message: format!(
+                    "the take was interrupted before it ended: `ubiq recover {}` makes it whole",
+                    path.display()
+                ),
+            }),
+        }
+    }
+
+    /// Reads a log whose `record_from` and `end` may still be `-` (a take being recorded,
+    /// or one a crash interrupted); errors name the line.
+    pub fn parse_open(text: &str, path: &Path) -> Result<OpenLog, SessionError> {
         let err = |line: usize, message: String| SessionError {
             path: path.display().to_string(),
             line,
@@ -166,8 +208,16 @@ impl SessionLog {
         let seed = number(header("seed")?)?;
         let (n, ron_text) = header("scene")?;
         let scene = Scene::from_ron(&ron_text, path).map_err(|e| err(n, e.message))?;
-        let record_from = number(header("record_from")?)?;
-        let end = number(header("end")?)?;
+        let mut known = |key: &str| -> Result<Option<u64>, SessionError> {
+            let (n, v) = header(key)?;
+            if v.trim() == "-" {
+                Ok(None)
+            } else {
+                number((n, v)).map(Some)
+            }
+        };
+        let record_from = known("record_from")?;
+        let end = known("end")?;
         let mut entries = Vec::new();
         for (n, line) in lines {
             if line.trim().is_empty() {
@@ -196,14 +246,19 @@ impl SessionLog {
             };
             entries.push(Entry { frame, action });
         }
-        Ok(SessionLog {
-            sample_rate: u32::try_from(sample_rate)
-                .map_err(|_| err(2, "sample rate out of range".into()))?,
-            seed,
-            scene,
+        let from = record_from.unwrap_or(0);
+        Ok(OpenLog {
+            log: SessionLog {
+                sample_rate: u32::try_from(sample_rate)
+                    .map_err(|_| err(2, "sample rate out of range".into()))?,
+                seed,
+                scene,
+                record_from: from,
+                end: end.unwrap_or(0).max(from),
+                entries,
+            },
             record_from,
-            end: end.max(record_from),
-            entries,
+            end,
         })
     }
 }

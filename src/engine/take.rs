@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 
+use super::journal::Journal;
+use super::recover::{OpenTakes, RESERVE_BYTES, TAKE_FILES, reserve_path};
 use super::session::{Action, Entry, SessionLog};
 use super::worker::{Job, Worker};
 use crate::audio::record::{Recorder, Recording};
@@ -73,25 +75,60 @@ impl SessionRecord {
     }
 }
 
+/// A take being recorded: its base name (no extension) and what keeps it safe.
+pub struct Take {
+    base: PathBuf,
+    /// The log written as the take goes (none once a write to it failed: the log is then
+    /// written whole when the take ends).
+    journal: Option<Journal>,
+    /// The take's entry in the list of open takes.
+    open_entry: Option<PathBuf>,
+}
+
+impl Take {
+    /// The take's base name.
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+}
+
+/// The first of `base`, `base-2`, `base-3`… none of whose take files exists.
+fn free_base(base: &Path) -> PathBuf {
+    let taken = |b: &Path| {
+        TAKE_FILES
+            .iter()
+            .any(|ext| b.with_extension(ext).symlink_metadata().is_ok())
+    };
+    let stem = base
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    std::iter::once(base.to_path_buf())
+        .chain((2..).map(|n| base.with_file_name(format!("{stem}-{n}"))))
+        .find(|b| !taken(b))
+        .unwrap_or_else(|| base.to_path_buf())
+}
+
 /// Recording and autosaving.
 pub struct Takes {
     recorder: Option<Recorder>,
-    /// The base name (no extension) of the take being recorded.
-    take: Option<PathBuf>,
+    take: Option<Take>,
     autosave: Option<PathBuf>,
     saved_scene: Option<Scene>,
     midi_map: Option<NoteMap>,
     model_paths: ModelPaths,
+    open_takes: Option<OpenTakes>,
     notices: Sender<Notice>,
 }
 
 impl Takes {
     /// Takes recorded through `recorder` (none: recording is not available), their MIDI
     /// written with `midi_map` from a replay with the models at `model_paths` (the worker
-    /// says how that went on `notices`), the state autosaved to `autosave`.
+    /// says how that went on `notices`), noted in `open_takes` while recorded, the state
+    /// autosaved to `autosave`.
     pub fn new(
         recorder: Option<Recorder>,
-        autosave: Option<PathBuf>,
+        (autosave, open_takes): (Option<PathBuf>, Option<OpenTakes>),
         (midi_map, model_paths): (Option<NoteMap>, ModelPaths),
         notices: Sender<Notice>,
     ) -> Self {
@@ -102,6 +139,7 @@ impl Takes {
             saved_scene: None,
             midi_map,
             model_paths,
+            open_takes,
             notices,
         }
     }
@@ -111,70 +149,157 @@ impl Takes {
         self.take.is_some()
     }
 
-    /// Starts recording to NAME.wav.
-    pub fn start(&mut self, name: &Path) -> Notice {
+    /// Starts recording to NAME.wav — or NAME-2.wav… when a take of that name exists: a
+    /// take never replaces a file. The log of `session` (at `rate`, from `scene`) is written
+    /// beside it as the take goes.
+    pub fn start(
+        &mut self,
+        name: &Path,
+        session: &SessionRecord,
+        (rate, scene): (u32, &Scene),
+    ) -> Notice {
         if self.take.is_some() {
             return Notice::refused("already recording; `record stop` first");
         }
         let Some(recorder) = &self.recorder else {
             return Notice::refused("recording is not available");
         };
-        let base = name.with_extension("");
-        match recorder.start(&base.with_extension("wav")) {
-            Ok(()) => {
-                let notice = Notice::done(format!("recording to {}.wav", base.display()));
-                self.take = Some(base);
-                notice
-            }
-            Err(e) => Notice::refused(format!("cannot record: {e}")),
+        let asked = name.with_extension("");
+        let base = free_base(&asked);
+        let wav = base.with_extension("wav");
+        if let Err(e) = recorder.start(&wav) {
+            return Notice::refused(format!("cannot record: {e}"));
         }
+        let journal = Journal::create(
+            &base.with_extension("log"),
+            (rate, session.seed, &session.scene),
+            &session.entries,
+        );
+        let journal = match journal {
+            Ok(j) => j,
+            Err(e) => {
+                let _ = recorder.stop();
+                let _ = std::fs::remove_file(&wav);
+                return Notice::refused(format!(
+                    "cannot record: {}: {e}",
+                    base.with_extension("log").display()
+                ));
+            }
+        };
+        // Best effort: the scene is written again when the take ends, and a disk too full
+        // for the reserve fails the recording soon enough, with its own message.
+        let _ = scene.save(&base.with_extension("ron"));
+        let _ = std::fs::write(reserve_path(&base), vec![0u8; RESERVE_BYTES]);
+        let open_entry = self.open_takes.as_ref().and_then(|o| o.open(&base).ok());
+        let text = if base == asked {
+            format!("recording to {}", wav.display())
+        } else {
+            format!(
+                "{}.wav exists: recording to {}",
+                asked.display(),
+                wav.display()
+            )
+        };
+        self.take = Some(Take {
+            base,
+            journal: Some(journal),
+            open_entry,
+        });
+        Notice::done(text)
     }
 
-    /// Stops the take being recorded: its base name and what was recorded, or why not.
-    /// Write its files with [`Takes::finish`] once the changes sent before have their frames
-    /// (see [`SessionRecord::has_unplaced`]).
-    pub fn stop(&mut self) -> Result<(PathBuf, Recording), Notice> {
-        let Some(base) = self.take.take() else {
+    /// Writes the changes of `session` placed since the last call into the take's log, so a
+    /// crash loses at most the changes of the last moments. A failed write is said once; the
+    /// log is then written whole when the take ends.
+    pub fn keep(&mut self, session: &SessionRecord) -> Option<Notice> {
+        let start = self.recorder.as_ref().and_then(Recorder::start_frame);
+        let take = self.take.as_mut()?;
+        let journal = take.journal.as_mut()?;
+        let written = match start.filter(|_| !journal.has_start()) {
+            Some(frame) => journal.started(frame),
+            None => Ok(()),
+        }
+        .and_then(|()| journal.append(&session.entries));
+        let e = written.err()?;
+        take.journal = None;
+        Some(Notice::refused(format!(
+            "cannot write {}.log ({e}); it is written whole when the take ends",
+            take.base.display()
+        )))
+    }
+
+    /// Stops the take being recorded: the take and what was recorded, or why not. Write its
+    /// files with [`Takes::finish`] once the changes sent before have their frames (see
+    /// [`SessionRecord::has_unplaced`]).
+    pub fn stop(&mut self) -> Result<(Take, Recording), Notice> {
+        let Some(take) = self.take.take() else {
             return Err(Notice::refused("not recording"));
         };
         let Some(recorder) = &self.recorder else {
             return Err(Notice::refused("recording is not available"));
         };
-        recorder
-            .stop()
-            .map(|rec| (base, rec))
-            .map_err(|e| Notice::refused(format!("recording failed: {e}")))
+        match recorder.stop() {
+            Ok(rec) => Ok((take, rec)),
+            Err(e) => {
+                self.close(take);
+                Err(Notice::refused(format!("recording failed: {e}")))
+            }
+        }
     }
 
-    /// A recording the writer had to end (a full disk): the take's base name, what reached
-    /// the disk and why it ended — or, when nothing did, what to tell the performer.
-    pub fn failed(&mut self) -> Option<Result<(PathBuf, Recording, String), Notice>> {
+    /// A recording the writer had to end (a full disk, its folder deleted): the take, what
+    /// reached the disk and why it ended — or, when nothing could be kept, what to tell the
+    /// performer.
+    pub fn failed(&mut self) -> Option<Result<(Take, Recording, String), Notice>> {
         let failure = self.recorder.as_ref().and_then(Recorder::failure)?;
-        let base = self.take.take()?;
+        let take = self.take.take()?;
         Some(match failure.kept {
-            Some(rec) => Ok((base, rec, failure.reason)),
-            None => Err(Notice::refused(format!(
-                "recording stopped: {}; the set plays on",
-                failure.reason
-            ))),
+            Some(rec) => Ok((take, rec, failure.reason)),
+            None => {
+                self.close(take);
+                Err(Notice::refused(format!(
+                    "recording stopped: {}; the set plays on",
+                    failure.reason
+                )))
+            }
         })
     }
 
+    /// The take ended: its reserve freed, its entry in the open takes closed.
+    fn close(&self, take: Take) {
+        let _ = std::fs::remove_file(reserve_path(&take.base));
+        if let (Some(open), Some(entry)) = (&self.open_takes, &take.open_entry) {
+            open.close(entry);
+        }
+    }
+
     /// Writes a take's log (from `session`), scene and MIDI beside its WAV file; `failed`
-    /// says why the recording ended early.
+    /// says why the recording ended early. The reserve beside the take is freed first, so
+    /// this works on a disk the take filled.
     pub fn finish(
         &self,
-        (base, rec, failed): (&Path, &Recording, Option<&str>),
+        (mut take, rec, failed): (Take, &Recording, Option<&str>),
         session: &SessionRecord,
         sample_rate: u32,
         scene: &Scene,
         worker: &Worker,
     ) -> Notice {
+        let _ = std::fs::remove_file(reserve_path(&take.base));
+        let base = take.base.clone();
         let log = session.log(sample_rate, rec);
         let log_path = base.with_extension("log");
         let scene_path = base.with_extension("ron");
-        let written = crate::files::write_atomic(&log_path, log.to_text().as_bytes())
-            .and_then(|()| scene.save(&scene_path));
+        let closed = match take.journal.take().filter(Journal::in_place) {
+            Some(j) => j.close(&session.entries, log.record_from, log.end),
+            None => Err(std::io::Error::other("written whole")),
+        };
+        let written = match closed {
+            Ok(()) => Ok(()),
+            Err(_) => crate::files::write_atomic(&log_path, log.to_text().as_bytes()),
+        }
+        .map_err(|e| (&log_path, e))
+        .and_then(|()| scene.save(&scene_path).map_err(|e| (&scene_path, e)));
+        self.close(take);
         let secs = rec.frames as f64 / f64::from(sample_rate);
         match (written, failed) {
             (Ok(()), None) => {
@@ -201,10 +326,10 @@ impl Takes {
                     log_path.display()
                 ))
             }
-            (Err(e), _) => Notice::refused(format!(
+            (Err((path, e)), _) => Notice::refused(format!(
                 "{} keeps {secs:.1} s, but {} could not be written: {e}",
                 rec.path.display(),
-                log_path.display()
+                path.display()
             )),
         }
     }
