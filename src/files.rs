@@ -59,3 +59,33 @@ pub fn still_at(file: &File, path: &Path) -> bool {
         there.is_ok()
     }
 }
+
+/// Takes an advisory lock on `file` without waiting (`exclusive`: for writing, else shared
+/// for reading): false when another open file holds a lock that excludes it. The lock goes
+/// with the file, and with the process when it dies, however it dies.
+pub fn try_lock(file: &File, exclusive: bool) -> std::io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let kind = if exclusive {
+            libc::LOCK_EX
+        } else {
+            libc::LOCK_SH
+        };
+        // SAFETY: flock on a descriptor this `File` owns; it touches no memory.
+        if unsafe { libc::flock(file.as_raw_fd(), kind | libc::LOCK_NB) } == 0 {
+            return Ok(true);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            Ok(false)
+        } else {
+            Err(e)
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, exclusive);
+        Ok(true)
+    }
+}

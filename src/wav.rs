@@ -283,13 +283,16 @@ mod tests {
         w.write(&[0.25; 2 * 500]).unwrap();
         drop(w);
         // Samples past the header's count and half a frame, as a kill mid-write leaves.
-        let mut f = std::fs::OpenOptions::new().append(true).open(&target).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&target)
+            .unwrap();
         f.write_all(&[0u8; 8 * 20 + 4]).unwrap();
         drop(f);
         assert_eq!(repair(&target).unwrap(), (48_000, 520));
         assert_eq!(hound::WavReader::open(&target).unwrap().duration(), 520);
         let other = dir.path().join("other.wav");
-        std::fs::write(&other, encode_f32(&[0.0; 4], 2, 48_000)[..20].to_vec()).unwrap();
+        std::fs::write(&other, &encode_f32(&[0.0; 4], 2, 48_000)[..20]).unwrap();
         assert!(matches!(repair(&other), Err(RepairError::NotATake(_))));
     }
 

@@ -125,7 +125,7 @@ fn a_live_take_with_the_ai_loops_feedback_and_deck_replays_identically() {
         w.write_sample(x).unwrap();
     }
     w.finalize().unwrap();
-    let scene = dir.path().join("ai.ron");
+    let scene = dir.path().join("ai-set.ron");
     std::fs::write(
         &scene,
         "Scene(tempo: 180, ai: (every: 1, feedback: true, feedback_amount: 0.6),
@@ -222,7 +222,7 @@ fn settings_the_ai_reads_later_are_in_the_take_and_its_replay() {
     // next turns. They must still reach the take's log in their place, or the replay composes
     // something else than the stage did.
     let dir = tempfile::tempdir().unwrap();
-    let scene = dir.path().join("walk.ron");
+    let scene = dir.path().join("walk-set.ron");
     std::fs::write(&scene, "Scene(tempo: 180, ai: (every: 1))").unwrap();
     let take = dir.path().join("walk.wav");
     let mut child = ubiq()

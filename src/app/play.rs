@@ -259,10 +259,12 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     let take_map = midi_map
         .clone()
         .or_else(|| crate::midi::map::NoteMap::shipped("gm"));
-    if let (Some(open), Some(map)) = (&open_takes, &take_map) {
-        for line in crate::engine::recover::recover_open(open, &mut models, map) {
-            tell(line);
-        }
+    let recovered = match (&open_takes, &take_map) {
+        (Some(open), Some(map)) => crate::engine::recover::recover_open(open, &mut models, map),
+        _ => Vec::new(),
+    };
+    for line in &recovered {
+        tell(line);
     }
     let library_root = models.library.as_ref().map(|l| l.root().to_path_buf());
     let engine = live::spawn(Performance::new(scene), audio, options, engine_midi, models)?;
@@ -286,6 +288,13 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    // The full screen hides what was said before it: the last recovered take is its first
+    // notice.
+    if let Some(line) = recovered.last().filter(|_| screen) {
+        let _ = engine
+            .sender()
+            .send(live::Request::Notice(Notice::done(line.clone())));
+    }
     if let Some(file) = &opts.record {
         engine.command(Command::RecordStart(file.clone()));
     }

@@ -63,7 +63,9 @@ impl Journal {
             .open(path)?;
         crate::files::readable(&file)?;
         // Only this process records into it; recovery tries the same lock.
-        file.try_lock().map_err(std::io::Error::from)?;
+        if !crate::files::try_lock(&file, true)? {
+            return Err(std::io::Error::other("another ubiq is writing it"));
+        }
         let head = header_text((rate, seed, scene), &open_field(), &open_field());
         let missing = || std::io::Error::other("the log header has no place for its frames");
         let fields = (
@@ -180,7 +182,7 @@ mod tests {
         let path = dir.path().join("take.log");
         let _j = Journal::create(&path, (48_000, 7, &Scene::default()), &[]).unwrap();
         let other = File::open(&path).unwrap();
-        assert!(other.try_lock().is_err());
+        assert!(!crate::files::try_lock(&other, false).unwrap());
     }
 
     #[test]

@@ -11,8 +11,8 @@
 //!   file work; [`render`]: offline renders to WAV and MIDI.
 
 pub mod conductor;
-pub mod listen;
 pub mod journal;
+pub mod listen;
 pub mod live;
 pub mod loops;
 pub mod offline;

@@ -153,18 +153,14 @@ pub fn base_of(path: &Path) -> PathBuf {
 
 /// Makes the take at `base` whole: WAV, log, scene and MIDI (replayed with `models`,
 /// notes mapped by `map`).
-pub fn recover(
-    base: &Path,
-    models: &mut Models,
-    map: &NoteMap,
-) -> Result<Recovered, RecoverError> {
+pub fn recover(base: &Path, models: &mut Models, map: &NoteMap) -> Result<Recovered, RecoverError> {
     let log_path = base.with_extension("log");
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| RecoverError::Io { path, source }
     };
     let file = std::fs::File::open(&log_path).map_err(io(&log_path))?;
-    if file.try_lock_shared().is_err() {
+    if !crate::files::try_lock(&file, false).map_err(io(&log_path))? {
         return Err(RecoverError::Recording(log_path));
     }
     let bytes = std::fs::read(&log_path).map_err(io(&log_path))?;
@@ -185,10 +181,7 @@ pub fn recover(
     let end = record_from + frames;
     journal::close_interrupted(&log_path, &text, end).map_err(io(&log_path))?;
     let _ = std::fs::remove_file(reserve_path(base));
-    let log = SessionLog {
-        end,
-        ..open.log
-    };
+    let log = SessionLog { end, ..open.log };
     let scene_path = base.with_extension("ron");
     if !scene_path.exists() {
         log.scene.save(&scene_path).map_err(io(&scene_path))?;
@@ -239,7 +232,10 @@ mod tests {
         for p in ["set/take.wav", "set/take.log", "set/take.mid", "set/take"] {
             assert_eq!(base_of(Path::new(p)), PathBuf::from("set/take"));
         }
-        assert_eq!(reserve_path(Path::new("set/take")), PathBuf::from("set/.take.reserve"));
+        assert_eq!(
+            reserve_path(Path::new("set/take")),
+            PathBuf::from("set/.take.reserve")
+        );
     }
 
     #[test]

@@ -92,20 +92,23 @@ impl Take {
     }
 }
 
+/// A file of the take at `base` that exists already.
+fn existing_file(base: &Path) -> Option<PathBuf> {
+    TAKE_FILES
+        .iter()
+        .map(|ext| base.with_extension(ext))
+        .find(|f| f.symlink_metadata().is_ok())
+}
+
 /// The first of `base`, `base-2`, `base-3`… none of whose take files exists.
 fn free_base(base: &Path) -> PathBuf {
-    let taken = |b: &Path| {
-        TAKE_FILES
-            .iter()
-            .any(|ext| b.with_extension(ext).symlink_metadata().is_ok())
-    };
     let stem = base
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     std::iter::once(base.to_path_buf())
         .chain((2..).map(|n| base.with_file_name(format!("{stem}-{n}"))))
-        .find(|b| !taken(b))
+        .find(|b| existing_file(b).is_none())
         .unwrap_or_else(|| base.to_path_buf())
 }
 
@@ -191,21 +194,21 @@ impl Takes {
         let _ = scene.save(&base.with_extension("ron"));
         let _ = std::fs::write(reserve_path(&base), vec![0u8; RESERVE_BYTES]);
         let open_entry = self.open_takes.as_ref().and_then(|o| o.open(&base).ok());
-        let text = if base == asked {
-            format!("recording to {}", wav.display())
-        } else {
-            format!(
-                "{}.wav exists: recording to {}",
-                asked.display(),
+        // Another name than the one asked for is worth the performer's attention.
+        let notice = match existing_file(&asked).filter(|_| base != asked) {
+            None => Notice::done(format!("recording to {}", wav.display())),
+            Some(there) => Notice::refused(format!(
+                "{} exists: recording to {} instead",
+                there.display(),
                 wav.display()
-            )
+            )),
         };
         self.take = Some(Take {
             base,
             journal: Some(journal),
             open_entry,
         });
-        Notice::done(text)
+        notice
     }
 
     /// Writes the changes of `session` placed since the last call into the take's log, so a
