@@ -318,3 +318,47 @@ fn an_unwritable_folder_is_reported_and_the_set_plays_on() {
     let saved = std::fs::read_to_string(&target).expect("saved");
     assert!(saved.contains("tempo: 130"), "{saved}");
 }
+
+#[test]
+fn loops_add_and_embed_leave_a_corrupt_index_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("loops").join("music");
+    std::fs::create_dir_all(&set).unwrap();
+    let corrupt = b"(version: 1, entries: [(name: \"someone's loop\"".to_vec();
+    std::fs::write(set.join("index.ron"), &corrupt).unwrap();
+    let wav = dir.path().join("new.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 22_050,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&wav, spec).unwrap();
+    for i in 0..22_050 * 4 {
+        w.write_sample(((i as f32 * 0.05).sin() * 8_000.0) as i16)
+            .unwrap();
+    }
+    w.finalize().unwrap();
+    let library = dir.path().join("loops");
+    let add = ubiq()
+        .args(["loops", "add", "--set", "music", "--library"])
+        .arg(&library)
+        .arg(&wav)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&add.stderr);
+    assert!(!add.status.success());
+    assert!(
+        stderr.contains("music/index.ron") && stderr.contains("fix or remove it first"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let embed = ubiq()
+        .args(["loops", "embed", "--library"])
+        .arg(&library)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&embed.stderr);
+    assert!(stderr.contains("left as it is"), "{stderr}");
+    assert_eq!(std::fs::read(set.join("index.ron")).unwrap(), corrupt);
+}

@@ -108,6 +108,9 @@ fn add(args: &AddArgs) -> anyhow::Result<usize> {
     let (root, set, paths, model) = (&args.library, &args.set, &args.paths, args.model.as_deref());
     let set = LoopSet::from_name(set)?;
     let mut lib = Library::open(root);
+    if let Some((_, why)) = lib.refused().into_iter().find(|(s, _)| *s == set) {
+        anyhow::bail!("{why}; fix or remove it first (adding would write over it)");
+    }
     let mut embedder = open_model(model)?;
     let mut refused = 0;
     for path in paths {
@@ -171,7 +174,11 @@ fn embed(args: &EmbedArgs) -> anyhow::Result<()> {
     let (root, model) = (&args.library, args.model.as_deref());
     let mut lib = Library::open(root);
     let mut m = open_model(model)?;
-    for set in LoopSet::ALL {
+    let refused: Vec<LoopSet> = lib.refused().into_iter().map(|(s, _)| s).collect();
+    for (_, why) in lib.refused() {
+        eprintln!("{why}; left as it is");
+    }
+    for set in LoopSet::ALL.into_iter().filter(|s| !refused.contains(s)) {
         let entries = lib.entries(set).to_vec();
         for (i, e) in entries.iter().enumerate() {
             match lib.load_audio(set, e) {
