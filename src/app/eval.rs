@@ -12,16 +12,22 @@ use clap::{Args, Subcommand};
 
 use super::dataset::{cache_mode, load_corpus, load_rhythm};
 use super::loops::open_model;
+use super::models::ModelArgs;
 use super::progress::songs;
 use crate::dataset::{BassPair, CacheMode, Split};
+use crate::engine::played::bass_style;
+use crate::engine::render::{RenderOptions, render_set};
 use crate::model::Backend;
 use crate::model::bass::BassModel;
 use crate::model::bass::eval::{self as bass_eval, EvalPair, Metrics};
+use crate::model::bass::style::{LineStats, line_stats};
 use crate::model::loops::data::{DataConfig, TripletData};
 use crate::model::loops::eval as loops_eval;
 use crate::model::rhythm::RhythmModel;
 use crate::model::rhythm::eval::{self as rhythm_eval, Reconstruction};
 use crate::performance::query::render_query;
+use crate::scene::library;
+use serde::Serialize;
 
 /// `ubiq eval …`.
 #[derive(Subcommand, Debug)]
@@ -33,6 +39,9 @@ pub enum EvalCommand {
     /// Token accuracy, note onsets, pitch classes, scale and empty lines of the bass model
     /// and three baselines on the held-out songs.
     Bass(EvalBassArgs),
+    /// Render scenes with the AI and measure what their bass played (tonic share, repeated
+    /// notes, notes a bar, range, notes on kicks), next to human lines.
+    Set(EvalSetArgs),
 }
 
 impl EvalCommand {
@@ -42,6 +51,7 @@ impl EvalCommand {
             EvalCommand::Rhythm(args) => eval_rhythm(&args)?,
             EvalCommand::Loops(args) => eval_loops(&args)?,
             EvalCommand::Bass(args) => eval_bass(&args)?,
+            EvalCommand::Set(args) => eval_set(&args)?,
         }
         Ok(ExitCode::SUCCESS)
     }
@@ -108,17 +118,64 @@ pub struct EvalBassArgs {
     /// Seed of the sampling.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Split to measure: test (held-out songs) or validation (for choosing settings).
-    #[arg(long, default_value = "test", value_parser = parse_split)]
-    pub split: Split,
+    /// Songs to measure: test (held-out songs), validation (for choosing settings), or all
+    /// (every song of the folders: music none of the training data holds; give
+    /// --train-midi).
+    #[arg(long, default_value = "test", value_parser = parse_songs)]
+    pub split: Songs,
+    /// The training corpus the baselines learn from (its train split), when it is not the
+    /// folders measured.
+    #[arg(long, num_args = 1..)]
+    pub train_midi: Vec<PathBuf>,
+    /// Measure every song of one corpus (a folder's name: `simutrans`, `mma`), the
+    /// baselines learning from the others: how the model does on a source kept out of its
+    /// training (`ubiq train bass --hold-out` keeps it out).
+    #[arg(long, value_name = "CORPUS")]
+    pub hold_out: Option<String>,
     /// Always extract the MIDI files; neither read nor write the dataset cache.
     #[arg(long)]
     pub no_cache: bool,
 }
 
-fn parse_split(text: &str) -> anyhow::Result<Split> {
+/// Options of `ubiq eval set`.
+#[derive(Args, Debug)]
+pub struct EvalSetArgs {
+    /// Scene files or shipped scene names.
+    #[arg(required = true)]
+    pub scenes: Vec<String>,
+    /// Length of each render in bars.
+    #[arg(long, default_value_t = 64)]
+    pub bars: u32,
+    /// Seeds to render each scene with.
+    #[arg(long, num_args = 1.., default_values_t = [1u64, 2])]
+    pub seeds: Vec<u64>,
+    /// Multi-track MIDI songs whose bass lines are the human reference (every song).
+    #[arg(long, num_args = 1..)]
+    pub midi: Vec<PathBuf>,
+    /// Where the models and the loop library come from.
+    #[command(flatten)]
+    pub models: ModelArgs,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which songs `ubiq eval bass` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Songs {
+    /// One split.
+    Split(Split),
+    /// Every song.
+    All,
+}
+
+fn parse_songs(text: &str) -> anyhow::Result<Songs> {
+    if text == "all" {
+        return Ok(Songs::All);
+    }
     Split::from_name(text)
-        .ok_or_else(|| anyhow::anyhow!("{text:?} is not a split (train, validation, test)"))
+        .map(Songs::Split)
+        .ok_or_else(|| anyhow::anyhow!("{text:?} is not a split (train, validation, test) or all"))
 }
 
 fn rhythm_row(name: &str, r: &Reconstruction) -> String {
@@ -216,22 +273,96 @@ fn print_bass_table(origin: &str, r: &bass_eval::EvalReport) {
     println!("{}", bass_row("root on every kick", &r.root_on_kicks));
     println!("{}", bass_row("root on every 8th", &r.root_on_eighths));
     println!("{}", bass_row("nearest training drums", &r.nearest));
+    println!();
+    println!(
+        "{:<22} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        "how the lines move", "tonic", "repeat", "n/bar", "range", "pc dist", "on kick"
+    );
+    let st = &r.style;
+    for (name, s) in [
+        ("the songs' lines", &st.human),
+        ("model (in scale)", &st.model),
+        ("model (greedy)", &st.model_greedy),
+        ("root on every kick", &st.root_on_kicks),
+        ("root on every 8th", &st.root_on_eighths),
+        ("nearest training drums", &st.nearest),
+    ] {
+        println!("{}", style_row(name, s, &st.human));
+    }
+}
+
+fn style_row(name: &str, s: &LineStats, human: &LineStats) -> String {
+    format!(
+        "{name:<22} {:>6.1}% {:>6.1}% {:>7.2} {:>7.1} {:>7.3} {:>6.1}%",
+        100.0 * s.tonic_share,
+        100.0 * s.repeated_ratio,
+        s.notes_per_bar,
+        s.range,
+        s.pitch_class_distance(human),
+        100.0 * s.on_kick_share,
+    )
 }
 
 /// Measures the model and the baselines on one split of the folders (the held-out test
-/// songs by default; every pair when the folders have none in that split); baselines learn
-/// from the train split.
+/// songs by default), every song of them, or every song of one corpus held out; the
+/// baselines learn from the train split of the training corpus.
 fn eval_bass(args: &EvalBassArgs) -> anyhow::Result<()> {
     let model = BassModel::load_or_embedded(args.model.as_deref())?;
     let corpus = load_corpus(&args.midi, cache_mode(args.no_cache))?;
-    let mut pairs: Vec<EvalPair> = corpus.pairs(args.split).map(eval_pair).collect();
+    let kept_out = |p: &&BassPair| Some(p.source.corpus()) == args.hold_out.as_deref();
+    let (pairs, label): (Vec<EvalPair>, String) = match (&args.hold_out, args.split) {
+        (Some(name), _) => {
+            let pairs: Vec<EvalPair> = corpus
+                .all_pairs()
+                .iter()
+                .filter(kept_out)
+                .map(eval_pair)
+                .collect();
+            if pairs.is_empty() {
+                let mut names: Vec<&str> = corpus
+                    .all_pairs()
+                    .iter()
+                    .map(|p| p.source.corpus())
+                    .collect();
+                names.dedup();
+                bail!(
+                    "no songs of {name:?} in the folders given (corpora: {})",
+                    names.join(", ")
+                );
+            }
+            (pairs, format!("held-out {name}"))
+        }
+        (None, Songs::All) => {
+            if args.train_midi.is_empty() {
+                bail!(
+                    "--split all measures every song: give --train-midi (the training corpus) \
+                     for the baselines to learn from"
+                );
+            }
+            let pairs = corpus.all_pairs().iter().map(eval_pair).collect();
+            (pairs, "all".to_string())
+        }
+        (None, Songs::Split(split)) => (
+            corpus.pairs(split).map(eval_pair).collect(),
+            split.name().to_string(),
+        ),
+    };
     if pairs.is_empty() {
-        pairs = corpus.all_pairs().iter().map(eval_pair).collect();
+        bail!("no drum+bass pairs in {:?} ({label})", args.midi);
     }
-    if pairs.is_empty() {
-        bail!("no drum+bass pairs in {:?}", args.midi);
-    }
-    let train: Vec<EvalPair> = corpus.pairs(Split::Train).map(eval_pair).collect();
+    let train: Vec<EvalPair> = if args.train_midi.is_empty() {
+        corpus
+            .pairs(Split::Train)
+            .filter(|p| !kept_out(p))
+            .map(eval_pair)
+            .collect()
+    } else {
+        load_corpus(&args.train_midi, cache_mode(args.no_cache))?
+            .pairs(Split::Train)
+            .filter(|p| !kept_out(p))
+            .map(eval_pair)
+            .collect()
+    };
     let mut report = bass_eval::evaluate(
         &model,
         &train,
@@ -240,11 +371,79 @@ fn eval_bass(args: &EvalBassArgs) -> anyhow::Result<()> {
         args.top_k,
         args.seed,
     );
-    report.split = args.split.name().to_string();
+    report.split = label;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         print_bass_table(model.origin(), &report);
+    }
+    Ok(())
+}
+
+/// One render measured by `ubiq eval set`.
+#[derive(Debug, Serialize)]
+struct SetRow {
+    scene: String,
+    seed: u64,
+    bass: LineStats,
+}
+
+/// Renders every scene with every seed (the AI composing, as on stage) and measures the bass
+/// it played; the human reference, when given, is every line of the folders.
+fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
+    let human = if args.midi.is_empty() {
+        None
+    } else {
+        let corpus = load_corpus(&args.midi, cache_mode(false))?;
+        Some(line_stats(
+            corpus.all_pairs().iter().map(|p| (&p.drums, &p.bass)),
+        ))
+    };
+    let (mut models, problems) = args.models.paths().load();
+    for p in problems {
+        eprintln!("ubiq: {p}");
+    }
+    let mut rows = Vec::new();
+    for name in &args.scenes {
+        let (scene, _) = library::resolve(Some(name))?;
+        for &seed in &args.seeds {
+            let options = RenderOptions {
+                bars: args.bars,
+                sample_rate: 48_000,
+                seed,
+            };
+            let rendered = render_set(&scene, &mut models, &options);
+            rows.push(SetRow {
+                scene: name.clone(),
+                seed,
+                bass: bass_style(&rendered, scene.bass.key),
+            });
+        }
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({ "bars": args.bars, "renders": rows, "human": human })
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<22} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        format!("bass, {} bars", args.bars),
+        "tonic",
+        "repeat",
+        "n/bar",
+        "range",
+        "pc dist",
+        "on kick"
+    );
+    let reference = human.unwrap_or_default();
+    for row in &rows {
+        let name = format!("{} seed {}", row.scene, row.seed);
+        println!("{}", style_row(&name, &row.bass, &reference));
+    }
+    if let Some(h) = &human {
+        println!("{}", style_row("human lines (--midi)", h, h));
     }
     Ok(())
 }

@@ -97,6 +97,14 @@ pub struct Source {
     pub groove: bool,
 }
 
+impl Source {
+    /// The corpus it belongs to: the name of the folder given (`freedoom`, `mma`, …), the
+    /// first part of its song id.
+    pub fn corpus(&self) -> &str {
+        self.song.split('/').next().unwrap_or_default()
+    }
+}
+
 /// One row of `info.csv` that matters here.
 #[derive(Debug, Clone)]
 struct GrooveInfo {
@@ -104,9 +112,21 @@ struct GrooveInfo {
     style: String,
 }
 
-/// Parses the Groove MIDI Dataset's `info.csv`: `midi_filename` → split and style (the part
-/// of `style` before `/`, e.g. `funk/groove1` → `funk`).
-fn read_info(path: &Path) -> Result<HashMap<String, GrooveInfo>, DatasetError> {
+/// What an `info.csv` says about its folder's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InfoKind {
+    /// The Groove MIDI Dataset's: each file's split and style (`midi_filename`, `split`,
+    /// `style`); its files are drum recordings with the Roland TD-11 map.
+    Groove,
+    /// A corpus of songs in groups (`midi_filename`, `group`, optionally `style`), such as
+    /// the MMA grooves by style family: split by group, so one group never lands in two
+    /// splits.
+    Grouped,
+}
+
+/// Parses an `info.csv`: `midi_filename` → split and style (the part of `style` before
+/// `/`, e.g. `funk/groove1` → `funk`). A grouped corpus's split is its group's.
+fn read_info(path: &Path, kind: InfoKind) -> Result<HashMap<String, GrooveInfo>, DatasetError> {
     let io = |source| DatasetError::Io {
         path: path.to_path_buf(),
         source,
@@ -130,21 +150,24 @@ fn read_info(path: &Path) -> Result<HashMap<String, GrooveInfo>, DatasetError> {
                 message: format!("no {name:?} column"),
             })
     };
-    let (file_col, split_col, style_col) =
-        (column("midi_filename")?, column("split")?, column("style")?);
+    let file_col = column("midi_filename")?;
+    let (split_col, style_col) = match kind {
+        InfoKind::Groove => (column("split")?, Some(column("style")?)),
+        InfoKind::Grouped => (column("group")?, column("style").ok()),
+    };
     let mut out = HashMap::new();
     for line in lines {
         let fields: Vec<&str> = line.split(',').collect();
-        let (Some(file), Some(split), Some(style)) = (
-            fields.get(file_col),
-            fields.get(split_col).and_then(|s| Split::from_name(s)),
-            fields.get(style_col),
-        ) else {
+        let split = fields.get(split_col).and_then(|s| match kind {
+            InfoKind::Groove => Split::from_name(s),
+            InfoKind::Grouped => Some(Split::for_song(&format!("group:{}", s.trim()))),
+        });
+        let (Some(file), Some(split)) = (fields.get(file_col), split) else {
             continue;
         };
-        let style = style
-            .split('/')
-            .next()
+        let style = style_col
+            .and_then(|c| fields.get(c))
+            .and_then(|s| s.split('/').next())
             .unwrap_or_default()
             .trim()
             .to_string();
@@ -153,25 +176,27 @@ fn read_info(path: &Path) -> Result<HashMap<String, GrooveInfo>, DatasetError> {
     Ok(out)
 }
 
-/// Whether `path` is a Groove MIDI Dataset `info.csv` (its header names the columns used).
-fn is_groove_info(path: &Path) -> bool {
+/// What kind of `info.csv` `path` is (its header names the columns used), if any.
+fn info_kind(path: &Path) -> Option<InfoKind> {
     use std::io::BufRead;
-    let Ok(file) = std::fs::File::open(path) else {
-        return false;
-    };
+    let file = std::fs::File::open(path).ok()?;
     let mut header = String::new();
     let mut reader = std::io::BufReader::new(file).take(4096);
-    reader.read_line(&mut header).is_ok()
-        && ["midi_filename", "split", "style"]
-            .iter()
-            .all(|c| header.split(',').any(|h| h.trim() == *c))
+    reader.read_line(&mut header).ok()?;
+    let has = |c: &str| header.split(',').any(|h| h.trim() == c);
+    if has("midi_filename") && has("split") && has("style") {
+        Some(InfoKind::Groove)
+    } else if has("midi_filename") && has("group") {
+        Some(InfoKind::Grouped)
+    } else {
+        None
+    }
 }
 
-/// The folder at or above `dir` holding the Groove MIDI Dataset's `info.csv`, if any.
-fn groove_root(dir: &Path) -> Option<PathBuf> {
+/// The folder at or above `dir` holding an `info.csv` ubiq reads, and its kind.
+fn info_root(dir: &Path) -> Option<(PathBuf, InfoKind)> {
     dir.ancestors()
-        .find(|d| is_groove_info(&d.join("info.csv")))
-        .map(Path::to_path_buf)
+        .find_map(|d| Some((d.to_path_buf(), info_kind(&d.join("info.csv"))?)))
 }
 
 fn is_midi(path: &Path) -> bool {
@@ -226,19 +251,21 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Vec<Source>, Vec<PathBuf>), Datase
             (dir, vec![given.clone()])
         };
         files.sort();
-        let groove = groove_root(if dir.as_os_str().is_empty() {
+        let info = info_root(if dir.as_os_str().is_empty() {
             Path::new(".")
         } else {
             &dir
         });
-        if let Some(root) = &groove {
+        if let Some((root, kind)) = &info {
             if !info_maps.contains_key(root) {
                 let info_path = root.join("info.csv");
-                info_maps.insert(root.clone(), read_info(&info_path)?);
+                info_maps.insert(root.clone(), read_info(&info_path, *kind)?);
                 infos.push(info_path);
             }
         }
-        let label_root = groove.clone().unwrap_or_else(|| dir.clone());
+        let is_groove = matches!(info, Some((_, InfoKind::Groove)));
+        let root = info.map(|(root, _)| root);
+        let label_root = root.clone().unwrap_or_else(|| dir.clone());
         let label = label_root
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -254,14 +281,14 @@ pub fn discover(paths: &[PathBuf]) -> Result<(Vec<Source>, Vec<PathBuf>), Datase
             } else {
                 format!("{label}/{rel}")
             };
-            let info = groove
+            let info = root
                 .as_ref()
                 .and_then(|root| info_maps.get(root))
                 .and_then(|m| m.get(&rel));
             sources.push(Source {
                 split: info.map_or_else(|| Split::for_song(&song), |i| i.split),
-                style: info.map(|i| i.style.clone()),
-                groove: groove.is_some(),
+                style: info.map(|i| i.style.clone()).filter(|s| !s.is_empty()),
+                groove: is_groove,
                 path,
                 song,
             });
@@ -302,5 +329,32 @@ mod tests {
         assert_eq!(sources[0].style.as_deref(), Some("funk"));
         assert!(sources[0].groove);
         assert_eq!(sources[1].style, None);
+    }
+
+    #[test]
+    fn a_grouped_corpus_splits_by_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut csv = String::from("midi_filename,group,style\n");
+        for g in 0..40 {
+            for song in 0..3 {
+                let rel = format!("fam{g}/song{song}.mid");
+                std::fs::create_dir_all(dir.path().join(format!("fam{g}"))).unwrap();
+                std::fs::write(dir.path().join(&rel), b"").unwrap();
+                csv.push_str(&format!("{rel},fam{g},fam{g}\n"));
+            }
+        }
+        std::fs::write(dir.path().join("info.csv"), csv).unwrap();
+        let (sources, infos) = discover(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!((sources.len(), infos.len()), (120, 1));
+        let mut splits = std::collections::HashMap::new();
+        for s in &sources {
+            assert!(!s.groove);
+            let group = s.style.clone().unwrap();
+            assert!(s.path.starts_with(dir.path().join(&group)));
+            // Every song of a group in the group's split.
+            assert_eq!(*splits.entry(group).or_insert(s.split), s.split);
+        }
+        let kinds: std::collections::HashSet<_> = splits.values().collect();
+        assert!(kinds.len() >= 2, "40 groups all in one split");
     }
 }

@@ -8,7 +8,8 @@
 //!   [`journal`]: a take's log written as it goes; [`recover`]: takes a crash interrupted;
 //! - [`loops`]: loop cues, loop buffers and records prepared for the audio thread;
 //! - [`listen`]: what the output played, for the feedback loop; [`worker`]: the live stage's
-//!   file work; [`render`]: offline renders to WAV and MIDI.
+//!   file work; [`render`]: offline renders to WAV and MIDI; [`played`]: what a rendered set
+//!   played, for `ubiq eval set`.
 
 pub mod conductor;
 pub mod journal;
@@ -16,6 +17,7 @@ pub mod listen;
 pub mod live;
 pub mod loops;
 pub mod offline;
+pub mod played;
 pub mod recover;
 pub mod render;
 pub mod session;

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::infer::{BassModel, TranslateOptions};
 use super::model::tokens_of;
+use super::style::{LineStats, line_stats};
 use crate::pattern::{BassStep, Bassline, DrumPattern, Key, STEPS, Scale, Voice};
 
 /// Velocity of the root baselines' notes (a plain, unaccented note).
@@ -247,6 +248,30 @@ pub struct EvalReport {
     pub nearest: Metrics,
     /// The tonic pitch the root baselines play.
     pub root_pitch: i8,
+    /// How the lines move: the songs' own and each row's.
+    pub style: Styles,
+}
+
+/// How the lines of each row move (see [`LineStats`]), next to the songs' own lines.
+#[derive(Debug, Clone, Serialize)]
+pub struct Styles {
+    /// The lines the songs play.
+    pub human: LineStats,
+    /// The model, sampled, in scale.
+    pub model: LineStats,
+    /// The model, greedy.
+    pub model_greedy: LineStats,
+    /// Root on every kick.
+    pub root_on_kicks: LineStats,
+    /// Root on every 8th note.
+    pub root_on_eighths: LineStats,
+    /// The nearest training pattern's line.
+    pub nearest: LineStats,
+}
+
+/// The statistics of `lines` over the pairs' drums.
+fn style_of(pairs: &[EvalPair], lines: &[Bassline]) -> LineStats {
+    line_stats(pairs.iter().zip(lines).map(|(p, l)| (&p.drums, l)))
 }
 
 /// Measures `model` and the baselines on `pairs`, the baselines learning from `train`.
@@ -286,18 +311,28 @@ pub fn evaluate(
         .collect();
     let eighths: Vec<Bassline> = pairs.iter().map(|_| baselines.root_on_eighths()).collect();
     let nearest: Vec<Bassline> = pairs.iter().map(|p| baselines.nearest(&p.drums)).collect();
+    let (sampled, greedy) = (run(temperature, true), run(0.0, true));
+    let human: Vec<Bassline> = pairs.iter().map(|p| p.bass).collect();
     EvalReport {
         split: String::new(),
         pairs: pairs.len(),
         train_pairs: train.len(),
         temperature,
         top_k,
-        model: measure(pairs, &run(temperature, true)),
+        model: measure(pairs, &sampled),
         model_unconstrained: measure(pairs, &run(temperature, false)),
-        model_greedy: measure(pairs, &run(0.0, true)),
+        model_greedy: measure(pairs, &greedy),
         root_on_kicks: measure(pairs, &kicks),
         root_on_eighths: measure(pairs, &eighths),
         nearest: measure(pairs, &nearest),
         root_pitch: baselines.root_pitch(),
+        style: Styles {
+            human: style_of(pairs, &human),
+            model: style_of(pairs, &sampled),
+            model_greedy: style_of(pairs, &greedy),
+            root_on_kicks: style_of(pairs, &kicks),
+            root_on_eighths: style_of(pairs, &eighths),
+            nearest: style_of(pairs, &nearest),
+        },
     }
 }

@@ -6,11 +6,14 @@
 //! - [`infer`]: [`BassModel`], the engine's API (load, translate) and the embedded default.
 //! - [`fast`]: the network on plain floats, step by step, for every cycle.
 //! - [`eval`]: token accuracy, onsets, pitch classes, scale and emptiness, with baselines.
+//! - [`style`]: how lines move (tonic share, repeated notes, notes a bar, range, pitch
+//!   classes, notes on kicks), for songs, the model and rendered sets alike.
 
 pub mod eval;
 pub mod fast;
 pub mod infer;
 pub mod model;
+pub mod style;
 pub mod train;
 
 pub use infer::{BassModel, TranslateOptions};
