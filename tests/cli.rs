@@ -282,3 +282,41 @@ fn generate_writes_midi_and_scenes_with_the_bassline() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains(".mid"));
 }
+
+#[test]
+fn eval_set_measures_the_bass_a_render_played() {
+    // A written line, no AI: the statistics are those of the line.
+    let dir = tempfile::tempdir().unwrap();
+    let scene = dir.path().join("walk.ron");
+    std::fs::write(
+        &scene,
+        "Scene(tempo: 120, drums: (kick: \"x...x...x...x...\"),
+               bass: (key: \"C\", scale: major, line: \"C1 . E1 . G1 . G1 . C2 . . . . . . .\"))",
+    )
+    .unwrap();
+    let out = ubiq()
+        .args(["eval", "set", "--bars", "8", "--seeds", "1", "--json"])
+        .arg(&scene)
+        .arg("--no-ai")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let bass = &v["renders"][0]["bass"];
+    // Per bar: C1 E1 G1 G1 C2 — two of five on the tonic, one repeat of four, a range of 12.
+    assert_eq!(bass["notes_per_bar"].as_f64(), Some(5.0), "{bass}");
+    assert!(
+        (bass["tonic_share"].as_f64().unwrap() - 0.4).abs() < 1e-9,
+        "{bass}"
+    );
+    assert!(
+        (bass["repeated_ratio"].as_f64().unwrap() - 2.0 / 9.0).abs() < 0.05,
+        "{bass}"
+    );
+    assert_eq!(bass["range"].as_f64(), Some(12.0), "{bass}");
+}

@@ -23,6 +23,7 @@ use crate::model::bass::eval::{self as bass_eval, EvalPair, Metrics};
 use crate::model::bass::style::{LineStats, line_stats};
 use crate::model::loops::data::{DataConfig, TripletData};
 use crate::model::loops::eval as loops_eval;
+use crate::model::registry::Models;
 use crate::model::rhythm::RhythmModel;
 use crate::model::rhythm::eval::{self as rhythm_eval, Reconstruction};
 use crate::performance::query::render_query;
@@ -152,6 +153,9 @@ pub struct EvalSetArgs {
     /// Multi-track MIDI songs whose bass lines are the human reference (every song).
     #[arg(long, num_args = 1..)]
     pub midi: Vec<PathBuf>,
+    /// Play the scenes as written, without the AI (the reference the AI is compared with).
+    #[arg(long)]
+    pub no_ai: bool,
     /// Where the models and the loop library come from.
     #[command(flatten)]
     pub models: ModelArgs,
@@ -399,10 +403,15 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
             corpus.all_pairs().iter().map(|p| (&p.drums, &p.bass)),
         ))
     };
-    let (mut models, problems) = args.models.paths().load();
-    for p in problems {
-        eprintln!("ubiq: {p}");
-    }
+    let mut models = if args.no_ai {
+        Models::none()
+    } else {
+        let (models, problems) = args.models.paths().load();
+        for p in problems {
+            eprintln!("ubiq: {p}");
+        }
+        models
+    };
     let mut rows = Vec::new();
     for name in &args.scenes {
         let (scene, _) = library::resolve(Some(name))?;

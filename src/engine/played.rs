@@ -56,8 +56,9 @@ pub fn bass_style(rendered: &Rendered, start: Key) -> LineStats {
     let mut cycle_start = rendered.origin;
     let mut key = key_at(cycle_start);
     let mut notes: Vec<(i32, bool)> = Vec::new();
+    let end = rendered.origin + (rendered.samples.len() / 2) as i64;
     for &(frame, kind, sps) in &rendered.events {
-        if frame < rendered.origin {
+        if frame < rendered.origin || frame >= end {
             continue;
         }
         let half_step = (sps / 2.0) as i64;
