@@ -14,6 +14,7 @@ use super::conductor::{Conductor, Report, Stage};
 use super::listen::Listener;
 use super::loops::{Cue, LoopJob};
 use super::session::Action;
+use super::stall::StallWatch;
 use super::take::{SessionRecord, Takes};
 use super::worker::{Done, Job, Worker};
 use crate::audio::deck::DeckBuffer;
@@ -187,7 +188,7 @@ struct Pending {
     playing: Playing,
     /// The audio thread's cycle count when it was sent.
     sent_cycle: u64,
-    /// The late-plan count when it was sent (a late plan starts one cycle later).
+    /// The deferred-plan count when it was sent (a late plan starts one cycle later).
     late_plans: u64,
 }
 
@@ -219,9 +220,20 @@ pub struct LiveStage {
     notices: Sender<Notice>,
     notice: Option<Notice>,
     snapshot: Arc<ArcSwap<Snapshot>>,
+    clock: StallWatch,
 }
 
 impl LiveStage {
+    /// Counts the cycle boundaries lost while the audio stood still (a stop, a stall, a
+    /// frozen device clock).
+    fn watch_clock(&mut self) {
+        let status = self.audio.status();
+        let lost = self.clock.look(Instant::now(), &status);
+        if lost > 0 {
+            self.audio.shared().count_missed(lost);
+        }
+    }
+
     fn notify(&mut self, n: Notice) {
         self.notice = Some(n.clone());
         let _ = self.notices.send(n);
@@ -241,7 +253,7 @@ impl LiveStage {
     fn promote(&mut self) {
         let status = self.audio.status();
         if let Some(p) = &self.pending {
-            let late = status.late_plans.saturating_sub(p.late_plans);
+            let late = status.deferred_plans.saturating_sub(p.late_plans);
             if status.cycle > p.sent_cycle + late {
                 self.playing = p.playing;
                 self.pending = None;
@@ -339,7 +351,7 @@ impl Stage for LiveStage {
         self.pending = Some(Pending {
             playing,
             sent_cycle: status.cycle,
-            late_plans: status.late_plans,
+            late_plans: status.deferred_plans,
         });
     }
 
@@ -495,6 +507,8 @@ impl Engine {
             }
         }
         self.turn(&status);
+        // From here on the audio thread counts a boundary it reaches before this as late.
+        self.stage.audio.shared().turned(status.cycle);
         self.stage.ai_ms = began.elapsed().as_secs_f32() * 1000.0;
     }
 
@@ -531,6 +545,7 @@ impl Engine {
 
     fn run(mut self, requests: Receiver<Request>, stop: &AtomicBool) {
         self.start();
+        self.stage.audio.shared().turned(self.stage.last_cycle);
         let mut published = Instant::now();
         let mut saved = Instant::now();
         while !stop.load(Ordering::Relaxed) {
@@ -548,6 +563,7 @@ impl Engine {
             if let Some(l) = &mut self.listener {
                 l.drain();
             }
+            self.stage.watch_clock();
             self.on_cycle();
             self.collect();
             self.stage.check_recorder(&self.perf);
@@ -635,6 +651,7 @@ pub fn spawn(
         notices: note_tx,
         notice: None,
         snapshot: Arc::new(ArcSwap::from_pointee(first)),
+        clock: StallWatch::new(Instant::now()),
     };
     let snapshot = Arc::clone(&stage.snapshot);
     let engine = Engine::new(perf, listener, stage);

@@ -7,7 +7,8 @@
 //! - [`take`]: recording takes and autosaving; [`session`]: the session log;
 //! - [`loops`]: loop cues, loop buffers and records prepared for the audio thread;
 //! - [`listen`]: what the output played, for the feedback loop; [`worker`]: the live stage's
-//!   file work; [`render`]: offline renders to WAV and MIDI.
+//!   file work; [`render`]: offline renders to WAV and MIDI; [`stall`]: the live stage's watch
+//!   on the audio clock (boundaries lost while the audio stood still).
 
 pub mod conductor;
 pub mod listen;
@@ -16,5 +17,6 @@ pub mod loops;
 pub mod offline;
 pub mod render;
 pub mod session;
+pub mod stall;
 pub mod take;
 pub mod worker;
