@@ -20,6 +20,7 @@ use super::worker::{Done, Job, Worker};
 use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
 use crate::audio::loop_player::LoopBuffer;
+use crate::audio::output::OutputChange;
 use crate::audio::record::{Recorder, Recording};
 use crate::audio::{AudioHandle, AudioMsg};
 use crate::command::{Command, MidiAction, SessionCommand, Target};
@@ -51,6 +52,9 @@ pub enum Request {
     Include(PathBuf),
     /// The loop library as read again from disk (a set was added or changed).
     Library(Box<crate::loops::library::Library>),
+    /// The audio device went away (the silent clock keeps time) or came back: the displays
+    /// show it, and the performer reads it in one line.
+    Output(OutputChange),
 }
 
 /// The front ends' end of a running engine.
@@ -449,6 +453,13 @@ impl Engine {
             Request::Command(cmd) => return self.command(cmd),
             Request::Scene(scene) => self.take_scene(*scene),
             Request::Notice(n) => self.stage.notify(n),
+            Request::Output(change) => {
+                self.stage.output = change.output();
+                self.stage.notify(match change {
+                    OutputChange::Lost { .. } => Notice::refused(change.message()),
+                    OutputChange::Back { .. } => Notice::done(change.message()),
+                });
+            }
             Request::Library(mut library) => {
                 // A set whose index no longer reads keeps the loops it had: the performer
                 // hears what played before, and the other sets' changes still arrive.
