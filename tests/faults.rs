@@ -300,7 +300,7 @@ fn full_screen_take_ends(hang_up: bool) {
 #[test]
 fn a_stopped_process_counts_the_boundaries_it_lost_as_late() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = Session::start(
+    let s = Session::start(
         ubiq(dir.path())
             .args(["play", "--headless", "--audio", "none", "--json"])
             .arg(scene(dir.path())),
