@@ -157,3 +157,56 @@ fn a_jack_server_that_goes_away_and_comes_back_keeps_the_set_and_the_take_going(
     );
     assert!(!ports(&name).contains(&client), "the client outlived ubiq");
 }
+
+/// The server's clock freezes for three seconds (jackd stopped, as a hung driver does) and
+/// runs again: the boundaries the audio did not get meanwhile are counted late, and the set
+/// plays on.
+#[test]
+fn a_frozen_jack_clock_counts_the_boundaries_it_lost_as_late() {
+    let Some(server) = start_server("frozen", &[]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let scene = d.join("set.ron");
+    std::fs::write(
+        &scene,
+        "Scene(tempo: 240, drums: (kick: \"x...x...x...x...\"))",
+    )
+    .unwrap();
+    let mut s = common::Session::start(
+        Command::new(env!("CARGO_BIN_EXE_ubiq"))
+            .args(["play", "--headless", "--json", "--audio", "jack"])
+            .arg(&scene)
+            .env("JACK_DEFAULT_SERVER", &server.name)
+            .env("XDG_DATA_HOME", d.join("data"))
+            .env("XDG_CONFIG_HOME", d.join("config")),
+    );
+    let cycle = wait_status(&s.status, "JACK", 2);
+    // SAFETY: signalling the server this test started.
+    unsafe { libc::kill(server.pid(), libc::SIGSTOP) };
+    std::thread::sleep(Duration::from_secs(3));
+    // SAFETY: as above.
+    unsafe { libc::kill(server.pid(), libc::SIGCONT) };
+    // A cycle is two seconds: at least one boundary passed while the clock stood still.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let late = loop {
+        let v = s
+            .status
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the set goes on");
+        let late = v["late"].as_u64().expect("late");
+        if late > 0 && v["cycle"].as_u64() > Some(cycle) {
+            break late;
+        }
+        assert!(Instant::now() < deadline, "no boundary counted late: {v}");
+    };
+    assert!(late <= 5, "{late} late for a three-second freeze");
+    let now = s.next_cycle();
+    while s.next_cycle() < now + 1 {}
+    s.say("quit");
+    let out = s.child.wait_with_output().expect("ubiq exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
