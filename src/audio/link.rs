@@ -575,7 +575,12 @@ pub fn link(sample_rate: u32, seed: u64) -> (AudioHandle, AudioCore) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scene::library::default_scene;
+    use crate::pattern::{Bassline, DrumPattern};
+
+    /// A cycle at 120 BPM: four seconds.
+    fn plan() -> CyclePlan {
+        CyclePlan::new(&DrumPattern::new(), &Bassline::default(), 45, 120.0, 50.0)
+    }
 
     /// Renders `seconds` of audio in blocks of 512 frames.
     fn play(core: &mut AudioCore, seconds: f64) {
@@ -588,12 +593,9 @@ mod tests {
     #[test]
     fn boundaries_reached_before_the_engines_turn_are_late() {
         let (mut handle, mut core) = link(48_000, 1);
-        handle
-            .send(AudioMsg::Cycle(default_scene().plan()))
-            .unwrap();
+        handle.send(AudioMsg::Cycle(plan())).unwrap();
         handle.shared().turned(0);
-        // A cycle of the default scene is a little under 4 s: two boundaries pass with no
-        // turn after the first one.
+        // Two boundaries pass (at 4 s and 8 s), the second with no turn for the cycle it ends.
         play(&mut core, 10.0);
         let status = handle.status();
         assert_eq!(status.cycle, 2);
@@ -610,9 +612,7 @@ mod tests {
     #[test]
     fn a_graph_no_engine_watches_counts_no_missed_boundary() {
         let (mut handle, mut core) = link(48_000, 1);
-        handle
-            .send(AudioMsg::Cycle(default_scene().plan()))
-            .unwrap();
+        handle.send(AudioMsg::Cycle(plan())).unwrap();
         play(&mut core, 10.0);
         assert_eq!(handle.status().cycle, 2);
         assert_eq!(handle.status().late_plans, 0);

@@ -70,15 +70,19 @@ impl Drop for CoreSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audio::plan::CyclePlan;
     use crate::audio::{AudioMsg, link};
-    use crate::scene::library::default_scene;
+    use crate::pattern::{Bassline, DrumPattern};
+
+    /// A cycle at 120 BPM: four seconds.
+    fn plan() -> CyclePlan {
+        CyclePlan::new(&DrumPattern::new(), &Bassline::default(), 45, 120.0, 50.0)
+    }
 
     #[test]
     fn the_core_renders_through_the_slot_and_keeps_its_timeline() {
         let (mut handle, core) = link(48_000, 1);
-        handle
-            .send(AudioMsg::Cycle(default_scene().plan()))
-            .unwrap();
+        handle.send(AudioMsg::Cycle(plan())).unwrap();
         let slot = CoreSlot::new(core);
         let mut block = vec![0.0; 2 * 480];
         for _ in 0..100 {

@@ -13,10 +13,6 @@ use crate::pattern::STEPS;
 /// How far the audio may fall behind wall time before it counts as a stall (buffers of any
 /// size and a scheduler's hiccups stay well below it).
 const STALL_S: f64 = 0.3;
-/// How slowly the watch forgives a slow drift between the device's clock and the system's
-/// (seconds): drift never adds up to a stall, a real stall is counted whole.
-const DRIFT_S: f64 = 60.0;
-
 /// A stall in progress: where the playhead stood in its cycle and how many of the boundaries
 /// it cost were counted so far.
 #[derive(Debug, Clone, Copy)]
@@ -30,10 +26,11 @@ struct Stall {
 #[derive(Debug)]
 pub struct StallWatch {
     epoch: Instant,
-    /// Wall time minus audio time (seconds) when the audio keeps up.
-    base: Option<f64>,
-    /// The last look: wall time and how far behind the audio was.
-    last: (f64, f64),
+    /// The last look: wall time, and wall time minus audio time (seconds).
+    last: Option<(f64, f64)>,
+    /// Wall time minus audio time while the audio last kept up: a slow drift between the
+    /// device's clock and the system's moves it along, and never adds up to a stall.
+    rest: f64,
     stall: Option<Stall>,
 }
 
@@ -42,8 +39,8 @@ impl StallWatch {
     pub fn new(now: Instant) -> Self {
         StallWatch {
             epoch: now,
-            base: None,
-            last: (0.0, 0.0),
+            last: None,
+            rest: 0.0,
             stall: None,
         }
     }
@@ -56,41 +53,36 @@ impl StallWatch {
         }
         let wall = now.saturating_duration_since(self.epoch).as_secs_f64();
         let offset = wall - status.frame as f64 / f64::from(status.sample_rate);
-        let base = *self.base.get_or_insert(offset);
-        let (last_wall, last_lag) = self.last;
-        let lag = offset - base;
-        self.last = (wall, lag);
-        let growing = lag - last_lag > 0.5 * (wall - last_wall);
-        if lag > STALL_S && (growing || self.stall.is_some()) && status.playing {
-            let stall = self.stall.get_or_insert_with(|| Stall {
-                position_s: (status.frame as f64 - status.cycle_start).max(0.0)
-                    / f64::from(status.sample_rate),
-                cycle_s: STEPS as f64 * 15.0 / f64::from(status.tempo_bpm.max(1.0)),
-                counted: 0,
-            });
-            let lost = ((stall.position_s + lag) / stall.cycle_s) as u64;
-            let new = lost.saturating_sub(stall.counted);
-            stall.counted = stall.counted.max(lost);
-            if !growing {
-                // The audio runs again: the stall is over, and from here it keeps up.
-                self.stall = None;
-                self.base = Some(offset);
-                self.last.1 = 0.0;
-            }
-            return new;
+        let Some((last_wall, last_offset)) = self.last.replace((wall, offset)) else {
+            self.rest = offset;
+            return 0;
+        };
+        // Standing still: wall time went on, the audio (mostly) did not.
+        let growing = offset - last_offset > 0.5 * (wall - last_wall);
+        if !status.playing || (!growing && self.stall.is_none()) {
+            self.stall = None;
+            self.rest = offset;
+            return 0;
         }
-        self.stall = None;
-        if offset < base || lag > STALL_S {
-            // Ahead (a device's buffers arrive in bursts), or behind with the transport
-            // stopped: this is where it keeps up now.
-            self.base = Some(offset);
-            self.last.1 = 0.0;
-        } else {
-            let k = ((wall - last_wall) / DRIFT_S).min(1.0);
-            self.base = Some(base + k * lag);
-            self.last.1 = lag * (1.0 - k);
+        let stood = offset - self.rest;
+        if self.stall.is_none() && stood <= STALL_S {
+            return 0;
         }
-        0
+        let stall = self.stall.get_or_insert_with(|| Stall {
+            position_s: (status.frame as f64 - status.cycle_start).max(0.0)
+                / f64::from(status.sample_rate),
+            cycle_s: STEPS as f64 * 15.0 / f64::from(status.tempo_bpm.max(1.0)),
+            counted: 0,
+        });
+        let lost = ((stall.position_s + stood) / stall.cycle_s) as u64;
+        let new = lost.saturating_sub(stall.counted);
+        stall.counted = stall.counted.max(lost);
+        if !growing {
+            // The audio runs again: the stall is over, and from here it keeps up.
+            self.stall = None;
+            self.rest = offset;
+        }
+        new
     }
 }
 
@@ -130,6 +122,25 @@ mod tests {
             let frame = (secs(wall * 0.999) / 256) * 256;
             lost += watch.look(t0 + Duration::from_secs_f64(wall), &at(frame, 0));
         }
+        assert_eq!(lost, 0);
+    }
+
+    #[test]
+    fn hiccups_shorter_than_a_stall_never_add_up_to_one() {
+        let t0 = Instant::now();
+        let mut watch = StallWatch::new(t0);
+        let mut lost = 0;
+        let mut behind = 0.0;
+        // Every ten seconds the audio drops 0.2 s (a silent clock that was not scheduled).
+        for i in 0..60_000u64 {
+            let wall = i as f64 * 0.005;
+            if i % 2_000 == 1_999 {
+                behind += 0.2;
+            }
+            let frame = secs(wall - behind);
+            lost += watch.look(t0 + Duration::from_secs_f64(wall), &at(frame, 0));
+        }
+        assert!(behind > 5.0);
         assert_eq!(lost, 0);
     }
 
