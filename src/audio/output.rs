@@ -457,32 +457,33 @@ impl Watched {
         wait: Duration,
         changes: &Sender<OutputChange>,
     ) -> Driver {
-        let opened = without_stderr(|| {
+        let built = without_stderr(|| {
             let found = Found::look(self.host, &self.opts, Some(self.rate))?;
             self.lost.store(false, Ordering::Release);
             let stream = found.stream(&self.slot, &self.lost)?;
-            drop(clock);
-            match stream.play() {
-                Ok(()) => Ok((found, stream)),
-                // Not playing: the silent clock takes over again below.
-                Err(e) => Err(found.error(e)),
-            }
+            Ok::<_, OutputError>((found, stream))
         });
-        match opened {
-            Ok((found, stream)) => {
-                let _ = changes.send(OutputChange::Back {
-                    description: found.description(),
-                });
-                Driver::Device(stream)
-            }
-            Err(_) => {
-                let wait = (wait * 2).min(RETRY_MAX);
-                Driver::Silent {
-                    clock: self.silent_clock(),
-                    retry: Instant::now() + wait,
-                    wait,
-                }
-            }
+        let Ok((found, stream)) = built else {
+            return self.later(clock, wait);
+        };
+        drop(clock);
+        if without_stderr(|| stream.play()).is_err() {
+            return self.later(None, wait);
+        }
+        let _ = changes.send(OutputChange::Back {
+            description: found.description(),
+        });
+        Driver::Device(stream)
+    }
+
+    /// The silent clock keeps time (started again where it was stopped) until the next try,
+    /// twice as far off as the last, at most [`RETRY_MAX`].
+    fn later(&self, clock: Option<SilentClock>, wait: Duration) -> Driver {
+        let wait = (wait * 2).min(RETRY_MAX);
+        Driver::Silent {
+            clock: clock.or_else(|| self.silent_clock()),
+            retry: Instant::now() + wait,
+            wait,
         }
     }
 }
