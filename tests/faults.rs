@@ -293,3 +293,40 @@ fn full_screen_take_ends(hang_up: bool) {
     assert_eq!(status.trim(), "0", "ubiq's exit status; stderr:\n{stderr}");
     assert_finished_take(d, 2.0);
 }
+
+/// The process stopped for four seconds (SIGSTOP, as a debugger or an overloaded machine
+/// does) and continued: the boundaries the audio did not get on time are counted late, and
+/// the set plays on.
+#[test]
+fn a_stopped_process_counts_the_boundaries_it_lost_as_late() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Session::start(
+        ubiq(dir.path())
+            .args(["play", "--headless", "--audio", "none", "--json"])
+            .arg(scene(dir.path())),
+    );
+    while s.next_cycle() < 3 {}
+    let pid = s.child.id() as i32;
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    std::thread::sleep(Duration::from_secs(4));
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    // A cycle is two seconds: at least one boundary passed while it stood still.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (late, cycle) = loop {
+        let v = s
+            .status
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the set goes on");
+        let late = v["late"].as_u64().expect("late");
+        if late > 0 {
+            break (late, v["cycle"].as_u64().expect("cycle"));
+        }
+        assert!(Instant::now() < deadline, "no boundary counted late: {v}");
+    };
+    assert!(late <= 6, "{late} late for a four-second stop");
+    while s.next_cycle() < cycle + 2 {}
+    let stderr = s.quit();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

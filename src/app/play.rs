@@ -215,7 +215,7 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
         config.as_deref(),
         no_color_requested(),
     )?;
-    let (mut audio, output) = output::open(&opts.output()).context("cannot open audio")?;
+    let (mut audio, mut output) = output::open(&opts.output()).context("cannot open audio")?;
     match &output {
         Output::Silent { reason, .. } => tell(format_args!(
             "{reason} — playing silently in time; `ubiq render` writes the set to a WAV file"
@@ -268,6 +268,21 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     }
     let library_root = models.library.as_ref().map(|l| l.root().to_path_buf());
     let engine = live::spawn(Performance::new(scene), audio, options, engine_midi, models)?;
+    if let Some(changes) = output.changes() {
+        let engine = engine.sender();
+        // The displays show the change and the performer reads it in one line (headless
+        // prints only the engine's refusals: the good news is told here).
+        std::thread::Builder::new()
+            .name("ubiq-output-changes".into())
+            .spawn(move || {
+                for change in changes {
+                    if !screen && matches!(change, output::OutputChange::Back { .. }) {
+                        tell(change.message());
+                    }
+                    let _ = engine.send(live::Request::Output(change));
+                }
+            })?;
+    }
     let _midi_in = match midi_in {
         Some((queue, control)) => {
             let engine = engine.sender();

@@ -53,6 +53,8 @@ pub enum Boxed {
     DeckInput(Consumer<f32>),
 }
 
+/// What [`Shared::turned`] holds until an engine reports its first turn.
+const NOT_WATCHED: u64 = u64::MAX;
 /// Room in the queue: far more than the engine sends per cycle.
 const QUEUE_CAPACITY: usize = 64;
 /// Seconds of audio the recording tap buffers for a writer that falls behind.
@@ -84,6 +86,8 @@ pub struct Shared {
     load_bits: AtomicU32,
     xruns: AtomicU64,
     late_plans: AtomicU64,
+    missed: AtomicU64,
+    turned: AtomicU64,
     recording: AtomicBool,
     playing: AtomicBool,
     tap_start: AtomicU64,
@@ -119,8 +123,14 @@ pub struct Status {
     pub dsp_load: f32,
     /// Buffer underruns / stream errors reported by the backend.
     pub xruns: u64,
-    /// Cycles that reached the audio thread too late for their boundary (deadline misses).
+    /// Cycle boundaries the audio did not get on time, whatever the cause (deadline misses):
+    /// plans that reached the audio thread too late ([`Status::deferred_plans`]), boundaries
+    /// that passed before the AI's turn for them was done, and boundaries lost while the
+    /// audio stood still (a stopped process, a stalled or frozen clock).
     pub late_plans: u64,
+    /// Plans that reached the audio thread after the next cycle had begun to sound: each plays
+    /// one cycle later than it was sent for.
+    pub deferred_plans: u64,
     /// The first cycle has started (before that the graph renders silence).
     pub playing: bool,
     /// Where the deck is.
@@ -150,7 +160,9 @@ impl Shared {
             master_peak: f(&self.peaks[Track::COUNT]),
             dsp_load: f(&self.load_bits),
             xruns: self.xruns.load(Ordering::Relaxed),
-            late_plans: self.late_plans.load(Ordering::Relaxed),
+            late_plans: self.late_plans.load(Ordering::Relaxed)
+                + self.missed.load(Ordering::Relaxed),
+            deferred_plans: self.late_plans.load(Ordering::Relaxed),
             playing: self.playing.load(Ordering::Relaxed),
             deck: DeckPosition {
                 playing: self.deck_playing.load(Ordering::Relaxed),
@@ -175,6 +187,20 @@ impl Shared {
     /// Counts an underrun or stream error (called by device backends).
     pub fn count_xrun(&self) {
         self.xruns.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts cycle boundaries that passed while the audio stood still (seen by the engine:
+    /// a stopped process, a stalled or frozen clock); they show in [`Status::late_plans`].
+    pub fn count_missed(&self, boundaries: u64) {
+        self.missed.fetch_add(boundaries, Ordering::Relaxed);
+    }
+
+    /// The live engine has taken its turn for cycle `cycle` (written the cycle after it). From
+    /// the first call on, the audio thread counts as late every boundary it reaches before the
+    /// turn for the cycle it ends: it can only repeat or hold what it has. Stages that never
+    /// call this (offline renders, which take every turn in time) are not watched.
+    pub fn turned(&self, cycle: u64) {
+        self.turned.store(cycle, Ordering::Release);
     }
 }
 
@@ -397,6 +423,7 @@ impl AudioCore {
                 }
             }
         }
+        let before = self.synth.position().cycle;
         let mut sink = CoreSink {
             returns: &mut self.returns,
             on_event,
@@ -408,6 +435,8 @@ impl AudioCore {
         let pos = self.synth.position();
         let peaks = self.synth.peaks();
         let s = &self.shared;
+        s.missed
+            .fetch_add(missed_boundaries(before, pos.cycle, s), Ordering::Relaxed);
         s.frame.store(self.frames, Ordering::Relaxed);
         s.cycle.store(pos.cycle, Ordering::Relaxed);
         s.playing.store(self.synth.is_playing(), Ordering::Relaxed);
@@ -479,6 +508,18 @@ impl AudioCore {
     }
 }
 
+/// How many of the boundaries from cycle `before` to cycle `after` came before the engine's
+/// turn for the cycle they end (none where no engine reports its turns).
+fn missed_boundaries(before: u64, after: u64, shared: &Shared) -> u64 {
+    let turned = shared.turned.load(Ordering::Acquire);
+    if turned == NOT_WATCHED {
+        return 0;
+    }
+    // The boundary that ends cycle `c` needs the turn for `c`: the ones of the cycles after
+    // `turned` came too early.
+    after.saturating_sub(before.max(turned + 1))
+}
+
 /// Hands a buffer back to the control side. Should the return queue ever be full, the
 /// buffer is leaked rather than freed on the audio thread.
 fn give_back(returns: &mut Producer<Garbage>, garbage: Garbage) {
@@ -497,6 +538,7 @@ pub fn link(sample_rate: u32, seed: u64) -> (AudioHandle, AudioCore) {
     let (listen_tx, listen_rx) = RingBuffer::new(LISTEN_CAPACITY);
     let shared = Arc::new(Shared::default());
     shared.sample_rate.store(sample_rate, Ordering::Relaxed);
+    shared.turned.store(NOT_WATCHED, Ordering::Relaxed);
     let handle = AudioHandle {
         tx,
         boxed: cue_tx,
@@ -528,4 +570,60 @@ pub fn link(sample_rate: u32, seed: u64) -> (AudioHandle, AudioCore) {
         frames: 0,
     };
     (handle, core)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::{Bassline, DrumPattern};
+
+    /// A cycle at 120 BPM: four seconds.
+    fn plan() -> CyclePlan {
+        CyclePlan::new(&DrumPattern::new(), &Bassline::default(), 45, 120.0, 50.0)
+    }
+
+    /// Renders `seconds` of audio in blocks of 512 frames.
+    fn play(core: &mut AudioCore, seconds: f64) {
+        let mut block = vec![0.0; 2 * 512];
+        for _ in 0..(seconds * 48_000.0 / 512.0).ceil() as usize {
+            core.process(&mut block);
+        }
+    }
+
+    #[test]
+    fn boundaries_reached_before_the_engines_turn_are_late() {
+        let (mut handle, mut core) = link(48_000, 1);
+        handle.send(AudioMsg::Cycle(plan())).unwrap();
+        handle.shared().turned(0);
+        // Two boundaries pass (at 4 s and 8 s), the second with no turn for the cycle it ends.
+        play(&mut core, 10.0);
+        let status = handle.status();
+        assert_eq!(status.cycle, 2);
+        assert_eq!(status.late_plans, 1, "the boundary that ends cycle 1");
+        assert_eq!(status.deferred_plans, 0);
+        // The engine catches up: the next boundary is on time.
+        handle.shared().turned(2);
+        play(&mut core, 4.0);
+        let status = handle.status();
+        assert_eq!(status.cycle, 3);
+        assert_eq!(status.late_plans, 1);
+    }
+
+    #[test]
+    fn a_graph_no_engine_watches_counts_no_missed_boundary() {
+        let (mut handle, mut core) = link(48_000, 1);
+        handle.send(AudioMsg::Cycle(plan())).unwrap();
+        play(&mut core, 10.0);
+        assert_eq!(handle.status().cycle, 2);
+        assert_eq!(handle.status().late_plans, 0);
+    }
+
+    #[test]
+    fn boundaries_lost_to_a_stall_are_counted_with_the_late_plans() {
+        let (handle, _core) = link(48_000, 1);
+        handle.shared().count_missed(3);
+        let status = handle.status();
+        assert_eq!(status.late_plans, 3);
+        assert_eq!(status.deferred_plans, 0);
+    }
 }

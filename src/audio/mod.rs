@@ -21,6 +21,7 @@ pub mod quiet;
 pub mod record;
 pub mod sequencer;
 pub mod silent;
+pub mod slot;
 pub mod synth;
 
 pub use link::{AudioCore, AudioHandle, AudioMsg, Status, link};

@@ -15,11 +15,13 @@ use super::listen::Listener;
 use super::loops::{Cue, LoopJob};
 use super::recover::OpenTakes;
 use super::session::Action;
+use super::stall::StallWatch;
 use super::take::{SessionRecord, Take, Takes};
 use super::worker::{Done, Job, Worker};
 use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
 use crate::audio::loop_player::LoopBuffer;
+use crate::audio::output::OutputChange;
 use crate::audio::record::{Recorder, Recording};
 use crate::audio::{AudioHandle, AudioMsg};
 use crate::command::{Command, MidiAction, SessionCommand, Target};
@@ -51,6 +53,9 @@ pub enum Request {
     Include(PathBuf),
     /// The loop library as read again from disk (a set was added or changed).
     Library(Box<crate::loops::library::Library>),
+    /// The audio device went away (the silent clock keeps time) or came back: the displays
+    /// show it, and the performer reads it in one line.
+    Output(OutputChange),
 }
 
 /// The front ends' end of a running engine.
@@ -188,7 +193,7 @@ struct Pending {
     playing: Playing,
     /// The audio thread's cycle count when it was sent.
     sent_cycle: u64,
-    /// The late-plan count when it was sent (a late plan starts one cycle later).
+    /// The deferred-plan count when it was sent (a late plan starts one cycle later).
     late_plans: u64,
 }
 
@@ -220,9 +225,20 @@ pub struct LiveStage {
     notices: Sender<Notice>,
     notice: Option<Notice>,
     snapshot: Arc<ArcSwap<Snapshot>>,
+    clock: StallWatch,
 }
 
 impl LiveStage {
+    /// Counts the cycle boundaries lost while the audio stood still (a stop, a stall, a
+    /// frozen device clock).
+    fn watch_clock(&mut self) {
+        let status = self.audio.status();
+        let lost = self.clock.look(Instant::now(), &status);
+        if lost > 0 {
+            self.audio.shared().count_missed(lost);
+        }
+    }
+
     fn notify(&mut self, n: Notice) {
         self.notice = Some(n.clone());
         let _ = self.notices.send(n);
@@ -242,7 +258,7 @@ impl LiveStage {
     fn promote(&mut self) {
         let status = self.audio.status();
         if let Some(p) = &self.pending {
-            let late = status.late_plans.saturating_sub(p.late_plans);
+            let late = status.deferred_plans.saturating_sub(p.late_plans);
             if status.cycle > p.sent_cycle + late {
                 self.playing = p.playing;
                 self.pending = None;
@@ -340,7 +356,7 @@ impl Stage for LiveStage {
         self.pending = Some(Pending {
             playing,
             sent_cycle: status.cycle,
-            late_plans: status.late_plans,
+            late_plans: status.deferred_plans,
         });
     }
 
@@ -439,6 +455,13 @@ impl Engine {
             Request::Command(cmd) => return self.command(cmd),
             Request::Scene(scene) => self.take_scene(*scene),
             Request::Notice(n) => self.stage.notify(n),
+            Request::Output(change) => {
+                self.stage.output = change.output();
+                self.stage.notify(match change {
+                    OutputChange::Lost { .. } => Notice::refused(change.message()),
+                    OutputChange::Back { .. } => Notice::done(change.message()),
+                });
+            }
             Request::Library(mut library) => {
                 // A set whose index no longer reads keeps the loops it had: the performer
                 // hears what played before, and the other sets' changes still arrive.
@@ -497,6 +520,8 @@ impl Engine {
             }
         }
         self.turn(&status);
+        // From here on the audio thread counts a boundary it reaches before this as late.
+        self.stage.audio.shared().turned(status.cycle);
         self.stage.ai_ms = began.elapsed().as_secs_f32() * 1000.0;
     }
 
@@ -533,6 +558,7 @@ impl Engine {
 
     fn run(mut self, requests: Receiver<Request>, stop: &AtomicBool) {
         self.start();
+        self.stage.audio.shared().turned(self.stage.last_cycle);
         let mut published = Instant::now();
         let mut saved = Instant::now();
         while !stop.load(Ordering::Relaxed) {
@@ -550,6 +576,7 @@ impl Engine {
             if let Some(l) = &mut self.listener {
                 l.drain();
             }
+            self.stage.watch_clock();
             self.on_cycle();
             self.collect();
             self.stage.place();
@@ -645,6 +672,7 @@ pub fn spawn(
         notices: note_tx,
         notice: None,
         snapshot: Arc::new(ArcSwap::from_pointee(first)),
+        clock: StallWatch::new(Instant::now()),
     };
     let snapshot = Arc::clone(&stage.snapshot);
     let engine = Engine::new(perf, listener, stage);

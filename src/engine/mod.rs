@@ -9,7 +9,8 @@
 //! - [`loops`]: loop cues, loop buffers and records prepared for the audio thread;
 //! - [`listen`]: what the output played, for the feedback loop; [`worker`]: the live stage's
 //!   file work; [`render`]: offline renders to WAV and MIDI; [`played`]: what a rendered set
-//!   played, for `ubiq eval set`.
+//!   played, for `ubiq eval set`; [`stall`]: the live stage's watch on the audio clock
+//!   (boundaries lost while the audio stood still).
 
 pub mod conductor;
 pub mod journal;
@@ -21,5 +22,6 @@ pub mod played;
 pub mod recover;
 pub mod render;
 pub mod session;
+pub mod stall;
 pub mod take;
 pub mod worker;

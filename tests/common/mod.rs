@@ -14,6 +14,13 @@ pub struct Server {
     pub name: String,
 }
 
+impl Server {
+    /// The server's process id (to stop and continue it).
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+}
+
 impl Drop for Server {
     /// SIGTERM, not SIGKILL: jackd then removes its shared-memory files, which would
     /// otherwise pile up until JACK refuses to start more servers.
