@@ -114,6 +114,7 @@ pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
         "z": [snap.ai.x, snap.ai.y],
         "kick": snap.ai.kick,
         "hats": snap.ai.hats,
+        "locked": snap.locked(),
         "loops": loops_json(snap),
         "feedback": snap.feedback.as_ref().map(|f| serde_json::json!({
             "loop": f.loop_name,

@@ -137,6 +137,14 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The parts the AI leaves alone (`lock`, or typed by the performer), by name.
+    pub fn locked(&self) -> Vec<&'static str> {
+        [(self.ai.lock_drums, "drums"), (self.ai.lock_bass, "bass")]
+            .into_iter()
+            .filter_map(|(locked, name)| locked.then_some(name))
+            .collect()
+    }
+
     /// A picture of `perf` for front ends: the audio thread's `status`, what it is
     /// `playing` in the current cycle, the `output` in words and the latest `notice`.
     pub fn of(

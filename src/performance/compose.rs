@@ -43,11 +43,14 @@ fn clamp_latent(v: f32) -> f32 {
 
 impl Performance {
     /// Writes a new cycle at the current latent point: the drums from the rhythm model, then
-    /// the bassline the bass model plays with them (each unless held or locked), then ranks
-    /// the loops against them. Returns true when the music changed.
+    /// the bassline the bass model plays with them, then ranks the loops against them. A
+    /// locked part (`lock`, or one the performer typed) stays as it is and the AI writes the
+    /// rest around it; nothing is written while held or with both parts locked. Returns true
+    /// when the music changed.
     pub fn compose(&mut self, models: &mut Models) -> bool {
         let ai = self.scene.ai;
-        if ai.hold || ai.lock_drums {
+        let bass_free = !ai.lock_bass && models.bass.is_some();
+        if ai.hold || (ai.lock_drums && !bass_free) {
             return false;
         }
         let Some(rhythm) = &models.rhythm else {
@@ -55,28 +58,33 @@ impl Performance {
         };
         let seed = SALT ^ self.composer.generation;
         self.composer.generation += 1;
-        let mut rng = Rng::new(seed);
-        let z = [
-            clamp_latent(ai.x + ai.noise * rng.normal()),
-            clamp_latent(ai.y + ai.noise * rng.normal()),
-        ];
-        let pattern = rhythm.decode(
-            z,
-            Conditions {
-                kick: ai.kick,
-                hats: ai.hats,
-            },
-            &DecodeOptions {
-                threshold: ai.threshold,
-                timing: ai.timing,
-                seed,
-            },
-        );
-        self.composer.trail.push_back((z[0], z[1]));
-        while self.composer.trail.len() > TRAIL {
-            self.composer.trail.pop_front();
-        }
-        self.scene.drums = DrumGrids::from_pattern(&pattern);
+        let pattern = if ai.lock_drums {
+            self.scene.drums.pattern()
+        } else {
+            let mut rng = Rng::new(seed);
+            let z = [
+                clamp_latent(ai.x + ai.noise * rng.normal()),
+                clamp_latent(ai.y + ai.noise * rng.normal()),
+            ];
+            let pattern = rhythm.decode(
+                z,
+                Conditions {
+                    kick: ai.kick,
+                    hats: ai.hats,
+                },
+                &DecodeOptions {
+                    threshold: ai.threshold,
+                    timing: ai.timing,
+                    seed,
+                },
+            );
+            self.composer.trail.push_back((z[0], z[1]));
+            while self.composer.trail.len() > TRAIL {
+                self.composer.trail.pop_front();
+            }
+            self.scene.drums = DrumGrids::from_pattern(&pattern);
+            pattern
+        };
         if !ai.lock_bass
             && let Some(bass) = &models.bass
         {
@@ -225,9 +233,13 @@ mod tests {
         p.apply_with(&parse("lock drums").unwrap(), &mut models)
             .unwrap();
         let out = p.apply_with(&parse("regen").unwrap(), &mut models).unwrap();
-        assert!(!out.cycle);
+        assert!(out.cycle, "the bass is still the AI's to write");
         assert_eq!(p.scene().drums, before);
-        p.apply_with(&parse("unlock drums").unwrap(), &mut models)
+        p.apply_with(&parse("lock bass").unwrap(), &mut models)
+            .unwrap();
+        let out = p.apply_with(&parse("regen").unwrap(), &mut models).unwrap();
+        assert!(!out.cycle, "both parts locked: nothing to write");
+        p.apply_with(&parse("unlock all").unwrap(), &mut models)
             .unwrap();
         p.apply_with(&parse("hold on").unwrap(), &mut models)
             .unwrap();
@@ -237,6 +249,47 @@ mod tests {
                 .cycle
         );
         assert!(!p.tick(4, &mut models, None).cycle);
+    }
+
+    #[test]
+    fn a_typed_grid_and_bass_hold_through_ai_cycles_until_unlocked() {
+        let mut models = models();
+        let mut p = Performance::new(default_scene());
+        p.apply_with(&parse("every 1").unwrap(), &mut models)
+            .unwrap();
+        p.apply_with(&parse("grid kick X...x...X...x...").unwrap(), &mut models)
+            .unwrap();
+        assert!(p.scene().ai.lock_drums && !p.scene().ai.lock_bass);
+        let drums = p.scene().drums;
+        for c in 1..5 {
+            assert!(p.tick(c, &mut models, None).cycle, "the bass is composed");
+            assert_eq!(p.scene().drums, drums, "typed drums kept at cycle {c}");
+        }
+        p.apply_with(
+            &parse("bass A1 . A1 . C2 - . G1 . . . E1 . . . .").unwrap(),
+            &mut models,
+        )
+        .unwrap();
+        assert!(p.scene().ai.lock_bass);
+        let line = p.scene().bass.bassline();
+        for c in 5..8 {
+            p.tick(c, &mut models, None);
+            assert_eq!(p.scene().drums, drums);
+            assert_eq!(
+                p.scene().bass.bassline(),
+                line,
+                "typed bass kept at cycle {c}"
+            );
+        }
+        p.apply_with(&parse("unlock drums").unwrap(), &mut models)
+            .unwrap();
+        assert!(p.tick(8, &mut models, None).cycle);
+        assert_ne!(p.scene().drums, drums, "the AI composes the drums again");
+        assert_eq!(p.scene().bass.bassline(), line);
+        p.apply_with(&parse("unlock bass").unwrap(), &mut models)
+            .unwrap();
+        p.tick(9, &mut models, None);
+        assert_ne!(p.scene().bass.bassline(), line, "and the bass");
     }
 
     #[test]

@@ -121,8 +121,14 @@ fn grid_title(snap: &Snapshot, label: &str) -> String {
     } else {
         format!("next: {n} changes")
     };
+    let locked = snap.locked();
+    let locked = if locked.is_empty() {
+        String::new()
+    } else {
+        format!(" · locked: {}", locked.join(" "))
+    };
     format!(
-        " {label} · {} {} · {next} ",
+        " {label} · {} {} · {next}{locked} ",
         snap.key,
         scale_name(snap.scale)
     )

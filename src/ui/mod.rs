@@ -277,6 +277,7 @@ mod tests {
             "MIDI: off",
             "BD",
             "BS",
+            "locked: drums",
         ] {
             assert!(s.contains(part), "{part} missing:\n{s}");
         }
