@@ -124,14 +124,17 @@ impl Performance {
         let ai = self.scene.ai;
         if ai.feedback
             && let Some(turn) = heard
-            && (ai.every == 0 || due)
         {
-            let a = &mut self.scene.ai;
-            let k = ai.feedback_amount;
-            a.x = clamp_latent(a.x + k * (turn.target[0] - a.x));
-            a.y = clamp_latent(a.y + k * (turn.target[1] - a.y));
+            // What it heard is reported every cycle; it pulls the point when a new cycle is
+            // due (every cycle with `every 0`).
             self.composer.feedback = Some(turn.clone());
-            due = true;
+            if ai.every == 0 || due {
+                let a = &mut self.scene.ai;
+                let k = ai.feedback_amount;
+                a.x = clamp_latent(a.x + k * (turn.target[0] - a.x));
+                a.y = clamp_latent(a.y + k * (turn.target[1] - a.y));
+                due = true;
+            }
         }
         if ai.walk > 0.0 {
             let mut rng = Rng::new(SALT ^ cycle.rotate_left(17));
@@ -290,6 +293,30 @@ mod tests {
             .unwrap();
         p.tick(9, &mut models, None);
         assert_ne!(p.scene().bass.bassline(), line, "and the bass");
+    }
+
+    #[test]
+    fn the_feedback_turn_is_reported_every_cycle_and_pulls_when_due() {
+        let mut models = models();
+        // The default scene writes every 4 cycles.
+        let mut p = Performance::new(default_scene());
+        assert_eq!(p.scene().ai.every, 4);
+        p.apply_with(&parse("feedback on").unwrap(), &mut models)
+            .unwrap();
+        let turn = FeedbackTurn {
+            loop_name: "gmd_1705".into(),
+            score: 0.88,
+            target: [1.0, -1.0],
+        };
+        p.tick(1, &mut models, Some(&turn));
+        assert_eq!(
+            p.feedback(),
+            Some(&turn),
+            "heard on a cycle that writes nothing"
+        );
+        assert_eq!((p.scene().ai.x, p.scene().ai.y), (0.0, 0.0), "no pull yet");
+        assert!(p.tick(4, &mut models, Some(&turn)).cycle);
+        assert_eq!((p.scene().ai.x, p.scene().ai.y), (0.5, -0.5));
     }
 
     #[test]

@@ -306,6 +306,23 @@ mod tests {
             !s.contains("no model loaded") && !s.contains("no loop library"),
             "{s}"
         );
+        // At 80×24 the loop panel lists at least three candidates, each with its score, and
+        // what the feedback loop heard.
+        let listed = snap
+            .loops
+            .iter()
+            .flat_map(|l| &l.candidates)
+            .filter(|c| {
+                let score = format!(" {:.2}│", c.score);
+                s.lines().any(|l| l.contains(&c.name) && l.contains(&score))
+            })
+            .count();
+        assert!(listed >= 3, "{listed} candidates with scores:\n{s}");
+        let heard = snap.feedback.as_ref().unwrap();
+        assert!(
+            s.contains(&format!("feedback↺{} {:.2}", heard.loop_name, heard.score)),
+            "{s}"
+        );
         insta::assert_snapshot!("ai_80x24", term.backend());
         insta::assert_snapshot!("ai_160x48", draw(&app(), &snap, 160, 48).backend());
     }
