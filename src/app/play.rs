@@ -243,6 +243,7 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     let midi_map = crate::midi::map::NoteMap::load(opts.midi.map.as_deref().unwrap_or("gm")).ok();
     let options = live::EngineOptions {
         output: output.to_string(),
+        silent: output.is_silent(),
         seed: opts.seed,
         autosave: autosave.clone(),
         models: opts.models.paths(),
@@ -253,6 +254,9 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     let (models, problems) = opts.models.paths().load();
     for p in problems {
         tell(p);
+    }
+    for line in opts.models.paths().loaded(&models) {
+        tell(line);
     }
     let library_root = models.library.as_ref().map(|l| l.root().to_path_buf());
     let engine = live::spawn(Performance::new(scene), audio, options, engine_midi, models)?;
@@ -307,9 +311,10 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     };
     drop(engine);
     drop(output);
+    // On stderr with the other messages: stdout is the status lines (only JSON with --json).
     if let Some(p) = autosave.filter(|p| p.exists()) {
-        Lines::new(io::stdout()).line(format_args!(
-            "ubiq: the set is saved in {} (`ubiq play {0}` picks it up)",
+        tell(format_args!(
+            "the set is saved in {} (`ubiq play {0}` picks it up)",
             p.display()
         ));
     }

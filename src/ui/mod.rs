@@ -285,6 +285,25 @@ mod tests {
     }
 
     #[test]
+    fn p_without_a_record_says_so_in_one_line() {
+        let mut a = app();
+        let cmd = a
+            .handle_key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::NONE))
+            .expect("p sends a command");
+        assert_eq!(cmd.to_string(), "deck toggle");
+        let mut perf = Performance::new(default_scene());
+        let err = perf.apply(&cmd).unwrap_err().to_string();
+        a.notice(Notice::refused(err.clone()));
+        let s = text(&screen(&a, 80, 24));
+        let status = s.lines().nth(22).unwrap();
+        assert_eq!(
+            status.trim_end().trim_end_matches("[grid]").trim_end(),
+            format!("✗ {err}")
+        );
+        assert!(err.contains("no record on the deck"), "{err}");
+    }
+
+    #[test]
     fn wide_160x48() {
         let term = screen(&app(), 160, 48);
         let s = text(&term);
