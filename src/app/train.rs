@@ -145,12 +145,19 @@ fn train_and_valid<T: Clone>(
         return Ok((train.to_vec(), valid.to_vec()));
     }
     if !from_train {
+        let instead = if train.len() >= 2 {
+            format!(
+                ", or pass --valid-from-train to validate on the last tenth of the {} training \
+                 {what}",
+                train.len()
+            )
+        } else {
+            format!(" (these give {} training {what})", train.len())
+        };
         anyhow::bail!(
             "no validation {what}: songs are split by a hash of their file name (8 in 10 \
              train, 1 in 10 validates, 1 in 10 tests) and none of these songs validates; give \
-             more songs (10 or more files), or pass --valid-from-train to validate on the last \
-             tenth of the {} training {what}",
-            train.len()
+             more songs (10 or more files){instead}"
         );
     }
     if train.len() < 2 {
@@ -508,5 +515,11 @@ mod tests {
         );
         let err = train_and_valid(&[1], &[], true, "drum+bass pairs").unwrap_err();
         assert!(err.to_string().contains("at least 2"), "{err}");
+        let err = train_and_valid(&[1], &[], false, "windows").unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("give more songs (10 or more files) (these give 1 training windows)"),
+            "{err}"
+        );
     }
 }
