@@ -311,12 +311,17 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     };
     drop(engine);
     drop(output);
-    // On stderr with the other messages: stdout is the status lines (only JSON with --json).
     if let Some(p) = autosave.filter(|p| p.exists()) {
-        tell(format_args!(
+        let saved = format!(
             "the set is saved in {} (`ubiq play {0}` picks it up)",
             p.display()
-        ));
+        );
+        // The last status line's neighbour, except where stdout is JSON only.
+        if opts.json {
+            tell(saved);
+        } else {
+            Lines::new(io::stdout()).line(format_args!("ubiq: {saved}"));
+        }
     }
     result
 }
