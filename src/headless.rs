@@ -52,8 +52,8 @@ pub fn status_line(snap: &Snapshot, elapsed: Duration) -> String {
         String::new()
     };
     let mut health = String::new();
-    if st.xruns > 0 {
-        health.push_str(&format!(" · {} xruns", st.xruns));
+    if let Some(xruns) = snap.xruns().filter(|&n| n > 0) {
+        health.push_str(&format!(" · {xruns} xruns"));
     }
     if st.late_plans > 0 {
         health.push_str(&format!(" · {} late", st.late_plans));
@@ -107,13 +107,14 @@ pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
         "bass": snap.playing.bassline.format(snap.playing.tonic),
         "peak_db": 20.0 * st.master_peak.max(1e-6).log10(),
         "dsp_load": st.dsp_load,
-        "xruns": st.xruns,
+        "xruns": snap.xruns(),
         "late": st.late_plans,
         "output": snap.output,
         "midi": snap.midi,
         "z": [snap.ai.x, snap.ai.y],
         "kick": snap.ai.kick,
         "hats": snap.ai.hats,
+        "locked": snap.locked(),
         "loops": loops_json(snap),
         "feedback": snap.feedback.as_ref().map(|f| serde_json::json!({
             "loop": f.loop_name,

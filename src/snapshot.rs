@@ -110,6 +110,8 @@ pub struct Snapshot {
     pub solo: Option<Track>,
     /// The audio output in words.
     pub output: String,
+    /// No device plays: the silent clock keeps time, and nothing can under-run.
+    pub silent: bool,
     /// MIDI in words: `off`, or ports, clock out and the followed clock.
     pub midi: String,
     /// The latest notice.
@@ -137,6 +139,20 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Buffer under- and overruns of the device; none without one (the silent clock running
+    /// late is not a device's xrun).
+    pub fn xruns(&self) -> Option<u64> {
+        (!self.silent).then_some(self.status.xruns)
+    }
+
+    /// The parts the AI leaves alone (`lock`, or typed by the performer), by name.
+    pub fn locked(&self) -> Vec<&'static str> {
+        [(self.ai.lock_drums, "drums"), (self.ai.lock_bass, "bass")]
+            .into_iter()
+            .filter_map(|(locked, name)| locked.then_some(name))
+            .collect()
+    }
+
     /// A picture of `perf` for front ends: the audio thread's `status`, what it is
     /// `playing` in the current cycle, the `output` in words and the latest `notice`.
     pub fn of(
@@ -162,6 +178,7 @@ impl Snapshot {
             params: perf.params(),
             solo: perf.solo(),
             output: output.to_string(),
+            silent: false,
             midi: "off".into(),
             notice,
             ai: scene.ai,

@@ -193,3 +193,40 @@ fn a_set_list_plays_its_sections_and_follows_the_files_they_include() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("b.ron:1:"), "{stderr}");
 }
+
+#[test]
+fn json_mode_prints_only_json_and_silence_reports_no_xruns() {
+    let dir = tempfile::tempdir().unwrap();
+    let rhythm = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/rhythm.bpk");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ubiq"))
+        .args(["play", "--headless", "--json", "--audio", "none"])
+        .arg("--rhythm-model")
+        .arg(&rhythm)
+        .env("XDG_DATA_HOME", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "tempo 130").unwrap();
+    writeln!(stdin, "quit").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let statuses: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let last = statuses.last().expect("a last status");
+    assert!(last["xruns"].is_null(), "no device, no xruns: {last}");
+    assert!(stderr.contains("the set is saved in"), "{stderr}");
+    let confirmed: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("rhythm model") && l.contains("loaded"))
+        .collect();
+    assert_eq!(confirmed.len(), 1, "{stderr}");
+    assert!(confirmed[0].contains("rhythm.bpk"), "{stderr}");
+}

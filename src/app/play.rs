@@ -244,6 +244,7 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     let open_takes = super::recover::open_takes();
     let options = live::EngineOptions {
         output: output.to_string(),
+        silent: output.is_silent(),
         seed: opts.seed,
         autosave: autosave.clone(),
         models: opts.models.paths(),
@@ -255,6 +256,9 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     let (mut models, problems) = opts.models.paths().load();
     for p in problems {
         tell(p);
+    }
+    for line in opts.models.paths().loaded(&models) {
+        tell(line);
     }
     let take_map = midi_map
         .clone()
@@ -342,10 +346,16 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     drop(engine);
     drop(output);
     if let Some(p) = autosave.filter(|p| p.exists()) {
-        Lines::new(io::stdout()).line(format_args!(
-            "ubiq: the set is saved in {} (`ubiq play {0}` picks it up)",
+        let saved = format!(
+            "the set is saved in {} (`ubiq play {0}` picks it up)",
             p.display()
-        ));
+        );
+        // The last status line's neighbour, except where stdout is JSON only.
+        if opts.json {
+            tell(saved);
+        } else {
+            Lines::new(io::stdout()).line(format_args!("ubiq: {saved}"));
+        }
     }
     result
 }

@@ -80,6 +80,9 @@ fn render(args: &RenderArgs) -> anyhow::Result<()> {
         for p in problems {
             eprintln!("ubiq: {p}");
         }
+        for line in args.models.paths().loaded(&models) {
+            eprintln!("ubiq: {line}");
+        }
         models
     };
     let began = Instant::now();
@@ -165,6 +168,9 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
     let (mut models, problems) = args.models.paths().load();
     for p in problems {
         eprintln!("ubiq: {p}");
+    }
+    for line in args.models.paths().loaded(&models) {
+        eprintln!("ubiq: {line}");
     }
     let began = Instant::now();
     let rendered = session.replay(&mut models);

@@ -10,7 +10,7 @@ use anyhow::Context;
 use burn::tensor::Device;
 use clap::{Args, Subcommand};
 
-use super::dataset::{cache_mode, load_corpus, load_rhythm};
+use super::dataset::{SplitWindows, cache_mode, load_corpus, load_rhythm};
 use super::progress::{cpu_seconds, epoch_bar, eta, format_duration, songs};
 use crate::dataset::{BassPair, CacheMode, Split};
 use crate::model::Backend;
@@ -75,6 +75,10 @@ pub struct TrainRhythmArgs {
     /// Final weight of the KL term (after warm-up).
     #[arg(long, default_value_t = 0.25)]
     pub beta: f64,
+    /// When no song falls in the validation split (few files), validate on the last tenth of
+    /// the training windows instead.
+    #[arg(long)]
+    pub valid_from_train: bool,
 }
 
 /// Options of `ubiq train loops`.
@@ -119,6 +123,56 @@ pub struct TrainBassArgs {
     /// Always extract the MIDI files; neither read nor write the dataset cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// When no song falls in the validation split (few files), validate on the last tenth of
+    /// the training pairs instead.
+    #[arg(long)]
+    pub valid_from_train: bool,
+}
+
+/// With `--valid-from-train`, one training item in this many validates instead.
+const HOLD_OUT: usize = 10;
+
+/// What trains and what validates: the splits as they are, or (when no song fell in the
+/// validation split and `from_train` asks for it) the last tenth of the training items, at
+/// least one, held out. Without validation it says what to do, in words about `what`.
+fn train_and_valid<T: Clone>(
+    train: &[T],
+    valid: &[T],
+    from_train: bool,
+    what: &str,
+) -> anyhow::Result<(Vec<T>, Vec<T>)> {
+    if !valid.is_empty() {
+        return Ok((train.to_vec(), valid.to_vec()));
+    }
+    if !from_train {
+        let instead = if train.len() >= 2 {
+            format!(
+                ", or pass --valid-from-train to validate on the last tenth of the {} training \
+                 {what}",
+                train.len()
+            )
+        } else {
+            format!(" (these give {} training {what})", train.len())
+        };
+        anyhow::bail!(
+            "no validation {what}: songs are split by a hash of their file name (8 in 10 \
+             train, 1 in 10 validates, 1 in 10 tests) and none of these songs validates; give \
+             more songs (10 or more files){instead}"
+        );
+    }
+    if train.len() < 2 {
+        anyhow::bail!(
+            "--valid-from-train needs at least 2 training {what} (found {}): give more songs",
+            train.len()
+        );
+    }
+    let held = (train.len() / HOLD_OUT).max(1);
+    let (keep, hold) = train.split_at(train.len() - held);
+    eprintln!(
+        "no song validates: holding out the last {held} of {} training {what} for validation",
+        train.len()
+    );
+    Ok((keep.to_vec(), hold.to_vec()))
 }
 
 fn rhythm_progress_line(r: &rhythm_train::EpochReport) -> String {
@@ -138,8 +192,24 @@ fn rhythm_progress_line(r: &rhythm_train::EpochReport) -> String {
 /// line.
 fn train_rhythm(args: &TrainRhythmArgs) -> anyhow::Result<()> {
     let corpus = load_rhythm(&args.midi)?;
-    let train_set = corpus.split(Split::Train);
-    let valid_set = corpus.split(Split::Validation);
+    let split = |s: Split| {
+        let w = corpus.split(s);
+        w.patterns
+            .iter()
+            .copied()
+            .zip(w.styles.iter().cloned())
+            .collect::<Vec<_>>()
+    };
+    let (train, valid) = train_and_valid(
+        &split(Split::Train),
+        &split(Split::Validation),
+        args.valid_from_train,
+        "windows",
+    )?;
+    let (patterns, styles) = train.into_iter().unzip();
+    let train_set = &SplitWindows { patterns, styles };
+    let (patterns, styles) = valid.into_iter().unzip();
+    let valid_set = &SplitWindows { patterns, styles };
     eprintln!(
         "training on {} windows, validating on {} ({} backend, seed {})",
         train_set.patterns.len(),
@@ -225,11 +295,19 @@ fn bass_progress_line(r: &bass_train::EpochReport) -> String {
 /// best epoch and writes it with its metadata.
 fn train_bass(args: &TrainBassArgs) -> anyhow::Result<()> {
     let corpus = load_corpus(&args.midi, cache_mode(args.no_cache))?;
-    let train_set: Vec<Example> = corpus
-        .transposed_pairs(Split::Train)
+    let (train_set, valid_set) = train_and_valid(
+        &corpus.pairs(Split::Train).cloned().collect::<Vec<_>>(),
+        &corpus.pairs(Split::Validation).cloned().collect::<Vec<_>>(),
+        args.valid_from_train,
+        "drum+bass pairs",
+    )?;
+    // The training pairs in all twelve keys.
+    let train_set: Vec<Example> = train_set
+        .iter()
+        .flat_map(BassPair::in_all_keys)
         .map(|p| example(&p))
         .collect();
-    let valid_set: Vec<Example> = corpus.pairs(Split::Validation).map(example).collect();
+    let valid_set: Vec<Example> = valid_set.iter().map(example).collect();
     eprintln!(
         "training on {} drum+bass pairs (train split, 12 keys), validating on {} (seed {})",
         train_set.len(),
@@ -408,4 +486,40 @@ fn train_loops(args: &TrainLoopsArgs) -> anyhow::Result<()> {
 /// Default training configuration.
 pub fn default_training() -> loops_train::TrainingConfig {
     loops_train::TrainingConfig::new(LoopNetConfig::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_validation_song_training_says_what_to_do() {
+        let train: Vec<u32> = (0..25).collect();
+        let err = train_and_valid(&train, &[], false, "windows")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("no validation windows: ")
+                && err.contains("10 or more files")
+                && err.contains("--valid-from-train")
+                && err.contains("the 25 training windows"),
+            "{err}"
+        );
+        let (keep, hold) = train_and_valid(&train, &[], true, "windows").unwrap();
+        assert_eq!((keep.len(), hold), (23, vec![23, 24]));
+        let (keep, hold) = train_and_valid(&train, &[99], true, "windows").unwrap();
+        assert_eq!(
+            (keep.len(), hold),
+            (25, vec![99]),
+            "a validation split is kept"
+        );
+        let err = train_and_valid(&[1], &[], true, "drum+bass pairs").unwrap_err();
+        assert!(err.to_string().contains("at least 2"), "{err}");
+        let err = train_and_valid(&[1], &[], false, "windows").unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("give more songs (10 or more files) (these give 1 training windows)"),
+            "{err}"
+        );
+    }
 }

@@ -269,6 +269,8 @@ pub enum Command {
     Lock(Part),
     /// Lets the AI write a part again.
     Unlock(Part),
+    /// Lets the AI write every part again (drums, bass and each set's loop).
+    UnlockAll,
     /// Freezes (or unfreezes) everything the AI writes.
     Hold(bool),
     /// Switches a loop set on or off, or fixes which loop it plays.
@@ -368,6 +370,7 @@ impl fmt::Display for Command {
             Command::Temperature(v) => write!(f, "temperature {}", num(*v)),
             Command::Lock(p) => write!(f, "lock {}", p.name()),
             Command::Unlock(p) => write!(f, "unlock {}", p.name()),
+            Command::UnlockAll => write!(f, "unlock all"),
             Command::Hold(on) => write!(f, "hold {}", if *on { "on" } else { "off" }),
             Command::Loop(set, a) => write!(f, "loop {} {a}", set.name()),
             Command::Feedback(FeedbackAction::On) => f.write_str("feedback on"),

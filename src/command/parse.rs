@@ -352,11 +352,14 @@ mod tests {
             "grid snare ....X.......X...|....X.......X..o",
             "bass A1 . A1 - C2 . . . G1 . . . E1 . . . | A1 . . . . . . . . . . . . . . .",
             "load \"a b.ron\"",
+            "unlock drums",
+            "unlock all",
             "quit",
         ] {
             let cmd = parse(line).unwrap();
             assert_eq!(parse(&cmd.to_string()), Ok(cmd.clone()), "{line}");
         }
+        assert_eq!(parse("unlock all"), Ok(Command::UnlockAll));
     }
 
     #[test]

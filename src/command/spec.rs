@@ -227,6 +227,10 @@ fn loop_set(v: &Value) -> Option<LoopSet> {
 
 /// Names of the parts `lock` / `unlock` take.
 const PARTS: &[&str] = &["drums", "bass", "music", "ambient", "voice", "rhythm"];
+/// What `unlock` takes: a part, or `all` of them.
+const UNLOCKABLE: &[&str] = &[
+    "drums", "bass", "music", "ambient", "voice", "rhythm", "all",
+];
 /// Names of the loop sets.
 const SETS: &[&str] = &["music", "ambient", "voice", "rhythm"];
 
@@ -390,7 +394,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "grid",
         aliases: &[],
         args: &[arg("VOICE", ArgKind::Voice), arg("PATTERN", ArgKind::Grid)],
-        doc: "write a drum row, e.g. `grid kick X...x...X...x...` (plays from the next cycle)",
+        doc: "write a drum row, e.g. `grid kick X...x...X...x...` (plays from the next cycle; the drums stay locked until `unlock drums`)",
         build: |v| match (&v[0], &v[1]) {
             (Value::Voice(voice), Value::Grid(cells)) => Some(Command::Grid(*voice, cells.clone())),
             _ => None,
@@ -400,7 +404,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "bass",
         aliases: &[],
         args: &[arg("LINE", ArgKind::Line)],
-        doc: "write the bassline, e.g. `bass A1 . A1 . C2 - . G1 …` (16 or 32 steps)",
+        doc: "write the bassline, e.g. `bass A1 . A1 . C2 - . G1 …` (16 or 32 steps; locked until `unlock bass`)",
         build: |v| match &v[0] {
             Value::Line(line) => Some(Command::Bass(line.clone())),
             _ => None,
@@ -548,15 +552,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "lock",
         aliases: &[],
         args: &[arg("PART", ArgKind::Word(PARTS))],
-        doc: "keep a part (drums, bass, or the loop a set plays) as it is while the AI writes the rest",
+        doc: "keep a part (drums, bass, or the loop a set plays) as it is while the AI writes the rest (typing a `grid` or `bass` locks it too)",
         build: |v| part(&v[0]).map(Command::Lock),
     },
     CommandSpec {
         name: "unlock",
         aliases: &[],
-        args: &[arg("PART", ArgKind::Word(PARTS))],
-        doc: "let the AI write a part (or pick a set's loop) again",
-        build: |v| part(&v[0]).map(Command::Unlock),
+        args: &[arg("PART", ArgKind::Word(UNLOCKABLE))],
+        doc: "let the AI write a part (or pick a set's loop) again; `unlock all` frees every part (a typed `grid` or `bass` locks its part until then)",
+        build: |v| match &v[0] {
+            Value::Word("all") => Some(Command::UnlockAll),
+            other => part(other).map(Command::Unlock),
+        },
     },
     CommandSpec {
         name: "loop",

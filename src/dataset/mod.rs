@@ -263,11 +263,6 @@ impl Corpus {
         self.pairs.iter().filter(move |p| p.split() == split)
     }
 
-    /// The drum+bass pairs of one split in all twelve keys (see [`BassPair::in_all_keys`]).
-    pub fn transposed_pairs(&self, split: Split) -> impl Iterator<Item = BassPair> + '_ {
-        self.pairs(split).flat_map(BassPair::in_all_keys)
-    }
-
     /// Every distinct drum window, all splits.
     pub fn all_drum_windows(&self) -> &[DrumWindow] {
         &self.windows

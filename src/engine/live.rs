@@ -213,6 +213,7 @@ pub struct LiveStage {
     audio: AudioHandle,
     models: Models,
     output: String,
+    silent: bool,
     midi: Option<EngineMidi>,
     session: SessionRecord,
     takes: Takes,
@@ -537,6 +538,7 @@ impl Engine {
             &stage.output,
             stage.notice.clone(),
         );
+        snap.silent = stage.silent;
         snap.composing = stage.models.rhythm.is_some();
         snap.latent_map = stage.models.latent_map();
         snap.library = stage.models.library.is_some();
@@ -607,6 +609,8 @@ impl Engine {
 pub struct EngineOptions {
     /// The audio output in words (for displays).
     pub output: String,
+    /// No device plays (the silent clock): the front ends report no xruns.
+    pub silent: bool,
     /// Seed of the audio graph (written into session logs).
     pub seed: u64,
     /// Where the state is saved after changes and on quit, so a crash loses nothing.
@@ -634,6 +638,7 @@ pub fn spawn(
 ) -> std::io::Result<EngineHandle> {
     let EngineOptions {
         output,
+        silent,
         seed,
         autosave,
         models: model_paths,
@@ -650,7 +655,8 @@ pub fn spawn(
         .map(|tap| Listener::new(tap, sample_rate));
     let (req_tx, req_rx) = mpsc::channel();
     let (note_tx, note_rx) = mpsc::channel();
-    let first = Snapshot::of(&perf, audio.status(), perf.queued(), &output, None);
+    let mut first = Snapshot::of(&perf, audio.status(), perf.queued(), &output, None);
+    first.silent = silent;
     let stage = LiveStage {
         session: SessionRecord::new(seed, perf.scene().clone()),
         takes: Takes::new(
@@ -663,6 +669,7 @@ pub fn spawn(
         pending: None,
         audio,
         output,
+        silent,
         midi,
         models,
         heard: LoopsHeard::default(),
@@ -737,6 +744,7 @@ mod tests {
         let first = perf.queued();
         let options = EngineOptions {
             output: "test".into(),
+            silent: true,
             ..EngineOptions::default()
         };
         let engine = spawn(perf, audio, options, None, Models::none()).unwrap();

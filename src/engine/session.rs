@@ -424,6 +424,59 @@ mod tests {
     }
 
     #[test]
+    fn a_replay_keeps_a_typed_grid_locked_through_the_ai_turns() {
+        // 120 BPM at 48 kHz: a two-bar cycle is 192 000 frames; the AI writes every cycle.
+        let cycle = 192_000;
+        let mut scene = default_scene();
+        scene.tempo = 120.0;
+        scene.ai.every = 1;
+        let mut entries = vec![
+            Entry {
+                frame: 0,
+                action: Action::Start,
+            },
+            Entry {
+                frame: 1_000,
+                action: Action::Command(parse("grid kick x.x.x.x.x.x.x.x.").unwrap()),
+            },
+        ];
+        entries.extend((1..6).map(|k| Entry {
+            frame: k * cycle + 100,
+            action: Action::Cycle(k, None),
+        }));
+        let log = SessionLog {
+            sample_rate: 48_000,
+            seed: 1,
+            scene,
+            record_from: 0,
+            end: 6 * cycle,
+            entries,
+        };
+        let (mut models, problems) = Models::embedded();
+        assert!(problems.is_empty(), "{problems:?}");
+        let mut kicks = |from: u64| {
+            let played = log.replay(&mut models);
+            played
+                .events
+                .iter()
+                .filter(|(frame, e, _)| {
+                    *frame >= from as i64
+                        && matches!(
+                            e,
+                            crate::audio::plan::EventKind::Drum {
+                                voice: crate::pattern::Voice::Kick,
+                                ..
+                            }
+                        )
+                })
+                .count()
+        };
+        // The last four cycles play the typed kick row, eight to a bar, whatever the AI wrote.
+        assert_eq!(kicks(2 * cycle), 4 * 16);
+        assert_eq!(kicks(2 * cycle), kicks(2 * cycle), "deterministic");
+    }
+
+    #[test]
     fn errors_name_the_line() {
         let text = log().to_text().replace("mute bass", "mute bas");
         let e = SessionLog::parse(&text, Path::new("s.log")).unwrap_err();

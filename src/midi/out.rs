@@ -288,22 +288,42 @@ struct Scheduler {
     rate: u32,
     offset_us: f64,
     status: Arc<Mutex<OutStatus>>,
-    seq: Option<Sequencer>,
     ready: bool,
     timeline: Timeline,
     /// Plans sent before the audio thread started (the first one starts the timeline).
     early: Vec<CyclePlan>,
-    voicer: Voicer,
-    ticks: Option<Ticks>,
-    clock: ClockState,
-    started_once: bool,
+    /// What goes out, on the sequencer's timeline.
+    em: Emitter,
     /// Messages waiting for their time: (time, order, message).
     due: Vec<(u64, u64, Timed)>,
     order: u64,
     dropped: u64,
-    scratch: Vec<Voiced>,
+    /// The emitter's messages before they are timed.
+    framed: Vec<Framed>,
     /// The audio's transport epoch last seen (it grows with every restart).
     epoch: u64,
+}
+
+/// A message of up to three bytes (`len` of them) at a (fractional) sequencer frame.
+type Framed = (f64, [u8; 3], usize);
+
+fn emit(out: &mut Vec<Framed>, frame: f64, bytes: &[u8]) {
+    let mut b = [0; 3];
+    let len = bytes.len().min(3);
+    b[..len].copy_from_slice(&bytes[..len]);
+    out.push((frame, b, len));
+}
+
+/// What goes out on the sequencer's timeline: the notes of the plans, and the clock with its
+/// start, continue, song position and stop, each at its sequencer frame and in the order they
+/// must be sent (the clock's messages at a frame before the notes of that frame).
+struct Emitter {
+    seq: Option<Sequencer>,
+    voicer: Voicer,
+    ticks: Option<Ticks>,
+    clock: ClockState,
+    started_once: bool,
+    scratch: Vec<Voiced>,
 }
 
 impl Scheduler {
@@ -319,24 +339,16 @@ impl Scheduler {
             shared,
             frames: FrameClock::new(rate),
             rate,
-            voicer: Voicer::new(opts.map),
             offset_us: opts.offset_ms * 1000.0,
             status,
-            seq: None,
             ready: false,
             timeline: Timeline::Micros { delay: 0.0 },
             early: Vec::new(),
-            ticks: None,
-            clock: if opts.clock {
-                ClockState::Starting
-            } else {
-                ClockState::Off
-            },
-            started_once: false,
+            em: Emitter::new(opts.map, opts.clock),
             due: Vec::new(),
             order: 0,
             dropped: 0,
-            scratch: Vec::new(),
+            framed: Vec::new(),
             epoch: 0,
         }
     }
@@ -358,7 +370,7 @@ impl Scheduler {
         loop {
             loop {
                 match rx.try_recv() {
-                    Ok(Msg::Plan(plan)) => match &mut self.seq {
+                    Ok(Msg::Plan(plan)) => match &mut self.em.seq {
                         Some(seq) => {
                             seq.queue(*plan);
                         }
@@ -381,12 +393,12 @@ impl Scheduler {
                     s.ready = true;
                 }
             }
-            if self.seq.is_none() && !self.early.is_empty() && status.playing {
+            if self.em.seq.is_none() && !self.early.is_empty() && status.playing {
                 self.epoch = status.transport_epoch;
                 self.begin(status.cycle_start);
             }
             self.follow_transport(&status);
-            if self.seq.is_some() && self.ports.has_out() && !self.ports.offset_pending() {
+            if self.em.seq.is_some() && self.ports.has_out() && !self.ports.offset_pending() {
                 self.timeline = match (self.ports.frame_offset(), self.ports.jack_now()) {
                     (Some(offset), Some(jack_now)) => Timeline::JackFrames {
                         // One period behind the audio: the scheduler learns where a cycle
@@ -415,7 +427,7 @@ impl Scheduler {
                 if let Ok(mut s) = self.status.lock() {
                     s.ports = self.ports.describe();
                     s.dropped = self.dropped;
-                    s.clock = matches!(self.clock, ClockState::On | ClockState::Starting);
+                    s.clock = matches!(self.em.clock, ClockState::On | ClockState::Starting);
                 }
             }
             self.wait();
@@ -426,52 +438,25 @@ impl Scheduler {
     /// when it starts again, the timeline restarts with the audio's new cycle (and the clock
     /// with a start from the top).
     fn follow_transport(&mut self, status: &crate::audio::Status) {
-        let Some(seq) = &mut self.seq else { return };
+        let Some(seq) = &mut self.em.seq else { return };
         let restarted = status.transport_epoch != self.epoch;
         if (restarted || !status.playing) && !seq.is_stopped() {
             seq.stop();
             let frame = seq.frame() as f64;
-            self.ticks = None;
-            let now = self.time_of(frame);
-            let mut voiced = Vec::new();
-            self.voicer.release(&mut voiced);
-            for (_, msg) in voiced {
-                self.push(now, &msg);
-            }
-            if matches!(self.clock, ClockState::On | ClockState::Stopping) {
-                self.push(now, &[clock::STOP]);
-                self.clock = ClockState::Starting;
-            }
-            self.started_once = false;
+            let mut framed = std::mem::take(&mut self.framed);
+            self.em.stop(frame, &mut framed);
+            self.send_framed(&mut framed);
+            self.framed = framed;
         }
         if restarted {
             self.epoch = status.transport_epoch;
-            let Some(seq) = &mut self.seq else { return };
-            seq.advance_to(status.cycle_start.round() as i64);
-            if seq.restart() {
-                self.ticks = Some(Ticks {
-                    start: status.cycle_start.round(),
-                    samples_per_step: seq.position().samples_per_step,
-                    next: 0,
-                    song_steps: 0,
-                });
-            }
+            self.em.restart(status.cycle_start);
         }
     }
 
     fn begin(&mut self, cycle_start: f64) {
-        let mut seq = Sequencer::new(self.rate as f32);
-        seq.advance_to(cycle_start.round() as i64);
-        for plan in self.early.drain(..) {
-            seq.queue(plan);
-        }
-        self.ticks = Some(Ticks {
-            start: cycle_start.round(),
-            samples_per_step: seq.position().samples_per_step,
-            next: 0,
-            song_steps: 0,
-        });
-        self.seq = Some(seq);
+        let early: Vec<CyclePlan> = self.early.drain(..).collect();
+        self.em.begin(self.rate, cycle_start, early);
     }
 
     /// The last sequencer frame to generate now.
@@ -502,86 +487,22 @@ impl Scheduler {
 
     /// Generates every message up to the sequencer frame `horizon`.
     fn generate(&mut self, horizon: i64) {
-        loop {
-            let Some(seq) = &mut self.seq else { return };
-            if horizon <= seq.frame() {
-                return;
-            }
-            let Some((frame, kind)) = seq.next_event(horizon) else {
-                seq.advance_to(horizon);
-                self.clock_until(horizon as f64);
-                return;
-            };
-            let pos = seq.position();
-            if kind == EventKind::CycleStart {
-                self.clock_until(frame as f64);
-                let song_steps = self.ticks.map_or(0, |t| t.song_steps + STEPS as u64);
-                self.ticks = Some(Ticks {
-                    start: frame as f64,
-                    samples_per_step: pos.samples_per_step,
-                    next: 0,
-                    song_steps,
-                });
-                continue;
-            }
-            self.clock_until(frame as f64);
-            let mut voiced = std::mem::take(&mut self.scratch);
-            self.voicer.event(kind, &mut voiced);
-            for (d, msg) in voiced.drain(..) {
-                let at = self.time_of(frame as f64 + d * pos.samples_per_step);
-                self.push(at, &msg);
-            }
-            self.scratch = voiced;
-        }
+        let mut framed = std::mem::take(&mut self.framed);
+        self.em.generate(horizon, &mut framed);
+        self.send_framed(&mut framed);
+        self.framed = framed;
     }
 
-    /// Clock messages of the current cycle before sequencer frame `end`.
-    fn clock_until(&mut self, end: f64) {
-        let Some(mut t) = self.ticks else { return };
-        let per_cycle = STEPS as u32 * TICKS_PER_STEP;
-        while t.next < per_cycle {
-            let frame =
-                t.start + f64::from(t.next) * t.samples_per_step / f64::from(TICKS_PER_STEP);
-            if frame >= end {
-                break;
-            }
+    /// Times the emitter's messages and queues them, in the order they came.
+    fn send_framed(&mut self, framed: &mut Vec<Framed>) {
+        for (frame, bytes, len) in framed.drain(..) {
             let at = self.time_of(frame);
-            match self.clock {
-                ClockState::Off => {}
-                ClockState::Starting => {
-                    if t.next % TICKS_PER_STEP == 0 {
-                        let steps = t.song_steps + u64::from(t.next / TICKS_PER_STEP);
-                        if !self.started_once && steps == 0 {
-                            self.push(at, &clock::song_position(0));
-                            self.push(at, &[clock::START]);
-                        } else {
-                            self.push(at, &clock::song_position(steps));
-                            self.push(at, &[clock::CONTINUE]);
-                        }
-                        self.started_once = true;
-                        self.clock = ClockState::On;
-                        self.push(at, &[clock::CLOCK]);
-                    }
-                }
-                ClockState::On => self.push(at, &[clock::CLOCK]),
-                ClockState::Stopping => {
-                    self.push(at, &[clock::STOP]);
-                    self.clock = ClockState::Off;
-                }
-            }
-            t.next += 1;
+            self.push(at, &bytes[..len]);
         }
-        self.ticks = Some(t);
     }
 
     fn set_clock(&mut self, on: bool) {
-        self.clock = match (on, self.clock) {
-            (true, ClockState::Off | ClockState::Stopping) => ClockState::Starting,
-            (true, s) => s,
-            (false, ClockState::Starting) => ClockState::Off,
-            (false, ClockState::On) => ClockState::Stopping,
-            (false, s) => s,
-        };
+        self.em.set_clock(on);
         if let Ok(mut s) = self.status.lock() {
             s.clock = on;
         }
@@ -641,9 +562,9 @@ impl Scheduler {
             .map(|m| Timed { at_us: now, ..m })
             .collect();
         let mut voiced = Vec::new();
-        self.voicer.release(&mut voiced);
+        self.em.voicer.release(&mut voiced);
         offs.extend(voiced.iter().map(|(_, m)| Timed::new(now, m)));
-        if matches!(self.clock, ClockState::On | ClockState::Stopping) {
+        if matches!(self.em.clock, ClockState::On | ClockState::Stopping) {
             offs.push(Timed::new(now, &[clock::STOP]));
         }
         for m in offs {
@@ -651,6 +572,151 @@ impl Scheduler {
         }
         // JACK writes what it was handed up to its lead ahead, then these: wait for that.
         std::thread::sleep(Duration::from_micros(HORIZON_US as u64) + Duration::from_millis(60));
+    }
+}
+
+impl Emitter {
+    fn new(map: NoteMap, clock: bool) -> Self {
+        Emitter {
+            seq: None,
+            voicer: Voicer::new(map),
+            ticks: None,
+            clock: if clock {
+                ClockState::Starting
+            } else {
+                ClockState::Off
+            },
+            started_once: false,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Starts the timeline at `cycle_start` with the plans sent so far.
+    fn begin(&mut self, rate: u32, cycle_start: f64, plans: Vec<CyclePlan>) {
+        let mut seq = Sequencer::new(rate as f32);
+        seq.advance_to(cycle_start.round() as i64);
+        for plan in plans {
+            seq.queue(plan);
+        }
+        self.ticks = Some(Ticks {
+            start: cycle_start.round(),
+            samples_per_step: seq.position().samples_per_step,
+            next: 0,
+            song_steps: 0,
+        });
+        self.seq = Some(seq);
+    }
+
+    /// The transport stopped at `frame`: the notes end and the clock stops.
+    fn stop(&mut self, frame: f64, out: &mut Vec<Framed>) {
+        self.ticks = None;
+        let mut voiced = Vec::new();
+        self.voicer.release(&mut voiced);
+        for (_, msg) in voiced {
+            emit(out, frame, &msg);
+        }
+        if matches!(self.clock, ClockState::On | ClockState::Stopping) {
+            emit(out, frame, &[clock::STOP]);
+            self.clock = ClockState::Starting;
+        }
+        self.started_once = false;
+    }
+
+    /// The transport started again with a new cycle at `cycle_start` (the clock from the top).
+    fn restart(&mut self, cycle_start: f64) {
+        let Some(seq) = &mut self.seq else { return };
+        seq.advance_to(cycle_start.round() as i64);
+        if seq.restart() {
+            self.ticks = Some(Ticks {
+                start: cycle_start.round(),
+                samples_per_step: seq.position().samples_per_step,
+                next: 0,
+                song_steps: 0,
+            });
+        }
+    }
+
+    /// Every message up to the sequencer frame `horizon`.
+    fn generate(&mut self, horizon: i64, out: &mut Vec<Framed>) {
+        loop {
+            let Some(seq) = &mut self.seq else { return };
+            if horizon <= seq.frame() {
+                return;
+            }
+            let Some((frame, kind)) = seq.next_event(horizon) else {
+                seq.advance_to(horizon);
+                self.clock_until(horizon as f64, out);
+                return;
+            };
+            let pos = seq.position();
+            if kind == EventKind::CycleStart {
+                self.clock_until(frame as f64, out);
+                let song_steps = self.ticks.map_or(0, |t| t.song_steps + STEPS as u64);
+                self.ticks = Some(Ticks {
+                    start: frame as f64,
+                    samples_per_step: pos.samples_per_step,
+                    next: 0,
+                    song_steps,
+                });
+                continue;
+            }
+            // The clock at this very frame (a start and its song position) goes first.
+            self.clock_until(frame as f64, out);
+            let mut voiced = std::mem::take(&mut self.scratch);
+            self.voicer.event(kind, &mut voiced);
+            for (d, msg) in voiced.drain(..) {
+                emit(out, frame as f64 + d * pos.samples_per_step, &msg);
+            }
+            self.scratch = voiced;
+        }
+    }
+
+    /// Clock messages of the current cycle at or before sequencer frame `end`.
+    fn clock_until(&mut self, end: f64, out: &mut Vec<Framed>) {
+        let Some(mut t) = self.ticks else { return };
+        let per_cycle = STEPS as u32 * TICKS_PER_STEP;
+        while t.next < per_cycle {
+            let frame =
+                t.start + f64::from(t.next) * t.samples_per_step / f64::from(TICKS_PER_STEP);
+            if frame > end {
+                break;
+            }
+            match self.clock {
+                ClockState::Off => {}
+                ClockState::Starting => {
+                    if t.next % TICKS_PER_STEP == 0 {
+                        let steps = t.song_steps + u64::from(t.next / TICKS_PER_STEP);
+                        if !self.started_once && steps == 0 {
+                            emit(out, frame, &clock::song_position(0));
+                            emit(out, frame, &[clock::START]);
+                        } else {
+                            emit(out, frame, &clock::song_position(steps));
+                            emit(out, frame, &[clock::CONTINUE]);
+                        }
+                        self.started_once = true;
+                        self.clock = ClockState::On;
+                        emit(out, frame, &[clock::CLOCK]);
+                    }
+                }
+                ClockState::On => emit(out, frame, &[clock::CLOCK]),
+                ClockState::Stopping => {
+                    emit(out, frame, &[clock::STOP]);
+                    self.clock = ClockState::Off;
+                }
+            }
+            t.next += 1;
+        }
+        self.ticks = Some(t);
+    }
+
+    fn set_clock(&mut self, on: bool) {
+        self.clock = match (on, self.clock) {
+            (true, ClockState::Off | ClockState::Stopping) => ClockState::Starting,
+            (true, s) => s,
+            (false, ClockState::Starting) => ClockState::Off,
+            (false, ClockState::On) => ClockState::Stopping,
+            (false, s) => s,
+        };
     }
 }
 
@@ -684,5 +750,41 @@ mod tests {
             (112_500.0, [0x80, 36, 0]),
         ];
         assert_eq!(events, expect);
+    }
+
+    #[test]
+    fn start_and_song_position_go_out_before_the_first_note_of_their_frame() {
+        let mut p = DrumPattern::new();
+        p.set(Voice::Kick, 0, DrumCell::hit(1.0, 0.0));
+        let line = Bassline::parse("A1 . . . . . . . . . . . . . . .", 33).unwrap();
+        let plan = CyclePlan::new(&p, &line, 33, 120.0, 50.0);
+        let mut em = Emitter::new(NoteMap::default(), true);
+        em.begin(48_000, 1_000.0, vec![plan]);
+        let mut out = Vec::new();
+        // In slices, as the scheduler generates: the first ends right after the downbeat.
+        for horizon in [1_001, 4_000, 20_000] {
+            em.generate(horizon, &mut out);
+        }
+        let first: Vec<(f64, &[u8])> = out
+            .iter()
+            .filter(|(f, _, _)| *f == 1_000.0)
+            .map(|(f, b, n)| (*f, &b[..*n]))
+            .collect();
+        assert_eq!(
+            first,
+            [
+                (1_000.0, &clock::song_position(0)[..]),
+                (1_000.0, &[clock::START][..]),
+                (1_000.0, &[clock::CLOCK][..]),
+                (1_000.0, &[0x99, 36, 127][..]),
+                (1_000.0, &[0x90, 33, 95][..]),
+            ]
+        );
+        // 24 clocks a quarter note: a tick every 1,000 frames at 120 BPM and 48 kHz.
+        let ticks = out
+            .iter()
+            .filter(|(_, b, n)| b[..*n] == [clock::CLOCK])
+            .count();
+        assert_eq!(ticks, 20);
     }
 }

@@ -100,6 +100,35 @@ impl ModelPaths {
         (models, problems)
     }
 
+    /// One line for each model file given that `models` plays (a file that did not load is
+    /// among the problems of [`ModelPaths::load`] instead), so the performer knows it took.
+    pub fn loaded(&self, models: &Models) -> Vec<String> {
+        let took = |path: &Option<PathBuf>, origin: Option<&str>| {
+            path.as_ref()
+                .filter(|p| origin == Some(p.display().to_string().as_str()))
+                .map(|p| p.display().to_string())
+        };
+        let mut lines = Vec::new();
+        if let Some(p) = took(&self.rhythm, models.rhythm.as_ref().map(|m| m.origin())) {
+            let map = if models.latent_map().is_some() {
+                "with its latent map"
+            } else {
+                "no latent map beside it"
+            };
+            lines.push(format!("rhythm model {p} loaded ({map})"));
+        }
+        if let Some(p) = took(&self.bass, models.bass.as_ref().map(|m| m.origin())) {
+            lines.push(format!("bass model {p} loaded"));
+        }
+        if let Some(p) = took(
+            &self.loops,
+            models.loops.as_ref().map(|m| m.origin.as_str()),
+        ) {
+            lines.push(format!("loop model {p} loaded"));
+        }
+        lines
+    }
+
     /// Loads the three models (no library). A model file that does not load is reported
     /// and the embedded default plays instead. A rhythm model file brings the latent map
     /// beside it (none when there is no map file); the embedded model brings the embedded map.
@@ -196,4 +225,39 @@ pub fn default_library() -> Option<PathBuf> {
         .take(4)
         .map(|d| d.join("loops"))
         .find(|p| is_library(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::rhythm::infer::{EMBEDDED_META, EMBEDDED_WEIGHTS};
+
+    #[test]
+    fn a_model_file_that_loads_is_confirmed_and_one_that_fails_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let weights = dir.path().join("mine.bpk");
+        std::fs::write(&weights, EMBEDDED_WEIGHTS).unwrap();
+        std::fs::write(weights.with_extension("json"), EMBEDDED_META).unwrap();
+        let paths = ModelPaths {
+            rhythm: Some(weights.clone()),
+            ..ModelPaths::default()
+        };
+        let (models, problems) = paths.load_models();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            paths.loaded(&models),
+            [format!(
+                "rhythm model {} loaded (no latent map beside it)",
+                weights.display()
+            )]
+        );
+        let missing = ModelPaths {
+            rhythm: Some(dir.path().join("missing.bpk")),
+            ..ModelPaths::default()
+        };
+        let (models, problems) = missing.load_models();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(missing.loaded(&models).is_empty(), "the embedded one plays");
+        assert!(ModelPaths::default().loaded(&models).is_empty());
+    }
 }

@@ -43,11 +43,14 @@ fn clamp_latent(v: f32) -> f32 {
 
 impl Performance {
     /// Writes a new cycle at the current latent point: the drums from the rhythm model, then
-    /// the bassline the bass model plays with them (each unless held or locked), then ranks
-    /// the loops against them. Returns true when the music changed.
+    /// the bassline the bass model plays with them, then ranks the loops against them. A
+    /// locked part (`lock`, or one the performer typed) stays as it is and the AI writes the
+    /// rest around it; nothing is written while held or with both parts locked. Returns true
+    /// when the music changed.
     pub fn compose(&mut self, models: &mut Models) -> bool {
         let ai = self.scene.ai;
-        if ai.hold || ai.lock_drums {
+        let bass_free = !ai.lock_bass && models.bass.is_some();
+        if ai.hold || (ai.lock_drums && !bass_free) {
             return false;
         }
         let Some(rhythm) = &models.rhythm else {
@@ -55,28 +58,33 @@ impl Performance {
         };
         let seed = SALT ^ self.composer.generation;
         self.composer.generation += 1;
-        let mut rng = Rng::new(seed);
-        let z = [
-            clamp_latent(ai.x + ai.noise * rng.normal()),
-            clamp_latent(ai.y + ai.noise * rng.normal()),
-        ];
-        let pattern = rhythm.decode(
-            z,
-            Conditions {
-                kick: ai.kick,
-                hats: ai.hats,
-            },
-            &DecodeOptions {
-                threshold: ai.threshold,
-                timing: ai.timing,
-                seed,
-            },
-        );
-        self.composer.trail.push_back((z[0], z[1]));
-        while self.composer.trail.len() > TRAIL {
-            self.composer.trail.pop_front();
-        }
-        self.scene.drums = DrumGrids::from_pattern(&pattern);
+        let pattern = if ai.lock_drums {
+            self.scene.drums.pattern()
+        } else {
+            let mut rng = Rng::new(seed);
+            let z = [
+                clamp_latent(ai.x + ai.noise * rng.normal()),
+                clamp_latent(ai.y + ai.noise * rng.normal()),
+            ];
+            let pattern = rhythm.decode(
+                z,
+                Conditions {
+                    kick: ai.kick,
+                    hats: ai.hats,
+                },
+                &DecodeOptions {
+                    threshold: ai.threshold,
+                    timing: ai.timing,
+                    seed,
+                },
+            );
+            self.composer.trail.push_back((z[0], z[1]));
+            while self.composer.trail.len() > TRAIL {
+                self.composer.trail.pop_front();
+            }
+            self.scene.drums = DrumGrids::from_pattern(&pattern);
+            pattern
+        };
         if !ai.lock_bass
             && let Some(bass) = &models.bass
         {
@@ -116,14 +124,17 @@ impl Performance {
         let ai = self.scene.ai;
         if ai.feedback
             && let Some(turn) = heard
-            && (ai.every == 0 || due)
         {
-            let a = &mut self.scene.ai;
-            let k = ai.feedback_amount;
-            a.x = clamp_latent(a.x + k * (turn.target[0] - a.x));
-            a.y = clamp_latent(a.y + k * (turn.target[1] - a.y));
+            // What it heard is reported every cycle; it pulls the point when a new cycle is
+            // due (every cycle with `every 0`).
             self.composer.feedback = Some(turn.clone());
-            due = true;
+            if ai.every == 0 || due {
+                let a = &mut self.scene.ai;
+                let k = ai.feedback_amount;
+                a.x = clamp_latent(a.x + k * (turn.target[0] - a.x));
+                a.y = clamp_latent(a.y + k * (turn.target[1] - a.y));
+                due = true;
+            }
         }
         if ai.walk > 0.0 {
             let mut rng = Rng::new(SALT ^ cycle.rotate_left(17));
@@ -225,9 +236,13 @@ mod tests {
         p.apply_with(&parse("lock drums").unwrap(), &mut models)
             .unwrap();
         let out = p.apply_with(&parse("regen").unwrap(), &mut models).unwrap();
-        assert!(!out.cycle);
+        assert!(out.cycle, "the bass is still the AI's to write");
         assert_eq!(p.scene().drums, before);
-        p.apply_with(&parse("unlock drums").unwrap(), &mut models)
+        p.apply_with(&parse("lock bass").unwrap(), &mut models)
+            .unwrap();
+        let out = p.apply_with(&parse("regen").unwrap(), &mut models).unwrap();
+        assert!(!out.cycle, "both parts locked: nothing to write");
+        p.apply_with(&parse("unlock all").unwrap(), &mut models)
             .unwrap();
         p.apply_with(&parse("hold on").unwrap(), &mut models)
             .unwrap();
@@ -237,6 +252,71 @@ mod tests {
                 .cycle
         );
         assert!(!p.tick(4, &mut models, None).cycle);
+    }
+
+    #[test]
+    fn a_typed_grid_and_bass_hold_through_ai_cycles_until_unlocked() {
+        let mut models = models();
+        let mut p = Performance::new(default_scene());
+        p.apply_with(&parse("every 1").unwrap(), &mut models)
+            .unwrap();
+        p.apply_with(&parse("grid kick X...x...X...x...").unwrap(), &mut models)
+            .unwrap();
+        assert!(p.scene().ai.lock_drums && !p.scene().ai.lock_bass);
+        let drums = p.scene().drums;
+        for c in 1..5 {
+            assert!(p.tick(c, &mut models, None).cycle, "the bass is composed");
+            assert_eq!(p.scene().drums, drums, "typed drums kept at cycle {c}");
+        }
+        p.apply_with(
+            &parse("bass A1 . A1 . C2 - . G1 . . . E1 . . . .").unwrap(),
+            &mut models,
+        )
+        .unwrap();
+        assert!(p.scene().ai.lock_bass);
+        let line = p.scene().bass.bassline();
+        for c in 5..8 {
+            p.tick(c, &mut models, None);
+            assert_eq!(p.scene().drums, drums);
+            assert_eq!(
+                p.scene().bass.bassline(),
+                line,
+                "typed bass kept at cycle {c}"
+            );
+        }
+        p.apply_with(&parse("unlock drums").unwrap(), &mut models)
+            .unwrap();
+        assert!(p.tick(8, &mut models, None).cycle);
+        assert_ne!(p.scene().drums, drums, "the AI composes the drums again");
+        assert_eq!(p.scene().bass.bassline(), line);
+        p.apply_with(&parse("unlock bass").unwrap(), &mut models)
+            .unwrap();
+        p.tick(9, &mut models, None);
+        assert_ne!(p.scene().bass.bassline(), line, "and the bass");
+    }
+
+    #[test]
+    fn the_feedback_turn_is_reported_every_cycle_and_pulls_when_due() {
+        let mut models = models();
+        // The default scene writes every 4 cycles.
+        let mut p = Performance::new(default_scene());
+        assert_eq!(p.scene().ai.every, 4);
+        p.apply_with(&parse("feedback on").unwrap(), &mut models)
+            .unwrap();
+        let turn = FeedbackTurn {
+            loop_name: "gmd_1705".into(),
+            score: 0.88,
+            target: [1.0, -1.0],
+        };
+        p.tick(1, &mut models, Some(&turn));
+        assert_eq!(
+            p.feedback(),
+            Some(&turn),
+            "heard on a cycle that writes nothing"
+        );
+        assert_eq!((p.scene().ai.x, p.scene().ai.y), (0.0, 0.0), "no pull yet");
+        assert!(p.tick(4, &mut models, Some(&turn)).cycle);
+        assert_eq!((p.scene().ai.x, p.scene().ai.y), (0.5, -0.5));
     }
 
     #[test]

@@ -366,12 +366,15 @@ impl Performance {
                 s.bass.scale = *scale;
                 Outcome::default()
             }
+            // What the performer types holds until `unlock`: the AI composes around it.
             Command::Grid(voice, cells) => {
                 s.drums.set_row(*voice, Some(**cells));
+                s.ai.lock_drums = true;
                 cycle
             }
             Command::Bass(line) => {
                 s.bass.line = Some(NoteLine::from_absolute(**line));
+                s.ai.lock_bass = true;
                 cycle
             }
             Command::Load(path) => {
@@ -444,6 +447,17 @@ impl Performance {
                     Part::Loops(set) => return Ok(self.lock_loop(*set, locked)),
                 }
                 Outcome::default()
+            }
+            Command::UnlockAll => {
+                s.ai.lock_drums = false;
+                s.ai.lock_bass = false;
+                for set in crate::loops::LoopSet::ALL {
+                    self.lock_loop(set, false);
+                }
+                Outcome {
+                    loops: true,
+                    ..Outcome::default()
+                }
             }
             Command::Loop(..) => return Err(ApplyError::NoLoops),
             Command::Feedback(action) => {

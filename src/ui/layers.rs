@@ -121,8 +121,14 @@ fn grid_title(snap: &Snapshot, label: &str) -> String {
     } else {
         format!("next: {n} changes")
     };
+    let locked = snap.locked();
+    let locked = if locked.is_empty() {
+        String::new()
+    } else {
+        format!(" · locked: {}", locked.join(" "))
+    };
     format!(
-        " {label} · {} {} · {next} ",
+        " {label} · {} {} · {next}{locked} ",
         snap.key,
         scale_name(snap.scale)
     )
@@ -137,9 +143,13 @@ fn queued(snap: &Snapshot) -> crate::performance::Playing {
 }
 
 fn compact(app: &App, snap: &Snapshot, frame: &mut Frame, body: Rect) {
-    let [grid_area, lower] =
-        Layout::vertical([Constraint::Length(grid::HEIGHT + 2), Constraint::Min(0)]).areas(body);
     let next = queued(snap);
+    let voices = grid::voices(&snap.playing, Some(&next));
+    let [grid_area, lower] = Layout::vertical([
+        Constraint::Length(grid::height(voices.len()) + 2),
+        Constraint::Min(0),
+    ])
+    .areas(body);
     let block = panel(app, Focus::Grid, grid_title(snap, "grid"));
     let inner = block.inner(grid_area);
     frame.render_widget(block, grid_area);
@@ -148,6 +158,7 @@ fn compact(app: &App, snap: &Snapshot, frame: &mut Frame, body: Rect) {
             now: &snap.playing,
             next: Some(&next),
             playhead: Some(snap.status.step),
+            voices: &voices,
             theme: &app.theme,
         },
         inner,
@@ -164,11 +175,16 @@ fn compact(app: &App, snap: &Snapshot, frame: &mut Frame, body: Rect) {
 }
 
 fn wide(app: &App, snap: &Snapshot, frame: &mut Frame, body: Rect) {
-    let [grids, lower] =
-        Layout::vertical([Constraint::Length(grid::HEIGHT + 2), Constraint::Min(0)]).areas(body);
+    let next = queued(snap);
+    // Both grids show the same rows, so they line up.
+    let voices = grid::voices(&snap.playing, Some(&next));
+    let [grids, lower] = Layout::vertical([
+        Constraint::Length(grid::height(voices.len()) + 2),
+        Constraint::Min(0),
+    ])
+    .areas(body);
     let [now_area, next_area] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(grids);
-    let next = queued(snap);
     let block = panel(app, Focus::Grid, grid_title(snap, "now"));
     let inner = block.inner(now_area);
     frame.render_widget(block, now_area);
@@ -177,6 +193,7 @@ fn wide(app: &App, snap: &Snapshot, frame: &mut Frame, body: Rect) {
             now: &snap.playing,
             next: None,
             playhead: Some(snap.status.step),
+            voices: &voices,
             theme: &app.theme,
         },
         inner,
@@ -189,6 +206,7 @@ fn wide(app: &App, snap: &Snapshot, frame: &mut Frame, body: Rect) {
             now: &next,
             next: None,
             playhead: None,
+            voices: &voices,
             theme: &app.theme,
         },
         inner,
@@ -291,6 +309,7 @@ fn draw_loops(app: &App, snap: &Snapshot, frame: &mut Frame, area: Rect) {
     frame.render_widget(
         Loops {
             sets: &sets,
+            feedback_on: snap.ai.feedback,
             feedback: heard.as_ref(),
             empty: "no loop library loaded",
             theme: &app.theme,

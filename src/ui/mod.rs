@@ -277,10 +277,30 @@ mod tests {
             "MIDI: off",
             "BD",
             "BS",
+            "locked: drums",
         ] {
             assert!(s.contains(part), "{part} missing:\n{s}");
         }
         insta::assert_snapshot!("compact_80x24", term.backend());
+    }
+
+    #[test]
+    fn p_without_a_record_says_so_in_one_line() {
+        let mut a = app();
+        let cmd = a
+            .handle_key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::NONE))
+            .expect("p sends a command");
+        assert_eq!(cmd.to_string(), "deck toggle");
+        let mut perf = Performance::new(default_scene());
+        let err = perf.apply(&cmd).unwrap_err().to_string();
+        a.notice(Notice::refused(err.clone()));
+        let s = text(&screen(&a, 80, 24));
+        let status = s.lines().nth(22).unwrap();
+        assert_eq!(
+            status.trim_end().trim_end_matches("[grid]").trim_end(),
+            format!("✗ {err}")
+        );
+        assert!(err.contains("no record on the deck"), "{err}");
     }
 
     #[test]
@@ -303,6 +323,23 @@ mod tests {
         }
         assert!(
             !s.contains("no model loaded") && !s.contains("no loop library"),
+            "{s}"
+        );
+        // At 80×24 the loop panel lists at least three candidates, each with its score, and
+        // what the feedback loop heard.
+        let listed = snap
+            .loops
+            .iter()
+            .flat_map(|l| &l.candidates)
+            .filter(|c| {
+                let score = format!(" {:.2}│", c.score);
+                s.lines().any(|l| l.contains(&c.name) && l.contains(&score))
+            })
+            .count();
+        assert!(listed >= 3, "{listed} candidates with scores:\n{s}");
+        let heard = snap.feedback.as_ref().unwrap();
+        assert!(
+            s.contains(&format!("feedback↺{} {:.2}", heard.loop_name, heard.score)),
             "{s}"
         );
         insta::assert_snapshot!("ai_80x24", term.backend());

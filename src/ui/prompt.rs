@@ -2,7 +2,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::command::complete;
+use crate::command::{complete, spec};
 
 /// Lines kept in the history.
 pub const HISTORY: usize = 200;
@@ -118,7 +118,11 @@ impl Prompt {
             }
             _ => {
                 let prefix = common_prefix(&found);
-                if prefix.len() > self.text.len() {
+                // A shared prefix that is a command of its own (`temp`, short for
+                // `temperature`, shared by `tempo`) would read as that command: offer the
+                // choices instead.
+                let a_command = !prefix.contains(' ') && spec::find(&prefix).is_some();
+                if prefix.len() > self.text.len() && !a_command {
                     self.set(prefix);
                 } else {
                     self.pick = Some(0);
@@ -248,6 +252,21 @@ mod tests {
             Prompt::new().handle(key(KeyCode::Esc), &[]),
             PromptEvent::Cancel
         );
+    }
+
+    #[test]
+    fn te_tab_offers_tempo_and_temperature() {
+        let mut p = Prompt::new();
+        typed(&mut p, "te");
+        p.handle(key(KeyCode::Tab), &[]);
+        assert_eq!(p.completions(), ["tempo ", "temperature "]);
+        assert_eq!(p.text(), "tempo ", "not `temp`, which means temperature");
+        p.handle(key(KeyCode::Tab), &[]);
+        assert_eq!(p.text(), "temperature ");
+        let mut p = Prompt::new();
+        typed(&mut p, "set kic");
+        p.handle(key(KeyCode::Tab), &[]);
+        assert_eq!(p.text(), "set kick.", "a plain shared prefix still extends");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The live two-bar grid: 9 drum voices × 32 steps and the bassline under them.
+//! The live two-bar grid: the drum voices that play (now or next; empty rows fold away) ×
+//! 32 steps and the bassline under them.
 //!
 //! A hit's height is its velocity (`▂▄▆█`, shaded by the theme); with two columns per step
 //! a mark after it shows micro-timing (`‹` early, `›` late). The playhead column is
@@ -19,8 +20,19 @@ const LABEL: u16 = 3;
 /// Offsets beyond this share of a step get a timing mark.
 const TIMING_MARK: f32 = 0.08;
 
-/// Rows the grid needs: a header, the voices and two bass rows.
-pub const HEIGHT: u16 = 1 + Voice::COUNT as u16 + 2;
+/// The voices shown: those with a hit in `now` or in `next`, in the usual order.
+pub fn voices(now: &Playing, next: Option<&Playing>) -> Vec<Voice> {
+    let plays = |p: &Playing, v: Voice| p.pattern.count(v) > 0;
+    Voice::ALL
+        .into_iter()
+        .filter(|&v| plays(now, v) || next.is_some_and(|n| plays(n, v)))
+        .collect()
+}
+
+/// Rows the grid needs: a header, `voices` drum rows and two bass rows.
+pub fn height(voices: usize) -> u16 {
+    1 + voices as u16 + 2
+}
 
 /// Columns the grid needs with `step_width` columns per step.
 pub fn width(step_width: u16) -> u16 {
@@ -55,6 +67,8 @@ pub struct Grid<'a> {
     pub next: Option<&'a Playing>,
     /// Playhead in steps 0..32 (None: no playhead).
     pub playhead: Option<f64>,
+    /// The drum rows shown, in order (see [`voices`]).
+    pub voices: &'a [Voice],
     /// Styles.
     pub theme: &'a Theme,
 }
@@ -137,12 +151,14 @@ impl Widget for Grid<'_> {
                 t.dim,
             );
         }
+        let shown = self.voices;
+        let rows = height(shown.len());
         let bar_x = col(STEPS_PER_BAR) - 1;
-        for row in 1..HEIGHT.min(area.height) {
+        for row in 1..rows.min(area.height) {
             put(buf, bar_x, area.y + row, area, '│', t.border);
         }
         // Drum rows.
-        for (i, &voice) in Voice::ALL.iter().enumerate() {
+        for (i, &voice) in shown.iter().enumerate() {
             let y = area.y + 1 + i as u16;
             if y >= area.bottom() {
                 break;
@@ -163,9 +179,9 @@ impl Widget for Grid<'_> {
                 }
             }
         }
-        self.render_bass(area, buf, &col, sw);
+        self.render_bass(area.y + 1 + shown.len() as u16, area, buf, &col, sw);
         if let Some(step) = playhead {
-            for row in 1..HEIGHT.min(area.height) {
+            for row in 1..rows.min(area.height) {
                 for dx in 0..sw {
                     let x = col(step) + dx;
                     if x < area.right() {
@@ -180,9 +196,16 @@ impl Widget for Grid<'_> {
 }
 
 impl Grid<'_> {
-    fn render_bass(&self, area: Rect, buf: &mut Buffer, col: &dyn Fn(usize) -> u16, sw: u16) {
+    /// The bass rows from row `y` on.
+    fn render_bass(
+        &self,
+        y: u16,
+        area: Rect,
+        buf: &mut Buffer,
+        col: &dyn Fn(usize) -> u16,
+        sw: u16,
+    ) {
         let t = self.theme;
-        let y = area.y + 1 + Voice::COUNT as u16;
         if y >= area.bottom() {
             return;
         }
@@ -272,12 +295,15 @@ mod tests {
     fn wide_grid_shows_velocity_timing_and_note_names() {
         let t = theme();
         let now = material();
-        let area = Rect::new(0, 0, width(2), HEIGHT);
+        let shown = voices(&now, None);
+        assert_eq!(shown, [Voice::Kick, Voice::Snare], "the rest fold away");
+        let area = Rect::new(0, 0, width(2), height(shown.len()));
         let mut buf = Buffer::empty(area);
         Grid {
             now: &now,
             next: None,
             playhead: Some(4.5),
+            voices: &shown,
             theme: &t,
         }
         .render(area, &mut buf);
@@ -285,8 +311,8 @@ mod tests {
         assert!(l[0].starts_with("   1.1     1.2     1.3"), "{:?}", l[0]);
         assert!(l[1].starts_with("BD █ · · · ▂›· · · "), "{:?}", l[1]);
         assert!(l[2].starts_with("SD · · · · · ▆‹· · "), "{:?}", l[2]);
-        assert!(l[10].starts_with("BS ■━━━■ · ■ · · · · · "), "{:?}", l[10]);
-        assert!(l[11].starts_with("   A1  C2  G1   "), "{:?}", l[11]);
+        assert!(l[3].starts_with("BS ■━━━■ · ■ · · · · · "), "{:?}", l[3]);
+        assert!(l[4].starts_with("   A1  C2  G1   "), "{:?}", l[4]);
         assert_eq!(l[1].chars().nth(35), Some('│'), "bar line");
         let head = buf[(3 + 8, 1)].style();
         assert!(
@@ -309,12 +335,16 @@ mod tests {
         next.pattern.set(Voice::Kick, 8, DrumCell::hit(0.9, 0.0));
         next.pattern.set(Voice::Snare, 5, DrumCell::default());
         assert_eq!(changes(&now, &next), 2);
-        let area = Rect::new(0, 0, width(1), HEIGHT);
+        next.pattern.set(Voice::Crash, 0, DrumCell::hit(0.9, 0.0));
+        let shown = voices(&now, Some(&next));
+        assert_eq!(shown, [Voice::Kick, Voice::Snare, Voice::Crash]);
+        let area = Rect::new(0, 0, width(1), height(shown.len()));
         let mut buf = Buffer::empty(area);
         Grid {
             now: &now,
             next: Some(&next),
             playhead: None,
+            voices: &shown,
             theme: &t,
         }
         .render(area, &mut buf);
@@ -322,6 +352,7 @@ mod tests {
         assert!(l[0].starts_with("   1   2   3   4    1"), "{:?}", l[0]);
         assert!(l[1].starts_with("BD █···▂···+"), "{:?}", l[1]);
         assert!(l[2].starts_with("SD ·····▆"), "{:?}", l[2]);
+        assert!(l[3].starts_with("CR +"), "{:?}", l[3]);
         assert!(
             buf[(3 + 5, 2)]
                 .style()

@@ -65,8 +65,8 @@ impl Widget for Transport<'_> {
                 if st.late_plans > 0 { t.error } else { t.base },
             ),
         ]);
-        if st.xruns > 0 {
-            spans.extend([sep(), Span::styled(format!("xruns {}", st.xruns), t.error)]);
+        if let Some(xruns) = s.xruns().filter(|&n| n > 0) {
+            spans.extend([sep(), Span::styled(format!("xruns {xruns}"), t.error)]);
         }
         if s.ai_ms > 0.0 {
             spans.extend([
@@ -139,21 +139,31 @@ mod tests {
         snap.status.step = 16.0;
         snap.status.tempo_bpm = 120.0;
         snap.status.late_plans = 2;
+        snap.status.xruns = 3;
         snap.tempo_bpm = 128.0;
         let area = Rect::new(0, 0, 120, 1);
-        let mut buf = Buffer::empty(area);
         let theme = Theme::shipped("mono").unwrap();
-        Transport {
-            snap: &snap,
-            theme: &theme,
-        }
-        .render(area, &mut buf);
-        let line: String = (0..area.width).map(|x| buf[(x, 0)].symbol()).collect();
+        let render = |snap: &Snapshot| {
+            let mut buf = Buffer::empty(area);
+            Transport {
+                snap,
+                theme: &theme,
+            }
+            .render(area, &mut buf);
+            (0..area.width)
+                .map(|x| buf[(x, 0)].symbol())
+                .collect::<String>()
+        };
+        let line = render(&snap);
         assert!(
             line.starts_with(
-                "▶ ubiq · 120.0→128.0 BPM · 2.1.1 · next 2.0s · late 2 · DSP – · MIDI: off · silent"
+                "▶ ubiq · 120.0→128.0 BPM · 2.1.1 · next 2.0s · late 2 · xruns 3 · DSP – · MIDI: off · silent"
             ),
             "{line}"
         );
+        // Without a device there is nothing to under-run.
+        snap.silent = true;
+        let line = render(&snap);
+        assert!(!line.contains("xruns"), "{line}");
     }
 }
