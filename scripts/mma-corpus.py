@@ -98,8 +98,9 @@ def transpose(chord, semitones):
     return NAMES[root] + m.group(2)
 
 
-def song_text(main, names, progression, key, tempo):
-    """The MMA source of one song and the chord of every bar (as sounding)."""
+def song_text(main, names, progression, key, tempo, seed):
+    """The MMA source of one song and the chord of every bar (as sounding). `seed` fixes
+    MMA's random timing and volume, so the same script writes the same songs."""
     lower = {n.lower(): n for n in names}
     chords = progression.split()
     variations = sorted(
@@ -118,7 +119,7 @@ def song_text(main, names, progression, key, tempo):
     sections.append((main, 8))
     if main.lower() + "end" in lower:
         sections.append((lower[main.lower() + "end"], 2))
-    lines = [f"Tempo {tempo}", f"Transpose {key}"]
+    lines = [f"RndSeed {seed}", f"Tempo {tempo}", f"Transpose {key}"]
     bar = 0
     sounding = []
     for groove, bars in sections:
@@ -154,14 +155,14 @@ def jobs(out):
                 key = KEYS[h % len(KEYS)]
                 tempo = TEMPOS[(h // 7) % len(TEMPOS)]
                 rel = Path(fam) / f"{lib_file.parent.name}-{main}-{prog_name}.mid"
-                yield out / rel, rel, fam, main, names, prog, key, tempo
+                yield out / rel, rel, fam, main, names, prog, key, tempo, h
 
 
 def render(job):
-    target, rel, fam, main, names, prog, key, tempo = job
+    target, rel, fam, main, names, prog, key, tempo, seed = job
     if target.exists():
         return rel, fam, True
-    text, sounding = song_text(main, names, prog, key, tempo)
+    text, sounding = song_text(main, names, prog, key, tempo, seed)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "song.mma"

@@ -221,14 +221,14 @@ fn sampling_decides_the_onset_before_the_pitch() {
         logits[NOTE0 + 12 + pitch] = 0.5;
     }
     logits[NOTE0 + 14] = 0.8;
-    assert_eq!(sample(&logits, 0.0, 8, 0.5, 0.5), NOTE0 + 14);
+    assert_eq!(sample(&logits, (0.0, 0.0), 8, 0.5, 0.5), NOTE0 + 14);
     // Sampled, a note comes about as often as its classes' mass says, and top-k 1 keeps the
     // likeliest pitch.
     let draws = 1000;
     let mut notes = 0;
     for i in 0..draws {
         let u = (i as f32 + 0.5) / draws as f32;
-        let token = sample(&logits, 1.0, 1, u, 0.7);
+        let token = sample(&logits, (1.0, 1.0), 1, u, 0.7);
         assert!([REST, HOLD, NOTE0 + 14].contains(&token), "{token}");
         notes += usize::from(token == NOTE0 + 14);
     }
@@ -242,8 +242,8 @@ fn sampling_decides_the_onset_before_the_pitch() {
     logits[HOLD] += MASKED;
     for i in 0..100 {
         let u = i as f32 / 100.0;
-        assert_ne!(sample(&logits, 3.0, 0, u, u), HOLD);
-        assert!(logits[sample(&logits, 3.0, 0, u, 1.0 - u)] > -100.0);
+        assert_ne!(sample(&logits, (3.0, 3.0), 0, u, u), HOLD);
+        assert!(logits[sample(&logits, (3.0, 3.0), 0, u, 1.0 - u)] > -100.0);
     }
 }
 
@@ -261,6 +261,7 @@ fn the_scale_constraint_holds() {
                 top_k: 0,
                 constrain: true,
                 seed,
+                ..TranslateOptions::default()
             };
             let line = model.translate_with(&drums, &options);
             for p in line.pitches() {

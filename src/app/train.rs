@@ -127,6 +127,16 @@ pub struct TrainBassArgs {
     /// the training pairs instead.
     #[arg(long)]
     pub valid_from_train: bool,
+    /// Keep every song of these corpora (a folder's name: `simutrans`) out of training and
+    /// validation, to measure the model on them later (`ubiq eval bass --hold-out`).
+    #[arg(long, value_name = "CORPUS", num_args = 1..)]
+    pub hold_out: Vec<String>,
+    /// Hidden units of each direction of the drum encoder.
+    #[arg(long, default_value_t = 48)]
+    pub encoder_hidden: usize,
+    /// Hidden units of the bass decoder.
+    #[arg(long, default_value_t = 96)]
+    pub decoder_hidden: usize,
 }
 
 /// With `--valid-from-train`, one training item in this many validates instead.
@@ -295,9 +305,16 @@ fn bass_progress_line(r: &bass_train::EpochReport) -> String {
 /// best epoch and writes it with its metadata.
 fn train_bass(args: &TrainBassArgs) -> anyhow::Result<()> {
     let corpus = load_corpus(&args.midi, cache_mode(args.no_cache))?;
+    let kept = |split: Split| -> Vec<BassPair> {
+        corpus
+            .pairs(split)
+            .filter(|p| !args.hold_out.iter().any(|h| h == p.source.corpus()))
+            .cloned()
+            .collect()
+    };
     let (train_set, valid_set) = train_and_valid(
-        &corpus.pairs(Split::Train).cloned().collect::<Vec<_>>(),
-        &corpus.pairs(Split::Validation).cloned().collect::<Vec<_>>(),
+        &kept(Split::Train),
+        &kept(Split::Validation),
         args.valid_from_train,
         "drum+bass pairs",
     )?;
@@ -314,7 +331,10 @@ fn train_bass(args: &TrainBassArgs) -> anyhow::Result<()> {
         valid_set.len(),
         args.seed
     );
-    let config = bass_train::TrainingConfig::new(BassNetConfig::new())
+    let net = BassNetConfig::new()
+        .with_encoder_hidden(args.encoder_hidden)
+        .with_decoder_hidden(args.decoder_hidden);
+    let config = bass_train::TrainingConfig::new(net)
         .with_epochs(args.epochs as usize)
         .with_seed(args.seed);
     let trained = bass_train::train(

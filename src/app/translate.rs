@@ -54,6 +54,7 @@ impl TranslateArgs {
             top_k: self.top_k,
             constrain: !self.unconstrained,
             seed: self.seed,
+            ..TranslateOptions::default()
         }
     }
 

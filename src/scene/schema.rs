@@ -256,6 +256,7 @@ impl Default for Ai {
             every: 0,
             walk: 0.0,
             noise: 0.0,
+            // The bass model's default (`model::bass::infer::DEFAULT_TEMPERATURE`).
             temperature: 0.5,
             lock_drums: false,
             lock_bass: false,

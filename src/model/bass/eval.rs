@@ -232,6 +232,8 @@ pub struct EvalReport {
     pub train_pairs: usize,
     /// Sampling temperature of the model rows.
     pub temperature: f32,
+    /// The model rows' pitch temperature is `temperature × pitch_spread`.
+    pub pitch_spread: f32,
     /// Top-k of the model rows.
     pub top_k: usize,
     /// The model, sampled, notes kept in each pair's scale.
@@ -275,13 +277,14 @@ fn style_of(pairs: &[EvalPair], lines: &[Bassline]) -> LineStats {
 }
 
 /// Measures `model` and the baselines on `pairs`, the baselines learning from `train`.
-/// The model rows sample at `temperature` among the `top_k` likeliest tokens; sampling uses
+/// The model rows sample at `temperature` (pitches at `temperature × pitch_spread`) among
+/// the `top_k` likeliest tokens; sampling uses
 /// `seed` plus the pair's index.
 pub fn evaluate(
     model: &BassModel,
     train: &[EvalPair],
     pairs: &[EvalPair],
-    temperature: f32,
+    (temperature, pitch_spread): (f32, f32),
     top_k: usize,
     seed: u64,
 ) -> EvalReport {
@@ -297,6 +300,7 @@ pub fn evaluate(
                         key: p.key,
                         scale: p.scale,
                         temperature,
+                        pitch_spread,
                         top_k,
                         constrain,
                         seed: seed.wrapping_add(i as u64),
@@ -318,6 +322,7 @@ pub fn evaluate(
         pairs: pairs.len(),
         train_pairs: train.len(),
         temperature,
+        pitch_spread,
         top_k,
         model: measure(pairs, &sampled),
         model_unconstrained: measure(pairs, &run(temperature, false)),

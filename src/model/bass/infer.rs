@@ -25,10 +25,17 @@ pub const EMBEDDED_META: &str = include_str!("../../../models/bass.json");
 
 /// Pitches kept by top-k sampling unless told otherwise.
 pub const DEFAULT_TOP_K: usize = 8;
-/// Temperature used when none is given, chosen on the validation songs: the highest of
-/// 0.4…0.7 whose onset F1 stays within one point of the likeliest line's (lines still vary:
-/// 3.6 different lines out of 4 seeds). See `models/bass.manifest.md`.
+/// Temperature of the rhythm choice used when none is given (a scene's `ai.temperature`
+/// default), chosen on the validation songs: the highest of 0.1…0.5 whose onset F1 stays
+/// within one point of the likeliest rhythm's. See `models/bass.manifest.md`.
 pub const DEFAULT_TEMPERATURE: f32 = 0.5;
+
+/// How much hotter than the rhythm choice the pitch choice is sampled, unless told
+/// otherwise: whether a note starts stays close to the likeliest choice (onsets), while which
+/// pitch it plays follows the model's own spread, so lines move as human lines do instead of
+/// settling on the likeliest pitch, the tonic. Chosen on the validation songs; see
+/// `models/bass.manifest.md`.
+pub const DEFAULT_PITCH_SPREAD: f32 = 2.0;
 
 /// How a bassline is sampled.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,6 +47,8 @@ pub struct TranslateOptions {
     /// Temperature of both choices of a step (rest / hold / note, then the pitch; see
     /// [`sample`]); 0 takes the likeliest choice at every step.
     pub temperature: f32,
+    /// The pitch choice's temperature is `temperature × pitch_spread`.
+    pub pitch_spread: f32,
     /// Sample a note's pitch only among the `top_k` likeliest pitches (0 = all).
     pub top_k: usize,
     /// Keep every note in `scale`.
@@ -54,6 +63,7 @@ impl Default for TranslateOptions {
             key: Key::default(),
             scale: Scale::default(),
             temperature: DEFAULT_TEMPERATURE,
+            pitch_spread: DEFAULT_PITCH_SPREAD,
             top_k: DEFAULT_TOP_K,
             constrain: true,
             seed: 0,
@@ -107,14 +117,20 @@ fn pick(weights: &[f32], u: f32) -> Option<usize> {
 
 /// Picks a token from `logits` in two steps, as a bassist decides: first whether the step
 /// rests, holds or starts a note (each choice weighted by the total probability of its
-/// tokens, sharpened by `temperature`), then, for a note, its pitch (softmax at
-/// `temperature` over the `top_k` likeliest pitches, all when 0). At temperature 0 both steps
-/// take the likeliest choice. `u` and `v` are uniform draws in [0, 1).
+/// tokens, sharpened by the rhythm temperature), then, for a note, its pitch (softmax at the
+/// pitch temperature over the `top_k` likeliest pitches, all when 0). At temperature 0 a step
+/// takes the likeliest choice. `u` and `v` are uniform draws in [0, 1).
 ///
 /// Sampling the tokens flat would split a note's probability over its pitches, so that a low
 /// temperature (or top-k) favours the single rest or hold token over the many notes and
 /// leaves out onsets the model expects.
-pub fn sample(logits: &[f32; VOCAB], temperature: f32, top_k: usize, u: f32, v: f32) -> usize {
+pub fn sample(
+    logits: &[f32; VOCAB],
+    (temperature, pitch_temperature): (f32, f32),
+    top_k: usize,
+    u: f32,
+    v: f32,
+) -> usize {
     let greedy = temperature <= 0.0 || !temperature.is_finite();
     let best = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut masses = [0.0f32; 3];
@@ -141,7 +157,7 @@ pub fn sample(logits: &[f32; VOCAB], temperature: f32, top_k: usize, u: f32, v: 
     }
     let mut order: [usize; PITCHES] = std::array::from_fn(|i| NOTE0 + i);
     order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
-    if greedy {
+    if pitch_temperature <= 0.0 || !pitch_temperature.is_finite() {
         return order[0];
     }
     let k = if top_k == 0 {
@@ -152,7 +168,7 @@ pub fn sample(logits: &[f32; VOCAB], temperature: f32, top_k: usize, u: f32, v: 
     let top = logits[order[0]];
     let mut weights = [0.0f32; PITCHES];
     for (w, &i) in weights.iter_mut().zip(&order[..k]) {
-        *w = ((logits[i] - top) / temperature).exp();
+        *w = ((logits[i] - top) / pitch_temperature).exp();
     }
     pick(&weights[..k], v).map_or(order[0], |i| order[i])
 }
@@ -271,22 +287,43 @@ impl BassModel {
     }
 
     /// [`BassModel::translate`] with every option.
+    ///
+    /// Two passes, as a bassist first feels the rhythm and then chooses the notes: the first
+    /// samples where notes start, hold and rest (at `temperature`, each pitch the likeliest),
+    /// the second keeps that rhythm and samples each note's pitch at the pitch temperature.
+    /// Sampled pitches fed back into one pass make the network start fewer notes; keeping
+    /// the rhythm of the first pass keeps its onsets while the line moves.
     pub fn translate_with(&self, drums: &DrumPattern, options: &TranslateOptions) -> Bassline {
         let mut rng = Rng::new(options.seed);
+        let keep_in_scale = |logits: &mut [f32; VOCAB]| {
+            if options.constrain {
+                for (t, l) in logits.iter_mut().enumerate().skip(NOTE0) {
+                    if !pitch_of(t).is_some_and(|p| options.scale.contains(i32::from(p))) {
+                        *l += MASKED;
+                    }
+                }
+            }
+        };
+        let (rhythm, _) = self
+            .fast
+            .decode(drums, options.key, options.scale, |_, logits| {
+                keep_in_scale(logits);
+                let (u, v) = (rng.uniform(), rng.uniform());
+                sample(logits, (options.temperature, 0.0), options.top_k, u, v)
+            });
+        let pitch_temperature = options.temperature * options.pitch_spread;
         let (tokens, velocities) =
             self.fast
-                .decode(drums, options.key, options.scale, |_, logits| {
-                    if options.constrain {
-                        for (t, l) in logits.iter_mut().enumerate().skip(NOTE0) {
-                            let in_scale =
-                                pitch_of(t).is_some_and(|p| options.scale.contains(i32::from(p)));
-                            if !in_scale {
-                                *l += MASKED;
-                            }
-                        }
+                .decode(drums, options.key, options.scale, |step, logits| {
+                    let planned = rhythm[step];
+                    if planned < NOTE0 {
+                        return planned;
                     }
-                    let (u, v) = (rng.uniform(), rng.uniform());
-                    sample(logits, options.temperature, options.top_k, u, v)
+                    keep_in_scale(logits);
+                    logits[REST] += MASKED;
+                    logits[HOLD] += MASKED;
+                    let v = rng.uniform();
+                    sample(logits, (0.0, pitch_temperature), options.top_k, 0.0, v)
                 });
         line_of(&tokens, &velocities)
     }
@@ -306,4 +343,39 @@ pub fn line_of(tokens: &[usize; STEPS], velocities: &[f32; STEPS]) -> Bassline {
         };
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scene_samples_the_bass_at_the_models_default_temperature() {
+        assert_eq!(crate::scene::Ai::default().temperature, DEFAULT_TEMPERATURE);
+    }
+
+    #[test]
+    fn the_pitch_is_sampled_hotter_than_the_rhythm() {
+        // Two pitches, the second a little less likely; a rest far behind.
+        let mut logits = [-30.0f32; VOCAB];
+        logits[NOTE0 + 3] = 1.0;
+        logits[NOTE0 + 7] = 0.5;
+        let draws = 400;
+        let second = |pitch_temperature: f32| {
+            (0..draws)
+                .filter(|i| {
+                    let v = (*i as f32 + 0.5) / draws as f32;
+                    sample(&logits, (0.4, pitch_temperature), 8, 0.5, v) == NOTE0 + 7
+                })
+                .count()
+        };
+        // At 0.4 the second pitch comes about a fifth of the time, at 1.0 about 38 %.
+        let (cold, hot) = (second(0.4), second(1.0));
+        assert!(cold < draws / 4 && hot > draws / 3, "{cold} {hot}");
+        assert_eq!(
+            second(0.0),
+            0,
+            "a pitch temperature of 0 takes the likeliest"
+        );
+    }
 }
