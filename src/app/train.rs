@@ -137,6 +137,9 @@ pub struct TrainBassArgs {
     /// Hidden units of the bass decoder.
     #[arg(long, default_value_t = 96)]
     pub decoder_hidden: usize,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 3e-3)]
+    pub learning_rate: f64,
 }
 
 /// With `--valid-from-train`, one training item in this many validates instead.
@@ -335,6 +338,7 @@ fn train_bass(args: &TrainBassArgs) -> anyhow::Result<()> {
         .with_encoder_hidden(args.encoder_hidden)
         .with_decoder_hidden(args.decoder_hidden);
     let config = bass_train::TrainingConfig::new(net)
+        .with_learning_rate(args.learning_rate)
         .with_epochs(args.epochs as usize)
         .with_seed(args.seed);
     let trained = bass_train::train(
