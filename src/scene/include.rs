@@ -54,7 +54,7 @@ pub(super) fn check_inside(
 }
 
 /// Longest message (in characters) shown for an error in the file being parsed.
-const MESSAGE_CHARS: usize = 120;
+const MESSAGE_CHARS: usize = 240;
 
 /// RON's message for an error in the file being parsed, control characters escaped and cut
 /// to a short line (it may quote a name or value of the offending line).
