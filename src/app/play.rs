@@ -23,7 +23,7 @@ use crate::scene::library;
 use crate::scene::watch::{Change, SceneWatcher};
 use crate::snapshot::Notice;
 use crate::ui::keymap::Keymap;
-use crate::ui::theme::{Theme, no_color_requested};
+use crate::ui::theme::{Theme, ThemeError, no_color_requested};
 
 /// Options of `ubiq play` (and of `ubiq` with no subcommand).
 #[derive(Args, Debug, Clone)]
@@ -214,14 +214,15 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     let (scene, path) = library::resolve(opts.scene.as_deref())?;
     let screen = !opts.headless && crate::ui::can_run();
     let config = crate::files::config_dir();
-    // The full-screen display needs its theme; headless only says a bad one and plays on.
+    // The full-screen display needs its theme; headless says a theme file that cannot be
+    // used and plays on (a theme name that does not exist is a typo: refused before playing).
     let theme = match Theme::load(
         opts.theme.as_deref(),
         config.as_deref(),
         no_color_requested(),
     ) {
         Ok(theme) => screen.then_some(theme),
-        Err(e) if screen => return Err(e.into()),
+        Err(e) if screen || matches!(e, ThemeError::Unknown { .. }) => return Err(e.into()),
         Err(e) => {
             tell(format_args!("{e} — not used headless, playing on"));
             None
