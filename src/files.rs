@@ -1,5 +1,7 @@
 //! File helpers: atomic writes, so a crash never leaves half a scene, recording or model;
-//! and where ubiq's configuration lives.
+//! bounded reads, so a file from someone else (a shared scene, theme, keymap, note map or loop
+//! index) is read only when it is a regular file of a sensible size; and where ubiq's
+//! configuration lives.
 
 use std::fs::File;
 use std::io::Write;
@@ -87,5 +89,163 @@ pub fn try_lock(file: &File, exclusive: bool) -> std::io::Result<bool> {
     {
         let _ = (file, exclusive);
         Ok(true)
+    }
+}
+
+/// Largest scene file (a set, or a scene a section includes) that is read: 4 MiB.
+pub const SCENE_LIMIT: u64 = 4 << 20;
+
+/// Largest loop index (`loops/<set>/index.ron`) that is read: 8 MiB, some thousands of loops
+/// with their embeddings.
+pub const INDEX_LIMIT: u64 = 8 << 20;
+
+/// Largest theme, keymap, MIDI note map or controller bindings file that is read: 1 MiB.
+pub const SMALL_LIMIT: u64 = 1 << 20;
+
+/// Why a text file was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// It could not be opened or read.
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    /// It is a folder, a FIFO, a device or a socket.
+    #[error("not a regular file")]
+    NotRegular,
+    /// It is bigger than the limit.
+    #[error("{size} bytes is over the {limit} limit")]
+    TooBig {
+        /// Its size in bytes (at least; a file that grew is cut at the limit plus one).
+        size: u64,
+        /// The limit, in words (`4 MiB`).
+        limit: String,
+    },
+    /// It is not UTF-8 text.
+    #[error("not UTF-8 text")]
+    NotUtf8 {
+        /// Bytes before the first that is not UTF-8 (the file's text up to there is good).
+        valid_up_to: usize,
+    },
+}
+
+impl ReadError {
+    /// True when the file is not there.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+/// Reads the regular file at `path` (links followed), refusing anything else and anything
+/// over `limit` bytes: a FIFO, a device (`/dev/zero`) or a huge file is never read whole.
+pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    #[cfg(unix)]
+    {
+        // A FIFO opened for reading waits for a writer unless opened non-blocking; on a
+        // regular file the flag changes nothing.
+        use std::os::unix::fs::OpenOptionsExt;
+        open.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = open.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular);
+    }
+    let too_big = |size| ReadError::TooBig {
+        size,
+        limit: in_words(limit),
+    };
+    if meta.len() > limit {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    let read = bytes.len() as u64;
+    if read > limit {
+        return Err(too_big(read));
+    }
+    Ok(bytes)
+}
+
+/// Reads the regular UTF-8 text file at `path`, at most `limit` bytes (see [`read_bounded`]).
+pub fn read_text_bounded(path: &Path, limit: u64) -> Result<String, ReadError> {
+    String::from_utf8(read_bounded(path, limit)?).map_err(|e| ReadError::NotUtf8 {
+        valid_up_to: e.utf8_error().valid_up_to(),
+    })
+}
+
+/// A byte count in words: `4 MiB`, `512 KiB`, `100 bytes`.
+fn in_words(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_small_text_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.ron");
+        std::fs::write(&path, "Scene()").unwrap();
+        assert_eq!(read_text_bounded(&path, 100).unwrap(), "Scene()");
+    }
+
+    #[test]
+    fn refuses_a_file_over_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.ron");
+        std::fs::write(&path, vec![b' '; 2048]).unwrap();
+        let e = read_text_bounded(&path, 1024).unwrap_err();
+        assert_eq!(e.to_string(), "2048 bytes is over the 1 KiB limit");
+        assert_eq!(read_text_bounded(&path, 2048).unwrap().len(), 2048);
+    }
+
+    #[test]
+    fn refuses_folders_and_devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = read_text_bounded(dir.path(), 1024).unwrap_err();
+        assert_eq!(e.to_string(), "not a regular file");
+        #[cfg(unix)]
+        {
+            let started = std::time::Instant::now();
+            let e = read_text_bounded(Path::new("/dev/zero"), SCENE_LIMIT).unwrap_err();
+            assert!(matches!(e, ReadError::NotRegular), "{e}");
+            assert!(started.elapsed().as_secs() < 1);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_a_fifo_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fifo.ron");
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo on a valid, NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let e = read_text_bounded(&path, 1024).unwrap_err();
+        assert!(matches!(e, ReadError::NotRegular), "{e}");
+    }
+
+    #[test]
+    fn refuses_text_that_is_not_utf8_and_says_where_it_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin1.ron");
+        std::fs::write(&path, b"ab\xe9").unwrap();
+        let e = read_text_bounded(&path, 1024).unwrap_err();
+        assert!(matches!(e, ReadError::NotUtf8 { valid_up_to: 2 }), "{e}");
+        assert_eq!(e.to_string(), "not UTF-8 text");
+        assert!(
+            read_text_bounded(&dir.path().join("none"), 10)
+                .unwrap_err()
+                .is_not_found()
+        );
     }
 }

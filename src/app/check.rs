@@ -13,12 +13,16 @@ pub struct CheckArgs {
     /// Scene files.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// What the scenes may include.
+    #[command(flatten)]
+    pub access: super::SceneAccess,
 }
 
 impl CheckArgs {
     /// Loads every file: a line on stdout for each good one, its errors on stderr for each bad
     /// one; fails (exit code 1) when any is bad.
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        self.access.apply();
         let mut ok = true;
         for file in &self.files {
             match Scene::load(file) {

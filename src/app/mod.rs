@@ -10,7 +10,8 @@
 //! - [`devices`], [`bench`](mod@bench) (and soak), [`check`], [`help`];
 //! - [`models`]: the model and library flags the performing commands share;
 //!   [`signals`]: the signals that end a set cleanly;
-//!   [`progress`]: progress lines of the long commands.
+//!   [`progress`]: progress lines of the long commands; [`SceneAccess`]: what the scene
+//!   commands let a set read.
 
 pub mod bench;
 pub mod check;
@@ -30,6 +31,23 @@ pub mod train;
 pub mod translate;
 
 use std::process::ExitCode;
+
+/// The flag of the commands that read sets (`play`, `render`, `check`): whether a section
+/// may include a scene file outside the folder of the set.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SceneAccess {
+    /// Let sections include scene files outside the folder of the set (links resolved).
+    /// Without it a shared set reads only scene files in its own folder.
+    #[arg(long)]
+    pub allow_includes_outside: bool,
+}
+
+impl SceneAccess {
+    /// Applies the flag to every scene this process reads from now on.
+    pub fn apply(&self) {
+        crate::scene::allow_includes_outside(self.allow_includes_outside);
+    }
+}
 
 /// The exit code of a command that ran to its end: success when `ok`, else 1 (a bad scene
 /// file, a refused loop, a failed soak; the command has said why).

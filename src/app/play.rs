@@ -23,7 +23,7 @@ use crate::scene::library;
 use crate::scene::watch::{Change, SceneWatcher};
 use crate::snapshot::Notice;
 use crate::ui::keymap::Keymap;
-use crate::ui::theme::{Theme, no_color_requested};
+use crate::ui::theme::{Theme, ThemeError, no_color_requested};
 
 /// Options of `ubiq play` (and of `ubiq` with no subcommand).
 #[derive(Args, Debug, Clone)]
@@ -70,6 +70,9 @@ pub struct PlayArgs {
     /// Where the models and the loop library come from.
     #[command(flatten)]
     pub models: ModelArgs,
+    /// What the scene may include.
+    #[command(flatten)]
+    pub access: super::SceneAccess,
 }
 
 impl PlayArgs {
@@ -207,14 +210,24 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     // set plays on instead of being killed by the signal.
     // SAFETY: ignoring a signal changes no memory of this program.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+    opts.access.apply();
     let (scene, path) = library::resolve(opts.scene.as_deref())?;
     let screen = !opts.headless && crate::ui::can_run();
     let config = crate::files::config_dir();
-    let theme = Theme::load(
+    // The full-screen display needs its theme; headless says a theme file that cannot be
+    // used and plays on (a theme name that does not exist is a typo: refused before playing).
+    let theme = match Theme::load(
         opts.theme.as_deref(),
         config.as_deref(),
         no_color_requested(),
-    )?;
+    ) {
+        Ok(theme) => screen.then_some(theme),
+        Err(e) if screen || matches!(e, ThemeError::Unknown { .. }) => return Err(e.into()),
+        Err(e) => {
+            tell(format_args!("{e} — not used headless, playing on"));
+            None
+        }
+    };
     let (mut audio, mut output) = output::open(&opts.output()).context("cannot open audio")?;
     match &output {
         Output::Silent { reason, .. } => tell(format_args!(
@@ -335,7 +348,7 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
         .ok()
     });
     let quit = super::signals::stop_flag()?;
-    let result = if screen {
+    let result = if let Some(theme) = theme {
         let (keymap, message) = Keymap::load(config.map(|d| d.join("keymap.ron")).as_deref());
         let app = crate::ui::App::new(keymap, theme, message);
         crate::ui::run(&engine, &quit, app).context("terminal")

@@ -50,6 +50,9 @@ pub struct RenderArgs {
     /// Where the models and the loop library come from.
     #[command(flatten)]
     pub models: ModelArgs,
+    /// What the scene may include.
+    #[command(flatten)]
+    pub access: super::SceneAccess,
 }
 
 impl RenderArgs {
@@ -70,6 +73,7 @@ impl RenderArgs {
 }
 
 fn render(args: &RenderArgs) -> anyhow::Result<()> {
+    args.access.apply();
     let options = args.options();
     let (scene, _) = library::resolve(args.scene.as_deref())?;
     let map = NoteMap::load(args.midi_map.as_deref().unwrap_or("gm"))?;

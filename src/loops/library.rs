@@ -243,14 +243,11 @@ pub struct Library {
 #[derive(Debug, thiserror::Error)]
 enum IndexError {
     /// The file is there but cannot be read.
-    #[error("{}: cannot read: {source}", .path.display())]
+    #[error("{}: {source}", .path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        source: crate::files::ReadError,
     },
-    /// The file is not UTF-8 text.
-    #[error("{}: not UTF-8 text", .path.display())]
-    NotUtf8 { path: PathBuf },
     /// The text is not an index.
     #[error("{}: {source}", .path.display())]
     Parse {
@@ -262,20 +259,15 @@ enum IndexError {
 /// Reads one set's index: `None` when the set has none; why not when it cannot be read, is
 /// not UTF-8 text or is not an index.
 fn read_index(path: &Path) -> Option<Result<SetIndex, IndexError>> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+    let text = match crate::files::read_text_bounded(path, crate::files::INDEX_LIMIT) {
+        Ok(t) => t,
+        Err(e) if e.is_not_found() => return None,
         Err(source) => {
             return Some(Err(IndexError::Read {
                 path: path.to_path_buf(),
                 source,
             }));
         }
-    };
-    let Ok(text) = String::from_utf8(bytes) else {
-        return Some(Err(IndexError::NotUtf8 {
-            path: path.to_path_buf(),
-        }));
     };
     Some(
         ron::from_str::<SetIndex>(&text).map_err(|source| IndexError::Parse {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::command::Target;
+use crate::files::{SMALL_LIMIT, read_text_bounded};
 use crate::pattern::Voice;
 
 /// The shipped note maps: (name on the command line, RON text).
@@ -32,6 +33,14 @@ pub enum MapError {
         path: String,
         /// The cause.
         source: std::io::Error,
+    },
+    /// The file was not read (not there, not a regular file, too big, not UTF-8).
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: crate::files::ReadError,
     },
     /// The text is not a valid map.
     #[error("{path}: {message}")]
@@ -153,7 +162,7 @@ impl NoteMap {
         if !path.exists() {
             return Err(MapError::Unknown(name_or_path.into()));
         }
-        let text = std::fs::read_to_string(path).map_err(|source| MapError::Io {
+        let text = read_text_bounded(path, SMALL_LIMIT).map_err(|source| MapError::Read {
             path: name_or_path.into(),
             source,
         })?;
@@ -268,13 +277,13 @@ pub struct Bindings {
 impl Bindings {
     /// Reads a bindings file; a missing file is no bindings.
     pub fn load(path: &Path) -> Result<Bindings, MapError> {
-        match std::fs::read_to_string(path) {
+        match read_text_bounded(path, SMALL_LIMIT) {
             Ok(text) => ron::from_str(&text).map_err(|e| MapError::Parse {
                 path: path.display().to_string(),
                 message: e.to_string(),
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Bindings::default()),
-            Err(source) => Err(MapError::Io {
+            Err(e) if e.is_not_found() => Ok(Bindings::default()),
+            Err(source) => Err(MapError::Read {
                 path: path.display().to_string(),
                 source,
             }),

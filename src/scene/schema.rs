@@ -7,8 +7,10 @@ use ron::extensions::Extensions;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::SceneError;
+use super::include::{check_inside, included_message, outside_allowed};
 use crate::audio::params::{BassTimbre, DrumTimbre, Effects, Mix, Params, within};
 use crate::audio::plan::CyclePlan;
+use crate::files::{SCENE_LIMIT, read_bounded};
 use crate::loops::LoopSet;
 use crate::pattern::{Bassline, DrumCell, DrumPattern, Key, STEPS, Scale, Voice, grid};
 
@@ -501,14 +503,18 @@ impl Default for Scene {
 impl Scene {
     /// Parses scene text; errors name `path` with line and column.
     pub fn from_ron(text: &str, path: &Path) -> Result<Scene, SceneError> {
+        Scene::parse(text, path, super::include::own_message)
+    }
+
+    /// Parses scene text with errors worded by `message`.
+    fn parse(
+        text: &str,
+        path: &Path,
+        message: fn(&ron::Error) -> String,
+    ) -> Result<Scene, SceneError> {
         let options = ron::Options::default().with_default_extension(Extensions::IMPLICIT_SOME);
         let mut scene: Scene = options.from_str(text).map_err(|e| {
-            SceneError::at(
-                path,
-                e.span.start.line,
-                e.span.start.col,
-                e.code.to_string(),
-            )
+            SceneError::at(path, e.span.start.line, e.span.start.col, message(&e.code))
         })?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             let resolve = |f: &mut PathBuf| {
@@ -540,9 +546,10 @@ impl Scene {
         Scene::from_ron_checked(Scene::text_of(&bytes, path)?, path)
     }
 
-    /// The bytes of a scene file, or an error naming it.
-    fn read_bytes(path: &Path) -> Result<Vec<u8>, SceneError> {
-        std::fs::read(path).map_err(|e| SceneError::at(path, 0, 0, format!("cannot read: {e}")))
+    /// The bytes of a scene file (a regular file of at most [`SCENE_LIMIT`]), or an error
+    /// naming it.
+    pub(super) fn read_bytes(path: &Path) -> Result<Vec<u8>, SceneError> {
+        read_bounded(path, SCENE_LIMIT).map_err(|e| SceneError::at(path, 0, 0, e.to_string()))
     }
 
     /// The text of a scene file read as `bytes`, or an error that names the file and the line
@@ -558,7 +565,8 @@ impl Scene {
     }
 
     /// Parses scene text like [`Scene::from_ron`] and checks the scene files its sections
-    /// include.
+    /// include: each inside the folder of `path` (unless allowed by
+    /// [`super::allow_includes_outside`]), and each a scene.
     pub fn from_ron_checked(text: &str, path: &Path) -> Result<Scene, SceneError> {
         let scene = Scene::from_ron(text, path)?;
         for include in scene.includes() {
@@ -570,15 +578,22 @@ impl Scene {
                     "a section includes this file itself",
                 ));
             }
+            check_inside(path, include, outside_allowed())?;
             Scene::read_include(include)?;
         }
         Ok(scene)
     }
 
-    /// Reads a scene file a section includes (its own sections are not followed).
+    /// Reads a scene file a section includes (its own sections are not followed); its errors
+    /// quote nothing from it.
     pub fn read_include(path: &Path) -> Result<Scene, SceneError> {
         let bytes = Scene::read_bytes(path)?;
-        Scene::from_ron(Scene::text_of(&bytes, path)?, path)
+        Scene::include_from_ron(Scene::text_of(&bytes, path)?, path)
+    }
+
+    /// Parses the text of a scene file a section includes; its errors quote nothing from it.
+    pub fn include_from_ron(text: &str, path: &Path) -> Result<Scene, SceneError> {
+        Scene::parse(text, path, included_message)
     }
 
     /// The scene files the sections include.

@@ -20,10 +20,10 @@ const SETTLE: Duration = Duration::from_millis(40);
 
 /// Reads `file` until two reads 40 ms apart agree (at most a few tries).
 fn read_settled(file: &Path) -> Option<Vec<u8>> {
-    let mut bytes = std::fs::read(file).ok()?;
+    let mut bytes = Scene::read_bytes(file).ok()?;
     for _ in 0..10 {
         std::thread::sleep(SETTLE);
-        let again = std::fs::read(file).ok()?;
+        let again = Scene::read_bytes(file).ok()?;
         if again == bytes {
             return Some(bytes);
         }
@@ -87,7 +87,7 @@ impl SceneWatcher {
         mut on_change: impl FnMut(Change) + Send + 'static,
     ) -> notify::Result<Self> {
         let file: PathBuf = path.to_path_buf();
-        let mut last_bytes = std::fs::read(&file).ok();
+        let mut last_bytes = Scene::read_bytes(&file).ok();
         let mut includes: Vec<PathBuf> = last_bytes
             .as_deref()
             .and_then(|b| std::str::from_utf8(b).ok())
@@ -102,7 +102,7 @@ impl SceneWatcher {
             }
         }
         let mut include_bytes: Vec<Option<Vec<u8>>> =
-            includes.iter().map(|i| std::fs::read(i).ok()).collect();
+            includes.iter().map(|i| Scene::read_bytes(i).ok()).collect();
         let handler = move |paths: &[PathBuf]| {
             if paths.iter().any(|p| may_change(p, &file)) {
                 // Mid-save the file can be missing or half written: read until it holds still.
@@ -114,7 +114,8 @@ impl SceneWatcher {
                     last_bytes = Some(bytes);
                     if let Ok(scene) = &parsed {
                         includes = scene.includes().map(Path::to_path_buf).collect();
-                        include_bytes = includes.iter().map(|i| std::fs::read(i).ok()).collect();
+                        include_bytes =
+                            includes.iter().map(|i| Scene::read_bytes(i).ok()).collect();
                     }
                     on_change(Change::Scene(parsed.map(Box::new)));
                 }
@@ -130,7 +131,7 @@ impl SceneWatcher {
                     continue;
                 }
                 let read = Scene::text_of(&bytes, include)
-                    .and_then(|text| Scene::from_ron(text, include))
+                    .and_then(|text| Scene::include_from_ron(text, include))
                     .map(|_| include.clone());
                 *seen = Some(bytes);
                 on_change(Change::Include(read));

@@ -48,7 +48,7 @@ pub enum KeymapError {
     Entries(Vec<KeymapError>),
     /// The file could not be read.
     #[error(transparent)]
-    Read(#[from] std::io::Error),
+    Read(#[from] crate::files::ReadError),
 }
 
 fn join(errors: &[KeymapError]) -> String {
@@ -347,7 +347,7 @@ impl Keymap {
         let Some(path) = path.filter(|p| p.exists()) else {
             return (map, None);
         };
-        let result = std::fs::read_to_string(path)
+        let result = crate::files::read_text_bounded(path, crate::files::SMALL_LIMIT)
             .map_err(KeymapError::from)
             .and_then(|text| map.patch(&text));
         let message = result

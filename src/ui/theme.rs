@@ -32,12 +32,12 @@ pub enum ThemeError {
         known: String,
     },
     /// The file could not be read.
-    #[error("cannot read theme {path}: {source}")]
+    #[error("theme {path}: {source}")]
     Read {
         /// The file.
         path: PathBuf,
         /// What went wrong.
-        source: std::io::Error,
+        source: crate::files::ReadError,
     },
     /// The file is not a valid theme.
     #[error("theme {name}: {source}")]
@@ -296,10 +296,12 @@ impl Theme {
                     });
                 }
             };
-            let text = std::fs::read_to_string(&path).map_err(|source| ThemeError::Read {
-                path: path.clone(),
-                source,
-            })?;
+            let text = crate::files::read_text_bounded(&path, crate::files::SMALL_LIMIT).map_err(
+                |source| ThemeError::Read {
+                    path: path.clone(),
+                    source,
+                },
+            )?;
             Theme::parse(&path.display().to_string(), &text)?
         };
         Ok(if no_color {

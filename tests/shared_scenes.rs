@@ -1,0 +1,193 @@
+//! Files from others are data: a shared set reads only regular files of a sensible size, its
+//! includes stay inside its folder unless the performer allows more, and no error message
+//! shows what another file holds.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::Session;
+
+/// What a file outside the set holds, never to be shown.
+const SECRET: &str = "rootsecret:x:0:0:root:/root:/bin/bash\n";
+
+fn ubiq() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ubiq"));
+    c.env(
+        "XDG_DATA_HOME",
+        std::env::temp_dir().join("ubiq-shared-scenes-data"),
+    )
+    .env(
+        "XDG_CONFIG_HOME",
+        std::env::temp_dir().join("ubiq-shared-scenes-config"),
+    );
+    c
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A temporary folder with `set/` (the set's folder) and a secret file beside it.
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("set")).unwrap();
+        std::fs::write(dir.path().join("passwd"), SECRET).unwrap();
+        std::fs::write(dir.path().join("outside.ron"), "Scene(tempo: 100)").unwrap();
+        Setup { dir }
+    }
+
+    fn set_dir(&self) -> PathBuf {
+        self.dir.path().join("set")
+    }
+
+    /// Writes `set/set.ron` with one section including `include` and returns its path.
+    fn set_including(&self, include: &str) -> PathBuf {
+        let set = self.set_dir().join("set.ron");
+        std::fs::write(
+            &set,
+            format!("Scene(\n  sections: [(bars: 8), (bars: 8, scene: {include:?})],\n)"),
+        )
+        .unwrap();
+        set
+    }
+}
+
+fn check(set: &Path, extra: &[&str]) -> Output {
+    ubiq()
+        .arg("check")
+        .args(extra)
+        .arg(set)
+        .output()
+        .expect("ubiq runs")
+}
+
+/// Asserts `check` refused the set in one line that contains `expected` and nothing secret.
+fn refused(out: &Output, expected: &[&str]) -> String {
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line:\n{stderr}");
+    for e in expected {
+        assert!(stderr.contains(e), "{e:?} in:\n{stderr}");
+    }
+    assert!(!stderr.contains("rootsecret"), "echoes the file:\n{stderr}");
+    stderr
+}
+
+#[test]
+fn an_include_outside_the_set_folder_is_refused_and_named() {
+    let s = Setup::new();
+    let secret = s.dir.path().join("passwd");
+    let set = s.set_including(secret.to_str().unwrap());
+    refused(
+        &check(&set, &[]),
+        &[secret.to_str().unwrap(), "outside the folder of the set"],
+    );
+}
+
+#[test]
+fn an_include_through_dot_dot_is_refused() {
+    let s = Setup::new();
+    let set = s.set_including("../outside.ron");
+    refused(
+        &check(&set, &[]),
+        &["outside.ron", "outside the folder of the set"],
+    );
+    // Inside the folder is fine.
+    std::fs::write(s.set_dir().join("drop.ron"), "Scene(tempo: 130)").unwrap();
+    let set = s.set_including("drop.ron");
+    let out = check(&set, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_inside_the_folder_to_a_file_outside_is_refused() {
+    let s = Setup::new();
+    std::os::unix::fs::symlink(s.dir.path().join("passwd"), s.set_dir().join("drop.ron")).unwrap();
+    let set = s.set_including("drop.ron");
+    refused(
+        &check(&set, &[]),
+        &["drop.ron", "outside the folder of the set"],
+    );
+}
+
+#[test]
+fn the_flag_allows_includes_outside_and_their_errors_quote_nothing() {
+    let s = Setup::new();
+    let set = s.set_including("../outside.ron");
+    let out = check(&set, &["--allow-includes-outside"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Allowed, a file that is no scene is refused without showing what it holds.
+    let set = s.set_including("../passwd");
+    refused(
+        &check(&set, &["--allow-includes-outside"]),
+        &["passwd", "not a scene"],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_include_of_dev_zero_is_refused_at_once() {
+    let s = Setup::new();
+    let set = s.set_including("/dev/zero");
+    let started = Instant::now();
+    refused(&check(&set, &[]), &["/dev/zero"]);
+    refused(
+        &check(&set, &["--allow-includes-outside"]),
+        &["/dev/zero", "not a regular file"],
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn an_oversized_scene_is_refused() {
+    let s = Setup::new();
+    let set = s.set_dir().join("huge.ron");
+    let mut big = String::from("Scene(\n");
+    big.push_str(&" ".repeat(5 << 20));
+    big.push(')');
+    std::fs::write(&set, big).unwrap();
+    refused(
+        &check(&set, &[]),
+        &["huge.ron", "bytes is over the 4 MiB limit"],
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn headless_plays_with_a_bad_theme_and_refuses_loading_dev_zero() {
+    let s = Setup::new();
+    let theme = s.dir.path().join("bad-theme.ron");
+    std::fs::write(&theme, "this is no theme").unwrap();
+    let mut session = Session::start(
+        ubiq()
+            .args(["play", "--headless", "--json", "--audio", "none", "--theme"])
+            .arg(&theme)
+            .arg("house"),
+    );
+    let first = session.next_cycle();
+    session.say("load /dev/zero");
+    std::thread::sleep(Duration::from_millis(300));
+    let later = session.next_cycle();
+    assert!(later > first, "the set goes on");
+    let stderr = session.quit();
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("bad-theme.ron") && l.contains("playing on")),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("/dev/zero") && l.contains("not a regular file")),
+        "{stderr}"
+    );
+}
