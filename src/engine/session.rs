@@ -34,6 +34,23 @@ use crate::scene::Scene;
 /// Format version written in the first line.
 pub const SESSION_VERSION: u32 = 1;
 
+/// Lowest sample rate a log may give, in Hz.
+pub const MIN_SAMPLE_RATE: u32 = 8_000;
+/// Highest sample rate a log may give, in Hz.
+pub const MAX_SAMPLE_RATE: u32 = 384_000;
+/// Longest recording a log may describe (`end` − `record_from`), in seconds of audio at the
+/// log's rate: six hours.
+pub const MAX_RECORDED_SECONDS: u64 = 6 * 3600;
+/// Latest frame a log may name (`record_from`, `end`, an entry), in seconds of audio at the
+/// log's rate: twelve hours, so a replay (which renders from frame 0) stays bounded.
+pub const MAX_FRAME_SECONDS: u64 = 12 * 3600;
+/// How far past `end` an entry's frame may lie, in seconds (a take logs up to its stop).
+pub const ENTRY_SLACK_SECONDS: u64 = 60;
+/// Lowest loop tempo an `@loop` line may give (as `tempo` accepts).
+pub const MIN_LOOP_TEMPO: f32 = 40.0;
+/// Highest loop tempo an `@loop` line may give (as `tempo` accepts).
+pub const MAX_LOOP_TEMPO: f32 = 240.0;
+
 /// A session log that could not be read.
 #[derive(Debug, Error)]
 #[error("{path}:{line}: {message}")]
@@ -204,20 +221,55 @@ impl SessionLog {
                 .parse()
                 .map_err(|_| err(n, format!("{v:?} is not a number")))
         };
-        let sample_rate = number(header("sample_rate")?)?;
+        let (rate_line, rate_text) = header("sample_rate")?;
+        let sample_rate = number((rate_line, rate_text))?;
+        let sample_rate = u32::try_from(sample_rate)
+            .ok()
+            .filter(|r| (MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(r))
+            .ok_or_else(|| {
+                err(
+                    rate_line,
+                    format!(
+                        "sample rate {sample_rate} is outside {MIN_SAMPLE_RATE}…{MAX_SAMPLE_RATE} Hz"
+                    ),
+                )
+            })?;
+        let rate = u64::from(sample_rate);
+        let last_frame = MAX_FRAME_SECONDS * rate;
         let seed = number(header("seed")?)?;
         let (n, ron_text) = header("scene")?;
         let scene = Scene::from_ron(&ron_text, path).map_err(|e| err(n, e.message))?;
-        let mut known = |key: &str| -> Result<Option<u64>, SessionError> {
+        let mut known = |key: &str| -> Result<(usize, Option<u64>), SessionError> {
             let (n, v) = header(key)?;
             if v.trim() == "-" {
-                Ok(None)
-            } else {
-                number((n, v)).map(Some)
+                return Ok((n, None));
             }
+            let frame = number((n, v))?;
+            if frame > last_frame {
+                return Err(err(
+                    n,
+                    format!(
+                        "{key} {frame} is past {MAX_FRAME_SECONDS} s of audio at {sample_rate} Hz (frame {last_frame})"
+                    ),
+                ));
+            }
+            Ok((n, Some(frame)))
         };
-        let record_from = known("record_from")?;
-        let end = known("end")?;
+        let (_, record_from) = known("record_from")?;
+        let (end_line, end) = known("end")?;
+        if let (Some(from), Some(end)) = (record_from, end) {
+            let longest = MAX_RECORDED_SECONDS * rate;
+            if end.saturating_sub(from) > longest {
+                return Err(err(
+                    end_line,
+                    format!(
+                        "end {end} is more than {MAX_RECORDED_SECONDS} s of audio after record_from {from} at {sample_rate} Hz"
+                    ),
+                ));
+            }
+        }
+        // Entries beyond the end are not played; far beyond it, the log is not a take's.
+        let last_entry = end.map_or(last_frame, |e| e + ENTRY_SLACK_SECONDS * rate);
         let mut entries = Vec::new();
         for (n, line) in lines {
             if line.trim().is_empty() {
@@ -229,6 +281,12 @@ impl SessionLog {
             let frame: u64 = frame
                 .parse()
                 .map_err(|_| err(n, format!("{frame:?} is not a frame number")))?;
+            if frame > last_entry {
+                return Err(err(
+                    n,
+                    format!("frame {frame} is far past the log's end (frame {last_entry} at most)"),
+                ));
+            }
             let action = if rest == "@start" {
                 Action::Start
             } else if let Some(k) = rest.strip_prefix("@cycle ") {
@@ -249,8 +307,7 @@ impl SessionLog {
         let from = record_from.unwrap_or(0);
         Ok(OpenLog {
             log: SessionLog {
-                sample_rate: u32::try_from(sample_rate)
-                    .map_err(|_| err(2, "sample rate out of range".into()))?,
+                sample_rate,
                 seed,
                 scene,
                 record_from: from,
@@ -332,8 +389,8 @@ fn parse_loop(text: &str) -> Result<Action, EntryError> {
     let tempo: f32 = tempo
         .parse()
         .ok()
-        .filter(|t: &f32| t.is_finite() && *t > 0.0)
-        .ok_or_else(|| not_a("tempo", tempo))?;
+        .filter(|t: &f32| (MIN_LOOP_TEMPO..=MAX_LOOP_TEMPO).contains(t))
+        .ok_or_else(|| not_a("tempo within 40…240", tempo))?;
     Ok(Action::Loop(set, Some((name.to_string(), tempo))))
 }
 
