@@ -533,6 +533,79 @@ mod tests {
         assert_eq!(kicks(2 * cycle), kicks(2 * cycle), "deterministic");
     }
 
+    /// The error of `log()`'s text with `from` replaced by `to`.
+    fn refusal(from: &str, to: &str) -> SessionError {
+        let text = log().to_text();
+        assert!(text.contains(from), "{from:?} not in the log");
+        SessionLog::parse(&text.replacen(from, to, 1), Path::new("s.log")).unwrap_err()
+    }
+
+    #[test]
+    fn every_header_value_is_bounded_and_refused_naming_its_line() {
+        for (from, to, line) in [
+            ("sample_rate 44100", "sample_rate 0", 2),
+            ("sample_rate 44100", "sample_rate 7999", 2),
+            ("sample_rate 44100", "sample_rate 384001", 2),
+            ("sample_rate 44100", "sample_rate 4294967295", 2),
+            ("sample_rate 44100", "sample_rate 99999999999999", 2),
+            ("record_from 20000", "record_from 99999999999", 5),
+            ("end 200000", "end 18446744073709551615", 6),
+            // Seven hours after the start: past the six hours a recording may last.
+            ("end 200000", "end 1111320000", 6),
+            ("150000 grid", "9999999999 grid", 10),
+            ("512 @start", "512 @loop music 1e30 a", 7),
+            ("512 @start", "512 @loop music 0.5 a", 7),
+        ] {
+            let e = refusal(from, to);
+            assert_eq!(e.line, line, "{to}: {e}");
+            let shown = e.to_string();
+            assert!(shown.starts_with(&format!("s.log:{line}: ")), "{shown}");
+            assert_eq!(shown.lines().count(), 1, "{shown}");
+        }
+        // The bounds themselves read.
+        for (from, to) in [
+            ("sample_rate 44100", "sample_rate 8000"),
+            ("sample_rate 44100", "sample_rate 384000"),
+            ("512 @start", "512 @loop music 240 a"),
+        ] {
+            let text = log().to_text().replacen(from, to, 1);
+            assert!(SessionLog::parse(&text, Path::new("s.log")).is_ok(), "{to}");
+        }
+    }
+
+    #[test]
+    fn save_and_load_lines_are_events_a_replay_never_carries_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.ron");
+        std::fs::write(&victim, "mine").unwrap();
+        let elsewhere = dir.path().join("other.ron");
+        std::fs::write(&elsewhere, "Scene(tempo: 200)").unwrap();
+        let mut l = log();
+        for (frame, line) in [
+            (30_000, format!("save {}", victim.display())),
+            (31_000, format!("save {}", dir.path().join("new.ron").display())),
+            (32_000, format!("load {}", elsewhere.display())),
+            (33_000, "record start stolen".to_string()),
+        ] {
+            l.entries.push(Entry {
+                frame,
+                action: Action::Command(parse(&line).unwrap()),
+            });
+        }
+        l.entries.sort_by_key(|e| e.frame);
+        let l = SessionLog::parse(&l.to_text(), Path::new("s.log")).unwrap();
+        let played = l.replay(&mut Models::none());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["other.ron", "victim.ron"]);
+        // The loaded scene (tempo 200) never took over: the sound is the log without it.
+        assert_eq!(played.samples, log().replay(&mut Models::none()).samples);
+    }
+
     #[test]
     fn errors_name_the_line() {
         let text = log().to_text().replace("mute bass", "mute bas");
