@@ -583,7 +583,10 @@ mod tests {
         let mut l = log();
         for (frame, line) in [
             (30_000, format!("save {}", victim.display())),
-            (31_000, format!("save {}", dir.path().join("new.ron").display())),
+            (
+                31_000,
+                format!("save {}", dir.path().join("new.ron").display()),
+            ),
             (32_000, format!("load {}", elsewhere.display())),
             (33_000, "record start stolen".to_string()),
         ] {
@@ -604,6 +607,71 @@ mod tests {
         assert_eq!(names, ["other.ron", "victim.ron"]);
         // The loaded scene (tempo 200) never took over: the sound is the log without it.
         assert_eq!(played.samples, log().replay(&mut Models::none()).samples);
+    }
+
+    #[test]
+    fn a_scene_loaded_on_stage_is_logged_as_the_scene_so_a_replay_reads_no_file() {
+        use crate::engine::offline::{Input, Keep, Offline};
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("fast.ron");
+        std::fs::write(&file, "Scene(tempo: 150)").unwrap();
+        let line = format!("load {}", file.display());
+        let keep = Keep {
+            audio: true,
+            log: true,
+        };
+        let played = Offline::perform_scripted(
+            &default_scene(),
+            &mut Models::none(),
+            600_000,
+            (44_100, 1),
+            keep,
+            |n| {
+                Some(if n == 1 {
+                    vec![(0.5, Input::Line(line.clone()))]
+                } else {
+                    Vec::new()
+                })
+            },
+        );
+        assert!(played.problems.is_empty(), "{:?}", played.problems);
+        let actions = || played.log.entries.iter().map(|e| &e.action);
+        assert!(!actions().any(|a| matches!(a, Action::Command(Command::Load(_)))));
+        assert!(actions().any(|a| matches!(a, Action::Scene(s) if s.tempo == 150.0)));
+        std::fs::remove_file(&file).unwrap();
+        assert!(played.log.replay(&mut Models::none()).samples == played.samples);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_record_is_read_only_from_a_regular_file_of_bounded_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = dir.path().join("zero.wav");
+        std::os::unix::fs::symlink("/dev/zero", &device).unwrap();
+        let huge = dir.path().join("huge.wav");
+        let f = std::fs::File::create(&huge).unwrap();
+        f.set_len(crate::engine::offline::RECORD_MAX_BYTES + 1)
+            .unwrap();
+        for (path, why) in [
+            (device, "not a regular file"),
+            (huge, "more than a record's"),
+        ] {
+            let mut l = log();
+            l.entries.insert(
+                1,
+                Entry {
+                    frame: 600,
+                    action: Action::Deck(Some(path.clone())),
+                },
+            );
+            let played = l.replay(&mut Models::none());
+            assert_eq!(played.problems.len(), 1, "{:?}", played.problems);
+            let p = &played.problems[0];
+            assert!(
+                p.contains(&path.display().to_string()) && p.contains(why),
+                "{p}"
+            );
+        }
     }
 
     #[test]
