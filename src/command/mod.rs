@@ -312,6 +312,13 @@ impl Command {
             _ => return None,
         })
     }
+
+    /// Whether the performance reads or writes a file to carry the command out (`load`
+    /// reads a scene file, `save` writes one). A replay never carries these out: what they
+    /// did to the sound is in the log's own lines (`@scene`), so a log stays data.
+    pub fn touches_files(&self) -> bool {
+        matches!(self, Command::Load(_) | Command::Save(_))
+    }
 }
 
 fn num(v: f32) -> String {

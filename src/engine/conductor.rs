@@ -144,7 +144,13 @@ impl<S: Stage> Conductor<S> {
     fn change(&mut self, cmd: Command) {
         match self.perf.apply_with(&cmd, self.stage.models()) {
             Ok(out) => {
-                self.outcome(out, Action::Command(cmd.clone()));
+                // A scene loaded by name is logged as the scene itself, so a replay never
+                // reads the file.
+                let action = match &cmd {
+                    Command::Load(_) => Action::Scene(Box::new(self.perf.scene().clone())),
+                    _ => Action::Command(cmd.clone()),
+                };
+                self.outcome(out, action);
                 self.stage.report(Report::Applied(cmd));
             }
             Err(e) => self.stage.report(Report::Refused(cmd, e)),
@@ -327,6 +333,9 @@ impl<S: Stage> Conductor<S> {
     /// was played, with loop buffers and records prepared again.
     pub fn replay(&mut self, action: &Action) {
         let msgs = match action {
+            // `save` and `load` are events of the log, never carried out: a log from anyone
+            // writes no file and reads no scene file (a load took effect as an `@scene`).
+            Action::Command(c) if c.touches_files() => Vec::new(),
             Action::Command(c) => match self.perf.apply_with(c, self.stage.models()) {
                 Ok(o) => self.perf.messages(&o),
                 Err(_) => Vec::new(),

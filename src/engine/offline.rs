@@ -88,6 +88,29 @@ pub struct Keep {
     pub log: bool,
 }
 
+/// Largest record file the offline stage reads, in bytes (a quarter of an hour of 32-bit
+/// stereo at 384 kHz is 2.8 GB; at 96 kHz, 0.7 GB).
+pub const RECORD_MAX_BYTES: u64 = 2 << 30;
+
+/// Refuses a record path that is not a regular file of at most [`RECORD_MAX_BYTES`].
+fn record_file(path: &Path) -> Result<(), LoopError> {
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| LoopError::io(&shown, e))?;
+    if !meta.is_file() {
+        return Err(LoopError::file(&shown, "not a regular file"));
+    }
+    if meta.len() > RECORD_MAX_BYTES {
+        return Err(LoopError::file(
+            shown,
+            format!(
+                "{} bytes, more than a record's {RECORD_MAX_BYTES}",
+                meta.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Problems kept word for word; beyond these only [`Rendered::problem_count`] grows.
 const KEPT_PROBLEMS: usize = 100;
 
@@ -157,8 +180,13 @@ impl Stage for OfflineStage<'_> {
         Some(self.cache.get(&job))
     }
 
+    /// A record is read only from a regular file of at most [`RECORD_MAX_BYTES`] (a log or
+    /// scene from someone else may name any path: not a device, a pipe or a huge file).
     fn prepare_record(&mut self, path: &Path) -> Option<Result<Box<DeckBuffer>, LoopError>> {
-        Some(load_record(path, self.audio.sample_rate()).map(Box::new))
+        Some(
+            record_file(path)
+                .and_then(|()| load_record(path, self.audio.sample_rate()).map(Box::new)),
+        )
     }
 
     /// Offline there is nothing to record, no MIDI and no one to quit: MIDI commands are

@@ -34,6 +34,23 @@ use crate::scene::Scene;
 /// Format version written in the first line.
 pub const SESSION_VERSION: u32 = 1;
 
+/// Lowest sample rate a log may give, in Hz.
+pub const MIN_SAMPLE_RATE: u32 = 8_000;
+/// Highest sample rate a log may give, in Hz.
+pub const MAX_SAMPLE_RATE: u32 = 384_000;
+/// Longest recording a log may describe (`end` − `record_from`), in seconds of audio at the
+/// log's rate: six hours.
+pub const MAX_RECORDED_SECONDS: u64 = 6 * 3600;
+/// Latest frame a log may name (`record_from`, `end`, an entry), in seconds of audio at the
+/// log's rate: twelve hours, so a replay (which renders from frame 0) stays bounded.
+pub const MAX_FRAME_SECONDS: u64 = 12 * 3600;
+/// How far past `end` an entry's frame may lie, in seconds (a take logs up to its stop).
+pub const ENTRY_SLACK_SECONDS: u64 = 60;
+/// Lowest loop tempo an `@loop` line may give (as `tempo` accepts).
+pub const MIN_LOOP_TEMPO: f32 = 40.0;
+/// Highest loop tempo an `@loop` line may give (as `tempo` accepts).
+pub const MAX_LOOP_TEMPO: f32 = 240.0;
+
 /// A session log that could not be read.
 #[derive(Debug, Error)]
 #[error("{path}:{line}: {message}")]
@@ -204,20 +221,55 @@ impl SessionLog {
                 .parse()
                 .map_err(|_| err(n, format!("{v:?} is not a number")))
         };
-        let sample_rate = number(header("sample_rate")?)?;
+        let (rate_line, rate_text) = header("sample_rate")?;
+        let sample_rate = number((rate_line, rate_text))?;
+        let sample_rate = u32::try_from(sample_rate)
+            .ok()
+            .filter(|r| (MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(r))
+            .ok_or_else(|| {
+                err(
+                    rate_line,
+                    format!(
+                        "sample rate {sample_rate} is outside {MIN_SAMPLE_RATE}…{MAX_SAMPLE_RATE} Hz"
+                    ),
+                )
+            })?;
+        let rate = u64::from(sample_rate);
+        let last_frame = MAX_FRAME_SECONDS * rate;
         let seed = number(header("seed")?)?;
         let (n, ron_text) = header("scene")?;
         let scene = Scene::from_ron(&ron_text, path).map_err(|e| err(n, e.message))?;
-        let mut known = |key: &str| -> Result<Option<u64>, SessionError> {
+        let mut known = |key: &str| -> Result<(usize, Option<u64>), SessionError> {
             let (n, v) = header(key)?;
             if v.trim() == "-" {
-                Ok(None)
-            } else {
-                number((n, v)).map(Some)
+                return Ok((n, None));
             }
+            let frame = number((n, v))?;
+            if frame > last_frame {
+                return Err(err(
+                    n,
+                    format!(
+                        "{key} {frame} is past {MAX_FRAME_SECONDS} s of audio at {sample_rate} Hz (frame {last_frame})"
+                    ),
+                ));
+            }
+            Ok((n, Some(frame)))
         };
-        let record_from = known("record_from")?;
-        let end = known("end")?;
+        let (_, record_from) = known("record_from")?;
+        let (end_line, end) = known("end")?;
+        if let (Some(from), Some(end)) = (record_from, end) {
+            let longest = MAX_RECORDED_SECONDS * rate;
+            if end.saturating_sub(from) > longest {
+                return Err(err(
+                    end_line,
+                    format!(
+                        "end {end} is more than {MAX_RECORDED_SECONDS} s of audio after record_from {from} at {sample_rate} Hz"
+                    ),
+                ));
+            }
+        }
+        // Entries beyond the end are not played; far beyond it, the log is not a take's.
+        let last_entry = end.map_or(last_frame, |e| e + ENTRY_SLACK_SECONDS * rate);
         let mut entries = Vec::new();
         for (n, line) in lines {
             if line.trim().is_empty() {
@@ -229,6 +281,12 @@ impl SessionLog {
             let frame: u64 = frame
                 .parse()
                 .map_err(|_| err(n, format!("{frame:?} is not a frame number")))?;
+            if frame > last_entry {
+                return Err(err(
+                    n,
+                    format!("frame {frame} is far past the log's end (frame {last_entry} at most)"),
+                ));
+            }
             let action = if rest == "@start" {
                 Action::Start
             } else if let Some(k) = rest.strip_prefix("@cycle ") {
@@ -249,8 +307,7 @@ impl SessionLog {
         let from = record_from.unwrap_or(0);
         Ok(OpenLog {
             log: SessionLog {
-                sample_rate: u32::try_from(sample_rate)
-                    .map_err(|_| err(2, "sample rate out of range".into()))?,
+                sample_rate,
                 seed,
                 scene,
                 record_from: from,
@@ -332,8 +389,8 @@ fn parse_loop(text: &str) -> Result<Action, EntryError> {
     let tempo: f32 = tempo
         .parse()
         .ok()
-        .filter(|t: &f32| t.is_finite() && *t > 0.0)
-        .ok_or_else(|| not_a("tempo", tempo))?;
+        .filter(|t: &f32| (MIN_LOOP_TEMPO..=MAX_LOOP_TEMPO).contains(t))
+        .ok_or_else(|| not_a("tempo within 40…240", tempo))?;
     Ok(Action::Loop(set, Some((name.to_string(), tempo))))
 }
 
@@ -474,6 +531,147 @@ mod tests {
         // The last four cycles play the typed kick row, eight to a bar, whatever the AI wrote.
         assert_eq!(kicks(2 * cycle), 4 * 16);
         assert_eq!(kicks(2 * cycle), kicks(2 * cycle), "deterministic");
+    }
+
+    /// The error of `log()`'s text with `from` replaced by `to`.
+    fn refusal(from: &str, to: &str) -> SessionError {
+        let text = log().to_text();
+        assert!(text.contains(from), "{from:?} not in the log");
+        SessionLog::parse(&text.replacen(from, to, 1), Path::new("s.log")).unwrap_err()
+    }
+
+    #[test]
+    fn every_header_value_is_bounded_and_refused_naming_its_line() {
+        for (from, to, line) in [
+            ("sample_rate 44100", "sample_rate 0", 2),
+            ("sample_rate 44100", "sample_rate 7999", 2),
+            ("sample_rate 44100", "sample_rate 384001", 2),
+            ("sample_rate 44100", "sample_rate 4294967295", 2),
+            ("sample_rate 44100", "sample_rate 99999999999999", 2),
+            ("record_from 20000", "record_from 99999999999", 5),
+            ("end 200000", "end 18446744073709551615", 6),
+            // Seven hours after the start: past the six hours a recording may last.
+            ("end 200000", "end 1111320000", 6),
+            ("150000 grid", "9999999999 grid", 10),
+            ("512 @start", "512 @loop music 1e30 a", 7),
+            ("512 @start", "512 @loop music 0.5 a", 7),
+        ] {
+            let e = refusal(from, to);
+            assert_eq!(e.line, line, "{to}: {e}");
+            let shown = e.to_string();
+            assert!(shown.starts_with(&format!("s.log:{line}: ")), "{shown}");
+            assert_eq!(shown.lines().count(), 1, "{shown}");
+        }
+        // The bounds themselves read.
+        for (from, to) in [
+            ("sample_rate 44100", "sample_rate 8000"),
+            ("sample_rate 44100", "sample_rate 384000"),
+            ("512 @start", "512 @loop music 240 a"),
+        ] {
+            let text = log().to_text().replacen(from, to, 1);
+            assert!(SessionLog::parse(&text, Path::new("s.log")).is_ok(), "{to}");
+        }
+    }
+
+    #[test]
+    fn save_and_load_lines_are_events_a_replay_never_carries_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.ron");
+        std::fs::write(&victim, "mine").unwrap();
+        let elsewhere = dir.path().join("other.ron");
+        std::fs::write(&elsewhere, "Scene(tempo: 200)").unwrap();
+        let mut l = log();
+        for (frame, line) in [
+            (30_000, format!("save {}", victim.display())),
+            (
+                31_000,
+                format!("save {}", dir.path().join("new.ron").display()),
+            ),
+            (32_000, format!("load {}", elsewhere.display())),
+            (33_000, "record start stolen".to_string()),
+        ] {
+            l.entries.push(Entry {
+                frame,
+                action: Action::Command(parse(&line).unwrap()),
+            });
+        }
+        l.entries.sort_by_key(|e| e.frame);
+        let l = SessionLog::parse(&l.to_text(), Path::new("s.log")).unwrap();
+        let played = l.replay(&mut Models::none());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["other.ron", "victim.ron"]);
+        // The loaded scene (tempo 200) never took over: the sound is the log without it.
+        assert_eq!(played.samples, log().replay(&mut Models::none()).samples);
+    }
+
+    #[test]
+    fn a_scene_loaded_on_stage_is_logged_as_the_scene_so_a_replay_reads_no_file() {
+        use crate::engine::offline::{Input, Keep, Offline};
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("fast.ron");
+        std::fs::write(&file, "Scene(tempo: 150)").unwrap();
+        let line = format!("load {}", file.display());
+        let keep = Keep {
+            audio: true,
+            log: true,
+        };
+        let played = Offline::perform_scripted(
+            &default_scene(),
+            &mut Models::none(),
+            600_000,
+            (44_100, 1),
+            keep,
+            |n| {
+                Some(if n == 1 {
+                    vec![(0.5, Input::Line(line.clone()))]
+                } else {
+                    Vec::new()
+                })
+            },
+        );
+        assert!(played.problems.is_empty(), "{:?}", played.problems);
+        let actions = || played.log.entries.iter().map(|e| &e.action);
+        assert!(!actions().any(|a| matches!(a, Action::Command(Command::Load(_)))));
+        assert!(actions().any(|a| matches!(a, Action::Scene(s) if s.tempo == 150.0)));
+        std::fs::remove_file(&file).unwrap();
+        assert!(played.log.replay(&mut Models::none()).samples == played.samples);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_record_is_read_only_from_a_regular_file_of_bounded_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = dir.path().join("zero.wav");
+        std::os::unix::fs::symlink("/dev/zero", &device).unwrap();
+        let huge = dir.path().join("huge.wav");
+        let f = std::fs::File::create(&huge).unwrap();
+        f.set_len(crate::engine::offline::RECORD_MAX_BYTES + 1)
+            .unwrap();
+        for (path, why) in [
+            (device, "not a regular file"),
+            (huge, "more than a record's"),
+        ] {
+            let mut l = log();
+            l.entries.insert(
+                1,
+                Entry {
+                    frame: 600,
+                    action: Action::Deck(Some(path.clone())),
+                },
+            );
+            let played = l.replay(&mut Models::none());
+            assert_eq!(played.problems.len(), 1, "{:?}", played.problems);
+            let p = &played.problems[0];
+            assert!(
+                p.contains(&path.display().to_string()) && p.contains(why),
+                "{p}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,108 @@
+//! Files from others are data: a session log shared by someone else replays to the outputs
+//! the user names and nothing else — its `save`, `load` and `record` lines are events, never
+//! carried out — and every header value out of bounds is refused in one line naming the file
+//! and line, at once.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use ubiq::command::parse;
+use ubiq::engine::session::{Action, Entry, SessionLog};
+use ubiq::scene::library::default_scene;
+
+fn replay(dir: &Path, log: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ubiq"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .current_dir(dir)
+        .arg("replay")
+        .arg(log)
+        .arg("--out")
+        .arg(dir.join("out.wav"))
+        .output()
+        .expect("ubiq runs")
+}
+
+/// A short log (half a second at 48 kHz) with these commands after the start.
+fn log_with(lines: &[String]) -> SessionLog {
+    let mut entries = vec![Entry {
+        frame: 0,
+        action: Action::Start,
+    }];
+    entries.extend(lines.iter().enumerate().map(|(i, l)| Entry {
+        frame: 1_000 * (i as u64 + 1),
+        action: Action::Command(parse(l).unwrap()),
+    }));
+    SessionLog {
+        sample_rate: 48_000,
+        seed: 1,
+        scene: default_scene(),
+        record_from: 0,
+        end: 24_000,
+        entries,
+    }
+}
+
+#[test]
+fn a_shared_log_that_saves_and_records_replays_without_touching_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "the user's own words").unwrap();
+    let log = dir.path().join("shared.log");
+    let text = log_with(&[
+        format!("save {}", victim.display()),
+        format!("save {}", dir.path().join("planted.ron").display()),
+        "record start planted".to_string(),
+        "record stop".to_string(),
+    ])
+    .to_text();
+    std::fs::write(&log, text).unwrap();
+    let out = replay(dir.path(), &log);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "the user's own words"
+    );
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "data" && n != "config")
+        .collect();
+    names.sort();
+    assert_eq!(names, ["out.wav", "shared.log", "victim.txt"]);
+}
+
+#[test]
+fn every_bad_header_value_is_refused_in_one_line_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = log_with(&["mute bass".to_string()]).to_text();
+    for (from, to, line) in [
+        ("sample_rate 48000", "sample_rate 0", 2),
+        ("sample_rate 48000", "sample_rate 4294967295", 2),
+        ("sample_rate 48000", "sample_rate 1000000", 2),
+        ("record_from 0", "record_from 99999999999", 5),
+        ("end 24000", "end 18446744073709551615", 6),
+        ("end 24000", "end 1209600000", 6),
+        ("1000 mute", "99999999999 mute", 8),
+    ] {
+        let log = dir.path().join("bad.log");
+        std::fs::write(&log, good.replacen(from, to, 1)).unwrap();
+        let began = Instant::now();
+        let out = replay(dir.path(), &log);
+        assert!(
+            began.elapsed() < Duration::from_secs(20),
+            "{to}: took {:?}",
+            began.elapsed()
+        );
+        assert!(!out.status.success(), "{to}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let err = err.trim_end();
+        assert_eq!(err.lines().count(), 1, "{to}: {err}");
+        assert!(
+            err.contains(&format!("{}:{line}: ", log.display())),
+            "{to}: {err}"
+        );
+        assert!(!dir.path().join("out.wav").exists(), "{to}");
+    }
+}
