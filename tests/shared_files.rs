@@ -106,3 +106,32 @@ fn every_bad_header_value_is_refused_in_one_line_naming_the_file_and_line() {
         assert!(!dir.path().join("out.wav").exists(), "{to}");
     }
 }
+
+#[test]
+fn a_shared_set_list_that_saves_renders_without_writing_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "mine").unwrap();
+    let scene = dir.path().join("set.ron");
+    std::fs::write(
+        &scene,
+        format!(
+            "Scene(tempo: 240, sections: [(bars: 2, commands: [\"save {}\", \"tempo 200\"])])",
+            victim.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ubiq"))
+        .args(["render", "--bars", "4", "--no-ai", "--out"])
+        .arg(dir.path().join("out.wav"))
+        .arg(&scene)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("reads or writes a file: a set list cannot"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");
+}

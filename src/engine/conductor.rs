@@ -237,6 +237,11 @@ impl<S: Stage> Conductor<S> {
             Err(e) => self.stage.report(Report::SectionFailed(e)),
         }
         for cmd in commands {
+            if cmd.touches_files() {
+                let e = ApplyError::FileFromSetList(Box::new(cmd.clone()));
+                self.stage.report(Report::Refused(cmd, e));
+                continue;
+            }
             self.change(cmd);
         }
         if let Some(view) = self.perf.section_view() {
