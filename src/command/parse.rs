@@ -8,6 +8,7 @@ use super::spec::{self, ArgKind, COMMANDS, CommandSpec, Value, ValueError};
 use super::{Command, Param, SendBus};
 use crate::audio::params::Track;
 use crate::pattern::{Scale, Voice};
+use crate::text;
 
 /// Why a line was refused. The message is one line, fit for a status bar.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -16,9 +17,9 @@ pub enum CommandError {
     #[error("empty command")]
     Empty,
     /// No such command.
-    #[error("unknown command {word:?}{}", hint(.suggestion))]
+    #[error("unknown command {}{}", text::quote(.word), hint(.suggestion))]
     Unknown {
-        /// What was typed.
+        /// What was typed (the message quotes at most [`text::QUOTED`] characters of it).
         word: String,
         /// The closest command, if any is close.
         suggestion: Option<&'static str>,
@@ -32,13 +33,13 @@ pub enum CommandError {
         usage: String,
     },
     /// An argument that does not fit.
-    #[error("{name}: {arg} {value:?} {why}")]
+    #[error("{name}: {arg} {} {why}", text::quote(.value))]
     BadValue {
         /// The command.
         name: &'static str,
         /// The argument's name.
         arg: &'static str,
-        /// What was typed.
+        /// What was typed (the message quotes at most [`text::QUOTED`] characters of it).
         value: String,
         /// What is wrong.
         why: ValueError,
