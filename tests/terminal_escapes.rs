@@ -65,6 +65,13 @@ fn play_headless(scene: &Path, json: bool, commands: &[&str]) -> Output {
         .spawn()
         .expect("ubiq starts");
     let stdout = child.stdout.take().expect("stdout");
+    // Read stderr as it comes: a refusal that echoed a megabyte must not block ubiq.
+    let mut stderr = child.stderr.take().expect("stderr");
+    let errors = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = stderr.read_to_end(&mut all);
+        all
+    });
     let (first, cycled) = mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut reader = BufReader::new(stdout);
@@ -94,6 +101,7 @@ fn play_headless(scene: &Path, json: bool, commands: &[&str]) -> Output {
     drop(stdin);
     let mut out = child.wait_with_output().expect("ubiq exits");
     out.stdout = reader.join().expect("stdout read");
+    out.stderr = errors.join().expect("stderr read");
     assert!(
         out.status.success(),
         "{}",
