@@ -196,6 +196,7 @@ fn a_megabyte_command_is_refused_in_a_short_line() {
         huge.clone(),
         format!("key {huge}"),
         format!("bass {huge}"),
+        format!("load {huge}"),
     ];
     let commands: Vec<&str> = commands.iter().map(String::as_str).collect();
     let out = play_headless(&file, true, &commands);
@@ -206,11 +207,21 @@ fn a_megabyte_command_is_refused_in_a_short_line() {
         stderr.len()
     );
     let refusals: Vec<&str> = stderr.lines().filter(|l| l.contains("AAAA")).collect();
-    assert_eq!(refusals.len(), 4, "one refusal per command: {stderr}");
+    assert_eq!(refusals.len(), 5, "one refusal per command: {stderr}");
     for line in refusals {
         assert!(line.len() < 300, "{} bytes: {line}", line.len());
         assert!(line.contains("AAAA…"), "the value is cut: {line}");
     }
-    assert!(stderr.contains("tempo: BPM \"AAAA"), "{stderr}");
-    assert!(stderr.contains("unknown command \"AAAA"), "{stderr}");
+    assert!(
+        stderr.contains("too long (at most 4096): \"tempo AAAA"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("too long (at most 4096): \"AAAA"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("too long (at most 4096): \"load AAAA"),
+        "{stderr}"
+    );
 }

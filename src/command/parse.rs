@@ -47,7 +47,19 @@ pub enum CommandError {
     /// Unbalanced quotes.
     #[error("unclosed quote")]
     Quote,
+    /// A line longer than [`MAX_LINE`] bytes (no command needs that much).
+    #[error("command of {bytes} bytes is too long (at most {MAX_LINE}): {}", text::quote(.line))]
+    TooLong {
+        /// Its length in bytes.
+        bytes: usize,
+        /// The line (the message quotes at most [`text::QUOTED`] characters of it).
+        line: String,
+    },
 }
+
+/// The longest command line taken, in bytes: no command needs more, and a path or a value
+/// that long is refused before anything echoes it.
+pub const MAX_LINE: usize = 4096;
 
 fn hint(s: &Option<&'static str>) -> String {
     s.map(|s| format!(" (did you mean `{s}`?)"))
@@ -185,6 +197,12 @@ fn check(
 
 /// Parses one line of the command language.
 pub fn parse(line: &str) -> Result<Command, CommandError> {
+    if line.len() > MAX_LINE {
+        return Err(CommandError::TooLong {
+            bytes: line.len(),
+            line: text::cut(line, text::QUOTED).into_owned(),
+        });
+    }
     let line = line.trim().trim_start_matches(':');
     let words = words(line)?;
     let Some((first, rest)) = words.split_first() else {
@@ -331,6 +349,14 @@ mod tests {
         assert!(parse("grid kick x.q").is_err());
         assert_eq!(parse("   "), Err(CommandError::Empty));
         assert_eq!(parse("save \"x"), Err(CommandError::Quote));
+        let huge = format!("load {}", "A".repeat(1 << 20));
+        let message = parse(&huge).unwrap_err().to_string();
+        assert!(message.len() < 200, "{message}");
+        assert!(
+            message.contains("too long") && message.contains("\"load AAAA"),
+            "{message}"
+        );
+        assert!(parse(&format!("tempo {}", "1".repeat(MAX_LINE))).is_err());
     }
 
     #[test]
