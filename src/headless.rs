@@ -17,6 +17,7 @@ use crate::command::{Command, parse, spec};
 use crate::engine::live::{self, EngineHandle};
 use crate::pattern::{Voice, grid};
 use crate::snapshot::{Snapshot, bar_beat};
+use crate::text;
 
 /// An output stream taking whole lines until a write fails (a closed pipe, a terminal that
 /// went away); from then on it drops them, so the set plays on writing nothing there.
@@ -32,9 +33,21 @@ impl<W: Write> Lines<W> {
     }
 
     /// Writes one line (the newline is added) and flushes it, unless the stream has failed.
+    /// Control characters in it are escaped ([`text::escape`]): names and text from files
+    /// never reach the terminal raw.
     pub fn line(&mut self, text: impl fmt::Display) {
+        self.write(&text::escape(&text.to_string()));
+    }
+
+    /// Writes one JSON object as one line, with the control characters `serde_json` leaves
+    /// raw written as JSON escapes ([`text::escape_json`]): the same JSON, safe on a terminal.
+    pub fn json(&mut self, value: &serde_json::Value) {
+        self.write(&text::escape_json(&value.to_string()));
+    }
+
+    fn write(&mut self, line: &str) {
         if self.open {
-            self.open = writeln!(self.out, "{text}")
+            self.open = writeln!(self.out, "{line}")
                 .and_then(|()| self.out.flush())
                 .is_ok();
         }
@@ -218,7 +231,7 @@ pub fn run(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) {
         if stopped || (snap.status.playing && snap.status.cycle != last_cycle) {
             last_cycle = snap.status.cycle;
             if json {
-                stdout.line(status_json(&snap, started.elapsed()));
+                stdout.json(&status_json(&snap, started.elapsed()));
             } else {
                 stdout.line(cycle_line(&snap, started.elapsed()));
             }
@@ -232,7 +245,7 @@ pub fn run(engine: &EngineHandle, quit: &Arc<AtomicBool>, json: bool) {
     // The last word: where the set stopped, with its health counters.
     let snap = engine.snapshot();
     if json {
-        stdout.line(status_json(&snap, started.elapsed()));
+        stdout.json(&status_json(&snap, started.elapsed()));
     } else {
         stdout.line(status_line(&snap, started.elapsed()));
     }
@@ -326,6 +339,24 @@ mod tests {
         assert!(!out.open);
         assert_eq!(out.out.got, b"first\n");
         assert_eq!(out.out.tried_closed, 1, "nothing more is tried");
+    }
+
+    #[test]
+    fn lines_escape_control_characters_and_keep_json_valid() {
+        let mut out = Lines::new(Pipe::default());
+        out.line(format_args!("ubiq: {}", "\u{1b}]2;pwned\u{7}\nfake"));
+        let value = serde_json::json!({"scene": "\u{1b}[2J\u{9b}\u{7f}"});
+        out.json(&value);
+        let got = String::from_utf8(out.out.got).expect("UTF-8");
+        let mut lines = got.lines();
+        assert_eq!(lines.next(), Some("ubiq: \\u{1b}]2;pwned\\u{7}\\u{a}fake"));
+        let json = lines.next().expect("a JSON line");
+        assert!(!json.chars().any(char::is_control), "{json}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(json).ok(),
+            Some(value)
+        );
+        assert_eq!(lines.next(), None);
     }
 
     #[test]

@@ -25,6 +25,8 @@
 //!   cycle on stdout.
 //! - [`bench`](mod@bench): timings of the AI's work per cycle (`ubiq bench`).
 //! - [`soak`]: a long accelerated performance with a careless performer (`ubiq soak`).
+//! - [`text`]: text from outside (names, paths, file text, arguments) escaped and cut before
+//!   it reaches a terminal.
 //! - [`watch`]: folder watching for the hot reloads (writes only; folders that come back).
 //! - [`app`]: the subcommands as the binary runs them, one module per verb; each wires its
 //!   parts together (`ubiq play` picks the front end).
@@ -47,6 +49,7 @@ pub mod performance;
 pub mod scene;
 pub mod snapshot;
 pub mod soak;
+pub mod text;
 pub mod ui;
 pub mod watch;
 pub mod wav;

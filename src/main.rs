@@ -1,5 +1,6 @@
 //! The `ubiq` command line: parses the arguments and hands them to `ubiq::app`, where each
-//! subcommand runs; an error ends the program with `ubiq: …` on stderr and exit code 1.
+//! subcommand runs; an error ends the program with `ubiq: …` on stderr (control characters
+//! escaped) and exit code 1.
 
 use std::process::ExitCode;
 
@@ -100,7 +101,8 @@ fn main() -> ExitCode {
         Some(Command::Bench(args)) => args.run(),
     };
     result.unwrap_or_else(|e| {
-        eprintln!("ubiq: {e:#}");
+        // Errors name files and quote their text: shown escaped, never raw.
+        eprintln!("ubiq: {}", ubiq::text::escape(&format!("{e:#}")));
         ExitCode::FAILURE
     })
 }

@@ -10,6 +10,7 @@ use super::models::ModelArgs;
 use crate::bench::{BenchOptions, table};
 use crate::loops::library::Library;
 use crate::model::registry::default_library;
+use crate::text::Shown;
 
 /// Options of `ubiq bench`.
 #[derive(Args, Debug)]
@@ -101,7 +102,7 @@ impl SoakArgs {
 fn soak(args: &SoakArgs) -> anyhow::Result<bool> {
     let (mut models, problems) = args.models.paths().load();
     for p in problems {
-        eprintln!("ubiq: {p}");
+        eprintln!("ubiq: {}", Shown(p));
     }
     let dir = tempfile::tempdir()?;
     let mut files = Vec::new();

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::scene::Scene;
+use crate::text::{self, Shown};
 
 /// Options of `ubiq check`.
 #[derive(Args, Debug)]
@@ -20,21 +21,21 @@ pub struct CheckArgs {
 
 impl CheckArgs {
     /// Loads every file: a line on stdout for each good one, its errors on stderr for each bad
-    /// one; fails (exit code 1) when any is bad.
+    /// one (names and text escaped); fails (exit code 1) when any is bad.
     pub fn run(self) -> anyhow::Result<ExitCode> {
         self.access.apply();
         let mut ok = true;
         for file in &self.files {
             match Scene::load(file) {
                 Ok(scene) => println!(
-                    "{}: ok ({:?}, {} BPM)",
-                    file.display(),
-                    scene.name,
+                    "{}: ok ({}, {} BPM)",
+                    Shown(file.display()),
+                    text::quote(&scene.name),
                     scene.tempo
                 ),
                 Err(e) => {
                     ok = false;
-                    eprintln!("{e}");
+                    eprintln!("{}", Shown(&e));
                 }
             }
         }

@@ -5,11 +5,12 @@ use std::process::ExitCode;
 use cpal::traits::{DeviceTrait, HostTrait};
 
 use crate::audio::quiet::without_stderr;
+use crate::text::Shown;
 
 /// Prints [`list`], one line per device.
 pub fn run() -> anyhow::Result<ExitCode> {
     for line in list() {
-        println!("{line}");
+        println!("{}", Shown(line));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -28,6 +28,7 @@ use crate::model::rhythm::RhythmModel;
 use crate::model::rhythm::eval::{self as rhythm_eval, Reconstruction};
 use crate::performance::query::render_query;
 use crate::scene::library;
+use crate::text::Shown;
 use serde::Serialize;
 
 /// `ubiq eval …`.
@@ -411,7 +412,7 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
     } else {
         let (models, problems) = args.models.paths().load();
         for p in problems {
-            eprintln!("ubiq: {p}");
+            eprintln!("ubiq: {}", Shown(p));
         }
         models
     };

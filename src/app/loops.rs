@@ -15,6 +15,7 @@ use crate::model::loops::data::midi_files;
 use crate::model::loops::infer::LoopModel;
 use crate::pattern::{Bassline, DrumPattern};
 use crate::performance::query::render_cycle;
+use crate::text::Shown;
 
 /// `ubiq loops …`.
 #[derive(Subcommand, Debug)]
@@ -136,7 +137,7 @@ fn add(args: &AddArgs) -> anyhow::Result<usize> {
                 lib.insert(set, entry, &prepared.audio)?;
                 println!(
                     "{}: added to {} ({:.1} BPM, {} bars)",
-                    path.display(),
+                    Shown(path.display()),
                     set.name(),
                     prepared.tempo_bpm,
                     prepared.bars
@@ -144,7 +145,7 @@ fn add(args: &AddArgs) -> anyhow::Result<usize> {
             }
             Err(e) => {
                 refused += 1;
-                eprintln!("{e}");
+                eprintln!("{}", Shown(e));
             }
         }
     }
@@ -157,7 +158,7 @@ fn list(root: &Path) {
     let lib = Library::open(root);
     print!("{}", lib.listing());
     for s in &lib.skipped {
-        eprintln!("{s}");
+        eprintln!("{}", Shown(s));
     }
 }
 
@@ -176,7 +177,7 @@ fn embed(args: &EmbedArgs) -> anyhow::Result<()> {
     let mut m = open_model(model)?;
     let refused: Vec<LoopSet> = lib.refused().into_iter().map(|(s, _)| s).collect();
     for (_, why) in lib.refused() {
-        eprintln!("{why}; left as it is");
+        eprintln!("{}; left as it is", Shown(why));
     }
     for set in LoopSet::ALL.into_iter().filter(|s| !refused.contains(s)) {
         let entries = lib.entries(set).to_vec();
@@ -186,7 +187,7 @@ fn embed(args: &EmbedArgs) -> anyhow::Result<()> {
                     let emb = m.embed_loop(&audio, e.tempo_bpm, e.bars);
                     lib.set_embedding(set, i, emb);
                 }
-                Err(err) => eprintln!("{err}"),
+                Err(err) => eprintln!("{}", Shown(err)),
             }
         }
         if !entries.is_empty() {
@@ -215,7 +216,7 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
         let song = match MidiSong::load(file) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("{e}");
+                eprintln!("{}", Shown(e));
                 continue;
             }
         };

@@ -9,6 +9,7 @@ use clap::Args;
 use super::models::ModelArgs;
 use crate::engine::recover::{self, OpenTakes, RecoverError};
 use crate::midi::map::NoteMap;
+use crate::text::Shown;
 
 /// `ubiq recover [TAKE…]`.
 #[derive(Args, Debug)]
@@ -26,7 +27,7 @@ impl RecoverArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let (mut models, problems) = self.models.paths().load();
         for p in problems {
-            eprintln!("ubiq: {p}");
+            eprintln!("ubiq: {}", Shown(p));
         }
         let map = NoteMap::load("gm")?;
         if self.takes.is_empty() {
@@ -39,17 +40,17 @@ impl RecoverArgs {
                 println!("no interrupted takes");
             }
             for l in &lines {
-                println!("{l}");
+                println!("{}", Shown(l));
             }
             return Ok(ExitCode::SUCCESS);
         }
         let mut ok = true;
         for take in &self.takes {
             match recover::recover(&recover::base_of(take), &mut models, &map) {
-                Ok(r) => println!("{r}"),
-                Err(e @ RecoverError::Whole(_)) => println!("{e}"),
+                Ok(r) => println!("{}", Shown(r)),
+                Err(e @ RecoverError::Whole(_)) => println!("{}", Shown(e)),
                 Err(e) => {
-                    eprintln!("ubiq: {e}");
+                    eprintln!("ubiq: {}", Shown(e));
                     ok = false;
                 }
             }

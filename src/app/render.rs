@@ -16,6 +16,7 @@ use crate::engine::session::SessionLog;
 use crate::midi::map::NoteMap;
 use crate::model::registry::Models;
 use crate::scene::library;
+use crate::text::Shown;
 
 /// Options of `ubiq render`.
 #[derive(Args, Debug, Clone)]
@@ -82,10 +83,10 @@ fn render(args: &RenderArgs) -> anyhow::Result<()> {
     } else {
         let (models, problems) = args.models.paths().load();
         for p in problems {
-            eprintln!("ubiq: {p}");
+            eprintln!("ubiq: {}", Shown(p));
         }
         for line in args.models.paths().loaded(&models) {
-            eprintln!("ubiq: {line}");
+            eprintln!("ubiq: {}", Shown(line));
         }
         models
     };
@@ -93,7 +94,7 @@ fn render(args: &RenderArgs) -> anyhow::Result<()> {
     let rendered = render_set(&scene, &mut models, &options);
     let took = began.elapsed();
     for p in &rendered.problems {
-        eprintln!("ubiq: {p}");
+        eprintln!("ubiq: {}", Shown(p));
     }
     let samples = &rendered.samples;
     write_wav(&args.out, samples, options.sample_rate)?;
@@ -102,7 +103,7 @@ fn render(args: &RenderArgs) -> anyhow::Result<()> {
         write_midi(path, &events, scene.tempo, options.sample_rate)?;
         println!(
             "wrote {}: {} MIDI messages ({})",
-            path.display(),
+            Shown(path.display()),
             events.len(),
             map.name
         );
@@ -112,7 +113,7 @@ fn render(args: &RenderArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         println!(
             "wrote {} (`ubiq replay {0}` renders it again)",
-            path.display()
+            Shown(path.display())
         );
     }
     let frames = samples.len() / 2;
@@ -126,7 +127,7 @@ fn render(args: &RenderArgs) -> anyhow::Result<()> {
         .count();
     println!(
         "wrote {}: {} bars of {:?} at {} BPM · {:.2} s · {} Hz · peak {:.1} dBFS · {cycles} AI turns, {} late · rendered in {:.0} ms ({:.0}× real time)",
-        args.out.display(),
+        Shown(args.out.display()),
         options.bars,
         scene.name,
         scene.tempo,
@@ -171,29 +172,33 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
     let session = SessionLog::parse(&text, log)?;
     let (mut models, problems) = args.models.paths().load();
     for p in problems {
-        eprintln!("ubiq: {p}");
+        eprintln!("ubiq: {}", Shown(p));
     }
     for line in args.models.paths().loaded(&models) {
-        eprintln!("ubiq: {line}");
+        eprintln!("ubiq: {}", Shown(line));
     }
     let began = Instant::now();
     let rendered = session.replay(&mut models);
     for p in &rendered.problems {
-        eprintln!("ubiq: {p}");
+        eprintln!("ubiq: {}", Shown(p));
     }
     write_wav(out, &rendered.samples, session.sample_rate)?;
     let secs = rendered.samples.len() as f64 / 2.0 / f64::from(session.sample_rate);
     println!(
         "wrote {}: {secs:.2} s replayed from {} ({} changes) in {:.0} ms",
-        out.display(),
-        log.display(),
+        Shown(out.display()),
+        Shown(log.display()),
         session.entries.len(),
         began.elapsed().as_secs_f64() * 1000.0
     );
     if let Some(path) = &args.midi_out {
         let events = midi_of(&rendered, &NoteMap::load("gm")?);
         write_midi(path, &events, session.scene.tempo, session.sample_rate)?;
-        println!("wrote {}: {} MIDI messages", path.display(), events.len());
+        println!(
+            "wrote {}: {} MIDI messages",
+            Shown(path.display()),
+            events.len()
+        );
     }
     Ok(())
 }

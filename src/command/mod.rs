@@ -13,7 +13,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub use param::Param;
-pub use parse::{CommandError, complete, parse};
+pub use parse::{CommandError, MAX_LINE, complete, parse};
 pub use spec::ValueError;
 pub use target::{Target, TargetError};
 

@@ -8,6 +8,7 @@ use super::spec::{self, ArgKind, COMMANDS, CommandSpec, Value, ValueError};
 use super::{Command, Param, SendBus};
 use crate::audio::params::Track;
 use crate::pattern::{Scale, Voice};
+use crate::text;
 
 /// Why a line was refused. The message is one line, fit for a status bar.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -16,9 +17,9 @@ pub enum CommandError {
     #[error("empty command")]
     Empty,
     /// No such command.
-    #[error("unknown command {word:?}{}", hint(.suggestion))]
+    #[error("unknown command {}{}", text::quote(.word), hint(.suggestion))]
     Unknown {
-        /// What was typed.
+        /// What was typed (the message quotes at most [`text::QUOTED`] characters of it).
         word: String,
         /// The closest command, if any is close.
         suggestion: Option<&'static str>,
@@ -32,13 +33,13 @@ pub enum CommandError {
         usage: String,
     },
     /// An argument that does not fit.
-    #[error("{name}: {arg} {value:?} {why}")]
+    #[error("{name}: {arg} {} {why}", text::quote(.value))]
     BadValue {
         /// The command.
         name: &'static str,
         /// The argument's name.
         arg: &'static str,
-        /// What was typed.
+        /// What was typed (the message quotes at most [`text::QUOTED`] characters of it).
         value: String,
         /// What is wrong.
         why: ValueError,
@@ -46,7 +47,19 @@ pub enum CommandError {
     /// Unbalanced quotes.
     #[error("unclosed quote")]
     Quote,
+    /// A line longer than [`MAX_LINE`] bytes (no command needs that much).
+    #[error("command of {bytes} bytes is too long (at most {MAX_LINE}): {}", text::quote(.line))]
+    TooLong {
+        /// Its length in bytes.
+        bytes: usize,
+        /// The line (the message quotes at most [`text::QUOTED`] characters of it).
+        line: String,
+    },
 }
+
+/// The longest command line taken, in bytes: no command needs more, and a path or a value
+/// that long is refused before anything echoes it.
+pub const MAX_LINE: usize = 4096;
 
 fn hint(s: &Option<&'static str>) -> String {
     s.map(|s| format!(" (did you mean `{s}`?)"))
@@ -184,6 +197,12 @@ fn check(
 
 /// Parses one line of the command language.
 pub fn parse(line: &str) -> Result<Command, CommandError> {
+    if line.len() > MAX_LINE {
+        return Err(CommandError::TooLong {
+            bytes: line.len(),
+            line: text::cut(line, text::QUOTED).into_owned(),
+        });
+    }
     let line = line.trim().trim_start_matches(':');
     let words = words(line)?;
     let Some((first, rest)) = words.split_first() else {
@@ -330,6 +349,14 @@ mod tests {
         assert!(parse("grid kick x.q").is_err());
         assert_eq!(parse("   "), Err(CommandError::Empty));
         assert_eq!(parse("save \"x"), Err(CommandError::Quote));
+        let huge = format!("load {}", "A".repeat(1 << 20));
+        let message = parse(&huge).unwrap_err().to_string();
+        assert!(message.len() < 200, "{message}");
+        assert!(
+            message.contains("too long") && message.contains("\"load AAAA"),
+            "{message}"
+        );
+        assert!(parse(&format!("tempo {}", "1".repeat(MAX_LINE))).is_err());
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum TargetError {
     /// Neither a complete command nor one missing only a trailing number.
-    #[error("cannot map {text:?}: {reason}")]
+    #[error("cannot map {}: {reason}", crate::text::quote(.text))]
     Invalid {
         /// The text.
         text: String,

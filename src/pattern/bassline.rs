@@ -24,7 +24,7 @@ pub enum BasslineError {
     #[error("a bassline cannot start with a hold (-)")]
     StartsWithHold,
     /// A token that is neither `.`, `-` nor a note name.
-    #[error("step {step}: {token:?} is not a note (use . - A1 C#2 Eb1!)")]
+    #[error("step {step}: {} is not a note (use . - A1 C#2 Eb1!)", crate::text::quote(.token))]
     NotANote {
         /// The step, from 1.
         step: usize,
@@ -32,7 +32,7 @@ pub enum BasslineError {
         token: String,
     },
     /// A note more than an `i8` of semitones away from the tonic.
-    #[error("step {step}: {token:?} is too far from the key")]
+    #[error("step {step}: {} is too far from the key", crate::text::quote(.token))]
     TooFar {
         /// The step, from 1.
         step: usize,

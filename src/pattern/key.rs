@@ -12,7 +12,7 @@ const NAMES: [&str; 12] = [
 
 /// Text that names no key.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{0:?} is not a key (try C, F#, Bb …)")]
+#[error("{} is not a key (try C, F#, Bb …)", crate::text::quote(.0))]
 pub struct KeyError(pub String);
 
 /// A key's tonic as a pitch class (0 = C … 11 = B).
