@@ -8,26 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::Session;
-
-/// The binary, with its autosave and configuration kept in `dir`.
-fn ubiq(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ubiq"));
-    c.env("XDG_DATA_HOME", dir.join("data"))
-        .env("XDG_CONFIG_HOME", dir.join("config"));
-    c
-}
-
-/// A short, fast scene in `dir` (one cycle is a second).
-fn scene(dir: &Path) -> std::path::PathBuf {
-    let path = dir.join("set.ron");
-    std::fs::write(
-        &path,
-        "Scene(tempo: 240, drums: (kick: \"x...x...x...x...\", closed_hat: \"..x...x...x...x.\"))",
-    )
-    .unwrap();
-    path
-}
+use common::{Session, fast_scene as scene, ubiq_in as ubiq};
 
 /// `ubiq play --headless --audio none --record take.wav` of the scene in `dir`.
 fn headless_take(dir: &Path) -> Command {

@@ -28,7 +28,6 @@ use crate::model::rhythm::RhythmModel;
 use crate::model::rhythm::eval::{self as rhythm_eval, Reconstruction};
 use crate::performance::query::render_query;
 use crate::scene::library;
-use crate::text::Shown;
 use serde::Serialize;
 
 /// `ubiq eval …`.
@@ -410,11 +409,7 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
     let mut models = if args.no_ai {
         Models::none()
     } else {
-        let (models, problems) = args.models.paths().load();
-        for p in problems {
-            eprintln!("ubiq: {}", Shown(p));
-        }
-        models
+        args.models.load_telling()
     };
     let mut rows = Vec::new();
     for name in &args.scenes {

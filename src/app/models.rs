@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::model::registry::ModelPaths;
+use crate::headless::Lines;
+use crate::model::registry::{ModelPaths, Models};
 
 /// Where the models and the loop library come from.
 #[derive(Args, Debug, Default, Clone)]
@@ -33,5 +34,17 @@ impl ModelArgs {
             loops: self.loop_model.clone(),
             library: self.loops.clone(),
         }
+    }
+
+    /// Loads the models, telling on stderr (a `ubiq: …` line each, escaped; a closed stderr
+    /// drops them) what did not load and which model files given did.
+    pub fn load_telling(&self) -> Models {
+        let paths = self.paths();
+        let (models, problems) = paths.load();
+        let mut stderr = Lines::new(std::io::stderr());
+        for line in problems.into_iter().chain(paths.loaded(&models)) {
+            stderr.line(format_args!("ubiq: {line}"));
+        }
+        models
     }
 }

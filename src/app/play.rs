@@ -266,13 +266,7 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
     };
     let (engine_midi, midi_in) =
         open_midi(&opts.midi, &audio, output.to_string().starts_with("JACK"))?;
-    let (mut models, problems) = opts.models.paths().load();
-    for p in problems {
-        tell(p);
-    }
-    for line in opts.models.paths().loaded(&models) {
-        tell(line);
-    }
+    let mut models = opts.models.load_telling();
     let take_map = midi_map
         .clone()
         .or_else(|| crate::midi::map::NoteMap::shipped("gm"));

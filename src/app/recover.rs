@@ -25,10 +25,7 @@ pub struct RecoverArgs {
 impl RecoverArgs {
     /// Recovers the takes, one line each; exit code 1 when one could not be recovered.
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let (mut models, problems) = self.models.paths().load();
-        for p in problems {
-            eprintln!("ubiq: {}", Shown(p));
-        }
+        let mut models = self.models.load_telling();
         let map = NoteMap::load("gm")?;
         if self.takes.is_empty() {
             let Some(open) = open_takes() else {

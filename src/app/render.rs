@@ -81,14 +81,7 @@ fn render(args: &RenderArgs) -> anyhow::Result<()> {
     let mut models = if args.no_ai {
         Models::none()
     } else {
-        let (models, problems) = args.models.paths().load();
-        for p in problems {
-            eprintln!("ubiq: {}", Shown(p));
-        }
-        for line in args.models.paths().loaded(&models) {
-            eprintln!("ubiq: {}", Shown(line));
-        }
-        models
+        args.models.load_telling()
     };
     let began = Instant::now();
     let rendered = render_set(&scene, &mut models, &options);
@@ -170,13 +163,7 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(log).with_context(|| format!("cannot read {}", log.display()))?;
     let session = SessionLog::parse(&text, log)?;
-    let (mut models, problems) = args.models.paths().load();
-    for p in problems {
-        eprintln!("ubiq: {}", Shown(p));
-    }
-    for line in args.models.paths().loaded(&models) {
-        eprintln!("ubiq: {}", Shown(line));
-    }
+    let mut models = args.models.load_telling();
     let began = Instant::now();
     let rendered = session.replay(&mut models);
     for p in &rendered.problems {

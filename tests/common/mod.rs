@@ -146,3 +146,22 @@ impl Session {
         stderr
     }
 }
+
+/// The binary, with its autosave, open takes and configuration kept in `dir`.
+pub fn ubiq_in(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ubiq"));
+    c.env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_CONFIG_HOME", dir.join("config"));
+    c
+}
+
+/// A short, fast scene written to `dir/set.ron` (one cycle is a second).
+pub fn fast_scene(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("set.ron");
+    std::fs::write(
+        &path,
+        "Scene(tempo: 240, drums: (kick: \"x...x...x...x...\", closed_hat: \"..x...x...x...x.\"))",
+    )
+    .expect("the scene is written");
+    path
+}
