@@ -28,22 +28,34 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Compact JSON text (as `serde_json` writes it) with the control characters it leaves raw
-/// (DEL and C1; it escapes C0 itself) written as JSON escapes (`\u009b`): still the same JSON,
-/// and safe on a terminal. In compact JSON such characters only occur inside strings.
+/// JSON text as `serde_json` writes it (compact or pretty) with the control characters it
+/// leaves raw (DEL and C1; it escapes C0 in strings itself) written as JSON escapes
+/// (`\u009b`): still the same JSON, and safe on a terminal. Such characters only occur inside
+/// strings; the line breaks of pretty JSON are kept.
 pub fn escape_json(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(char::is_control) {
+    let unsafe_char = |c: char| c.is_control() && c != '\n';
+    if !json.chars().any(unsafe_char) {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
-        if c.is_control() {
+        if unsafe_char(c) {
             out.push_str(&format!("\\u{:04x}", u32::from(c)));
         } else {
             out.push(c);
         }
     }
     Cow::Owned(out)
+}
+
+/// Text of several lines with each line [`escape`]d: the line breaks stay, nothing else
+/// reaches the terminal raw (a report that lists file names found on disk).
+pub fn escape_lines(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return Cow::Borrowed(text);
+    }
+    let lines: Vec<Cow<'_, str>> = text.split('\n').map(escape).collect();
+    Cow::Owned(lines.join("\n"))
 }
 
 /// `text` cut to at most `max` characters (at least one): a longer one keeps its first
@@ -102,6 +114,17 @@ mod tests {
         let back: serde_json::Value = serde_json::from_str(&safe).expect("valid JSON");
         assert_eq!(back, value);
         assert!(matches!(escape_json("{\"a\":1}"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn escape_lines_keeps_the_lines_and_escapes_the_rest() {
+        assert!(matches!(escape_lines("a\nb\n"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape_lines("song \u{1b}]2;x\u{7}.mid\r\nnext\n"),
+            "song \\u{1b}]2;x\\u{7}.mid\\u{d}\nnext\n"
+        );
+        let pretty = "{\n  \"a\": \"\u{9b}2J\"\n}";
+        assert_eq!(escape_json(pretty), "{\n  \"a\": \"\\u009b2J\"\n}");
     }
 
     #[test]

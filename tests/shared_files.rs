@@ -8,7 +8,12 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use ubiq::command::parse;
-use ubiq::engine::session::{Action, Entry, SessionLog};
+use ubiq::engine::session::{
+    Action, ENTRY_SLACK_SECONDS, Entry, MAX_FRAME_SECONDS, MAX_RECORDED_SECONDS, MAX_SAMPLE_RATE,
+    MIN_SAMPLE_RATE, SessionLog,
+};
+use ubiq::model::registry::Models;
+use ubiq::model::rng::Rng;
 use ubiq::scene::library::default_scene;
 
 fn replay(dir: &Path, log: &Path) -> Output {
@@ -134,4 +139,131 @@ fn a_shared_set_list_that_saves_renders_without_writing_a_file() {
         "{stderr}"
     );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");
+}
+
+/// What a log that reads may cost: its header within the documented bounds, so a replay
+/// renders at most [`MAX_FRAME_SECONDS`] of audio and keeps at most
+/// [`MAX_RECORDED_SECONDS`]; and a replay of its first frames (a full one may last hours)
+/// runs without a panic and gives the log's length.
+fn replays_within_bounds(log: &mut SessionLog, what: &str) {
+    let rate = u64::from(log.sample_rate);
+    assert!(
+        (MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&log.sample_rate),
+        "{what}: rate {rate}"
+    );
+    assert!(log.record_from <= log.end, "{what}");
+    assert!(
+        log.end <= MAX_FRAME_SECONDS * rate,
+        "{what}: end {}",
+        log.end
+    );
+    assert!(
+        log.end - log.record_from <= MAX_RECORDED_SECONDS * rate,
+        "{what}: {} frames kept",
+        log.end - log.record_from
+    );
+    for e in &log.entries {
+        assert!(
+            e.frame <= log.end + ENTRY_SLACK_SECONDS * rate,
+            "{what}: entry at {}",
+            e.frame
+        );
+    }
+    // Records on the deck would be read from this machine's disk: their bounds are tested
+    // above (`a_record_is_read_only_from_a_regular_file_of_bounded_size`).
+    log.entries
+        .retain(|e| !matches!(e.action, Action::Deck(Some(_))));
+    log.end = log.end.min(4096);
+    log.record_from = log.record_from.min(log.end);
+    let played = log.replay(&mut Models::none());
+    assert_eq!(
+        played.samples.len() as u64,
+        2 * (log.end - log.record_from),
+        "{what}"
+    );
+}
+
+/// The logs the `session_log` fuzz target starts from and what fuzzing found (minimised,
+/// `fuzz/corpus/session_log`), and thousands of their mutations with extreme header values,
+/// cut lines and swapped bytes: each is refused in one line naming the file and line, or reads
+/// and replays within its bounds.
+#[test]
+fn any_log_the_fuzzer_finds_replays_within_bounds_or_is_refused() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/session_log");
+    let mut seeds: Vec<(String, String)> = std::fs::read_dir(&corpus)
+        .expect("the fuzz corpus is in the repository")
+        .map(|e| {
+            let path = e.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            (
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )
+        })
+        .collect();
+    seeds.sort();
+    assert!(
+        seeds.len() >= 5,
+        "{} logs in {}",
+        seeds.len(),
+        corpus.display()
+    );
+    let extremes = [
+        "0",
+        "1",
+        "7999",
+        "384001",
+        "4294967295",
+        "4294967296",
+        "18446744073709551615",
+        "99999999999",
+        "-1",
+        "1e9",
+        "",
+    ];
+    let mut rng = Rng::new(20);
+    let (mut read, mut refused) = (0, 0);
+    let mut check = |text: &str, what: &str| match SessionLog::parse(text, Path::new("shared.log"))
+    {
+        Ok(mut log) => {
+            read += 1;
+            replays_within_bounds(&mut log, what);
+        }
+        Err(e) => {
+            refused += 1;
+            let message = e.to_string();
+            assert!(message.starts_with("shared.log:"), "{what}: {message}");
+            assert_eq!(message.lines().count(), 1, "{what}: {message}");
+        }
+    };
+    for (name, text) in &seeds {
+        check(text, name);
+        for case in 0..400 {
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            if lines.is_empty() {
+                break;
+            }
+            match rng.below(4) {
+                // A header or entry value replaced by an extreme one.
+                0 | 1 => {
+                    let i = rng.below(lines.len().min(8));
+                    let key = lines[i].split(' ').next().unwrap_or_default().to_string();
+                    lines[i] = format!("{key} {}", extremes[rng.below(extremes.len())]);
+                }
+                // A line cut short.
+                2 => {
+                    let i = rng.below(lines.len());
+                    let cut = rng.below(lines[i].len() + 1);
+                    lines[i] = lines[i].chars().take(cut).collect();
+                }
+                // Two lines swapped.
+                _ => {
+                    let (a, b) = (rng.below(lines.len()), rng.below(lines.len()));
+                    lines.swap(a, b);
+                }
+            }
+            check(&lines.join("\n"), &format!("{name}, mutation {case}"));
+        }
+    }
+    assert!(read > 0 && refused > 0, "{read} read, {refused} refused");
 }

@@ -122,14 +122,43 @@ fn a_link_inside_the_folder_to_a_file_outside_is_refused() {
 fn the_flag_allows_includes_outside_and_their_errors_quote_nothing() {
     let s = Setup::new();
     let set = s.set_including("../outside.ron");
-    let out = check(&set, &["--allow-includes-outside"]);
+    let out = check(&set, &["--allow-outside-set"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     // Allowed, a file that is no scene is refused without showing what it holds.
     let set = s.set_including("../passwd");
     refused(
-        &check(&set, &["--allow-includes-outside"]),
+        &check(&set, &["--allow-outside-set"]),
         &["passwd", "not a scene"],
     );
+}
+
+#[test]
+fn a_record_outside_the_set_is_refused_in_the_set_and_in_its_includes() {
+    let s = Setup::new();
+    let set = s.set_dir().join("set.ron");
+    std::fs::write(&set, "Scene(deck: (file: \"../passwd\", playing: true))").unwrap();
+    refused(
+        &check(&set, &[]),
+        &["passwd", "outside the folder of the set"],
+    );
+    // An included scene may not reach out either.
+    std::fs::write(
+        s.set_dir().join("drop.ron"),
+        "Scene(deck: (file: \"../passwd\"))",
+    )
+    .unwrap();
+    let set = s.set_including("drop.ron");
+    refused(
+        &check(&set, &[]),
+        &["passwd", "outside the folder of the set"],
+    );
+    // Allowed (the older name of the flag still works), and a record in the folder is fine.
+    let out = check(&set, &["--allow-includes-outside"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::write(s.set_dir().join("side_a.wav"), "RIFF").unwrap();
+    std::fs::write(&set, "Scene(deck: (file: \"side_a.wav\"))").unwrap();
+    let out = check(&set, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 #[cfg(unix)]
@@ -140,7 +169,7 @@ fn an_include_of_dev_zero_is_refused_at_once() {
     let started = Instant::now();
     refused(&check(&set, &[]), &["/dev/zero"]);
     refused(
-        &check(&set, &["--allow-includes-outside"]),
+        &check(&set, &["--allow-outside-set"]),
         &["/dev/zero", "not a regular file"],
     );
     assert!(started.elapsed() < Duration::from_secs(10));

@@ -54,9 +54,10 @@ impl StatsArgs {
         };
         let corpus = load_corpus(&self.paths, cache)?;
         if self.json {
-            println!("{}", serde_json::to_string_pretty(corpus.report())?);
+            let json = serde_json::to_string_pretty(corpus.report())?;
+            println!("{}", crate::text::escape_json(&json));
         } else {
-            print!("{}", corpus.report().to_text());
+            print!("{}", crate::text::escape_lines(&corpus.report().to_text()));
         }
         Ok(ExitCode::SUCCESS)
     }

@@ -110,12 +110,12 @@ pub struct EvalBassArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
-    /// Sampling temperature of the model rows.
+    /// Rhythm temperature of the model rows (rest, hold or a new note at each step).
     #[arg(long, default_value_t = crate::model::bass::infer::DEFAULT_TEMPERATURE)]
     pub temperature: f32,
-    /// The model rows' pitch temperature is the temperature times this.
-    #[arg(long, default_value_t = crate::model::bass::infer::DEFAULT_PITCH_SPREAD)]
-    pub pitch_spread: f32,
+    /// Pitch temperature of the model rows.
+    #[arg(long, default_value_t = crate::model::bass::infer::DEFAULT_PITCH_TEMPERATURE)]
+    pub pitch_temperature: f32,
     /// Top-k of the model rows' pitch sampling (0: all pitches).
     #[arg(long, default_value_t = crate::model::bass::infer::DEFAULT_TOP_K)]
     pub top_k: usize,
@@ -264,8 +264,8 @@ fn bass_row(name: &str, m: &Metrics) -> String {
 /// Prints the bass report as a table.
 fn print_bass_table(origin: &str, r: &bass_eval::EvalReport) {
     println!(
-        "{origin} on {} {} pairs (baselines from {} training pairs; temperature {}, pitch spread {}, top-k {})",
-        r.pairs, r.split, r.train_pairs, r.temperature, r.pitch_spread, r.top_k
+        "{origin} on {} {} pairs (baselines from {} training pairs; temperature {}, pitch temperature {}, top-k {})",
+        r.pairs, r.split, r.train_pairs, r.temperature, r.pitch_temperature, r.top_k
     );
     println!(
         "{:<22} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
@@ -374,7 +374,7 @@ fn eval_bass(args: &EvalBassArgs) -> anyhow::Result<()> {
         &model,
         &train,
         &pairs,
-        (args.temperature, args.pitch_spread),
+        (args.temperature, args.pitch_temperature),
         args.top_k,
         args.seed,
     );

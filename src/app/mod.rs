@@ -32,20 +32,20 @@ pub mod translate;
 
 use std::process::ExitCode;
 
-/// The flag of the commands that read sets (`play`, `render`, `check`): whether a section
-/// may include a scene file outside the folder of the set.
+/// The flag of the commands that read sets (`play`, `render`, `check`): whether a set may
+/// read files outside its folder.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct SceneAccess {
-    /// Let sections include scene files outside the folder of the set (links resolved).
-    /// Without it a shared set reads only scene files in its own folder.
-    #[arg(long)]
-    pub allow_includes_outside: bool,
+    /// Let a set include scene files and put records on the deck from outside its folder
+    /// (links resolved). Without it a shared set reads only files in its own folder.
+    #[arg(long, alias = "allow-includes-outside")]
+    pub allow_outside_set: bool,
 }
 
 impl SceneAccess {
     /// Applies the flag to every scene this process reads from now on.
     pub fn apply(&self) {
-        crate::scene::allow_includes_outside(self.allow_includes_outside);
+        crate::scene::allow_outside_set(self.allow_outside_set);
     }
 }
 

@@ -43,7 +43,8 @@ pub struct PlayArgs {
     /// Sample rate in Hz (the device's default when not given).
     #[arg(long, value_parser = clap::value_parser!(u32).range(22_050..=192_000))]
     pub sample_rate: Option<u32>,
-    /// Seed for the noise in the drum sounds.
+    /// Seed of what the AI composes and of the noise in the drum sounds (written in the
+    /// session log, so a replay composes the same).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// No full-screen display: read commands from stdin, print one status line per cycle
@@ -278,7 +279,13 @@ fn play(opts: PlayArgs) -> anyhow::Result<()> {
         tell(line);
     }
     let library_root = models.library.as_ref().map(|l| l.root().to_path_buf());
-    let engine = live::spawn(Performance::new(scene), audio, options, engine_midi, models)?;
+    let engine = live::spawn(
+        Performance::seeded(scene, opts.seed),
+        audio,
+        options,
+        engine_midi,
+        models,
+    )?;
     if let Some(changes) = output.changes() {
         let engine = engine.sender();
         // The displays show the change and the performer reads it in one line (headless

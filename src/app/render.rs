@@ -29,7 +29,8 @@ pub struct RenderArgs {
     /// WAV file to write (32-bit float, stereo).
     #[arg(long, short)]
     pub out: PathBuf,
-    /// Seed: the same scene, length, rate and seed give a byte-identical file.
+    /// Seed of what the AI composes and of the drum noise: the same scene, length, rate and
+    /// seed give a byte-identical file.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Sample rate in Hz.

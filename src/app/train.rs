@@ -140,6 +140,10 @@ pub struct TrainBassArgs {
     /// Adam's learning rate.
     #[arg(long, default_value_t = 3e-3)]
     pub learning_rate: f64,
+    /// Share of drum hits left out of each training example, drawn anew each time it is seen
+    /// (0: none).
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_hits: f32,
 }
 
 /// With `--valid-from-train`, one training item in this many validates instead.
@@ -339,6 +343,7 @@ fn train_bass(args: &TrainBassArgs) -> anyhow::Result<()> {
         .with_decoder_hidden(args.decoder_hidden);
     let config = bass_train::TrainingConfig::new(net)
         .with_learning_rate(args.learning_rate)
+        .with_drop_hits(args.drop_hits)
         .with_epochs(args.epochs as usize)
         .with_seed(args.seed);
     let trained = bass_train::train(

@@ -263,8 +263,10 @@ pub enum Command {
     Threshold(f32),
     /// How much of the model's micro-timing plays.
     Timing(f32),
-    /// Bass sampling temperature.
+    /// Temperature of the bass's rhythm choice.
     Temperature(f32),
+    /// Temperature of the bass's pitch choice.
+    PitchTemperature(f32),
     /// Keeps a part as it is.
     Lock(Part),
     /// Lets the AI write a part again.
@@ -375,6 +377,7 @@ impl fmt::Display for Command {
             Command::Threshold(v) => write!(f, "threshold {}", num(*v)),
             Command::Timing(v) => write!(f, "timing {}", num(*v)),
             Command::Temperature(v) => write!(f, "temperature {}", num(*v)),
+            Command::PitchTemperature(v) => write!(f, "pitch-temperature {}", num(*v)),
             Command::Lock(p) => write!(f, "lock {}", p.name()),
             Command::Unlock(p) => write!(f, "unlock {}", p.name()),
             Command::UnlockAll => write!(f, "unlock all"),

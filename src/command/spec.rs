@@ -545,8 +545,15 @@ pub static COMMANDS: &[CommandSpec] = &[
         name: "temperature",
         aliases: &["temp"],
         args: &[number("T", 0.0, 2.0)],
-        doc: "bass sampling temperature: 0 the most likely line … 2 wild",
+        doc: "how freely the bass chooses its rhythm: 0 the most likely … 2 wild",
         build: |v| Some(Command::Temperature(n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "pitch-temperature",
+        aliases: &["ptemp"],
+        args: &[number("T", 0.0, 2.0)],
+        doc: "how freely the bass chooses its notes: 0 the most likely (a pedal) … 1 as the model hears it … 2 wild",
+        build: |v| Some(Command::PitchTemperature(n(&v[0])?)),
     },
     CommandSpec {
         name: "lock",

@@ -269,7 +269,7 @@ impl<'m> Offline<'m> {
             },
         };
         Offline {
-            conductor: Conductor::new(Performance::new(scene), listener, stage),
+            conductor: Conductor::new(Performance::seeded(scene, seed), listener, stage),
             sample_rate,
             last_cycle: 0,
             script: Vec::new(),

@@ -8,6 +8,7 @@ use super::loops::FeedbackTurn;
 use super::{Outcome, Performance};
 use crate::loops::LoopSet;
 use crate::loops::library::Candidate;
+use crate::model::bass::infer::TranslateOptions;
 use crate::model::registry::Models;
 use crate::model::rhythm::{Conditions, DecodeOptions};
 use crate::model::rng::Rng;
@@ -17,14 +18,27 @@ use crate::scene::DrumGrids;
 pub const LATENT_LIMIT: f32 = 3.0;
 /// Positions kept for the pad's trail.
 pub const TRAIL: usize = 24;
-/// Salt of the composition seeds (generation n uses `SALT ^ n`).
+/// Salt of the composition seeds (generation n of a set seeded `s` uses
+/// `SALT ^ n ^ spread(s)`).
 const SALT: u64 = 0x7562_6971;
+/// The seed a set composes with unless told otherwise (the command line's `--seed` default).
+pub const DEFAULT_SEED: u64 = 1;
+
+/// Spreads a set's seed over all 64 bits, so neighbouring seeds compose unrelated cycles.
+/// The default seed spreads to 0: a set seeded 1 composes as sets did before the seed reached
+/// the AI, so their session logs replay the same.
+fn spread(seed: u64) -> u64 {
+    (seed ^ DEFAULT_SEED).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
 
 /// Runtime state of the composer that is not part of the scene.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Composer {
-    /// New cycles written so far (the seed of the next one).
+    /// New cycles written so far (with the set's seed, the seed of the next one).
     pub generation: u64,
+    /// The set's seed (`--seed`): the same scene, changes and seed compose the same cycles,
+    /// another seed other ones.
+    pub seed: u64,
     /// Recent latent positions, oldest first.
     pub trail: VecDeque<(f32, f32)>,
     /// Each loop set's candidates from the last ranking, best first.
@@ -56,7 +70,7 @@ impl Performance {
         let Some(rhythm) = &models.rhythm else {
             return false;
         };
-        let seed = SALT ^ self.composer.generation;
+        let seed = SALT ^ self.composer.generation ^ spread(self.composer.seed);
         self.composer.generation += 1;
         let pattern = if ai.lock_drums {
             self.scene.drums.pattern()
@@ -89,7 +103,17 @@ impl Performance {
             && let Some(bass) = &models.bass
         {
             let b = &self.scene.bass;
-            let line = bass.translate(&pattern, b.key, b.scale, ai.temperature, seed);
+            let line = bass.translate_with(
+                &pattern,
+                &TranslateOptions {
+                    key: b.key,
+                    scale: b.scale,
+                    temperature: ai.temperature,
+                    pitch_temperature: ai.pitch_temperature,
+                    seed,
+                    ..TranslateOptions::default()
+                },
+            );
             self.scene.bass.set_bassline(&line);
         }
         self.rank_loops(models);
@@ -332,5 +356,63 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.composer.trail.len(), 5);
         assert_ne!((a.scene().ai.x, a.scene().ai.y), (0.0, 0.0));
+    }
+
+    #[test]
+    fn the_sets_seed_reaches_what_the_ai_writes() {
+        let mut models = models();
+        let cycles = |seed: u64, models: &mut Models| {
+            let mut p = Performance::seeded(default_scene(), seed);
+            p.apply(&parse("noise 0.5").unwrap()).unwrap();
+            (1..=3)
+                .map(|c| {
+                    p.tick(4 * c, models, None);
+                    (p.scene().drums.pattern(), p.scene().bass.bassline())
+                })
+                .collect::<Vec<_>>()
+        };
+        let one = cycles(1, &mut models);
+        assert_eq!(one, cycles(1, &mut models), "a seed composes the same set");
+        assert_ne!(one, cycles(2, &mut models), "another seed composes another");
+        let mut unseeded = Performance::new(default_scene());
+        let mut seeded = Performance::seeded(default_scene(), DEFAULT_SEED);
+        unseeded
+            .apply_with(&parse("z 1 -1").unwrap(), &mut models)
+            .unwrap();
+        seeded
+            .apply_with(&parse("z 1 -1").unwrap(), &mut models)
+            .unwrap();
+        assert_eq!(
+            unseeded, seeded,
+            "a performance composes with the default seed"
+        );
+    }
+
+    #[test]
+    fn the_pitch_temperature_frees_the_notes_and_zero_is_a_pedal() {
+        let mut models = models();
+        let pitches = |t: &str, models: &mut Models| {
+            let mut p = Performance::new(default_scene());
+            p.apply(&parse(&format!("pitch-temperature {t}")).unwrap())
+                .unwrap();
+            let mut seen = std::collections::BTreeSet::new();
+            for c in 1..=8 {
+                p.tick(4 * c, models, None);
+                seen.extend(
+                    p.scene()
+                        .bass
+                        .bassline()
+                        .steps
+                        .iter()
+                        .filter_map(|s| match s {
+                            crate::pattern::BassStep::Note { pitch, .. } => Some(*pitch),
+                            _ => None,
+                        }),
+                );
+            }
+            seen.len()
+        };
+        let (cold, warm) = (pitches("0", &mut models), pitches("1", &mut models));
+        assert!(warm > cold, "{warm} pitches at 1, {cold} at 0");
     }
 }

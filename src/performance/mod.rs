@@ -118,12 +118,20 @@ pub struct Performance {
 }
 
 impl Performance {
-    /// Starts from a scene.
+    /// Starts from a scene, composing with the default seed.
     pub fn new(scene: Scene) -> Self {
+        Self::seeded(scene, compose::DEFAULT_SEED)
+    }
+
+    /// Starts from a scene, composing with `seed` (the set's `--seed`, written in its log).
+    pub fn seeded(scene: Scene, seed: u64) -> Self {
         Performance {
             scene,
             solo: None,
-            composer: Composer::default(),
+            composer: Composer {
+                seed,
+                ..Composer::default()
+            },
         }
     }
 
@@ -441,6 +449,10 @@ impl Performance {
             }
             Command::Temperature(v) => {
                 s.ai.temperature = *v;
+                compose
+            }
+            Command::PitchTemperature(v) => {
+                s.ai.pitch_temperature = *v;
                 compose
             }
             Command::Lock(part) | Command::Unlock(part) => {

@@ -1,22 +1,22 @@
-//! What a scene may read besides itself: the scene files its sections include, inside the
-//! folder of the set (unless the performer allows more), and error messages that quote
-//! nothing from a file but a short piece of the line being parsed.
+//! What a scene may read besides itself: the scene files its sections include and the
+//! deck's record, inside the folder of the set (unless the performer allows more), and error
+//! messages that quote nothing from a file but a short piece of the line being parsed.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::SceneError;
 
-/// Set once at start by `--allow-includes-outside`.
+/// Set once at start by `--allow-outside-set`.
 static OUTSIDE_ALLOWED: AtomicBool = AtomicBool::new(false);
 
-/// Lets sections include scene files outside the folder of the set (the performer's
-/// `--allow-includes-outside`, for this process).
-pub fn allow_includes_outside(allow: bool) {
+/// Lets a set include scene files and play records outside its folder (the performer's
+/// `--allow-outside-set`, for this process).
+pub fn allow_outside_set(allow: bool) {
     OUTSIDE_ALLOWED.store(allow, Ordering::Relaxed);
 }
 
-/// Whether includes outside the folder of the set are allowed.
+/// Whether reads outside the folder of the set are allowed.
 pub(super) fn outside_allowed() -> bool {
     OUTSIDE_ALLOWED.load(Ordering::Relaxed)
 }
@@ -46,11 +46,25 @@ pub(super) fn check_inside(
             0,
             0,
             format!(
-                "refused: outside the folder of the set ({}); --allow-includes-outside allows it",
+                "refused: outside the folder of the set ({}); --allow-outside-set allows it",
                 folder.display()
             ),
         ))
     }
+}
+
+/// Refuses a deck record named by the scene file `set` (or a scene it includes) that is not
+/// inside the folder of `set`, like [`check_inside`]. A record that does not exist passes:
+/// the deck reports it when it loads, and there is nothing to read.
+pub(super) fn check_record_inside(
+    set: &Path,
+    record: &Path,
+    allow_outside: bool,
+) -> Result<(), SceneError> {
+    if record.symlink_metadata().is_err() {
+        return Ok(());
+    }
+    check_inside(set, record, allow_outside)
 }
 
 /// Longest message (in characters) shown for an error in the file being parsed.
@@ -134,6 +148,20 @@ mod tests {
             std::os::unix::fs::symlink(&outside, &link).unwrap();
             assert!(check_inside(&set, &link, false).is_err());
         }
+    }
+
+    #[test]
+    fn a_record_outside_the_folder_is_refused_and_a_missing_one_left_to_the_deck() {
+        let dir = tempfile::tempdir().unwrap();
+        let set_dir = dir.path().join("set");
+        std::fs::create_dir(&set_dir).unwrap();
+        let set = set_dir.join("set.ron");
+        let outside = dir.path().join("private.wav");
+        std::fs::write(&outside, "RIFF").unwrap();
+        let e = check_record_inside(&set, &outside, false).unwrap_err();
+        assert_eq!(e.path, outside);
+        assert!(check_record_inside(&set, &outside, true).is_ok());
+        assert!(check_record_inside(&set, &set_dir.join("missing.wav"), false).is_ok());
     }
 
     #[test]

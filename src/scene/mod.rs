@@ -16,9 +16,9 @@
 //! Every field has a default, so a scene only says what it changes.
 //!
 //! A scene may come from someone else, so it is data: it is read only from a regular file of
-//! at most [`crate::files::SCENE_LIMIT`], and the scene files its sections include only from
-//! inside the folder of the set (links resolved) unless the performer allows more with
-//! `--allow-includes-outside`. Errors quote at most a short piece of the line being parsed,
+//! at most [`crate::files::SCENE_LIMIT`], and the scene files its sections include and the
+//! deck's record only from inside the folder of the set (links resolved) unless the performer
+//! allows more with `--allow-outside-set`. Errors quote at most a short piece of the line being parsed,
 //! and nothing from an included file.
 
 mod error;
@@ -28,7 +28,7 @@ mod schema;
 pub mod watch;
 
 pub use error::SceneError;
-pub use include::allow_includes_outside;
+pub use include::allow_outside_set;
 pub use schema::{
     Ai, BassPart, CommandLine, DeckPart, DrumGrids, Grid, LoopSlot, LoopsPart, NoteLine,
     SCENE_VERSION, Scene, Section,

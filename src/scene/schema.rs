@@ -7,7 +7,7 @@ use ron::extensions::Extensions;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::SceneError;
-use super::include::{check_inside, included_message, outside_allowed};
+use super::include::{check_inside, check_record_inside, included_message, outside_allowed};
 use crate::audio::params::{BassTimbre, DrumTimbre, Effects, Mix, Params, within};
 use crate::audio::plan::CyclePlan;
 use crate::files::{SCENE_LIMIT, read_bounded};
@@ -229,9 +229,14 @@ pub struct Ai {
     /// Random jitter of the latent point at each new cycle, 0..1.
     #[serde(deserialize_with = "within::<_, 0, 1>")]
     pub noise: f32,
-    /// Bass sampling temperature, 0 (most likely line) ..2.
+    /// Temperature of the bass's rhythm (rest, hold or a new note at each step), 0 (the
+    /// most likely) ..2.
     #[serde(deserialize_with = "within::<_, 0, 2>")]
     pub temperature: f32,
+    /// Temperature of the bass's notes, 0 (the most likely: a pedal) ..2; 1 follows the
+    /// model's own spread.
+    #[serde(deserialize_with = "within::<_, 0, 2>")]
+    pub pitch_temperature: f32,
     /// Keep the drums as they are.
     pub lock_drums: bool,
     /// Keep the bassline as it is.
@@ -258,8 +263,10 @@ impl Default for Ai {
             every: 0,
             walk: 0.0,
             noise: 0.0,
-            // The bass model's default (`model::bass::infer::DEFAULT_TEMPERATURE`).
+            // The bass model's defaults (`model::bass::infer::DEFAULT_TEMPERATURE` and
+            // `DEFAULT_PITCH_TEMPERATURE`).
             temperature: 0.5,
+            pitch_temperature: 1.0,
             lock_drums: false,
             lock_bass: false,
             hold: false,
@@ -566,9 +573,15 @@ impl Scene {
 
     /// Parses scene text like [`Scene::from_ron`] and checks the scene files its sections
     /// include: each inside the folder of `path` (unless allowed by
-    /// [`super::allow_includes_outside`]), and each a scene.
+    /// [`super::allow_outside_set`]), and each a scene. The deck's records, its own and its
+    /// includes', must be inside that folder too.
     pub fn from_ron_checked(text: &str, path: &Path) -> Result<Scene, SceneError> {
         let scene = Scene::from_ron(text, path)?;
+        let record_inside = |s: &Scene| match &s.deck.file {
+            Some(record) => check_record_inside(path, record, outside_allowed()),
+            None => Ok(()),
+        };
+        record_inside(&scene)?;
         for include in scene.includes() {
             if include == path {
                 return Err(SceneError::at(
@@ -579,7 +592,7 @@ impl Scene {
                 ));
             }
             check_inside(path, include, outside_allowed())?;
-            Scene::read_include(include)?;
+            record_inside(&Scene::read_include(include)?)?;
         }
         Ok(scene)
     }

@@ -232,8 +232,8 @@ pub struct EvalReport {
     pub train_pairs: usize,
     /// Sampling temperature of the model rows.
     pub temperature: f32,
-    /// The model rows' pitch temperature is `temperature × pitch_spread`.
-    pub pitch_spread: f32,
+    /// Pitch temperature of the model rows.
+    pub pitch_temperature: f32,
     /// Top-k of the model rows.
     pub top_k: usize,
     /// The model, sampled, notes kept in each pair's scale.
@@ -277,19 +277,19 @@ fn style_of(pairs: &[EvalPair], lines: &[Bassline]) -> LineStats {
 }
 
 /// Measures `model` and the baselines on `pairs`, the baselines learning from `train`.
-/// The model rows sample at `temperature` (pitches at `temperature × pitch_spread`) among
-/// the `top_k` likeliest tokens; sampling uses
-/// `seed` plus the pair's index.
+/// The model rows sample their rhythm at `temperature` and their pitches at
+/// `pitch_temperature` among the `top_k` likeliest; sampling uses `seed` plus the pair's
+/// index. The greedy row takes the likeliest rhythm and pitch.
 pub fn evaluate(
     model: &BassModel,
     train: &[EvalPair],
     pairs: &[EvalPair],
-    (temperature, pitch_spread): (f32, f32),
+    (temperature, pitch_temperature): (f32, f32),
     top_k: usize,
     seed: u64,
 ) -> EvalReport {
     let baselines = Baselines::new(train);
-    let run = |temperature: f32, constrain: bool| -> Vec<Bassline> {
+    let run = |(temperature, pitch_temperature): (f32, f32), constrain: bool| -> Vec<Bassline> {
         pairs
             .iter()
             .enumerate()
@@ -300,7 +300,7 @@ pub fn evaluate(
                         key: p.key,
                         scale: p.scale,
                         temperature,
-                        pitch_spread,
+                        pitch_temperature,
                         top_k,
                         constrain,
                         seed: seed.wrapping_add(i as u64),
@@ -315,17 +315,20 @@ pub fn evaluate(
         .collect();
     let eighths: Vec<Bassline> = pairs.iter().map(|_| baselines.root_on_eighths()).collect();
     let nearest: Vec<Bassline> = pairs.iter().map(|p| baselines.nearest(&p.drums)).collect();
-    let (sampled, greedy) = (run(temperature, true), run(0.0, true));
+    let (sampled, greedy) = (
+        run((temperature, pitch_temperature), true),
+        run((0.0, 0.0), true),
+    );
     let human: Vec<Bassline> = pairs.iter().map(|p| p.bass).collect();
     EvalReport {
         split: String::new(),
         pairs: pairs.len(),
         train_pairs: train.len(),
         temperature,
-        pitch_spread,
+        pitch_temperature,
         top_k,
         model: measure(pairs, &sampled),
-        model_unconstrained: measure(pairs, &run(temperature, false)),
+        model_unconstrained: measure(pairs, &run((temperature, pitch_temperature), false)),
         model_greedy: measure(pairs, &greedy),
         root_on_kicks: measure(pairs, &kicks),
         root_on_eighths: measure(pairs, &eighths),

@@ -30,12 +30,12 @@ pub const DEFAULT_TOP_K: usize = 8;
 /// within one point of the likeliest rhythm's. See `models/bass.manifest.md`.
 pub const DEFAULT_TEMPERATURE: f32 = 0.5;
 
-/// How much hotter than the rhythm choice the pitch choice is sampled, unless told
-/// otherwise: whether a note starts stays close to the likeliest choice (onsets), while which
-/// pitch it plays follows the model's own spread, so lines move as human lines do instead of
-/// settling on the likeliest pitch, the tonic. Chosen on the validation songs; see
-/// `models/bass.manifest.md`.
-pub const DEFAULT_PITCH_SPREAD: f32 = 2.0;
+/// Temperature of the pitch choice used when none is given (a scene's
+/// `ai.pitch_temperature` default): 1 follows the model's own spread of pitches, so lines
+/// move as human lines do instead of settling on the likeliest pitch, the tonic, while
+/// whether a note starts stays close to the likeliest choice (the rhythm temperature).
+/// Chosen on a held-out source; see `models/bass.manifest.md`.
+pub const DEFAULT_PITCH_TEMPERATURE: f32 = 1.0;
 
 /// How a bassline is sampled.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,11 +44,11 @@ pub struct TranslateOptions {
     pub key: Key,
     /// The set's scale.
     pub scale: Scale,
-    /// Temperature of both choices of a step (rest / hold / note, then the pitch; see
-    /// [`sample`]); 0 takes the likeliest choice at every step.
+    /// Temperature of the rhythm choice of a step (rest / hold / note; see [`sample`]); 0
+    /// takes the likeliest choice at every step.
     pub temperature: f32,
-    /// The pitch choice's temperature is `temperature × pitch_spread`.
-    pub pitch_spread: f32,
+    /// Temperature of a note's pitch choice; 0 takes the likeliest pitch.
+    pub pitch_temperature: f32,
     /// Sample a note's pitch only among the `top_k` likeliest pitches (0 = all).
     pub top_k: usize,
     /// Keep every note in `scale`.
@@ -63,7 +63,7 @@ impl Default for TranslateOptions {
             key: Key::default(),
             scale: Scale::default(),
             temperature: DEFAULT_TEMPERATURE,
-            pitch_spread: DEFAULT_PITCH_SPREAD,
+            pitch_temperature: DEFAULT_PITCH_TEMPERATURE,
             top_k: DEFAULT_TOP_K,
             constrain: true,
             seed: 0,
@@ -263,9 +263,10 @@ impl BassModel {
         &self.fast
     }
 
-    /// The bassline the model plays with `drums` in `key` and `scale`, sampled at
-    /// `temperature` (0: the most likely line) with top-k [`DEFAULT_TOP_K`] and notes kept in
-    /// the scale. The same arguments give the same line.
+    /// The bassline the model plays with `drums` in `key` and `scale`, its rhythm sampled at
+    /// `temperature` (0: the most likely), its pitches at [`DEFAULT_PITCH_TEMPERATURE`] with
+    /// top-k [`DEFAULT_TOP_K`] and notes kept in the scale. The same arguments give the same
+    /// line.
     pub fn translate(
         &self,
         drums: &DrumPattern,
@@ -311,7 +312,7 @@ impl BassModel {
                 let (u, v) = (rng.uniform(), rng.uniform());
                 sample(logits, (options.temperature, 0.0), options.top_k, u, v)
             });
-        let pitch_temperature = options.temperature * options.pitch_spread;
+        let pitch_temperature = options.pitch_temperature;
         let (tokens, velocities) =
             self.fast
                 .decode(drums, options.key, options.scale, |step, logits| {
@@ -350,8 +351,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_scene_samples_the_bass_at_the_models_default_temperature() {
-        assert_eq!(crate::scene::Ai::default().temperature, DEFAULT_TEMPERATURE);
+    fn a_scene_samples_the_bass_at_the_models_default_temperatures() {
+        let ai = crate::scene::Ai::default();
+        assert_eq!(ai.temperature, DEFAULT_TEMPERATURE);
+        assert_eq!(ai.pitch_temperature, DEFAULT_PITCH_TEMPERATURE);
     }
 
     #[test]

@@ -47,6 +47,10 @@ pub struct TrainingConfig {
     /// Seed of weights and shuffling.
     #[config(default = 1)]
     pub seed: u64,
+    /// Share of drum hits left out of each training example (drawn anew each time it is
+    /// seen), so the network hears the groove, not one drummer's every note.
+    #[config(default = 0.0)]
+    pub drop_hits: f32,
 }
 
 /// One training example: drums, the bassline as tokens, key and scale.
@@ -124,6 +128,17 @@ impl Prepared {
 
     /// The examples at `indices` as tensors on `device`.
     pub fn batch(&self, indices: &[usize], device: &Device) -> Batch {
+        self.batch_dropping(indices, device, None)
+    }
+
+    /// [`Prepared::batch`], each drum hit left out with probability `drop.1` (draws from
+    /// `drop.0`) when `drop` is given.
+    pub fn batch_dropping(
+        &self,
+        indices: &[usize],
+        device: &Device,
+        mut drop: Option<(&mut Rng, f32)>,
+    ) -> Batch {
         let b = indices.len();
         let mut drums = Vec::with_capacity(b * STEPS * DRUM_FEATURES);
         let mut conditions = Vec::with_capacity(b * CONDITIONS);
@@ -132,8 +147,15 @@ impl Prepared {
         let mut targets = vec![0.0f32; b * STEPS * VOCAB];
         let mut velocity = Vec::with_capacity(b * STEPS);
         let mut note_mask = Vec::with_capacity(b * STEPS);
+        let mut dropped = Vec::new();
         for (row, &i) in indices.iter().enumerate() {
-            let d = &self.drums[i * STEPS * DRUM_FEATURES..(i + 1) * STEPS * DRUM_FEATURES];
+            let mut d = &self.drums[i * STEPS * DRUM_FEATURES..(i + 1) * STEPS * DRUM_FEATURES];
+            if let Some((rng, share)) = drop.as_mut() {
+                dropped.clear();
+                dropped.extend_from_slice(d);
+                drop_hits(&mut dropped, rng, *share);
+                d = &dropped;
+            }
             let c = &self.conditions[i * CONDITIONS..(i + 1) * CONDITIONS];
             drums.extend_from_slice(d);
             conditions.extend_from_slice(c);
@@ -167,6 +189,21 @@ impl Prepared {
             targets: t3(targets, VOCAB),
             velocity: Tensor::from_data(TensorData::new(velocity, [b, STEPS]), device),
             note_mask: Tensor::from_data(TensorData::new(note_mask, [b, STEPS]), device),
+        }
+    }
+}
+
+/// Leaves each drum hit of `features` (`[STEPS, DRUM_FEATURES]`, see
+/// [`super::model::drum_features`]) out with probability `share`: its onset and velocity
+/// become 0.
+fn drop_hits(features: &mut [f32], rng: &mut Rng, share: f32) {
+    use crate::pattern::Voice;
+    for step in features.chunks_mut(DRUM_FEATURES) {
+        for v in 0..Voice::COUNT {
+            if step[v] > 0.0 && rng.uniform() < share {
+                step[v] = 0.0;
+                step[Voice::COUNT + v] = 0.0;
+            }
         }
     }
 }
@@ -384,8 +421,9 @@ impl<B: FnMut(usize, usize)> Trainer for NetTrainer<'_, B> {
         let mut sum = 0.0;
         let mut batches = 0usize;
         for chunk in chosen.chunks(config.batch_size) {
+            let drop = (config.drop_hits > 0.0).then_some((&mut self.rng, config.drop_hits));
             let terms = net.loss(
-                self.train_set.batch(chunk, &self.ad),
+                self.train_set.batch_dropping(chunk, &self.ad, drop),
                 config.velocity_weight,
             );
             sum += f64::from(terms.total.clone().into_scalar::<f32>());
@@ -445,4 +483,45 @@ pub fn validate(
     }
     let n = set.len().max(1) as f64;
     (loss / n, correct as f64 / (n * STEPS as f64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::Voice;
+
+    #[test]
+    fn dropping_hits_leaves_the_grid_and_takes_hits_at_the_share() {
+        let mut pattern = DrumPattern::default();
+        for step in 0..STEPS {
+            pattern.set(
+                Voice::ClosedHat,
+                step,
+                crate::pattern::DrumCell::hit(0.8, 0.0),
+            );
+        }
+        let mut features = Vec::new();
+        drum_features(&pattern, &mut features);
+        let kept = |f: &[f32]| {
+            f.chunks(DRUM_FEATURES)
+                .filter(|s| s[Voice::ClosedHat.index()] > 0.0)
+                .count()
+        };
+        let mut rng = Rng::new(3);
+        let mut none = features.clone();
+        drop_hits(&mut none, &mut rng, 0.0);
+        assert_eq!(none, features);
+        let mut all = features.clone();
+        drop_hits(&mut all, &mut rng, 1.0);
+        assert_eq!(kept(&all), 0);
+        let grid = |f: &[f32]| -> Vec<f32> {
+            f.chunks(DRUM_FEATURES)
+                .flat_map(|s| s[2 * Voice::COUNT..].to_vec())
+                .collect()
+        };
+        assert_eq!(grid(&all), grid(&features), "step positions stay");
+        let mut some = features.clone();
+        drop_hits(&mut some, &mut rng, 0.5);
+        assert!((8..=24).contains(&kept(&some)), "{}", kept(&some));
+    }
 }
