@@ -5,11 +5,12 @@
 use burn::tensor::Device;
 use ubiq::model::ModelError;
 use ubiq::model::bass::BassModel;
+use ubiq::model::bass::eval::measure_lines;
 use ubiq::model::bass::fast::FastNet;
 use ubiq::model::bass::infer::{TranslateOptions, sample};
 use ubiq::model::bass::model::{
     BassNetConfig, DECODER_EXTRA, DRUM_FEATURES, HOLD, MASKED, NOTE0, REST, START, VOCAB,
-    condition_features, decoder_extra, drum_features, step_mask, token_of, tokens_of,
+    condition_features, decoder_extra, drum_features, pitch_of, step_mask, token_of, tokens_of,
 };
 use ubiq::model::bass::train::{Example, Prepared, TrainingConfig, train};
 use ubiq::model::rng::Rng;
@@ -193,6 +194,67 @@ fn loss_falls_on_a_small_fixture() {
 }
 
 #[test]
+fn the_rhythm_network_is_the_epoch_with_the_best_validation_onset_f1() {
+    let examples = fixture();
+    let config = TrainingConfig::new(small())
+        .with_epochs(12)
+        .with_batch_size(4)
+        .with_epoch_size(8)
+        .with_learning_rate(1e-2)
+        .with_patience(12)
+        .with_rhythm_by_onsets(true)
+        .with_seed(3);
+    let trained = train(
+        &config,
+        &examples,
+        &examples,
+        &Device::flex(),
+        |_| {},
+        |_, _| {},
+    )
+    .unwrap();
+    let f1: Vec<f64> = trained
+        .history
+        .iter()
+        .map(|r| r.valid_onset_f1.expect("measured every epoch"))
+        .collect();
+    let best = f1.iter().copied().fold(f64::MIN, f64::max);
+    let first_best = f1.iter().position(|&f| f == best).unwrap() + 1;
+    let rhythm = trained.rhythm.expect("kept");
+    assert_eq!(
+        (rhythm.epoch, rhythm.onset_f1),
+        (first_best, best),
+        "{f1:?}"
+    );
+    assert!(best > f1[0] || f1[0] > 0.9, "{f1:?}");
+    assert_eq!(
+        trained
+            .history
+            .iter()
+            .rfind(|r| r.rhythm_improved)
+            .map(|r| r.epoch),
+        Some(first_best)
+    );
+    // The kept network is that epoch's: its likeliest lines measure the same again.
+    let model = BassModel::new(rhythm.net, "fixture").unwrap();
+    let lines: Vec<_> = examples
+        .iter()
+        .map(|e| model.translate(&e.drums, e.key, e.scale, 0.0, 0))
+        .collect();
+    let again = measure_lines(
+        examples
+            .iter()
+            .zip(&lines)
+            .map(|(e, line)| (&e.bass, line, e.scale)),
+    );
+    assert!(
+        (again.onset_f1 - best).abs() < 1e-9,
+        "{} vs {best}",
+        again.onset_f1
+    );
+}
+
+#[test]
 fn sampling_is_deterministic_with_a_seed() {
     let model = fresh_model(5);
     let drums = four_on_the_floor(0);
@@ -203,11 +265,25 @@ fn sampling_is_deterministic_with_a_seed() {
         .map(|s| model.translate(&drums, Key::new(4), Scale::Dorian, 1.2, s))
         .collect();
     assert!(others.iter().any(|o| *o != a), "seeds change the line");
-    let greedy = model.translate(&drums, Key::new(4), Scale::Dorian, 0.0, 1);
-    assert_eq!(
-        greedy,
-        model.translate(&drums, Key::new(4), Scale::Dorian, 0.0, 2)
-    );
+    // Rhythm temperature 0 keeps the rhythm whatever the seed; the pitches still move
+    // unless their temperature is 0 too.
+    let onsets = |l: &Bassline| l.steps.map(|s| matches!(s, BassStep::Note { .. }));
+    let steady = |seed| model.translate(&drums, Key::new(4), Scale::Dorian, 0.0, seed);
+    assert!((2..8).all(|s| onsets(&steady(s)) == onsets(&steady(1))));
+    let greedy = |seed| {
+        model.translate_with(
+            &drums,
+            &TranslateOptions {
+                key: Key::new(4),
+                scale: Scale::Dorian,
+                temperature: 0.0,
+                pitch_temperature: 0.0,
+                seed,
+                ..TranslateOptions::default()
+            },
+        )
+    };
+    assert_eq!(greedy(1), greedy(2));
 }
 
 #[test]
@@ -351,14 +427,71 @@ fn a_saved_model_loads_back_the_same() {
         best_valid_loss: 0.0,
         best_valid_accuracy: 0.0,
         train_seconds: 0.0,
+        rhythm_epoch: None,
+        rhythm_valid_onset_f1: None,
     };
     model.save(&path, &meta).unwrap();
     let again = BassModel::load(&path).unwrap();
+    assert!(!again.has_rhythm());
     let drums = four_on_the_floor(2);
+    let line = |m: &BassModel| m.translate(&drums, Key::new(0), Scale::Minor, 0.9, 3);
+    assert_eq!(line(&model), line(&again));
+    // With its own rhythm network, the model saves and loads it beside its weights; a model
+    // saved later without one takes the stale file away.
+    let rhythm_net = BassNetConfig::new().init(&Device::flex(), &mut Rng::new(12));
+    let with_rhythm = fresh_model(11).with_rhythm(rhythm_net).unwrap();
+    with_rhythm.save(&path, &meta).unwrap();
+    let rhythm_file = ubiq::model::bass::infer::rhythm_path(&path);
+    assert!(rhythm_file.exists());
+    let again = BassModel::load(&path).unwrap();
+    assert!(again.has_rhythm());
+    assert_eq!(line(&with_rhythm), line(&again));
+    model.save(&path, &meta).unwrap();
+    assert!(!rhythm_file.exists());
+    assert!(!BassModel::load(&path).unwrap().has_rhythm());
+}
+
+#[test]
+fn the_rhythm_network_decides_the_onsets_and_the_pitch_network_the_notes() {
+    let drums = four_on_the_floor(1);
+    let greedy = TranslateOptions {
+        key: Key::new(9),
+        scale: Scale::Minor,
+        temperature: 0.0,
+        pitch_temperature: 0.0,
+        ..TranslateOptions::default()
+    };
+    let onsets = |line: &Bassline| -> Vec<bool> {
+        line.steps
+            .iter()
+            .map(|s| matches!(s, BassStep::Note { .. }))
+            .collect()
+    };
+    let rhythm_net = BassNetConfig::new().init(&Device::flex(), &mut Rng::new(22));
+    let both = fresh_model(21).with_rhythm(rhythm_net).unwrap();
+    let line = both.translate_with(&drums, &greedy);
     assert_eq!(
-        model.translate(&drums, Key::new(0), Scale::Minor, 0.9, 3),
-        again.translate(&drums, Key::new(0), Scale::Minor, 0.9, 3)
+        onsets(&line),
+        onsets(&fresh_model(22).translate_with(&drums, &greedy))
     );
+    // Each note's pitch is the pitch network's likeliest (in the scale) on that rhythm.
+    let pitches = fresh_model(21);
+    let (tokens, _) =
+        pitches.fast().decode(
+            &drums,
+            Key::new(9),
+            Scale::Minor,
+            |step, logits| match line.steps[step] {
+                BassStep::Rest => REST,
+                BassStep::Hold => HOLD,
+                BassStep::Note { .. } => (NOTE0..VOCAB)
+                    .filter(|&t| pitch_of(t).is_some_and(|p| Scale::Minor.contains(i32::from(p))))
+                    .max_by(|&a, &b| logits[a].total_cmp(&logits[b]))
+                    .unwrap(),
+            },
+        );
+    let expected: Vec<i8> = tokens.iter().filter_map(|&t| pitch_of(t)).collect();
+    assert_eq!(line.pitches().collect::<Vec<_>>(), expected);
 }
 
 #[test]

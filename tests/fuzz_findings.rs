@@ -97,6 +97,21 @@ fn a_wav_file_named_flac_with_a_zero_sample_rate_is_refused() {
 }
 
 #[test]
+fn a_flac_frame_that_panics_the_decoder_is_refused_in_one_line() {
+    // audio_decode, 2026-12-07: symphonia's FLAC decoder (0.5.5) indexes past a subframe's
+    // buffer on this forged frame and panics; the panic is caught and the file refused.
+    let found = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/audio_decode/flac_frame_panic"),
+    )
+    .unwrap();
+    // The target's first byte picks the extension (1: flac).
+    let (&pick, file) = found.split_first().unwrap();
+    assert_eq!(pick % 3, 1);
+    let refused = decode_bytes(file, "flac").unwrap_err().to_string();
+    assert_eq!(refused.lines().count(), 1, "{refused}");
+}
+
+#[test]
 fn a_set_list_section_without_bars_is_refused() {
     // scene_parse: a section that gave no bars read as 0 bars and did not read back.
     let text = r#"Scene(sections: [(name: "a", bars: 8), (name: "b", commands: ["every 2"])])"#;

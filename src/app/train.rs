@@ -144,6 +144,11 @@ pub struct TrainBassArgs {
     /// (0: none).
     #[arg(long, default_value_t = 0.0)]
     pub drop_hits: f32,
+    /// Also keep the epoch whose likeliest lines have the best validation onset F1, as the
+    /// rhythm network (`NAME.rhythm.bpk`): it chooses where notes start, the epoch of the
+    /// lowest validation loss chooses their pitches.
+    #[arg(long)]
+    pub rhythm_by_onsets: bool,
 }
 
 /// With `--valid-from-train`, one training item in this many validates instead.
@@ -297,12 +302,19 @@ fn example(p: &BassPair) -> Example {
 
 fn bass_progress_line(r: &bass_train::EpochReport) -> String {
     format!(
-        "{} loss {:.3} · val {:.3}{} · val acc {:.1}% · {} · ETA ≤{}",
+        "{} loss {:.3} · val {:.3}{} · val acc {:.1}%{} · {} · ETA ≤{}",
         epoch_bar(r.epoch, r.epochs),
         r.train_loss,
         r.valid_loss,
         if r.improved { " *" } else { "  " },
         100.0 * r.valid_accuracy,
+        r.valid_onset_f1
+            .map(|f1| format!(
+                " · val onset F1 {:.1}%{}",
+                100.0 * f1,
+                if r.rhythm_improved { " *" } else { "" }
+            ))
+            .unwrap_or_default(),
         format_duration(r.elapsed),
         format_duration(eta(r.elapsed, r.epoch, r.epochs)),
     )
@@ -344,6 +356,7 @@ fn train_bass(args: &TrainBassArgs) -> anyhow::Result<()> {
     let config = bass_train::TrainingConfig::new(net)
         .with_learning_rate(args.learning_rate)
         .with_drop_hits(args.drop_hits)
+        .with_rhythm_by_onsets(args.rhythm_by_onsets)
         .with_epochs(args.epochs as usize)
         .with_seed(args.seed);
     let trained = bass_train::train(
@@ -359,7 +372,10 @@ fn train_bass(args: &TrainBassArgs) -> anyhow::Result<()> {
             }
         },
     )?;
-    let model = BassModel::new(trained.net, args.out.display().to_string())?;
+    let mut model = BassModel::new(trained.net, args.out.display().to_string())?;
+    if let Some(rhythm) = &trained.rhythm {
+        model = model.with_rhythm(rhythm.net.clone())?;
+    }
     let best_valid_accuracy = trained
         .history
         .iter()
@@ -374,6 +390,8 @@ fn train_bass(args: &TrainBassArgs) -> anyhow::Result<()> {
         best_valid_loss: trained.best_valid_loss,
         best_valid_accuracy,
         train_seconds: trained.elapsed.as_secs_f64(),
+        rhythm_epoch: trained.rhythm.as_ref().map(|r| r.epoch),
+        rhythm_valid_onset_f1: trained.rhythm.as_ref().map(|r| r.onset_f1),
     };
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -381,13 +399,22 @@ fn train_bass(args: &TrainBassArgs) -> anyhow::Result<()> {
     model.save(&args.out, &meta)?;
     println!(
         "wrote {} (+ .json): {} epochs in {}, best epoch {} with validation loss {:.3} \
-         (token accuracy {:.1}%), {} training pairs",
+         (token accuracy {:.1}%){}, {} training pairs",
         args.out.display(),
         trained.epochs_run,
         format_duration(trained.elapsed),
         trained.best_epoch,
         trained.best_valid_loss,
         100.0 * best_valid_accuracy,
+        trained
+            .rhythm
+            .as_ref()
+            .map(|r| format!(
+                "; rhythm (.rhythm.bpk) from epoch {} with onset F1 {:.1}%",
+                r.epoch,
+                100.0 * r.onset_f1
+            ))
+            .unwrap_or_default(),
         train_set.len()
     );
     Ok(())

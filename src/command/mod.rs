@@ -323,10 +323,12 @@ impl Command {
     }
 }
 
+/// A number as the shortest text that reads back as the same value (a command's text goes
+/// into session logs, and a replay must apply exactly what was played: `move 0 0.5035`, not
+/// a rounded `0.503`).
 fn num(v: f32) -> String {
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
+    let s = format!("{v}");
+    if s == "-0" { "0".into() } else { s }
 }
 
 fn quoted(p: &std::path::Path) -> String {

@@ -382,6 +382,10 @@ mod tests {
             "unlock drums",
             "unlock all",
             "quit",
+            // Found by the command_parse fuzz target: a value with four decimals was written
+            // rounded to three, so a replay applied another value than the one played.
+            "move -0 .5035",
+            "pitch-temperature 0.12345",
         ] {
             let cmd = parse(line).unwrap();
             assert_eq!(parse(&cmd.to_string()), Ok(cmd.clone()), "{line}");

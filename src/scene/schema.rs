@@ -265,7 +265,7 @@ impl Default for Ai {
             noise: 0.0,
             // The bass model's defaults (`model::bass::infer::DEFAULT_TEMPERATURE` and
             // `DEFAULT_PITCH_TEMPERATURE`).
-            temperature: 0.5,
+            temperature: 0.1,
             pitch_temperature: 1.0,
             lock_drums: false,
             lock_bass: false,

@@ -118,13 +118,25 @@ fn note_pitch(step: &BassStep) -> Option<i8> {
     }
 }
 
-/// Measures `predicted` lines against the pairs' true ones.
-pub fn measure(pairs: &[EvalPair], predicted: &[Bassline]) -> Metrics {
+/// Measures each predicted line against its true one (in the true line's scale).
+pub fn measure_lines<'a>(
+    lines: impl IntoIterator<Item = (&'a Bassline, &'a Bassline, Scale)>,
+) -> Metrics {
     let mut tally = Tally::default();
-    for (pair, line) in pairs.iter().zip(predicted) {
-        tally.add(&pair.bass, line, pair.scale);
+    for (truth, predicted, scale) in lines {
+        tally.add(truth, predicted, scale);
     }
     tally.metrics()
+}
+
+/// Measures `predicted` lines against the pairs' true ones.
+pub fn measure(pairs: &[EvalPair], predicted: &[Bassline]) -> Metrics {
+    measure_lines(
+        pairs
+            .iter()
+            .zip(predicted)
+            .map(|(pair, line)| (&pair.bass, line, pair.scale)),
+    )
 }
 
 /// The baselines' shared knowledge of the training data.

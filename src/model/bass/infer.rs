@@ -4,7 +4,7 @@
 //! Sampling is autoregressive over 32 steps, so it runs on the plain-float copy of the
 //! network ([`FastNet`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::tensor::Device;
@@ -22,13 +22,26 @@ use crate::pattern::{BassStep, Bassline, DrumPattern, Key, STEPS, Scale};
 pub const EMBEDDED_WEIGHTS: &[u8] = include_bytes!("../../../models/bass.bpk");
 /// The default model's metadata (training configuration and summary).
 pub const EMBEDDED_META: &str = include_str!("../../../models/bass.json");
+/// The default model's rhythm network (the same architecture, the epoch of the best
+/// validation onset F1; see [`BassModel::with_rhythm`]).
+pub const EMBEDDED_RHYTHM_WEIGHTS: &[u8] = include_bytes!("../../../models/bass.rhythm.bpk");
 
-/// Pitches kept by top-k sampling unless told otherwise.
-pub const DEFAULT_TOP_K: usize = 8;
+/// Where the rhythm network of the model at `weights` lies: `NAME.rhythm.bpk` beside
+/// `NAME.bpk`.
+pub fn rhythm_path(weights: &Path) -> PathBuf {
+    weights.with_extension("rhythm.bpk")
+}
+
+/// Pitches kept by top-k sampling unless told otherwise: 0, all of them, so that at pitch
+/// temperature 1 a note's pitch follows the model's own distribution. Chosen on a whole
+/// held-out source (Freedoom) with the pitch temperature: the pitch-class histogram of the
+/// lines comes closest to the songs' (see `models/bass.manifest.md`).
+pub const DEFAULT_TOP_K: usize = 0;
 /// Temperature of the rhythm choice used when none is given (a scene's `ai.temperature`
-/// default), chosen on the validation songs: the highest of 0.1…0.5 whose onset F1 stays
-/// within one point of the likeliest rhythm's. See `models/bass.manifest.md`.
-pub const DEFAULT_TEMPERATURE: f32 = 0.5;
+/// default), chosen on a whole held-out source (Freedoom): onset F1 falls as the rhythm
+/// temperature rises, and 0.1 keeps the likeliest rhythm's within a tenth of a point while
+/// near-equal choices still vary. See `models/bass.manifest.md`.
+pub const DEFAULT_TEMPERATURE: f32 = 0.1;
 
 /// Temperature of the pitch choice used when none is given (a scene's
 /// `ai.pitch_temperature` default): 1 follows the model's own spread of pitches, so lines
@@ -90,6 +103,12 @@ pub struct ModelMeta {
     pub best_valid_accuracy: f64,
     /// Training time in seconds.
     pub train_seconds: f64,
+    /// The epoch kept as the rhythm network (`NAME.rhythm.bpk`), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rhythm_epoch: Option<usize>,
+    /// Its validation onset F1 (likeliest lines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rhythm_valid_onset_f1: Option<f64>,
 }
 
 /// Kind tag of [`ModelMeta`].
@@ -173,11 +192,13 @@ pub fn sample(
     pick(&weights[..k], v).map_or(order[0], |i| order[i])
 }
 
-/// A loaded translation model, ready for inference.
+/// A loaded translation model, ready for inference: the network that chooses the pitches,
+/// and the one that chooses the rhythm when the model has its own (else the same).
 #[derive(Debug, Clone)]
 pub struct BassModel {
     net: BassNet,
     fast: FastNet,
+    rhythm: Option<(BassNet, FastNet)>,
     origin: String,
 }
 
@@ -213,12 +234,48 @@ impl BassModel {
             origin: origin.clone(),
             reason: e.to_string(),
         })?;
-        Ok(BassModel { net, fast, origin })
+        Ok(BassModel {
+            net,
+            fast,
+            rhythm: None,
+            origin,
+        })
     }
 
-    /// The embedded default model.
+    /// The model with `rhythm` (the same architecture) choosing where notes start, hold and
+    /// rest in the first pass of [`BassModel::translate_with`]: a network kept at the epoch
+    /// its rhythm was best (see `TrainingConfig::rhythm_by_onsets`), while this one's pitches
+    /// kept improving.
+    pub fn with_rhythm(mut self, rhythm: BassNet) -> Result<Self, ModelError> {
+        let rhythm = rhythm.valid().to_device(&Device::flex());
+        let fast = FastNet::of(&rhythm).map_err(|e| ModelError::Format {
+            kind: Kind::Bass,
+            origin: format!("{} (rhythm)", self.origin),
+            reason: e.to_string(),
+        })?;
+        self.rhythm = Some((rhythm, fast));
+        Ok(self)
+    }
+
+    /// Whether the model has its own rhythm network.
+    pub fn has_rhythm(&self) -> bool {
+        self.rhythm.is_some()
+    }
+
+    /// The rhythm network read from burnpack `bytes`, with this model's architecture.
+    fn rhythm_from(self, bytes: &[u8], origin: &str) -> Result<Self, ModelError> {
+        let config = BassNetConfig::new()
+            .with_encoder_hidden(self.net.encoder_hidden())
+            .with_decoder_hidden(self.net.decoder_hidden());
+        let blank = config.init(&Device::flex(), &mut Rng::new(0));
+        let net = artifact::load_weights(blank, bytes, Kind::Bass, origin)?;
+        self.with_rhythm(net)
+    }
+
+    /// The embedded default model, with its rhythm network.
     pub fn embedded() -> Result<Self, ModelError> {
-        artifact::embedded(Device::flex())
+        let model: Self = artifact::embedded(Device::flex())?;
+        model.rhythm_from(EMBEDDED_RHYTHM_WEIGHTS, "the embedded bass model (rhythm)")
     }
 
     /// A model from burnpack bytes of the architecture `config`.
@@ -233,19 +290,50 @@ impl BassModel {
     }
 
     /// Loads `PATH` (burnpack) with the architecture in `PATH.json` beside it (the default
-    /// architecture when there is none).
+    /// architecture when there is none), and its rhythm network `PATH.rhythm.bpk` when there
+    /// is one.
     pub fn load(path: &Path) -> Result<Self, ModelError> {
-        artifact::load(path, Device::flex())
+        let model: Self = artifact::load(path, Device::flex())?;
+        let rhythm = rhythm_path(path);
+        if !rhythm.exists() {
+            return Ok(model);
+        }
+        let bytes = std::fs::read(&rhythm).map_err(|source| ModelError::Read {
+            kind: Kind::Bass,
+            path: rhythm.display().to_string(),
+            source,
+        })?;
+        model.rhythm_from(&bytes, &rhythm.display().to_string())
     }
 
     /// The model at `path`, or the embedded default.
     pub fn load_or_embedded(path: Option<&Path>) -> Result<Self, ModelError> {
-        artifact::load_or_embedded(path, Device::flex())
+        match path {
+            Some(p) => Self::load(p),
+            None => Self::embedded(),
+        }
     }
 
-    /// Writes the weights to `path` and `meta` beside them, each atomically.
+    /// Writes the weights to `path` and `meta` beside them, and the rhythm network's to
+    /// [`rhythm_path`] when the model has one (else removes a stale one), each atomically.
     pub fn save(&self, path: &Path, meta: &ModelMeta) -> Result<(), ModelError> {
-        artifact::save(&self.net, path, meta, Kind::Bass, &self.origin)
+        artifact::save(&self.net, path, meta, Kind::Bass, &self.origin)?;
+        let rhythm = rhythm_path(path);
+        match &self.rhythm {
+            Some((net, _)) => artifact::write(
+                &rhythm,
+                &artifact::weights(net, Kind::Bass, &self.origin)?,
+                Kind::Bass,
+            ),
+            None => match std::fs::remove_file(&rhythm) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ModelError::Write {
+                    kind: Kind::Bass,
+                    path: rhythm.display().to_string(),
+                    source: e,
+                }),
+                _ => Ok(()),
+            },
+        }
     }
 
     /// Where the model came from (a path or "the embedded bass model").
@@ -290,8 +378,9 @@ impl BassModel {
     /// [`BassModel::translate`] with every option.
     ///
     /// Two passes, as a bassist first feels the rhythm and then chooses the notes: the first
-    /// samples where notes start, hold and rest (at `temperature`, each pitch the likeliest),
-    /// the second keeps that rhythm and samples each note's pitch at the pitch temperature.
+    /// samples where notes start, hold and rest (at `temperature`, each pitch the likeliest;
+    /// on the rhythm network when the model has one), the second keeps that rhythm and
+    /// samples each note's pitch at the pitch temperature.
     /// Sampled pitches fed back into one pass make the network start fewer notes; keeping
     /// the rhythm of the first pass keeps its onsets while the line moves.
     pub fn translate_with(&self, drums: &DrumPattern, options: &TranslateOptions) -> Bassline {
@@ -305,13 +394,12 @@ impl BassModel {
                 }
             }
         };
-        let (rhythm, _) = self
-            .fast
-            .decode(drums, options.key, options.scale, |_, logits| {
-                keep_in_scale(logits);
-                let (u, v) = (rng.uniform(), rng.uniform());
-                sample(logits, (options.temperature, 0.0), options.top_k, u, v)
-            });
+        let rhythm_net = self.rhythm.as_ref().map_or(&self.fast, |(_, fast)| fast);
+        let (rhythm, _) = rhythm_net.decode(drums, options.key, options.scale, |_, logits| {
+            keep_in_scale(logits);
+            let (u, v) = (rng.uniform(), rng.uniform());
+            sample(logits, (options.temperature, 0.0), options.top_k, u, v)
+        });
         let pitch_temperature = options.pitch_temperature;
         let (tokens, velocities) =
             self.fast

@@ -51,6 +51,24 @@ pub struct TrainingConfig {
     /// seen), so the network hears the groove, not one drummer's every note.
     #[config(default = 0.0)]
     pub drop_hits: f32,
+    /// Also keep, as the rhythm network, the epoch whose likeliest lines start their notes
+    /// where the validation songs' do (onset F1, the measure the rules compete on). It peaks
+    /// epochs before the loss does, while the pitches still improve: the rhythm pass of
+    /// [`super::infer::BassModel::translate_with`] runs it, the pitch pass the epoch of the
+    /// lowest loss.
+    #[config(default = false)]
+    pub rhythm_by_onsets: bool,
+}
+
+/// What validation measured after an epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Validation {
+    /// Teacher-forced loss.
+    pub loss: f64,
+    /// Teacher-forced per-step token accuracy.
+    pub accuracy: f64,
+    /// Onset F1 of the likeliest lines against the songs' (with `rhythm_by_onsets`).
+    pub onset_f1: Option<f64>,
 }
 
 /// One training example: drums, the bassline as tokens, key and scale.
@@ -275,10 +293,25 @@ pub struct EpochReport {
     pub valid_loss: f64,
     /// Validation per-step token accuracy under teacher forcing.
     pub valid_accuracy: f64,
+    /// Validation onset F1 of the likeliest lines (with `rhythm_by_onsets`).
+    pub valid_onset_f1: Option<f64>,
+    /// Whether this epoch gave the best onset F1 so far (and is kept as the rhythm network).
+    pub rhythm_improved: bool,
     /// Time since training began.
     pub elapsed: Duration,
     /// Whether this epoch gave the best validation loss so far.
     pub improved: bool,
+}
+
+/// The epoch kept as the rhythm network (see [`TrainingConfig::rhythm_by_onsets`]).
+#[derive(Debug, Clone)]
+pub struct RhythmEpoch {
+    /// Its network, without autodiff.
+    pub net: BassNet,
+    /// The epoch (1-based).
+    pub epoch: usize,
+    /// Its validation onset F1.
+    pub onset_f1: f64,
 }
 
 /// The result of [`train`].
@@ -290,6 +323,9 @@ pub struct Trained {
     pub best_epoch: usize,
     /// Its validation loss.
     pub best_valid_loss: f64,
+    /// With `rhythm_by_onsets`: the network of the epoch with the best validation onset F1,
+    /// that epoch and its F1.
+    pub rhythm: Option<RhythmEpoch>,
     /// Epochs actually run.
     pub epochs_run: usize,
     /// Every epoch's report.
@@ -334,6 +370,9 @@ pub fn train(
         config,
         train_set,
         valid_set,
+        valid_examples: valid,
+        rhythm: None,
+        validations: 0,
         device,
         ad,
         rng,
@@ -354,12 +393,17 @@ pub fn train(
         net,
         &schedule,
         began,
-        |_, end| EpochReport {
+        |trainer, end| EpochReport {
             epoch: end.epoch,
             epochs: end.epochs,
             train_loss: end.train_loss,
-            valid_loss: end.valid.0,
-            valid_accuracy: end.valid.1,
+            valid_loss: end.valid.loss,
+            valid_accuracy: end.valid.accuracy,
+            valid_onset_f1: end.valid.onset_f1,
+            rhythm_improved: trainer
+                .rhythm
+                .as_ref()
+                .is_some_and(|r| r.epoch == end.epoch),
             elapsed: end.elapsed,
             improved: end.improved,
         },
@@ -368,7 +412,8 @@ pub fn train(
     Ok(Trained {
         net: out.model,
         best_epoch: out.best_epoch,
-        best_valid_loss: out.best_valid.0,
+        best_valid_loss: out.best_valid.loss,
+        rhythm: trainer.rhythm.take(),
         epochs_run: out.history.len(),
         history: out.history,
         elapsed: out.elapsed,
@@ -381,6 +426,12 @@ struct NetTrainer<'a, B> {
     config: &'a TrainingConfig,
     train_set: Prepared,
     valid_set: Prepared,
+    /// The validation examples (decoded with `rhythm_by_onsets`).
+    valid_examples: &'a [Example],
+    /// The best rhythm epoch so far.
+    rhythm: Option<RhythmEpoch>,
+    /// Validations so far (the epoch of the latest).
+    validations: usize,
     /// The inference device (validation runs there).
     device: &'a Device,
     /// Its autodiff form (training runs there).
@@ -403,8 +454,7 @@ struct NetTrainer<'a, B> {
 impl<B: FnMut(usize, usize)> Trainer for NetTrainer<'_, B> {
     type Training = BassNet;
     type Model = BassNet;
-    /// Validation loss and token accuracy.
-    type Valid = (f64, f64);
+    type Valid = Validation;
 
     fn train_epoch(&mut self, mut net: BassNet, _epoch: usize) -> (BassNet, f64) {
         let config = self.config;
@@ -435,15 +485,66 @@ impl<B: FnMut(usize, usize)> Trainer for NetTrainer<'_, B> {
         (net, sum / batches.max(1) as f64)
     }
 
-    fn validate(&mut self, net: &BassNet) -> (BassNet, (f64, f64)) {
+    fn validate(&mut self, net: &BassNet) -> (BassNet, Validation) {
         let valid = net.valid();
-        let measured = validate(&valid, &self.valid_set, self.device, self.config);
+        let (loss, accuracy) = validate(&valid, &self.valid_set, self.device, self.config);
+        self.validations += 1;
+        let onset_f1 = if self.config.rhythm_by_onsets {
+            let f1 = likeliest_onset_f1(&valid, self.valid_examples);
+            if self.rhythm.as_ref().is_none_or(|r| f1 > r.onset_f1) {
+                self.rhythm = Some(RhythmEpoch {
+                    net: valid.clone(),
+                    epoch: self.validations,
+                    onset_f1: f1,
+                });
+            }
+            Some(f1)
+        } else {
+            None
+        };
+        let measured = Validation {
+            loss,
+            accuracy,
+            onset_f1,
+        };
         (valid, measured)
     }
 
-    fn better(new: &(f64, f64), best: &(f64, f64)) -> bool {
-        new.0 < best.0
+    fn better(new: &Validation, best: &Validation) -> bool {
+        new.loss < best.loss
     }
+}
+
+/// Onset F1 of the likeliest line (rhythm and pitch greedy, notes in the scale) for each of
+/// `examples` against its own line.
+fn likeliest_onset_f1(net: &BassNet, examples: &[Example]) -> f64 {
+    use super::eval::measure_lines;
+    use super::infer::{BassModel, TranslateOptions};
+    let Ok(model) = BassModel::new(net.clone(), "validation") else {
+        return 0.0;
+    };
+    let lines: Vec<Bassline> = examples
+        .iter()
+        .map(|e| {
+            model.translate_with(
+                &e.drums,
+                &TranslateOptions {
+                    key: e.key,
+                    scale: e.scale,
+                    temperature: 0.0,
+                    pitch_temperature: 0.0,
+                    ..TranslateOptions::default()
+                },
+            )
+        })
+        .collect();
+    measure_lines(
+        examples
+            .iter()
+            .zip(&lines)
+            .map(|(e, line)| (&e.bass, line, e.scale)),
+    )
+    .onset_f1
 }
 
 /// Mean teacher-forced validation loss and token accuracy per step.
