@@ -56,6 +56,11 @@ impl fmt::Display for MidiAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MidiAction::Learn(t) => write!(f, "learn {t}"),
+            // Written so that it reads back the same: words with single spaces as they are,
+            // anything else (a tab, a run of spaces a quote kept) in quotes.
+            MidiAction::Forget(t) if t.split_whitespace().collect::<Vec<_>>().join(" ") != *t => {
+                write!(f, "forget \"{t}\"")
+            }
             MidiAction::Forget(t) => write!(f, "forget {t}"),
             MidiAction::Clock(on) => write!(f, "clock {}", if *on { "on" } else { "off" }),
         }
@@ -331,9 +336,11 @@ fn num(v: f32) -> String {
     if s == "-0" { "0".into() } else { s }
 }
 
+/// A path or name as one word that reads back the same: in quotes when it is empty or holds
+/// whitespace.
 fn quoted(p: &std::path::Path) -> String {
     let s = p.display().to_string();
-    if s.contains(char::is_whitespace) {
+    if s.is_empty() || s.contains(char::is_whitespace) {
         format!("\"{s}\"")
     } else {
         s

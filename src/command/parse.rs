@@ -386,6 +386,11 @@ mod tests {
             // rounded to three, so a replay applied another value than the one played.
             "move -0 .5035",
             "pitch-temperature 0.12345",
+            // Found by command_parse too: a tab kept by quotes was written bare and read back
+            // as a space.
+            "midi forget \"x\ty\"",
+            "midi forget filter",
+            "loop music pick \"\"",
         ] {
             let cmd = parse(line).unwrap();
             assert_eq!(parse(&cmd.to_string()), Ok(cmd.clone()), "{line}");
