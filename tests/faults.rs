@@ -21,15 +21,20 @@ fn headless_take(dir: &Path) -> Command {
 
 /// Waits at most a minute for `child` to exit; kills it and fails if it does not.
 fn wait_exit(child: &mut Child, what: &str) -> std::process::ExitStatus {
+    exit_within_a_minute(child).unwrap_or_else(|| panic!("ubiq did not exit after {what}"))
+}
+
+/// Waits at most a minute for `child` to exit; kills it and gives `None` if it does not.
+fn exit_within_a_minute(child: &mut Child) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            return status;
+            return Some(status);
         }
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("ubiq did not exit after {what}");
+            return None;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -71,12 +76,19 @@ fn assert_finished_take(dir: &Path, seconds: f64) {
 fn sighup_finishes_a_headless_take_that_replays() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Session::start(headless_take(dir.path()).arg("--json"));
+    // Read stderr as it comes, as a terminal would: a full pipe would stop ubiq mid-line.
+    let mut err = s.child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut text);
+        text
+    });
     while s.next_cycle() < 3 {}
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(s.child.id() as i32, libc::SIGHUP) };
-    let status = wait_exit(&mut s.child, "SIGHUP");
-    let mut stderr = String::new();
-    let _ = std::io::Read::read_to_string(s.child.stderr.as_mut().unwrap(), &mut stderr);
+    let status = exit_within_a_minute(&mut s.child);
+    let stderr = stderr.join().unwrap();
+    let status = status.unwrap_or_else(|| panic!("ubiq did not exit after SIGHUP: {stderr}"));
     assert!(status.success(), "{status}: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_finished_take(dir.path(), 2.0);
