@@ -3,6 +3,7 @@
 //! set goes on, the set playing.
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -75,7 +76,18 @@ fn assert_finished_take(dir: &Path, seconds: f64) {
 #[test]
 fn sighup_finishes_a_headless_take_that_replays() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = Session::start(headless_take(dir.path()).arg("--json"));
+    let mut c = headless_take(dir.path());
+    // As from a terminal, SIGHUP starts at its default action: a test runner started with
+    // `nohup` passes it on ignored, and ubiq keeps an ignored SIGHUP ignored (by design).
+    // SAFETY: the closure only calls `signal`, which is async-signal-safe, between fork and
+    // exec.
+    unsafe {
+        c.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut s = Session::start(c.arg("--json"));
     // Read stderr as it comes, as a terminal would: a full pipe would stop ubiq mid-line.
     let mut err = s.child.stderr.take().unwrap();
     let stderr = std::thread::spawn(move || {

@@ -55,13 +55,8 @@ pub enum MidiAction {
 impl fmt::Display for MidiAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MidiAction::Learn(t) => write!(f, "learn {t}"),
-            // Written so that it reads back the same: words with single spaces as they are,
-            // anything else (a tab, a run of spaces a quote kept) in quotes.
-            MidiAction::Forget(t) if t.split_whitespace().collect::<Vec<_>>().join(" ") != *t => {
-                write!(f, "forget \"{t}\"")
-            }
-            MidiAction::Forget(t) => write!(f, "forget {t}"),
+            MidiAction::Learn(t) => write!(f, "learn {}", rest_of_line(t)),
+            MidiAction::Forget(t) => write!(f, "forget {}", rest_of_line(t)),
             MidiAction::Clock(on) => write!(f, "clock {}", if *on { "on" } else { "off" }),
         }
     }
@@ -334,6 +329,17 @@ impl Command {
 fn num(v: f32) -> String {
     let s = format!("{v}");
     if s == "-0" { "0".into() } else { s }
+}
+
+/// Text that ends a command line, written so that it reads back the same: words with single
+/// spaces as they are, anything else (a run of spaces or other white space a quote kept) in
+/// quotes.
+fn rest_of_line(t: &str) -> std::borrow::Cow<'_, str> {
+    if t.split_whitespace().collect::<Vec<_>>().join(" ") == t {
+        std::borrow::Cow::Borrowed(t)
+    } else {
+        std::borrow::Cow::Owned(format!("\"{t}\""))
+    }
 }
 
 /// A path or name as one word that reads back the same: in quotes when it is empty or holds

@@ -47,6 +47,10 @@ pub enum CommandError {
     /// Unbalanced quotes.
     #[error("unclosed quote")]
     Quote,
+    /// A control character (a tab or line break kept by quotes, an escape): no command takes
+    /// one, and a session log keeps one command a line.
+    #[error("control character {} in a command", .0.escape_unicode())]
+    Control(char),
     /// A line longer than [`MAX_LINE`] bytes (no command needs that much).
     #[error("command of {bytes} bytes is too long (at most {MAX_LINE}): {}", text::quote(.line))]
     TooLong {
@@ -74,6 +78,9 @@ fn words(line: &str) -> Result<Vec<String>, CommandError> {
     let mut has = false;
     for ch in line.chars() {
         match ch {
+            c if c.is_control() && (in_quote || !c.is_whitespace()) => {
+                return Err(CommandError::Control(c));
+            }
             '"' => {
                 in_quote = !in_quote;
                 has = true;
@@ -317,6 +324,20 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_are_refused_and_tabs_between_words_are_spaces() {
+        assert_eq!(
+            parse("midi forget \"a\tb\""),
+            Err(CommandError::Control('\t'))
+        );
+        assert_eq!(parse("save \"x\ny\""), Err(CommandError::Control('\n')));
+        assert_eq!(
+            parse("tempo \u{1b}[2J"),
+            Err(CommandError::Control('\u{1b}'))
+        );
+        assert_eq!(parse("tempo\t128"), Ok(Command::Tempo(128.0)));
+    }
+
+    #[test]
     fn refuses_with_a_reason() {
         assert_eq!(
             parse("tempo 300").unwrap_err().to_string(),
@@ -386,9 +407,10 @@ mod tests {
             // rounded to three, so a replay applied another value than the one played.
             "move -0 .5035",
             "pitch-temperature 0.12345",
-            // Found by command_parse too: a tab kept by quotes was written bare and read back
-            // as a space.
-            "midi forget \"x\ty\"",
+            // Found by command_parse too: a run of spaces kept by quotes was written bare and
+            // read back as one space.
+            "midi forget \"x  y\"",
+            "midi learn \"filter  \"",
             "midi forget filter",
             "loop music pick \"\"",
         ] {
