@@ -8,20 +8,11 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::Session;
+use common::{Session, ubiq_in};
 
+/// The binary, with its autosave, MIDI bindings and configuration kept away from the user's.
 fn ubiq() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ubiq"));
-    // Keep the autosave and MIDI bindings of these runs away from the user's.
-    c.env(
-        "XDG_DATA_HOME",
-        std::env::temp_dir().join("ubiq-bad-input-data"),
-    )
-    .env(
-        "XDG_CONFIG_HOME",
-        std::env::temp_dir().join("ubiq-bad-input-config"),
-    );
-    c
+    ubiq_in(&std::env::temp_dir().join("ubiq-bad-input"))
 }
 
 fn run(args: &[&str]) -> Output {

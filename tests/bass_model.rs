@@ -157,17 +157,23 @@ fn forward_shapes_and_masked_holds() {
     assert!(velocity.iter().all(|v| (0.0..=1.0).contains(v)));
 }
 
-#[test]
-fn loss_falls_on_a_small_fixture() {
+/// Trains the small network for `epochs` (patience as long) on the fixture, validating on
+/// the fixture too; `config` sets anything else.
+fn train_on_fixture(
+    epochs: usize,
+    config: impl FnOnce(TrainingConfig) -> TrainingConfig,
+) -> ubiq::model::bass::train::Trained {
     let examples = fixture();
-    let config = TrainingConfig::new(small())
-        .with_epochs(80)
-        .with_batch_size(4)
-        .with_epoch_size(8)
-        .with_learning_rate(1e-2)
-        .with_patience(80)
-        .with_seed(3);
-    let trained = train(
+    let config = config(
+        TrainingConfig::new(small())
+            .with_epochs(epochs)
+            .with_batch_size(4)
+            .with_epoch_size(8)
+            .with_learning_rate(1e-2)
+            .with_patience(epochs)
+            .with_seed(3),
+    );
+    train(
         &config,
         &examples,
         &examples,
@@ -175,7 +181,12 @@ fn loss_falls_on_a_small_fixture() {
         |_| {},
         |_, _| {},
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn loss_falls_on_a_small_fixture() {
+    let trained = train_on_fixture(80, |c| c);
     let first = trained.history[0].train_loss;
     let last = trained.history.last().unwrap().train_loss;
     assert!(last < 0.5 * first, "loss {first} → {last}");
@@ -196,23 +207,7 @@ fn loss_falls_on_a_small_fixture() {
 #[test]
 fn the_rhythm_network_is_the_epoch_with_the_best_validation_onset_f1() {
     let examples = fixture();
-    let config = TrainingConfig::new(small())
-        .with_epochs(12)
-        .with_batch_size(4)
-        .with_epoch_size(8)
-        .with_learning_rate(1e-2)
-        .with_patience(12)
-        .with_rhythm_by_onsets(true)
-        .with_seed(3);
-    let trained = train(
-        &config,
-        &examples,
-        &examples,
-        &Device::flex(),
-        |_| {},
-        |_, _| {},
-    )
-    .unwrap();
+    let trained = train_on_fixture(12, |c| c.with_rhythm_by_onsets(true));
     let f1: Vec<f64> = trained
         .history
         .iter()

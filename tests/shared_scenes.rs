@@ -7,22 +7,14 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::Session;
+use common::{Session, ubiq_in};
 
 /// What a file outside the set holds, never to be shown.
 const SECRET: &str = "rootsecret:x:0:0:root:/root:/bin/bash\n";
 
+/// The binary, with its autosave, MIDI bindings and configuration kept away from the user's.
 fn ubiq() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ubiq"));
-    c.env(
-        "XDG_DATA_HOME",
-        std::env::temp_dir().join("ubiq-shared-scenes-data"),
-    )
-    .env(
-        "XDG_CONFIG_HOME",
-        std::env::temp_dir().join("ubiq-shared-scenes-config"),
-    );
-    c
+    ubiq_in(&std::env::temp_dir().join("ubiq-shared-scenes"))
 }
 
 fn text(b: &[u8]) -> String {

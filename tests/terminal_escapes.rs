@@ -8,20 +8,15 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod common;
+use common::ubiq_in;
+
 /// A window title change, a bell, a C1 CSI and a screen clear.
 const EVIL: &str = "\u{1b}]2;pwned\u{7}\u{9b}31m\u{1b}[2J";
 
+/// The binary, with its autosave, MIDI bindings and configuration kept away from the user's.
 fn ubiq() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ubiq"));
-    c.env(
-        "XDG_DATA_HOME",
-        std::env::temp_dir().join("ubiq-terminal-escapes-data"),
-    )
-    .env(
-        "XDG_CONFIG_HOME",
-        std::env::temp_dir().join("ubiq-terminal-escapes-config"),
-    );
-    c
+    ubiq_in(&std::env::temp_dir().join("ubiq-terminal-escapes"))
 }
 
 /// Bytes a terminal would act on: C0 controls other than the line ending, DEL, and C1 controls

@@ -147,23 +147,28 @@ pub trait Stored: Sized {
     ) -> Result<Self, ModelError>;
 }
 
+/// The bytes of the model file at `path`, or an error naming it.
+pub fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, ModelError> {
+    std::fs::read(path).map_err(|source| ModelError::Read {
+        kind,
+        path: path.display().to_string(),
+        source,
+    })
+}
+
 /// Loads the weights at `path` with the metadata beside them (or the model's default metadata
 /// when there is no file and the model has one).
 pub fn load<M: Stored>(path: &Path, device: Device) -> Result<M, ModelError> {
-    let read_error = |p: &Path| {
-        let path = p.display().to_string();
-        move |source| ModelError::Read {
-            kind: M::KIND,
-            path,
-            source,
-        }
-    };
-    let bytes = std::fs::read(path).map_err(read_error(path))?;
+    let bytes = read(path, M::KIND)?;
     let meta_file = meta_path(path);
     let meta = match M::default_meta() {
         Some(default) if !meta_file.exists() => default,
         _ => {
-            let text = std::fs::read_to_string(&meta_file).map_err(read_error(&meta_file))?;
+            let text = std::fs::read_to_string(&meta_file).map_err(|source| ModelError::Read {
+                kind: M::KIND,
+                path: meta_file.display().to_string(),
+                source,
+            })?;
             serde_json::from_str(&text).map_err(|e| ModelError::Meta {
                 kind: M::KIND,
                 path: meta_file.display().to_string(),

@@ -267,8 +267,7 @@ impl BassModel {
         let config = BassNetConfig::new()
             .with_encoder_hidden(self.net.encoder_hidden())
             .with_decoder_hidden(self.net.decoder_hidden());
-        let blank = config.init(&Device::flex(), &mut Rng::new(0));
-        let net = artifact::load_weights(blank, bytes, Kind::Bass, origin)?;
+        let net = net_from_bytes(bytes, &config, origin)?;
         self.with_rhythm(net)
     }
 
@@ -284,9 +283,7 @@ impl BassModel {
         config: &BassNetConfig,
         origin: &str,
     ) -> Result<Self, ModelError> {
-        let blank = config.init(&Device::flex(), &mut Rng::new(0));
-        let net = artifact::load_weights(blank, bytes, Kind::Bass, origin)?;
-        Self::new(net, origin)
+        Self::new(net_from_bytes(bytes, config, origin)?, origin)
     }
 
     /// Loads `PATH` (burnpack) with the architecture in `PATH.json` beside it (the default
@@ -298,11 +295,7 @@ impl BassModel {
         if !rhythm.exists() {
             return Ok(model);
         }
-        let bytes = std::fs::read(&rhythm).map_err(|source| ModelError::Read {
-            kind: Kind::Bass,
-            path: rhythm.display().to_string(),
-            source,
-        })?;
+        let bytes = artifact::read(&rhythm, Kind::Bass)?;
         model.rhythm_from(&bytes, &rhythm.display().to_string())
     }
 
@@ -416,6 +409,16 @@ impl BassModel {
                 });
         line_of(&tokens, &velocities)
     }
+}
+
+/// A network of the architecture `config` with the weights of the burnpack `bytes`.
+fn net_from_bytes(
+    bytes: &[u8],
+    config: &BassNetConfig,
+    origin: &str,
+) -> Result<BassNet, ModelError> {
+    let blank = config.init(&Device::flex(), &mut Rng::new(0));
+    artifact::load_weights(blank, bytes, Kind::Bass, origin)
 }
 
 /// The bassline of decoded tokens and velocities.
