@@ -9,12 +9,13 @@ use burn::tensor::Device;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::command::ModelName;
 use crate::loops::LoopSet;
 use crate::loops::library::{EmbeddingTable, Library};
 use crate::model::Backend;
 use crate::model::bass::BassModel;
 use crate::model::loops::infer::LoopModel;
-use crate::model::registry::Models;
+use crate::model::registry::{Models, RhythmBank};
 use crate::model::rhythm::{Conditions, DecodeOptions, RhythmModel};
 use crate::model::rng::Rng;
 use crate::pattern::{Key, Scale};
@@ -285,7 +286,10 @@ fn synth_cases() -> Vec<Case> {
 fn cycle_cases(library: &Library) -> Result<Vec<Case>, BenchError> {
     let models = || -> Result<Models, BenchError> {
         Ok(Models {
-            rhythm: Some(RhythmModel::embedded().map_err(BenchError::model)?),
+            rhythm: RhythmBank::of(
+                ModelName::default(),
+                RhythmModel::embedded().map_err(BenchError::model)?,
+            ),
             bass: Some(BassModel::embedded().map_err(BenchError::model)?),
             loops: Some(LoopModel::embedded(Device::flex()).map_err(BenchError::model)?),
             library: Some(library.clone()),

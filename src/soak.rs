@@ -139,20 +139,15 @@ fn garble(rng: &mut Rng, line: &str) -> String {
 
 /// A random scene file text: a shipped scene with the AI switched on, sometimes broken.
 pub fn random_scene(rng: &mut Rng) -> String {
-    let (_, text) = SHIPPED[rng.below(SHIPPED.len())];
-    let text = text.replacen(
-        "Scene(",
-        &format!(
-            "Scene(ai: (every: {}, feedback: {}, x: {:.2}, y: {:.2}), loops: (music: (on: {}), rhythm: (on: {})),",
-            rng.below(4),
-            rng.uniform() < 0.5,
-            rng.normal(),
-            rng.normal(),
-            rng.uniform() < 0.7,
-            rng.uniform() < 0.3
-        ),
-        1,
-    );
+    let (name, text) = SHIPPED[rng.below(SHIPPED.len())];
+    let mut scene = Scene::from_ron(text, std::path::Path::new(name)).unwrap_or_default();
+    scene.ai.every = rng.below(4) as u32;
+    scene.ai.feedback = rng.uniform() < 0.5;
+    scene.ai.x = rng.normal().clamp(-3.0, 3.0);
+    scene.ai.y = rng.normal().clamp(-3.0, 3.0);
+    scene.loops.music.on = rng.uniform() < 0.7;
+    scene.loops.rhythm.on = rng.uniform() < 0.3;
+    let text = scene.to_ron();
     if rng.below(4) == 0 {
         let cut = rng.below(text.len());
         let mut broken: String = text.chars().take(cut).collect();

@@ -4,13 +4,14 @@
 
 use std::path::Path;
 
-use ubiq::command::parse;
+use ubiq::command::{ModelName, parse};
 use ubiq::engine::render::{RenderOptions, midi_of, render_set};
 use ubiq::engine::session::Action;
 use ubiq::loops::LoopSet;
 use ubiq::loops::library::Library;
 use ubiq::model::registry::Models;
 use ubiq::performance::Performance;
+use ubiq::performance::compose::SETTLE_NEIGHBOURS;
 use ubiq::scene::Scene;
 
 const RATE: u32 = 22_050;
@@ -66,22 +67,30 @@ fn feedback_pulls_the_point_towards_the_chosen_rhythm_loop_and_the_set_evolves()
     );
     assert_eq!(rendered.late_plans, 0, "no cycle missed its boundary");
     let mut z = [scene.ai.x, scene.ai.y];
+    let map = models
+        .latent_map(ModelName::DEFAULT)
+        .expect("the groove model's map");
     let mut moved_towards = 0;
     for turn in &rendered.turns {
         let heard = turn
             .heard
             .as_ref()
             .expect("the feedback loop heard every cycle");
-        // Each turn moves the point `amount` of the way to the encoding of the loop it chose
-        // (staying on the plane, −3..3).
-        let before = distance(z, heard.target);
-        let after = distance(turn.z, heard.target);
-        let expected = [0, 1].map(|i| (z[i] + amount * (heard.target[i] - z[i])).clamp(-3.0, 3.0));
+        // Each turn moves the point `amount` of the way to the centre of the training windows
+        // around the encoding of the loop it chose (staying on the plane, −3..3).
+        let target = map.settle(heard.target, SETTLE_NEIGHBOURS);
+        assert!(
+            distance(target, heard.target) < 1.5,
+            "{target:?} near {:?}",
+            heard.target
+        );
+        let before = distance(z, target);
+        let after = distance(turn.z, target);
+        let expected = [0, 1].map(|i| (z[i] + amount * (target[i] - z[i])).clamp(-3.0, 3.0));
         assert!(
             distance(turn.z, expected) < 1e-4,
-            "cycle {}: from {z:?} towards {:?} went to {:?}",
+            "cycle {}: from {z:?} towards {target:?} went to {:?}",
             turn.cycle,
-            heard.target,
             turn.z
         );
         if after < before - 1e-4 {

@@ -136,6 +136,13 @@ fn plays_in_an_80x24_tmux_pane_takes_commands_and_restores_the_terminal() {
     tmux.wait_for("128 BPM", long, |s| s.contains("▶ ubiq · 128.0 BPM"));
 
     // The latent pad: l moves the point, ] asks for more kicks; both write the next cycle.
+    // The default scene walks: stop it at the origin first.
+    tmux.keys(&[":", "walk 0", "Enter"]);
+    tmux.wait_for("the walk to stop", long, |s| s.contains("✓ walk 0"));
+    tmux.keys(&[":", "z 0 0", "Enter"]);
+    tmux.wait_for("the point at the origin", long, |s| {
+        s.contains("✓ z 0 0") && s.contains("z +0.00 +0.00")
+    });
     tmux.keys(&["l"]);
     tmux.wait_for("the point to move", long, |s| {
         s.contains("✓ move 0.1 0") && s.contains("z +0.10 +0.00")

@@ -15,7 +15,7 @@ use super::loops::open_model;
 use super::models::ModelArgs;
 use super::progress::songs;
 use crate::dataset::{BassPair, CacheMode, Split};
-use crate::engine::played::bass_style;
+use crate::engine::played::{bass_style, drum_windows};
 use crate::engine::render::{RenderOptions, render_set};
 use crate::model::Backend;
 use crate::model::bass::BassModel;
@@ -26,6 +26,8 @@ use crate::model::loops::eval as loops_eval;
 use crate::model::registry::Models;
 use crate::model::rhythm::RhythmModel;
 use crate::model::rhythm::eval::{self as rhythm_eval, Reconstruction};
+use crate::model::rhythm::style::{GrooveStats, GrooveTally};
+use crate::pattern::DrumPattern;
 use crate::performance::query::render_query;
 use crate::scene::library;
 use serde::Serialize;
@@ -41,7 +43,8 @@ pub enum EvalCommand {
     /// and three baselines on the held-out songs.
     Bass(EvalBassArgs),
     /// Render scenes with the AI and measure what their bass played (tonic share, repeated
-    /// notes, notes a bar, range, notes on kicks), next to human lines.
+    /// notes, notes a bar, range, notes on kicks) and their drums (distinct cycles, change
+    /// from cycle to cycle, kick velocity, syncopation), next to human lines and drummers.
     Set(EvalSetArgs),
 }
 
@@ -61,7 +64,7 @@ impl EvalCommand {
 /// Options of `ubiq eval rhythm`.
 #[derive(Args, Debug)]
 pub struct EvalRhythmArgs {
-    /// MIDI folders to measure on (the test split of a Groove MIDI Dataset folder).
+    /// MIDI folders to measure on (their test split by default).
     #[arg(long, required = true, num_args = 1..)]
     pub midi: Vec<PathBuf>,
     /// Model file (the embedded default when not given).
@@ -73,6 +76,15 @@ pub struct EvalRhythmArgs {
     /// Seed of the sampled measures.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Windows to measure: test (held-out songs), validation (for choosing settings), or all
+    /// (every window of the folders: music none of the training data holds; give
+    /// --train-midi).
+    #[arg(long, default_value = "test", value_parser = parse_songs)]
+    pub split: Songs,
+    /// The training corpus the baselines learn from (its train split; the nearest-pattern
+    /// baseline searches all of it), when it is not the folders measured.
+    #[arg(long, num_args = 1..)]
+    pub train_midi: Vec<PathBuf>,
 }
 
 /// Options of `ubiq eval loops`.
@@ -156,6 +168,10 @@ pub struct EvalSetArgs {
     /// Multi-track MIDI songs whose bass lines are the human reference (every song).
     #[arg(long, num_args = 1..)]
     pub midi: Vec<PathBuf>,
+    /// Drum MIDI folders whose two-bar windows, one after another in each song, are the
+    /// drummers' reference (every song; the Groove MIDI Dataset, say).
+    #[arg(long, num_args = 1..)]
+    pub drum_midi: Vec<PathBuf>,
     /// Play the scenes as written, without the AI (the reference the AI is compared with).
     #[arg(long)]
     pub no_ai: bool,
@@ -228,9 +244,26 @@ fn print_rhythm_table(origin: &str, report: &rhythm_eval::EvalReport) {
 fn eval_rhythm(args: &EvalRhythmArgs) -> anyhow::Result<()> {
     let model = RhythmModel::load_or_embedded(args.model.as_deref(), Backend::Flex.device())?;
     let corpus = load_rhythm(&args.midi)?;
-    let windows = &corpus.split(Split::Test).patterns;
-    let train = corpus.split(Split::Train);
-    let report = rhythm_eval::evaluate(&model, &train.patterns, windows, args.seed);
+    let windows: Vec<DrumPattern> = match args.split {
+        Songs::Split(split) => corpus.split(split).patterns.clone(),
+        Songs::All => Split::ALL
+            .iter()
+            .flat_map(|&s| corpus.split(s).patterns.iter().copied())
+            .collect(),
+    };
+    let training = if args.train_midi.is_empty() {
+        if args.split == Songs::All {
+            bail!(
+                "--split all measures every window: give --train-midi (the training corpus) \
+                 for the baselines to learn from"
+            );
+        }
+        None
+    } else {
+        Some(load_rhythm(&args.train_midi)?)
+    };
+    let train = training.as_ref().unwrap_or(&corpus).split(Split::Train);
+    let report = rhythm_eval::evaluate(&model, &train.patterns, &windows, args.seed);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -393,6 +426,35 @@ struct SetRow {
     scene: String,
     seed: u64,
     bass: LineStats,
+    drums: GrooveStats,
+}
+
+/// The drummers' reference of `ubiq eval set`: the two-bar windows of every song on even
+/// bars (bars 0–1, 2–3, …), as runs of consecutive windows (a run ends where a window is
+/// missing, such as a duplicate left out of the corpus).
+fn drum_reference(dirs: &[PathBuf]) -> anyhow::Result<GrooveStats> {
+    let corpus = load_corpus(dirs, cache_mode(false))?;
+    let mut windows: Vec<_> = corpus
+        .all_drum_windows()
+        .iter()
+        .filter(|w| w.bar % 2 == 0)
+        .collect();
+    windows.sort_by(|a, b| (&a.source.song, a.bar).cmp(&(&b.source.song, b.bar)));
+    let mut tally = GrooveTally::default();
+    let mut run = Vec::new();
+    for (i, w) in windows.iter().enumerate() {
+        let follows = i > 0 && {
+            let before = windows[i - 1];
+            before.source.song == w.source.song && before.bar + 2 == w.bar
+        };
+        if !follows && !run.is_empty() {
+            tally.add_run(&run);
+            run.clear();
+        }
+        run.push(w.pattern);
+    }
+    tally.add_run(&run);
+    Ok(tally.stats())
 }
 
 /// Renders every scene with every seed (the AI composing, as on stage) and measures the bass
@@ -405,6 +467,11 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
         Some(line_stats(
             corpus.all_pairs().iter().map(|p| (&p.drums, &p.bass)),
         ))
+    };
+    let drummers = if args.drum_midi.is_empty() {
+        None
+    } else {
+        Some(drum_reference(&args.drum_midi)?)
     };
     let mut models = if args.no_ai {
         Models::none()
@@ -421,17 +488,27 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
                 seed,
             };
             let rendered = render_set(&scene, &mut models, &options);
+            let mut windows = drum_windows(&rendered, scene.swing);
+            windows.truncate((args.bars / 2) as usize);
+            let mut drums = GrooveTally::default();
+            drums.add_run(&windows);
             rows.push(SetRow {
                 scene: name.clone(),
                 seed,
                 bass: bass_style(&rendered, scene.bass.key),
+                drums: drums.stats(),
             });
         }
     }
     if args.json {
         println!(
             "{}",
-            serde_json::json!({ "bars": args.bars, "renders": rows, "human": human })
+            serde_json::json!({
+                "bars": args.bars,
+                "renders": rows,
+                "human": human,
+                "drummers": drummers,
+            })
         );
         return Ok(());
     }
@@ -453,7 +530,42 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
     if let Some(h) = &human {
         println!("{}", style_row("human lines (--midi)", h, h));
     }
+    println!(
+        "\n{:<22} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>6} {:>7} {:>7}",
+        format!("drums, {} bars", args.bars),
+        "distinct",
+        "change",
+        "kick fig",
+        "kick v",
+        "kick sd",
+        "syncop",
+        "toms",
+        "cymbals",
+        "offset"
+    );
+    for row in &rows {
+        let name = format!("{} seed {}", row.scene, row.seed);
+        println!("{}", groove_row(&name, &row.drums));
+    }
+    if let Some(d) = &drummers {
+        println!("{}", groove_row("drummers (--drum-midi)", d));
+    }
     Ok(())
+}
+
+fn groove_row(name: &str, s: &GrooveStats) -> String {
+    format!(
+        "{name:<22} {:>7.1}% {:>7.2} {:>6.1}% {:>7.0} {:>7.2} {:>7.2} {:>6.2} {:>7.2} {:>7.3}",
+        100.0 * s.distinct_share,
+        s.mean_change,
+        100.0 * s.kick_row_mode_share,
+        s.kick_velocity_median,
+        s.kick_count_sd,
+        s.syncopation,
+        s.toms,
+        s.cymbals,
+        s.mean_offset,
+    )
 }
 
 /// Negatives per anchor window in `ubiq eval loops`.

@@ -25,6 +25,7 @@ use crate::model::rhythm::infer as rhythm_infer;
 use crate::model::rhythm::latent_map::LatentMap;
 use crate::model::rhythm::train as rhythm_train;
 use crate::model::rhythm::{RhythmModel, RhythmVaeConfig};
+use crate::pattern::DrumPattern;
 use crate::performance::query::render_query;
 
 /// Training windows sampled into the latent map written beside the model.
@@ -79,6 +80,15 @@ pub struct TrainRhythmArgs {
     /// the training windows instead.
     #[arg(long)]
     pub valid_from_train: bool,
+    /// More drum MIDI folders whose training windows join the training set once an epoch
+    /// (the Groove MIDI Dataset beside a smaller style corpus, say); validation, early
+    /// stopping and the latent map keep to the --midi folders.
+    #[arg(long, num_args = 1..)]
+    pub extra_midi: Vec<PathBuf>,
+    /// Times each training window of the --midi folders is seen an epoch (against once for
+    /// those of --extra-midi).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeat: u32,
 }
 
 /// Options of `ubiq train loops`.
@@ -232,9 +242,24 @@ fn train_rhythm(args: &TrainRhythmArgs) -> anyhow::Result<()> {
     let train_set = &SplitWindows { patterns, styles };
     let (patterns, styles) = valid.into_iter().unzip();
     let valid_set = &SplitWindows { patterns, styles };
+    let extra = if args.extra_midi.is_empty() {
+        Vec::new()
+    } else {
+        load_rhythm(&args.extra_midi)?
+            .split(Split::Train)
+            .patterns
+            .clone()
+    };
+    let fitted: Vec<DrumPattern> = (0..args.repeat)
+        .flat_map(|_| train_set.patterns.iter().copied())
+        .chain(extra.iter().copied())
+        .collect();
     eprintln!(
-        "training on {} windows, validating on {} ({} backend, seed {})",
+        "training on {} windows ({} × {} of --midi, {} of --extra-midi), validating on {} ({} backend, seed {})",
+        fitted.len(),
+        args.repeat,
         train_set.patterns.len(),
+        extra.len(),
         valid_set.patterns.len(),
         args.backend.name(),
         args.seed
@@ -244,22 +269,16 @@ fn train_rhythm(args: &TrainRhythmArgs) -> anyhow::Result<()> {
         .with_seed(args.seed)
         .with_beta(args.beta);
     let device = args.backend.device();
-    let trained = rhythm_train::train(
-        &config,
-        &train_set.patterns,
-        &valid_set.patterns,
-        &device,
-        |r| {
-            eprintln!("{}", rhythm_progress_line(r));
-            let _ = std::io::stderr().flush();
-        },
-    )?;
+    let trained = rhythm_train::train(&config, &fitted, &valid_set.patterns, &device, |r| {
+        eprintln!("{}", rhythm_progress_line(r));
+        let _ = std::io::stderr().flush();
+    })?;
     let model = RhythmModel::new(trained.model, device, args.out.display().to_string());
     let meta = rhythm_infer::ModelMeta {
         kind: rhythm_infer::META_KIND.into(),
         training: config,
         stats: model.stats(),
-        train_windows: train_set.patterns.len(),
+        train_windows: fitted.len(),
         valid_windows: valid_set.patterns.len(),
         best_epoch: trained.best_epoch,
         best_valid_loss: trained.best_valid_loss,
@@ -286,7 +305,7 @@ fn train_rhythm(args: &TrainRhythmArgs) -> anyhow::Result<()> {
         format_duration(trained.elapsed),
         trained.best_epoch,
         trained.best_valid_loss,
-        train_set.patterns.len()
+        fitted.len()
     );
     Ok(())
 }

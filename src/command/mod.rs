@@ -4,6 +4,7 @@
 //! The table in [`spec`] is the single source of truth: the parser, `ubiq help commands`,
 //! completion and the command log all derive from it.
 
+pub mod model_name;
 pub mod param;
 mod parse;
 pub mod spec;
@@ -12,6 +13,7 @@ pub mod target;
 use std::fmt;
 use std::path::PathBuf;
 
+pub use model_name::ModelName;
 pub use param::Param;
 pub use parse::{CommandError, MAX_LINE, complete, parse};
 pub use spec::ValueError;
@@ -267,6 +269,8 @@ pub enum Command {
     Temperature(f32),
     /// Temperature of the bass's pitch choice.
     PitchTemperature(f32),
+    /// The rhythm model of the bank the AI writes drums with (from its next cycle).
+    RhythmModel(ModelName),
     /// Keeps a part as it is.
     Lock(Part),
     /// Lets the AI write a part again.
@@ -393,6 +397,8 @@ impl fmt::Display for Command {
             Command::Timing(v) => write!(f, "timing {}", num(*v)),
             Command::Temperature(v) => write!(f, "temperature {}", num(*v)),
             Command::PitchTemperature(v) => write!(f, "pitch-temperature {}", num(*v)),
+            Command::RhythmModel(name) if name.is_default() => f.write_str("model rhythm default"),
+            Command::RhythmModel(name) => write!(f, "model rhythm {name}"),
             Command::Lock(p) => write!(f, "lock {}", p.name()),
             Command::Unlock(p) => write!(f, "unlock {}", p.name()),
             Command::UnlockAll => write!(f, "unlock all"),

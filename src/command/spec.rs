@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use super::{
-    Command, DeckAction, Density, FeedbackAction, LoopAction, MidiAction, Param, Part, SendBus,
-    Target, TargetError,
+    Command, DeckAction, Density, FeedbackAction, LoopAction, MidiAction, ModelName, Param, Part,
+    SendBus, Target, TargetError,
 };
 use crate::audio::params::Track;
 use crate::loops::LoopSet;
@@ -554,6 +554,22 @@ pub static COMMANDS: &[CommandSpec] = &[
         args: &[number("T", 0.0, 2.0)],
         doc: "how freely the bass chooses its notes: 0 the most likely (a pedal) … 1 as the model hears it … 2 wild",
         build: |v| Some(Command::PitchTemperature(n(&v[0])?)),
+    },
+    CommandSpec {
+        name: "model",
+        aliases: &[],
+        args: &[
+            arg("PART", ArgKind::Word(&["rhythm"])),
+            arg("NAME", ArgKind::Text),
+        ],
+        doc: "the rhythm model the AI writes drums with, from its next cycle: `groove` (the Groove MIDI Dataset's drummers), `dance` (dance-music grooves), a model given with --rhythm-model by its file name, or `default`",
+        build: |v| match v.get(1) {
+            Some(Value::Text(t)) if t == "default" => {
+                Some(Command::RhythmModel(ModelName::DEFAULT))
+            }
+            Some(Value::Text(t)) => ModelName::new(t).ok().map(Command::RhythmModel),
+            _ => None,
+        },
     },
     CommandSpec {
         name: "lock",

@@ -539,8 +539,9 @@ impl Engine {
             stage.notice.clone(),
         );
         snap.silent = stage.silent;
-        snap.composing = stage.models.rhythm.is_some();
-        snap.latent_map = stage.models.latent_map();
+        let model = self.perf.scene().ai.model;
+        snap.composing = stage.models.rhythm.get(model).is_some();
+        snap.latent_map = stage.models.latent_map(model);
         snap.library = stage.models.library.is_some();
         snap.ai_ms = stage.ai_ms;
         for view in &mut snap.loops {

@@ -1,36 +1,105 @@
 //! What a rendered set played, read back from the sequencer's events: the bass notes of each
 //! cycle (relative to the tonic of the key in force, each with whether a kick started with
-//! it), for the statistics `ubiq eval set` compares with human lines.
+//! it) and the drum pattern of each cycle, for the statistics `ubiq eval set` compares with
+//! human lines and drummers' windows.
 
 use super::offline::Rendered;
 use super::session::Action;
 use crate::audio::plan::EventKind;
+use crate::audio::plan::swing_delay;
 use crate::command::Command;
 use crate::model::bass::style::{LineStats, StatsTally};
-use crate::pattern::{Key, STEPS, Voice};
+use crate::pattern::{DrumCell, DrumPattern, Key, STEPS, Voice};
+use crate::scene::Scene;
+
+/// A value of the scene over a set: from each frame on, as the log's scene changes and
+/// commands set it (`start` before any change).
+fn timeline<T: Copy>(
+    rendered: &Rendered,
+    start: T,
+    of_scene: impl Fn(&Scene) -> T,
+    of_command: impl Fn(&Command) -> Option<T>,
+) -> Vec<(i64, T)> {
+    let mut values = vec![(i64::MIN, start)];
+    for e in &rendered.log.entries {
+        let value = match &e.action {
+            Action::Scene(s) => of_scene(s),
+            Action::Command(c) => match of_command(c) {
+                Some(v) => v,
+                None => continue,
+            },
+            _ => continue,
+        };
+        values.push((e.frame as i64, value));
+    }
+    values
+}
+
+/// The value of a [`timeline`] at `frame`.
+fn at<T: Copy>(values: &[(i64, T)], frame: i64) -> T {
+    let i = values.partition_point(|&(f, _)| f <= frame);
+    values[i.saturating_sub(1)].1
+}
 
 /// The keys a set was in: from each frame on (the log's scene changes and `key` commands).
 fn keys(rendered: &Rendered, start: Key) -> Vec<(i64, Key)> {
-    let mut keys = vec![(i64::MIN, start)];
-    for e in &rendered.log.entries {
-        let key = match &e.action {
-            Action::Scene(s) => s.bass.key,
-            Action::Command(Command::Key(k)) => *k,
-            _ => continue,
-        };
-        keys.push((e.frame as i64, key));
+    timeline(
+        rendered,
+        start,
+        |s| s.bass.key,
+        |c| match c {
+            Command::Key(k) => Some(*k),
+            _ => None,
+        },
+    )
+}
+
+/// The drum pattern a rendered set played in each cycle (two bars from the first downbeat),
+/// hits placed on the nearest step with swing taken out of their offsets (`swing` is the
+/// scene's before any change).
+pub fn drum_windows(rendered: &Rendered, swing: f32) -> Vec<DrumPattern> {
+    let swings = timeline(
+        rendered,
+        swing,
+        |s| s.swing,
+        |c| match c {
+            Command::Swing(v) => Some(*v),
+            _ => None,
+        },
+    );
+    let end = rendered.origin + (rendered.samples.len() / 2) as i64;
+    let mut windows = Vec::new();
+    let mut cycle_start = rendered.origin;
+    let mut pattern = DrumPattern::new();
+    for &(frame, kind, sps) in &rendered.events {
+        if frame < rendered.origin || frame >= end {
+            continue;
+        }
+        let cycle = (STEPS as f64 * sps) as i64;
+        let half_step = (sps / 2.0) as i64;
+        while frame + half_step >= cycle_start + cycle {
+            windows.push(std::mem::take(&mut pattern));
+            cycle_start += cycle;
+        }
+        if let EventKind::Drum { voice, velocity } = kind {
+            let position = (frame - cycle_start) as f64 / sps;
+            let step = (position.round().max(0.0) as usize).min(STEPS - 1);
+            let swung = f64::from(swing_delay(step, at(&swings, cycle_start)));
+            let offset = (position - step as f64 - swung) as f32;
+            pattern.set(voice, step, DrumCell::hit(velocity, offset));
+        }
     }
-    keys
+    if !pattern.is_empty() {
+        windows.push(pattern);
+    }
+    windows
 }
 
 /// The bass lines a rendered set played, one a cycle (two bars), pitches taken relative to
 /// the tonic in force when the cycle began (`start` before any change).
 pub fn bass_style(rendered: &Rendered, start: Key) -> LineStats {
     let keys = keys(rendered, start);
-    let key_at = |frame: i64| {
-        let i = keys.partition_point(|&(f, _)| f <= frame);
-        keys[i.saturating_sub(1)].1
-    };
+    let key_at = |frame: i64| at(&keys, frame);
     let mut kicks: Vec<i64> = rendered
         .events
         .iter()

@@ -181,12 +181,27 @@ pub fn load<M: Stored>(path: &Path, device: Device) -> Result<M, ModelError> {
 
 /// The model compiled into the binary, on `device`.
 pub fn embedded<M: Stored>(device: Device) -> Result<M, ModelError> {
-    let meta = serde_json::from_str(M::EMBEDDED_META).map_err(|e| ModelError::Format {
+    embedded_from(
+        M::EMBEDDED_WEIGHTS,
+        M::EMBEDDED_META,
+        M::EMBEDDED_ORIGIN,
+        device,
+    )
+}
+
+/// Another model of the binary than `M`'s default: its weights, metadata and origin.
+pub fn embedded_from<M: Stored>(
+    weights: &[u8],
+    meta: &str,
+    origin: &str,
+    device: Device,
+) -> Result<M, ModelError> {
+    let meta = serde_json::from_str(meta).map_err(|e| ModelError::Format {
         kind: M::KIND,
-        origin: M::EMBEDDED_ORIGIN.into(),
+        origin: origin.into(),
         reason: e.to_string(),
     })?;
-    M::from_parts(M::EMBEDDED_WEIGHTS, meta, device, M::EMBEDDED_ORIGIN)
+    M::from_parts(weights, meta, device, origin)
 }
 
 /// The model at `path` when given, else the embedded one.

@@ -12,13 +12,55 @@ use super::bass::BassModel;
 use super::loops::infer::LoopModel;
 use super::rhythm::RhythmModel;
 use super::rhythm::latent_map::{LatentMap, map_path};
+use crate::command::ModelName;
 use crate::loops::LoopSet;
 use crate::loops::library::Library;
 
+/// The rhythm models a set can switch between, by name (`model rhythm NAME`, a scene's
+/// `ai.model`); the first is the one a scene that names none plays.
+#[derive(Debug, Clone, Default)]
+pub struct RhythmBank {
+    models: Vec<(ModelName, RhythmModel)>,
+}
+
+impl RhythmBank {
+    /// A bank of one model.
+    pub fn of(name: ModelName, model: RhythmModel) -> RhythmBank {
+        RhythmBank {
+            models: vec![(name, model)],
+        }
+    }
+
+    /// Adds a model under `name` (after the others), unless the bank has that name.
+    pub fn push(&mut self, name: ModelName, model: RhythmModel) {
+        if self.models.iter().all(|(n, _)| *n != name) {
+            self.models.push((name, model));
+        }
+    }
+
+    /// The model of that name; the first for the default name.
+    pub fn get(&self, name: ModelName) -> Option<&RhythmModel> {
+        if name.is_default() {
+            return self.models.first().map(|(_, m)| m);
+        }
+        self.models.iter().find(|(n, _)| *n == name).map(|(_, m)| m)
+    }
+
+    /// The names, first the default.
+    pub fn names(&self) -> impl Iterator<Item = ModelName> + '_ {
+        self.models.iter().map(|(n, _)| *n)
+    }
+
+    /// True without any model.
+    pub fn is_empty(&self) -> bool {
+        self.models.is_empty()
+    }
+}
+
 /// The models the engine composes with, and the loop library it ranks.
 pub struct Models {
-    /// The rhythm VAE (with the latent map loaded with it, if any).
-    pub rhythm: Option<RhythmModel>,
+    /// The rhythm VAEs (each with the latent map loaded with it, if any).
+    pub rhythm: RhythmBank,
     /// The rhythm → bassline translator.
     pub bass: Option<BassModel>,
     /// The loop-compatibility model.
@@ -37,7 +79,7 @@ impl Models {
     /// No models: the written patterns play as they are.
     pub fn none() -> Models {
         Models {
-            rhythm: None,
+            rhythm: RhythmBank::default(),
             bass: None,
             loops: None,
             library: None,
@@ -50,9 +92,9 @@ impl Models {
         self
     }
 
-    /// The latent map of the loaded rhythm model, if it has one.
-    pub fn latent_map(&self) -> Option<Arc<LatentMap>> {
-        self.rhythm.as_ref().and_then(|r| r.latent_map().cloned())
+    /// The latent map of the rhythm model of that name, if it has one.
+    pub fn latent_map(&self, name: ModelName) -> Option<Arc<LatentMap>> {
+        self.rhythm.get(name).and_then(|r| r.latent_map().cloned())
     }
 }
 
@@ -109,8 +151,9 @@ impl ModelPaths {
                 .map(|p| p.display().to_string())
         };
         let mut lines = Vec::new();
-        if let Some(p) = took(&self.rhythm, models.rhythm.as_ref().map(|m| m.origin())) {
-            let map = if models.latent_map().is_some() {
+        let first = models.rhythm.get(ModelName::DEFAULT);
+        if let Some(p) = took(&self.rhythm, first.map(|m| m.origin())) {
+            let map = if models.latent_map(ModelName::DEFAULT).is_some() {
                 "with its latent map"
             } else {
                 "no latent map beside it"
@@ -131,11 +174,13 @@ impl ModelPaths {
 
     /// Loads the three models (no library). A model file that does not load is reported
     /// and the embedded default plays instead. A rhythm model file brings the latent map
-    /// beside it (none when there is no map file); the embedded model brings the embedded map.
+    /// beside it (none when there is no map file); the embedded models bring their maps. The
+    /// rhythm bank holds the file's model first, named by its file name (`mine` for
+    /// `mine.bpk`), then the embedded `groove` and `dance` models.
     pub fn load_models(&self) -> (Models, Vec<String>) {
         let mut problems = Vec::new();
         let mut map_problem = None;
-        let rhythm = load_or_default(
+        let first = load_or_default(
             "rhythm model",
             self.rhythm.as_deref(),
             |p| {
@@ -153,6 +198,34 @@ impl ModelPaths {
             &mut problems,
         );
         problems.extend(map_problem);
+        let mut rhythm = RhythmBank::default();
+        if let Some(model) = first {
+            let name = match &self.rhythm {
+                Some(p) if model.origin() == p.display().to_string() => file_model_name(p),
+                _ => ModelName::new(GROOVE).unwrap_or_default(),
+            };
+            rhythm.push(name, model);
+        }
+        let embedded: [(&str, EmbeddedRhythm); 2] = [
+            (GROOVE, || {
+                let model = RhythmModel::embedded()?;
+                Ok(model.with_latent_map(Some(Arc::new(LatentMap::embedded()?))))
+            }),
+            (DANCE, || {
+                let model = RhythmModel::embedded_dance()?;
+                Ok(model.with_latent_map(Some(Arc::new(LatentMap::dance()?))))
+            }),
+        ];
+        for (name, load) in embedded {
+            let name = ModelName::new(name).unwrap_or_default();
+            if rhythm.get(name).is_some() {
+                continue;
+            }
+            match load() {
+                Ok(model) => rhythm.push(name, model),
+                Err(e) => problems.push(format!("rhythm model {name}: {e}")),
+            }
+        }
         let bass = load_or_default(
             "bass model",
             self.bass.as_deref(),
@@ -177,6 +250,24 @@ impl ModelPaths {
             problems,
         )
     }
+}
+
+/// Loads one embedded rhythm model with its map.
+type EmbeddedRhythm = fn() -> Result<RhythmModel, ModelError>;
+
+/// Name of the embedded Groove MIDI Dataset rhythm model.
+pub const GROOVE: &str = "groove";
+/// Name of the embedded dance rhythm model.
+pub const DANCE: &str = "dance";
+
+/// The bank name of a rhythm model file: its file name without the extension, or `file`
+/// when that is not a model name.
+fn file_model_name(path: &Path) -> ModelName {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| ModelName::new(s).ok())
+        .filter(|n| !n.is_default())
+        .unwrap_or_else(|| ModelName::new("file").unwrap_or_default())
 }
 
 /// The latent map beside rhythm weights at `weights`, `None` when there is no map file.

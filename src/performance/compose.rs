@@ -12,6 +12,7 @@ use crate::model::bass::infer::TranslateOptions;
 use crate::model::registry::Models;
 use crate::model::rhythm::{Conditions, DecodeOptions};
 use crate::model::rng::Rng;
+use crate::pattern::Voice;
 use crate::scene::DrumGrids;
 
 /// Edge of the latent plane the performer can reach.
@@ -23,6 +24,20 @@ pub const TRAIL: usize = 24;
 const SALT: u64 = 0x7562_6971;
 /// The seed a set composes with unless told otherwise (the command line's `--seed` default).
 pub const DEFAULT_SEED: u64 = 1;
+/// Share of the latent map's training windows inside the circle the walk keeps to: where
+/// the model's data lives, so what it decodes is a groove it learned and not an
+/// extrapolation.
+const DATA_SHARE: f32 = 0.75;
+/// The walk's circle at most: the pad's corners are left to the performer.
+const WALK_RADIUS: f32 = 0.9 * LATENT_LIMIT;
+/// The walk's circle for a model without a map: the prior's 75 % circle, √(2 ln 4).
+const PRIOR_RADIUS: f32 = 1.665;
+/// Training windows whose centre a feedback target moves to: the loop's encoding is where
+/// its pattern sits, the centre of its nearest training windows is a groove the model knows.
+pub const SETTLE_NEIGHBOURS: usize = 16;
+/// Rhythm loops the feedback loop remembers pulling towards: it does not pull towards one of
+/// them again, so it moves on instead of settling on one loop.
+pub const RECENT_TARGETS: usize = 4;
 
 /// Spreads a set's seed over all 64 bits, so neighbouring seeds compose unrelated cycles.
 /// The default seed spreads to 0: a set seeded 1 composes as sets did before the seed reached
@@ -49,10 +64,22 @@ pub struct Composer {
     pub section: Option<super::sections::SectionPos>,
     /// The waypoint of the scene's latent path the point goes to next.
     pub path_step: usize,
+    /// The rhythm loops the feedback loop pulled towards last, oldest first.
+    pub recent_targets: VecDeque<String>,
 }
 
 fn clamp_latent(v: f32) -> f32 {
     v.clamp(-LATENT_LIMIT, LATENT_LIMIT)
+}
+
+/// `z` pulled in to at most `radius` from the origin.
+fn within_radius(z: [f32; 2], radius: f32) -> [f32; 2] {
+    let r = z[0].hypot(z[1]);
+    if r <= radius || r == 0.0 {
+        z
+    } else {
+        [z[0] * radius / r, z[1] * radius / r]
+    }
 }
 
 impl Performance {
@@ -67,7 +94,7 @@ impl Performance {
         if ai.hold || (ai.lock_drums && !bass_free) {
             return false;
         }
-        let Some(rhythm) = &models.rhythm else {
+        let Some(rhythm) = models.rhythm.get(ai.model) else {
             return false;
         };
         let seed = SALT ^ self.composer.generation ^ spread(self.composer.seed);
@@ -80,7 +107,7 @@ impl Performance {
                 clamp_latent(ai.x + ai.noise * rng.normal()),
                 clamp_latent(ai.y + ai.noise * rng.normal()),
             ];
-            let pattern = rhythm.decode(
+            let mut pattern = rhythm.decode(
                 z,
                 Conditions {
                     kick: ai.kick,
@@ -92,6 +119,14 @@ impl Performance {
                     seed,
                 },
             );
+            let accents = self.scene.sound.drums.accents;
+            let strong = rhythm.strong_velocities();
+            for voice in Voice::ALL {
+                let strong = strong[voice.index()];
+                for cell in pattern.row_mut(voice).iter_mut().filter(|c| c.hit) {
+                    cell.velocity = accents.shape(voice, cell.velocity, strong);
+                }
+            }
             self.composer.trail.push_back((z[0], z[1]));
             while self.composer.trail.len() > TRAIL {
                 self.composer.trail.pop_front();
@@ -130,12 +165,18 @@ impl Performance {
     ) -> Outcome {
         let section = self.advance_sections();
         let ai = self.scene.ai;
-        if ai.hold || models.rhythm.is_none() {
+        let Some(rhythm) = models.rhythm.get(ai.model).filter(|_| !ai.hold) else {
             return Outcome {
                 section,
                 ..Outcome::default()
             };
-        }
+        };
+        let map = rhythm.latent_map().cloned();
+        let radius = map
+            .as_ref()
+            .and_then(|m| m.radius(DATA_SHARE))
+            .unwrap_or(PRIOR_RADIUS)
+            .min(WALK_RADIUS);
         let mut due = ai.every > 0 && cycle % u64::from(ai.every) == 0;
         if due && !self.scene.path.is_empty() {
             let n = self.scene.path.len();
@@ -153,19 +194,38 @@ impl Performance {
             // due (every cycle with `every 0`).
             self.composer.feedback = Some(turn.clone());
             if ai.every == 0 || due {
+                let target = match &map {
+                    Some(m) => m.settle(turn.target, SETTLE_NEIGHBOURS),
+                    None => within_radius(turn.target, radius),
+                };
                 let a = &mut self.scene.ai;
                 let k = ai.feedback_amount;
-                a.x = clamp_latent(a.x + k * (turn.target[0] - a.x));
-                a.y = clamp_latent(a.y + k * (turn.target[1] - a.y));
+                a.x = clamp_latent(a.x + k * (target[0] - a.x));
+                a.y = clamp_latent(a.y + k * (target[1] - a.y));
+                let recent = &mut self.composer.recent_targets;
+                recent.push_back(turn.loop_name.clone());
+                while recent.len() > RECENT_TARGETS {
+                    recent.pop_front();
+                }
                 due = true;
             }
         }
         if ai.walk > 0.0 {
-            let mut rng = Rng::new(SALT ^ cycle.rotate_left(17));
+            // A step in a seeded direction; one that would leave the region where the
+            // model's data lives goes the other way instead.
+            let mut rng = Rng::new(SALT ^ cycle.rotate_left(17) ^ spread(self.composer.seed));
             let angle = rng.uniform() * std::f32::consts::TAU;
             let a = &mut self.scene.ai;
-            a.x = clamp_latent(a.x + ai.walk * angle.cos());
-            a.y = clamp_latent(a.y + ai.walk * angle.sin());
+            let step = [ai.walk * angle.cos(), ai.walk * angle.sin()];
+            let ahead = [a.x + step[0], a.y + step[1]];
+            let sign =
+                if ahead[0].hypot(ahead[1]) > radius && ahead[0].hypot(ahead[1]) > a.x.hypot(a.y) {
+                    -1.0
+                } else {
+                    1.0
+                };
+            a.x = clamp_latent(a.x + sign * step[0]);
+            a.y = clamp_latent(a.y + sign * step[1]);
             due = true;
         }
         let composed = due && self.compose(models);
@@ -189,6 +249,15 @@ impl Performance {
                 .apply_loop(*set, action, models)
                 .map_err(super::ApplyError::Loop);
         }
+        if let crate::command::Command::RhythmModel(name) = cmd
+            && models.rhythm.get(*name).is_none()
+        {
+            let have: Vec<String> = models.rhythm.names().map(|n| n.to_string()).collect();
+            return Err(super::ApplyError::NoModel {
+                name: *name,
+                have: have.join(", "),
+            });
+        }
         let mut out = self.apply(cmd)?;
         if out.compose && self.compose(models) {
             out.cycle = true;
@@ -204,9 +273,19 @@ impl Performance {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::parse;
-    use crate::pattern::Voice;
+    use crate::command::{ModelName, parse};
     use crate::scene::library::default_scene;
+
+    /// The default scene with the AI's defaults (the bank's first model, the groove model)
+    /// writing every 4 cycles, without the walk and noise the shipped scene has.
+    fn scene() -> crate::scene::Scene {
+        let mut s = default_scene();
+        s.ai = crate::scene::Ai {
+            every: 4,
+            ..crate::scene::Ai::default()
+        };
+        s
+    }
 
     fn models() -> Models {
         let (m, problems) = Models::embedded();
@@ -217,7 +296,7 @@ mod tests {
     #[test]
     fn moving_composes_and_kick_density_adds_kicks() {
         let mut models = models();
-        let mut p = Performance::new(default_scene());
+        let mut p = Performance::new(scene());
         let out = p
             .apply_with(&parse("z 0.5 -0.5").unwrap(), &mut models)
             .unwrap();
@@ -234,7 +313,7 @@ mod tests {
     #[test]
     fn the_bass_follows_the_new_drums_in_the_scale() {
         let mut models = models();
-        let mut p = Performance::new(default_scene());
+        let mut p = Performance::new(scene());
         p.apply_with(&parse("scale minor_pentatonic").unwrap(), &mut models)
             .unwrap();
         p.apply_with(&parse("z -1 1").unwrap(), &mut models)
@@ -255,7 +334,7 @@ mod tests {
     #[test]
     fn hold_and_lock_keep_the_pattern() {
         let mut models = models();
-        let mut p = Performance::new(default_scene());
+        let mut p = Performance::new(scene());
         let before = p.scene().drums;
         p.apply_with(&parse("lock drums").unwrap(), &mut models)
             .unwrap();
@@ -281,7 +360,7 @@ mod tests {
     #[test]
     fn a_typed_grid_and_bass_hold_through_ai_cycles_until_unlocked() {
         let mut models = models();
-        let mut p = Performance::new(default_scene());
+        let mut p = Performance::new(scene());
         p.apply_with(&parse("every 1").unwrap(), &mut models)
             .unwrap();
         p.apply_with(&parse("grid kick X...x...X...x...").unwrap(), &mut models)
@@ -323,7 +402,7 @@ mod tests {
     fn the_feedback_turn_is_reported_every_cycle_and_pulls_when_due() {
         let mut models = models();
         // The default scene writes every 4 cycles.
-        let mut p = Performance::new(default_scene());
+        let mut p = Performance::new(scene());
         assert_eq!(p.scene().ai.every, 4);
         p.apply_with(&parse("feedback on").unwrap(), &mut models)
             .unwrap();
@@ -340,13 +419,20 @@ mod tests {
         );
         assert_eq!((p.scene().ai.x, p.scene().ai.y), (0.0, 0.0), "no pull yet");
         assert!(p.tick(4, &mut models, Some(&turn)).cycle);
-        assert_eq!((p.scene().ai.x, p.scene().ai.y), (0.5, -0.5));
+        // Half way to the centre of the training windows around the loop's encoding.
+        let map = models.latent_map(ModelName::DEFAULT).unwrap();
+        let target = map.settle(turn.target, SETTLE_NEIGHBOURS);
+        assert!((target[0] - 1.0).hypot(target[1] + 1.0) < 0.5, "{target:?}");
+        assert_eq!(
+            (p.scene().ai.x, p.scene().ai.y),
+            (0.5 * target[0], 0.5 * target[1])
+        );
     }
 
     #[test]
     fn a_walk_moves_and_composes_every_cycle_deterministically() {
         let mut models = models();
-        let mut a = Performance::new(default_scene());
+        let mut a = Performance::new(scene());
         a.apply(&parse("walk 0.3").unwrap()).unwrap();
         let mut b = a.clone();
         for c in 1..6 {
@@ -362,7 +448,7 @@ mod tests {
     fn the_sets_seed_reaches_what_the_ai_writes() {
         let mut models = models();
         let cycles = |seed: u64, models: &mut Models| {
-            let mut p = Performance::seeded(default_scene(), seed);
+            let mut p = Performance::seeded(scene(), seed);
             p.apply(&parse("noise 0.5").unwrap()).unwrap();
             (1..=3)
                 .map(|c| {
@@ -374,8 +460,8 @@ mod tests {
         let one = cycles(1, &mut models);
         assert_eq!(one, cycles(1, &mut models), "a seed composes the same set");
         assert_ne!(one, cycles(2, &mut models), "another seed composes another");
-        let mut unseeded = Performance::new(default_scene());
-        let mut seeded = Performance::seeded(default_scene(), DEFAULT_SEED);
+        let mut unseeded = Performance::new(scene());
+        let mut seeded = Performance::seeded(scene(), DEFAULT_SEED);
         unseeded
             .apply_with(&parse("z 1 -1").unwrap(), &mut models)
             .unwrap();
@@ -392,7 +478,7 @@ mod tests {
     fn the_pitch_temperature_frees_the_notes_and_zero_is_a_pedal() {
         let mut models = models();
         let pitches = |t: &str, models: &mut Models| {
-            let mut p = Performance::new(default_scene());
+            let mut p = Performance::new(scene());
             p.apply(&parse(&format!("pitch-temperature {t}")).unwrap())
                 .unwrap();
             let mut seen = std::collections::BTreeSet::new();
@@ -414,5 +500,174 @@ mod tests {
         };
         let (cold, warm) = (pitches("0", &mut models), pitches("1", &mut models));
         assert!(warm > cold, "{warm} pitches at 1, {cold} at 0");
+    }
+    #[test]
+    fn the_model_switches_by_name_and_an_unknown_name_is_refused() {
+        let mut models = models();
+        let mut p = Performance::new(scene());
+        p.apply_with(&parse("model rhythm groove").unwrap(), &mut models)
+            .unwrap();
+        p.apply_with(&parse("z 0.5 0.5").unwrap(), &mut models)
+            .unwrap();
+        let groove = p.scene().drums.pattern();
+        let out = p
+            .apply_with(&parse("model rhythm dance").unwrap(), &mut models)
+            .unwrap();
+        assert!(out.cycle, "the next cycle comes from the dance model");
+        assert_eq!(p.scene().ai.model.as_str(), "dance");
+        assert_ne!(p.scene().drums.pattern(), groove);
+        let err = p
+            .apply_with(&parse("model rhythm nope").unwrap(), &mut models)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "no rhythm model nope (the bank holds: groove, dance)");
+        assert_eq!(
+            p.scene().ai.model.as_str(),
+            "dance",
+            "a refusal changes nothing"
+        );
+        let dance = models.latent_map(p.scene().ai.model).unwrap();
+        let groove = models.latent_map(ModelName::DEFAULT).unwrap();
+        assert_ne!(
+            dance, groove,
+            "the pad shows the map of the model that plays"
+        );
+    }
+
+    #[test]
+    fn the_kits_accents_set_the_level_and_keep_each_hits_ratio() {
+        let mut models = models();
+        let mut p = Performance::new(scene());
+        p.apply_with(&parse("z -0.5 0.8").unwrap(), &mut models)
+            .unwrap();
+        let played = p.scene().drums.pattern();
+        // The same cycle decoded without the kit.
+        let rhythm = models.rhythm.get(ModelName::DEFAULT).unwrap();
+        let raw = rhythm.decode(
+            [-0.5, 0.8],
+            Conditions::default(),
+            &DecodeOptions {
+                seed: SALT,
+                ..DecodeOptions::default()
+            },
+        );
+        let accents = p.scene().sound.drums.accents;
+        let strong = rhythm.strong_velocities();
+        assert!(played.count(Voice::Kick) > 0);
+        for voice in Voice::ALL {
+            let strong = strong[voice.index()];
+            let accent = accents.of(voice);
+            let mut hits: Vec<(f32, f32)> = Vec::new();
+            for (a, b) in played.row(voice).iter().zip(raw.row(voice)) {
+                assert_eq!(a.hit, b.hit);
+                if a.hit {
+                    hits.push((b.velocity, a.velocity));
+                }
+                if a.hit && b.velocity <= strong {
+                    // Below the strong velocity, each hit keeps its ratio to it.
+                    let expected = b.velocity * accent / strong;
+                    assert!((a.velocity - expected).abs() < 1e-6);
+                }
+            }
+            hits.sort_by(|x, y| x.0.total_cmp(&y.0));
+            assert!(
+                hits.windows(2).all(|w| w[0].1 <= w[1].1 && w[1].1 <= 1.0),
+                "louder in, louder out: {hits:?}"
+            );
+        }
+        let kick = |p: &crate::pattern::DrumPattern| -> Vec<f32> {
+            p.row(Voice::Kick)
+                .iter()
+                .filter(|c| c.hit)
+                .map(|c| c.velocity)
+                .collect()
+        };
+        let (loud, soft) = (kick(&played), kick(&raw));
+        assert!(
+            loud.iter().sum::<f32>() > soft.iter().sum::<f32>(),
+            "the dance kit drives the kick"
+        );
+    }
+
+    #[test]
+    fn the_walk_and_the_feedback_keep_to_where_the_models_data_lives() {
+        let mut models = models();
+        let map = models.latent_map(ModelName::DEFAULT).unwrap();
+        let radius = map.radius(DATA_SHARE).unwrap().min(WALK_RADIUS);
+        assert!((1.0..=WALK_RADIUS).contains(&radius), "{radius}");
+        let mut p = Performance::new(scene());
+        p.apply(&parse("walk 0.6").unwrap()).unwrap();
+        for c in 1..300 {
+            p.tick(c, &mut models, None);
+            let r = p.scene().ai.x.hypot(p.scene().ai.y);
+            assert!(r <= radius + 0.6 + 1e-4, "cycle {c}: |z| {r}");
+        }
+        let mut p = Performance::new(scene());
+        p.apply(&parse("every 1").unwrap()).unwrap();
+        p.apply(&parse("feedback amount 1").unwrap()).unwrap();
+        let far = FeedbackTurn {
+            loop_name: "far".into(),
+            score: 0.9,
+            target: [3.0, -3.0],
+        };
+        p.tick(1, &mut models, Some(&far));
+        let z = [p.scene().ai.x, p.scene().ai.y];
+        let settled = map.settle([3.0, -3.0], SETTLE_NEIGHBOURS);
+        assert_eq!(z, settled.map(clamp_latent));
+        let windows_near = map
+            .points
+            .iter()
+            .filter(|q| (q.x - z[0]).hypot(q.y - z[1]) < 0.5)
+            .count();
+        assert!(
+            windows_near >= 8,
+            "pulled to where training windows are: {z:?}"
+        );
+    }
+
+    #[test]
+    fn another_seed_walks_another_way() {
+        let mut models = models();
+        let trail = |seed: u64, models: &mut Models| {
+            let mut p = Performance::seeded(scene(), seed);
+            p.apply(&parse("walk 0.3").unwrap()).unwrap();
+            for c in 1..6 {
+                p.tick(c, models, None);
+            }
+            p.composer.trail.clone()
+        };
+        assert_eq!(trail(1, &mut models), trail(1, &mut models));
+        assert_ne!(trail(1, &mut models), trail(2, &mut models));
+    }
+
+    #[test]
+    fn the_feedback_loop_does_not_pull_towards_a_loop_it_just_pulled_towards() {
+        use crate::loops::library::Library;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("loops");
+        let mut models = models().with_library(Some(Library::open(&root)));
+        let mut p = Performance::new(scene());
+        for line in ["every 1", "loop rhythm on", "feedback on"] {
+            p.apply_with(&parse(line).unwrap(), &mut models).unwrap();
+        }
+        // Two bars at 120 BPM of a kick-like thump on every beat, at 16 kHz.
+        let heard: Vec<f32> = (0..64_000)
+            .map(|i| {
+                let t = (i % 8_000) as f32 / 16_000.0;
+                (t * 60.0 * std::f32::consts::TAU).sin() * (-t * 12.0).exp()
+            })
+            .collect();
+        let mut pulled = Vec::new();
+        for c in 1..=RECENT_TARGETS as u64 + 1 {
+            let (turn, ranked) = p.listen(&mut models, &heard).unwrap();
+            p.heard(ranked);
+            p.tick(c, &mut models, Some(&turn));
+            pulled.push(turn.loop_name);
+        }
+        let distinct: std::collections::BTreeSet<_> = pulled.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            pulled.len(),
+            "the same sound, other loops: {pulled:?}"
+        );
     }
 }

@@ -89,15 +89,17 @@ impl Performance {
     }
 
     /// Listens to one cycle of what played (mono, any rate; it is tempo-normalised to the loop
-    /// model's two bars at 120 BPM): the rhythm loop that fits it best and the encoding of its
-    /// pattern. None without a loop model, a library with rhythm loops or a rhythm model.
+    /// model's two bars at 120 BPM): the rhythm loop that fits it best, leaving out those the
+    /// feedback loop pulled towards in its last [`RECENT_TARGETS`](super::compose::RECENT_TARGETS)
+    /// pulls, and the encoding of its pattern by the rhythm model that plays. None without a
+    /// loop model, a library with rhythm loops or a rhythm model.
     pub fn listen(
         &self,
         models: &mut Models,
         heard: &[f32],
     ) -> Option<(FeedbackTurn, Vec<Candidate>)> {
         let Models {
-            rhythm: Some(rhythm),
+            rhythm,
             loops: Some(model),
             library: Some(library),
             ..
@@ -105,6 +107,7 @@ impl Performance {
         else {
             return None;
         };
+        let rhythm = rhythm.get(self.scene.ai.model)?;
         if heard.is_empty() {
             return None;
         }
@@ -115,10 +118,14 @@ impl Performance {
             &query,
             self.scene.loops.candidates as usize,
         );
-        let best = ranked.iter().find_map(|c| {
-            let entry = library.find(LoopSet::Rhythm, &c.name).ok()?;
-            Some((c, entry.drum_pattern()?))
-        })?;
+        let recent = &self.composer.recent_targets;
+        let best = ranked
+            .iter()
+            .filter(|c| !recent.contains(&c.name))
+            .find_map(|c| {
+                let entry = library.find(LoopSet::Rhythm, &c.name).ok()?;
+                Some((c, entry.drum_pattern()?))
+            })?;
         let (z, _) = rhythm.encode(&best.1);
         let turn = FeedbackTurn {
             loop_name: best.0.name.clone(),

@@ -60,6 +60,14 @@ pub enum ApplyError {
     /// A loop command without the loop model and library.
     #[error("no loop library loaded")]
     NoLoops,
+    /// `model rhythm NAME` for a model the bank does not hold.
+    #[error("no rhythm model {name} (the bank holds: {have})")]
+    NoModel {
+        /// The name asked for.
+        name: crate::command::ModelName,
+        /// The names the bank holds.
+        have: String,
+    },
     /// A deck command with no record on the deck.
     #[error("no record on the deck (`deck load FILE` first)")]
     NoRecord,
@@ -453,6 +461,10 @@ impl Performance {
             }
             Command::PitchTemperature(v) => {
                 s.ai.pitch_temperature = *v;
+                compose
+            }
+            Command::RhythmModel(name) => {
+                s.ai.model = *name;
                 compose
             }
             Command::Lock(part) | Command::Unlock(part) => {

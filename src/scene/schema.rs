@@ -10,6 +10,7 @@ use super::SceneError;
 use super::include::{check_inside, check_record_inside, included_message, outside_allowed};
 use crate::audio::params::{BassTimbre, DrumTimbre, Effects, Mix, Params, within};
 use crate::audio::plan::CyclePlan;
+use crate::command::ModelName;
 use crate::files::{SCENE_LIMIT, read_bounded};
 use crate::loops::LoopSet;
 use crate::pattern::{Bassline, DrumCell, DrumPattern, Key, STEPS, Scale, Voice, grid};
@@ -249,6 +250,10 @@ pub struct Ai {
     /// How far the feedback pulls the point each time, 0 (not at all) ..1 (all the way).
     #[serde(deserialize_with = "within::<_, 0, 1>")]
     pub feedback_amount: f32,
+    /// The rhythm model of the bank the AI writes with (`groove`, `dance`, a model file's
+    /// name); unset: the bank's first.
+    #[serde(skip_serializing_if = "ModelName::is_default")]
+    pub model: ModelName,
 }
 
 impl Default for Ai {
@@ -272,6 +277,7 @@ impl Default for Ai {
             hold: false,
             feedback: false,
             feedback_amount: 0.5,
+            model: ModelName::DEFAULT,
         }
     }
 }

@@ -240,7 +240,7 @@ mod tests {
         };
         let mut snap = Snapshot::of(&perf, status, playing, "silent (--audio none)", None);
         snap.composing = true;
-        snap.latent_map = models.latent_map();
+        snap.latent_map = models.latent_map(perf.scene().ai.model);
         snap.library = true;
         for view in &mut snap.loops {
             view.playing = view.candidates.get(1).map(|c| c.name.clone());
@@ -382,7 +382,7 @@ mod tests {
         let loaded_map = || {
             let (models, problems) = paths.load_models();
             assert!(problems.is_empty(), "{problems:?}");
-            models.latent_map()
+            models.latent_map(crate::command::ModelName::DEFAULT)
         };
         assert_eq!(loaded_map(), None, "no map file beside the model, no map");
         // One point in the top-left corner of the plane.

@@ -24,11 +24,19 @@ use crate::pattern::{DrumCell, DrumPattern, STEPS, Voice};
 pub const EMBEDDED_WEIGHTS: &[u8] = include_bytes!("../../../models/rhythm.bpk");
 /// The default model's metadata (training configuration and summary).
 pub const EMBEDDED_META: &str = include_str!("../../../models/rhythm.json");
+/// The dance model's weights (trained on MMA's dance grooves, GPL-2.0-or-later; see
+/// `models/rhythm-dance.manifest.md`).
+pub const DANCE_WEIGHTS: &[u8] = include_bytes!("../../../models/rhythm-dance.bpk");
+/// The dance model's metadata.
+pub const DANCE_META: &str = include_str!("../../../models/rhythm-dance.json");
+
+/// The strong velocity of a voice the model never plays.
+const STRONG_FALLBACK: f32 = 0.7;
 
 /// How far either side of the onset threshold the seed may flip a cell.
 pub const DITHER: f32 = 0.05;
 
-/// Kick and hi-hat density, in standard deviations of the training set's counts (0 is typical,
+/// Kick and hi-hat density, in standard deviations of the training set's counts (0 is strong,
 /// ±2 is very sparse or very busy).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Conditions {
@@ -67,6 +75,10 @@ impl Default for DecodeOptions {
 }
 
 /// Raw decoder output for one point: per cell (voice-major, `voice × 32 + step`).
+///
+/// [`Decoded::to_pattern`] centres the micro-timing: the hits of a pattern sit on the grid on
+/// average (a drummer of the Groove MIDI Dataset plays about a twelfth of a sixteenth ahead of
+/// the click, and the model learned it), while each hit keeps its place against the others.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded {
     /// Hit probabilities.
@@ -82,6 +94,7 @@ impl Decoded {
     pub fn to_pattern(&self, options: &DecodeOptions) -> DrumPattern {
         let mut rng = Rng::new(options.seed);
         let mut p = DrumPattern::new();
+        let mut hits = [false; CELLS];
         for voice in Voice::ALL {
             for step in 0..STEPS {
                 let i = voice.index() * STEPS + step;
@@ -93,14 +106,19 @@ impl Decoded {
                 } else {
                     margin > 0.0
                 };
-                if hit {
-                    p.set(
-                        voice,
-                        step,
-                        DrumCell::hit(self.velocity[i], self.offset[i] * options.timing),
-                    );
-                }
+                hits[i] = hit;
             }
+        }
+        let count = hits.iter().filter(|&&h| h).count();
+        let sum: f32 = (0..CELLS)
+            .filter(|&i| hits[i])
+            .map(|i| self.offset[i])
+            .sum();
+        let mean = sum / count.max(1) as f32;
+        for i in (0..CELLS).filter(|&i| hits[i]) {
+            let (voice, step) = (Voice::ALL[i / STEPS], i % STEPS);
+            let offset = (self.offset[i] - mean) * options.timing;
+            p.set(voice, step, DrumCell::hit(self.velocity[i], offset));
         }
         p
     }
@@ -142,6 +160,8 @@ pub struct RhythmModel {
     origin: String,
     /// Where its training windows sit on the plane, when a map was loaded with it.
     latent_map: Option<Arc<LatentMap>>,
+    /// Each voice's strong velocity (see [`RhythmModel::strong_velocities`]).
+    strong: [f32; Voice::COUNT],
 }
 
 impl Stored for RhythmModel {
@@ -170,14 +190,60 @@ impl RhythmModel {
     pub fn new(vae: RhythmVae, device: Device, origin: impl Into<String>) -> Self {
         let vae = vae.valid().to_device(&device);
         let stats = vae.stats();
-        RhythmModel {
+        let mut model = RhythmModel {
             fast: FastVae::of(&vae).ok(),
             vae,
             stats,
             device,
             origin: origin.into(),
             latent_map: None,
+            strong: [STRONG_FALLBACK; Voice::COUNT],
+        };
+        model.strong = model.measure_strong_velocities();
+        model
+    }
+
+    /// Decodes a grid of the plane under a range of densities and takes, for each voice, the
+    /// velocity three quarters of the hits it plays there stay under.
+    fn measure_strong_velocities(&self) -> [f32; Voice::COUNT] {
+        let levels = [-2.0, -1.0, 0.0, 1.0, 2.0];
+        let mut points = Vec::new();
+        for x in levels {
+            for y in levels {
+                for kick in [-1.0, 0.0, 1.0] {
+                    for hats in [-1.0, 0.0, 1.0] {
+                        points.push(([x, y], Conditions { kick, hats }));
+                    }
+                }
+            }
         }
+        let decoded = self.decode_raw(&points);
+        let mut strong = [STRONG_FALLBACK; Voice::COUNT];
+        for voice in Voice::ALL {
+            let mut velocities: Vec<f32> = decoded
+                .iter()
+                .flat_map(|d| {
+                    let cells = voice.index() * STEPS..(voice.index() + 1) * STEPS;
+                    cells
+                        .filter(|&i| d.probability[i] > 0.5 && d.velocity[i].is_finite())
+                        .map(|i| d.velocity[i])
+                })
+                .collect();
+            if velocities.is_empty() {
+                continue;
+            }
+            velocities.sort_by(f32::total_cmp);
+            let at = velocities.len() * 3 / 4;
+            strong[voice.index()] = velocities[at].clamp(0.1, 1.0);
+        }
+        strong
+    }
+
+    /// Each voice's strong velocity as this model plays it (0.1..1): the velocity three
+    /// quarters of its hits over the plane stay under. A kit's accents scale the model's
+    /// velocities so that this lands on the kit's accent.
+    pub fn strong_velocities(&self) -> [f32; Voice::COUNT] {
+        self.strong
     }
 
     /// The embedded default model on the Flex backend.
@@ -188,6 +254,16 @@ impl RhythmModel {
     /// The embedded default model on `device`.
     pub fn embedded_on(device: Device) -> Result<Self, ModelError> {
         artifact::embedded(device)
+    }
+
+    /// The embedded dance model (Flex backend).
+    pub fn embedded_dance() -> Result<Self, ModelError> {
+        artifact::embedded_from(
+            DANCE_WEIGHTS,
+            DANCE_META,
+            "the embedded dance model",
+            Device::flex(),
+        )
     }
 
     /// A model from burnpack bytes of the architecture `config`.

@@ -12,6 +12,8 @@ use crate::pattern::DrumPattern;
 
 /// The default model's latent map (RON).
 pub const EMBEDDED_MAP: &str = include_str!("../../../models/rhythm.map.ron");
+/// The embedded dance model's map.
+pub const DANCE_MAP: &str = include_str!("../../../models/rhythm-dance.map.ron");
 
 /// One window on the plane.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -80,6 +82,42 @@ impl LatentMap {
     /// The embedded default model's map.
     pub fn embedded() -> Result<Self, ModelError> {
         Self::from_ron(EMBEDDED_MAP)
+    }
+
+    /// The embedded dance model's map.
+    pub fn dance() -> Result<Self, ModelError> {
+        Self::from_ron(DANCE_MAP)
+    }
+
+    /// The distance from the origin within which `share` (0..1) of the points lie (none
+    /// without points).
+    pub fn radius(&self, share: f32) -> Option<f32> {
+        let mut r: Vec<f32> = self.points.iter().map(|p| p.x.hypot(p.y)).collect();
+        if r.is_empty() {
+            return None;
+        }
+        r.sort_by(f32::total_cmp);
+        let at = ((r.len() as f32 * share.clamp(0.0, 1.0)) as usize).min(r.len() - 1);
+        Some(r[at])
+    }
+
+    /// The mean of the `k` points nearest `z`: the centre of the training windows around it
+    /// (`z` itself without points).
+    pub fn settle(&self, z: [f32; 2], k: usize) -> [f32; 2] {
+        let mut near: Vec<(f32, [f32; 2])> = self
+            .points
+            .iter()
+            .map(|p| ((p.x - z[0]).hypot(p.y - z[1]), [p.x, p.y]))
+            .collect();
+        let k = k.clamp(1, near.len().max(1));
+        if near.is_empty() {
+            return z;
+        }
+        near.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
+        let sum = near[..k]
+            .iter()
+            .fold([0.0, 0.0], |s, (_, p)| [s[0] + p[0], s[1] + p[1]]);
+        [sum[0] / k as f32, sum[1] / k as f32]
     }
 
     /// Reads the map file at `path`.

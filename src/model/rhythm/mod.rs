@@ -8,12 +8,14 @@
 //! - [`fast`]: decode and encode on plain floats, for every cycle.
 //! - [`eval`]: reconstruction, baselines, conditioning control and diversity.
 //! - [`latent_map`]: latent positions of training windows with their style labels.
+//! - [`style`]: how a run of windows plays (variety, change, kick level, syncopation).
 
 pub mod eval;
 pub mod fast;
 pub mod infer;
 pub mod latent_map;
 pub mod model;
+pub mod style;
 pub mod train;
 
 pub use infer::{Conditions, DecodeOptions, RhythmModel};
