@@ -235,3 +235,28 @@ fn loop_commands_pick_and_lock() {
         .unwrap();
     assert_eq!(perf.wanted_loop(LoopSet::Music), None);
 }
+
+#[test]
+fn a_scene_naming_a_model_the_bank_lacks_is_reported_and_the_first_model_plays() {
+    let mut models = models();
+    let scene = |model: &str| {
+        Scene::from_ron(
+            &format!("Scene(name: \"mine\", ai: (model: \"{model}\", every: 1))"),
+            Path::new("mine.ron"),
+        )
+        .unwrap()
+    };
+    let lacking = render_set(&scene("nope"), &mut models, &opts(8));
+    assert_eq!(
+        lacking.problems,
+        ["scene \"mine\": no rhythm model nope (the bank holds: groove, dance)"]
+    );
+    let groove = render_set(&scene("groove"), &mut models, &opts(8));
+    assert!(groove.problems.is_empty(), "{:?}", groove.problems);
+    assert_eq!(lacking.samples, groove.samples, "the first model plays");
+    let dance = render_set(&scene("dance"), &mut models, &opts(8));
+    assert_ne!(
+        dance.samples, groove.samples,
+        "the dance model plays its own drums"
+    );
+}

@@ -427,6 +427,22 @@ struct SetRow {
     seed: u64,
     bass: LineStats,
     drums: GrooveStats,
+    /// Root-mean-square distance of the latent point from its mean over the set's AI turns
+    /// (0: it stood still).
+    latent_spread: f64,
+}
+
+/// Root-mean-square distance of points from their mean.
+fn spread(points: &[[f32; 2]]) -> f64 {
+    let n = points.len().max(1) as f64;
+    let mean = points.iter().fold([0.0f64; 2], |m, p| {
+        [m[0] + f64::from(p[0]) / n, m[1] + f64::from(p[1]) / n]
+    });
+    let squares: f64 = points
+        .iter()
+        .map(|p| (f64::from(p[0]) - mean[0]).powi(2) + (f64::from(p[1]) - mean[1]).powi(2))
+        .sum();
+    (squares / n).sqrt()
 }
 
 /// The drummers' reference of `ubiq eval set`: the two-bar windows of every song on even
@@ -497,6 +513,7 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
                 seed,
                 bass: bass_style(&rendered, scene.bass.key),
                 drums: drums.stats(),
+                latent_spread: spread(&rendered.turns.iter().map(|t| t.z).collect::<Vec<_>>()),
             });
         }
     }
@@ -531,7 +548,7 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
         println!("{}", style_row("human lines (--midi)", h, h));
     }
     println!(
-        "\n{:<22} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>6} {:>7} {:>7}",
+        "\n{:<22} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>6} {:>7} {:>7} {:>7}",
         format!("drums, {} bars", args.bars),
         "distinct",
         "change",
@@ -541,11 +558,16 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
         "syncop",
         "toms",
         "cymbals",
-        "offset"
+        "offset",
+        "z sprd"
     );
     for row in &rows {
         let name = format!("{} seed {}", row.scene, row.seed);
-        println!("{}", groove_row(&name, &row.drums));
+        println!(
+            "{} {:>7.2}",
+            groove_row(&name, &row.drums),
+            row.latent_spread
+        );
     }
     if let Some(d) = &drummers {
         println!("{}", groove_row("drummers (--drum-midi)", d));

@@ -126,7 +126,7 @@ impl Default for Accents {
     /// ubiq's drum machine: a driving kick and snare, hats and ride a step behind.
     fn default() -> Self {
         Accents {
-            kick: 0.95,
+            kick: 1.0,
             snare: 0.9,
             closed_hat: 0.7,
             open_hat: 0.75,

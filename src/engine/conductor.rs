@@ -17,7 +17,7 @@ use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
 use crate::audio::loop_player::{LoopBuffer, LoopCue};
 use crate::audio::{AudioMsg, Status};
-use crate::command::{Command, SessionCommand};
+use crate::command::{Command, ModelName, SessionCommand};
 use crate::loops::{LoopError, LoopSet};
 use crate::model::registry::Models;
 use crate::performance::DeckRequest;
@@ -47,6 +47,15 @@ pub enum Report {
     DeckLoaded(String),
     /// A record could not be loaded; the deck keeps what it had.
     DeckFailed(LoopError),
+    /// A scene names a rhythm model the bank does not hold; the bank's first plays.
+    UnknownModel {
+        /// The scene's name.
+        scene: String,
+        /// The model it names.
+        name: ModelName,
+        /// The names the bank holds, first the one that plays.
+        have: String,
+    },
 }
 
 /// How a performance reaches the sound: what the live engine and an offline run do
@@ -116,6 +125,7 @@ impl<S: Stage> Conductor<S> {
     /// Starts the performance: the scene's settings and first cycle, its loops, its record
     /// and the first section of its set list.
     pub fn start(&mut self) {
+        self.check_model();
         let first = self.perf.start_messages();
         self.stage.send(&first, Action::Start);
         self.perf.rank_loops(self.stage.models());
@@ -164,6 +174,23 @@ impl<S: Stage> Conductor<S> {
         let out = self.perf.replace_scene(scene);
         self.outcome(out, action);
         self.stage.report(Report::SceneTookOver(name));
+        self.check_model();
+    }
+
+    /// Reports a rhythm model the scene names that the bank does not hold (the bank's first
+    /// plays instead).
+    fn check_model(&mut self) {
+        let scene = self.perf.scene();
+        let (name, title) = (scene.ai.model, scene.name.clone());
+        let bank = &self.stage.models().rhythm;
+        if !bank.is_empty() && bank.get(name).is_none() {
+            let have = bank.listing();
+            self.stage.report(Report::UnknownModel {
+                scene: title,
+                name,
+                have,
+            });
+        }
     }
 
     /// The AI's turn as cycle `status.cycle` begins: it listens to the cycle that just ended
@@ -232,6 +259,7 @@ impl<S: Stage> Conductor<S> {
                 let action = Action::Scene(Box::new(scene.clone()));
                 let out = self.perf.replace_scene(scene);
                 self.outcome(out, action);
+                self.check_model();
             }
             Ok(None) => {}
             Err(e) => self.stage.report(Report::SectionFailed(e)),

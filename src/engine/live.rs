@@ -431,6 +431,10 @@ impl Stage for LiveStage {
             Report::DeckFailed(e) => {
                 Notice::refused(format!("deck: {e}; the deck keeps what it had"))
             }
+            Report::UnknownModel { scene, name, have } => Notice::refused(format!(
+                "scene {scene:?}: no rhythm model {name} (the bank holds: {have}); {} plays",
+                have.split(',').next().unwrap_or_default()
+            )),
         };
         self.notify(n);
     }
@@ -540,7 +544,7 @@ impl Engine {
         );
         snap.silent = stage.silent;
         let model = self.perf.scene().ai.model;
-        snap.composing = stage.models.rhythm.get(model).is_some();
+        snap.composing = stage.models.rhythm.playing(model).is_some();
         snap.latent_map = stage.models.latent_map(model);
         snap.library = stage.models.library.is_some();
         snap.ai_ms = stage.ai_ms;

@@ -204,6 +204,9 @@ impl Stage for OfflineStage<'_> {
             Report::SectionFailed(e) => self.problem(e.to_string()),
             Report::LoopFailed(_, e) => self.problem(e),
             Report::DeckFailed(e) => self.problem(e.to_string()),
+            Report::UnknownModel { scene, name, have } => self.problem(format!(
+                "scene {scene:?}: no rhythm model {name} (the bank holds: {have})"
+            )),
             Report::Applied(_)
             | Report::SceneTookOver(_)
             | Report::SectionStarted(_)

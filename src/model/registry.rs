@@ -46,6 +46,18 @@ impl RhythmBank {
         self.models.iter().find(|(n, _)| *n == name).map(|(_, m)| m)
     }
 
+    /// The model a scene naming `name` plays: that one, else (a name the bank does not hold,
+    /// reported when the scene takes over) the first.
+    pub fn playing(&self, name: ModelName) -> Option<&RhythmModel> {
+        self.get(name).or_else(|| self.get(ModelName::DEFAULT))
+    }
+
+    /// The names, first the default, joined with commas.
+    pub fn listing(&self) -> String {
+        let names: Vec<String> = self.names().map(|n| n.to_string()).collect();
+        names.join(", ")
+    }
+
     /// The names, first the default.
     pub fn names(&self) -> impl Iterator<Item = ModelName> + '_ {
         self.models.iter().map(|(n, _)| *n)
@@ -92,9 +104,11 @@ impl Models {
         self
     }
 
-    /// The latent map of the rhythm model of that name, if it has one.
+    /// The latent map of the rhythm model a scene naming `name` plays, if it has one.
     pub fn latent_map(&self, name: ModelName) -> Option<Arc<LatentMap>> {
-        self.rhythm.get(name).and_then(|r| r.latent_map().cloned())
+        self.rhythm
+            .playing(name)
+            .and_then(|r| r.latent_map().cloned())
     }
 }
 

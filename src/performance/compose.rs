@@ -94,7 +94,7 @@ impl Performance {
         if ai.hold || (ai.lock_drums && !bass_free) {
             return false;
         }
-        let Some(rhythm) = models.rhythm.get(ai.model) else {
+        let Some(rhythm) = models.rhythm.playing(ai.model) else {
             return false;
         };
         let seed = SALT ^ self.composer.generation ^ spread(self.composer.seed);
@@ -107,7 +107,7 @@ impl Performance {
                 clamp_latent(ai.x + ai.noise * rng.normal()),
                 clamp_latent(ai.y + ai.noise * rng.normal()),
             ];
-            let mut pattern = rhythm.decode(
+            let pattern = rhythm.decode(
                 z,
                 Conditions {
                     kick: ai.kick,
@@ -119,11 +119,14 @@ impl Performance {
                     seed,
                 },
             );
+            // The kit shapes what plays; the bass model hears the drums as the rhythm model
+            // wrote them, with the dynamics of the data both learned from.
+            let mut played = pattern;
             let accents = self.scene.sound.drums.accents;
             let strong = rhythm.strong_velocities();
             for voice in Voice::ALL {
                 let strong = strong[voice.index()];
-                for cell in pattern.row_mut(voice).iter_mut().filter(|c| c.hit) {
+                for cell in played.row_mut(voice).iter_mut().filter(|c| c.hit) {
                     cell.velocity = accents.shape(voice, cell.velocity, strong);
                 }
             }
@@ -131,7 +134,7 @@ impl Performance {
             while self.composer.trail.len() > TRAIL {
                 self.composer.trail.pop_front();
             }
-            self.scene.drums = DrumGrids::from_pattern(&pattern);
+            self.scene.drums = DrumGrids::from_pattern(&played);
             pattern
         };
         if !ai.lock_bass
@@ -165,7 +168,7 @@ impl Performance {
     ) -> Outcome {
         let section = self.advance_sections();
         let ai = self.scene.ai;
-        let Some(rhythm) = models.rhythm.get(ai.model).filter(|_| !ai.hold) else {
+        let Some(rhythm) = models.rhythm.playing(ai.model).filter(|_| !ai.hold) else {
             return Outcome {
                 section,
                 ..Outcome::default()
@@ -252,10 +255,9 @@ impl Performance {
         if let crate::command::Command::RhythmModel(name) = cmd
             && models.rhythm.get(*name).is_none()
         {
-            let have: Vec<String> = models.rhythm.names().map(|n| n.to_string()).collect();
             return Err(super::ApplyError::NoModel {
                 name: *name,
-                have: have.join(", "),
+                have: models.rhythm.listing(),
             });
         }
         let mut out = self.apply(cmd)?;

@@ -107,7 +107,7 @@ impl Performance {
         else {
             return None;
         };
-        let rhythm = rhythm.get(self.scene.ai.model)?;
+        let rhythm = rhythm.playing(self.scene.ai.model)?;
         if heard.is_empty() {
             return None;
         }
