@@ -16,6 +16,7 @@ use super::models::ModelArgs;
 use super::progress::songs;
 use crate::dataset::{BassPair, CacheMode, Split};
 use crate::engine::played::{bass_style, drum_windows};
+use crate::engine::pulse::{pulse_bpm, rms_dbfs};
 use crate::engine::render::{RenderOptions, render_set};
 use crate::model::Backend;
 use crate::model::bass::BassModel;
@@ -430,6 +431,12 @@ struct SetRow {
     /// Root-mean-square distance of the latent point from its mean over the set's AI turns
     /// (0: it stood still).
     latent_spread: f64,
+    /// The tempo a beat tracker hears in the audio (BPM).
+    pulse_bpm: Option<f32>,
+    /// The scene's tempo.
+    tempo: f32,
+    /// RMS level of the audio, dBFS.
+    rms_dbfs: f64,
 }
 
 /// Root-mean-square distance of points from their mean.
@@ -514,6 +521,9 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
                 bass: bass_style(&rendered, scene.bass.key),
                 drums: drums.stats(),
                 latent_spread: spread(&rendered.turns.iter().map(|t| t.z).collect::<Vec<_>>()),
+                pulse_bpm: pulse_bpm(&rendered.samples, options.sample_rate),
+                tempo: scene.tempo,
+                rms_dbfs: rms_dbfs(&rendered.samples),
             });
         }
     }
@@ -571,6 +581,20 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
     }
     if let Some(d) = &drummers {
         println!("{}", groove_row("drummers (--drum-midi)", d));
+    }
+    println!(
+        "\n{:<22} {:>7} {:>7} {:>8}",
+        "what a listener hears", "tempo", "pulse", "RMS dBFS"
+    );
+    for row in &rows {
+        let pulse = row.pulse_bpm.map_or("–".into(), |b| format!("{b:.0}"));
+        println!(
+            "{:<22} {:>7.0} {:>7} {:>8.1}",
+            format!("{} seed {}", row.scene, row.seed),
+            row.tempo,
+            pulse,
+            row.rms_dbfs
+        );
     }
     Ok(())
 }

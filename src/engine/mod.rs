@@ -9,8 +9,9 @@
 //! - [`loops`]: loop cues, loop buffers and records prepared for the audio thread;
 //! - [`listen`]: what the output played, for the feedback loop; [`worker`]: the live stage's
 //!   file work; [`render`]: offline renders to WAV and MIDI; [`played`]: what a rendered set
-//!   played, for `ubiq eval set`; [`stall`]: the live stage's watch on the audio clock
-//!   (boundaries lost while the audio stood still).
+//!   played, and [`pulse`]: the tempo and level a listener hears, for `ubiq eval set`;
+//!   [`stall`]: the live stage's watch on the audio clock (boundaries lost while the audio
+//!   stood still).
 
 pub mod conductor;
 pub mod journal;
@@ -19,6 +20,7 @@ pub mod live;
 pub mod loops;
 pub mod offline;
 pub mod played;
+pub mod pulse;
 pub mod recover;
 pub mod render;
 pub mod session;
