@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::pattern::Voice;
+use crate::pattern::{DrumPattern, Voice};
 
 /// Deserializes an `f32` and refuses values outside `LO..=HI`.
 pub fn within<'de, D: Deserializer<'de>, const LO: i32, const HI: i32>(
@@ -79,13 +79,10 @@ pub struct DrumTimbre {
     pub accents: Accents,
 }
 
-/// The kit's feel for the AI's drums: for each voice, the velocity its strong hits play at.
-/// A rhythm model's velocities are scaled per voice so that its strong hit (see
-/// `RhythmModel::strong_velocities`: three quarters of its hits are softer) lands there;
-/// softer hits keep their ratio to it, so ghost notes stay ghosts, and louder ones lean
-/// towards full velocity ([`Accents::shape`]). A
-/// dance kit drives its kick, where a drummer of the Groove MIDI Dataset plays it at about
-/// 55 of 127.
+/// The kit's feel for the AI's drums: for each voice, the velocity its strongest hit in a
+/// cycle plays at; the others keep their ratio to it, so ghost notes stay ghosts
+/// ([`Accents::shape`]). A dance kit drives its kick, where a drummer of the Groove MIDI
+/// Dataset plays it at about 55 of 127.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Accents {
@@ -138,20 +135,28 @@ impl Default for Accents {
 }
 
 impl Accents {
-    /// A velocity of the model (`strong` being its strong velocity for `voice`) on this kit:
-    /// scaled so `strong` lands on the voice's accent, with a soft knee above the accent that
-    /// leans towards full velocity instead of clipping at it, so louder hits stay louder.
-    pub fn shape(&self, voice: Voice, velocity: f32, strong: f32) -> f32 {
-        let accent = self.of(voice);
-        let scaled = velocity * accent / strong.max(1e-3);
-        if scaled <= accent || accent >= 1.0 {
-            return scaled.clamp(0.0, 1.0);
+    /// Shapes a pattern a rhythm model wrote for this kit: each voice's loudest hit plays at
+    /// the voice's accent and the others keep their ratio to it, so accents stay accents and
+    /// ghost notes stay ghosts wherever on the plane the pattern comes from. A row of ghost
+    /// notes alone (its loudest under half the model's strong velocity for the voice,
+    /// `strong`) is measured against that half instead, and stays soft.
+    pub fn shape(&self, pattern: &mut DrumPattern, strong: &[f32; Voice::COUNT]) {
+        for voice in Voice::ALL {
+            let row = pattern.row_mut(voice);
+            let loudest = row
+                .iter()
+                .filter(|c| c.hit)
+                .map(|c| c.velocity)
+                .fold(0.0f32, f32::max);
+            let reference = loudest.max(0.5 * strong[voice.index()]).max(1e-3);
+            let gain = self.of(voice) / reference;
+            for cell in row.iter_mut().filter(|c| c.hit) {
+                cell.velocity = (cell.velocity * gain).clamp(0.0, 1.0);
+            }
         }
-        let headroom = 1.0 - accent;
-        accent + headroom * ((scaled - accent) / headroom).tanh()
     }
 
-    /// The strong velocity of one voice.
+    /// The accent of one voice.
     pub fn of(&self, voice: Voice) -> f32 {
         match voice {
             Voice::Kick => self.kick,
