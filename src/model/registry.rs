@@ -275,10 +275,11 @@ pub const GROOVE: &str = "groove";
 pub const DANCE: &str = "dance";
 
 /// The bank name of a rhythm model file: its file name without the extension, or `file`
-/// when that is not a model name.
+/// when that is not a model name (or is `default`, the word for the bank's first).
 fn file_model_name(path: &Path) -> ModelName {
     path.file_stem()
         .and_then(|s| s.to_str())
+        .filter(|s| *s != "default")
         .and_then(|s| ModelName::new(s).ok())
         .filter(|n| !n.is_default())
         .unwrap_or_else(|| ModelName::new("file").unwrap_or_default())
@@ -364,5 +365,40 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(missing.loaded(&models).is_empty(), "the embedded one plays");
         assert!(ModelPaths::default().loaded(&models).is_empty());
+    }
+
+    #[test]
+    fn a_model_file_joins_the_bank_first_under_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = |n: &str| ModelName::new(n).unwrap();
+        for (file, expected) in [("mine.bpk", "mine"), ("default.bpk", "file")] {
+            let weights = dir.path().join(file);
+            std::fs::write(&weights, EMBEDDED_WEIGHTS).unwrap();
+            std::fs::write(weights.with_extension("json"), EMBEDDED_META).unwrap();
+            let (models, problems) = ModelPaths {
+                rhythm: Some(weights.clone()),
+                ..ModelPaths::default()
+            }
+            .load_models();
+            assert!(problems.is_empty(), "{problems:?}");
+            assert_eq!(
+                models.rhythm.listing(),
+                format!("{expected}, groove, dance")
+            );
+            let first = models.rhythm.get(ModelName::DEFAULT).unwrap();
+            assert_eq!(first.origin(), weights.display().to_string());
+            assert!(std::ptr::eq(
+                first,
+                models.rhythm.get(name(expected)).unwrap()
+            ));
+            assert!(models.rhythm.get(name("nope")).is_none());
+            assert!(std::ptr::eq(
+                models.rhythm.playing(name("nope")).unwrap(),
+                first
+            ));
+        }
+        let (embedded, problems) = Models::embedded();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(embedded.rhythm.listing(), "groove, dance");
     }
 }
