@@ -91,8 +91,9 @@ impl Performance {
     /// Listens to one cycle of what played (mono, any rate; it is tempo-normalised to the loop
     /// model's two bars at 120 BPM): the rhythm loop that fits it best, leaving out those the
     /// feedback loop pulled towards in its last [`RECENT_TARGETS`](super::compose::RECENT_TARGETS)
-    /// pulls, and the encoding of its pattern by the rhythm model that plays. None without a
-    /// loop model, a library with rhythm loops or a rhythm model.
+    /// pulls, with the encoding of its pattern by the rhythm model that plays; and the
+    /// ranking, that loop first. None without a loop model, a library with rhythm loops or a
+    /// rhythm model.
     pub fn listen(
         &self,
         models: &mut Models,
@@ -119,19 +120,24 @@ impl Performance {
             self.scene.loops.candidates as usize,
         );
         let recent = &self.composer.recent_targets;
-        let best = ranked
+        let (at, pattern) = ranked
             .iter()
-            .filter(|c| !recent.contains(&c.name))
-            .find_map(|c| {
+            .enumerate()
+            .filter(|(_, c)| !recent.contains(&c.name))
+            .find_map(|(i, c)| {
                 let entry = library.find(LoopSet::Rhythm, &c.name).ok()?;
-                Some((c, entry.drum_pattern()?))
+                Some((i, entry.drum_pattern()?))
             })?;
-        let (z, _) = rhythm.encode(&best.1);
+        // The loop it pulls towards leads the ranking, so the rhythm set plays it.
+        let mut ranked = ranked;
+        let chosen = ranked.remove(at);
+        let (z, _) = rhythm.encode(&pattern);
         let turn = FeedbackTurn {
-            loop_name: best.0.name.clone(),
-            score: best.0.score,
+            loop_name: chosen.name.clone(),
+            score: chosen.score,
             target: z,
         };
+        ranked.insert(0, chosen);
         Some((turn, ranked))
     }
 
