@@ -128,6 +128,10 @@ pub struct Snapshot {
     pub library: bool,
     /// The loop sets.
     pub loops: Vec<LoopView>,
+    /// Bars of a phrase (the loops change on its first bar).
+    pub phrase: u32,
+    /// Bars until the next phrase starts, counted from the cycle the AI writes for next.
+    pub phrase_left: u32,
     /// What the feedback loop heard last (its rhythm loop and target point), when it is on.
     pub feedback: Option<FeedbackTurn>,
     /// The deck.
@@ -197,6 +201,8 @@ impl Snapshot {
                     playing: None,
                 })
                 .collect(),
+            phrase: scene.loops.phrase,
+            phrase_left: perf.phrase_bars_left(),
             feedback: perf.feedback().cloned(),
             deck: DeckView {
                 record: scene

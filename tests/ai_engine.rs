@@ -118,8 +118,8 @@ fn feedback_pulls_the_point_towards_the_chosen_rhythm_loop_and_the_set_evolves()
         "{} distinct patterns in 64 cycles",
         patterns.len()
     );
-    // The rhythm set plays the loop the feedback loop picked.
-    let last_heard = rendered.turns.last().and_then(|t| t.heard.clone()).unwrap();
+    // The rhythm set plays a loop the feedback loop picked (at a phrase's start: it plays
+    // through the phrase).
     let cued_rhythm = rendered
         .log
         .entries
@@ -129,7 +129,11 @@ fn feedback_pulls_the_point_towards_the_chosen_rhythm_loop_and_the_set_evolves()
             Action::Loop(LoopSet::Rhythm, Some((name, _))) => Some(name.clone()),
             _ => None,
         });
-    assert_eq!(cued_rhythm.as_deref(), Some(last_heard.loop_name.as_str()));
+    let cued_rhythm = cued_rhythm.expect("a rhythm loop was cued");
+    assert!(
+        chosen.contains(cued_rhythm.as_str()),
+        "{cued_rhythm} not among {chosen:?}"
+    );
 
     // The log replays to the same samples and the same MIDI.
     let replayed = rendered.log.replay(&mut models);

@@ -15,9 +15,10 @@ use super::loops::open_model;
 use super::models::ModelArgs;
 use super::progress::songs;
 use crate::dataset::{BassPair, CacheMode, Split};
-use crate::engine::played::{bass_style, drum_windows};
+use crate::engine::played::{bass_style, drum_windows, loop_changes};
 use crate::engine::pulse::{pulse_bpm, rms_dbfs};
 use crate::engine::render::{RenderOptions, render_set};
+use crate::loops::LoopSet;
 use crate::model::Backend;
 use crate::model::bass::BassModel;
 use crate::model::bass::eval::{self as bass_eval, EvalPair, Metrics};
@@ -437,6 +438,8 @@ struct SetRow {
     tempo: f32,
     /// RMS level of the audio, dBFS.
     rms_dbfs: f64,
+    /// Bars per change of the music loop (after its first), none when it never changed.
+    music_bars_per_change: Option<f64>,
 }
 
 /// Root-mean-square distance of points from their mean.
@@ -524,6 +527,11 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
                 pulse_bpm: pulse_bpm(&rendered.samples, options.sample_rate),
                 tempo: scene.tempo,
                 rms_dbfs: rms_dbfs(&rendered.samples),
+                music_bars_per_change: {
+                    let cycles = u64::from(args.bars / 2);
+                    let changes = loop_changes(&rendered, LoopSet::Music, cycles).len();
+                    (changes > 1).then(|| f64::from(args.bars) / (changes - 1) as f64)
+                },
             });
         }
     }
@@ -583,17 +591,21 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
         println!("{}", groove_row("drummers (--drum-midi)", d));
     }
     println!(
-        "\n{:<22} {:>7} {:>7} {:>8}",
-        "what a listener hears", "tempo", "pulse", "RMS dBFS"
+        "\n{:<22} {:>7} {:>7} {:>8} {:>12}",
+        "what a listener hears", "tempo", "pulse", "RMS dBFS", "bars/loop"
     );
     for row in &rows {
         let pulse = row.pulse_bpm.map_or("–".into(), |b| format!("{b:.0}"));
+        let per_change = row
+            .music_bars_per_change
+            .map_or("–".into(), |b| format!("{b:.1}"));
         println!(
-            "{:<22} {:>7.0} {:>7} {:>8.1}",
+            "{:<22} {:>7.0} {:>7} {:>8.1} {:>12}",
             format!("{} seed {}", row.scene, row.seed),
             row.tempo,
             pulse,
-            row.rms_dbfs
+            row.rms_dbfs,
+            per_change
         );
     }
     Ok(())

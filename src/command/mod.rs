@@ -271,6 +271,8 @@ pub enum Command {
     PitchTemperature(f32),
     /// The rhythm model of the bank the AI writes drums with (from its next cycle).
     RhythmModel(ModelName),
+    /// Bars of a phrase (4, 8, 16 or 32): loops change on a phrase's first bar.
+    Phrase(u32),
     /// Keeps a part as it is.
     Lock(Part),
     /// Lets the AI write a part again.
@@ -399,6 +401,7 @@ impl fmt::Display for Command {
             Command::PitchTemperature(v) => write!(f, "pitch-temperature {}", num(*v)),
             Command::RhythmModel(name) if name.is_default() => f.write_str("model rhythm default"),
             Command::RhythmModel(name) => write!(f, "model rhythm {name}"),
+            Command::Phrase(bars) => write!(f, "phrase {bars}"),
             Command::Lock(p) => write!(f, "lock {}", p.name()),
             Command::Unlock(p) => write!(f, "unlock {}", p.name()),
             Command::UnlockAll => write!(f, "unlock all"),

@@ -556,6 +556,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         build: |v| Some(Command::PitchTemperature(n(&v[0])?)),
     },
     CommandSpec {
+        name: "phrase",
+        aliases: &[],
+        args: &[arg("BARS", ArgKind::Word(&["4", "8", "16", "32"]))],
+        doc: "bars of a phrase: the loops change on a phrase's first bar (earlier when you ask, or when a loop's fit falls clearly below the best candidate's)",
+        build: |v| match &v[0] {
+            Value::Word(w) => w.parse().ok().map(Command::Phrase),
+            _ => None,
+        },
+    },
+    CommandSpec {
         name: "model",
         aliases: &[],
         args: &[

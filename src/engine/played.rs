@@ -145,3 +145,30 @@ pub fn bass_style(rendered: &Rendered, start: Key) -> LineStats {
     tally.add_notes(&notes, 2.0);
     tally.stats()
 }
+
+/// The loops a set of a rendered set played, in order, each with the cycle it started in
+/// (a cue at the turn of cycle K plays from cycle K + 1; the scene's own from cycle 0): a
+/// change of loop, not a tempo change that stretches the same loop again. Cues for cycles
+/// from `cycles` on, past the end of the render, are left out.
+pub fn loop_changes(
+    rendered: &Rendered,
+    set: crate::loops::LoopSet,
+    cycles: u64,
+) -> Vec<(u64, String)> {
+    let mut out: Vec<(u64, String)> = Vec::new();
+    let mut from = 0;
+    for e in &rendered.log.entries {
+        match &e.action {
+            Action::Cycle(k, _) => from = k + 1,
+            Action::Loop(s, Some((name, _)))
+                if *s == set
+                    && from < cycles
+                    && out.last().is_none_or(|(_, last)| last != name) =>
+            {
+                out.push((from, name.clone()));
+            }
+            _ => {}
+        }
+    }
+    out
+}

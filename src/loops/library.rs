@@ -170,6 +170,30 @@ impl EmbeddingTable {
         self.rows.is_empty()
     }
 
+    /// The squared distance of entry `entry` to `query`, when it has an embedding.
+    pub fn distance(&self, entry: usize, query: &[f32]) -> Option<f32> {
+        if query.len() != self.dim || self.dim == 0 {
+            return None;
+        }
+        let row = self.rows.iter().position(|&i| i == entry)?;
+        Some(squared_distance(
+            &self.data[row * self.dim..(row + 1) * self.dim],
+            query,
+        ))
+    }
+
+    /// The share (0..1) of the table's loops nearer `query` than entry `entry`: 0 for the
+    /// nearest (none without an embedding).
+    pub fn standing(&self, entry: usize, query: &[f32]) -> Option<f32> {
+        let own = self.distance(entry, query)?;
+        let nearer = self
+            .data
+            .chunks_exact(self.dim)
+            .filter(|row| squared_distance(row, query) < own)
+            .count();
+        Some(nearer as f32 / self.rows.len().max(1) as f32)
+    }
+
     /// The `k` loops nearest `query` (squared Euclidean distance), nearest first, as
     /// `(entry index, distance)`. Ties keep index order, so the order is stable.
     pub fn rank(&self, query: &[f32], k: usize) -> Vec<(usize, f32)> {
@@ -225,6 +249,17 @@ pub struct Candidate {
     pub distance: f32,
     /// Fit score 0..1 (1 − distance / 4 for unit embeddings).
     pub score: f32,
+}
+
+impl Candidate {
+    /// A loop at `distance` (squared, of unit embeddings) from the query.
+    pub fn new(name: String, distance: f32) -> Candidate {
+        Candidate {
+            name,
+            distance,
+            score: (1.0 - distance / 4.0).clamp(0.0, 1.0),
+        }
+    }
 }
 
 /// The loop library: every set's index, and the embedding tables for ranking.
@@ -400,12 +435,23 @@ impl Library {
         self.tables[set.index()]
             .rank(query, k)
             .into_iter()
-            .map(|(i, distance)| Candidate {
-                name: entries[i].name.clone(),
-                distance,
-                score: (1.0 - distance / 4.0).clamp(0.0, 1.0),
-            })
+            .map(|(i, distance)| Candidate::new(entries[i].name.clone(), distance))
             .collect()
+    }
+
+    /// The share (0..1) of the loops of `set` that fit `query` better than `name` (none
+    /// without an embedding).
+    pub fn standing(&self, set: LoopSet, name: &str, query: &[f32]) -> Option<f32> {
+        let at = self.entries(set).iter().position(|e| e.name == name)?;
+        self.tables[set.index()].standing(at, query)
+    }
+
+    /// How well the loop `name` of `set` fits `query`, ranked or not (none without an
+    /// embedding).
+    pub fn fit(&self, set: LoopSet, name: &str, query: &[f32]) -> Option<Candidate> {
+        let at = self.entries(set).iter().position(|e| e.name == name)?;
+        let distance = self.tables[set.index()].distance(at, query)?;
+        Some(Candidate::new(name.to_string(), distance))
     }
 
     /// Adds an entry (replacing one of the same name) and writes its audio as 16-bit WAV.

@@ -65,6 +65,14 @@ pub struct Composer {
     pub path_step: usize,
     /// The rhythm loops the feedback loop pulled towards last, oldest first.
     pub recent_targets: VecDeque<String>,
+    /// The loop each set plays through the phrase (the AI's choice; a performer's pick
+    /// goes first).
+    pub loop_choice: [Option<String>; LoopSet::COUNT],
+    /// The cycle the AI writes for next (the one after the cycle that plays).
+    pub next_cycle: u64,
+    /// For each set, the cycle from which the loop it plays has fit worse than
+    /// [`KEEP_SHARE`](super::loops::KEEP_SHARE) of its loops, cycle after cycle.
+    pub misfit_since: [Option<u64>; LoopSet::COUNT],
 }
 
 fn clamp_latent(v: f32) -> f32 {
@@ -160,6 +168,11 @@ impl Performance {
         heard: Option<&FeedbackTurn>,
     ) -> Outcome {
         let section = self.advance_sections();
+        self.composer.next_cycle = cycle + 1;
+        if self.phrase_starts() {
+            // Loops change on a phrase's first bar even when no new cycle is written.
+            self.choose_loops(|_, _| None, |_, _| None);
+        }
         let ai = self.scene.ai;
         let Some(rhythm) = models.rhythm.playing(ai.model).filter(|_| !ai.hold) else {
             return Outcome {

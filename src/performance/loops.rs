@@ -12,6 +12,12 @@ use crate::loops::mel::LOOP_SAMPLES;
 use crate::loops::{LoopError, LoopSet};
 use crate::model::registry::Models;
 
+/// The loop a set plays changes within a phrase when more than this share of the set's
+/// loops fit better, two cycles in a row: its fit fell clearly below the best candidate's.
+/// (The loop model's fit scores move a lot from one cycle to the next, so a share of the
+/// library, held for two cycles, says "clearly" better than a margin of score.)
+pub const KEEP_SHARE: f32 = 0.5;
+
 /// What the feedback loop heard at a cycle boundary and where it pulls the latent point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedbackTurn {
@@ -50,7 +56,8 @@ impl Performance {
     }
 
     /// The loop each set should play in the next cycle: none when the set is off, else the
-    /// performer's pick, else the best-ranked candidate.
+    /// performer's pick, else the AI's choice for the phrase (see
+    /// [`Performance::choose_loops`]), else the best-ranked candidate.
     pub fn wanted_loop(&self, set: LoopSet) -> Option<&str> {
         let slot = self.scene.loops.slot(set);
         if !slot.on {
@@ -58,7 +65,83 @@ impl Performance {
         }
         slot.pick
             .as_deref()
+            .or(self.composer.loop_choice[set.index()].as_deref())
             .or_else(|| self.candidates(set).first().map(|c| c.name.as_str()))
+    }
+
+    /// Cycles (two bars each) of a phrase.
+    pub fn phrase_cycles(&self) -> u64 {
+        u64::from(self.scene.loops.phrase / 2).max(1)
+    }
+
+    /// Whether the cycle the AI writes for next starts a phrase.
+    pub fn phrase_starts(&self) -> bool {
+        self.composer.next_cycle % self.phrase_cycles() == 0
+    }
+
+    /// Bars from the cycle the AI writes for next to the start of the phrase after it: how
+    /// long the loops chosen now play at least.
+    pub fn phrase_bars_left(&self) -> u32 {
+        let n = self.phrase_cycles();
+        let left = n - self.composer.next_cycle % n;
+        (2 * left) as u32
+    }
+
+    /// Chooses the loop each set plays from the next cycle. On a phrase's first bar, or when
+    /// a set plays nothing yet, that is its best candidate. Within a phrase the loop it plays
+    /// goes on, unless more than [`KEEP_SHARE`] of the set's loops fit better two cycles in a
+    /// row (`standing` says what share does; a loop whose standing is not known goes on). A
+    /// loop kept that is not among the candidates is shown after them, with its fit from
+    /// `fit`.
+    pub fn choose_loops(
+        &mut self,
+        standing: impl Fn(LoopSet, &str) -> Option<f32>,
+        fit: impl Fn(LoopSet, &str) -> Option<f32>,
+    ) {
+        let starts = self.phrase_starts();
+        for set in LoopSet::ALL {
+            let i = set.index();
+            let Some(best) = self.composer.candidates[i].first().cloned() else {
+                continue;
+            };
+            let next = self.composer.next_cycle;
+            let misfit = &mut self.composer.misfit_since[i];
+            let keep = self.composer.loop_choice[i].clone().filter(|held| {
+                if starts || !self.scene.loops.slot(set).on {
+                    return false;
+                }
+                match standing(set, held) {
+                    Some(share) if share > KEEP_SHARE => match *misfit {
+                        Some(since) => since == next,
+                        None => {
+                            *misfit = Some(next);
+                            true
+                        }
+                    },
+                    Some(_) => {
+                        *misfit = None;
+                        true
+                    }
+                    None => true,
+                }
+            });
+            if keep.is_none() {
+                *misfit = None;
+            }
+            match keep {
+                Some(held) => {
+                    let list = &mut self.composer.candidates[i];
+                    if !list.iter().any(|c| c.name == held) {
+                        list.push(Candidate {
+                            score: fit(set, &held).unwrap_or(0.0),
+                            distance: f32::NAN,
+                            name: held,
+                        });
+                    }
+                }
+                None => self.composer.loop_choice[i] = Some(best.name),
+            }
+        }
     }
 
     /// Ranks every set's loops against the drums and bass the next cycle plays (rendered
@@ -78,13 +161,28 @@ impl Performance {
         let queued = self.queued();
         let query =
             super::query::embed_cycle(model, &queued.pattern, &queued.bassline, queued.tonic);
+        let heard = self.scene.ai.feedback && self.composer.feedback.is_some();
         for set in LoopSet::ALL {
-            if set == LoopSet::Rhythm && self.scene.ai.feedback && self.composer.feedback.is_some()
-            {
+            if set == LoopSet::Rhythm && heard {
                 continue;
             }
             self.composer.candidates[set.index()] = library.rank(set, &query, k);
         }
+        let library = &*library;
+        // The rhythm set heard with the feedback loop is ranked against what played.
+        let ranked_here = |set: LoopSet| set != LoopSet::Rhythm || !heard;
+        self.choose_loops(
+            |set, name| {
+                ranked_here(set)
+                    .then(|| library.standing(set, name, &query))
+                    .flatten()
+            },
+            |set, name| {
+                ranked_here(set)
+                    .then(|| library.fit(set, name, &query).map(|c| c.score))
+                    .flatten()
+            },
+        );
         true
     }
 
@@ -167,6 +265,8 @@ impl Performance {
         match action {
             LoopAction::On => {
                 self.scene.loops.slot_mut(set).on = true;
+                // A set turned on plays its best candidate, then phrases from there.
+                self.composer.loop_choice[set.index()] = None;
                 if self.candidates(set).is_empty() {
                     self.rank_loops(models);
                 }
@@ -214,5 +314,83 @@ impl Performance {
             loops: true,
             ..Outcome::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::parse;
+    use crate::scene::library::default_scene;
+
+    fn candidate(name: &str, score: f32) -> Candidate {
+        Candidate::new(name.into(), 4.0 * (1.0 - score))
+    }
+
+    /// A performance whose music set ranks `best` first, at cycle `next`.
+    fn ranked(p: &mut Performance, best: &str, next: u64) {
+        p.composer.next_cycle = next;
+        p.composer.candidates[LoopSet::Music.index()] =
+            vec![candidate(best, 0.9), candidate("other", 0.8)];
+    }
+
+    #[test]
+    fn a_loop_plays_through_its_phrase_unless_it_clearly_stops_fitting() {
+        let mut p = Performance::new(default_scene());
+        assert_eq!(p.scene().loops.phrase, 8, "8 bars by default");
+        assert!(p.scene().loops.music.on);
+        let fits = |_: LoopSet, _: &str| Some(0.1);
+        let misfits = |_: LoopSet, _: &str| Some(0.9);
+        let none = |_: LoopSet, _: &str| None;
+        ranked(&mut p, "a", 0);
+        p.choose_loops(fits, none);
+        assert_eq!(p.wanted_loop(LoopSet::Music), Some("a"));
+        // Within the phrase (cycles 1–3) a better candidate waits while `a` still fits.
+        for next in 1..4 {
+            ranked(&mut p, "b", next);
+            p.choose_loops(fits, none);
+            assert_eq!(p.wanted_loop(LoopSet::Music), Some("a"), "cycle {next}");
+        }
+        // The kept loop is shown among the candidates.
+        assert!(p.candidates(LoopSet::Music).iter().any(|c| c.name == "a"));
+        // The next phrase starts with the best candidate.
+        ranked(&mut p, "b", 4);
+        p.choose_loops(fits, none);
+        assert_eq!(p.wanted_loop(LoopSet::Music), Some("b"));
+        // One cycle of misfit is not enough; two in a row are.
+        ranked(&mut p, "c", 5);
+        p.choose_loops(misfits, none);
+        assert_eq!(p.wanted_loop(LoopSet::Music), Some("b"));
+        ranked(&mut p, "c", 5);
+        p.choose_loops(misfits, none);
+        assert_eq!(p.wanted_loop(LoopSet::Music), Some("b"), "the same cycle again");
+        ranked(&mut p, "c", 6);
+        p.choose_loops(misfits, none);
+        assert_eq!(p.wanted_loop(LoopSet::Music), Some("c"));
+        // A performer's pick goes first.
+        p.scene.loops.music.pick = Some("mine".into());
+        assert_eq!(p.wanted_loop(LoopSet::Music), Some("mine"));
+    }
+
+    #[test]
+    fn the_phrase_is_4_8_16_or_32_bars_and_counts_down() {
+        let mut p = Performance::new(default_scene());
+        p.apply(&parse("phrase 16").unwrap()).unwrap();
+        assert_eq!(p.phrase_cycles(), 8);
+        p.composer.next_cycle = 3;
+        assert_eq!(p.phrase_bars_left(), 10);
+        assert!(!p.phrase_starts());
+        p.composer.next_cycle = 8;
+        assert!(p.phrase_starts());
+        assert!(parse("phrase 6").is_err());
+        let scene = |bars: u32| {
+            crate::scene::Scene::from_ron(
+                &format!("Scene(loops: (phrase: {bars}))"),
+                std::path::Path::new("s.ron"),
+            )
+        };
+        assert_eq!(scene(32).unwrap().loops.phrase, 32);
+        let err = scene(6).unwrap_err().to_string();
+        assert!(err.contains("a phrase is 4, 8, 16 or 32 bars, not 6"), "{err}");
     }
 }

@@ -467,6 +467,10 @@ impl Performance {
                 s.ai.model = *name;
                 compose
             }
+            Command::Phrase(bars) => {
+                s.loops.phrase = *bars;
+                Outcome::default()
+            }
             Command::Lock(part) | Command::Unlock(part) => {
                 let locked = matches!(cmd, Command::Lock(_));
                 match part {

@@ -30,6 +30,6 @@ pub mod watch;
 pub use error::SceneError;
 pub use include::allow_outside_set;
 pub use schema::{
-    Ai, BassPart, CommandLine, DeckPart, DrumGrids, Grid, LoopSlot, LoopsPart, NoteLine,
-    SCENE_VERSION, Scene, Section,
+    Ai, BassPart, CommandLine, DEFAULT_PHRASE, DeckPart, DrumGrids, Grid, LoopSlot, LoopsPart,
+    NoteLine, PHRASES, SCENE_VERSION, Scene, Section,
 };

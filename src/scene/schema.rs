@@ -305,6 +305,11 @@ pub struct LoopsPart {
     /// Candidates the AI ranks and shows per set, 1..16.
     #[serde(deserialize_with = "candidates")]
     pub candidates: u32,
+    /// Bars of a phrase, 4, 8, 16 or 32: a set's loop changes on a phrase's first bar
+    /// (earlier only when the performer asks, or when its fit falls clearly below the best
+    /// candidate's).
+    #[serde(deserialize_with = "phrase")]
+    pub phrase: u32,
 }
 
 impl Default for LoopsPart {
@@ -315,6 +320,7 @@ impl Default for LoopsPart {
             voice: LoopSlot::default(),
             rhythm: LoopSlot::default(),
             candidates: 5,
+            phrase: DEFAULT_PHRASE,
         }
     }
 }
@@ -344,6 +350,21 @@ impl LoopsPart {
             LoopSet::Rhythm => &mut self.rhythm,
         }
     }
+}
+
+/// Bars of a phrase unless a scene or `phrase N` says otherwise.
+pub const DEFAULT_PHRASE: u32 = 8;
+/// The phrase lengths a set can have, in bars.
+pub const PHRASES: [u32; 4] = [4, 8, 16, 32];
+
+fn phrase<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if !PHRASES.contains(&v) {
+        return Err(serde::de::Error::custom(format!(
+            "a phrase is 4, 8, 16 or 32 bars, not {v}"
+        )));
+    }
+    Ok(v)
 }
 
 fn candidates<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {

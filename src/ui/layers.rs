@@ -267,7 +267,12 @@ fn draw_pad(app: &App, snap: &Snapshot, frame: &mut Frame, area: Rect) {
 }
 
 fn draw_loops(app: &App, snap: &Snapshot, frame: &mut Frame, area: Rect) {
-    let block = panel(app, Focus::Loops, " loops ".to_string());
+    let title = if snap.library {
+        format!(" loops · phrase {}/{} ", snap.phrase_left, snap.phrase)
+    } else {
+        " loops ".to_string()
+    };
+    let block = panel(app, Focus::Loops, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let candidates: Vec<Vec<loops::Candidate>> = snap

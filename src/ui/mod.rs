@@ -315,7 +315,7 @@ mod tests {
     fn with_the_ai_at_work() {
         let snap = ai_snapshot();
         let music = &snap.loops[0];
-        assert!(music.on && music.candidates.len() == 5);
+        assert!(music.on && music.candidates.len() >= 5);
         let term = draw(&app(), &snap, 80, 24);
         let s = text(&term);
         for part in ["music", "rhythm", "feedback", "▶", "›"] {
