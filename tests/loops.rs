@@ -154,6 +154,7 @@ fn bad_files_are_refused_and_the_library_stays_usable() {
         tempo_bpm: p.tempo_bpm,
         bars: p.bars,
         key: None,
+        key_confidence: None,
         source: "test".into(),
         licence: "CC0-1.0".into(),
         pattern: None,

@@ -2,6 +2,7 @@
 //! baselines on held-out songs (see [`crate::model::rhythm::eval`],
 //! [`crate::model::bass::eval`] and [`crate::model::loops::eval`] for what and the JSON keys).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -15,10 +16,13 @@ use super::loops::open_model;
 use super::models::ModelArgs;
 use super::progress::songs;
 use crate::dataset::{BassPair, CacheMode, Split};
-use crate::engine::played::{bass_style, drum_windows, loop_changes};
+use crate::engine::played::{
+    bass_style, drum_windows, loop_bass_correlation, loop_change_count, loop_changes, loop_key_fit,
+};
 use crate::engine::pulse::{pulse_bpm, rms_dbfs};
 use crate::engine::render::{RenderOptions, render_set};
 use crate::loops::LoopSet;
+use crate::loops::library::Library;
 use crate::model::Backend;
 use crate::model::bass::BassModel;
 use crate::model::bass::eval::{self as bass_eval, EvalPair, Metrics};
@@ -30,6 +34,7 @@ use crate::model::rhythm::RhythmModel;
 use crate::model::rhythm::eval::{self as rhythm_eval, Reconstruction};
 use crate::model::rhythm::style::{GrooveStats, GrooveTally};
 use crate::pattern::DrumPattern;
+use crate::pattern::{Key, Scale};
 use crate::performance::query::render_query;
 use crate::scene::library;
 use serde::Serialize;
@@ -438,8 +443,44 @@ struct SetRow {
     tempo: f32,
     /// RMS level of the audio, dBFS.
     rms_dbfs: f64,
-    /// Bars per change of the music loop (after its first), none when it never changed.
+    /// Bars of the render per change of the music loop to another, none when it never
+    /// changed.
     music_bars_per_change: Option<f64>,
+    /// Share of cycles whose music loop sounds in the set's key or its relative (of those
+    /// playing a loop with a known key).
+    music_key_fit: Option<f64>,
+    /// The same share for a loop picked at random: the library's music loops with a key
+    /// that fit the scene's key.
+    random_key_fit: Option<f64>,
+    /// Mean correlation of the music loop's chroma with the bass's pitch classes, per cycle,
+    /// and the same for a random loop of the library.
+    music_bass_correlation: Option<(f64, f64)>,
+}
+
+/// The chroma (at their own pitch, C first) of every loop of a set that decodes.
+fn loop_chromas(library: &Library, set: LoopSet) -> HashMap<String, [f64; 12]> {
+    library
+        .entries(set)
+        .iter()
+        .filter_map(|e| {
+            let audio = library.load_audio(set, e).ok()?;
+            Some((
+                e.name.clone(),
+                crate::loops::key::chroma(&audio).map(f64::from),
+            ))
+        })
+        .collect()
+}
+
+/// The share of a set's loops with a known key that sound in `key` / `scale`.
+fn library_key_fit(library: &Library, set: LoopSet, key: Key, scale: Scale) -> Option<f64> {
+    let keys: Vec<_> = library
+        .entries(set)
+        .iter()
+        .filter_map(|e| e.loop_key())
+        .collect();
+    let fitting = keys.iter().filter(|k| k.fits(key, scale)).count();
+    (!keys.is_empty()).then(|| fitting as f64 / keys.len() as f64)
 }
 
 /// Root-mean-square distance of points from their mean.
@@ -504,6 +545,11 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
     } else {
         args.models.load_telling()
     };
+    let chromas = models
+        .library
+        .as_ref()
+        .map(|lib| loop_chromas(lib, LoopSet::Music))
+        .unwrap_or_default();
     let mut rows = Vec::new();
     for name in &args.scenes {
         let (scene, _) = library::resolve(Some(name))?;
@@ -529,9 +575,29 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
                 rms_dbfs: rms_dbfs(&rendered.samples),
                 music_bars_per_change: {
                     let cycles = u64::from(args.bars / 2);
-                    let changes = loop_changes(&rendered, LoopSet::Music, cycles).len();
-                    (changes > 1).then(|| f64::from(args.bars) / (changes - 1) as f64)
+                    let changes =
+                        loop_change_count(&loop_changes(&rendered, LoopSet::Music, cycles));
+                    (changes > 0).then(|| f64::from(args.bars) / changes as f64)
                 },
+                music_key_fit: models.library.as_ref().and_then(|lib| {
+                    let start = (scene.bass.key, scene.bass.scale);
+                    loop_key_fit(
+                        &rendered,
+                        LoopSet::Music,
+                        lib,
+                        start,
+                        u64::from(args.bars / 2),
+                    )
+                }),
+                random_key_fit: models.library.as_ref().and_then(|lib| {
+                    library_key_fit(lib, LoopSet::Music, scene.bass.key, scene.bass.scale)
+                }),
+                music_bass_correlation: loop_bass_correlation(
+                    &rendered,
+                    LoopSet::Music,
+                    &chromas,
+                    u64::from(args.bars / 2),
+                ),
             });
         }
     }
@@ -591,21 +657,39 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
         println!("{}", groove_row("drummers (--drum-midi)", d));
     }
     println!(
-        "\n{:<22} {:>7} {:>7} {:>8} {:>12}",
-        "what a listener hears", "tempo", "pulse", "RMS dBFS", "bars/loop"
+        "\n{:<22} {:>7} {:>7} {:>8} {:>10} {:>8} {:>8} {:>9} {:>8}",
+        "what a listener hears",
+        "tempo",
+        "pulse",
+        "RMS dBFS",
+        "bars/loop",
+        "in key",
+        "random",
+        "loop~bass",
+        "random"
     );
     for row in &rows {
         let pulse = row.pulse_bpm.map_or("–".into(), |b| format!("{b:.0}"));
         let per_change = row
             .music_bars_per_change
             .map_or("–".into(), |b| format!("{b:.1}"));
+        let share = |v: Option<f64>| v.map_or("–".into(), |v| format!("{:.0}%", 100.0 * v));
+        let (picked, random) = row
+            .music_bass_correlation
+            .map_or(("–".into(), "–".into()), |(p, r)| {
+                (format!("{p:.2}"), format!("{r:.2}"))
+            });
         println!(
-            "{:<22} {:>7.0} {:>7} {:>8.1} {:>12}",
+            "{:<22} {:>7.0} {:>7} {:>8.1} {:>10} {:>8} {:>8} {:>9} {:>8}",
             format!("{} seed {}", row.scene, row.seed),
             row.tempo,
             pulse,
             row.rms_dbfs,
-            per_change
+            per_change,
+            share(row.music_key_fit),
+            share(row.random_key_fit),
+            picked,
+            random
         );
     }
     Ok(())

@@ -25,7 +25,7 @@ pub enum LoopsCommand {
     Add(AddArgs),
     /// Lists every set's loops.
     List(ListArgs),
-    /// Recomputes the cached embeddings of every loop.
+    /// Recomputes the cached embeddings of every loop, and the keys of the pitched ones.
     Embed(EmbedArgs),
     /// Renders the default library (used by scripts/build-loops.sh).
     Build(BuildArgs),
@@ -129,14 +129,20 @@ fn add(args: &AddArgs) -> anyhow::Result<usize> {
                     tempo_bpm: prepared.tempo_bpm,
                     bars: prepared.bars,
                     key: None,
+                    key_confidence: None,
                     source: path.display().to_string(),
                     licence: "as of the source".into(),
                     pattern: None,
                     embedding,
                 };
                 lib.insert(set, entry, &prepared.audio)?;
+                let key = match lib.find(set, &name).ok().and_then(|e| e.loop_key()) {
+                    Some(k) => format!(", {k} ({:.2})", k.confidence),
+                    None if set.pitched() => ", no key heard".into(),
+                    None => String::new(),
+                };
                 println!(
-                    "{}: added to {} ({:.1} BPM, {} bars)",
+                    "{}: added to {} ({:.1} BPM, {} bars{key})",
                     Shown(path.display()),
                     set.name(),
                     prepared.tempo_bpm,
@@ -186,6 +192,9 @@ fn embed(args: &EmbedArgs) -> anyhow::Result<()> {
                 Ok(audio) => {
                     let emb = m.embed_loop(&audio, e.tempo_bpm, e.bars);
                     lib.set_embedding(set, i, emb);
+                    if set.pitched() {
+                        lib.set_key(set, i, crate::loops::key::detect(&audio));
+                    }
                 }
                 Err(err) => eprintln!("{}", Shown(err)),
             }
@@ -249,6 +258,7 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
                 tempo_bpm: 120.0,
                 bars: 2,
                 key: None,
+                key_confidence: None,
                 source: corpus.0.into(),
                 licence: corpus.1.into(),
                 pattern: None,
@@ -281,6 +291,7 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
                     tempo_bpm: 120.0,
                     bars: 2,
                     key: None,
+                    key_confidence: None,
                     source: format!(
                         "Groove MIDI Dataset pattern ({} bar {}), ubiq drum machine",
                         w.source.song, w.bar
@@ -352,6 +363,7 @@ fn add_samples(lib: &mut Library, dir: &Path) -> anyhow::Result<()> {
                 tempo_bpm: 120.0,
                 bars: 2,
                 key: None,
+                key_confidence: None,
                 source: "Sonic Pi sample set".into(),
                 licence: "CC0-1.0".into(),
                 pattern: None,

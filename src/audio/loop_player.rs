@@ -60,6 +60,11 @@ impl LoopSet {
         self as usize
     }
 
+    /// Whether its loops sound a key (the rhythm set's drum loops do not).
+    pub fn pitched(self) -> bool {
+        self != LoopSet::Rhythm
+    }
+
     /// The mixer track that plays this set.
     pub fn track(self) -> Track {
         match self {

@@ -111,6 +111,36 @@ pub enum LoopAction {
     Rank(u32),
     /// Fix the loop of this name.
     Name(String),
+    /// How the set's loops meet the set's key.
+    Key(KeyMode),
+}
+
+/// How a pitched loop set's picks meet the set's key.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyMode {
+    /// Loops in the set's key (or its relative) first, by fit; then the others.
+    #[default]
+    Match,
+    /// By fit alone, whatever their key.
+    Free,
+}
+
+impl KeyMode {
+    /// Its word in commands and scenes.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyMode::Match => "match",
+            KeyMode::Free => "free",
+        }
+    }
+
+    /// True for the default, [`KeyMode::Match`].
+    pub fn is_match(&self) -> bool {
+        *self == KeyMode::Match
+    }
 }
 
 impl fmt::Display for LoopAction {
@@ -122,6 +152,7 @@ impl fmt::Display for LoopAction {
             LoopAction::Auto => f.write_str("auto"),
             LoopAction::Rank(n) => write!(f, "pick {n}"),
             LoopAction::Name(name) => write!(f, "pick {}", quoted(std::path::Path::new(name))),
+            LoopAction::Key(mode) => write!(f, "key {}", mode.name()),
         }
     }
 }

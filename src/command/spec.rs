@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use super::{
-    Command, DeckAction, Density, FeedbackAction, LoopAction, MidiAction, ModelName, Param, Part,
-    SendBus, Target, TargetError,
+    Command, DeckAction, Density, FeedbackAction, KeyMode, LoopAction, MidiAction, ModelName,
+    Param, Part, SendBus, Target, TargetError,
 };
 use crate::audio::params::Track;
 use crate::loops::LoopSet;
@@ -605,11 +605,17 @@ pub static COMMANDS: &[CommandSpec] = &[
             arg("SET", ArgKind::Word(SETS)),
             arg(
                 "ACTION",
-                ArgKind::Word(&["on", "off", "next", "auto", "pick"]),
+                ArgKind::Word(&["on", "off", "next", "auto", "pick", "key"]),
             ),
-            optional("WHICH", ArgKind::After(&[("pick", ArgKind::Text)])),
+            optional(
+                "WHICH",
+                ArgKind::After(&[
+                    ("pick", ArgKind::Text),
+                    ("key", ArgKind::Word(&["match", "free"])),
+                ]),
+            ),
         ],
-        doc: "a loop set: `on` / `off`; `next` plays the next-best candidate; `pick N` the candidate ranked N, `pick NAME` that loop; `auto` lets the AI pick again (from the next cycle)",
+        doc: "a loop set: `on` / `off`; `next` plays the next-best candidate; `pick N` the candidate ranked N, `pick NAME` that loop; `auto` lets the AI pick again (from the next cycle); `key match` ranks loops in the set's key (or its relative) first, `key free` by fit alone",
         build: |v| {
             let set = loop_set(&v[0])?;
             let action = match (v.get(1), v.get(2)) {
@@ -621,6 +627,12 @@ pub static COMMANDS: &[CommandSpec] = &[
                     Ok(n) if (1..=16).contains(&n) => LoopAction::Rank(n),
                     _ => LoopAction::Name(t.clone()),
                 },
+                (Some(Value::Word("key")), Some(Value::Word("match"))) => {
+                    LoopAction::Key(KeyMode::Match)
+                }
+                (Some(Value::Word("key")), Some(Value::Word("free"))) => {
+                    LoopAction::Key(KeyMode::Free)
+                }
                 _ => return None,
             };
             Some(Command::Loop(set, action))

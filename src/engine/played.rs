@@ -146,29 +146,158 @@ pub fn bass_style(rendered: &Rendered, start: Key) -> LineStats {
     tally.stats()
 }
 
-/// The loops a set of a rendered set played, in order, each with the cycle it started in
-/// (a cue at the turn of cycle K plays from cycle K + 1; the scene's own from cycle 0): a
-/// change of loop, not a tempo change that stretches the same loop again. Cues for cycles
-/// from `cycles` on, past the end of the render, are left out.
+/// What a set of a rendered set played, in order, each with the cycle it started in (a cue
+/// at the turn of cycle K plays from cycle K + 1; the scene's own from cycle 0): a loop, or
+/// silence (none), each entry a change (not a tempo change that stretches the same loop
+/// again). Cues for cycles from `cycles` on, past the end of the render, are left out.
 pub fn loop_changes(
     rendered: &Rendered,
     set: crate::loops::LoopSet,
     cycles: u64,
-) -> Vec<(u64, String)> {
-    let mut out: Vec<(u64, String)> = Vec::new();
+) -> Vec<(u64, Option<String>)> {
+    let mut out: Vec<(u64, Option<String>)> = Vec::new();
     let mut from = 0;
     for e in &rendered.log.entries {
         match &e.action {
             Action::Cycle(k, _) => from = k + 1,
-            Action::Loop(s, Some((name, _)))
-                if *s == set
-                    && from < cycles
-                    && out.last().is_none_or(|(_, last)| last != name) =>
-            {
-                out.push((from, name.clone()));
+            Action::Loop(s, cue) if *s == set && from < cycles => {
+                let name = cue.as_ref().map(|(n, _)| n.clone());
+                if out.last().is_none_or(|(_, last)| *last != name) {
+                    out.push((from, name));
+                }
             }
             _ => {}
         }
     }
     out
+}
+
+/// How many times a set's loop changed to another loop (silence between two loops does not
+/// count; the same loop again after silence is no change).
+pub fn loop_change_count(changes: &[(u64, Option<String>)]) -> usize {
+    let loops: Vec<&String> = changes.iter().filter_map(|(_, n)| n.as_ref()).collect();
+    loops.windows(2).filter(|w| w[0] != w[1]).count()
+}
+
+/// The share of a rendered set's cycles whose `set` loop sounds in the set's key (the same
+/// key or its relative, see [`crate::loops::key::LoopKey::fits`]), over the cycles that play
+/// a loop with a known key; none when no cycle does. `start` is the scene's key and scale
+/// before any change.
+pub fn loop_key_fit(
+    rendered: &Rendered,
+    set: crate::loops::LoopSet,
+    library: &crate::loops::library::Library,
+    start: (Key, crate::pattern::Scale),
+    cycles: u64,
+) -> Option<f64> {
+    let keys = keys(rendered, start.0);
+    let scales = timeline(
+        rendered,
+        start.1,
+        |s| s.bass.scale,
+        |c| match c {
+            Command::Scale(s) => Some(*s),
+            _ => None,
+        },
+    );
+    // The frame each cycle starts at, from the log's turns (cycle K's turn opens cycle K).
+    let mut starts = vec![0u64; cycles as usize];
+    for e in &rendered.log.entries {
+        if let Action::Cycle(k, _) = &e.action
+            && let Some(s) = starts.get_mut(*k as usize)
+        {
+            *s = e.frame;
+        }
+    }
+    let changes = loop_changes(rendered, set, cycles);
+    let (mut fitting, mut keyed) = (0usize, 0usize);
+    for c in 0..cycles {
+        let Some((_, Some(name))) = changes.iter().rev().find(|(from, _)| *from <= c) else {
+            continue;
+        };
+        let Some(key) = library.find(set, name).ok().and_then(|e| e.loop_key()) else {
+            continue;
+        };
+        let frame = starts[c as usize] as i64;
+        keyed += 1;
+        if key.fits(at(&keys, frame), at(&scales, frame)) {
+            fitting += 1;
+        }
+    }
+    (keyed > 0).then(|| fitting as f64 / keyed as f64)
+}
+
+/// The bass's pitch classes in each cycle of a rendered set (C = 0, each note counted once
+/// where it starts), cycles walked as in [`drum_windows`].
+pub fn bass_pitch_classes(rendered: &Rendered) -> Vec<[f64; 12]> {
+    let end = rendered.origin + (rendered.samples.len() / 2) as i64;
+    let mut cycles = vec![[0.0; 12]];
+    let mut cycle_start = rendered.origin;
+    for &(frame, kind, sps) in &rendered.events {
+        if frame < rendered.origin || frame >= end {
+            continue;
+        }
+        let cycle = (STEPS as f64 * sps) as i64;
+        let half_step = (sps / 2.0) as i64;
+        while frame + half_step >= cycle_start + cycle {
+            cycles.push([0.0; 12]);
+            cycle_start += cycle;
+        }
+        if let (EventKind::BassOn { note, .. }, Some(last)) = (kind, cycles.last_mut()) {
+            last[usize::from(note % 12)] += 1.0;
+        }
+    }
+    cycles
+}
+
+/// Pearson correlation of two pitch-class profiles (0 when either is flat).
+pub fn profile_correlation(a: &[f64; 12], b: &[f64; 12]) -> f64 {
+    let (ma, mb) = (a.iter().sum::<f64>() / 12.0, b.iter().sum::<f64>() / 12.0);
+    let (mut num, mut da, mut db) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        num += (x - ma) * (y - mb);
+        da += (x - ma).powi(2);
+        db += (y - mb).powi(2);
+    }
+    if da == 0.0 || db == 0.0 {
+        0.0
+    } else {
+        num / (da * db).sqrt()
+    }
+}
+
+/// How the harmony of a set's loops meets the bass, over a rendered set: the mean, over the
+/// cycles that play a loop of `set` and a bass note, of the correlation between the loop's
+/// chroma (`chroma` of its name) and the bass's pitch classes in that cycle; and the same
+/// mean for a loop picked at random (every loop of `chroma` in turn).
+pub fn loop_bass_correlation(
+    rendered: &Rendered,
+    set: crate::loops::LoopSet,
+    chroma: &std::collections::HashMap<String, [f64; 12]>,
+    cycles: u64,
+) -> Option<(f64, f64)> {
+    let changes = loop_changes(rendered, set, cycles);
+    let bass = bass_pitch_classes(rendered);
+    let random: Vec<&[f64; 12]> = chroma.values().collect();
+    let (mut picked, mut chance, mut n) = (0.0, 0.0, 0usize);
+    for (c, pcs) in bass.iter().enumerate().take(cycles as usize) {
+        let playing = changes.iter().rev().find(|(from, _)| *from <= c as u64);
+        let Some((_, Some(name))) = playing else {
+            continue;
+        };
+        let Some(loop_chroma) = chroma.get(name) else {
+            continue;
+        };
+        if pcs.iter().sum::<f64>() == 0.0 || random.is_empty() {
+            continue;
+        }
+        picked += profile_correlation(loop_chroma, pcs);
+        chance += random
+            .iter()
+            .map(|r| profile_correlation(r, pcs))
+            .sum::<f64>()
+            / random.len() as f64;
+        n += 1;
+    }
+    (n > 0).then(|| (picked / n as f64, chance / n as f64))
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::audio::{self, AudioError, Mono};
 use super::{LoopError, LoopSet};
-use crate::pattern::{DrumCell, DrumPattern, STEPS, Voice};
+use crate::pattern::{DrumCell, DrumPattern, Key, STEPS, Scale, Voice};
 
 /// Name of the index file in each set's folder.
 pub const INDEX_FILE: &str = "index.ron";
@@ -33,9 +33,14 @@ pub struct LoopEntry {
     pub tempo_bpm: f32,
     /// Length in bars of 4/4.
     pub bars: u32,
-    /// Key where known (`"A minor"`).
+    /// Key where known (`"A minor"`): detected from the audio of a pitched loop when it is
+    /// added or embedded (see [`crate::loops::key`]).
     #[serde(default)]
     pub key: Option<String>,
+    /// How sure the detected key is, 0..1 (the correlation of the loop's chroma with the
+    /// key's profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_confidence: Option<f32>,
     /// Where the audio comes from.
     pub source: String,
     /// Its licence.
@@ -49,6 +54,19 @@ pub struct LoopEntry {
 }
 
 impl LoopEntry {
+    /// Stores a detected key (none: no key is heard).
+    pub fn set_key(&mut self, key: Option<super::key::LoopKey>) {
+        self.key = key.map(|k| k.to_string());
+        self.key_confidence = key.map(|k| (k.confidence * 1000.0).round() / 1000.0);
+    }
+
+    /// The stored key.
+    pub fn loop_key(&self) -> Option<super::key::LoopKey> {
+        let mut key = super::key::LoopKey::parse(self.key.as_deref()?)?;
+        key.confidence = self.key_confidence.unwrap_or(1.0);
+        Some(key)
+    }
+
     /// The stored pattern as a [`DrumPattern`].
     pub fn drum_pattern(&self) -> Option<DrumPattern> {
         let hits = self.pattern.as_ref()?;
@@ -439,11 +457,47 @@ impl Library {
             .collect()
     }
 
-    /// The share (0..1) of the loops of `set` that fit `query` better than `name` (none
-    /// without an embedding).
-    pub fn standing(&self, set: LoopSet, name: &str, query: &[f32]) -> Option<f32> {
-        let at = self.entries(set).iter().position(|e| e.name == name)?;
-        self.tables[set.index()].standing(at, query)
+    /// The share (0..1) of the loops of `set` that rank ahead of `name` for `query` (see
+    /// [`Library::rank_keyed`]; none without an embedding).
+    pub fn standing(
+        &self,
+        set: LoopSet,
+        name: &str,
+        query: &[f32],
+        key: Option<(Key, Scale)>,
+    ) -> Option<f32> {
+        let Some(key) = key else {
+            let at = self.entries(set).iter().position(|e| e.name == name)?;
+            return self.tables[set.index()].standing(at, query);
+        };
+        let order = self.rank_keyed(set, query, usize::MAX, Some(key));
+        let at = order.iter().position(|c| c.name == name)?;
+        Some(at as f32 / order.len().max(1) as f32)
+    }
+
+    /// The `k` loops of `set` for `query`: with a key, the loops that sound in it (or its
+    /// relative) first, each group best fit first; without, by fit alone.
+    pub fn rank_keyed(
+        &self,
+        set: LoopSet,
+        query: &[f32],
+        k: usize,
+        key: Option<(Key, Scale)>,
+    ) -> Vec<Candidate> {
+        let Some((key, scale)) = key else {
+            return self.rank(set, query, k);
+        };
+        let all = self.rank(set, query, usize::MAX);
+        let fits = |c: &Candidate| {
+            self.find(set, &c.name)
+                .ok()
+                .and_then(LoopEntry::loop_key)
+                .is_some_and(|lk| lk.fits(key, scale))
+        };
+        let (mut first, rest): (Vec<Candidate>, Vec<Candidate>) = all.into_iter().partition(fits);
+        first.extend(rest);
+        first.truncate(k);
+        first
     }
 
     /// How well the loop `name` of `set` fits `query`, ranked or not (none without an
@@ -466,6 +520,9 @@ impl Library {
         if entry.file.is_empty() {
             entry.file = format!("{}.wav", entry.name);
         }
+        if set.pitched() && entry.key.is_none() {
+            entry.set_key(super::key::detect(audio));
+        }
         let path = dir.join(&entry.file);
         let bytes = encode_wav16(&audio.samples, audio.sample_rate);
         crate::files::write_atomic(&path, &bytes).map_err(|e| LoopError::io(path.display(), e))?;
@@ -483,7 +540,14 @@ impl Library {
         self.rebuild_tables();
     }
 
-    /// Sets the cached embedding of `set`'s entry `index`.
+    /// Stores the detected key of `set`'s entry `index`.
+    pub fn set_key(&mut self, set: LoopSet, index: usize, key: Option<super::key::LoopKey>) {
+        if let Some(e) = self.sets[set.index()].entries.get_mut(index) {
+            e.set_key(key);
+        }
+    }
+
+    /// Replaces the cached embedding of entry `index` of `set`.
     pub fn set_embedding(&mut self, set: LoopSet, index: usize, embedding: Vec<f32>) {
         if let Some(e) = self.sets[set.index()].entries.get_mut(index) {
             e.embedding = embedding;
@@ -523,14 +587,15 @@ impl Library {
                 embedded
             ));
             for e in entries {
+                let key = match (&e.key, e.key_confidence) {
+                    (Some(k), Some(c)) => format!("{k} ({c:.2})"),
+                    (Some(k), None) => k.clone(),
+                    (None, _) if set.pitched() => "no key".into(),
+                    (None, _) => "unpitched".into(),
+                };
                 out.push_str(&format!(
-                    "  {:<32} {:>6.1} BPM {:>2} bars  {:<10} {} ({})\n",
-                    e.name,
-                    e.tempo_bpm,
-                    e.bars,
-                    e.key.as_deref().unwrap_or("-"),
-                    e.source,
-                    e.licence
+                    "  {:<32} {:>6.1} BPM {:>2} bars  {:<17} {} ({})\n",
+                    e.name, e.tempo_bpm, e.bars, key, e.source, e.licence
                 ));
             }
         }
@@ -575,6 +640,7 @@ pub(crate) mod fixtures {
             tempo_bpm: 120.0,
             bars: 2,
             key: None,
+            key_confidence: None,
             source: "test".into(),
             licence: "CC0".into(),
             pattern: None,
@@ -600,6 +666,42 @@ pub(crate) mod fixtures {
 mod tests {
     use super::fixtures::{entry, write_sets};
     use super::*;
+
+    #[test]
+    fn in_key_loops_rank_first_with_a_key_and_by_fit_without() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lib = Library::open(dir.path());
+        let keyed = |name: &str, x: f32, key: Option<&str>| {
+            let mut e = entry(name, vec![x, (1.0 - x * x).sqrt()]);
+            e.key = key.map(str::to_string);
+            e.key_confidence = key.map(|_| 0.8);
+            e
+        };
+        lib.put(LoopSet::Music, keyed("near_d", 1.0, Some("D major")));
+        lib.put(LoopSet::Music, keyed("mid_c", 0.8, Some("C major")));
+        lib.put(LoopSet::Music, keyed("far_a", 0.0, Some("A minor")));
+        lib.put(LoopSet::Music, keyed("unknown", 0.9, None));
+        let query = [1.0, 0.0];
+        let names = |c: Vec<Candidate>| c.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(lib.rank_keyed(LoopSet::Music, &query, 4, None)),
+            ["near_d", "unknown", "mid_c", "far_a"]
+        );
+        let a_minor = Some((Key::new(9), Scale::Minor));
+        assert_eq!(
+            names(lib.rank_keyed(LoopSet::Music, &query, 3, a_minor)),
+            ["mid_c", "far_a", "near_d"],
+            "C major is A minor's relative"
+        );
+        assert_eq!(
+            lib.standing(LoopSet::Music, "near_d", &query, a_minor),
+            Some(0.5)
+        );
+        assert_eq!(
+            lib.standing(LoopSet::Music, "near_d", &query, None),
+            Some(0.0)
+        );
+    }
 
     #[test]
     fn a_corrupt_index_is_refused_by_name_and_the_other_sets_load() {

@@ -82,6 +82,16 @@ fn pitch_class(k: usize) -> Option<u8> {
     })
 }
 
+/// How many FFT bins the chroma gathers into each pitch class (a flat spectrum gives each
+/// pitch class this much).
+pub fn chroma_bins() -> [usize; CHROMA] {
+    let mut counts = [0; CHROMA];
+    for pc in (0..N_FFT / 2 + 1).filter_map(pitch_class) {
+        counts[usize::from(pc)] += 1;
+    }
+    counts
+}
+
 /// Periodic Hann window of `N_FFT` samples.
 pub fn hann() -> Vec<f32> {
     (0..N_FFT)

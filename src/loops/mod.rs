@@ -13,6 +13,7 @@
 
 pub mod audio;
 pub mod features;
+pub mod key;
 pub mod library;
 pub mod mel;
 pub mod stems;

@@ -52,14 +52,22 @@ fn correlation(a: &[f64; 12], b: &[f64; 12], rotation: usize) -> f64 {
 
 /// The best-fitting key of a histogram; C minor when it is empty.
 pub fn best_key(hist: &[f64; 12]) -> (Key, Scale) {
-    let mut best = (Key::new(0), Scale::Minor);
+    let (key, scale, _) = best_key_scored(hist);
+    (key, scale)
+}
+
+/// The best-fitting key of a histogram (any non-negative weights per pitch class, C first)
+/// with its correlation to the key's profile, −1..1 (0 for an empty or flat histogram, which
+/// gives C minor).
+pub fn best_key_scored(hist: &[f64; 12]) -> (Key, Scale, f64) {
+    let mut best = (Key::new(0), Scale::Minor, 0.0);
     let mut best_r = f64::NEG_INFINITY;
     for tonic in 0..12 {
         for (profile, scale) in [(&MAJOR, Scale::Major), (&MINOR, Scale::Minor)] {
             let r = correlation(hist, profile, tonic);
             if r > best_r {
                 best_r = r;
-                best = (Key::new(tonic as i32), scale);
+                best = (Key::new(tonic as i32), scale, r);
             }
         }
     }

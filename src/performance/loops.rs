@@ -5,9 +5,9 @@
 use thiserror::Error;
 
 use super::{Outcome, Performance};
-use crate::command::LoopAction;
+use crate::command::{KeyMode, LoopAction};
 use crate::loops::audio;
-use crate::loops::library::Candidate;
+use crate::loops::library::{Candidate, LoopEntry};
 use crate::loops::mel::LOOP_SAMPLES;
 use crate::loops::{LoopError, LoopSet};
 use crate::model::registry::Models;
@@ -90,13 +90,15 @@ impl Performance {
     /// Chooses the loop each set plays from the next cycle. On a phrase's first bar, or when
     /// a set plays nothing yet, that is its best candidate. Within a phrase the loop it plays
     /// goes on, unless more than [`KEEP_SHARE`] of the set's loops fit better two cycles in a
-    /// row (`standing` says what share does; a loop whose standing is not known goes on). A
+    /// row (`standing` says what share does; a loop whose standing is not known goes on), or
+    /// it no longer sounds in the set's key and the best candidate does (`out_of_key`). A
     /// loop kept that is not among the candidates is shown after them, with its fit from
     /// `fit`.
     pub fn choose_loops(
         &mut self,
         standing: impl Fn(LoopSet, &str) -> Option<f32>,
         fit: impl Fn(LoopSet, &str) -> Option<f32>,
+        out_of_key: impl Fn(LoopSet, &str) -> bool,
     ) {
         let starts = self.phrase_starts();
         for set in LoopSet::ALL {
@@ -108,6 +110,10 @@ impl Performance {
             let misfit = &mut self.composer.misfit_since[i];
             let keep = self.composer.loop_choice[i].clone().filter(|held| {
                 if starts || !self.scene.loops.slot(set).on {
+                    return false;
+                }
+                if out_of_key(set, held) && !out_of_key(set, &best.name) {
+                    // The set's key changed under it (a scene, `key`, `scale`).
                     return false;
                 }
                 match standing(set, held) {
@@ -162,11 +168,18 @@ impl Performance {
         let query =
             super::query::embed_cycle(model, &queued.pattern, &queued.bassline, queued.tonic);
         let heard = self.scene.ai.feedback && self.composer.feedback.is_some();
+        let scene = &self.scene;
+        let key = |set: LoopSet| {
+            (set.pitched() && scene.loops.slot(set).key == KeyMode::Match)
+                .then_some((scene.bass.key, scene.bass.scale))
+        };
+        let keys = LoopSet::ALL.map(key);
         for set in LoopSet::ALL {
             if set == LoopSet::Rhythm && heard {
                 continue;
             }
-            self.composer.candidates[set.index()] = library.rank(set, &query, k);
+            self.composer.candidates[set.index()] =
+                library.rank_keyed(set, &query, k, keys[set.index()]);
         }
         let library = &*library;
         // The rhythm set heard with the feedback loop is ranked against what played.
@@ -174,13 +187,22 @@ impl Performance {
         self.choose_loops(
             |set, name| {
                 ranked_here(set)
-                    .then(|| library.standing(set, name, &query))
+                    .then(|| library.standing(set, name, &query, keys[set.index()]))
                     .flatten()
             },
             |set, name| {
                 ranked_here(set)
                     .then(|| library.fit(set, name, &query).map(|c| c.score))
                     .flatten()
+            },
+            |set, name| {
+                keys[set.index()].is_some_and(|(key, scale)| {
+                    library
+                        .find(set, name)
+                        .ok()
+                        .and_then(LoopEntry::loop_key)
+                        .is_none_or(|lk| !lk.fits(key, scale))
+                })
             },
         );
         true
@@ -272,6 +294,10 @@ impl Performance {
                 }
             }
             LoopAction::Off => self.scene.loops.slot_mut(set).on = false,
+            LoopAction::Key(mode) => {
+                self.scene.loops.slot_mut(set).key = *mode;
+                self.rank_loops(models);
+            }
             LoopAction::Auto => self.scene.loops.slot_mut(set).pick = None,
             LoopAction::Next => {
                 let list = self.candidates(set);
@@ -343,30 +369,38 @@ mod tests {
         let misfits = |_: LoopSet, _: &str| Some(0.9);
         let none = |_: LoopSet, _: &str| None;
         ranked(&mut p, "a", 0);
-        p.choose_loops(fits, none);
+        p.choose_loops(fits, none, |_, _| false);
         assert_eq!(p.wanted_loop(LoopSet::Music), Some("a"));
         // Within the phrase (cycles 1–3) a better candidate waits while `a` still fits.
         for next in 1..4 {
             ranked(&mut p, "b", next);
-            p.choose_loops(fits, none);
+            p.choose_loops(fits, none, |_, _| false);
             assert_eq!(p.wanted_loop(LoopSet::Music), Some("a"), "cycle {next}");
         }
         // The kept loop is shown among the candidates.
         assert!(p.candidates(LoopSet::Music).iter().any(|c| c.name == "a"));
         // The next phrase starts with the best candidate.
         ranked(&mut p, "b", 4);
-        p.choose_loops(fits, none);
+        p.choose_loops(fits, none, |_, _| false);
         assert_eq!(p.wanted_loop(LoopSet::Music), Some("b"));
         // One cycle of misfit is not enough; two in a row are.
         ranked(&mut p, "c", 5);
-        p.choose_loops(misfits, none);
+        p.choose_loops(misfits, none, |_, _| false);
         assert_eq!(p.wanted_loop(LoopSet::Music), Some("b"));
         ranked(&mut p, "c", 5);
-        p.choose_loops(misfits, none);
-        assert_eq!(p.wanted_loop(LoopSet::Music), Some("b"), "the same cycle again");
+        p.choose_loops(misfits, none, |_, _| false);
+        assert_eq!(
+            p.wanted_loop(LoopSet::Music),
+            Some("b"),
+            "the same cycle again"
+        );
         ranked(&mut p, "c", 6);
-        p.choose_loops(misfits, none);
+        p.choose_loops(misfits, none, |_, _| false);
         assert_eq!(p.wanted_loop(LoopSet::Music), Some("c"));
+        // A loop the set's key left (a scene, `key`) gives way to one in the key at once.
+        ranked(&mut p, "d", 7);
+        p.choose_loops(fits, none, |_, name| name == "c");
+        assert_eq!(p.wanted_loop(LoopSet::Music), Some("d"));
         // A performer's pick goes first.
         p.scene.loops.music.pick = Some("mine".into());
         assert_eq!(p.wanted_loop(LoopSet::Music), Some("mine"));
@@ -383,6 +417,9 @@ mod tests {
         p.composer.next_cycle = 8;
         assert!(p.phrase_starts());
         assert!(parse("phrase 6").is_err());
+        for line in ["loop music key free", "loop ambient key match"] {
+            assert_eq!(parse(line).unwrap().to_string(), line);
+        }
         let scene = |bars: u32| {
             crate::scene::Scene::from_ron(
                 &format!("Scene(loops: (phrase: {bars}))"),
@@ -391,6 +428,9 @@ mod tests {
         };
         assert_eq!(scene(32).unwrap().loops.phrase, 32);
         let err = scene(6).unwrap_err().to_string();
-        assert!(err.contains("a phrase is 4, 8, 16 or 32 bars, not 6"), "{err}");
+        assert!(
+            err.contains("a phrase is 4, 8, 16 or 32 bars, not 6"),
+            "{err}"
+        );
     }
 }

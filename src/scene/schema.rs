@@ -10,7 +10,7 @@ use super::SceneError;
 use super::include::{check_inside, check_record_inside, included_message, outside_allowed};
 use crate::audio::params::{BassTimbre, DrumTimbre, Effects, Mix, Params, within};
 use crate::audio::plan::CyclePlan;
-use crate::command::ModelName;
+use crate::command::{KeyMode, ModelName};
 use crate::files::{SCENE_LIMIT, read_bounded};
 use crate::loops::LoopSet;
 use crate::pattern::{Bassline, DrumCell, DrumPattern, Key, STEPS, Scale, Voice, grid};
@@ -291,6 +291,10 @@ pub struct LoopSlot {
     /// The loop the performer fixed (by name); none: the AI picks the best fit each cycle.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pick: Option<String>,
+    /// How a pitched set's picks meet the set's key: `match` (loops in the key or its
+    /// relative first) or `free` (by fit alone).
+    #[serde(skip_serializing_if = "KeyMode::is_match")]
+    pub key: KeyMode,
 }
 
 /// The loop sets: which play, and which loop where the performer fixed one.
