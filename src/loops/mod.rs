@@ -8,6 +8,7 @@
 //! - [`stretch`]: WSOLA time-stretch (keeps pitch), computed off the audio thread.
 //! - [`mel`]: the log-mel spectrogram the model reads.
 //! - [`features`]: chroma + onset-envelope features (the baseline).
+//! - [`key`]: the key of a pitched loop, heard from its audio.
 //! - [`stems`]: channel-group stems of multi-track MIDI songs, rendered with a SoundFont.
 //! - [`watch`]: the library on disk followed while playing.
 
