@@ -8,6 +8,7 @@ use super::session::Action;
 use crate::audio::plan::EventKind;
 use crate::audio::plan::swing_delay;
 use crate::command::Command;
+use crate::midifile::key::correlation;
 use crate::model::bass::style::{LineStats, StatsTally};
 use crate::pattern::{DrumCell, DrumPattern, Key, STEPS, Voice};
 use crate::scene::Scene;
@@ -54,9 +55,58 @@ fn keys(rendered: &Rendered, start: Key) -> Vec<(i64, Key)> {
     )
 }
 
+/// One event of a rendered set, placed in its cycle.
+struct CycleEvent {
+    /// The cycle it falls in, from the first downbeat.
+    cycle: usize,
+    /// That cycle's first frame.
+    start: i64,
+    /// The event's frame.
+    frame: i64,
+    /// What it plays.
+    kind: EventKind,
+    /// Samples per step at its tempo.
+    sps: f64,
+}
+
+/// The events a rendered set played within its samples, each with its cycle: two bars from
+/// the first downbeat, each 32 steps at the tempo it plays; an event half a step before a
+/// boundary belongs to the next cycle.
+fn cycle_events(rendered: &Rendered) -> impl Iterator<Item = CycleEvent> + '_ {
+    let end = rendered.origin + (rendered.samples.len() / 2) as i64;
+    let (mut cycle, mut start) = (0, rendered.origin);
+    rendered
+        .events
+        .iter()
+        .filter(move |(frame, _, _)| (rendered.origin..end).contains(frame))
+        .map(move |&(frame, kind, sps)| {
+            let length = (STEPS as f64 * sps) as i64;
+            let half_step = (sps / 2.0) as i64;
+            while frame + half_step >= start + length {
+                cycle += 1;
+                start += length;
+            }
+            CycleEvent {
+                cycle,
+                start,
+                frame,
+                kind,
+                sps,
+            }
+        })
+}
+
+/// `per_cycle` grown to hold cycle `cycle`, its entry for that cycle.
+fn slot<T: Clone + Default>(per_cycle: &mut Vec<T>, cycle: usize) -> &mut T {
+    if per_cycle.len() <= cycle {
+        per_cycle.resize(cycle + 1, T::default());
+    }
+    &mut per_cycle[cycle]
+}
+
 /// The drum pattern a rendered set played in each cycle (two bars from the first downbeat),
 /// hits placed on the nearest step with swing taken out of their offsets (`swing` is the
-/// scene's before any change).
+/// scene's before any change). A last cycle without drums is left out.
 pub fn drum_windows(rendered: &Rendered, swing: f32) -> Vec<DrumPattern> {
     let swings = timeline(
         rendered,
@@ -67,30 +117,19 @@ pub fn drum_windows(rendered: &Rendered, swing: f32) -> Vec<DrumPattern> {
             _ => None,
         },
     );
-    let end = rendered.origin + (rendered.samples.len() / 2) as i64;
-    let mut windows = Vec::new();
-    let mut cycle_start = rendered.origin;
-    let mut pattern = DrumPattern::new();
-    for &(frame, kind, sps) in &rendered.events {
-        if frame < rendered.origin || frame >= end {
-            continue;
-        }
-        let cycle = (STEPS as f64 * sps) as i64;
-        let half_step = (sps / 2.0) as i64;
-        while frame + half_step >= cycle_start + cycle {
-            windows.push(std::mem::take(&mut pattern));
-            cycle_start += cycle;
-        }
-        if let EventKind::Drum { voice, velocity } = kind {
-            let position = (frame - cycle_start) as f64 / sps;
+    let mut windows: Vec<DrumPattern> = Vec::new();
+    for e in cycle_events(rendered) {
+        let pattern = slot(&mut windows, e.cycle);
+        if let EventKind::Drum { voice, velocity } = e.kind {
+            let position = (e.frame - e.start) as f64 / e.sps;
             let step = (position.round().max(0.0) as usize).min(STEPS - 1);
-            let swung = f64::from(swing_delay(step, at(&swings, cycle_start)));
+            let swung = f64::from(swing_delay(step, at(&swings, e.start)));
             let offset = (position - step as f64 - swung) as f32;
             pattern.set(voice, step, DrumCell::hit(velocity, offset));
         }
     }
-    if !pattern.is_empty() {
-        windows.push(pattern);
+    if windows.last().is_some_and(DrumPattern::is_empty) {
+        windows.pop();
     }
     windows
 }
@@ -99,7 +138,6 @@ pub fn drum_windows(rendered: &Rendered, swing: f32) -> Vec<DrumPattern> {
 /// the tonic in force when the cycle began (`start` before any change).
 pub fn bass_style(rendered: &Rendered, start: Key) -> LineStats {
     let keys = keys(rendered, start);
-    let key_at = |frame: i64| at(&keys, frame);
     let mut kicks: Vec<i64> = rendered
         .events
         .iter()
@@ -120,29 +158,24 @@ pub fn bass_style(rendered: &Rendered, start: Key) -> LineStats {
         let i = kicks.partition_point(|&k| k < frame - half);
         kicks.get(i).is_some_and(|&k| k <= frame + half)
     };
-    let mut tally = StatsTally::default();
-    // Cycles from the first downbeat, each 32 steps at the tempo it plays.
-    let mut cycle_start = rendered.origin;
-    let mut key = key_at(cycle_start);
-    let mut notes: Vec<(i32, bool)> = Vec::new();
-    let end = rendered.origin + (rendered.samples.len() / 2) as i64;
-    for &(frame, kind, sps) in &rendered.events {
-        if frame < rendered.origin || frame >= end {
-            continue;
-        }
-        let half_step = (sps / 2.0) as i64;
-        while frame + half_step >= cycle_start + (STEPS as f64 * sps) as i64 {
-            tally.add_notes(&notes, 2.0);
-            notes.clear();
-            cycle_start += (STEPS as f64 * sps) as i64;
-            key = key_at(cycle_start + half_step);
-        }
-        if let EventKind::BassOn { note, .. } = kind {
-            let pitch = i32::from(note) - i32::from(key.pitch_class());
-            notes.push((pitch, on_kick(frame, sps)));
+    let mut lines: Vec<Vec<(i32, bool)>> = vec![Vec::new()];
+    for e in cycle_events(rendered) {
+        let line = slot(&mut lines, e.cycle);
+        if let EventKind::BassOn { note, .. } = e.kind {
+            // The key in force as the cycle began (half a step in, where a change lands).
+            let began = if e.cycle == 0 {
+                e.start
+            } else {
+                e.start + (e.sps / 2.0) as i64
+            };
+            let pitch = i32::from(note) - i32::from(at(&keys, began).pitch_class());
+            line.push((pitch, on_kick(e.frame, e.sps)));
         }
     }
-    tally.add_notes(&notes, 2.0);
+    let mut tally = StatsTally::default();
+    for line in &lines {
+        tally.add_notes(line, 2.0);
+    }
     tally.stats()
 }
 
@@ -170,6 +203,15 @@ pub fn loop_changes(
         }
     }
     out
+}
+
+/// What `changes` (of [`loop_changes`]) play in cycle `cycle`: a loop, or nothing.
+fn playing_in(changes: &[(u64, Option<String>)], cycle: u64) -> Option<&str> {
+    changes
+        .iter()
+        .rev()
+        .find(|(from, _)| *from <= cycle)
+        .and_then(|(_, name)| name.as_deref())
 }
 
 /// How many times a set's loop changed to another loop (silence between two loops does not
@@ -212,7 +254,7 @@ pub fn loop_key_fit(
     let changes = loop_changes(rendered, set, cycles);
     let (mut fitting, mut keyed) = (0usize, 0usize);
     for c in 0..cycles {
-        let Some((_, Some(name))) = changes.iter().rev().find(|(from, _)| *from <= c) else {
+        let Some(name) = playing_in(&changes, c) else {
             continue;
         };
         let Some(key) = library.find(set, name).ok().and_then(|e| e.loop_key()) else {
@@ -228,42 +270,16 @@ pub fn loop_key_fit(
 }
 
 /// The bass's pitch classes in each cycle of a rendered set (C = 0, each note counted once
-/// where it starts), cycles walked as in [`drum_windows`].
+/// where it starts), cycles as in [`drum_windows`].
 pub fn bass_pitch_classes(rendered: &Rendered) -> Vec<[f64; 12]> {
-    let end = rendered.origin + (rendered.samples.len() / 2) as i64;
     let mut cycles = vec![[0.0; 12]];
-    let mut cycle_start = rendered.origin;
-    for &(frame, kind, sps) in &rendered.events {
-        if frame < rendered.origin || frame >= end {
-            continue;
-        }
-        let cycle = (STEPS as f64 * sps) as i64;
-        let half_step = (sps / 2.0) as i64;
-        while frame + half_step >= cycle_start + cycle {
-            cycles.push([0.0; 12]);
-            cycle_start += cycle;
-        }
-        if let (EventKind::BassOn { note, .. }, Some(last)) = (kind, cycles.last_mut()) {
-            last[usize::from(note % 12)] += 1.0;
+    for e in cycle_events(rendered) {
+        let pcs = slot(&mut cycles, e.cycle);
+        if let EventKind::BassOn { note, .. } = e.kind {
+            pcs[usize::from(note % 12)] += 1.0;
         }
     }
     cycles
-}
-
-/// Pearson correlation of two pitch-class profiles (0 when either is flat).
-pub fn profile_correlation(a: &[f64; 12], b: &[f64; 12]) -> f64 {
-    let (ma, mb) = (a.iter().sum::<f64>() / 12.0, b.iter().sum::<f64>() / 12.0);
-    let (mut num, mut da, mut db) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        num += (x - ma) * (y - mb);
-        da += (x - ma).powi(2);
-        db += (y - mb).powi(2);
-    }
-    if da == 0.0 || db == 0.0 {
-        0.0
-    } else {
-        num / (da * db).sqrt()
-    }
 }
 
 /// How the harmony of a set's loops meets the bass, over a rendered set: the mean, over the
@@ -281,8 +297,7 @@ pub fn loop_bass_correlation(
     let random: Vec<&[f64; 12]> = chroma.values().collect();
     let (mut picked, mut chance, mut n) = (0.0, 0.0, 0usize);
     for (c, pcs) in bass.iter().enumerate().take(cycles as usize) {
-        let playing = changes.iter().rev().find(|(from, _)| *from <= c as u64);
-        let Some((_, Some(name))) = playing else {
+        let Some(name) = playing_in(&changes, c as u64) else {
             continue;
         };
         let Some(loop_chroma) = chroma.get(name) else {
@@ -291,12 +306,8 @@ pub fn loop_bass_correlation(
         if pcs.iter().sum::<f64>() == 0.0 || random.is_empty() {
             continue;
         }
-        picked += profile_correlation(loop_chroma, pcs);
-        chance += random
-            .iter()
-            .map(|r| profile_correlation(r, pcs))
-            .sum::<f64>()
-            / random.len() as f64;
+        picked += correlation(loop_chroma, pcs, 0);
+        chance += random.iter().map(|r| correlation(r, pcs, 0)).sum::<f64>() / random.len() as f64;
         n += 1;
     }
     (n > 0).then(|| (picked / n as f64, chance / n as f64))

@@ -32,7 +32,9 @@ pub fn histogram(song: &Song, from: u64, to: u64) -> [f64; 12] {
     hist
 }
 
-fn correlation(a: &[f64; 12], b: &[f64; 12], rotation: usize) -> f64 {
+/// Pearson correlation of two pitch-class profiles, `b` rotated up by `rotation` semitones
+/// (0 when either is flat).
+pub fn correlation(a: &[f64; 12], b: &[f64; 12], rotation: usize) -> f64 {
     let mean_a = a.iter().sum::<f64>() / 12.0;
     let mean_b = b.iter().sum::<f64>() / 12.0;
     let (mut num, mut da, mut db) = (0.0, 0.0, 0.0);
