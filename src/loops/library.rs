@@ -188,30 +188,6 @@ impl EmbeddingTable {
         self.rows.is_empty()
     }
 
-    /// The squared distance of entry `entry` to `query`, when it has an embedding.
-    pub fn distance(&self, entry: usize, query: &[f32]) -> Option<f32> {
-        if query.len() != self.dim || self.dim == 0 {
-            return None;
-        }
-        let row = self.rows.iter().position(|&i| i == entry)?;
-        Some(squared_distance(
-            &self.data[row * self.dim..(row + 1) * self.dim],
-            query,
-        ))
-    }
-
-    /// The share (0..1) of the table's loops nearer `query` than entry `entry`: 0 for the
-    /// nearest (none without an embedding).
-    pub fn standing(&self, entry: usize, query: &[f32]) -> Option<f32> {
-        let own = self.distance(entry, query)?;
-        let nearer = self
-            .data
-            .chunks_exact(self.dim)
-            .filter(|row| squared_distance(row, query) < own)
-            .count();
-        Some(nearer as f32 / self.rows.len().max(1) as f32)
-    }
-
     /// The `k` loops nearest `query` (squared Euclidean distance), nearest first, as
     /// `(entry index, distance)`. Ties keep index order, so the order is stable.
     pub fn rank(&self, query: &[f32], k: usize) -> Vec<(usize, f32)> {
@@ -457,24 +433,6 @@ impl Library {
             .collect()
     }
 
-    /// The share (0..1) of the loops of `set` that rank ahead of `name` for `query` (see
-    /// [`Library::rank_keyed`]; none without an embedding).
-    pub fn standing(
-        &self,
-        set: LoopSet,
-        name: &str,
-        query: &[f32],
-        key: Option<(Key, Scale)>,
-    ) -> Option<f32> {
-        let Some(key) = key else {
-            let at = self.entries(set).iter().position(|e| e.name == name)?;
-            return self.tables[set.index()].standing(at, query);
-        };
-        let order = self.rank_keyed(set, query, usize::MAX, Some(key));
-        let at = order.iter().position(|c| c.name == name)?;
-        Some(at as f32 / order.len().max(1) as f32)
-    }
-
     /// The `k` loops of `set` for `query`: with a key, the loops that sound in it (or its
     /// relative) first, each group best fit first; without, by fit alone.
     pub fn rank_keyed(
@@ -487,25 +445,19 @@ impl Library {
         let Some((key, scale)) = key else {
             return self.rank(set, query, k);
         };
-        let all = self.rank(set, query, usize::MAX);
-        let fits = |c: &Candidate| {
-            self.find(set, &c.name)
-                .ok()
-                .and_then(LoopEntry::loop_key)
-                .is_some_and(|lk| lk.fits(key, scale))
-        };
-        let (mut first, rest): (Vec<Candidate>, Vec<Candidate>) = all.into_iter().partition(fits);
+        let entries = self.entries(set);
+        let fits =
+            |&(i, _): &(usize, f32)| entries[i].loop_key().is_some_and(|lk| lk.fits(key, scale));
+        let (mut first, rest): (Vec<_>, Vec<_>) = self.tables[set.index()]
+            .rank(query, usize::MAX)
+            .into_iter()
+            .partition(fits);
         first.extend(rest);
-        first.truncate(k);
         first
-    }
-
-    /// How well the loop `name` of `set` fits `query`, ranked or not (none without an
-    /// embedding).
-    pub fn fit(&self, set: LoopSet, name: &str, query: &[f32]) -> Option<Candidate> {
-        let at = self.entries(set).iter().position(|e| e.name == name)?;
-        let distance = self.tables[set.index()].distance(at, query)?;
-        Some(Candidate::new(name.to_string(), distance))
+            .into_iter()
+            .take(k)
+            .map(|(i, distance)| Candidate::new(entries[i].name.clone(), distance))
+            .collect()
     }
 
     /// Adds an entry (replacing one of the same name) and writes its audio as 16-bit WAV.
@@ -603,6 +555,14 @@ impl Library {
     }
 }
 
+/// The share (0..1) of a ranking (every loop of a set, best first, as
+/// [`Library::rank_keyed`] gives it) that ranks ahead of `name`: 0 for the first; none when
+/// it is not ranked.
+pub fn standing(order: &[Candidate], name: &str) -> Option<f32> {
+    let at = order.iter().position(|c| c.name == name)?;
+    Some(at as f32 / order.len().max(1) as f32)
+}
+
 /// Mono 16-bit PCM WAV bytes.
 pub fn encode_wav16(samples: &[f32], sample_rate: u32) -> Vec<u8> {
     let data_len = (samples.len() * 2) as u32;
@@ -693,14 +653,9 @@ mod tests {
             ["mid_c", "far_a", "near_d"],
             "C major is A minor's relative"
         );
-        assert_eq!(
-            lib.standing(LoopSet::Music, "near_d", &query, a_minor),
-            Some(0.5)
-        );
-        assert_eq!(
-            lib.standing(LoopSet::Music, "near_d", &query, None),
-            Some(0.0)
-        );
+        let order = |key| lib.rank_keyed(LoopSet::Music, &query, usize::MAX, key);
+        assert_eq!(standing(&order(a_minor), "near_d"), Some(0.5));
+        assert_eq!(standing(&order(None), "near_d"), Some(0.0));
     }
 
     #[test]

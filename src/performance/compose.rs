@@ -171,7 +171,7 @@ impl Performance {
         self.composer.next_cycle = cycle + 1;
         if self.phrase_starts() {
             // Loops change on a phrase's first bar even when no new cycle is written.
-            self.choose_loops(|_, _| None, |_, _| None, |_, _| false);
+            self.choose_loops(&Default::default(), |_, _| false);
         }
         let ai = self.scene.ai;
         let Some(rhythm) = models.rhythm.playing(ai.model).filter(|_| !ai.hold) else {

@@ -7,7 +7,7 @@ use thiserror::Error;
 use super::{Outcome, Performance};
 use crate::command::{KeyMode, LoopAction};
 use crate::loops::audio;
-use crate::loops::library::{Candidate, LoopEntry};
+use crate::loops::library::{Candidate, LoopEntry, standing};
 use crate::loops::mel::LOOP_SAMPLES;
 use crate::loops::{LoopError, LoopSet};
 use crate::model::registry::Models;
@@ -89,15 +89,14 @@ impl Performance {
 
     /// Chooses the loop each set plays from the next cycle. On a phrase's first bar, or when
     /// a set plays nothing yet, that is its best candidate. Within a phrase the loop it plays
-    /// goes on, unless more than [`KEEP_SHARE`] of the set's loops fit better two cycles in a
-    /// row (`standing` says what share does; a loop whose standing is not known goes on), or
-    /// it no longer sounds in the set's key and the best candidate does (`out_of_key`). A
-    /// loop kept that is not among the candidates is shown after them, with its fit from
-    /// `fit`.
+    /// goes on, unless more than [`KEEP_SHARE`] of the set's loops rank ahead of it two
+    /// cycles in a row (in `orders`, each set's whole ranking of this cycle; a set not ranked
+    /// now, or a loop not in its ranking, goes on), or it no longer sounds in the set's key
+    /// and the best candidate does (`out_of_key`). A loop kept that is not among the
+    /// candidates is shown after them.
     pub fn choose_loops(
         &mut self,
-        standing: impl Fn(LoopSet, &str) -> Option<f32>,
-        fit: impl Fn(LoopSet, &str) -> Option<f32>,
+        orders: &[Vec<Candidate>; LoopSet::COUNT],
         out_of_key: impl Fn(LoopSet, &str) -> bool,
     ) {
         let starts = self.phrase_starts();
@@ -116,7 +115,7 @@ impl Performance {
                     // The set's key changed under it (a scene, `key`, `scale`).
                     return false;
                 }
-                match standing(set, held) {
+                match standing(&orders[i], held) {
                     Some(share) if share > KEEP_SHARE => match *misfit {
                         Some(since) => since == next,
                         None => {
@@ -138,11 +137,12 @@ impl Performance {
                 Some(held) => {
                     let list = &mut self.composer.candidates[i];
                     if !list.iter().any(|c| c.name == held) {
-                        list.push(Candidate {
-                            score: fit(set, &held).unwrap_or(0.0),
+                        let ranked = orders[i].iter().find(|c| c.name == held).cloned();
+                        list.push(ranked.unwrap_or(Candidate {
+                            score: 0.0,
                             distance: f32::NAN,
                             name: held,
-                        });
+                        }));
                     }
                 }
                 None => self.composer.loop_choice[i] = Some(best.name),
@@ -174,37 +174,27 @@ impl Performance {
                 .then_some((scene.bass.key, scene.bass.scale))
         };
         let keys = LoopSet::ALL.map(key);
+        // Each set's whole ranking, once: its candidates and the standing of the loop it
+        // plays. The rhythm set heard with the feedback loop keeps the ranking of what played.
+        let mut orders: [Vec<Candidate>; LoopSet::COUNT] = Default::default();
         for set in LoopSet::ALL {
             if set == LoopSet::Rhythm && heard {
                 continue;
             }
-            self.composer.candidates[set.index()] =
-                library.rank_keyed(set, &query, k, keys[set.index()]);
+            let order = library.rank_keyed(set, &query, usize::MAX, keys[set.index()]);
+            self.composer.candidates[set.index()] = order.iter().take(k).cloned().collect();
+            orders[set.index()] = order;
         }
         let library = &*library;
-        // The rhythm set heard with the feedback loop is ranked against what played.
-        let ranked_here = |set: LoopSet| set != LoopSet::Rhythm || !heard;
-        self.choose_loops(
-            |set, name| {
-                ranked_here(set)
-                    .then(|| library.standing(set, name, &query, keys[set.index()]))
-                    .flatten()
-            },
-            |set, name| {
-                ranked_here(set)
-                    .then(|| library.fit(set, name, &query).map(|c| c.score))
-                    .flatten()
-            },
-            |set, name| {
-                keys[set.index()].is_some_and(|(key, scale)| {
-                    library
-                        .find(set, name)
-                        .ok()
-                        .and_then(LoopEntry::loop_key)
-                        .is_none_or(|lk| !lk.fits(key, scale))
-                })
-            },
-        );
+        self.choose_loops(&orders, |set, name| {
+            keys[set.index()].is_some_and(|(key, scale)| {
+                library
+                    .find(set, name)
+                    .ok()
+                    .and_then(LoopEntry::loop_key)
+                    .is_none_or(|lk| !lk.fits(key, scale))
+            })
+        });
         true
     }
 
@@ -365,41 +355,48 @@ mod tests {
         let mut p = Performance::new(default_scene());
         assert_eq!(p.scene().loops.phrase, 8, "8 bars by default");
         assert!(p.scene().loops.music.on);
-        let fits = |_: LoopSet, _: &str| Some(0.1);
-        let misfits = |_: LoopSet, _: &str| Some(0.9);
-        let none = |_: LoopSet, _: &str| None;
+        // The music set's whole ranking of ten loops with `held` at `place` (a tenth each).
+        let ranking = |held: &str, place: usize| {
+            let mut orders: [Vec<Candidate>; LoopSet::COUNT] = Default::default();
+            let mut music: Vec<Candidate> =
+                (0..9).map(|i| candidate(&format!("x{i}"), 0.5)).collect();
+            music.insert(place, candidate(held, 0.5));
+            orders[LoopSet::Music.index()] = music;
+            orders
+        };
+        let (fits, misfits) = (1, 9);
         ranked(&mut p, "a", 0);
-        p.choose_loops(fits, none, |_, _| false);
+        p.choose_loops(&ranking("a", fits), |_, _| false);
         assert_eq!(p.wanted_loop(LoopSet::Music), Some("a"));
         // Within the phrase (cycles 1–3) a better candidate waits while `a` still fits.
         for next in 1..4 {
             ranked(&mut p, "b", next);
-            p.choose_loops(fits, none, |_, _| false);
+            p.choose_loops(&ranking("a", fits), |_, _| false);
             assert_eq!(p.wanted_loop(LoopSet::Music), Some("a"), "cycle {next}");
         }
         // The kept loop is shown among the candidates.
         assert!(p.candidates(LoopSet::Music).iter().any(|c| c.name == "a"));
         // The next phrase starts with the best candidate.
         ranked(&mut p, "b", 4);
-        p.choose_loops(fits, none, |_, _| false);
+        p.choose_loops(&ranking("a", fits), |_, _| false);
         assert_eq!(p.wanted_loop(LoopSet::Music), Some("b"));
         // One cycle of misfit is not enough; two in a row are.
         ranked(&mut p, "c", 5);
-        p.choose_loops(misfits, none, |_, _| false);
+        p.choose_loops(&ranking("b", misfits), |_, _| false);
         assert_eq!(p.wanted_loop(LoopSet::Music), Some("b"));
         ranked(&mut p, "c", 5);
-        p.choose_loops(misfits, none, |_, _| false);
+        p.choose_loops(&ranking("b", misfits), |_, _| false);
         assert_eq!(
             p.wanted_loop(LoopSet::Music),
             Some("b"),
             "the same cycle again"
         );
         ranked(&mut p, "c", 6);
-        p.choose_loops(misfits, none, |_, _| false);
+        p.choose_loops(&ranking("b", misfits), |_, _| false);
         assert_eq!(p.wanted_loop(LoopSet::Music), Some("c"));
         // A loop the set's key left (a scene, `key`) gives way to one in the key at once.
         ranked(&mut p, "d", 7);
-        p.choose_loops(fits, none, |_, name| name == "c");
+        p.choose_loops(&ranking("c", fits), |_, name| name == "c");
         assert_eq!(p.wanted_loop(LoopSet::Music), Some("d"));
         // A performer's pick goes first.
         p.scene.loops.music.pick = Some("mine".into());
