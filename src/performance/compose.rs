@@ -23,11 +23,9 @@ pub const TRAIL: usize = 24;
 const SALT: u64 = 0x7562_6971;
 /// The seed a set composes with unless told otherwise (the command line's `--seed` default).
 pub const DEFAULT_SEED: u64 = 1;
-/// Share of the latent map's training windows inside the circle the walk keeps to: where
-/// the model's data lives, so what it decodes is a groove it learned and not an
-/// extrapolation.
-const DATA_SHARE: f32 = 0.75;
-/// The walk's circle at most: the pad's corners are left to the performer.
+/// The walk's circle (the model's
+/// [`data_radius`](crate::model::rhythm::RhythmModel::data_radius)) at most: the pad's
+/// corners are left to the performer.
 const WALK_RADIUS: f32 = 0.9 * LATENT_LIMIT;
 /// The walk's circle for a model without a map: the prior's 75 % circle, √(2 ln 4).
 const PRIOR_RADIUS: f32 = 1.665;
@@ -181,9 +179,8 @@ impl Performance {
             };
         };
         let map = rhythm.latent_map().cloned();
-        let radius = map
-            .as_ref()
-            .and_then(|m| m.radius(DATA_SHARE))
+        let radius = rhythm
+            .data_radius()
             .unwrap_or(PRIOR_RADIUS)
             .min(WALK_RADIUS);
         let mut due = ai.every > 0 && cycle % u64::from(ai.every) == 0;
@@ -604,7 +601,10 @@ mod tests {
     fn the_walk_and_the_feedback_keep_to_where_the_models_data_lives() {
         let mut models = models();
         let map = models.latent_map(ModelName::DEFAULT).unwrap();
-        let radius = map.radius(DATA_SHARE).unwrap().min(WALK_RADIUS);
+        let radius = map
+            .radius(crate::model::rhythm::infer::DATA_SHARE)
+            .unwrap()
+            .min(WALK_RADIUS);
         assert!((1.0..=WALK_RADIUS).contains(&radius), "{radius}");
         let mut p = Performance::new(scene());
         p.apply(&parse("walk 0.6").unwrap()).unwrap();

@@ -30,6 +30,11 @@ pub const DANCE_WEIGHTS: &[u8] = include_bytes!("../../../models/rhythm-dance.bp
 /// The dance model's metadata.
 pub const DANCE_META: &str = include_str!("../../../models/rhythm-dance.json");
 
+/// Share of the latent map's training windows inside [`RhythmModel::data_radius`]: the
+/// circle the AI's walk keeps to, so what it decodes is a groove the model learned and not an
+/// extrapolation.
+pub const DATA_SHARE: f32 = 0.75;
+
 /// The strong velocity of a voice the model never plays.
 const STRONG_FALLBACK: f32 = 0.7;
 
@@ -160,6 +165,8 @@ pub struct RhythmModel {
     origin: String,
     /// Where its training windows sit on the plane, when a map was loaded with it.
     latent_map: Option<Arc<LatentMap>>,
+    /// The map's [`DATA_SHARE`] radius, measured once when the map is attached.
+    data_radius: Option<f32>,
     /// Each voice's strong velocity (see [`RhythmModel::strong_velocities`]).
     strong: [f32; Voice::COUNT],
 }
@@ -197,6 +204,7 @@ impl RhythmModel {
             device,
             origin: origin.into(),
             latent_map: None,
+            data_radius: None,
             strong: [STRONG_FALLBACK; Voice::COUNT],
         };
         model.strong = model.measure_strong_velocities();
@@ -320,8 +328,15 @@ impl RhythmModel {
 
     /// This model with the latent map of its training windows.
     pub fn with_latent_map(mut self, map: Option<Arc<LatentMap>>) -> Self {
+        self.data_radius = map.as_ref().and_then(|m| m.radius(DATA_SHARE));
         self.latent_map = map;
         self
+    }
+
+    /// The radius of the circle that holds [`DATA_SHARE`] of its training windows (from the
+    /// latent map; none without one): where its data lives.
+    pub fn data_radius(&self) -> Option<f32> {
+        self.data_radius
     }
 
     /// The latent map loaded with it, if any.
