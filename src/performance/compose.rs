@@ -77,6 +77,14 @@ fn clamp_latent(v: f32) -> f32 {
     v.clamp(-LATENT_LIMIT, LATENT_LIMIT)
 }
 
+/// Appends `item`, dropping the oldest beyond `cap`.
+fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, cap: usize) {
+    queue.push_back(item);
+    while queue.len() > cap {
+        queue.pop_front();
+    }
+}
+
 /// `z` pulled in to at most `radius` from the origin.
 fn within_radius(z: [f32; 2], radius: f32) -> [f32; 2] {
     let r = z[0].hypot(z[1]);
@@ -129,10 +137,7 @@ impl Performance {
             let mut played = pattern;
             let accents = self.scene.sound.drums.accents;
             accents.shape(&mut played, &rhythm.strong_velocities());
-            self.composer.trail.push_back((z[0], z[1]));
-            while self.composer.trail.len() > TRAIL {
-                self.composer.trail.pop_front();
-            }
+            push_bounded(&mut self.composer.trail, (z[0], z[1]), TRAIL);
             self.scene.drums = DrumGrids::from_pattern(&played);
             pattern
         };
@@ -209,10 +214,7 @@ impl Performance {
                 a.x = clamp_latent(a.x + k * (target[0] - a.x));
                 a.y = clamp_latent(a.y + k * (target[1] - a.y));
                 let recent = &mut self.composer.recent_targets;
-                recent.push_back(turn.loop_name.clone());
-                while recent.len() > RECENT_TARGETS {
-                    recent.pop_front();
-                }
+                push_bounded(recent, turn.loop_name.clone(), RECENT_TARGETS);
                 due = true;
             }
         }
@@ -223,13 +225,12 @@ impl Performance {
             let angle = rng.uniform() * std::f32::consts::TAU;
             let a = &mut self.scene.ai;
             let step = [ai.walk * angle.cos(), ai.walk * angle.sin()];
-            let ahead = [a.x + step[0], a.y + step[1]];
-            let sign =
-                if ahead[0].hypot(ahead[1]) > radius && ahead[0].hypot(ahead[1]) > a.x.hypot(a.y) {
-                    -1.0
-                } else {
-                    1.0
-                };
+            let ahead = (a.x + step[0]).hypot(a.y + step[1]);
+            let sign = if ahead > radius && ahead > a.x.hypot(a.y) {
+                -1.0
+            } else {
+                1.0
+            };
             a.x = clamp_latent(a.x + sign * step[0]);
             a.y = clamp_latent(a.y + sign * step[1]);
             due = true;
