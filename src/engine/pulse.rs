@@ -4,8 +4,10 @@
 
 use realfft::RealFftPlanner;
 
-/// Analysis frame, in samples.
-const FRAME: usize = 2048;
+use crate::loops::mel::{N_FFT, hann};
+
+/// Analysis frame, in samples: the loop analysis's FFT, with its Hann window.
+const FRAME: usize = N_FFT;
 /// Hop between frames, in samples.
 const HOP: usize = 512;
 /// Tempi the tracker considers, in BPM.
@@ -31,9 +33,7 @@ pub fn pulse_bpm(samples: &[f32], rate: u32) -> Option<f32> {
     }
     let mut planner = RealFftPlanner::<f32>::new();
     let fft = planner.plan_fft_forward(FRAME);
-    let window: Vec<f32> = (0..FRAME)
-        .map(|i| 0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / FRAME as f32).cos())
-        .collect();
+    let window = hann();
     let mut input = fft.make_input_vec();
     let mut spectrum = fft.make_output_vec();
     let mut before = vec![0.0f32; spectrum.len()];
