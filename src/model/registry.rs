@@ -194,7 +194,8 @@ impl ModelPaths {
     pub fn load_models(&self) -> (Models, Vec<String>) {
         let mut problems = Vec::new();
         let mut map_problem = None;
-        let first = load_or_default(
+        let mut rhythm = RhythmBank::default();
+        let file = load_file(
             "rhythm model",
             self.rhythm.as_deref(),
             |p| {
@@ -203,21 +204,12 @@ impl ModelPaths {
                     map_problem = Some(e.to_string());
                     None
                 });
-                Ok(model.with_latent_map(map))
-            },
-            || {
-                let model = RhythmModel::embedded()?;
-                Ok(model.with_latent_map(Some(Arc::new(LatentMap::embedded()?))))
+                Ok((file_model_name(p), model.with_latent_map(map)))
             },
             &mut problems,
         );
         problems.extend(map_problem);
-        let mut rhythm = RhythmBank::default();
-        if let Some(model) = first {
-            let name = match &self.rhythm {
-                Some(p) if model.origin() == p.display().to_string() => file_model_name(p),
-                _ => ModelName::new(GROOVE).unwrap_or_default(),
-            };
+        if let Some((name, model)) = file {
             rhythm.push(name, model);
         }
         let embedded: [(&str, EmbeddedRhythm); 2] = [
@@ -302,15 +294,28 @@ fn load_or_default<M>(
     embedded: impl FnOnce() -> Result<M, ModelError>,
     problems: &mut Vec<String>,
 ) -> Option<M> {
-    if let Some(p) = path {
-        match load(p) {
-            Ok(m) => return Some(m),
-            Err(e) => problems.push(format!("{what}: {e} — the embedded default plays instead")),
+    load_file(what, path, load, problems).or_else(|| {
+        embedded()
+            .map_err(|e| problems.push(format!("{what}: {e}")))
+            .ok()
+    })
+}
+
+/// The model at `path` when one is given and loads; one that does not is reported (the
+/// embedded default plays instead).
+fn load_file<M>(
+    what: &str,
+    path: Option<&Path>,
+    load: impl FnOnce(&Path) -> Result<M, ModelError>,
+    problems: &mut Vec<String>,
+) -> Option<M> {
+    match load(path?) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            problems.push(format!("{what}: {e} — the embedded default plays instead"));
+            None
         }
     }
-    embedded()
-        .map_err(|e| problems.push(format!("{what}: {e}")))
-        .ok()
 }
 
 /// The default loop library: `loops/` in the current folder, else the one shipped beside the
