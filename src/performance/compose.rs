@@ -508,6 +508,7 @@ mod tests {
         let (cold, warm) = (pitches("0", &mut models), pitches("1", &mut models));
         assert!(warm > cold, "{warm} pitches at 1, {cold} at 0");
     }
+
     #[test]
     fn the_model_switches_by_name_and_an_unknown_name_is_refused() {
         let mut models = models();
