@@ -126,7 +126,7 @@ fn feedback_pulls_the_point_towards_the_chosen_rhythm_loop_and_the_set_evolves()
         .iter()
         .rev()
         .find_map(|e| match &e.action {
-            Action::Loop(LoopSet::Rhythm, Some((name, _))) => Some(name.clone()),
+            Action::Loop(LoopSet::Rhythm, Some(cued)) => Some(cued.name.clone()),
             _ => None,
         });
     let cued_rhythm = cued_rhythm.expect("a rhythm loop was cued");

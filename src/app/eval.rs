@@ -2,8 +2,8 @@
 //! baselines on held-out songs (see [`crate::model::rhythm::eval`],
 //! [`crate::model::bass::eval`] and [`crate::model::loops::eval`] for what and the JSON keys).
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -27,7 +27,7 @@ use crate::model::Backend;
 use crate::model::bass::BassModel;
 use crate::model::bass::eval::{self as bass_eval, EvalPair, Metrics};
 use crate::model::bass::style::{LineStats, line_stats};
-use crate::model::loops::data::{DataConfig, TripletData};
+use crate::model::loops::data::{DataConfig, TripletData, songs_of};
 use crate::model::loops::eval as loops_eval;
 use crate::model::registry::Models;
 use crate::model::rhythm::RhythmModel;
@@ -100,9 +100,9 @@ pub struct EvalLoopsArgs {
     /// Multi-track MIDI songs (files or folders).
     #[arg(long, required = true, num_args = 1..)]
     pub midi: Vec<PathBuf>,
-    /// General MIDI SoundFont (.sf2).
-    #[arg(long)]
-    pub soundfont: PathBuf,
+    /// General MIDI SoundFonts (.sf2): the songs are measured with each in turn.
+    #[arg(long, required = true, num_args = 1..)]
+    pub soundfont: Vec<PathBuf>,
     /// Model (default: the embedded one).
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -112,9 +112,10 @@ pub struct EvalLoopsArgs {
     /// Seed of the negatives and the random baseline.
     #[arg(long, default_value_t = 11)]
     pub seed: u64,
-    /// Songs to measure on: test (held out), validation (used to choose settings) or train.
-    #[arg(long, default_value = "test")]
-    pub split: String,
+    /// Songs to measure on: test (held out), validation (used to choose settings), train, or
+    /// all (every song: for a source held out of training).
+    #[arg(long, default_value = "test", value_parser = parse_songs)]
+    pub split: Songs,
 }
 
 /// Options of `ubiq eval bass`.
@@ -718,54 +719,108 @@ pub const EVAL_NEGATIVES: usize = 4;
 /// [`EVAL_NEGATIVES`] negatives an anchor, untransposed renders only.
 fn eval_loops(args: &EvalLoopsArgs) -> anyhow::Result<()> {
     let seed = args.seed;
-    let split = match args.split.as_str() {
-        "test" => Split::Test,
-        "validation" => Split::Validation,
-        "train" => Split::Train,
-        other => bail!("unknown split {other:?} (expected test, validation or train)"),
-    };
     let m = open_model(args.model.as_deref())?;
     let data_config = m.data_config().cloned().unwrap_or_else(DataConfig::new);
-    let data = TripletData::build(
-        &args.midi,
-        &args.soundfont,
-        &render_query,
-        &data_config,
-        &[split],
-        &CacheMode::Default,
-        songs("rendering stems"),
-    )?;
-    let triplets = data.triplets(split, EVAL_NEGATIVES, seed);
-    if triplets.is_empty() {
-        bail!("no {} triplets under the given folders", split.name());
-    }
-    let started = Instant::now();
-    let report = loops_eval::evaluate(m.net(), &data, &triplets, &Device::flex(), seed);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).context("json")?);
-    } else {
-        println!(
-            "{}: {} {} songs, {} windows, {} triplets ({:.1} s)",
-            m.origin,
-            report.songs,
-            split.name(),
-            report.windows,
-            report.triplets,
-            started.elapsed().as_secs_f64()
-        );
-        for k in &report.kinds {
-            println!("  {} anchors:", k.anchor.name());
-            for (name, s) in [
-                ("model", k.model),
-                ("features", k.features),
-                ("random", k.random),
-            ] {
-                println!(
-                    "    {name:<9} triplet accuracy {:.3}  ROC-AUC {:.3}",
-                    s.triplet_accuracy, s.roc_auc
-                );
+    // Evaluation measures every song given, whatever `group_songs` chose for training.
+    let every_song = DataConfig {
+        group_songs: 0,
+        ..data_config.clone()
+    };
+    let measured: Vec<_> = songs_of(&args.midi, &every_song)?
+        .into_iter()
+        .filter(|s| args.split == Songs::All || args.split == Songs::Split(s.split))
+        .collect();
+    let split_name = match args.split {
+        Songs::All => "all",
+        Songs::Split(s) => s.name(),
+    };
+    let mut reports = Vec::new();
+    for soundfont in &args.soundfont {
+        let data = TripletData::build(
+            &measured,
+            std::slice::from_ref(soundfont),
+            &render_query,
+            &data_config,
+            false,
+            &CacheMode::Default,
+            songs("rendering stems"),
+        )?;
+        let corpora: BTreeSet<&str> = (0..data.songs.len()).map(|i| data.corpus(i)).collect();
+        let scopes = std::iter::once(None).chain(corpora.into_iter().map(Some));
+        for corpus in scopes.collect::<Vec<_>>() {
+            let triplets = data.triplets_where(
+                |w| corpus.is_none_or(|c| data.corpus(w.song) == c),
+                EVAL_NEGATIVES,
+                seed,
+            );
+            if triplets.is_empty() {
+                continue;
             }
+            let started = Instant::now();
+            let report = loops_eval::evaluate(m.net(), &data, &triplets, &Device::flex(), seed);
+            if !args.json {
+                print_loops_report(&m.origin, soundfont, corpus, split_name, &report, started);
+            }
+            reports.push(LoopsEvalRow {
+                soundfont: soundfont.display().to_string(),
+                corpus: corpus.unwrap_or("all").to_string(),
+                split: split_name,
+                report,
+            });
         }
     }
+    if reports.is_empty() {
+        bail!("no {split_name} triplets under the given folders");
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).context("json")?
+        );
+    }
     Ok(())
+}
+
+/// One scope of `ubiq eval loops --json`: a SoundFont and a corpus (`all`: every song given).
+#[derive(Debug, serde::Serialize)]
+struct LoopsEvalRow {
+    soundfont: String,
+    corpus: String,
+    split: &'static str,
+    report: loops_eval::EvalReport,
+}
+
+fn print_loops_report(
+    origin: &str,
+    soundfont: &Path,
+    corpus: Option<&str>,
+    split: &str,
+    report: &loops_eval::EvalReport,
+    started: Instant,
+) {
+    println!(
+        "{origin} · {} · {}: {} {split} songs, {} windows, {} triplets ({:.1} s)",
+        soundfont.file_name().map_or_else(
+            || soundfont.display().to_string(),
+            |n| n.to_string_lossy().into_owned()
+        ),
+        corpus.unwrap_or("every corpus"),
+        report.songs,
+        report.windows,
+        report.triplets,
+        started.elapsed().as_secs_f64()
+    );
+    for k in &report.kinds {
+        println!("  {} anchors:", k.anchor.name());
+        for (name, s) in [
+            ("model", k.model),
+            ("features", k.features),
+            ("random", k.random),
+        ] {
+            println!(
+                "    {name:<9} triplet accuracy {:.3}  ROC-AUC {:.3}",
+                s.triplet_accuracy, s.roc_auc
+            );
+        }
+    }
 }

@@ -17,7 +17,7 @@ use crate::model::Backend;
 use crate::model::bass::infer as bass_infer;
 use crate::model::bass::train::{self as bass_train, Example};
 use crate::model::bass::{BassModel, BassNetConfig};
-use crate::model::loops::data::TripletData;
+use crate::model::loops::data::{TripletData, songs_of};
 use crate::model::loops::infer::{self as loops_infer, LoopModel};
 use crate::model::loops::model::LoopNetConfig;
 use crate::model::loops::train as loops_train;
@@ -97,9 +97,9 @@ pub struct TrainLoopsArgs {
     /// Multi-track MIDI songs (files or folders).
     #[arg(long, required = true, num_args = 1..)]
     pub midi: Vec<PathBuf>,
-    /// General MIDI SoundFont (.sf2).
-    #[arg(long)]
-    pub soundfont: PathBuf,
+    /// General MIDI SoundFonts (.sf2): each song's keys are rendered with them in turn.
+    #[arg(long, required = true, num_args = 1..)]
+    pub soundfont: Vec<PathBuf>,
     /// Where to write the weights (a .json with the metadata goes beside).
     #[arg(long, default_value = "models/loops.bpk")]
     pub out: PathBuf,
@@ -469,12 +469,16 @@ fn train_loops(args: &TrainLoopsArgs) -> anyhow::Result<()> {
     let config = training_config(args.config.as_deref(), args.epochs, args.seed)?;
     let out = args.out.as_path();
     let began = Instant::now();
+    let used: Vec<_> = songs_of(&args.midi, &config.data)?
+        .into_iter()
+        .filter(|s| s.split != Split::Test)
+        .collect();
     let data = TripletData::build(
-        &args.midi,
+        &used,
         &args.soundfont,
         &render_query,
         &config.data,
-        &[Split::Train, Split::Validation],
+        true,
         &CacheMode::Default,
         songs("rendering stems"),
     )?;
@@ -492,9 +496,24 @@ fn train_loops(args: &TrainLoopsArgs) -> anyhow::Result<()> {
         began.elapsed().as_secs_f64()
     );
     let device = Device::flex();
+    let corpora: std::collections::BTreeSet<&str> =
+        (0..data.songs.len()).map(|i| data.corpus(i)).collect();
+    let fonts: Vec<String> = args
+        .soundfont
+        .iter()
+        .map(|f| {
+            f.file_name().map_or_else(
+                || f.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
     let data_line = format!(
-        "{} + {} songs; {ntrain} training renders / {nvalid} validation windows (song-level FNV-1a split)",
-        song_counts.0, song_counts.1
+        "{} + {} songs of {}; {ntrain} training renders / {nvalid} validation windows (split by song, grouped corpora by group); SoundFonts {}",
+        song_counts.0,
+        song_counts.1,
+        corpora.into_iter().collect::<Vec<_>>().join(", "),
+        fonts.join(", ")
     );
     let meta = |best_epoch: usize, accuracy: [f64; 2], training: Duration| loops_infer::ModelMeta {
         kind: "ubiq-loop-cnn".into(),

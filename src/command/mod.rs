@@ -126,6 +126,9 @@ pub enum KeyMode {
     Match,
     /// By fit alone, whatever their key.
     Free,
+    /// Every loop with a key moved (at most half an octave, tempo kept) into the set's key
+    /// or its relative, then ranked by fit as it will sound; loops without a key after them.
+    Follow,
 }
 
 impl KeyMode {
@@ -134,6 +137,7 @@ impl KeyMode {
         match self {
             KeyMode::Match => "match",
             KeyMode::Free => "free",
+            KeyMode::Follow => "follow",
         }
     }
 

@@ -611,11 +611,11 @@ pub static COMMANDS: &[CommandSpec] = &[
                 "WHICH",
                 ArgKind::After(&[
                     ("pick", ArgKind::Text),
-                    ("key", ArgKind::Word(&["match", "free"])),
+                    ("key", ArgKind::Word(&["match", "free", "follow"])),
                 ]),
             ),
         ],
-        doc: "a loop set: `on` / `off`; `next` plays the next-best candidate; `pick N` the candidate ranked N, `pick NAME` that loop; `auto` lets the AI pick again (from the next cycle); `key match` ranks loops in the set's key (or its relative) first, `key free` by fit alone",
+        doc: "a loop set: `on` / `off`; `next` plays the next-best candidate; `pick N` the candidate ranked N, `pick NAME` that loop; `auto` lets the AI pick again (from the next cycle); `key match` ranks loops in the set's key (or its relative) first, `key free` by fit alone, `key follow` moves every loop with a key into the set's key (up to half an octave, tempo kept)",
         build: |v| {
             let set = loop_set(&v[0])?;
             let action = match (v.get(1), v.get(2)) {
@@ -632,6 +632,9 @@ pub static COMMANDS: &[CommandSpec] = &[
                 }
                 (Some(Value::Word("key")), Some(Value::Word("free"))) => {
                     LoopAction::Key(KeyMode::Free)
+                }
+                (Some(Value::Word("key")), Some(Value::Word("follow"))) => {
+                    LoopAction::Key(KeyMode::Follow)
                 }
                 _ => return None,
             };

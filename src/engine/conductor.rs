@@ -237,7 +237,8 @@ impl<S: Stage> Conductor<S> {
             return;
         }
         if out.loops || out.cycle {
-            for (set, cue) in self.feed.changes(&self.perf) {
+            let library = self.stage.models().library.as_ref();
+            for (set, cue) in self.feed.changes(&self.perf, library) {
                 self.cue_loop(set, cue);
             }
         }
@@ -280,7 +281,7 @@ impl<S: Stage> Conductor<S> {
     /// Cues a loop set: silence at once, a loop once its buffer is prepared.
     pub fn cue_loop(&mut self, set: LoopSet, cue: Cue) {
         self.feed.cued(set, cue.clone());
-        let Some((name, tempo)) = cue else {
+        let Some(cued) = cue else {
             self.stage
                 .hand_over(Boxed::Loop(set, LoopCue::Stop), Action::Loop(set, None));
             return;
@@ -290,10 +291,10 @@ impl<S: Stage> Conductor<S> {
             self.stage.report(Report::NoLibrary(set));
             return;
         };
-        match LoopJob::new(library, set, &name, tempo, sample_rate) {
+        match LoopJob::new(library, set, &cued, sample_rate) {
             Ok(job) => {
                 if let Some(result) = self.stage.prepare_loop(job) {
-                    self.loop_ready(set, Some((name, tempo)), result);
+                    self.loop_ready(set, Some(cued), result);
                 }
             }
             Err(e) => self.stage.report(Report::LoopFailed(set, e.to_string())),

@@ -521,7 +521,7 @@ impl Engine {
             if let Some((cue, at)) = &heard.applied[set.index()]
                 && *at < status.cycle
             {
-                heard.playing[set.index()] = cue.as_ref().map(|(n, _)| n.clone());
+                heard.playing[set.index()] = cue.as_ref().map(|c| c.name.clone());
             }
         }
         self.turn(&status);

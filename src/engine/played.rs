@@ -181,22 +181,26 @@ pub fn bass_style(rendered: &Rendered, start: Key) -> LineStats {
 
 /// What a set of a rendered set played, in order, each with the cycle it started in (a cue
 /// at the turn of cycle K plays from cycle K + 1; the scene's own from cycle 0): a loop, or
-/// silence (none), each entry a change (not a tempo change that stretches the same loop
-/// again). Cues for cycles from `cycles` on, past the end of the render, are left out.
+/// silence (none), each entry a change of loop or of its transposition (not a tempo change
+/// that stretches the same loop again). Cues for cycles from `cycles` on, past the end of
+/// the render, are left out.
 pub fn loop_changes(
     rendered: &Rendered,
     set: crate::loops::LoopSet,
     cycles: u64,
-) -> Vec<(u64, Option<String>)> {
-    let mut out: Vec<(u64, Option<String>)> = Vec::new();
+) -> Vec<(u64, Option<Played>)> {
+    let mut out: Vec<(u64, Option<Played>)> = Vec::new();
     let mut from = 0;
     for e in &rendered.log.entries {
         match &e.action {
             Action::Cycle(k, _) => from = k + 1,
             Action::Loop(s, cue) if *s == set && from < cycles => {
-                let name = cue.as_ref().map(|(n, _)| n.clone());
-                if out.last().is_none_or(|(_, last)| *last != name) {
-                    out.push((from, name));
+                let played = cue.as_ref().map(|c| Played {
+                    name: c.name.clone(),
+                    semitones: c.semitones,
+                });
+                if out.last().is_none_or(|(_, last)| *last != played) {
+                    out.push((from, played));
                 }
             }
             _ => {}
@@ -205,19 +209,31 @@ pub fn loop_changes(
     out
 }
 
+/// A loop as a set played it: its name and the semitones it was moved by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Played {
+    /// The loop's name.
+    pub name: String,
+    /// Its transposition.
+    pub semitones: i8,
+}
+
 /// What `changes` (of [`loop_changes`]) play in cycle `cycle`: a loop, or nothing.
-fn playing_in(changes: &[(u64, Option<String>)], cycle: u64) -> Option<&str> {
+fn playing_in(changes: &[(u64, Option<Played>)], cycle: u64) -> Option<&Played> {
     changes
         .iter()
         .rev()
         .find(|(from, _)| *from <= cycle)
-        .and_then(|(_, name)| name.as_deref())
+        .and_then(|(_, played)| played.as_ref())
 }
 
 /// How many times a set's loop changed to another loop (silence between two loops does not
-/// count; the same loop again after silence is no change).
-pub fn loop_change_count(changes: &[(u64, Option<String>)]) -> usize {
-    let loops: Vec<&String> = changes.iter().filter_map(|(_, n)| n.as_ref()).collect();
+/// count; the same loop again after silence, or moved to another key, is no change).
+pub fn loop_change_count(changes: &[(u64, Option<Played>)]) -> usize {
+    let loops: Vec<&str> = changes
+        .iter()
+        .filter_map(|(_, p)| p.as_ref().map(|p| p.name.as_str()))
+        .collect();
     loops.windows(2).filter(|w| w[0] != w[1]).count()
 }
 
@@ -254,10 +270,15 @@ pub fn loop_key_fit(
     let changes = loop_changes(rendered, set, cycles);
     let (mut fitting, mut keyed) = (0usize, 0usize);
     for c in 0..cycles {
-        let Some(name) = playing_in(&changes, c) else {
+        let Some(played) = playing_in(&changes, c) else {
             continue;
         };
-        let Some(key) = library.find(set, name).ok().and_then(|e| e.loop_key()) else {
+        let Some(key) = library
+            .find(set, &played.name)
+            .ok()
+            .and_then(|e| e.loop_key())
+            .map(|k| k.transposed(played.semitones))
+        else {
             continue;
         };
         let frame = starts[c as usize] as i64;
@@ -284,8 +305,9 @@ pub fn bass_pitch_classes(rendered: &Rendered) -> Vec<[f64; 12]> {
 
 /// How the harmony of a set's loops meets the bass, over a rendered set: the mean, over the
 /// cycles that play a loop of `set` and a bass note, of the correlation between the loop's
-/// chroma (`chroma` of its name) and the bass's pitch classes in that cycle; and the same
-/// mean for a loop picked at random (every loop of `chroma` in turn).
+/// chroma (`chroma` of its name, moved by the loop's transposition) and the bass's pitch
+/// classes in that cycle; and the same mean for a loop picked at random (every loop of
+/// `chroma` in turn, as recorded).
 pub fn loop_bass_correlation(
     rendered: &Rendered,
     set: crate::loops::LoopSet,
@@ -297,16 +319,17 @@ pub fn loop_bass_correlation(
     let random: Vec<&[f64; 12]> = chroma.values().collect();
     let (mut picked, mut chance, mut n) = (0.0, 0.0, 0usize);
     for (c, pcs) in bass.iter().enumerate().take(cycles as usize) {
-        let Some(name) = playing_in(&changes, c as u64) else {
+        let Some(played) = playing_in(&changes, c as u64) else {
             continue;
         };
-        let Some(loop_chroma) = chroma.get(name) else {
+        let Some(loop_chroma) = chroma.get(&played.name) else {
             continue;
         };
         if pcs.iter().sum::<f64>() == 0.0 || random.is_empty() {
             continue;
         }
-        picked += correlation(loop_chroma, pcs, 0);
+        let up = i32::from(played.semitones).rem_euclid(12) as usize;
+        picked += correlation(pcs, loop_chroma, up);
         chance += random.iter().map(|r| correlation(r, pcs, 0)).sum::<f64>() / random.len() as f64;
         n += 1;
     }

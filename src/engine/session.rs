@@ -25,9 +25,10 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::loops::Cue;
+use super::loops::{Cue, Cued};
 use crate::command::{Command, parse};
 use crate::loops::LoopSet;
+use crate::loops::key::FOLLOW_SHIFTS;
 use crate::performance::loops::FeedbackTurn;
 use crate::scene::Scene;
 
@@ -138,9 +139,25 @@ impl Entry {
                 t.target[0], t.target[1], t.score, t.loop_name
             ),
             Action::Loop(set, None) => format!("{frame} @loop {} off\n", set.name()),
-            Action::Loop(set, Some((name, tempo))) => {
-                format!("{frame} @loop {} {tempo} {name}\n", set.name())
-            }
+            Action::Loop(
+                set,
+                Some(Cued {
+                    name,
+                    tempo,
+                    semitones: 0,
+                }),
+            ) => format!("{frame} @loop {} {tempo} {name}\n", set.name()),
+            Action::Loop(
+                set,
+                Some(Cued {
+                    name,
+                    tempo,
+                    semitones,
+                }),
+            ) => format!(
+                "{frame} @loop {} {tempo}/{semitones:+} {name}\n",
+                set.name()
+            ),
             Action::Deck(None) => format!("{frame} @deck -\n"),
             Action::Deck(Some(p)) => format!("{frame} @deck {}\n", p.display()),
         }
@@ -385,13 +402,27 @@ fn parse_loop(text: &str) -> Result<Action, EntryError> {
     if rest == "off" {
         return Ok(Action::Loop(set, None));
     }
-    let (tempo, name) = rest.split_once(' ').ok_or(EntryError::LoopWords)?;
+    let (played, name) = rest.split_once(' ').ok_or(EntryError::LoopWords)?;
+    // `TEMPO`, or `TEMPO/±SEMITONES` for a transposed loop.
+    let (tempo, shift) = played.split_once('/').unwrap_or((played, "0"));
     let tempo: f32 = tempo
         .parse()
         .ok()
         .filter(|t: &f32| (MIN_LOOP_TEMPO..=MAX_LOOP_TEMPO).contains(t))
         .ok_or_else(|| not_a("tempo within 40…240", tempo))?;
-    Ok(Action::Loop(set, Some((name.to_string(), tempo))))
+    let semitones: i8 = shift
+        .parse()
+        .ok()
+        .filter(|s| FOLLOW_SHIFTS.contains(s))
+        .ok_or_else(|| not_a("transposition within -6…+5 semitones", shift))?;
+    Ok(Action::Loop(
+        set,
+        Some(Cued {
+            name: name.to_string(),
+            tempo,
+            semitones,
+        }),
+    ))
 }
 
 #[cfg(test)]
@@ -462,7 +493,25 @@ mod tests {
         });
         l.entries.push(Entry {
             frame: 160_100,
-            action: Action::Loop(LoopSet::Music, Some(("a b".into(), 121.5))),
+            action: Action::Loop(
+                LoopSet::Music,
+                Some(Cued {
+                    name: "a b".into(),
+                    tempo: 121.5,
+                    semitones: 0,
+                }),
+            ),
+        });
+        l.entries.push(Entry {
+            frame: 160_150,
+            action: Action::Loop(
+                LoopSet::Ambient,
+                Some(Cued {
+                    name: "-3 pad".into(),
+                    tempo: 98.0,
+                    semitones: -3,
+                }),
+            ),
         });
         l.entries.push(Entry {
             frame: 160_200,
@@ -478,6 +527,17 @@ mod tests {
         });
         let again = SessionLog::parse(&l.to_text(), Path::new("s.log")).unwrap();
         assert_eq!(again, l);
+    }
+
+    #[test]
+    fn a_loop_line_with_a_transposition_out_of_range_is_refused() {
+        for shift in ["+9", "x", ""] {
+            let mut l = log();
+            l.entries.clear();
+            let text = format!("{}1000 @loop music 120/{shift} pad\n", l.to_text());
+            let e = SessionLog::parse(&text, Path::new("s.log")).unwrap_err();
+            assert!(e.to_string().contains("transposition"), "{e}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
 
-use super::loops::{Cue, LoopCache, LoopJob, load_record};
+use super::loops::{Cue, Cued, LoopCache, LoopJob, load_record};
 use crate::audio::deck::DeckBuffer;
 use crate::audio::loop_player::LoopBuffer;
 use crate::loops::{LoopError, LoopSet};
@@ -50,7 +50,11 @@ impl Worker {
                 for job in job_rx {
                     let done = match job {
                         Job::Loop(job) => {
-                            let cue = Some((job.name.clone(), job.tempo_bpm));
+                            let cue = Some(Cued {
+                                name: job.name.clone(),
+                                tempo: job.tempo_bpm,
+                                semitones: job.semitones,
+                            });
                             let result = cache.get(&job);
                             Done::Loop(job.set, cue, result)
                         }

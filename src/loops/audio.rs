@@ -389,7 +389,7 @@ pub fn resample(mono: &Mono, sample_rate: u32) -> Mono {
 }
 
 /// Two cascaded one-pole low-pass filters at `cutoff_hz`.
-fn low_pass(samples: &[f32], cutoff_hz: f32, sample_rate: f32) -> Vec<f32> {
+pub fn low_pass(samples: &[f32], cutoff_hz: f32, sample_rate: f32) -> Vec<f32> {
     let a = (-std::f32::consts::TAU * cutoff_hz / sample_rate).exp();
     let (mut y1, mut y2) = (0.0f32, 0.0f32);
     samples

@@ -49,6 +49,25 @@ impl LoopKey {
         }
     }
 
+    /// The key of this loop moved by `semitones`.
+    pub fn transposed(&self, semitones: i8) -> LoopKey {
+        LoopKey {
+            key: Key::new(i32::from(self.key.pitch_class()) + i32::from(semitones)),
+            ..*self
+        }
+    }
+
+    /// The transposition, within [`FOLLOW_SHIFTS`], that brings this loop into `key` /
+    /// `scale` (its tonic or relative; see [`LoopKey::fits`]), the smallest move first. Every
+    /// major or minor loop has one.
+    pub fn follow_shift(&self, key: Key, scale: Scale) -> Option<i8> {
+        let mut shifts: Vec<i8> = FOLLOW_SHIFTS.collect();
+        shifts.sort_by_key(|s| (s.unsigned_abs(), *s < 0));
+        shifts
+            .into_iter()
+            .find(|&s| self.transposed(s).fits(key, scale))
+    }
+
     /// Parses the text `fmt::Display` writes (`"A minor"`, `"C major"`).
     pub fn parse(text: &str) -> Option<LoopKey> {
         let (key, scale) = text.split_once(' ')?;
@@ -75,6 +94,10 @@ impl fmt::Display for LoopKey {
         write!(f, "{} {mode}", self.key)
     }
 }
+
+/// The transpositions `loop SET key follow` may apply to a loop, in semitones: at most half
+/// an octave, so a loop never moves further than a tritone from how it was played.
+pub const FOLLOW_SHIFTS: std::ops::RangeInclusive<i8> = -6..=5;
 
 /// The chroma of a loop at its own pitch: resampled (not stretched) to the analyser's rate
 /// and measured over consecutive stretches of its length, each pitch class divided by the
@@ -164,5 +187,39 @@ mod tests {
             sample_rate: 22_050,
         };
         assert_eq!(detect(&noise), None, "white noise sounds no key");
+    }
+
+    #[test]
+    fn follow_moves_a_loop_by_at_most_a_tritone_into_the_key_or_its_relative() {
+        let key = |text: &str| LoopKey::parse(text).unwrap();
+        for (name, _) in [("C", 0), ("F#", 6)] {
+            let set = name.parse::<Key>().unwrap();
+            for scale in [Scale::Major, Scale::Minor, Scale::Dorian] {
+                for pc in 0..12 {
+                    for mode in ["major", "minor"] {
+                        let loop_key = key(&format!("{} {mode}", Key::new(pc)));
+                        let s = loop_key.follow_shift(set, scale).expect("every key moves");
+                        assert!(FOLLOW_SHIFTS.contains(&s));
+                        assert!(loop_key.transposed(s).fits(set, scale), "{loop_key} → {s}");
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            key("A minor").follow_shift(Key::new(0), Scale::Major),
+            Some(0)
+        );
+        assert_eq!(
+            key("D major").follow_shift(Key::new(0), Scale::Major),
+            Some(-2)
+        );
+        assert_eq!(
+            key("D minor").follow_shift(Key::new(2), Scale::Major),
+            Some(-3)
+        );
+        assert_eq!(
+            key("F# major").follow_shift(Key::new(0), Scale::Major),
+            Some(-6)
+        );
     }
 }

@@ -214,6 +214,58 @@ impl EmbeddingTable {
     }
 }
 
+impl EmbeddingTable {
+    /// Every row with the index of its entry (none when the table is empty or its rows have
+    /// no length).
+    pub fn rows(&self) -> impl Iterator<Item = (usize, &[f32])> {
+        self.data
+            .chunks_exact(self.dim.max(1))
+            .zip(&self.rows)
+            .map(|(row, &i)| (i, row))
+    }
+}
+
+/// How a pitched set's key orders its loops ([`Library::rank_keyed`]; the performer's
+/// `loop SET key match|free|follow`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum KeyRule {
+    /// By fit alone.
+    Free,
+    /// The loops in this key or its relative first, by fit; then the others, by fit.
+    Match(Key, Scale),
+    /// Every loop with a key moved into this key (see
+    /// [`LoopKey::follow_shift`](super::key::LoopKey::follow_shift)) and ranked by the fit of
+    /// its embedding moved along (see [`PitchLayout`]); the loops without a key after them.
+    Follow(Key, Scale, PitchLayout),
+}
+
+/// Where an embedding holds features that move with the music's pitch: its last
+/// `channels × 12` values, runs of 12 (one per pitch class, C first), as the loop model's
+/// chroma branch writes them. Its circular convolutions over the pitch classes make a loop
+/// transposed by `s` semitones give the same runs rotated by `s`, exactly; the rest of the
+/// embedding (the spectrogram's) is taken as it is, an approximation for moves of at most
+/// half an octave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PitchLayout {
+    /// Runs of 12 at the end of the embedding.
+    pub channels: usize,
+}
+
+impl PitchLayout {
+    /// Writes into `out` the embedding `row` of a loop as it would be transposed by
+    /// `semitones`.
+    pub fn transpose(&self, row: &[f32], semitones: i8, out: &mut Vec<f32>) {
+        out.clear();
+        out.extend_from_slice(row);
+        let pitched = (self.channels * 12).min(row.len());
+        let start = row.len() - pitched;
+        let shift = usize::from(i16::from(semitones).rem_euclid(12) as u8);
+        for run in out[start..].chunks_exact_mut(12) {
+            run.rotate_right(shift);
+        }
+    }
+}
+
 /// Squared Euclidean distance of two rows of equal length, summed in eight lanes (so that it
 /// compiles to vector instructions) and the lanes added at the end.
 fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
@@ -433,29 +485,55 @@ impl Library {
             .collect()
     }
 
-    /// The `k` loops of `set` for `query`: with a key, the loops that sound in it (or its
-    /// relative) first, each group best fit first; without, by fit alone.
+    /// The `k` loops of `set` for `query`, as `rule` orders them (see [`KeyRule`]).
     pub fn rank_keyed(
         &self,
         set: LoopSet,
         query: &[f32],
         k: usize,
-        key: Option<(Key, Scale)>,
+        rule: KeyRule,
     ) -> Vec<Candidate> {
-        let Some((key, scale)) = key else {
-            return self.rank(set, query, k);
-        };
         let entries = self.entries(set);
-        let fits =
-            |&(i, _): &(usize, f32)| entries[i].loop_key().is_some_and(|lk| lk.fits(key, scale));
-        let (mut first, rest): (Vec<_>, Vec<_>) = self.tables[set.index()]
-            .rank(query, usize::MAX)
+        let table = &self.tables[set.index()];
+        let mut ranked = match rule {
+            KeyRule::Free => return self.rank(set, query, k),
+            KeyRule::Match(key, scale) => {
+                let fits = |&(i, _): &(usize, f32)| {
+                    entries[i].loop_key().is_some_and(|lk| lk.fits(key, scale))
+                };
+                let (mut first, rest): (Vec<_>, Vec<_>) =
+                    table.rank(query, usize::MAX).into_iter().partition(fits);
+                first.extend(rest);
+                first
+            }
+            KeyRule::Follow(key, scale, layout) => {
+                // Every loop with a key as it will sound, moved into the set's key; those
+                // without a key after them, as they are.
+                let mut moved = Vec::new();
+                let (mut keyed, mut rest) = (Vec::new(), Vec::new());
+                for (i, row) in table.rows().filter(|(_, row)| row.len() == query.len()) {
+                    let shift = entries[i]
+                        .loop_key()
+                        .and_then(|lk| lk.follow_shift(key, scale));
+                    match shift {
+                        Some(s) => {
+                            layout.transpose(row, s, &mut moved);
+                            keyed.push((i, squared_distance(&moved, query)));
+                        }
+                        None => rest.push((i, squared_distance(row, query))),
+                    }
+                }
+                let cmp =
+                    |a: &(usize, f32), b: &(usize, f32)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
+                keyed.sort_by(cmp);
+                rest.sort_by(cmp);
+                keyed.extend(rest);
+                keyed
+            }
+        };
+        ranked.truncate(k);
+        ranked
             .into_iter()
-            .partition(fits);
-        first.extend(rest);
-        first
-            .into_iter()
-            .take(k)
             .map(|(i, distance)| Candidate::new(entries[i].name.clone(), distance))
             .collect()
     }
@@ -644,10 +722,10 @@ mod tests {
         let query = [1.0, 0.0];
         let names = |c: Vec<Candidate>| c.into_iter().map(|c| c.name).collect::<Vec<_>>();
         assert_eq!(
-            names(lib.rank_keyed(LoopSet::Music, &query, 4, None)),
+            names(lib.rank_keyed(LoopSet::Music, &query, 4, KeyRule::Free)),
             ["near_d", "unknown", "mid_c", "far_a"]
         );
-        let a_minor = Some((Key::new(9), Scale::Minor));
+        let a_minor = KeyRule::Match(Key::new(9), Scale::Minor);
         assert_eq!(
             names(lib.rank_keyed(LoopSet::Music, &query, 3, a_minor)),
             ["mid_c", "far_a", "near_d"],
@@ -655,7 +733,77 @@ mod tests {
         );
         let order = |key| lib.rank_keyed(LoopSet::Music, &query, usize::MAX, key);
         assert_eq!(standing(&order(a_minor), "near_d"), Some(0.5));
-        assert_eq!(standing(&order(None), "near_d"), Some(0.0));
+        assert_eq!(standing(&order(KeyRule::Free), "near_d"), Some(0.0));
+    }
+
+    #[test]
+    fn follow_ranks_every_keyed_loop_as_it_sounds_moved_into_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lib = Library::open(dir.path());
+        // Embeddings that are all pitch features: one pitch class sounds.
+        let at = |pc: usize| {
+            let mut e = vec![0.0; 12];
+            e[pc] = 1.0;
+            e
+        };
+        let keyed = |name: &str, pc: usize, key: Option<&str>| {
+            let mut e = entry(name, at(pc));
+            e.key = key.map(str::to_string);
+            e.key_confidence = key.map(|_| 0.8);
+            e
+        };
+        // In D major: C major moves up 2 (C → D), D minor down 3 (to B minor, D major's
+        // relative: D → B), B minor stays.
+        lib.put(LoopSet::Music, keyed("c_major", 0, Some("C major")));
+        lib.put(LoopSet::Music, keyed("d_minor", 2, Some("D minor")));
+        let mut b_minor = keyed("b_minor", 2, Some("B minor"));
+        b_minor.embedding[2] = 0.8;
+        b_minor.embedding[6] = 0.6;
+        lib.put(LoopSet::Music, b_minor);
+        lib.put(LoopSet::Music, keyed("unknown", 2, None));
+        let query = at(2);
+        let names = |c: Vec<Candidate>| c.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        let layout = PitchLayout { channels: 1 };
+        let follow = lib.rank_keyed(
+            LoopSet::Music,
+            &query,
+            usize::MAX,
+            KeyRule::Follow(Key::new(2), Scale::Major, layout),
+        );
+        assert_eq!(
+            follow[0].distance, 0.0,
+            "C major moved to D sounds the query's D"
+        );
+        assert_eq!(names(follow), ["c_major", "b_minor", "d_minor", "unknown"]);
+        let matched = lib.rank_keyed(
+            LoopSet::Music,
+            &query,
+            usize::MAX,
+            KeyRule::Match(Key::new(2), Scale::Major),
+        );
+        assert_eq!(
+            names(matched)[0],
+            "b_minor",
+            "the only loop in D major's notes"
+        );
+    }
+
+    #[test]
+    fn a_transposed_embedding_rotates_each_pitch_run_and_keeps_the_rest() {
+        let layout = PitchLayout { channels: 2 };
+        let row: Vec<f32> = (0..27).map(|i| i as f32).collect();
+        let mut out = Vec::new();
+        layout.transpose(&row, 2, &mut out);
+        assert_eq!(out[..3], row[..3]);
+        assert_eq!(out[3..5], [13.0, 14.0], "the first run's last two lead it");
+        assert_eq!(out[5], 3.0);
+        assert_eq!(out[15..17], [25.0, 26.0]);
+        let mut octave_down = Vec::new();
+        layout.transpose(&row, -10, &mut octave_down);
+        assert_eq!(octave_down, out, "down 10 is up 2, an octave lower");
+        let mut back = Vec::new();
+        layout.transpose(&out, -2, &mut back);
+        assert_eq!(back, row);
     }
 
     #[test]

@@ -88,6 +88,9 @@ pub enum ModelError {
     /// A song, SoundFont or loop could not be used.
     #[error(transparent)]
     Loop(#[from] crate::loops::LoopError),
+    /// The folders of songs could not be read.
+    #[error(transparent)]
+    Dataset(#[from] crate::dataset::DatasetError),
 }
 
 /// The metadata path beside a weights path (`NAME.json` next to `NAME.bpk`).

@@ -7,7 +7,7 @@ use thiserror::Error;
 use super::{Outcome, Performance};
 use crate::command::{KeyMode, LoopAction};
 use crate::loops::audio;
-use crate::loops::library::{Candidate, LoopEntry, standing};
+use crate::loops::library::{Candidate, KeyRule, Library, LoopEntry, PitchLayout, standing};
 use crate::loops::mel::LOOP_SAMPLES;
 use crate::loops::{LoopError, LoopSet};
 use crate::model::registry::Models;
@@ -168,12 +168,8 @@ impl Performance {
         let query =
             super::query::embed_cycle(model, &queued.pattern, &queued.bassline, queued.tonic);
         let heard = self.scene.ai.feedback && self.composer.feedback.is_some();
-        let scene = &self.scene;
-        let key = |set: LoopSet| {
-            (set.pitched() && scene.loops.slot(set).key == KeyMode::Match)
-                .then_some((scene.bass.key, scene.bass.scale))
-        };
-        let keys = LoopSet::ALL.map(key);
+        let layout = model.pitch_layout();
+        let rules = LoopSet::ALL.map(|set| self.key_rule(set, layout));
         // Each set's whole ranking, once: its candidates and the standing of the loop it
         // plays. The rhythm set heard with the feedback loop keeps the ranking of what played.
         let mut orders: [Vec<Candidate>; LoopSet::COUNT] = Default::default();
@@ -181,21 +177,51 @@ impl Performance {
             if set == LoopSet::Rhythm && heard {
                 continue;
             }
-            let order = library.rank_keyed(set, &query, usize::MAX, keys[set.index()]);
+            let order = library.rank_keyed(set, &query, usize::MAX, rules[set.index()]);
             self.composer.candidates[set.index()] = order.iter().take(k).cloned().collect();
             orders[set.index()] = order;
         }
         let library = &*library;
         self.choose_loops(&orders, |set, name| {
-            keys[set.index()].is_some_and(|(key, scale)| {
-                library
-                    .find(set, name)
-                    .ok()
-                    .and_then(LoopEntry::loop_key)
-                    .is_none_or(|lk| !lk.fits(key, scale))
-            })
+            let loop_key = library.find(set, name).ok().and_then(LoopEntry::loop_key);
+            match rules[set.index()] {
+                KeyRule::Free => false,
+                KeyRule::Match(key, scale) => loop_key.is_none_or(|lk| !lk.fits(key, scale)),
+                // Every loop with a key is moved into the set's.
+                KeyRule::Follow(..) => loop_key.is_none(),
+            }
         });
         true
+    }
+
+    /// How `set`'s key orders its loops: its `loop SET key` mode in the scene's key and
+    /// scale (an unpitched set, or a model whose embeddings do not move with pitch under
+    /// `follow`, by fit alone).
+    fn key_rule(&self, set: LoopSet, layout: Option<PitchLayout>) -> KeyRule {
+        let (key, scale) = (self.scene.bass.key, self.scene.bass.scale);
+        if !set.pitched() {
+            return KeyRule::Free;
+        }
+        match (self.scene.loops.slot(set).key, layout) {
+            (KeyMode::Free, _) => KeyRule::Free,
+            (KeyMode::Match, _) | (KeyMode::Follow, None) => KeyRule::Match(key, scale),
+            (KeyMode::Follow, Some(layout)) => KeyRule::Follow(key, scale, layout),
+        }
+    }
+
+    /// The semitones loop `name` of `set` is moved by when it plays: under `loop SET key
+    /// follow`, what brings its key into the scene's (see
+    /// [`LoopKey::follow_shift`](crate::loops::key::LoopKey::follow_shift)); else,
+    /// or for a loop without a key, 0. `library` tells the loop's key.
+    pub fn loop_shift(&self, set: LoopSet, name: &str, library: Option<&Library>) -> i8 {
+        if !set.pitched() || self.scene.loops.slot(set).key != KeyMode::Follow {
+            return 0;
+        }
+        library
+            .and_then(|l| l.find(set, name).ok())
+            .and_then(LoopEntry::loop_key)
+            .and_then(|lk| lk.follow_shift(self.scene.bass.key, self.scene.bass.scale))
+            .unwrap_or(0)
     }
 
     /// Listens to one cycle of what played (mono, any rate; it is tempo-normalised to the loop

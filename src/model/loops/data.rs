@@ -36,7 +36,7 @@ use burn::config::Config;
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::extract::import_options;
-use crate::dataset::sources::fnv1a;
+use crate::dataset::sources::{Source, discover, fnv1a};
 use crate::dataset::{CacheMode, Split};
 use crate::loops::audio::peak;
 use crate::loops::features::{FEATURE_LEN, features};
@@ -76,7 +76,7 @@ pub struct DataConfig {
     #[config(default = 4)]
     pub hop_beats: u32,
     /// Most windows a song (spread evenly over its candidates).
-    #[config(default = 64)]
+    #[config(default = 32)]
     pub max_windows: usize,
     /// Renders of each training window: the original key first, then random transpositions
     /// (from [`SHIFTS`], never 0). Validation and test windows are rendered once, untransposed.
@@ -94,6 +94,12 @@ pub struct DataConfig {
     /// mostly silent fits anything, and a library loop is never mostly silent.
     #[config(default = 0.75)]
     pub min_sounding: f32,
+    /// From a corpus whose `info.csv` groups its songs (the MMA grooves by style family), at
+    /// most this many songs of each group, chosen by a stable hash of the song and `seed`: a
+    /// family with many grooves does not outweigh the others, and the renders stay within
+    /// the time budget. 0 takes every song.
+    #[config(default = 2)]
+    pub group_songs: usize,
 }
 
 /// A log-mel spectrogram, band-major `[N_MELS × FRAMES]`, in centi-decibels.
@@ -266,7 +272,8 @@ impl WindowData {
 /// Every rendered window of a corpus.
 #[derive(Debug, Clone, Default)]
 pub struct TripletData {
-    /// Song ids (file stems).
+    /// Song ids: the file's path below the folder given, after that folder's name
+    /// (`freedoom/d_e1m1.mid`; see [`Source::song`]).
     pub songs: Vec<String>,
     /// The windows.
     pub windows: Vec<WindowData>,
@@ -309,13 +316,45 @@ pub fn midi_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
+/// The songs under `paths` whose windows are rendered, with their split (the dataset's rule:
+/// a grouped corpus by group, any other song by its id; see [`discover`]). Drum-only
+/// recordings (the Groove MIDI Dataset) are left out; from a grouped corpus at most
+/// [`DataConfig::group_songs`] songs of a group are kept.
+pub fn songs_of(paths: &[PathBuf], config: &DataConfig) -> Result<Vec<Source>, ModelError> {
+    let (sources, _) = discover(paths)?;
+    let mut per_group: BTreeMap<(String, String), Vec<Source>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for s in sources.into_iter().filter(|s| !s.groove) {
+        match (&s.style, config.group_songs) {
+            (Some(group), n) if n > 0 => per_group
+                .entry((s.corpus().to_string(), group.clone()))
+                .or_default()
+                .push(s),
+            _ => out.push(s),
+        }
+    }
+    for (_, mut group) in per_group {
+        group.sort_by_key(|s| fnv1a(s.song.as_bytes()) ^ config.seed.rotate_left(29));
+        group.truncate(config.group_songs);
+        out.extend(group);
+    }
+    out.sort_by(|a, b| a.song.cmp(&b.song));
+    Ok(out)
+}
+
+/// Which of `count` SoundFonts renders variant `variant` (0: the original key) of song
+/// `song`: each song starts at its own (hashed) SoundFont and its transposed variants take
+/// the next ones in turn, so every SoundFont hears every kind of song.
+pub fn soundfont_for(song: &str, variant: usize, count: usize) -> usize {
+    (fnv1a(song.as_bytes()) as usize).wrapping_add(variant) % count.max(1)
+}
+
 /// What renders a song's windows.
 #[derive(Clone, Copy)]
 struct Renderers<'a> {
-    /// The SoundFont renderer of the stems.
-    stems: &'a StemRenderer,
-    /// Its SoundFont (part of the cache key).
-    soundfont: &'a Path,
+    /// The stem renderers, one per SoundFont, with the SoundFont's path (part of the cache
+    /// key).
+    stems: &'a [(PathBuf, StemRenderer)],
     /// The ubiq anchors' renderer.
     query: &'a RenderQuery,
 }
@@ -403,45 +442,45 @@ fn program_offsets(config: &DataConfig, song: &str, beat: u32, shift: i8) -> [u8
     std::array::from_fn(|_| rng.below(8) as u8)
 }
 
-/// Renders (or reads from the cache in `cache_dir`) the windows of one file, `None` when its
-/// split is not wanted. The SoundFont renders of each variant (key) of a song are cached in a
-/// file of their own; the ubiq anchors are rendered afresh (the dry query renderer is cheap).
-/// Windows whose melodic stem or ubiq anchor is silent are left out.
+/// Renders (or reads from the cache in `cache_dir`) the windows of one song: with
+/// `transposed`, a training song in [`DataConfig::train_keys`] keys, else once as written.
+/// The SoundFont renders of each variant (key) are cached in a file of their own; the ubiq
+/// anchors are rendered afresh (the dry query renderer is cheap). Windows whose melodic stem
+/// or ubiq anchor is silent are left out.
 fn render_song(
-    file: &Path,
+    source: &Source,
     renderers: &Renderers,
     analyser: &mut MelAnalyser,
     config: &DataConfig,
-    splits: &[Split],
+    transposed: bool,
     cache_dir: Option<&Path>,
-) -> Result<Option<SongData>, SongError> {
+) -> Result<SongData, SongError> {
     let Renderers {
-        stems: renderer,
-        soundfont,
+        stems: soundfonts,
         query: render_query,
     } = *renderers;
+    let file = source.path.as_path();
     let fail = |reason: String| SongError {
         file: file.to_path_buf(),
         reason,
     };
     let bytes = std::fs::read(file).map_err(|e| fail(e.to_string()))?;
+    // Transpositions and instrument changes are seeded by the file's stem.
     let name = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let split = Split::for_song(&name);
-    if !splits.contains(&split) {
-        return Ok(None);
-    }
-    let keys = if split == Split::Train {
+    let split = source.split;
+    let keys = if transposed && split == Split::Train {
         config.train_keys.max(1)
     } else {
         1
     };
-    let key = song_key(file, &bytes, soundfont, config);
     let mut rendered = Vec::new();
     let mut missing = Vec::new();
     for variant in 0..keys {
+        let font = soundfont_for(&source.song, variant, soundfonts.len());
+        let key = song_key(file, &bytes, &soundfonts[font].0, config);
         // Instrument changes apply to the transposed variants only.
         let jitter = if config.program_jitter && variant > 0 {
             "j"
@@ -451,7 +490,7 @@ fn render_song(
         let path = cache_dir.map(|d| d.join(format!("loops-{key:016x}-k{variant}{jitter}.bin")));
         match path.as_deref().and_then(|p| read_cache(p, key)) {
             Some(w) => rendered.extend(w),
-            None => missing.push((variant, path)),
+            None => missing.push((variant, font, key, path)),
         }
     }
     let song = read_song(&bytes, &import_options(false, Limits::default()))
@@ -472,7 +511,8 @@ fn render_song(
         let mut fresh: Vec<Vec<SoundFontWindow>> = vec![Vec::new(); missing.len()];
         for beat in stems.windows_every(config.hop_beats, config.max_windows) {
             let shifts = shifts_for(&name, beat, keys, config.seed);
-            for (slot, (variant, _)) in missing.iter().enumerate() {
+            for (slot, (variant, font, _, _)) in missing.iter().enumerate() {
+                let renderer = &soundfonts[*font].1;
                 let shift = shifts.get(*variant).copied().unwrap_or(0);
                 let variant = Variant {
                     semitones: shift,
@@ -497,10 +537,10 @@ fn render_song(
                 });
             }
         }
-        for ((_, path), w) in missing.iter().zip(fresh) {
+        for ((_, _, key, path), w) in missing.iter().zip(fresh) {
             if let Some(p) = path {
                 // A cache that cannot be written only costs the next run its rendering time.
-                let _ = write_cache(p, key, &w);
+                let _ = write_cache(p, *key, &w);
             }
             rendered.extend(w);
         }
@@ -534,38 +574,48 @@ fn render_song(
         });
     }
     windows.sort_by_key(|w| (w.beat, w.shift != 0, w.shift));
-    Ok(Some(SongData { name, windows }))
+    Ok(SongData {
+        name: source.song.clone(),
+        windows,
+    })
 }
 
 impl TripletData {
-    /// Renders the windows of every song under `paths` whose split is in `splits`, on every
-    /// core, or reads them from the cache (see the module docs). `progress(done, total)` is
-    /// called as files finish. `render_query` renders the ubiq anchors.
+    /// Renders the windows of `songs` (see [`songs_of`]) on every core, or reads them from the
+    /// cache (see the module docs): with `transposed` (training), a training song in
+    /// [`DataConfig::train_keys`] keys, each key with the next of `soundfonts` in turn (see
+    /// [`soundfont_for`]); without, every song once, as written, with its first SoundFont.
+    /// `progress(done, total)` is called as songs finish. `render_query` renders the ubiq
+    /// anchors.
     pub fn build(
-        paths: &[PathBuf],
-        soundfont: &Path,
+        songs: &[Source],
+        soundfonts: &[PathBuf],
         render_query: &RenderQuery,
         config: &DataConfig,
-        splits: &[Split],
+        transposed: bool,
         cache: &CacheMode,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<TripletData, ModelError> {
-        let files = midi_files(paths);
+        if soundfonts.is_empty() {
+            return Err(ModelError::NoData("SoundFont"));
+        }
         let cache_dir = cache.dir();
-        let renderer = StemRenderer::new(soundfont, SAMPLE_RATE)?;
+        let stems = soundfonts
+            .iter()
+            .map(|sf| Ok((sf.clone(), StemRenderer::new(sf, SAMPLE_RATE)?)))
+            .collect::<Result<Vec<_>, ModelError>>()?;
         let threads = std::thread::available_parallelism()
             .map_or(1, usize::from)
-            .min(files.len().max(1));
+            .min(songs.len().max(1));
         let next = AtomicUsize::new(0);
         let (tx, rx) = std::sync::mpsc::channel();
         let mut results = BTreeMap::new();
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let tx = tx.clone();
-                let (next, files) = (&next, &files);
+                let next = &next;
                 let renderers = Renderers {
-                    stems: &renderer,
-                    soundfont,
+                    stems: &stems,
                     query: render_query,
                 };
                 let cache_dir = cache_dir.as_deref();
@@ -573,11 +623,17 @@ impl TripletData {
                     let mut analyser = MelAnalyser::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(file) = files.get(i) else {
+                        let Some(song) = songs.get(i) else {
                             break;
                         };
-                        let done =
-                            render_song(file, &renderers, &mut analyser, config, splits, cache_dir);
+                        let done = render_song(
+                            song,
+                            &renderers,
+                            &mut analyser,
+                            config,
+                            transposed,
+                            cache_dir,
+                        );
                         if tx.send((i, done)).is_err() {
                             break;
                         }
@@ -587,13 +643,13 @@ impl TripletData {
             drop(tx);
             for (i, done) in rx {
                 results.insert(i, done);
-                progress(results.len(), files.len());
+                progress(results.len(), songs.len());
             }
         });
         let mut data = TripletData::default();
         for (_, done) in results {
             match done {
-                Ok(Some(song)) if !song.windows.is_empty() => {
+                Ok(song) if !song.windows.is_empty() => {
                     let index = data.songs.len();
                     data.songs.push(song.name);
                     data.windows.extend(
@@ -630,10 +686,25 @@ impl TripletData {
     /// (seeded) from the untransposed windows of another song of the same split. Empty when
     /// the split has fewer than two songs.
     pub fn triplets(&self, split: Split, negatives: usize, seed: u64) -> Vec<Triplet> {
-        let idx: Vec<usize> = self
-            .indices(split)
-            .into_iter()
-            .filter(|&i| self.windows[i].shift == 0)
+        self.triplets_where(|w| w.split == split, negatives, seed)
+    }
+
+    /// The corpus of a song: the first part of its id (`freedoom`, `mma`, …).
+    pub fn corpus(&self, song: usize) -> &str {
+        self.songs[song].split('/').next().unwrap_or_default()
+    }
+
+    /// `negatives` triplets for every untransposed window that `keep` keeps, each negative
+    /// drawn (seeded) from the untransposed kept windows of another song. Empty when they
+    /// hold fewer than two songs.
+    pub fn triplets_where(
+        &self,
+        keep: impl Fn(&WindowData) -> bool,
+        negatives: usize,
+        seed: u64,
+    ) -> Vec<Triplet> {
+        let idx: Vec<usize> = (0..self.windows.len())
+            .filter(|&i| self.windows[i].shift == 0 && keep(&self.windows[i]))
             .collect();
         let mut rng = Rng::new(seed);
         let songs: BTreeSet<usize> = idx.iter().map(|&i| self.windows[i].song).collect();

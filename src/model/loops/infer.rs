@@ -12,6 +12,7 @@ use super::fast::FastLoopNet;
 use super::model::{LoopNet, LoopNetConfig};
 use super::train::{TrainingConfig, stack};
 use crate::loops::audio::{self, Mono};
+use crate::loops::library::PitchLayout;
 use crate::loops::mel::{LOOP_SAMPLES, MelAnalyser};
 use crate::model::artifact::{self, Kind, ModelError, Stored};
 
@@ -121,6 +122,14 @@ impl LoopModel {
             })?;
         }
         Ok(model)
+    }
+
+    /// Where its embeddings hold the chroma branch's features, which move with the pitch
+    /// (none for a model without the branch).
+    pub fn pitch_layout(&self) -> Option<PitchLayout> {
+        let last = self.net.chroma_convs().last()?;
+        let [channels, _, _] = last.weight.dims();
+        Some(PitchLayout { channels })
     }
 
     /// The default model compiled into the binary.

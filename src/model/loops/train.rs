@@ -88,6 +88,16 @@ pub struct TrainingConfig {
     /// only the harmony clashes), besides the stems of other songs.
     #[config(default = true)]
     pub key_negatives: bool,
+    /// Time negatives: a batch holds its windows two by two from the same song, and the
+    /// melodic stem of the same song at another time (at least two bars away, in the same
+    /// key) counts as a negative when its chroma differs from the anchor window's own stem
+    /// (cosine below `time_similarity`): same parts, same sound, same key, another harmony —
+    /// in the MMA songs, the same groove over another chord of the progression.
+    #[config(default = true)]
+    pub time_negatives: bool,
+    /// The chroma cosine under which a window of the same song is a time negative.
+    #[config(default = 0.85)]
+    pub time_similarity: f32,
 }
 
 /// What one epoch measured.
@@ -405,6 +415,49 @@ pub fn train(
     })
 }
 
+/// Whether the positive of window `n` is a negative of the anchor of window `a`: another
+/// song's; the same song's in another key (with key negatives); the same song's in the same
+/// key at least two bars away with another harmony (with time negatives).
+fn is_negative(config: &TrainingConfig, a: &WindowData, n: &WindowData) -> bool {
+    if a.song != n.song {
+        return true;
+    }
+    if a.shift != n.shift {
+        return config.key_negatives;
+    }
+    config.time_negatives && a.beat.abs_diff(n.beat) >= 8 && {
+        let cosine: f32 = a
+            .positive_input()
+            .chroma
+            .iter()
+            .zip(n.positive_input().chroma)
+            .map(|(x, y)| x * y)
+            .sum();
+        cosine < config.time_similarity
+    }
+}
+
+/// The training windows (with their renders in every key) in pieces of two windows of the
+/// same song (the last of a song with an odd count alone), in a random order: every batch
+/// then holds pairs of windows of one song, so time negatives occur.
+fn pieces_by_song<'g>(
+    groups: &'g [Vec<usize>],
+    windows: &[WindowData],
+    rng: &mut Rng,
+) -> Vec<Vec<&'g Vec<usize>>> {
+    let mut by_song: std::collections::BTreeMap<usize, Vec<&Vec<usize>>> = Default::default();
+    for g in groups {
+        by_song.entry(windows[g[0]].song).or_default().push(g);
+    }
+    let mut pieces = Vec::with_capacity(groups.len().div_ceil(2));
+    for (_, mut song) in by_song {
+        rng.shuffle(&mut song);
+        pieces.extend(song.chunks(2).map(<[_]>::to_vec));
+    }
+    rng.shuffle(&mut pieces);
+    pieces
+}
+
 /// The loop model's side of [`train_loop::run`]: in-batch triplets under a cosine learning
 /// rate, validated by triplet accuracy per anchor kind.
 struct TripletTrainer<'a, B> {
@@ -447,9 +500,15 @@ impl<B: FnMut(usize, usize)> Trainer for TripletTrainer<'_, B> {
         let w = &self.data.windows;
         let mut rng = Rng::new(config.seed ^ ((epoch as u64) << 8));
         let order: Vec<usize> = if config.key_negatives {
-            rng.shuffle(&mut self.groups);
-            self.groups
-                .iter()
+            let units = if config.time_negatives {
+                pieces_by_song(&self.groups, w, &mut rng)
+            } else {
+                rng.shuffle(&mut self.groups);
+                self.groups.iter().map(|g| vec![g]).collect()
+            };
+            units
+                .into_iter()
+                .flatten()
                 .flat_map(|g| {
                     let first = rng.below(g.len());
                     let second = (first + 1 + rng.below(g.len().max(2) - 1)) % g.len();
@@ -500,15 +559,12 @@ impl<B: FnMut(usize, usize)> Trainer for TripletTrainer<'_, B> {
             };
             let positives = augment(&positive_specs);
             let anchors = augment(&anchor_specs);
-            let key_negatives = config.key_negatives;
             let mask: Vec<f32> = chunk
                 .iter()
                 .flat_map(|&a| {
-                    chunk.iter().map(move |&n| {
-                        let other_song = w[a].song != w[n].song;
-                        let other_key = key_negatives && w[a].shift != w[n].shift;
-                        f32::from(u8::from(other_song || other_key))
-                    })
+                    chunk
+                        .iter()
+                        .map(move |&n| f32::from(u8::from(is_negative(config, &w[a], &w[n]))))
                 })
                 .collect();
             let negative = Tensor::from_data(TensorData::new(mask, [b, b]), ad);
