@@ -155,6 +155,7 @@ fn bad_files_are_refused_and_the_library_stays_usable() {
         bars: p.bars,
         key: None,
         key_confidence: None,
+        chroma: None,
         source: "test".into(),
         licence: "CC0-1.0".into(),
         pattern: None,

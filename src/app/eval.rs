@@ -745,8 +745,15 @@ fn eval_loops(args: &EvalLoopsArgs) -> anyhow::Result<()> {
             &CacheMode::Default,
             songs("rendering stems"),
         )?;
+        // Every song together, then each corpus on its own when there are several.
         let corpora: BTreeSet<&str> = (0..data.songs.len()).map(|i| data.corpus(i)).collect();
-        let scopes = std::iter::once(None).chain(corpora.into_iter().map(Some));
+        let every = corpora.iter().copied().collect::<Vec<_>>().join(" + ");
+        let each = if corpora.len() > 1 {
+            corpora
+        } else {
+            BTreeSet::new()
+        };
+        let scopes = std::iter::once(None).chain(each.into_iter().map(Some));
         for corpus in scopes.collect::<Vec<_>>() {
             let triplets = data.triplets_where(
                 |w| corpus.is_none_or(|c| data.corpus(w.song) == c),
@@ -758,12 +765,13 @@ fn eval_loops(args: &EvalLoopsArgs) -> anyhow::Result<()> {
             }
             let started = Instant::now();
             let report = loops_eval::evaluate(m.net(), &data, &triplets, &Device::flex(), seed);
+            let label = corpus.unwrap_or(&every);
             if !args.json {
-                print_loops_report(&m.origin, soundfont, corpus, split_name, &report, started);
+                print_loops_report(&m.origin, soundfont, label, split_name, &report, started);
             }
             reports.push(LoopsEvalRow {
                 soundfont: soundfont.display().to_string(),
-                corpus: corpus.unwrap_or("all").to_string(),
+                corpus: label.to_string(),
                 split: split_name,
                 report,
             });
@@ -781,7 +789,8 @@ fn eval_loops(args: &EvalLoopsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One scope of `ubiq eval loops --json`: a SoundFont and a corpus (`all`: every song given).
+/// One scope of `ubiq eval loops --json`: a SoundFont and a corpus (`A + B`: every song of
+/// corpora A and B).
 #[derive(Debug, serde::Serialize)]
 struct LoopsEvalRow {
     soundfont: String,
@@ -793,7 +802,7 @@ struct LoopsEvalRow {
 fn print_loops_report(
     origin: &str,
     soundfont: &Path,
-    corpus: Option<&str>,
+    corpus: &str,
     split: &str,
     report: &loops_eval::EvalReport,
     started: Instant,
@@ -804,7 +813,7 @@ fn print_loops_report(
             || soundfont.display().to_string(),
             |n| n.to_string_lossy().into_owned()
         ),
-        corpus.unwrap_or("every corpus"),
+        corpus,
         report.songs,
         report.windows,
         report.triplets,

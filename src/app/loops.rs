@@ -130,6 +130,7 @@ fn add(args: &AddArgs) -> anyhow::Result<usize> {
                     bars: prepared.bars,
                     key: None,
                     key_confidence: None,
+                    chroma: None,
                     source: path.display().to_string(),
                     licence: "as of the source".into(),
                     pattern: None,
@@ -193,7 +194,7 @@ fn embed(args: &EmbedArgs) -> anyhow::Result<()> {
                     let emb = m.embed_loop(&audio, e.tempo_bpm, e.bars);
                     lib.set_embedding(set, i, emb);
                     if set.pitched() {
-                        lib.set_key(set, i, crate::loops::key::detect(&audio));
+                        lib.set_harmony(set, i, crate::loops::key::analyse(&audio));
                     }
                 }
                 Err(err) => eprintln!("{}", Shown(err)),
@@ -229,15 +230,35 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
                 continue;
             }
         };
-        let Some(&beat) = song.windows().get(1).or(song.windows().first()) else {
+        // The song's second window (past an intro), else the first, else the next ones: the
+        // first that sounds and has a key (a music loop that sounds no key, such as a
+        // chromatic cluster, can never be placed in a set's key).
+        let windows = song.windows();
+        let order = windows
+            .iter()
+            .skip(1)
+            .take(1)
+            .chain(windows.first())
+            .chain(windows.iter().skip(2));
+        let mut chosen = None;
+        for &beat in order {
+            let mut samples = renderer.render(&song, beat, &[StemGroup::Melodic])?;
+            if audio::peak(&samples) < 1.0e-3 {
+                continue;
+            }
+            audio::normalise(&mut samples);
+            let mono = Mono {
+                samples,
+                sample_rate: LIBRARY_RATE,
+            };
+            if crate::loops::key::detect(&mono).is_some() {
+                chosen = Some((beat, mono));
+                break;
+            }
+        }
+        let Some((beat, mono)) = chosen else {
             continue;
         };
-        let samples = renderer.render(&song, beat, &[StemGroup::Melodic])?;
-        if audio::peak(&samples) < 1.0e-3 {
-            continue;
-        }
-        let mut samples = samples;
-        audio::normalise(&mut samples);
         let corpus = if file.display().to_string().contains("simutrans") {
             (
                 "Simutrans music (MIDI), rendered with FluidR3 GM",
@@ -257,17 +278,16 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
                 file: format!("{name}.wav"),
                 tempo_bpm: 120.0,
                 bars: 2,
+                // Detected again as it is added.
                 key: None,
                 key_confidence: None,
+                chroma: None,
                 source: corpus.0.into(),
                 licence: corpus.1.into(),
                 pattern: None,
                 embedding: Vec::new(),
             },
-            &Mono {
-                samples,
-                sample_rate: LIBRARY_RATE,
-            },
+            &mono,
         )?;
         eprint!("\rmusic: {}/{}", n + 1, files.len());
     }
@@ -292,6 +312,7 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
                     bars: 2,
                     key: None,
                     key_confidence: None,
+                    chroma: None,
                     source: format!(
                         "Groove MIDI Dataset pattern ({} bar {}), ubiq drum machine",
                         w.source.song, w.bar
@@ -364,6 +385,7 @@ fn add_samples(lib: &mut Library, dir: &Path) -> anyhow::Result<()> {
                 bars: 2,
                 key: None,
                 key_confidence: None,
+                chroma: None,
                 source: "Sonic Pi sample set".into(),
                 licence: "CC0-1.0".into(),
                 pattern: None,

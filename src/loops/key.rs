@@ -8,7 +8,7 @@ use std::fmt;
 
 use super::audio::{self, Mono};
 use super::mel::{CHROMA, LOOP_SAMPLES, MelAnalyser, SAMPLE_RATE, chroma_bins};
-use crate::midifile::key::best_key_scored;
+use crate::midifile::key::{best_key_scored, correlation};
 use crate::pattern::{Key, Scale};
 
 /// Below this confidence a loop is taken as unpitched (no key stored).
@@ -121,7 +121,27 @@ pub fn chroma(loop_audio: &Mono) -> [f32; CHROMA] {
 
 /// The key of a loop; none for one that sounds no key (a drum loop, silence).
 pub fn detect(loop_audio: &Mono) -> Option<LoopKey> {
+    key_of(&chroma(loop_audio))
+}
+
+/// What a pitched loop sounds: its key (none when it sounds no key) and its chroma, scaled
+/// so that its strongest pitch class is 1 (C first).
+pub fn analyse(loop_audio: &Mono) -> (Option<LoopKey>, [f32; CHROMA]) {
     let c = chroma(loop_audio);
+    let top = c.iter().copied().fold(0.0f32, f32::max);
+    let scaled = if top > 0.0 { c.map(|v| v / top) } else { c };
+    (key_of(&c), scaled)
+}
+
+/// Pearson correlation of a chroma moved up by `semitones` with pitch-class weights (C
+/// first), in −1..1; 0 when either is flat.
+pub fn harmony(chroma: &[f32; CHROMA], semitones: i8, pitch_classes: &[f32; CHROMA]) -> f32 {
+    let up = usize::from(i16::from(semitones).rem_euclid(12) as u8);
+    correlation(&pitch_classes.map(f64::from), &chroma.map(f64::from), up) as f32
+}
+
+/// The key of a chroma; none below [`MIN_CONFIDENCE`].
+fn key_of(c: &[f32; CHROMA]) -> Option<LoopKey> {
     let hist: [f64; CHROMA] = c.map(f64::from);
     let (key, scale, r) = best_key_scored(&hist);
     let confidence = r as f32;

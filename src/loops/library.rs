@@ -41,6 +41,11 @@ pub struct LoopEntry {
     /// key's profile).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_confidence: Option<f32>,
+    /// The chroma a pitched loop sounds at its own pitch (C first, the strongest pitch class
+    /// 1), measured with its key: what the harmony term of the ranking compares with the
+    /// bass (see [`Library::rank_keyed`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chroma: Option<[f32; 12]>,
     /// Where the audio comes from.
     pub source: String,
     /// Its licence.
@@ -54,10 +59,13 @@ pub struct LoopEntry {
 }
 
 impl LoopEntry {
-    /// Stores a detected key (none: no key is heard).
-    pub fn set_key(&mut self, key: Option<super::key::LoopKey>) {
+    /// Stores what a pitched loop was heard to sound (see
+    /// [`analyse`](super::key::analyse)): its key (none: no key is heard) and its chroma.
+    pub fn set_harmony(&mut self, (key, chroma): (Option<super::key::LoopKey>, [f32; 12])) {
+        let round = |v: f32| (v * 1000.0).round() / 1000.0;
         self.key = key.map(|k| k.to_string());
-        self.key_confidence = key.map(|k| (k.confidence * 1000.0).round() / 1000.0);
+        self.key_confidence = key.map(|k| round(k.confidence));
+        self.chroma = Some(chroma.map(round));
     }
 
     /// The stored key.
@@ -224,6 +232,14 @@ impl EmbeddingTable {
             .map(|(row, &i)| (i, row))
     }
 }
+
+/// How much a loop's harmony against the bass weighs in a keyed ranking (see
+/// [`Library::rank_keyed`]): a loop whose chroma does not correlate with the bass's pitch
+/// classes (r = 0) stands this much further from the query than one that matches them
+/// perfectly (r = 1), and one that clashes (r = −1) twice as far. Squared distances between
+/// the loop model's unit embeddings run from 0 to 4: the term, at most 1, weighs the harmony
+/// against the bass beside the model's fit without silencing it.
+pub const HARMONY_WEIGHT: f32 = 1.0;
 
 /// How a pitched set's key orders its loops ([`Library::rank_keyed`]; the performer's
 /// `loop SET key match|free|follow`).
@@ -485,54 +501,59 @@ impl Library {
             .collect()
     }
 
-    /// The `k` loops of `set` for `query`, as `rule` orders them (see [`KeyRule`]).
+    /// The `k` loops of `set` for `query`, as `rule` orders them (see [`KeyRule`]). With
+    /// the pitch classes the `bass` plays (C first, any weights), a keyed rule also weighs each
+    /// loop's harmony against them: its distance grows by [`HARMONY_WEIGHT`] × (1 − r), `r`
+    /// the correlation of the loop's chroma as it will sound with the bass's pitch classes
+    /// (a loop without a stored chroma gets the middle, r = 0).
     pub fn rank_keyed(
         &self,
         set: LoopSet,
         query: &[f32],
         k: usize,
         rule: KeyRule,
+        bass: Option<&[f32; 12]>,
     ) -> Vec<Candidate> {
         let entries = self.entries(set);
         let table = &self.tables[set.index()];
-        let mut ranked = match rule {
+        let (key, scale, layout) = match rule {
             KeyRule::Free => return self.rank(set, query, k),
-            KeyRule::Match(key, scale) => {
-                let fits = |&(i, _): &(usize, f32)| {
-                    entries[i].loop_key().is_some_and(|lk| lk.fits(key, scale))
-                };
-                let (mut first, rest): (Vec<_>, Vec<_>) =
-                    table.rank(query, usize::MAX).into_iter().partition(fits);
-                first.extend(rest);
-                first
-            }
-            KeyRule::Follow(key, scale, layout) => {
-                // Every loop with a key as it will sound, moved into the set's key; those
-                // without a key after them, as they are.
-                let mut moved = Vec::new();
-                let (mut keyed, mut rest) = (Vec::new(), Vec::new());
-                for (i, row) in table.rows().filter(|(_, row)| row.len() == query.len()) {
-                    let shift = entries[i]
-                        .loop_key()
-                        .and_then(|lk| lk.follow_shift(key, scale));
-                    match shift {
-                        Some(s) => {
-                            layout.transpose(row, s, &mut moved);
-                            keyed.push((i, squared_distance(&moved, query)));
-                        }
-                        None => rest.push((i, squared_distance(row, query))),
-                    }
-                }
-                let cmp =
-                    |a: &(usize, f32), b: &(usize, f32)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
-                keyed.sort_by(cmp);
-                rest.sort_by(cmp);
-                keyed.extend(rest);
-                keyed
-            }
+            KeyRule::Match(key, scale) => (key, scale, None),
+            KeyRule::Follow(key, scale, layout) => (key, scale, Some(layout)),
         };
-        ranked.truncate(k);
-        ranked
+        let harmony = |e: &LoopEntry, shift: i8| {
+            bass.map_or(0.0, |pcs| {
+                let r = e
+                    .chroma
+                    .map_or(0.0, |c| super::key::harmony(&c, shift, pcs));
+                HARMONY_WEIGHT * (1.0 - r)
+            })
+        };
+        let mut moved = Vec::new();
+        let (mut first, mut rest) = (Vec::new(), Vec::new());
+        for (i, row) in table.rows().filter(|(_, row)| row.len() == query.len()) {
+            let e = &entries[i];
+            let loop_key = e.loop_key();
+            match (layout, loop_key) {
+                // Follow: every loop with a key as it will sound, moved into the set's key.
+                (Some(layout), Some(lk)) => {
+                    let shift = lk.follow_shift(key, scale).unwrap_or(0);
+                    layout.transpose(row, shift, &mut moved);
+                    first.push((i, squared_distance(&moved, query) + harmony(e, shift)));
+                }
+                // Match: the loops in the key (or its relative) first.
+                (None, Some(lk)) if lk.fits(key, scale) => {
+                    first.push((i, squared_distance(row, query) + harmony(e, 0)));
+                }
+                _ => rest.push((i, squared_distance(row, query) + harmony(e, 0))),
+            }
+        }
+        let cmp = |a: &(usize, f32), b: &(usize, f32)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
+        first.sort_by(cmp);
+        rest.sort_by(cmp);
+        first.extend(rest);
+        first.truncate(k);
+        first
             .into_iter()
             .map(|(i, distance)| Candidate::new(entries[i].name.clone(), distance))
             .collect()
@@ -551,7 +572,7 @@ impl Library {
             entry.file = format!("{}.wav", entry.name);
         }
         if set.pitched() && entry.key.is_none() {
-            entry.set_key(super::key::detect(audio));
+            entry.set_harmony(super::key::analyse(audio));
         }
         let path = dir.join(&entry.file);
         let bytes = encode_wav16(&audio.samples, audio.sample_rate);
@@ -570,10 +591,15 @@ impl Library {
         self.rebuild_tables();
     }
 
-    /// Stores the detected key of `set`'s entry `index`.
-    pub fn set_key(&mut self, set: LoopSet, index: usize, key: Option<super::key::LoopKey>) {
+    /// Stores what `set`'s entry `index` was heard to sound (see [`LoopEntry::set_harmony`]).
+    pub fn set_harmony(
+        &mut self,
+        set: LoopSet,
+        index: usize,
+        harmony: (Option<super::key::LoopKey>, [f32; 12]),
+    ) {
         if let Some(e) = self.sets[set.index()].entries.get_mut(index) {
-            e.set_key(key);
+            e.set_harmony(harmony);
         }
     }
 
@@ -679,6 +705,7 @@ pub(crate) mod fixtures {
             bars: 2,
             key: None,
             key_confidence: None,
+            chroma: None,
             source: "test".into(),
             licence: "CC0".into(),
             pattern: None,
@@ -722,16 +749,16 @@ mod tests {
         let query = [1.0, 0.0];
         let names = |c: Vec<Candidate>| c.into_iter().map(|c| c.name).collect::<Vec<_>>();
         assert_eq!(
-            names(lib.rank_keyed(LoopSet::Music, &query, 4, KeyRule::Free)),
+            names(lib.rank_keyed(LoopSet::Music, &query, 4, KeyRule::Free, None)),
             ["near_d", "unknown", "mid_c", "far_a"]
         );
         let a_minor = KeyRule::Match(Key::new(9), Scale::Minor);
         assert_eq!(
-            names(lib.rank_keyed(LoopSet::Music, &query, 3, a_minor)),
+            names(lib.rank_keyed(LoopSet::Music, &query, 3, a_minor, None)),
             ["mid_c", "far_a", "near_d"],
             "C major is A minor's relative"
         );
-        let order = |key| lib.rank_keyed(LoopSet::Music, &query, usize::MAX, key);
+        let order = |key| lib.rank_keyed(LoopSet::Music, &query, usize::MAX, key, None);
         assert_eq!(standing(&order(a_minor), "near_d"), Some(0.5));
         assert_eq!(standing(&order(KeyRule::Free), "near_d"), Some(0.0));
     }
@@ -769,6 +796,7 @@ mod tests {
             &query,
             usize::MAX,
             KeyRule::Follow(Key::new(2), Scale::Major, layout),
+            None,
         );
         assert_eq!(
             follow[0].distance, 0.0,
@@ -780,12 +808,52 @@ mod tests {
             &query,
             usize::MAX,
             KeyRule::Match(Key::new(2), Scale::Major),
+            None,
         );
         assert_eq!(
             names(matched)[0],
             "b_minor",
             "the only loop in D major's notes"
         );
+    }
+
+    #[test]
+    fn the_bass_harmony_decides_between_loops_the_model_finds_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lib = Library::open(dir.path());
+        // Two A minor loops at the same distance from the query: one sounds A C E, the
+        // other B D F.
+        let chord = |pcs: &[usize]| {
+            let mut c = [0.1f32; 12];
+            for &pc in pcs {
+                c[pc] = 1.0;
+            }
+            c
+        };
+        for (name, pcs) in [("a_c_e", [9, 0, 4]), ("b_d_f", [11, 2, 5])] {
+            let mut e = entry(name, vec![0.6, 0.8]);
+            e.key = Some("A minor".into());
+            e.chroma = Some(chord(&pcs));
+            lib.put(LoopSet::Music, e);
+        }
+        let query = [1.0, 0.0];
+        let rule = KeyRule::Match(Key::new(9), Scale::Minor);
+        let names = |c: Vec<Candidate>| c.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        // A bass on A and E.
+        let mut bass = [0.0f32; 12];
+        bass[9] = 6.0;
+        bass[4] = 2.0;
+        let ranked = lib.rank_keyed(LoopSet::Music, &query, 2, rule, Some(&bass));
+        assert_eq!(names(ranked), ["a_c_e", "b_d_f"]);
+        // A bass on B and F.
+        let mut bass = [0.0f32; 12];
+        bass[11] = 6.0;
+        bass[5] = 2.0;
+        let ranked = lib.rank_keyed(LoopSet::Music, &query, 2, rule, Some(&bass));
+        assert_eq!(names(ranked), ["b_d_f", "a_c_e"]);
+        // Without a bass, the model alone: a tie, kept in the library's order.
+        let ranked = lib.rank_keyed(LoopSet::Music, &query, 2, rule, None);
+        assert_eq!(ranked[0].distance, ranked[1].distance);
     }
 
     #[test]

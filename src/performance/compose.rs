@@ -71,6 +71,10 @@ pub struct Composer {
     /// For each set, the cycle from which the loop it plays has fit worse than
     /// [`KEEP_SHARE`](super::loops::KEEP_SHARE) of its loops, cycle after cycle.
     pub misfit_since: [Option<u64>; LoopSet::COUNT],
+    /// The degrees (semitones above the tonic) the bass played in the last
+    /// [`BASS_MEMORY`](super::loops::BASS_MEMORY) cycles the loops were ranked for, with
+    /// each cycle's number, oldest first.
+    pub recent_bass: VecDeque<(u64, [f32; 12])>,
 }
 
 fn clamp_latent(v: f32) -> f32 {
@@ -78,7 +82,7 @@ fn clamp_latent(v: f32) -> f32 {
 }
 
 /// Appends `item`, dropping the oldest beyond `cap`.
-fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, cap: usize) {
+pub(super) fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, cap: usize) {
     queue.push_back(item);
     while queue.len() > cap {
         queue.pop_front();

@@ -4,19 +4,24 @@
 
 use thiserror::Error;
 
-use super::{Outcome, Performance};
+use super::{Outcome, Performance, Playing};
 use crate::command::{KeyMode, LoopAction};
 use crate::loops::audio;
 use crate::loops::library::{Candidate, KeyRule, Library, LoopEntry, PitchLayout, standing};
 use crate::loops::mel::LOOP_SAMPLES;
 use crate::loops::{LoopError, LoopSet};
 use crate::model::registry::Models;
+use crate::pattern::{BassStep, Bassline};
 
 /// The loop a set plays changes within a phrase when more than this share of the set's
 /// loops fit better, two cycles in a row: its fit fell clearly below the best candidate's.
 /// (The loop model's fit scores move a lot from one cycle to the next, so a share of the
 /// library, held for two cycles, says "clearly" better than a margin of score.)
 pub const KEEP_SHARE: f32 = 0.5;
+
+/// Cycles of bass the harmony term of the loop ranking weighs: the last four written (a
+/// phrase of eight bars), so that a loop held through a phrase fits the bass of the phrase.
+pub const BASS_MEMORY: usize = 4;
 
 /// What the feedback loop heard at a cycle boundary and where it pulls the latent point.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,6 +174,7 @@ impl Performance {
             super::query::embed_cycle(model, &queued.pattern, &queued.bassline, queued.tonic);
         let heard = self.scene.ai.feedback && self.composer.feedback.is_some();
         let layout = model.pitch_layout();
+        let bass = self.remember_bass(&queued);
         let rules = LoopSet::ALL.map(|set| self.key_rule(set, layout));
         // Each set's whole ranking, once: its candidates and the standing of the loop it
         // plays. The rhythm set heard with the feedback loop keeps the ranking of what played.
@@ -177,7 +183,8 @@ impl Performance {
             if set == LoopSet::Rhythm && heard {
                 continue;
             }
-            let order = library.rank_keyed(set, &query, usize::MAX, rules[set.index()]);
+            let order =
+                library.rank_keyed(set, &query, usize::MAX, rules[set.index()], Some(&bass));
             self.composer.candidates[set.index()] = order.iter().take(k).cloned().collect();
             orders[set.index()] = order;
         }
@@ -192,6 +199,28 @@ impl Performance {
             }
         });
         true
+    }
+
+    /// Notes the pitch classes the bass of `cycle` (the one the AI writes for next) plays,
+    /// and returns those of the last [`BASS_MEMORY`] cycles together: the harmony a loop
+    /// held through a phrase meets, rather than one cycle's notes.
+    /// Degrees are remembered from the tonic, so a key change moves the memory along.
+    fn remember_bass(&mut self, cycle: &Playing) -> [f32; 12] {
+        let degrees = bass_degrees(&cycle.bassline);
+        let next = self.composer.next_cycle;
+        let recent = &mut self.composer.recent_bass;
+        match recent.back_mut() {
+            Some((c, last)) if *c == next => *last = degrees,
+            _ => super::compose::push_bounded(recent, (next, degrees), BASS_MEMORY),
+        }
+        let tonic = usize::from(cycle.tonic % 12);
+        let mut pcs = [0.0; 12];
+        for (_, degrees) in recent.iter() {
+            for (degree, count) in degrees.iter().enumerate() {
+                pcs[(tonic + degree) % 12] += count;
+            }
+        }
+        pcs
     }
 
     /// How `set`'s key orders its loops: its `loop SET key` mode in the scene's key and
@@ -357,6 +386,18 @@ impl Performance {
             ..Outcome::default()
         }
     }
+}
+
+/// The degrees a bassline plays, in semitones above the tonic (0..12, octaves folded): each
+/// note counted once, where it starts.
+fn bass_degrees(bassline: &Bassline) -> [f32; 12] {
+    let mut degrees = [0.0f32; 12];
+    for step in &bassline.steps {
+        if let BassStep::Note { pitch, .. } = step {
+            degrees[usize::from(pitch.rem_euclid(12) as u8)] += 1.0;
+        }
+    }
+    degrees
 }
 
 #[cfg(test)]
