@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::command::ModelName;
 use crate::loops::LoopSet;
-use crate::loops::library::{EmbeddingTable, Library};
+use crate::loops::library::{EmbeddingTable, KeyRule, Library};
 use crate::model::Backend;
 use crate::model::bass::BassModel;
 use crate::model::loops::infer::LoopModel;
@@ -320,7 +320,27 @@ fn cycle_cases(library: &Library) -> Result<Vec<Case>, BenchError> {
         });
         black_box(perf.tick(cycle, &mut models, turn.as_ref()));
     });
-    Ok(vec![listen, whole])
+    // A pitched set ranked as `key follow` ranks it: every loop with a key moved into the
+    // scene's, its harmony weighed against a bass.
+    let loops = LoopModel::embedded(Device::flex()).map_err(BenchError::model)?;
+    let layout = loops.pitch_layout();
+    let dim = library
+        .entries(LoopSet::Music)
+        .first()
+        .map_or(0, |e| e.embedding.len());
+    let query = random_unit(&mut Rng::new(9), dim);
+    let library = library.clone();
+    let mut bass = [0.0f32; 12];
+    for (pc, count) in [(9, 6.0), (4, 3.0), (0, 2.0), (7, 1.0)] {
+        bass[pc] = count;
+    }
+    let follow = layout.map(|layout| {
+        Case::new("loops.rank.follow", None, 2000, move || {
+            let rule = KeyRule::Follow(Key::new(9), Scale::Minor, layout);
+            black_box(library.rank_keyed(LoopSet::Music, &query, 8, rule, Some(&bass)));
+        })
+    });
+    Ok([listen, whole].into_iter().chain(follow).collect())
 }
 
 /// The Burn modules' own forward passes for one input on `backend` (what the plain paths

@@ -171,6 +171,51 @@ fn without_feedback_the_point_stays_and_the_loops_follow_the_drums() {
 }
 
 #[test]
+fn follow_moves_every_music_loop_into_the_key_and_the_log_replays_it() {
+    let mut models = models();
+    let scene = Scene::from_ron(
+        r#"Scene(tempo: 124, bass: (key: "D", scale: major), ai: (every: 1, walk: 0.2),
+                 loops: (music: (on: true, key: follow), phrase: 4))"#,
+        Path::new("follow.ron"),
+    )
+    .unwrap();
+    let rendered = render_set(&scene, &mut models, &opts(32));
+    let library = models.library.as_ref().unwrap();
+    let cues: Vec<_> = rendered
+        .log
+        .entries
+        .iter()
+        .filter_map(|e| match &e.action {
+            Action::Loop(LoopSet::Music, Some(cued)) => Some(cued.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(cues.len() > 1, "{cues:?}");
+    for cued in &cues {
+        let entry = library.find(LoopSet::Music, &cued.name).unwrap();
+        let key = entry
+            .loop_key()
+            .expect("follow plays loops with a key first");
+        let heard = key.transposed(cued.semitones);
+        assert!(
+            heard.fits(scene.bass.key, scene.bass.scale),
+            "{} in {key} moved {:+} is {heard}",
+            cued.name,
+            cued.semitones
+        );
+    }
+    assert!(
+        cues.iter().any(|c| c.semitones != 0),
+        "no loop had to move: {cues:?}"
+    );
+    // The log holds the moves: its text form replays to the same samples.
+    let text = rendered.log.to_text();
+    assert!(text.contains("@loop music 124/"), "{text}");
+    let parsed = ubiq::engine::session::SessionLog::parse(&text, Path::new("x.log")).unwrap();
+    assert!(parsed.replay(&mut models).samples == rendered.samples);
+}
+
+#[test]
 fn bad_commands_are_refused_and_change_nothing() {
     let mut models = models();
     let mut perf = Performance::new(feedback_scene(0.5));

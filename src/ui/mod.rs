@@ -242,8 +242,10 @@ mod tests {
         snap.composing = true;
         snap.latent_map = models.latent_map(perf.scene().ai.model);
         snap.library = true;
+        // Each set plays its second candidate and plays its first next, so both marks show.
         for view in &mut snap.loops {
             view.playing = view.candidates.get(1).map(|c| c.name.clone());
+            view.wanted = view.candidates.first().map(|c| c.name.clone());
         }
         snap
     }
