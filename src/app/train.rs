@@ -587,6 +587,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_loop_training_defaults_are_the_shipped_models_settings() {
+        // So the command in models/loops.manifest.md, with no --config, trains it again.
+        let meta: loops_infer::ModelMeta =
+            serde_json::from_str(include_str!("../../models/loops.json")).unwrap();
+        let text = |c: &loops_train::TrainingConfig| serde_json::to_string(c).unwrap();
+        assert_eq!(text(&meta.training), text(&default_training()));
+    }
+
+    #[test]
     fn without_a_validation_song_training_says_what_to_do() {
         let train: Vec<u32> = (0..25).collect();
         let err = train_and_valid(&train, &[], false, "windows")

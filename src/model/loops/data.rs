@@ -98,7 +98,7 @@ pub struct DataConfig {
     /// most this many songs of each group, chosen by a stable hash of the song and `seed`: a
     /// family with many grooves does not outweigh the others, and the renders stay within
     /// the time budget. 0 takes every song.
-    #[config(default = 2)]
+    #[config(default = 4)]
     pub group_songs: usize,
 }
 

@@ -44,7 +44,7 @@ pub struct TrainingConfig {
     #[config(default = "DataConfig::new()")]
     pub data: DataConfig,
     /// Most epochs (the learning rate's cosine decay spans them).
-    #[config(default = 6)]
+    #[config(default = 8)]
     pub epochs: usize,
     /// Windows per batch.
     #[config(default = 32)]
