@@ -596,3 +596,79 @@ impl<B: FnMut(usize, usize)> Trainer for TripletTrainer<'_, B> {
         0.5 * (new[0] + new[1]) > 0.5 * (best[0] + best[1])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loops::features::FEATURE_LEN;
+    use crate::loops::mel::{FRAMES, N_MELS};
+
+    /// A window of song `song` at `beat`, moved `shift`, whose melodic stem sounds pitch
+    /// class `pc`.
+    fn window(song: usize, beat: u32, shift: i8, pc: usize) -> WindowData {
+        let silent = crate::model::loops::data::Spectrogram(vec![0; N_MELS * FRAMES]);
+        let mut positive = vec![0.0; FEATURE_LEN];
+        positive[pc] = 1.0;
+        WindowData {
+            song,
+            split: Split::Train,
+            beat,
+            shift,
+            anchor: silent.clone(),
+            ubiq_anchor: silent.clone(),
+            positive: silent,
+            features: [vec![0.0; FEATURE_LEN], vec![0.0; FEATURE_LEN], positive],
+        }
+    }
+
+    #[test]
+    fn negatives_are_other_songs_other_keys_and_the_same_song_at_another_harmony() {
+        let config = TrainingConfig::new(LoopNetConfig::new());
+        let a = window(0, 0, 0, 0);
+        assert!(
+            is_negative(&config, &a, &window(1, 0, 0, 0)),
+            "another song"
+        );
+        assert!(is_negative(&config, &a, &window(0, 0, 3, 3)), "another key");
+        assert!(
+            is_negative(&config, &a, &window(0, 16, 0, 7)),
+            "two bars on, another chord"
+        );
+        assert!(
+            !is_negative(&config, &a, &window(0, 16, 0, 0)),
+            "two bars on, the same chord: it fits as well"
+        );
+        assert!(
+            !is_negative(&config, &a, &window(0, 4, 0, 7)),
+            "one bar on: the windows overlap"
+        );
+        assert!(!is_negative(&config, &a, &a), "its own positive");
+        let without = TrainingConfig {
+            time_negatives: false,
+            ..TrainingConfig::new(LoopNetConfig::new())
+        };
+        assert!(!is_negative(&without, &a, &window(0, 16, 0, 7)));
+    }
+
+    #[test]
+    fn batches_hold_windows_two_by_two_from_one_song() {
+        let windows: Vec<WindowData> = (0..3)
+            .flat_map(|song| (0..5).map(move |k| window(song, 4 * k, 0, 0)))
+            .collect();
+        let groups: Vec<Vec<usize>> = (0..windows.len()).map(|i| vec![i]).collect();
+        let pieces = pieces_by_song(&groups, &windows, &mut Rng::new(1));
+        // Five windows a song: two pairs and one alone, for each of three songs.
+        assert_eq!(pieces.len(), 9);
+        let mut seen: Vec<usize> = pieces.iter().flatten().map(|g| g[0]).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..15).collect::<Vec<_>>(), "every window once");
+        for piece in &pieces {
+            assert!(
+                piece
+                    .iter()
+                    .all(|g| windows[g[0]].song == windows[piece[0][0]].song)
+            );
+        }
+        assert_eq!(pieces.iter().filter(|p| p.len() == 2).count(), 6);
+    }
+}
