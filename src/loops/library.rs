@@ -309,10 +309,13 @@ fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
 pub struct Candidate {
     /// Loop name.
     pub name: String,
-    /// Distance to the query embedding (smaller fits better).
+    /// Distance to the query (smaller fits better): the squared distance between unit
+    /// embeddings, plus the harmony term of a keyed ranking ([`Library::rank_keyed`]).
     pub distance: f32,
-    /// Fit score 0..1 (1 − distance / 4 for unit embeddings).
+    /// Fit score 0..1 (1 − distance / 4).
     pub score: f32,
+    /// Semitones it is moved by when it plays (`key follow`); 0: as recorded.
+    pub semitones: i8,
 }
 
 impl Candidate {
@@ -322,7 +325,13 @@ impl Candidate {
             name,
             distance,
             score: (1.0 - distance / 4.0).clamp(0.0, 1.0),
+            semitones: 0,
         }
+    }
+
+    /// The same candidate, moved by `semitones` when it plays.
+    pub fn moved(self, semitones: i8) -> Candidate {
+        Candidate { semitones, ..self }
     }
 }
 
@@ -541,23 +550,27 @@ impl Library {
                 (Some(layout), Some(lk)) => {
                     let shift = lk.follow_shift(key, scale).unwrap_or(0);
                     layout.transpose(row, shift, &mut moved);
-                    first.push((i, squared_distance(&moved, query) + harmony(e, shift)));
+                    let d = squared_distance(&moved, query) + harmony(e, shift);
+                    first.push((i, d, shift));
                 }
                 // Match: the loops in the key (or its relative) first.
                 (None, Some(lk)) if lk.fits(key, scale) => {
-                    first.push((i, squared_distance(row, query) + harmony(e, 0)));
+                    first.push((i, squared_distance(row, query) + harmony(e, 0), 0));
                 }
-                _ => rest.push((i, squared_distance(row, query) + harmony(e, 0))),
+                _ => rest.push((i, squared_distance(row, query) + harmony(e, 0), 0)),
             }
         }
-        let cmp = |a: &(usize, f32), b: &(usize, f32)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
+        let cmp =
+            |a: &(usize, f32, i8), b: &(usize, f32, i8)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
         first.sort_by(cmp);
         rest.sort_by(cmp);
         first.extend(rest);
         first.truncate(k);
         first
             .into_iter()
-            .map(|(i, distance)| Candidate::new(entries[i].name.clone(), distance))
+            .map(|(i, distance, shift)| {
+                Candidate::new(entries[i].name.clone(), distance).moved(shift)
+            })
             .collect()
     }
 

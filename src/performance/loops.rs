@@ -147,6 +147,7 @@ impl Performance {
                             score: 0.0,
                             distance: f32::NAN,
                             name: held,
+                            semitones: 0,
                         }));
                     }
                 }

@@ -284,6 +284,7 @@ fn draw_loops(app: &App, snap: &Snapshot, frame: &mut Frame, area: Rect) {
                 .map(|c| loops::Candidate {
                     name: &c.name,
                     score: c.score,
+                    semitones: c.semitones,
                 })
                 .collect()
         })
@@ -310,6 +311,7 @@ fn draw_loops(app: &App, snap: &Snapshot, frame: &mut Frame, area: Rect) {
     let heard = snap.feedback.as_ref().map(|f| loops::Candidate {
         name: &f.loop_name,
         score: f.score,
+        semitones: 0,
     });
     frame.render_widget(
         Loops {

@@ -16,6 +16,8 @@ pub struct Candidate<'a> {
     pub name: &'a str,
     /// How well it fits what plays, 0..1.
     pub score: f32,
+    /// Semitones it is moved by when it plays (`key follow`), shown after its name.
+    pub semitones: i8,
 }
 
 /// The candidates of one loop set (music, ambient, voice, rhythm).
@@ -51,6 +53,8 @@ pub struct Loops<'a> {
 
 /// Columns a score takes after a loop's name (` 0.88`).
 const SCORE: usize = 5;
+/// Columns a transposition takes after a moved loop's name (` ↓3`).
+const MOVE: usize = 3;
 
 /// `name` cut to `width` characters, with `…` where it was cut.
 fn fit(name: &str, width: usize) -> String {
@@ -128,11 +132,23 @@ impl Widget for Loops<'_> {
                     (false, true) => ("›", t.preview_add),
                     _ => (" ", t.base),
                 };
-                lines.push(Line::from(vec![
-                    Span::styled(format!(" {mark}"), t.ok),
-                    Span::styled(fit(c.name, width.saturating_sub(2 + SCORE)), style),
-                    Span::styled(format!(" {:.2}", c.score), t.dim),
-                ]));
+                let mut spans = vec![Span::styled(format!(" {mark}"), t.ok)];
+                if c.semitones == 0 {
+                    spans.push(Span::styled(
+                        fit(c.name, width.saturating_sub(2 + SCORE)),
+                        style,
+                    ));
+                } else {
+                    spans.push(Span::styled(
+                        fit(c.name, width.saturating_sub(2 + SCORE + MOVE)),
+                        style,
+                    ));
+                    let arrow = if c.semitones > 0 { '↑' } else { '↓' };
+                    let moved = format!(" {arrow}{}", c.semitones.unsigned_abs());
+                    spans.push(Span::styled(format!("{moved:<MOVE$}"), t.dim));
+                }
+                spans.push(Span::styled(format!(" {:.2}", c.score), t.dim));
+                lines.push(Line::from(spans));
             }
         }
         let [list, feedback] = ratatui::layout::Layout::vertical([
@@ -164,10 +180,12 @@ mod tests {
             Candidate {
                 name: "keys",
                 score: 0.91,
+                semitones: -3,
             },
             Candidate {
                 name: "pad",
                 score: 0.7,
+                semitones: 0,
             },
         ];
         let sets = [
@@ -191,6 +209,7 @@ mod tests {
         let fb = Candidate {
             name: "break9",
             score: 0.8,
+            semitones: 0,
         };
         let area = Rect::new(0, 0, 22, 6);
         let render = |on: bool, heard: Option<&Candidate>| {
@@ -207,7 +226,11 @@ mod tests {
         };
         let l = render(true, Some(&fb));
         assert_eq!(l[0].trim_end(), "music");
-        assert_eq!(l[1].trim_end(), " ›keys            0.91");
+        assert_eq!(
+            l[1].trim_end(),
+            " ›keys         ↓3 0.91",
+            "moved down 3 semitones"
+        );
         assert_eq!(l[2].trim_end(), " ▶pad             0.70");
         assert_eq!(l[3].trim_end(), "voice  * off");
         assert_eq!(l[5].trim_end(), "feedback↺break9 0.80");
@@ -229,6 +252,7 @@ mod tests {
             .map(|n| Candidate {
                 name: n,
                 score: 0.875,
+                semitones: 0,
             })
             .collect();
         let sets = [LoopSet {
