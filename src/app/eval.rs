@@ -53,6 +53,9 @@ pub enum EvalCommand {
     /// notes, notes a bar, range, notes on kicks) and their drums (distinct cycles, change
     /// from cycle to cycle, kick velocity, syncopation), next to human lines and drummers.
     Set(EvalSetArgs),
+    /// How the keys heard in a library's music loops agree with the keys of the notes they
+    /// were rendered from (loops named `SONG_bBEAT`).
+    Keys(EvalKeysArgs),
 }
 
 impl EvalCommand {
@@ -63,9 +66,21 @@ impl EvalCommand {
             EvalCommand::Loops(args) => eval_loops(&args)?,
             EvalCommand::Bass(args) => eval_bass(&args)?,
             EvalCommand::Set(args) => eval_set(&args)?,
+            EvalCommand::Keys(args) => eval_keys(&args)?,
         }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Options of `ubiq eval keys`.
+#[derive(Args, Debug)]
+pub struct EvalKeysArgs {
+    /// MIDI folders holding the songs the loops were rendered from.
+    #[arg(long, required = true, num_args = 1..)]
+    pub midi: Vec<PathBuf>,
+    /// Loop library folder.
+    #[arg(long, default_value = "loops")]
+    pub loops: PathBuf,
 }
 
 /// Options of `ubiq eval rhythm`.
@@ -831,5 +846,127 @@ fn print_loops_report(
                 s.triplet_accuracy, s.roc_auc
             );
         }
+    }
+}
+
+/// How a heard key stands to a key written in the notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyRelation {
+    /// The same key.
+    Same,
+    /// Its relative (the same notes, the other mode).
+    Relative,
+    /// A fifth above it, or that key's relative (one sharp more).
+    FifthAbove,
+    /// A fifth below it, or that key's relative (one flat more).
+    FifthBelow,
+    /// Any other key.
+    Other,
+}
+
+/// How `heard` stands to `key` / `scale`.
+fn key_relation(heard: &crate::loops::key::LoopKey, key: Key, scale: Scale) -> KeyRelation {
+    if heard.key == key && heard.scale == scale {
+        KeyRelation::Same
+    } else if heard.fits(key, scale) {
+        KeyRelation::Relative
+    } else if heard.transposed(-7).fits(key, scale) {
+        KeyRelation::FifthAbove
+    } else if heard.transposed(7).fits(key, scale) {
+        KeyRelation::FifthBelow
+    } else {
+        KeyRelation::Other
+    }
+}
+
+/// `ubiq eval keys`: each music loop named `SONG_bBEAT` whose song is among the MIDI files
+/// given has its heard key compared with the key of the notes it was rendered from (the
+/// song's melodic notes sounding in its two bars from `BEAT`, by duration): the same key, the relative key (same notes), a fifth
+/// away (one accidental apart), or another.
+fn eval_keys(args: &EvalKeysArgs) -> anyhow::Result<()> {
+    use crate::dataset::extract::import_options;
+    use crate::midifile::{Limits, key as midi_key, read_song};
+    let library = Library::open(&args.loops);
+    let songs: HashMap<String, PathBuf> = crate::model::loops::data::midi_files(&args.midi)
+        .into_iter()
+        .filter_map(|p| Some((p.file_stem()?.to_string_lossy().into_owned(), p)))
+        .collect();
+    let mut counts = [0usize; 5];
+    let mut keyless = 0;
+    for entry in library.entries(LoopSet::Music) {
+        let Some((stem, beat)) = entry.name.rsplit_once("_b") else {
+            continue;
+        };
+        let (Some(path), Ok(beat)) = (songs.get(stem), beat.parse::<u64>()) else {
+            continue;
+        };
+        let Some(heard) = entry.loop_key() else {
+            keyless += 1;
+            continue;
+        };
+        let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
+        let song = read_song(&bytes, &import_options(false, Limits::default()))
+            .with_context(|| path.display().to_string())?;
+        let start = beat * u64::from(song.ticks_per_beat);
+        let end = start + 2 * song.ticks_per_bar();
+        // The loop's own notes: the melodic (not bass) notes sounding in its two bars.
+        let mut hist = [0.0; 12];
+        for n in song.notes.iter().filter(|n| !n.bass) {
+            let (from, to) = (n.start.max(start), n.end.min(end));
+            if to > from {
+                hist[usize::from(n.pitch % 12)] += (to - from) as f64;
+            }
+        }
+        let (key, scale) = midi_key::best_key(&hist);
+        counts[key_relation(&heard, key, scale) as usize] += 1;
+    }
+    let [same, relative, above, below, other] = counts;
+    let total: usize = counts.iter().sum();
+    if total == 0 {
+        bail!(
+            "no music loop of {} comes from the songs given",
+            args.loops.display()
+        );
+    }
+    let share = |n: usize| 100.0 * n as f64 / total as f64;
+    println!(
+        "{total} music loops with a key from the songs given ({keyless} without a key): \
+         the notes' key {:.0} %, its relative {:.0} %, a fifth above {:.0} %, a fifth below \
+         {:.0} %, another {:.0} %",
+        share(same),
+        share(relative),
+        share(above),
+        share(below),
+        share(other)
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loops::key::LoopKey;
+
+    #[test]
+    fn a_heard_key_is_the_notes_key_its_relative_a_fifth_away_or_another() {
+        let heard = |text: &str| LoopKey::parse(text).unwrap();
+        let c_major = (Key::new(0), Scale::Major);
+        let relation = |text: &str| key_relation(&heard(text), c_major.0, c_major.1);
+        assert_eq!(relation("C major"), KeyRelation::Same);
+        assert_eq!(relation("A minor"), KeyRelation::Relative);
+        assert_eq!(relation("G major"), KeyRelation::FifthAbove);
+        assert_eq!(
+            relation("E minor"),
+            KeyRelation::FifthAbove,
+            "G major's relative"
+        );
+        assert_eq!(relation("F major"), KeyRelation::FifthBelow);
+        assert_eq!(
+            relation("D minor"),
+            KeyRelation::FifthBelow,
+            "F major's relative"
+        );
+        assert_eq!(relation("F# major"), KeyRelation::Other);
+        assert_eq!(relation("C minor"), KeyRelation::Other);
     }
 }
