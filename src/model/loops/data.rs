@@ -2,11 +2,17 @@
 //!
 //! Every two-bar window of a song where drums, bass and melodic parts all play (one candidate a
 //! bar, up to [`DataConfig::max_windows`] a song) is rendered three ways: its drums+bass with
-//! the SoundFont (the *SoundFont anchor*), its drums and bassline — quantised to a pattern and
+//! a SoundFont (the *SoundFont anchor*), its drums and bassline — quantised to a pattern and
 //! a bassline as the dataset does — through ubiq's dry query renderer (a [`RenderQuery`] the
-//! caller passes: the engine's, so that the *ubiq anchor* is what the engine embeds on stage), and its melodic channels with the SoundFont
-//! (the *positive*). A negative is the melodic stem of a window of another song of the same
-//! split.
+//! caller passes: the engine's, so that the *ubiq anchor* is what the engine embeds on
+//! stage), and its melodic channels with the same SoundFont (the *positive*). A negative is
+//! the melodic stem of a window of another song of the same split (training adds others:
+//! see [`super::train`]).
+//!
+//! The songs are found as the dataset finds them ([`songs_of`]): a corpus whose `info.csv`
+//! groups its songs (the MMA grooves by style family) is split by group, any other song by
+//! its id. Training renders each key of a window with the next of the SoundFonts given
+//! ([`soundfont_for`]), so no SoundFont's sound can tell a song.
 //!
 //! Windows are left out when a render is silent (peak under −60 dBFS) or when the melodic stem
 //! sounds in less than [`DataConfig::min_sounding`] of its frames (a frame sounds when its
