@@ -296,6 +296,7 @@ fn cycle_cases(library: &Library) -> Result<Vec<Case>, BenchError> {
         })
     };
     let (mut listen_models, mut models) = (models()?, models()?);
+    let layout = models.loops.as_ref().and_then(LoopModel::pitch_layout);
     let listen_perf = Performance::new(ai_scene());
     let mut perf = Performance::new(ai_scene());
     let played = crate::engine::render::render_scene(
@@ -322,8 +323,6 @@ fn cycle_cases(library: &Library) -> Result<Vec<Case>, BenchError> {
     });
     // A pitched set ranked as `key follow` ranks it: every loop with a key moved into the
     // scene's, its harmony weighed against a bass.
-    let loops = LoopModel::embedded(Device::flex()).map_err(BenchError::model)?;
-    let layout = loops.pitch_layout();
     let dim = library
         .entries(LoopSet::Music)
         .first()

@@ -29,6 +29,7 @@ use crate::model::bass::eval::{self as bass_eval, EvalPair, Metrics};
 use crate::model::bass::style::{LineStats, line_stats};
 use crate::model::loops::data::{DataConfig, TripletData, songs_of};
 use crate::model::loops::eval as loops_eval;
+use crate::model::loops::train::WindowEmbeddings;
 use crate::model::registry::Models;
 use crate::model::rhythm::RhythmModel;
 use crate::model::rhythm::eval::{self as rhythm_eval, Reconstruction};
@@ -760,6 +761,8 @@ fn eval_loops(args: &EvalLoopsArgs) -> anyhow::Result<()> {
             &CacheMode::Default,
             songs("rendering stems"),
         )?;
+        // Embedded once for every scope below.
+        let emb = WindowEmbeddings::of(m.net(), &data, &Device::flex());
         // Every song together, then each corpus on its own when there are several.
         let corpora: BTreeSet<&str> = (0..data.songs.len()).map(|i| data.corpus(i)).collect();
         let every = corpora.iter().copied().collect::<Vec<_>>().join(" + ");
@@ -779,7 +782,7 @@ fn eval_loops(args: &EvalLoopsArgs) -> anyhow::Result<()> {
                 continue;
             }
             let started = Instant::now();
-            let report = loops_eval::evaluate(m.net(), &data, &triplets, &Device::flex(), seed);
+            let report = loops_eval::evaluate(&emb, &data, &triplets, seed);
             let label = corpus.unwrap_or(&every);
             if !args.json {
                 print_loops_report(&m.origin, soundfont, label, split_name, &report, started);

@@ -251,12 +251,13 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
                 samples,
                 sample_rate: LIBRARY_RATE,
             };
-            if crate::loops::key::detect(&mono).is_some() {
-                chosen = Some((beat, mono));
+            let harmony = crate::loops::key::analyse(&mono);
+            if harmony.0.is_some() {
+                chosen = Some((beat, mono, harmony));
                 break;
             }
         }
-        let Some((beat, mono)) = chosen else {
+        let Some((beat, mono, harmony)) = chosen else {
             continue;
         };
         let corpus = if file.display().to_string().contains("simutrans") {
@@ -271,24 +272,22 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
             )
         };
         let name = format!("{}_b{beat}", song.name);
-        lib.insert(
-            LoopSet::Music,
-            LoopEntry {
-                name: name.clone(),
-                file: format!("{name}.wav"),
-                tempo_bpm: 120.0,
-                bars: 2,
-                // Detected again as it is added.
-                key: None,
-                key_confidence: None,
-                chroma: None,
-                source: corpus.0.into(),
-                licence: corpus.1.into(),
-                pattern: None,
-                embedding: Vec::new(),
-            },
-            &mono,
-        )?;
+        let mut entry = LoopEntry {
+            name: name.clone(),
+            file: format!("{name}.wav"),
+            tempo_bpm: 120.0,
+            bars: 2,
+            key: None,
+            key_confidence: None,
+            chroma: None,
+            source: corpus.0.into(),
+            licence: corpus.1.into(),
+            pattern: None,
+            embedding: Vec::new(),
+        };
+        // Heard once, above: `insert` keeps a key it is given.
+        entry.set_harmony(harmony);
+        lib.insert(LoopSet::Music, entry, &mono)?;
         eprint!("\rmusic: {}/{}", n + 1, files.len());
     }
     eprintln!();

@@ -8,6 +8,7 @@ use super::session::Action;
 use crate::audio::plan::EventKind;
 use crate::audio::plan::swing_delay;
 use crate::command::Command;
+use crate::loops::key::rotation;
 use crate::midifile::key::correlation;
 use crate::model::bass::style::{LineStats, StatsTally};
 use crate::pattern::{DrumCell, DrumPattern, Key, STEPS, Voice};
@@ -328,8 +329,7 @@ pub fn loop_bass_correlation(
         if pcs.iter().sum::<f64>() == 0.0 || random.is_empty() {
             continue;
         }
-        let up = i32::from(played.semitones).rem_euclid(12) as usize;
-        picked += correlation(pcs, loop_chroma, up);
+        picked += correlation(pcs, loop_chroma, rotation(played.semitones));
         chance += random.iter().map(|r| correlation(r, pcs, 0)).sum::<f64>() / random.len() as f64;
         n += 1;
     }

@@ -29,23 +29,18 @@ impl LoopKey {
     /// Whether a set in `key` / `scale` hears this loop in its own key: the same tonic and
     /// mode, or the relative key (A minor and C major share their notes).
     pub fn fits(&self, key: Key, scale: Scale) -> bool {
-        let minor = |s: Scale| {
-            matches!(
-                s,
-                Scale::Minor
-                    | Scale::Dorian
-                    | Scale::Phrygian
-                    | Scale::HarmonicMinor
-                    | Scale::MinorPentatonic
-                    | Scale::Blues
-            )
-        };
-        let (own, set) = (self.key.pitch_class(), key.pitch_class());
+        self.key.pitch_class() == self.tonic_in(key, scale)
+    }
+
+    /// The tonic (pitch class) a loop of this mode has in `key` / `scale`: the set's tonic
+    /// for the same mode, its relative minor's (a minor third below) for a minor loop in a
+    /// major set, its relative major's (a minor third above) for a major loop in a minor set.
+    fn tonic_in(&self, key: Key, scale: Scale) -> u8 {
+        let set = key.pitch_class();
         match (minor(self.scale), minor(scale)) {
-            (a, b) if a == b => own == set,
-            (true, false) => (own + 3) % 12 == set,
-            (false, true) => (set + 3) % 12 == own,
-            _ => false,
+            (true, false) => (set + 9) % 12,
+            (false, true) => (set + 3) % 12,
+            _ => set,
         }
     }
 
@@ -58,14 +53,13 @@ impl LoopKey {
     }
 
     /// The transposition, within [`FOLLOW_SHIFTS`], that brings this loop into `key` /
-    /// `scale` (its tonic or relative; see [`LoopKey::fits`]), the smallest move first. Every
-    /// major or minor loop has one.
-    pub fn follow_shift(&self, key: Key, scale: Scale) -> Option<i8> {
-        let mut shifts: Vec<i8> = FOLLOW_SHIFTS.collect();
-        shifts.sort_by_key(|s| (s.unsigned_abs(), *s < 0));
-        shifts
-            .into_iter()
-            .find(|&s| self.transposed(s).fits(key, scale))
+    /// `scale` (its tonic or relative; see [`LoopKey::fits`]): the interval up to the tonic
+    /// it should have, taken down an octave from a tritone up (the smallest move, and the
+    /// tritone downwards).
+    pub fn follow_shift(&self, key: Key, scale: Scale) -> i8 {
+        let up = (self.tonic_in(key, scale) + 12 - self.key.pitch_class()) % 12;
+        let up = up as i8;
+        if up >= 6 { up - 12 } else { up }
     }
 
     /// Parses the text `fmt::Display` writes (`"A minor"`, `"C major"`).
@@ -98,6 +92,24 @@ impl fmt::Display for LoopKey {
 /// The transpositions `loop SET key follow` may apply to a loop, in semitones: at most half
 /// an octave, so a loop never moves further than a tritone from how it was played.
 pub const FOLLOW_SHIFTS: std::ops::RangeInclusive<i8> = -6..=5;
+
+/// Whether `scale` is heard as minor (its third is minor): what decides a set's relative key.
+fn minor(scale: Scale) -> bool {
+    matches!(
+        scale,
+        Scale::Minor
+            | Scale::Dorian
+            | Scale::Phrygian
+            | Scale::HarmonicMinor
+            | Scale::MinorPentatonic
+            | Scale::Blues
+    )
+}
+
+/// How far pitch classes (C first, runs of 12) rotate when the music moves by `semitones`.
+pub fn rotation(semitones: i8) -> usize {
+    usize::from(semitones.rem_euclid(12) as u8)
+}
 
 /// The chroma of a loop at its own pitch: resampled (not stretched) to the analyser's rate
 /// and measured over consecutive stretches of its length, each pitch class divided by the
@@ -136,8 +148,11 @@ pub fn analyse(loop_audio: &Mono) -> (Option<LoopKey>, [f32; CHROMA]) {
 /// Pearson correlation of a chroma moved up by `semitones` with pitch-class weights (C
 /// first), in −1..1; 0 when either is flat.
 pub fn harmony(chroma: &[f32; CHROMA], semitones: i8, pitch_classes: &[f32; CHROMA]) -> f32 {
-    let up = usize::from(i16::from(semitones).rem_euclid(12) as u8);
-    correlation(&pitch_classes.map(f64::from), &chroma.map(f64::from), up) as f32
+    correlation(
+        &pitch_classes.map(f64::from),
+        &chroma.map(f64::from),
+        rotation(semitones),
+    ) as f32
 }
 
 /// The key of a chroma; none below [`MIN_CONFIDENCE`].
@@ -218,28 +233,16 @@ mod tests {
                 for pc in 0..12 {
                     for mode in ["major", "minor"] {
                         let loop_key = key(&format!("{} {mode}", Key::new(pc)));
-                        let s = loop_key.follow_shift(set, scale).expect("every key moves");
+                        let s = loop_key.follow_shift(set, scale);
                         assert!(FOLLOW_SHIFTS.contains(&s));
                         assert!(loop_key.transposed(s).fits(set, scale), "{loop_key} → {s}");
                     }
                 }
             }
         }
-        assert_eq!(
-            key("A minor").follow_shift(Key::new(0), Scale::Major),
-            Some(0)
-        );
-        assert_eq!(
-            key("D major").follow_shift(Key::new(0), Scale::Major),
-            Some(-2)
-        );
-        assert_eq!(
-            key("D minor").follow_shift(Key::new(2), Scale::Major),
-            Some(-3)
-        );
-        assert_eq!(
-            key("F# major").follow_shift(Key::new(0), Scale::Major),
-            Some(-6)
-        );
+        assert_eq!(key("A minor").follow_shift(Key::new(0), Scale::Major), 0);
+        assert_eq!(key("D major").follow_shift(Key::new(0), Scale::Major), -2);
+        assert_eq!(key("D minor").follow_shift(Key::new(2), Scale::Major), -3);
+        assert_eq!(key("F# major").follow_shift(Key::new(0), Scale::Major), -6);
     }
 }

@@ -277,7 +277,7 @@ impl PitchLayout {
         out.extend_from_slice(row);
         let pitched = (self.channels * 12).min(row.len());
         let start = row.len() - pitched;
-        let shift = usize::from(i16::from(semitones).rem_euclid(12) as u8);
+        let shift = super::key::rotation(semitones);
         for run in out[start..].chunks_exact_mut(12) {
             run.rotate_right(shift);
         }
@@ -548,7 +548,7 @@ impl Library {
             match (layout, loop_key) {
                 // Follow: every loop with a key as it will sound, moved into the set's key.
                 (Some(layout), Some(lk)) => {
-                    let shift = lk.follow_shift(key, scale).unwrap_or(0);
+                    let shift = lk.follow_shift(key, scale);
                     layout.transpose(row, shift, &mut moved);
                     let d = squared_distance(&moved, query) + harmony(e, shift);
                     first.push((i, d, shift));

@@ -250,7 +250,7 @@ impl Performance {
         library
             .and_then(|l| l.find(set, name).ok())
             .and_then(LoopEntry::loop_key)
-            .and_then(|lk| lk.follow_shift(self.scene.bass.key, self.scene.bass.scale))
+            .map(|lk| lk.follow_shift(self.scene.bass.key, self.scene.bass.scale))
             .unwrap_or(0)
     }
 

@@ -3,11 +3,9 @@
 //! for both anchor kinds (drums+bass rendered with the SoundFont, and the same pattern and
 //! bassline rendered by ubiq, as the engine does on stage).
 
-use burn::tensor::Device;
 use serde::Serialize;
 
 use super::data::{AnchorKind, Triplet, TripletData};
-use super::model::LoopNet;
 use super::train::WindowEmbeddings;
 use crate::loops::features::similarity;
 use crate::model::rng::Rng;
@@ -97,16 +95,16 @@ fn scores(triplets: &[Triplet], pairs: &[(f32, f32)]) -> Scores {
     }
 }
 
-/// Evaluates `model` and the baselines on `triplets` of `data` (triplets of one anchor kept
-/// together, as [`TripletData::triplets`] makes them).
+/// Evaluates the model whose embeddings of `data`'s windows are `emb` (see
+/// [`WindowEmbeddings::of`]: computed once, they serve every set of triplets of `data`) and
+/// the baselines on `triplets` of `data` (triplets of one anchor kept together, as
+/// [`TripletData::triplets`] makes them).
 pub fn evaluate(
-    model: &LoopNet,
+    emb: &WindowEmbeddings,
     data: &TripletData,
     triplets: &[Triplet],
-    device: &Device,
     seed: u64,
 ) -> EvalReport {
-    let emb = WindowEmbeddings::of(model, data, device);
     let w = &data.windows;
     let kinds = AnchorKind::ALL
         .iter()
