@@ -124,17 +124,14 @@ fn add(args: &AddArgs) -> anyhow::Result<usize> {
                 let embedding =
                     embedder.embed_loop(&prepared.audio, prepared.tempo_bpm, prepared.bars);
                 let entry = LoopEntry {
-                    name: name.clone(),
-                    file: format!("{name}.wav"),
-                    tempo_bpm: prepared.tempo_bpm,
-                    bars: prepared.bars,
-                    key: None,
-                    key_confidence: None,
-                    chroma: None,
-                    source: path.display().to_string(),
-                    licence: "as of the source".into(),
-                    pattern: None,
                     embedding,
+                    ..LoopEntry::new(
+                        &name,
+                        prepared.tempo_bpm,
+                        prepared.bars,
+                        path.display().to_string(),
+                        "as of the source",
+                    )
                 };
                 lib.insert(set, entry, &prepared.audio)?;
                 let key = match lib.find(set, &name).ok().and_then(|e| e.loop_key()) {
@@ -272,19 +269,7 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
             )
         };
         let name = format!("{}_b{beat}", song.name);
-        let mut entry = LoopEntry {
-            name: name.clone(),
-            file: format!("{name}.wav"),
-            tempo_bpm: 120.0,
-            bars: 2,
-            key: None,
-            key_confidence: None,
-            chroma: None,
-            source: corpus.0.into(),
-            licence: corpus.1.into(),
-            pattern: None,
-            embedding: Vec::new(),
-        };
+        let mut entry = LoopEntry::new(&name, 120.0, 2, corpus.0, corpus.1);
         // Heard once, above: `insert` keeps a key it is given.
         entry.set_harmony(harmony);
         lib.insert(LoopSet::Music, entry, &mono)?;
@@ -305,20 +290,17 @@ fn build(args: &BuildArgs) -> anyhow::Result<()> {
             lib.insert(
                 LoopSet::Rhythm,
                 LoopEntry {
-                    name: name.clone(),
-                    file: format!("{name}.wav"),
-                    tempo_bpm: 120.0,
-                    bars: 2,
-                    key: None,
-                    key_confidence: None,
-                    chroma: None,
-                    source: format!(
-                        "Groove MIDI Dataset pattern ({} bar {}), ubiq drum machine",
-                        w.source.song, w.bar
-                    ),
-                    licence: "CC-BY-4.0 (pattern)".into(),
                     pattern: Some(pattern_hits(&w.pattern)),
-                    embedding: Vec::new(),
+                    ..LoopEntry::new(
+                        &name,
+                        120.0,
+                        2,
+                        format!(
+                            "Groove MIDI Dataset pattern ({} bar {}), ubiq drum machine",
+                            w.source.song, w.bar
+                        ),
+                        "CC-BY-4.0 (pattern)",
+                    )
                 },
                 &Mono {
                     samples,
@@ -377,19 +359,7 @@ fn add_samples(lib: &mut Library, dir: &Path) -> anyhow::Result<()> {
         audio::normalise(&mut samples);
         lib.insert(
             set,
-            LoopEntry {
-                name: stem.into(),
-                file: format!("{stem}.wav"),
-                tempo_bpm: 120.0,
-                bars: 2,
-                key: None,
-                key_confidence: None,
-                chroma: None,
-                source: "Sonic Pi sample set".into(),
-                licence: "CC0-1.0".into(),
-                pattern: None,
-                embedding: Vec::new(),
-            },
+            LoopEntry::new(stem, 120.0, 2, "Sonic Pi sample set", "CC0-1.0"),
             &Mono {
                 samples,
                 sample_rate: LIBRARY_RATE,

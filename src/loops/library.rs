@@ -59,6 +59,30 @@ pub struct LoopEntry {
 }
 
 impl LoopEntry {
+    /// A loop `name` (file `NAME.wav`) of `bars` bars at `tempo_bpm`, from `source` under
+    /// `licence`; its key, chroma, pattern and embedding are not known yet.
+    pub fn new(
+        name: &str,
+        tempo_bpm: f32,
+        bars: u32,
+        source: impl Into<String>,
+        licence: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            file: format!("{name}.wav"),
+            tempo_bpm,
+            bars,
+            key: None,
+            key_confidence: None,
+            chroma: None,
+            source: source.into(),
+            licence: licence.into(),
+            pattern: None,
+            embedding: Vec::new(),
+        }
+    }
+
     /// Stores what a pitched loop was heard to sound (see
     /// [`analyse`](super::key::analyse)): its key (none: no key is heard) and its chroma.
     pub fn set_harmony(&mut self, (key, chroma): (Option<super::key::LoopKey>, [f32; 12])) {
@@ -714,17 +738,8 @@ pub(crate) mod fixtures {
     /// An entry `name` (file `NAME.wav`) with this embedding.
     pub(crate) fn entry(name: &str, embedding: Vec<f32>) -> LoopEntry {
         LoopEntry {
-            name: name.into(),
-            file: format!("{name}.wav"),
-            tempo_bpm: 120.0,
-            bars: 2,
-            key: None,
-            key_confidence: None,
-            chroma: None,
-            source: "test".into(),
-            licence: "CC0".into(),
-            pattern: None,
             embedding,
+            ..LoopEntry::new(name, 120.0, 2, "test", "CC0")
         }
     }
 
