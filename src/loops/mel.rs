@@ -32,9 +32,15 @@ pub const FLOOR: f32 = 1.0e-10;
 pub const CHROMA: usize = 12;
 /// Lowest and highest frequency counted in the chroma, in Hz.
 pub const CHROMA_RANGE: std::ops::RangeInclusive<f32> = 55.0..=4_000.0;
+/// Stretches of the loop the model's chroma is measured over, one after the other: half a
+/// bar each, so that it says which pitch classes sound together (a bass note under a chord)
+/// and not only which sound somewhere in the two bars.
+pub const CHROMA_SLICES: usize = 4;
+/// Values of the model's chroma: [`CHROMA`] per slice, slice-major.
+pub const SLICED_CHROMA: usize = CHROMA_SLICES * CHROMA;
 /// Length of a model input row: the standardised log-mel spectrogram (band-major), then the
-/// unit-length chroma.
-pub const INPUT_LEN: usize = N_MELS * FRAMES + CHROMA;
+/// chroma of each slice ([`SLICED_CHROMA`] values, unit length as a whole).
+pub const INPUT_LEN: usize = N_MELS * FRAMES + SLICED_CHROMA;
 
 /// Hz to mel (HTK formula).
 pub fn hz_to_mel(hz: f32) -> f32 {
@@ -175,22 +181,42 @@ impl MelAnalyser {
     /// pitch class, the summed magnitude of the bins in [`CHROMA_RANGE`] nearest to it,
     /// scaled to unit length (zeros for silence).
     pub fn log_mel_chroma(&mut self, samples: &[f32]) -> (Vec<f32>, [f32; CHROMA]) {
-        let mut chroma = [0.0; CHROMA];
-        let mel = self.analyse(samples, Some(&mut chroma));
-        unit_length(&mut chroma);
+        let (mel, _, chroma) = self.log_mel_chromas(samples);
         (mel, chroma)
     }
 
-    fn analyse(&mut self, samples: &[f32], mut chroma: Option<&mut [f32; CHROMA]>) -> Vec<f32> {
+    /// [`MelAnalyser::log_mel_chroma`] with the chroma of each of the [`CHROMA_SLICES`]
+    /// slices beside it (slice-major, unit length as a whole): mel, sliced, summed.
+    pub fn log_mel_chromas(
+        &mut self,
+        samples: &[f32],
+    ) -> (Vec<f32>, [f32; SLICED_CHROMA], [f32; CHROMA]) {
+        let mut sliced = [0.0; SLICED_CHROMA];
+        let mel = self.analyse(samples, Some(&mut sliced));
+        let mut chroma = [0.0; CHROMA];
+        for slice in sliced.chunks_exact(CHROMA) {
+            chroma.iter_mut().zip(slice).for_each(|(c, s)| *c += s);
+        }
+        unit_length(&mut sliced);
+        unit_length(&mut chroma);
+        (mel, sliced, chroma)
+    }
+
+    fn analyse(
+        &mut self,
+        samples: &[f32],
+        mut chroma: Option<&mut [f32; SLICED_CHROMA]>,
+    ) -> Vec<f32> {
         let mut power = vec![0.0f32; N_FFT / 2 + 1];
         let mut energy = [0.0f32; N_MELS];
         let mut out = vec![0.0f32; N_MELS * FRAMES];
         for t in 0..FRAMES {
             self.power_frame(samples, t, &mut power);
             if let Some(chroma) = chroma.as_deref_mut() {
+                let slice = &mut chroma[t * CHROMA_SLICES / FRAMES * CHROMA..][..CHROMA];
                 for (p, pc) in power.iter().zip(&self.pitch_classes) {
                     if let Some(pc) = pc {
-                        chroma[usize::from(*pc)] += p.sqrt();
+                        slice[usize::from(*pc)] += p.sqrt();
                     }
                 }
             }
@@ -212,9 +238,9 @@ impl MelAnalyser {
     }
 
     /// Model input, `INPUT_LEN` values: the log-mel spectrogram standardised to zero mean and
-    /// unit variance (the loop's loudness does not matter), then the chroma.
+    /// unit variance (the loop's loudness does not matter), then the sliced chroma.
     pub fn model_input(&mut self, samples: &[f32]) -> Vec<f32> {
-        let (mel, chroma) = self.log_mel_chroma(samples);
+        let (mel, chroma, _) = self.log_mel_chromas(samples);
         let mut input = standardise(mel);
         input.extend_from_slice(&chroma);
         input
@@ -239,4 +265,37 @@ pub fn standardise(mut x: Vec<f32>) -> Vec<f32> {
         *v = (*v - mean) * scale;
     }
     x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The strongest pitch class of a run of 12.
+    fn top(chroma: &[f32]) -> usize {
+        (0..CHROMA)
+            .max_by(|&a, &b| chroma[a].total_cmp(&chroma[b]))
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn the_sliced_chroma_follows_the_notes_half_bar_by_half_bar() {
+        // A (440 Hz) for the first bar, then G (392 Hz): at 120 BPM a half bar is 1 s.
+        let rate = SAMPLE_RATE as f32;
+        let samples: Vec<f32> = (0..LOOP_SAMPLES)
+            .map(|n| {
+                let hz = if n < LOOP_SAMPLES / 2 { 440.0 } else { 392.0 };
+                (std::f32::consts::TAU * hz * n as f32 / rate).sin()
+            })
+            .collect();
+        let mut analyser = MelAnalyser::new();
+        let (_, sliced, summed) = analyser.log_mel_chromas(&samples);
+        let tops: Vec<usize> = sliced.chunks_exact(CHROMA).map(top).collect();
+        assert_eq!(tops, [9, 9, 7, 7]);
+        let length = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((length(&sliced) - 1.0).abs() < 1e-5);
+        assert!(summed[9] > 0.5 && summed[7] > 0.5, "{summed:?}");
+        let input = analyser.model_input(&samples);
+        assert_eq!(&input[N_MELS * FRAMES..], &sliced[..]);
+    }
 }

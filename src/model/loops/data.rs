@@ -45,10 +45,8 @@ use crate::dataset::extract::import_options;
 use crate::dataset::sources::{Source, discover, fnv1a};
 use crate::dataset::{CacheMode, Split};
 use crate::loops::audio::peak;
-use crate::loops::features::{FEATURE_LEN, features};
-use crate::loops::mel::{
-    CHROMA, FRAMES, HOP, MelAnalyser, N_FFT, N_MELS, SAMPLE_RATE, standardise,
-};
+use crate::loops::features::{BASELINE_LEN, FEATURE_LEN, features};
+use crate::loops::mel::{FRAMES, HOP, MelAnalyser, N_FFT, N_MELS, SAMPLE_RATE, standardise};
 use crate::loops::stems::{MidiSong, StemGroup, StemRenderer, Variant};
 use crate::midifile::key;
 use crate::midifile::quantise::{bassline_at, drum_pattern_at};
@@ -63,7 +61,7 @@ use crate::pattern::{Bassline, DrumPattern};
 pub type RenderQuery = dyn Fn(&DrumPattern, &Bassline, u8) -> Vec<f32> + Sync;
 
 /// Bumped whenever the cached SoundFont renders change: old caches are then ignored.
-pub const DATA_VERSION: u32 = 2;
+pub const DATA_VERSION: u32 = 3;
 /// A render whose peak stays below this (−60 dBFS) is silent.
 const SILENT_PEAK: f32 = 1.0e-3;
 /// A frame of a spectrogram sounds when its power is within this many decibels of the
@@ -232,7 +230,7 @@ pub struct WindowData {
 pub struct LoopInput<'a> {
     /// The log-mel spectrogram.
     pub spectrogram: &'a Spectrogram,
-    /// The unit-length chroma ([`CHROMA`] values).
+    /// The sliced chroma ([`crate::loops::mel::SLICED_CHROMA`] values, unit length as a whole).
     pub chroma: &'a [f32],
 }
 
@@ -241,7 +239,7 @@ impl WindowData {
     pub fn anchor_input(&self, kind: AnchorKind) -> LoopInput<'_> {
         LoopInput {
             spectrogram: self.anchor_of(kind),
-            chroma: &self.anchor_features(kind)[..CHROMA],
+            chroma: &self.anchor_features(kind)[BASELINE_LEN..],
         }
     }
 
@@ -249,7 +247,7 @@ impl WindowData {
     pub fn positive_input(&self) -> LoopInput<'_> {
         LoopInput {
             spectrogram: &self.positive,
-            chroma: &self.positive_features()[..CHROMA],
+            chroma: &self.positive_features()[BASELINE_LEN..],
         }
     }
 

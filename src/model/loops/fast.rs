@@ -13,7 +13,7 @@ use burn::nn::conv::Conv1d;
 use burn::nn::{PaddingConfig1d, PaddingConfig2d};
 
 use super::model::LoopNet;
-use crate::loops::mel::{CHROMA, FRAMES, N_MELS};
+use crate::loops::mel::{CHROMA, CHROMA_SLICES, FRAMES, N_MELS};
 use crate::model::plain::{Dense, Norm, PlainError, avx2_dispatch, values};
 
 /// One 3×3 convolution, weights `[out][in][3][3]`.
@@ -71,20 +71,25 @@ impl CircularConv {
     }
 
     /// `out[o][j] = bias[o] + Σ_i Σ_k weight[o][i][k] · x[i][(j + k) mod 12]`, channel-major.
+    /// Each input channel is laid out twice in a row, so the wrap needs no remainder and the
+    /// 12 outputs of a weight are one run of multiply-adds the compiler vectorises.
     #[inline(always)]
     fn forward(&self, x: &[f32]) -> Vec<f32> {
+        let twice: Vec<f32> = x
+            .chunks_exact(CHROMA)
+            .take(self.inputs)
+            .flat_map(|xi| xi.iter().chain(xi).copied())
+            .collect();
         let mut out = vec![0.0; self.outputs * CHROMA];
         for (o, row) in out.chunks_exact_mut(CHROMA).enumerate() {
-            for (j, y) in row.iter_mut().enumerate() {
-                let mut sum = self.bias[o];
-                for i in 0..self.inputs {
-                    let w = &self.weight[(o * self.inputs + i) * CHROMA..][..CHROMA];
-                    let xi = &x[i * CHROMA..(i + 1) * CHROMA];
-                    for (k, wk) in w.iter().enumerate() {
-                        sum += wk * xi[(j + k) % CHROMA];
+            row.fill(self.bias[o]);
+            for (i, xi) in twice.chunks_exact(2 * CHROMA).enumerate() {
+                let w = &self.weight[(o * self.inputs + i) * CHROMA..][..CHROMA];
+                for (k, wk) in w.iter().enumerate() {
+                    for (y, v) in row.iter_mut().zip(&xi[k..k + CHROMA]) {
+                        *y += wk * v;
                     }
                 }
-                *y = sum;
             }
         }
         out
@@ -342,7 +347,7 @@ impl FastLoopNet {
 
     avx2_dispatch! {
         /// Embeds one model input (standardised log-mel spectrogram, band-major
-        /// `N_MELS × FRAMES`, then the chroma; see [`crate::loops::mel::INPUT_LEN`]): a
+        /// `N_MELS × FRAMES`, then the sliced chroma; see [`crate::loops::mel::INPUT_LEN`]): a
         /// unit-length vector.
         pub fn embed(&self, input: &[f32]) -> Vec<f32> = embed_plain via embed_avx2;
     }
@@ -380,7 +385,10 @@ impl FastLoopNet {
         self.project.apply(&features, &mut e);
         if !self.chroma.is_empty() {
             let chroma = input.get(N_MELS * FRAMES..).unwrap_or_default();
-            circular_forward(&self.chroma, chroma, &mut e);
+            for slice in 0..CHROMA_SLICES {
+                let at = chroma.get(slice * CHROMA..).unwrap_or_default();
+                circular_forward(&self.chroma, &at[..at.len().min(CHROMA)], &mut e);
+            }
         }
         let norm = e.iter().map(|v| v * v).sum::<f32>().sqrt().max(1.0e-6);
         e.iter_mut().for_each(|v| *v /= norm);
@@ -425,6 +433,35 @@ mod tests {
     fn the_embedding_matches_the_burn_network() {
         let model = LoopModel::embedded(Device::flex()).expect("embedded model");
         assert_matches(model.net());
+    }
+
+    #[test]
+    fn a_transposed_input_gives_the_embedding_the_pitch_layout_moves() {
+        let model = LoopModel::embedded(Device::flex()).expect("embedded model");
+        let fast = FastLoopNet::of(model.net()).expect("plain copy");
+        let layout = model.pitch_layout().expect("a chroma branch");
+        let mut rng = Rng::new(8);
+        let mut input: Vec<f32> = (0..INPUT_LEN).map(|_| rng.normal()).collect();
+        let cells = N_MELS * FRAMES;
+        // Four half bars with different pitch classes, so a layout that moved the wrong runs
+        // (or the whole chroma as one) would not match.
+        for (slice, chroma) in input[cells..].chunks_exact_mut(CHROMA).enumerate() {
+            chroma.fill(0.05);
+            chroma[(3 * slice) % CHROMA] = 1.0;
+            chroma[(3 * slice + 7) % CHROMA] = 0.6;
+        }
+        for semitones in [-5i8, 3] {
+            let mut moved = input.clone();
+            for chroma in moved[cells..].chunks_exact_mut(CHROMA) {
+                chroma.rotate_right(crate::loops::key::rotation(semitones));
+            }
+            let mut want = Vec::new();
+            layout.transpose(&fast.embed(&input), semitones, &mut want);
+            let got = fast.embed(&moved);
+            for (a, b) in got.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-5, "{semitones}: {a} vs {b}");
+            }
+        }
     }
 
     #[test]

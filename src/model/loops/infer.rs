@@ -13,7 +13,7 @@ use super::model::{LoopNet, LoopNetConfig};
 use super::train::{TrainingConfig, stack};
 use crate::loops::audio::{self, Mono};
 use crate::loops::library::PitchLayout;
-use crate::loops::mel::{LOOP_SAMPLES, MelAnalyser};
+use crate::loops::mel::{CHROMA_SLICES, LOOP_SAMPLES, MelAnalyser};
 use crate::model::artifact::{self, Kind, ModelError, Stored};
 
 /// The default model's weights (trained on stems of the Freedoom and Simutrans songs rendered
@@ -129,7 +129,9 @@ impl LoopModel {
     pub fn pitch_layout(&self) -> Option<PitchLayout> {
         let last = self.net.chroma_convs().last()?;
         let [channels, _, _] = last.weight.dims();
-        Some(PitchLayout { channels })
+        Some(PitchLayout {
+            channels: channels * CHROMA_SLICES,
+        })
     }
 
     /// The default model compiled into the binary.

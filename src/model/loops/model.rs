@@ -19,7 +19,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::loops::mel::{CHROMA, FRAMES, N_MELS};
+use crate::loops::mel::{CHROMA, CHROMA_SLICES, FRAMES, N_MELS, SLICED_CHROMA};
 
 /// What the projection to the embedding reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,15 +181,18 @@ impl LoopNet {
     /// Embeds a batch of model inputs (see [`crate::loops::mel::INPUT_LEN`]).
     ///
     /// # Shapes
-    /// - input: `[batch, INPUT_LEN]` (standardised log-mel, band-major, then the chroma)
-    /// - output: `[batch, embedding + 12 × last chroma channels]`, each row of unit length
+    /// - input: `[batch, INPUT_LEN]` (standardised log-mel, band-major, then the sliced
+    ///   chroma)
+    /// - output: `[batch, embedding + slices × last chroma channels × 12]` (the chroma
+    ///   features slice-major), each row of unit length
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let [batch, _] = input.dims();
         let cells = N_MELS * FRAMES;
-        let chroma = input
-            .clone()
-            .narrow(1, cells, CHROMA)
-            .reshape([batch, 1, CHROMA]);
+        let chroma = input.clone().narrow(1, cells, SLICED_CHROMA).reshape([
+            batch * CHROMA_SLICES,
+            1,
+            CHROMA,
+        ]);
         let mut x = input
             .narrow(1, 0, cells)
             .reshape([batch, 1, N_MELS, FRAMES]);
@@ -210,7 +213,7 @@ impl LoopNet {
         if !self.chroma.is_empty() {
             let c = circular(&self.chroma, chroma);
             let [_, channels, _] = c.dims();
-            e = Tensor::cat(vec![e, c.reshape([batch, channels * CHROMA])], 1);
+            e = Tensor::cat(vec![e, c.reshape([batch, SLICED_CHROMA * channels])], 1);
         }
         let norm = e.clone().square().sum_dim(1).sqrt().clamp_min(1.0e-6);
         e / norm

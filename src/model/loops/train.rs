@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::data::{AnchorKind, DataConfig, LoopInput, TripletData, WindowData};
 use super::model::{LoopNet, LoopNetConfig, distance, pairwise_distance};
 use crate::dataset::Split;
-use crate::loops::mel::INPUT_LEN;
+use crate::loops::mel::{CHROMA, INPUT_LEN};
 use crate::model::ModelError;
 use crate::model::rng::Rng;
 use crate::model::train_loop::{self, Schedule, Trainer};
@@ -426,11 +426,10 @@ fn is_negative(config: &TrainingConfig, a: &WindowData, n: &WindowData) -> bool 
         return config.key_negatives;
     }
     config.time_negatives && a.beat.abs_diff(n.beat) >= 8 && {
-        let cosine: f32 = a
-            .positive_input()
-            .chroma
+        let (x, y) = (a.positive_features(), n.positive_features());
+        let cosine: f32 = x[..CHROMA]
             .iter()
-            .zip(n.positive_input().chroma)
+            .zip(&y[..CHROMA])
             .map(|(x, y)| x * y)
             .sum();
         cosine < config.time_similarity
