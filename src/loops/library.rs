@@ -910,9 +910,11 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("rhythm")).unwrap();
         let mut lib = Library::open(dir.path());
         let dims = 224;
-        let mut rng = crate::model::rng::Rng::new(5);
         for i in 0..3_000 {
-            let mut e: Vec<f32> = (0..dims).map(|_| rng.normal()).collect();
+            // Full-length decimals of every sign, as a model writes them.
+            let mut e: Vec<f32> = (0..dims)
+                .map(|j| ((i * 7_919 + j * 104_729) % 20_011) as f32 / 10_005.5 - 1.0)
+                .collect();
             crate::loops::mel::unit_length(&mut e);
             lib.put(LoopSet::Rhythm, entry(&format!("loop_{i:04}"), e));
         }
