@@ -220,7 +220,11 @@ fn the_embedded_model_loads_and_embeds_to_unit_length() {
         p.set(Voice::Kick, step, DrumCell::hit(1.0, 0.0));
     }
     let e = ubiq::performance::query::embed_cycle(&mut model, &p, &Bassline::default(), 33);
-    assert_eq!(e.len(), 32 + 4 * 12, "projection, then 4 chroma channels");
+    assert_eq!(
+        e.len(),
+        32 + mel::CHROMA_SLICES * 4 * 12,
+        "projection, then 4 chroma channels in each half bar"
+    );
     let norm: f32 = e.iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((norm - 1.0).abs() < 1e-3, "norm {norm}");
 }
@@ -245,7 +249,16 @@ fn the_chroma_names_the_pitch_class_that_sounds() {
     assert_eq!(silent, [0.0; 12]);
     let input = an.model_input(&two);
     assert_eq!(input.len(), mel::INPUT_LEN);
-    assert_eq!(&input[mel::N_MELS * mel::FRAMES..], &chroma);
+    let (_, sliced, summed) = an.log_mel_chromas(&two);
+    assert_eq!(summed, chroma);
+    assert_eq!(&input[mel::N_MELS * mel::FRAMES..], &sliced);
+    // A steady chord: every half bar hears it alike.
+    for slice in sliced.chunks_exact(12) {
+        let mut order: Vec<usize> = (0..12).collect();
+        order.sort_by(|&a, &b| slice[b].total_cmp(&slice[a]));
+        order[..2].sort_unstable();
+        assert_eq!(&order[..2], &[4, 9], "{slice:?}");
+    }
 }
 
 #[test]
