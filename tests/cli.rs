@@ -109,18 +109,58 @@ fn play_without_a_device_says_so_once_and_keeps_time() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // At 240 BPM a cycle (two bars) lasts two seconds.
-    std::thread::sleep(Duration::from_millis(4_500));
+    // At 240 BPM a cycle (two bars) lasts two seconds: the third starts about four seconds
+    // after the set does. The status lines are read as they come, so the time the program
+    // takes to start (models, the loop library) does not count.
+    let stdout = child.stdout.take().unwrap();
+    let (lines, heard) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines.send(line);
+        }
+    });
+    let mut status = String::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut first = None;
+    while !status.contains("cycle 3 ") {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match heard.recv_timeout(left) {
+            Ok(line) => status += &(line + "\n"),
+            Err(_) => break,
+        }
+        first.get_or_insert_with(std::time::Instant::now);
+    }
+    // Played in real time, not faster, not much slower: from the first status line to the
+    // third cycle, about four seconds.
+    let took = first.map(|t| t.elapsed()).unwrap_or_default();
+    assert!(
+        took > Duration::from_secs(3) && took < Duration::from_secs(8),
+        "{took:?}"
+    );
     child.stdin.take().unwrap().write_all(b"q\n").unwrap();
     let out = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    status.extend(heard.try_iter().map(|l| l + "\n"));
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("silently"), "{err}");
-    let status = String::from_utf8_lossy(&out.stdout);
     for cycle in ["cycle 1 ", "cycle 2 ", "cycle 3 "] {
         assert!(status.contains(cycle), "{cycle:?} missing in {status}");
     }
+    // The set's clock, not the wall clock: cycle 3 begins four seconds in.
+    let third = status
+        .lines()
+        .find(|l| l.contains("cycle 3 "))
+        .unwrap_or_default();
+    assert!(
+        third.contains("· 00:04 ·") || third.contains("· 00:03 ·"),
+        "{third}"
+    );
     assert!(status.contains("240.0 BPM"), "{status}");
 }
 
