@@ -3,7 +3,8 @@
 //! frames per block), then global average pooling ([`Head::Average`]) or the whole feature map
 //! ([`Head::Flatten`], which keeps where in the two bars and in which bands things happen), and
 //! a linear projection. Beside it, an optional chroma branch reads the loop's 12-bin chroma
-//! through circular convolutions over the pitch classes ([`LoopNetConfig::chroma`]): its
+//! of each half bar ([`CHROMA_SLICES`] of them, the same weights for each) through circular
+//! convolutions over the pitch classes ([`LoopNetConfig::chroma`]): its
 //! features move with the music when it is transposed, so the distance between two loops'
 //! chroma features depends only on the intervals between their pitch classes, not on the
 //! key. The projection and the chroma features, side by side, are scaled to unit length.
@@ -54,8 +55,8 @@ pub struct LoopNetConfig {
     #[config(default = 0.5)]
     pub dropout: f64,
     /// Channels of the chroma branch's circular convolutions (each reads all 12 pitch
-    /// classes; ReLU between them); the last one's 12 × channels outputs join the embedding.
-    /// Empty: no chroma branch.
+    /// classes; ReLU between them), run over each half bar's chroma; the last one's 12 ×
+    /// channels outputs of every half bar join the embedding. Empty: no chroma branch.
     #[config(default = "vec![16, 4]")]
     pub chroma: Vec<usize>,
 }
