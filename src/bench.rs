@@ -200,6 +200,10 @@ pub fn cases(library: Option<&Library>) -> Result<Vec<Case>, BenchError> {
     }));
     let heard = vec![0.1f32; crate::loops::mel::LOOP_SAMPLES];
     let dim = loops.embed_normalised(&heard).len();
+    let (mut mel, samples) = (crate::loops::mel::MelAnalyser::new(), heard.clone());
+    out.push(Case::new("loops.mel", None, 300, move || {
+        black_box(mel.model_input(&samples));
+    }));
     out.push(Case::new("loops.embed", None, 300, move || {
         black_box(loops.embed_normalised(&heard));
     }));

@@ -46,6 +46,7 @@ pub enum TrainCommand {
 impl TrainCommand {
     /// Trains the model and writes it.
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        crate::model::train_loop::keep_freed_memory();
         match self {
             TrainCommand::Rhythm(args) => train_rhythm(&args)?,
             TrainCommand::Loops(args) => train_loops(&args)?,

