@@ -119,6 +119,8 @@ pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
         "drums": drums,
         "bass": snap.playing.bassline.format(snap.playing.tonic),
         "peak_db": 20.0 * st.master_peak.max(1e-6).log10(),
+        "lufs": snap.loudness.and_then(|l| l.short_term_lufs),
+        "true_peak_db": snap.loudness.and_then(|l| l.true_peak_dbtp),
         "dsp_load": st.dsp_load,
         "xruns": snap.xruns(),
         "late": st.late_plans,

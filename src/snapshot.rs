@@ -138,8 +138,19 @@ pub struct Snapshot {
     pub deck: DeckView,
     /// How long the AI's last cycle turn took, in milliseconds.
     pub ai_ms: f32,
+    /// The output's loudness meter (short-term LUFS and true peak), when the stage meters.
+    pub loudness: Option<Loudness>,
     /// The section of the set list that plays.
     pub section: Option<SectionView>,
+}
+
+/// What the transport's loudness meter shows (the live stage meters its output: `LiveMeter`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Loudness {
+    /// Short-term loudness (the last 3 s), in LUFS; `None` in silence.
+    pub short_term_lufs: Option<f32>,
+    /// The highest true peak of the last 3 s, in dBTP; `None` in silence.
+    pub true_peak_dbtp: Option<f32>,
 }
 
 impl Snapshot {
@@ -217,6 +228,7 @@ impl Snapshot {
                 rate: scene.deck.rate,
             },
             ai_ms: 0.0,
+            loudness: None,
             section: perf.section_view(),
         }
     }

@@ -30,7 +30,15 @@ fn onsets(samples: &[f32]) -> Vec<usize> {
     let mut out = Vec::new();
     for i in 1..energy.len() {
         if energy[i] > 1e-4 && energy[i] > 8.0 * energy[i - 1] {
-            let first = samples[i * hop - hop..].iter().position(|x| x.abs() > 1e-3);
+            // The hit starts where the signal first reaches a tenth of the rising hop's peak
+            // (the mix's compressor and reverb keep the gaps between hits above any fixed
+            // threshold).
+            let peak = samples[i * hop..((i + 1) * hop).min(samples.len())]
+                .iter()
+                .fold(0.0f32, |m, x| m.max(x.abs()));
+            let first = samples[i * hop - hop..]
+                .iter()
+                .position(|x| x.abs() > 0.1 * peak);
             if let Some(p) = first {
                 let at = i * hop - hop + p;
                 if out.last().is_none_or(|&l: &usize| at > l + 2_400) {

@@ -1,6 +1,8 @@
 //! `ubiq eval rhythm`, `ubiq eval bass` and `ubiq eval loops`: measure a model and its
 //! baselines on held-out songs (see [`crate::model::rhythm::eval`],
-//! [`crate::model::bass::eval`] and [`crate::model::loops::eval`] for what and the JSON keys).
+//! [`crate::model::bass::eval`] and [`crate::model::loops::eval`] for what and the JSON keys);
+//! `ubiq eval set`, `ubiq eval keys` and `ubiq eval mix`: measure what rendered sets play and
+//! how they sound ([`crate::engine::played`], [`crate::engine::loudness`]).
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -16,6 +18,7 @@ use super::loops::open_model;
 use super::models::ModelArgs;
 use super::progress::songs;
 use crate::dataset::{BassPair, CacheMode, Split};
+use crate::engine::loudness::{BANDS, MixReport};
 use crate::engine::played::{
     bass_style, drum_windows, loop_bass_correlation, loop_change_count, loop_changes, loop_key_fit,
 };
@@ -57,6 +60,10 @@ pub enum EvalCommand {
     /// How the keys heard in a library's music loops agree with the keys of the notes they
     /// were rendered from (loops named `SONG_bBEAT`).
     Keys(EvalKeysArgs),
+    /// Render scenes and measure their mix as a listener's meters would: integrated loudness,
+    /// true and sample peak, DC offset, the power in frequency bands, and how the short-term
+    /// loudness moves from cycle to cycle (and when the AI takes over).
+    Mix(EvalMixArgs),
 }
 
 impl EvalCommand {
@@ -68,9 +75,141 @@ impl EvalCommand {
             EvalCommand::Bass(args) => eval_bass(&args)?,
             EvalCommand::Set(args) => eval_set(&args)?,
             EvalCommand::Keys(args) => eval_keys(&args)?,
+            EvalCommand::Mix(args) => eval_mix(&args)?,
         }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Options of `ubiq eval mix`.
+#[derive(Args, Debug)]
+pub struct EvalMixArgs {
+    /// Scene files or shipped scene names (default: every shipped scene).
+    pub scenes: Vec<String>,
+    /// Length of each render in bars.
+    #[arg(long, default_value_t = 32)]
+    pub bars: u32,
+    /// Seeds to render each scene with.
+    #[arg(long, num_args = 1.., default_values_t = [1u64])]
+    pub seeds: Vec<u64>,
+    /// Play the scenes as written, without the AI.
+    #[arg(long)]
+    pub no_ai: bool,
+    /// Where the models and the loop library come from.
+    #[command(flatten)]
+    pub models: ModelArgs,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One render's row of `ubiq eval mix`.
+#[derive(Debug, Serialize)]
+struct MixRow {
+    scene: String,
+    seed: u64,
+    #[serde(flatten)]
+    report: MixReport,
+    /// The cycle (from 0) whose pattern the AI wrote first, if it played.
+    ai_from: Option<usize>,
+    /// Short-term loudness change into that cycle, in dB.
+    ai_change_db: Option<f64>,
+    /// Largest short-term loudness change between two cycles in a row, in dB, from the
+    /// second cycle on (the first holds the reverb's and limiter's start).
+    largest_change_db: Option<f64>,
+}
+
+fn eval_mix(args: &EvalMixArgs) -> anyhow::Result<()> {
+    let scenes: Vec<String> = if args.scenes.is_empty() {
+        library::SHIPPED
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect()
+    } else {
+        args.scenes.clone()
+    };
+    let mut models = if args.no_ai {
+        Models::none()
+    } else {
+        args.models.load_telling()
+    };
+    let mut rows = Vec::new();
+    for name in &scenes {
+        let (scene, _) = library::resolve(Some(name))?;
+        for &seed in &args.seeds {
+            let options = RenderOptions {
+                bars: args.bars,
+                sample_rate: 48_000,
+                seed,
+            };
+            let rendered = render_set(&scene, &mut models, &options);
+            let report = MixReport::measure(
+                &rendered.samples,
+                options.sample_rate,
+                scene.cycle_frames(options.sample_rate),
+            )
+            .with_context(|| format!("measuring {name}"))?;
+            // A turn at cycle c queues the pattern cycle c + 1 plays.
+            let ai_from = rendered
+                .turns
+                .first()
+                .filter(|_| !args.no_ai)
+                .map(|t| t.cycle as usize + 1);
+            rows.push(MixRow {
+                scene: name.clone(),
+                seed,
+                ai_change_db: ai_from.and_then(|c| report.change_into(c)),
+                largest_change_db: report.largest_change(1),
+                ai_from,
+                report,
+            });
+        }
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({ "bars": args.bars, "bands_hz": BANDS, "renders": rows })
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<20} {:>7} {:>7} {:>7} {:>7}  {:>6} {:>6} {:>6} {:>6} {:>6}  {:>9} {:>8}",
+        format!("mix, {} bars", args.bars),
+        "LUFS-I",
+        "dBTP",
+        "peak",
+        "DC",
+        "<100",
+        "-500",
+        "-2k",
+        "-8k",
+        ">8k",
+        "AI in dB",
+        "max step"
+    );
+    for row in &rows {
+        let r = &row.report;
+        let shares: Vec<String> = r
+            .band_shares
+            .iter()
+            .map(|s| format!("{:>5.1}%", 100.0 * s))
+            .collect();
+        let db = |v: Option<f64>| v.map_or("–".into(), |v| format!("{v:+.1}"));
+        println!(
+            "{:<20} {:>7.1} {:>7.1} {:>7.1} {:>7.4}  {}  {:>9} {:>8}",
+            format!("{} seed {}", row.scene, row.seed),
+            r.integrated_lufs,
+            r.true_peak_dbtp,
+            r.sample_peak_dbfs,
+            r.dc,
+            shares.join(" "),
+            db(row.ai_change_db).to_string()
+                + &row.ai_from.map_or(String::new(), |c| format!(" @{c}")),
+            row.largest_change_db
+                .map_or("–".into(), |v| format!("{v:.1}")),
+        );
+    }
+    Ok(())
 }
 
 /// Options of `ubiq eval keys`.

@@ -162,6 +162,11 @@ impl OnePole {
         x - self.lowpass(x)
     }
 
+    /// The filter's state (the low-pass output so far).
+    pub fn state(&self) -> f32 {
+        self.z
+    }
+
     /// Clears the state.
     pub fn reset(&mut self) {
         self.z = 0.0;
@@ -218,6 +223,11 @@ impl Svf {
     pub fn reset(&mut self) {
         self.ic1 = 0.0;
         self.ic2 = 0.0;
+    }
+
+    /// The filter's two integrator states.
+    pub fn state(&self) -> [f32; 2] {
+        [self.ic1, self.ic2]
     }
 }
 

@@ -1,10 +1,11 @@
 //! Master-section effects: tempo-synced ping-pong delay, feedback-delay-network reverb,
-//! the one-knob DJ filter and the look-ahead peak limiter.
+//! the one-knob DJ filter and the look-ahead true-peak limiter.
 //!
 //! Buffers are sized once for the worst case (slowest tempo, highest sample rate), so
 //! nothing allocates while playing.
 
 use super::dsp::{OnePole, Smoothed, Svf, smooth_coef};
+use super::master::TruePeak;
 
 /// Longest delay: sixteen sixteenth notes at 40 BPM.
 const MAX_DELAY_S: f32 = 6.0;
@@ -220,10 +221,13 @@ impl DjFilter {
 /// Longest look-ahead the limiter supports, in frames.
 const LIMITER_MAX_LOOKAHEAD: usize = 512;
 
-/// A look-ahead peak limiter with a hard ceiling: output never exceeds the ceiling.
+/// A look-ahead limiter with a hard ceiling: it turns down ahead of the signal's true peaks
+/// (its level between samples, 4× oversampled, see [`TruePeak`]), so that they stay at the
+/// ceiling, and no output sample ever exceeds it.
 #[derive(Debug, Clone)]
 pub struct Limiter {
     ceiling: f32,
+    true_peak: TruePeak,
     lookahead: usize,
     delay: Vec<[f32; 2]>,
     need: Vec<f32>,
@@ -239,9 +243,12 @@ pub struct Limiter {
 impl Limiter {
     /// A limiter with 1.5 ms look-ahead and the given ceiling (linear).
     pub fn new(sample_rate: f32, ceiling: f32) -> Self {
-        let lookahead = ((0.0015 * sample_rate) as usize).clamp(1, LIMITER_MAX_LOOKAHEAD - 2);
+        // The look-ahead covers the peak detector's own delay.
+        let lookahead =
+            ((0.0015 * sample_rate) as usize).clamp(2 * TruePeak::DELAY, LIMITER_MAX_LOOKAHEAD - 2);
         Limiter {
             ceiling,
+            true_peak: TruePeak::new(),
             lookahead,
             delay: vec![[0.0; 2]; LIMITER_MAX_LOOKAHEAD],
             need: vec![1.0; LIMITER_MAX_LOOKAHEAD],
@@ -250,7 +257,8 @@ impl Limiter {
             tail: 0,
             index: 0,
             gain: 1.0,
-            attack: smooth_coef(0.0015 / 5.0, sample_rate),
+            // Settled (to 0.03 %) within the look-ahead, less the peak detector's delay.
+            attack: smooth_coef(0.0015 / 8.0, sample_rate),
             release: smooth_coef(0.12, sample_rate),
         }
     }
@@ -265,7 +273,9 @@ impl Limiter {
     pub fn tick(&mut self, x: [f32; 2]) -> [f32; 2] {
         let n = LIMITER_MAX_LOOKAHEAD;
         let i = self.index;
-        let peak = x[0].abs().max(x[1].abs());
+        // The true peak around the sample `TruePeak::DELAY` frames back: its need is kept at
+        // `i`, still inside the look-ahead window of that sample and the next.
+        let peak = self.true_peak.tick_above(x, self.ceiling);
         let need = if peak > self.ceiling {
             self.ceiling / peak
         } else {
@@ -329,6 +339,23 @@ mod tests {
         for i in lat..2_000 {
             assert!((ys[i] - xs[i - lat]).abs() < 1e-6);
         }
+    }
+
+    #[test]
+    fn limiter_holds_the_true_peak_between_samples() {
+        // A full-scale sine at a quarter of the rate, sampled 45° off its crests: the samples
+        // read 0.707, under the ceiling, but the wave between them reaches 1.0.
+        let mut lim = Limiter::new(48_000.0, 0.9);
+        let mut peak = 0.0f32;
+        for i in 0..4_800 {
+            let x = (std::f32::consts::FRAC_PI_2 * i as f32 + std::f32::consts::FRAC_PI_4).sin();
+            let y = lim.tick([x, x]);
+            if i > 2_400 {
+                peak = peak.max(y[0].abs());
+            }
+        }
+        // The true peak of the output is then about the ceiling: samples at 0.707 of it.
+        assert!(peak < 0.9 * 0.71 && peak > 0.9 * 0.65, "{peak}");
     }
 
     #[test]

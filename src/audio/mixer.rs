@@ -1,18 +1,39 @@
-//! The mixer: per-track fader, pan, mute and sends; delay and reverb returns; master level,
-//! DJ filter and limiter.
+//! The mixer: per-track clean-up (DC blocker, and a high-pass on the loop tracks), fader,
+//! pan, mute and sends; delay and reverb returns; the master bus: level, DC blocker, DJ
+//! filter, glue compressor and true-peak limiter.
 
 use super::dsp::{Smoothed, db_to_gain};
 use super::fx::{Delay, DjFilter, Limiter, Reverb};
+use super::master::{DcBlocker, Glue, TrackFilter};
 use super::params::{Effects, Mix, Track};
 
-/// Limiter ceiling: −0.3 dBFS.
-pub const CEILING: f32 = 0.966_051;
+/// Limiter ceiling: −1 dBTP (true peak), so that a lossy encoding of the set does not clip.
+pub const CEILING: f32 = 0.891_250_9;
 /// Glide time of mixer controls in seconds (fast enough to feel immediate, no zipper).
 const GLIDE_S: f32 = 0.01;
 
-/// Smoothed per-track gains.
+/// Gain into the master's glue compressor and limiter, in dB: the tracks are staged with
+/// headroom (a full drum bus peaks near −4 dBFS), and the master bus brings the mix up to
+/// about −14 LUFS, the level streaming services play at.
+pub const MASTER_DRIVE_DB: f32 = 5.0;
+
+/// Corner of the high-pass on the loop tracks, in Hz: below it the kick and the bass play
+/// alone (the loops' own low end only muddies theirs).
+pub const LOOP_HIGH_PASS_HZ: f32 = 100.0;
+
+/// The high-pass corner of a track: the loop tracks have one; the drums (the kick), the bass
+/// and the deck (a whole record or a live input) keep their low end.
+pub fn high_pass_hz(track: Track) -> Option<f32> {
+    match track {
+        Track::Music | Track::Ambient | Track::Voice | Track::Rhythm => Some(LOOP_HIGH_PASS_HZ),
+        Track::Drums | Track::Bass | Track::Deck => None,
+    }
+}
+
+/// A track's clean-up filter and smoothed gains.
 #[derive(Debug, Clone, Copy)]
 struct Channel {
+    filter: TrackFilter,
     left: Smoothed,
     right: Smoothed,
     delay: Smoothed,
@@ -39,7 +60,9 @@ pub struct Mixer {
     samples_per_step: f64,
     delay: Delay,
     reverb: Reverb,
+    dc: [DcBlocker; 2],
     dj: DjFilter,
+    glue: Glue,
     limiter: Limiter,
     peaks: Peaks,
 }
@@ -53,14 +76,15 @@ impl Mixer {
     /// A mixer at `sample_rate` with default settings.
     pub fn new(sample_rate: f32) -> Self {
         let s = |v| Smoothed::new(v, GLIDE_S, sample_rate);
-        let channel = Channel {
+        let channel = |track| Channel {
+            filter: TrackFilter::new(sample_rate, high_pass_hz(track)),
             left: s(0.0),
             right: s(0.0),
             delay: s(0.0),
             reverb: s(0.0),
         };
         let mut mixer = Mixer {
-            channels: [channel; Track::COUNT],
+            channels: Track::ALL.map(channel),
             master: s(1.0),
             returns: s(1.0),
             delay_feedback: 0.0,
@@ -68,7 +92,9 @@ impl Mixer {
             samples_per_step: f64::from(sample_rate) * 0.125,
             delay: Delay::new(sample_rate),
             reverb: Reverb::new(sample_rate),
+            dc: [DcBlocker::new(sample_rate); 2],
             dj: DjFilter::new(sample_rate),
+            glue: Glue::new(0.0, 1.0, sample_rate),
             limiter: Limiter::new(sample_rate, CEILING),
             peaks: Peaks::default(),
         };
@@ -88,7 +114,8 @@ impl Mixer {
             ch.delay.set(t.delay_send.clamp(0.0, 1.0));
             ch.reverb.set(t.reverb_send.clamp(0.0, 1.0));
         }
-        self.master.set(db_to_gain(mix.master_db));
+        self.master.set(db_to_gain(mix.master_db + MASTER_DRIVE_DB));
+        self.glue.set(mix.glue.threshold_db, mix.glue.ratio);
         self.returns.set(db_to_gain(fx.return_db));
         self.dj.set(mix.filter);
         self.delay_feedback = fx.delay_feedback.clamp(0.0, 0.95);
@@ -128,12 +155,21 @@ impl Mixer {
     /// peaks accumulate until [`Mixer::reset_peaks`].
     pub fn process(&mut self, tracks: [&[f32]; Track::COUNT], out: &mut [f32]) {
         let mut peaks = self.peaks;
+        // A silent track whose filter is at rest gives silence: skip its filter this block.
+        let mut resting = [false; Track::COUNT];
+        for ((rest, ch), track) in resting.iter_mut().zip(&mut self.channels).zip(tracks) {
+            *rest = track.iter().all(|&x| x == 0.0) && ch.filter.settle();
+        }
         for (i, frame) in out.chunks_exact_mut(2).enumerate() {
             let mut dry = [0.0f32; 2];
             let mut send_delay = [0.0f32; 2];
             let mut send_reverb = [0.0f32; 2];
             for (t, ch) in self.channels.iter_mut().enumerate() {
-                let x = tracks[t][i];
+                let x = if resting[t] {
+                    0.0
+                } else {
+                    ch.filter.tick(tracks[t][i])
+                };
                 let l = x * ch.left.tick();
                 let r = x * ch.right.tick();
                 let d = ch.delay.tick();
@@ -151,10 +187,10 @@ impl Mixer {
             let ret = self.returns.tick();
             let master = self.master.tick();
             let mixed = [
-                (dry[0] + (echoes[0] + space[0]) * ret) * master,
-                (dry[1] + (echoes[1] + space[1]) * ret) * master,
+                self.dc[0].tick((dry[0] + (echoes[0] + space[0]) * ret) * master),
+                self.dc[1].tick((dry[1] + (echoes[1] + space[1]) * ret) * master),
             ];
-            let y = self.limiter.tick(self.dj.tick(mixed));
+            let y = self.limiter.tick(self.glue.tick(self.dj.tick(mixed)));
             peaks.master = peaks.master.max(y[0].abs()).max(y[1].abs());
             frame[0] = y[0];
             frame[1] = y[1];

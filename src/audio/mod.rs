@@ -13,6 +13,7 @@ pub mod fx;
 pub mod input;
 pub mod link;
 pub mod loop_player;
+pub mod master;
 pub mod mixer;
 pub mod output;
 pub mod params;

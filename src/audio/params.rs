@@ -351,6 +351,29 @@ impl Track {
     }
 }
 
+/// The master bus's glue compressor ([`crate::audio::master::Glue`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GlueMix {
+    /// Level where compression starts, in dBFS (the louder channel's peak), −60..0.
+    #[serde(deserialize_with = "within::<_, -60, 0>")]
+    pub threshold_db: f32,
+    /// Input dB above the threshold per output dB, 1..20 (1: off).
+    #[serde(deserialize_with = "within::<_, 1, 20>")]
+    pub ratio: f32,
+}
+
+impl Default for GlueMix {
+    /// A bus compressor's gentle setting: 2:1 from 18 dB RMS under full scale, a dB or two
+    /// off the body of a mix at −14 LUFS.
+    fn default() -> Self {
+        GlueMix {
+            threshold_db: -18.0,
+            ratio: 2.0,
+        }
+    }
+}
+
 /// The whole mixer.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -369,9 +392,11 @@ pub struct Mix {
     pub rhythm: TrackMix,
     /// The deck.
     pub deck: TrackMix,
-    /// Master level in dB before the limiter, −60..12.
+    /// Master level in dB before the glue compressor and the limiter, −60..12.
     #[serde(deserialize_with = "within::<_, -60, 12>")]
     pub master_db: f32,
+    /// The master bus's glue compressor.
+    pub glue: GlueMix,
     /// The one-knob DJ filter: −1..0 low-pass sweep, 0 open, 0..1 high-pass sweep.
     #[serde(deserialize_with = "within::<_, -1, 1>")]
     pub filter: f32,
@@ -392,6 +417,7 @@ impl Default for Mix {
             rhythm: TrackMix::loop_default(),
             deck: TrackMix::default(),
             master_db: 0.0,
+            glue: GlueMix::default(),
             filter: 0.0,
         }
     }

@@ -1,7 +1,11 @@
 //! What the feedback loop hears: the last seconds of the master output, from the audio
-//! thread's listening tap, addressed by absolute output frame.
+//! thread's listening tap, addressed by absolute output frame; on stage, the transport's
+//! loudness meter reads the same tap.
 
 use rtrb::Consumer;
+
+use super::loudness::LiveMeter;
+use crate::snapshot::Loudness;
 
 /// Seconds of output kept: more than one cycle at the slowest tempo (12 s at 40 BPM).
 const KEEP_SECONDS: usize = 14;
@@ -12,6 +16,7 @@ pub struct Listener {
     ring: Vec<f32>,
     /// Absolute frame after the newest sample.
     end: u64,
+    meter: Option<LiveMeter>,
 }
 
 impl std::fmt::Debug for Listener {
@@ -29,7 +34,20 @@ impl Listener {
             tap,
             ring: vec![0.0; KEEP_SECONDS * sample_rate as usize],
             end: 0,
+            meter: None,
         }
+    }
+
+    /// Also meters the loudness of what it hears (the stage's transport meter; renders
+    /// leave it off). A rate the meter refuses leaves it off.
+    pub fn metered(mut self, sample_rate: u32) -> Self {
+        self.meter = LiveMeter::new(sample_rate).ok();
+        self
+    }
+
+    /// The meter's reading, when it meters.
+    pub fn loudness(&self) -> Option<Loudness> {
+        self.meter.as_ref().map(LiveMeter::reading)
     }
 
     /// Takes in what the tap delivered since the last call.
@@ -40,6 +58,10 @@ impl Listener {
         };
         let len = self.ring.len() as u64;
         let (a, b) = chunk.as_slices();
+        if let Some(meter) = &mut self.meter {
+            meter.feed(a);
+            meter.feed(b);
+        }
         for &x in a.iter().chain(b) {
             self.ring[(self.end % len) as usize] = x;
             self.end += 1;

@@ -548,6 +548,7 @@ impl Engine {
         snap.latent_map = stage.models.latent_map(model);
         snap.library = stage.models.library.is_some();
         snap.ai_ms = stage.ai_ms;
+        snap.loudness = self.listener.as_ref().and_then(Listener::loudness);
         for view in &mut snap.loops {
             view.playing = stage.heard.playing[view.set.index()].clone();
         }
@@ -657,7 +658,7 @@ pub fn spawn(
     };
     let listener = audio
         .take_listen()
-        .map(|tap| Listener::new(tap, sample_rate));
+        .map(|tap| Listener::new(tap, sample_rate).metered(sample_rate));
     let (req_tx, req_rx) = mpsc::channel();
     let (note_tx, note_rx) = mpsc::channel();
     let mut first = Snapshot::of(&perf, audio.status(), perf.queued(), &output, None);

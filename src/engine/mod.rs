@@ -10,6 +10,7 @@
 //! - [`listen`]: what the output played, for the feedback loop; [`worker`]: the live stage's
 //!   file work; [`render`]: offline renders to WAV and MIDI; [`played`]: what a rendered set
 //!   played, and [`pulse`]: the tempo and level a listener hears, for `ubiq eval set`;
+//!   [`loudness`]: a mix's loudness, peaks, DC and spectrum, for `ubiq eval mix`;
 //!   [`stall`]: the live stage's watch on the audio clock (boundaries lost while the audio
 //!   stood still).
 
@@ -18,6 +19,7 @@ pub mod journal;
 pub mod listen;
 pub mod live;
 pub mod loops;
+pub mod loudness;
 pub mod offline;
 pub mod played;
 pub mod pulse;

@@ -68,6 +68,23 @@ impl Widget for Transport<'_> {
         if let Some(xruns) = s.xruns().filter(|&n| n > 0) {
             spans.extend([sep(), Span::styled(format!("xruns {xruns}"), t.error)]);
         }
+        if let Some(loudness) = s.loudness {
+            let lufs = loudness
+                .short_term_lufs
+                .map_or("–".to_string(), |l| format!("{l:.1}"));
+            let (peak, hot) = loudness
+                .true_peak_dbtp
+                .map_or(("–".to_string(), false), |p| {
+                    (format!("{p:.1}"), p > -1.0)
+                });
+            spans.extend([
+                sep(),
+                Span::styled(lufs, t.base),
+                Span::styled(" LUFS ", t.dim),
+                Span::styled("TP ", t.dim),
+                Span::styled(peak, if hot { t.error } else { t.base }),
+            ]);
+        }
         if s.ai_ms > 0.0 {
             spans.extend([
                 sep(),
@@ -120,6 +137,7 @@ mod tests {
     use super::*;
     use crate::performance::Performance;
     use crate::scene::library::default_scene;
+    use crate::snapshot::Loudness;
 
     #[test]
     fn positions_and_countdown() {
@@ -165,5 +183,15 @@ mod tests {
         snap.silent = true;
         let line = render(&snap);
         assert!(!line.contains("xruns"), "{line}");
+        // The loudness meter, where the stage meters: short-term LUFS and true peak.
+        snap.loudness = Some(Loudness {
+            short_term_lufs: Some(-14.24),
+            true_peak_dbtp: Some(-1.04),
+        });
+        let line = render(&snap);
+        assert!(line.contains("late 2 · -14.2 LUFS TP -1.0 · DSP"), "{line}");
+        snap.loudness = Some(Loudness::default());
+        let line = render(&snap);
+        assert!(line.contains("late 2 · – LUFS TP – · DSP"), "{line}");
     }
 }
