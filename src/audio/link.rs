@@ -96,6 +96,7 @@ pub struct Shared {
     deck_frame: AtomicU64,
     deck_length: AtomicU64,
     sample_rate: AtomicU32,
+    start_lead: AtomicU32,
     transport_epoch: AtomicU64,
 }
 
@@ -332,6 +333,12 @@ impl AudioHandle {
     pub fn sample_rate(&self) -> u32 {
         self.sample_rate
     }
+
+    /// Frames the transport waits after a start before its downbeat (see
+    /// [`AudioCore::with_start_lead`]).
+    pub fn start_lead(&self) -> u32 {
+        self.shared.start_lead.load(Ordering::Relaxed)
+    }
 }
 
 /// The audio thread's end: owns the graph, drains messages, renders, publishes.
@@ -365,6 +372,14 @@ impl<F: FnMut(i64, EventKind, f64)> RenderSink for CoreSink<'_, F> {
 }
 
 impl AudioCore {
+    /// Lets the transport start `frames` after its first plan (and each restart) arrives:
+    /// see [`Sequencer::set_start_lead`](super::sequencer::Sequencer::set_start_lead).
+    pub fn with_start_lead(mut self, frames: u32) -> Self {
+        self.synth.set_start_lead(frames);
+        self.shared.start_lead.store(frames, Ordering::Relaxed);
+        self
+    }
+
     /// Renders interleaved stereo into `out`. Real-time safe: no allocation, lock or I/O.
     pub fn process(&mut self, out: &mut [f32]) {
         self.process_with(out, |_, _, _| {});

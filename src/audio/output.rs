@@ -14,13 +14,25 @@ use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{FromSample, SampleFormat, SizedSample, StreamConfig};
 use thiserror::Error;
 
-use super::link::{AudioHandle, link};
+use super::link::{AudioCore, AudioHandle, link};
 use super::quiet::without_stderr;
 use super::silent::SilentClock;
 use super::slot::CoreSlot;
 
 /// Largest host buffer rendered in one piece; bigger callbacks are split.
 const SCRATCH_FRAMES: usize = 8_192;
+
+/// How long after the engine's first plan (or a restart) the live transport starts: MIDI out
+/// learns where a cycle starts from the audio's published position, so without this lead the
+/// downbeat's messages race the next period and can land one period late.
+const START_LEAD_S: f64 = 0.03;
+
+/// A live graph at `rate`: starts [`START_LEAD_S`] after its first plan.
+fn live_link(rate: u32, seed: u64) -> (AudioHandle, AudioCore) {
+    let (handle, core) = link(rate, seed);
+    let lead = (f64::from(rate) * START_LEAD_S).round() as u32;
+    (handle, core.with_start_lead(lead))
+}
 
 /// Which audio system to play through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -157,7 +169,7 @@ impl OutputChange {
 pub fn open(opts: &OutputOptions) -> Result<(AudioHandle, Output), OutputError> {
     let silent = |reason: String| -> Result<(AudioHandle, Output), OutputError> {
         let rate = opts.sample_rate.unwrap_or(48_000);
-        let (handle, core) = link(rate, opts.seed);
+        let (handle, core) = live_link(rate, opts.seed);
         let clock = SilentClock::start(core, rate, opts.buffer_frames)?;
         Ok((handle, Output::Silent { clock, reason }))
     };
@@ -290,7 +302,7 @@ fn open_device(host: Host, opts: &OutputOptions) -> Result<(AudioHandle, Output)
     without_stderr(|| {
         let found = Found::look(host, opts, opts.sample_rate)?;
         let rate = found.config.sample_rate;
-        let (handle, core) = link(rate, opts.seed);
+        let (handle, core) = live_link(rate, opts.seed);
         let slot = CoreSlot::new(core);
         let lost = Arc::new(AtomicBool::new(false));
         let stream = found.stream(&slot, &lost)?;

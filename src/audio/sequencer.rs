@@ -68,6 +68,7 @@ pub struct Sequencer {
     stopped: bool,
     frame: i64,
     cycle: u64,
+    start_lead: i64,
 }
 
 impl Sequencer {
@@ -85,7 +86,15 @@ impl Sequencer {
             stopped: false,
             frame: 0,
             cycle: 0,
+            start_lead: 0,
         }
+    }
+
+    /// Lets the transport start `frames` after a plan arrives instead of at once, so what
+    /// follows the audio (MIDI out learns where a cycle starts from the audio's published
+    /// position) can place the downbeat on time too.
+    pub fn set_start_lead(&mut self, frames: u32) {
+        self.start_lead = i64::from(frames);
     }
 
     /// Stops the transport: no more events until [`Sequencer::restart`]; plans queued
@@ -131,7 +140,8 @@ impl Sequencer {
         slot.skip_before(self.frame);
     }
 
-    /// Queues a plan: it starts at once when stopped, else at the next free cycle boundary.
+    /// Queues a plan: while stopped it waits for [`Sequencer::restart`]; when nothing plays yet
+    /// it starts at once (after the start lead); else at the next free cycle boundary.
     /// Returns false when the plan came too late for the next boundary (the next cycle had
     /// already begun to sound) and waits for the one after.
     pub fn queue(&mut self, plan: CyclePlan) -> bool {
@@ -140,7 +150,7 @@ impl Sequencer {
             true
         } else if !self.playing {
             self.playing = true;
-            self.set_slot(self.cur, plan, self.frame as f64);
+            self.set_slot(self.cur, plan, (self.frame + self.start_lead) as f64);
             let start = self.slots[self.cur].end();
             self.set_slot(self.next, plan, start);
             self.slots[self.prev].cursor = usize::MAX;
@@ -283,6 +293,19 @@ mod tests {
         let eb = collect(&mut b, 400_000, 999);
         assert_eq!(ea, eb);
         assert_eq!(ea, vec![0, 48_000, 192_000, 240_000, 384_000]);
+    }
+
+    #[test]
+    fn a_start_lead_moves_the_first_cycle_and_every_cycle_after() {
+        let mut s = Sequencer::new(48_000.0);
+        s.set_start_lead(1_440);
+        s.advance_to(10_000);
+        s.queue(plan(120.0, 0.0));
+        assert!(s.is_playing());
+        assert_eq!(s.position().cycle_start, 11_440.0);
+        assert_eq!(s.position().step, 0.0);
+        let events = collect(&mut s, 300_000, 256);
+        assert_eq!(events, vec![11_440, 59_440, 203_440, 251_440]);
     }
 
     #[test]

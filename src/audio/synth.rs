@@ -51,6 +51,8 @@ pub struct Synth {
     loop_bufs: [Vec<f32>; LoopSet::COUNT],
     deck: Deck,
     deck_buf: Vec<f32>,
+    /// Where a cycle that starts after the start lead begins: the loops start with it there.
+    first_at: Option<i64>,
 }
 
 impl Synth {
@@ -67,6 +69,7 @@ impl Synth {
             loop_bufs: std::array::from_fn(|_| vec![0.0; MAX_BLOCK]),
             deck: Deck::new(sample_rate),
             deck_buf: vec![0.0; MAX_BLOCK],
+            first_at: None,
         };
         synth.set_params(&Params::default());
         synth
@@ -83,10 +86,27 @@ impl Synth {
         }
         let on_time = self.seq.queue(plan);
         if started {
-            // Nothing plays or fades yet, so nothing is let go (and nothing freed here).
-            self.first_cycle(&mut |b| std::mem::forget(b));
+            self.start_first_cycle(&mut |b| std::mem::forget(b));
         }
         on_time
+    }
+
+    /// Lets the transport start `frames` after a plan arrives (see
+    /// [`Sequencer::set_start_lead`]); live output only, renders start at once.
+    pub fn set_start_lead(&mut self, frames: u32) {
+        self.seq.set_start_lead(frames);
+    }
+
+    /// The first cycle (or the first after a restart) was just queued: it starts now, or at
+    /// its frame after the start lead, where [`Synth::render`] starts it.
+    fn start_first_cycle(&mut self, release: &mut impl FnMut(Box<LoopBuffer>)) {
+        let at = self.seq.position().cycle_start.round() as i64;
+        if at > self.seq.frame() {
+            self.first_at = Some(at);
+        } else {
+            // Nothing plays or fades at a first start, so nothing is let go (nor freed here).
+            self.first_cycle(release);
+        }
     }
 
     /// A cycle that starts with no boundary event (the first, or after a restart): the tempo
@@ -103,9 +123,10 @@ impl Synth {
     pub fn stop(&mut self) {
         self.seq.stop();
         self.bass.note_off();
+        self.first_at = None;
     }
 
-    /// Starts the transport again (from the top when it plays) with a new cycle now; buffers the loops let go go to `sink`.
+    /// Starts the transport again (from the top when it plays) with a new cycle now (after the start lead); buffers the loops let go go to `sink`.
     /// False when nothing was ever queued.
     pub fn restart(&mut self, sink: &mut impl RenderSink) -> bool {
         if !self.seq.is_stopped() {
@@ -117,7 +138,7 @@ impl Synth {
         if let Some(params) = self.seq.current_plan().params().copied() {
             self.set_params(&params);
         }
-        self.first_cycle(&mut |b| sink.release(Garbage::Loop(b)));
+        self.start_first_cycle(&mut |b| sink.release(Garbage::Loop(b)));
         true
     }
 
@@ -198,6 +219,14 @@ impl Synth {
         let start = self.seq.frame();
         let end = start + n as i64;
         let mut pos = 0usize;
+        if let Some(at) = self.first_at.filter(|&at| at < end) {
+            // The lead ends in this block: silence (and tails) up to the downbeat, then the
+            // loops start with the cycle. Every event of the cycle comes at or after it.
+            pos = (at - start).max(0) as usize;
+            self.render_span(out, 0, pos, sink);
+            self.first_at = None;
+            self.first_cycle(&mut |b| sink.release(Garbage::Loop(b)));
+        }
         while let Some((frame, event)) = self.seq.next_event(end) {
             let at = (frame - start) as usize;
             if at > pos {
@@ -235,7 +264,7 @@ impl Synth {
     fn render_span(&mut self, out: &mut [f32], from: usize, to: usize, sink: &mut impl RenderSink) {
         self.drums.render(&mut self.drum_buf[from..to]);
         self.bass.render(&mut self.bass_buf[from..to]);
-        if to > from && self.seq.is_playing() {
+        if to > from && self.seq.is_playing() && self.first_at.is_none() {
             let [a, b, c, d] = &mut self.loop_bufs;
             let mut outs = [
                 &mut a[from..to],
@@ -255,5 +284,70 @@ impl Synth {
         }
         tracks[Track::Deck.index()] = &self.deck_buf[from..to];
         self.mixer.process(tracks, &mut out[2 * from..2 * to]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::{Bassline, DrumPattern};
+
+    struct Drop;
+
+    impl RenderSink for Drop {
+        fn release(&mut self, _: Garbage) {}
+    }
+
+    /// A graph with a cycle of a sine cued as the music loop.
+    fn synth(lead: u32) -> Synth {
+        let mut synth = Synth::new(48_000.0, 1);
+        synth.set_start_lead(lead);
+        let samples = (0..192_000)
+            .map(|i| (i as f32 * 0.05).sin() * 0.5)
+            .collect();
+        let buffer = LoopBuffer {
+            samples,
+            tempo_bpm: 120.0,
+            name: "sine".into(),
+        };
+        synth.cue_loop(LoopSet::Music, LoopCue::Play(Box::new(buffer)));
+        synth
+    }
+
+    fn plan() -> CyclePlan {
+        let mut drums = DrumPattern::new();
+        drums.set(
+            crate::pattern::Voice::Kick,
+            0,
+            crate::pattern::DrumCell::hit(1.0, 0.0),
+        );
+        CyclePlan::new(&drums, &Bassline::default(), 45, 120.0, 50.0)
+    }
+
+    fn render(synth: &mut Synth, frames: usize) -> Vec<f32> {
+        let mut out = vec![0.0; 2 * frames];
+        for block in out.chunks_mut(2 * 256) {
+            synth.render(block, &mut Drop);
+        }
+        out
+    }
+
+    #[test]
+    fn a_start_lead_is_the_same_as_queueing_that_much_later() {
+        for lead in [1_024, 1_000] {
+            let mut late = synth(lead as u32);
+            late.queue_cycle(plan());
+            let late = render(&mut late, 24_000);
+            let mut now = synth(0);
+            let mut out = render(&mut now, lead);
+            now.queue_cycle(plan());
+            out.extend(render(&mut now, 24_000 - lead));
+            assert!(late[..2 * lead].iter().all(|&x| x == 0.0), "silent lead");
+            assert!(
+                late.iter().any(|x| x.abs() > 0.01),
+                "the kick and the loop sound"
+            );
+            assert_eq!(late, out, "lead {lead}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::session::{Entry, header_text};
+use super::session::{Entry, GraphSetup, header_text};
 use crate::scene::Scene;
 
 /// Width of the fields filled in later: any frame number fits.
@@ -53,7 +53,8 @@ impl Journal {
     /// starting `scene`, with the session's `entries` so far, and locks it.
     pub fn create(
         path: &Path,
-        (rate, seed, scene): (u32, u64, &Scene),
+        graph: GraphSetup,
+        scene: &Scene,
         entries: &[Entry],
     ) -> std::io::Result<Self> {
         let mut file = std::fs::OpenOptions::new()
@@ -66,7 +67,7 @@ impl Journal {
         if !crate::files::try_lock(&file, true)? {
             return Err(std::io::Error::other("another ubiq is writing it"));
         }
-        let head = header_text((rate, seed, scene), &open_field(), &open_field());
+        let head = header_text(graph, scene, &open_field(), &open_field());
         let missing = || std::io::Error::other("the log header has no place for its frames");
         let fields = (
             field_at(&head, "record_from").ok_or_else(missing)?,
@@ -141,6 +142,12 @@ mod tests {
     use super::*;
     use crate::engine::session::{Action, SessionLog};
 
+    const GRAPH: GraphSetup = GraphSetup {
+        sample_rate: 48_000,
+        seed: 7,
+        start_lead: 0,
+    };
+
     fn entries() -> Vec<Entry> {
         vec![
             Entry {
@@ -160,7 +167,7 @@ mod tests {
         let path = dir.path().join("take.log");
         let scene = Scene::default();
         let all = entries();
-        let mut j = Journal::create(&path, (48_000, 7, &scene), &all[..1]).unwrap();
+        let mut j = Journal::create(&path, GRAPH, &scene, &all[..1]).unwrap();
         // While recording: readable as an open log, refused as a finished one.
         let text = std::fs::read_to_string(&path).unwrap();
         let open = SessionLog::parse_open(&text, &path).unwrap();
@@ -180,7 +187,7 @@ mod tests {
     fn a_journal_is_locked_while_recording() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("take.log");
-        let _j = Journal::create(&path, (48_000, 7, &Scene::default()), &[]).unwrap();
+        let _j = Journal::create(&path, GRAPH, &Scene::default(), &[]).unwrap();
         let other = File::open(&path).unwrap();
         assert!(!crate::files::try_lock(&other, false).unwrap());
     }
@@ -190,7 +197,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("take.log");
         let all = entries();
-        let mut j = Journal::create(&path, (48_000, 7, &Scene::default()), &all).unwrap();
+        let mut j = Journal::create(&path, GRAPH, &Scene::default(), &all).unwrap();
         j.started(256).unwrap();
         j.file.write_all(b"96000 @cyc").unwrap();
         drop(j);

@@ -664,7 +664,7 @@ pub fn spawn(
     let mut first = Snapshot::of(&perf, audio.status(), perf.queued(), &output, None);
     first.silent = silent;
     let stage = LiveStage {
-        session: SessionRecord::new(seed, perf.scene().clone()),
+        session: SessionRecord::new(seed, audio.start_lead(), perf.scene().clone()),
         takes: Takes::new(
             recorder,
             (autosave, open_takes),

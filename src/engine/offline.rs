@@ -11,7 +11,7 @@ use std::path::Path;
 use super::conductor::{Conductor, Report, Stage};
 use super::listen::Listener;
 use super::loops::{LoopCache, LoopJob, load_record};
-use super::session::{Action, Entry, SessionLog};
+use super::session::{Action, Entry, GraphSetup, SessionLog};
 use crate::audio::deck::DeckBuffer;
 use crate::audio::link::Boxed;
 use crate::audio::loop_player::LoopBuffer;
@@ -241,8 +241,14 @@ pub struct Offline<'m> {
 }
 
 impl<'m> Offline<'m> {
-    fn new(scene: Scene, models: &'m mut Models, sample_rate: u32, seed: u64, mode: Mode) -> Self {
+    fn new(scene: Scene, models: &'m mut Models, graph: GraphSetup, mode: Mode) -> Self {
+        let GraphSetup {
+            sample_rate,
+            seed,
+            start_lead,
+        } = graph;
         let (mut audio, core) = link(sample_rate, seed);
+        let core = core.with_start_lead(start_lead);
         let listener = audio
             .take_listen()
             .map(|tap| Listener::new(tap, sample_rate));
@@ -252,6 +258,7 @@ impl<'m> Offline<'m> {
             scene: scene.clone(),
             record_from: 0,
             end: 0,
+            start_lead,
             entries: Vec::new(),
         };
         let stage = OfflineStage {
@@ -315,7 +322,12 @@ impl<'m> Offline<'m> {
         keep: Keep,
         mut script: impl FnMut(u64) -> Option<Vec<(f64, Input)>>,
     ) -> Rendered {
-        let mut o = Offline::new(scene.clone(), models, sample_rate, seed, Mode::Perform);
+        let graph = GraphSetup {
+            sample_rate,
+            seed,
+            start_lead: 0,
+        };
+        let mut o = Offline::new(scene.clone(), models, graph, Mode::Perform);
         o.stage().keep = keep;
         o.conductor.start();
         // The log counts output frames; the limiter's look-ahead delays the output, so the
@@ -468,13 +480,7 @@ impl SessionLog {
     /// Renders the recorded part offline: the same graph, the same changes at the same
     /// frames, so the samples equal the live recording's (or the offline render's).
     pub fn replay(&self, models: &mut Models) -> Rendered {
-        let mut o = Offline::new(
-            self.scene.clone(),
-            models,
-            self.sample_rate,
-            self.seed,
-            Mode::Replay,
-        );
+        let mut o = Offline::new(self.scene.clone(), models, self.graph(), Mode::Replay);
         // A log without `@start` began at frame 0 (as early offline renders did).
         if !self.entries.iter().any(|e| e.action == Action::Start) {
             let start = o.conductor.perf.start_messages();

@@ -3,12 +3,13 @@
 //! same samples, bit for bit.
 //!
 //! ```text
-//! ubiq-session 1
+//! ubiq-session 2
 //! sample_rate 48000
 //! seed 1
 //! scene Scene(tempo:122.0, …)
 //! record_from 96000
 //! end 480000
+//! start_lead 1440
 //! 0 tempo 128
 //! 153600 grid kick X...x...X...x...
 //! 201216 @scene Scene(…)
@@ -32,8 +33,9 @@ use crate::loops::key::FOLLOW_SHIFTS;
 use crate::performance::loops::FeedbackTurn;
 use crate::scene::Scene;
 
-/// Format version written in the first line.
-pub const SESSION_VERSION: u32 = 1;
+/// Format version written in the first line. Version 1 had no `start_lead` line (its graphs
+/// started at once); it still reads.
+pub const SESSION_VERSION: u32 = 2;
 
 /// Lowest sample rate a log may give, in Hz.
 pub const MIN_SAMPLE_RATE: u32 = 8_000;
@@ -45,6 +47,8 @@ pub const MAX_RECORDED_SECONDS: u64 = 6 * 3600;
 /// Latest frame a log may name (`record_from`, `end`, an entry), in seconds of audio at the
 /// log's rate: twelve hours, so a replay (which renders from frame 0) stays bounded.
 pub const MAX_FRAME_SECONDS: u64 = 12 * 3600;
+/// Longest start lead a log may give, in seconds.
+pub const MAX_LEAD_SECONDS: u64 = 1;
 /// How far past `end` an entry's frame may lie, in seconds (a take logs up to its stop).
 pub const ENTRY_SLACK_SECONDS: u64 = 60;
 /// Lowest loop tempo an `@loop` line may give (as `tempo` accepts).
@@ -104,6 +108,9 @@ pub struct SessionLog {
     pub record_from: u64,
     /// Frame after the last recorded one.
     pub end: u64,
+    /// Frames the graph's transport waited after a start before its downbeat (live play
+    /// waits so MIDI out can place the downbeat; renders start at once).
+    pub start_lead: u32,
     /// Changes in order.
     pub entries: Vec<Entry>,
 }
@@ -112,16 +119,26 @@ fn compact(scene: &Scene) -> String {
     ron::to_string(scene).unwrap_or_default()
 }
 
+/// What a session's audio graph was built with: a replay builds the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphSetup {
+    /// Sample rate in Hz.
+    pub sample_rate: u32,
+    /// Seed of the noise sources.
+    pub seed: u64,
+    /// The transport's start lead in frames (see [`SessionLog::start_lead`]).
+    pub start_lead: u32,
+}
+
 /// The lines before the entries; `record_from` and `end` as given (a take being recorded
 /// writes placeholders it fills in later).
-pub fn header_text(
-    (sample_rate, seed, scene): (u32, u64, &Scene),
-    record_from: &str,
-    end: &str,
-) -> String {
+pub fn header_text(graph: GraphSetup, scene: &Scene, record_from: &str, end: &str) -> String {
     format!(
-        "ubiq-session {SESSION_VERSION}\nsample_rate {sample_rate}\nseed {seed}\nscene {}\nrecord_from {record_from}\nend {end}\n",
+        "ubiq-session {SESSION_VERSION}\nsample_rate {}\nseed {}\nscene {}\nrecord_from {record_from}\nend {end}\nstart_lead {}\n",
+        graph.sample_rate,
+        graph.seed,
         compact(scene),
+        graph.start_lead,
     )
 }
 
@@ -177,10 +194,20 @@ pub struct OpenLog {
 }
 
 impl SessionLog {
+    /// The graph the log's session played on.
+    pub fn graph(&self) -> GraphSetup {
+        GraphSetup {
+            sample_rate: self.sample_rate,
+            seed: self.seed,
+            start_lead: self.start_lead,
+        }
+    }
+
     /// The log as text.
     pub fn to_text(&self) -> String {
         let mut out = header_text(
-            (self.sample_rate, self.seed, &self.scene),
+            self.graph(),
+            &self.scene,
             &self.record_from.to_string(),
             &self.end.to_string(),
         );
@@ -227,12 +254,16 @@ impl SessionLog {
             Ok((n, value.to_string()))
         };
         let (n, version) = header("ubiq-session")?;
-        if version.trim() != SESSION_VERSION.to_string() {
-            return Err(err(
-                n,
-                format!("session version {version} is not supported"),
-            ));
-        }
+        let version = match version.trim() {
+            "1" => 1,
+            "2" => 2,
+            _ => {
+                return Err(err(
+                    n,
+                    format!("session version {version} is not supported"),
+                ));
+            }
+        };
         let number = |(n, v): (usize, String)| -> Result<u64, SessionError> {
             v.trim()
                 .parse()
@@ -285,6 +316,23 @@ impl SessionLog {
                 ));
             }
         }
+        let start_lead = if version >= 2 {
+            let (n, v) = header("start_lead")?;
+            let lead = number((n, v))?;
+            u32::try_from(lead)
+                .ok()
+                .filter(|&l| u64::from(l) <= MAX_LEAD_SECONDS * rate)
+                .ok_or_else(|| {
+                    err(
+                        n,
+                        format!(
+                            "start_lead {lead} is more than {MAX_LEAD_SECONDS} s at {sample_rate} Hz"
+                        ),
+                    )
+                })?
+        } else {
+            0
+        };
         // Entries beyond the end are not played; far beyond it, the log is not a take's.
         let last_entry = end.map_or(last_frame, |e| e + ENTRY_SLACK_SECONDS * rate);
         let mut entries = Vec::new();
@@ -329,6 +377,7 @@ impl SessionLog {
                 scene,
                 record_from: from,
                 end: end.unwrap_or(0).max(from),
+                start_lead,
                 entries,
             },
             record_from,
@@ -440,6 +489,7 @@ mod tests {
             scene: default_scene(),
             record_from: 20_000,
             end: 200_000,
+            start_lead: 1_440,
             entries: vec![
                 Entry {
                     frame: 512,
@@ -567,6 +617,7 @@ mod tests {
             scene,
             record_from: 0,
             end: 6 * cycle,
+            start_lead: 0,
             entries,
         };
         let (mut models, problems) = Models::embedded();
@@ -612,9 +663,12 @@ mod tests {
             ("end 200000", "end 18446744073709551615", 6),
             // Seven hours after the start: past the six hours a recording may last.
             ("end 200000", "end 1111320000", 6),
-            ("150000 grid", "9999999999 grid", 10),
-            ("512 @start", "512 @loop music 1e30 a", 7),
-            ("512 @start", "512 @loop music 0.5 a", 7),
+            // More than a second's lead.
+            ("start_lead 1440", "start_lead 44101", 7),
+            ("start_lead 1440", "start_lead 99999999999", 7),
+            ("150000 grid", "9999999999 grid", 11),
+            ("512 @start", "512 @loop music 1e30 a", 8),
+            ("512 @start", "512 @loop music 0.5 a", 8),
         ] {
             let e = refusal(from, to);
             assert_eq!(e.line, line, "{to}: {e}");
@@ -627,6 +681,7 @@ mod tests {
             ("sample_rate 44100", "sample_rate 8000"),
             ("sample_rate 44100", "sample_rate 384000"),
             ("512 @start", "512 @loop music 240 a"),
+            ("start_lead 1440", "start_lead 44100"),
         ] {
             let text = log().to_text().replacen(from, to, 1);
             assert!(SessionLog::parse(&text, Path::new("s.log")).is_ok(), "{to}");
@@ -738,7 +793,20 @@ mod tests {
     fn errors_name_the_line() {
         let text = log().to_text().replace("mute bass", "mute bas");
         let e = SessionLog::parse(&text, Path::new("s.log")).unwrap_err();
-        assert_eq!(e.line, 8);
-        assert!(e.to_string().starts_with("s.log:8:"), "{e}");
+        assert_eq!(e.line, 9);
+        assert!(e.to_string().starts_with("s.log:9:"), "{e}");
+    }
+
+    #[test]
+    fn the_start_lead_round_trips_and_a_version_1_log_started_at_once() {
+        let l = log();
+        let text = l.to_text();
+        assert_eq!(SessionLog::parse(&text, Path::new("s.log")).unwrap(), l);
+        let old = text
+            .replacen("ubiq-session 2", "ubiq-session 1", 1)
+            .replacen("start_lead 1440\n", "", 1);
+        let read = SessionLog::parse(&old, Path::new("s.log")).unwrap();
+        assert_eq!(read.start_lead, 0);
+        assert_eq!(read.entries, l.entries);
     }
 }

@@ -7,7 +7,7 @@ use std::sync::mpsc::Sender;
 
 use super::journal::Journal;
 use super::recover::{OpenTakes, RESERVE_BYTES, TAKE_FILES, reserve_path};
-use super::session::{Action, Entry, SessionLog};
+use super::session::{Action, Entry, GraphSetup, SessionLog};
 use super::worker::{Job, Worker};
 use crate::audio::record::{Recorder, Recording};
 use crate::midi::map::NoteMap;
@@ -25,16 +25,19 @@ struct Unplaced {
 /// thread, with the frame at which it took effect.
 pub struct SessionRecord {
     seed: u64,
+    start_lead: u32,
     scene: Scene,
     entries: Vec<Entry>,
     unplaced: Vec<Unplaced>,
 }
 
 impl SessionRecord {
-    /// A session of a graph seeded `seed`, starting from `scene`.
-    pub fn new(seed: u64, scene: Scene) -> Self {
+    /// A session of a graph seeded `seed` whose transport starts `start_lead` frames after a
+    /// start, starting from `scene`.
+    pub fn new(seed: u64, start_lead: u32, scene: Scene) -> Self {
         SessionRecord {
             seed,
+            start_lead,
             scene,
             entries: Vec::new(),
             unplaced: Vec::new(),
@@ -70,6 +73,7 @@ impl SessionRecord {
             scene: self.scene.clone(),
             record_from: rec.start_frame,
             end: rec.start_frame + rec.frames,
+            start_lead: self.start_lead,
             entries: self.entries.clone(),
         }
     }
@@ -175,7 +179,12 @@ impl Takes {
         }
         let journal = Journal::create(
             &base.with_extension("log"),
-            (rate, session.seed, &session.scene),
+            GraphSetup {
+                sample_rate: rate,
+                seed: session.seed,
+                start_lead: session.start_lead,
+            },
+            &session.scene,
             &session.entries,
         );
         let journal = match journal {
