@@ -423,7 +423,7 @@ impl AudioCore {
                 AudioMsg::Replan(plan) => {
                     self.synth.queue_cycle(plan);
                 }
-                AudioMsg::Params(params) => self.synth.set_params(&params),
+                AudioMsg::Params(params) => self.synth.apply_params(&params),
                 AudioMsg::Deck(control) => self.synth.control_deck(control),
                 AudioMsg::Mark => {}
                 AudioMsg::Transport(false) => self.synth.stop(),

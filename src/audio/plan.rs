@@ -167,6 +167,13 @@ impl CyclePlan {
         self
     }
 
+    /// Replaces the settings this cycle would bring, if it brings any.
+    pub fn refresh_params(&mut self, params: &Params) {
+        if let Some(p) = &mut self.params {
+            *p = *params;
+        }
+    }
+
     /// Settings that take effect when this cycle starts, if any.
     pub fn params(&self) -> Option<&Params> {
         self.params.as_ref()

@@ -6,6 +6,7 @@
 //! otherwise it waits for the cycle after. With nothing queued, the current cycle repeats.
 //! Tempo belongs to the plan, so a tempo change lands exactly on a cycle boundary.
 
+use super::params::Params;
 use super::plan::{CyclePlan, EventKind};
 use crate::pattern::STEPS;
 
@@ -162,6 +163,17 @@ impl Sequencer {
         } else {
             self.pending = Some(plan);
             false
+        }
+    }
+
+    /// Newer settings for the cycles still to come: a queued plan that brings settings at its
+    /// start brings these instead (they were made after it).
+    pub fn refresh_params(&mut self, params: &Params) {
+        if self.playing {
+            self.slots[self.next].plan.refresh_params(params);
+        }
+        if let Some(plan) = &mut self.pending {
+            plan.refresh_params(params);
         }
     }
 

@@ -173,8 +173,15 @@ impl Synth {
         self.loops.playing(set)
     }
 
-    /// Takes new sound, mixer and effect settings.
-    pub fn set_params(&mut self, params: &Params) {
+    /// Takes new sound, mixer and effect settings now. They are the newest: a queued cycle
+    /// that was to bring settings at its start brings these (a scene's mix waits for its
+    /// cycle; a `solo` given after it must not be undone when that cycle starts).
+    pub fn apply_params(&mut self, params: &Params) {
+        self.set_params(params);
+        self.seq.refresh_params(params);
+    }
+
+    fn set_params(&mut self, params: &Params) {
         self.drums.set_timbre(params.drums);
         self.bass.set_timbre(params.bass);
         self.mixer.set(&params.mix, &params.effects);

@@ -501,3 +501,36 @@ impl SessionLog {
         rendered
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_solo_given_by_a_section_that_brings_a_scene_lasts_past_the_first_cycle() {
+        let dir = tempfile::tempdir().unwrap();
+        let kick = r#"tempo: 120, drums: (kick: "X...X...X...X..."), bass: (line: "A1 . . . A1 . . . A1 . . . A1 . . .")"#;
+        std::fs::write(dir.path().join("b.ron"), format!("Scene({kick})")).unwrap();
+        let text = format!(
+            r#"Scene({kick}, sections: [(name: "a", bars: 2), (name: "b", bars: 6, scene: "b.ron", commands: ["solo music"])])"#
+        );
+        let scene = Scene::from_ron(&text, &dir.path().join("set.ron")).unwrap();
+        let mut models = Models::none();
+        // Two bars at 120 BPM and 48 kHz.
+        let cycle = 192_000;
+        let played = Offline::perform(&scene, &mut models, 4 * cycle, 48_000, 1);
+        assert_eq!(played.problem_count, 0, "{:?}", played.problems);
+        let peak = |from: u64, to: u64| {
+            played.samples[2 * from as usize..2 * to as usize]
+                .iter()
+                .fold(0.0f32, |m, x| m.max(x.abs()))
+        };
+        assert!(peak(0, cycle) > 0.1, "the first section plays");
+        // The section's solo of a silent track (no loop plays): silence once the tails of the
+        // first section have died, for the whole section, not only its first cycle.
+        for k in 2..4 {
+            let p = peak(k * cycle, (k + 1) * cycle);
+            assert!(p < 1e-3, "cycle {k} of the set: peak {p}");
+        }
+    }
+}
