@@ -145,6 +145,7 @@ const STRIP: usize = 32;
 
 /// Feature planes `[channels][(h + 2) × (w + 2)]` with a zero border, and [`STRIP`] spare
 /// values at the end, so a strip of a convolution may read past its plane.
+#[derive(Debug, Default)]
 struct Planes {
     data: Vec<f32>,
     channels: usize,
@@ -161,59 +162,89 @@ impl Planes {
         let n = (self.h + 2) * self.pitch();
         &self.data[c * n..(c + 1) * n + STRIP]
     }
+
+    /// Makes these `channels` planes of `h × w`. Planes of that shape already are kept as
+    /// they are: their borders are still zero, since only interiors are ever written, and
+    /// every interior is written before it is read.
+    fn shape(&mut self, channels: usize, h: usize, w: usize) {
+        if (self.channels, self.h, self.w) != (channels, h, w) || self.data.is_empty() {
+            *self = Planes {
+                data: vec![0.0; channels * (h + 2) * (w + 2) + STRIP],
+                channels,
+                h,
+                w,
+            };
+        }
+    }
+}
+
+/// Buffers one embedding after another reuses, so a call neither allocates nor zeroes
+/// them: the padded input plane, each block's output planes and the convolution sums.
+#[derive(Debug, Default)]
+pub struct EmbedScratch {
+    input: Planes,
+    outputs: Vec<Planes>,
+    acc: Vec<f32>,
+    rows: Vec<f32>,
 }
 
 impl Block {
-    /// Conv, norm, ReLU and pool of `x` into fresh padded planes.
+    /// Conv, norm, ReLU and pool of `x` into the padded planes `out` (shaped here), summing
+    /// in `acc` with `rows` for the pooling.
     #[inline(always)]
-    fn forward(&self, x: &Planes) -> Planes {
+    fn forward(&self, x: &Planes, out: &mut Planes, acc: &mut Vec<f32>, rows: &mut Vec<f32>) {
         let (h, w, p) = (x.h, x.w, x.pitch());
         let [pb, pf] = self.pool;
         let (oh, ow) = (h / pb, w / pf);
-        let mut out = Planes {
-            data: vec![0.0; self.conv.outputs * (oh + 2) * (ow + 2) + STRIP],
-            channels: self.conv.outputs,
-            h: oh,
-            w: ow,
-        };
+        out.shape(self.conv.outputs, oh, ow);
         let op = out.pitch();
         let plane_out = (oh + 2) * op;
         // acc[y·p + xx]: output row y, padded column xx (1..=w valid), one plane for each
-        // channel of a pair.
+        // channel of a pair. Only the valid columns are read, each after it was summed.
         let span = h * p;
         let stride = span + STRIP;
-        let mut acc = vec![0.0f32; stride * 2];
-        let mut rows = vec![0.0f32; w];
+        if acc.len() < stride * 2 {
+            acc.resize(stride * 2, 0.0);
+        }
+        rows.resize(w, 0.0);
         for o in (0..self.conv.outputs).step_by(2) {
             // An odd last channel is summed twice and kept once.
             let pair = [o, (o + 1).min(self.conv.outputs - 1)];
-            self.convolve_pair(x, pair, &mut acc);
-            for (c, acc) in (o..pair[1] + 1).zip(acc.chunks_exact_mut(stride)) {
+            self.convolve_pair(x, pair, acc);
+            for (c, acc) in (o..pair[1] + 1).zip(acc.chunks_exact(stride)) {
                 let (scale, shift) = self
                     .norm
                     .as_ref()
                     .map_or((1.0, 0.0), |norm| (norm.scale[c], norm.shift[c]));
-                for v in &mut acc[..span] {
-                    *v = (*v * scale + shift).max(0.0);
-                }
-                // Max-pool: the rows of a window first (whole rows at once), then its columns.
-                // Values are ReLU outputs, never NaN, so a plain comparison is the maximum.
+                let relu = |v: f32| (v * scale + shift).max(0.0);
+                // Norm and ReLU as each sum is read, then max-pool: the rows of a window
+                // first (whole rows at once), then its columns. Values are ReLU outputs,
+                // never NaN. (`max`, not a comparison and a conditional write: the compiler
+                // made that a masked store, slow on some CPUs.)
                 let dst = &mut out.data[c * plane_out..(c + 1) * plane_out];
                 for y in 0..oh {
-                    rows.copy_from_slice(&acc[y * pb * p + 1..][..w]);
+                    for (m, &v) in rows.iter_mut().zip(&acc[y * pb * p + 1..][..w]) {
+                        *m = relu(v);
+                    }
                     for dy in 1..pb {
                         for (m, &v) in rows.iter_mut().zip(&acc[(y * pb + dy) * p + 1..][..w]) {
-                            *m = if v > *m { v } else { *m };
+                            *m = m.max(relu(v));
                         }
                     }
                     let line = &mut dst[(y + 1) * op + 1..][..ow];
-                    for (d, cols) in line.iter_mut().zip(rows.chunks_exact(pf)) {
-                        *d = cols.iter().fold(0.0, |m, &v| if v > m { v } else { m });
+                    if pf == 2 {
+                        // The common window, in pairs the compiler keeps in vectors.
+                        for (d, pair) in line.iter_mut().zip(rows.chunks_exact(2)) {
+                            *d = pair[0].max(pair[1]);
+                        }
+                    } else {
+                        for (d, cols) in line.iter_mut().zip(rows.chunks_exact(pf)) {
+                            *d = cols.iter().fold(0.0, |m: f32, &v| m.max(v));
+                        }
                     }
                 }
             }
         }
-        out
     }
 
     /// Sums the convolution of the two output channels `pair` into the two planes of `acc`
@@ -231,43 +262,43 @@ impl Block {
             &self.conv.weight[pair[0] * n..][..n],
             &self.conv.weight[pair[1] * n..][..n],
         );
+        let bias = [self.conv.bias[pair[0]], self.conv.bias[pair[1]]];
+        let (acc0, acc1) = acc.split_at_mut(stride);
         let mut j = 1;
         while j < span - 1 {
-            let mut sums = [
-                [self.conv.bias[pair[0]]; STRIP],
-                [self.conv.bias[pair[1]]; STRIP],
-            ];
-            strip(x, j, [w0, w1], &mut sums);
-            acc[j..j + STRIP].copy_from_slice(&sums[0]);
-            acc[stride + j..stride + j + STRIP].copy_from_slice(&sums[1]);
+            let sums = [&mut acc0[j..j + STRIP], &mut acc1[j..j + STRIP]];
+            strip(x, j, [w0, w1], bias, sums);
             j += STRIP;
         }
     }
 }
 
-/// Adds the taps of the strip of [`STRIP`] outputs from `j` to `sums`, input by input and tap
-/// by tap, each as one fused multiply-add (`w · v + sum`, rounded once), for the two channels
-/// of kernels `w` (`inputs × 3 × 3` each). On x86-64 with AVX2 and FMA it runs as
+/// Sums the strip of [`STRIP`] outputs from `j` into `sums` (each [`STRIP`] long): from the
+/// channel's `bias`, input by input and tap by tap, each tap one fused multiply-add
+/// (`w · v + sum`, rounded once), for the two channels of kernels `w` (`inputs × 3 × 3` each). On x86-64 with AVX2 and FMA it runs as
 /// hand-written vector code: from a plain `mul_add` loop the compiler spills the 64 sums to
 /// the stack, which made it slower than unfused arithmetic. A fused multiply-add rounds the
 /// same wherever it runs, so both copies give the same bits.
 #[inline(always)]
-fn strip(x: &Planes, j: usize, w: [&[f32]; 2], sums: &mut [[f32; STRIP]; 2]) {
+fn strip(x: &Planes, j: usize, w: [&[f32]; 2], bias: [f32; 2], sums: [&mut [f32]; 2]) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has AVX2 and FMA (checked just above).
-        unsafe { strip_fma(x, j, w, sums) };
+        unsafe { strip_fma(x, j, w, bias, sums) };
         return;
     }
-    strip_plain(x, j, w, sums);
+    strip_plain(x, j, w, bias, sums);
 }
 
 /// [`strip`] as plain Rust (`mul_add`: a fused multiply-add where the target has one, else
 /// the C library's exact `fmaf`).
 #[inline(always)]
-fn strip_plain(x: &Planes, j: usize, w: [&[f32]; 2], sums: &mut [[f32; STRIP]; 2]) {
+fn strip_plain(x: &Planes, j: usize, w: [&[f32]; 2], bias: [f32; 2], sums: [&mut [f32]; 2]) {
     let p = x.pitch();
     let [s0, s1] = sums;
+    let (s0, s1) = (&mut s0[..STRIP], &mut s1[..STRIP]);
+    s0.fill(bias[0]);
+    s1.fill(bias[1]);
     for i in 0..x.channels {
         // The three input rows under the strip, and the channel pair's 3×3 kernels: every
         // tap below is a fixed offset into them.
@@ -289,17 +320,16 @@ fn strip_plain(x: &Planes, j: usize, w: [&[f32]; 2], sums: &mut [[f32; STRIP]; 2
 /// [`strip`] in AVX2 registers: the 64 sums stay in eight registers for the whole strip.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn strip_fma(x: &Planes, j: usize, w: [&[f32]; 2], sums: &mut [[f32; STRIP]; 2]) {
+unsafe fn strip_fma(x: &Planes, j: usize, w: [&[f32]; 2], bias: [f32; 2], sums: [&mut [f32]; 2]) {
     use std::arch::x86_64::_mm256_storeu_ps;
     use std::arch::x86_64::{__m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps};
     const LANES: usize = 8;
     const REGS: usize = STRIP / LANES;
     let p = x.pitch();
-    let load = |s: &[f32; STRIP]| -> [__m256; REGS] {
-        // SAFETY: each load reads 8 of the strip's 32 values.
-        std::array::from_fn(|r| unsafe { _mm256_loadu_ps(s[r * LANES..].as_ptr()) })
-    };
-    let (mut s0, mut s1) = (load(&sums[0]), load(&sums[1]));
+    let (mut s0, mut s1): ([__m256; REGS], [__m256; REGS]) = (
+        [_mm256_set1_ps(bias[0]); REGS],
+        [_mm256_set1_ps(bias[1]); REGS],
+    );
     for i in 0..x.channels {
         let window = &x.plane(i)[j - 1..j + 2 * p + 1 + STRIP];
         let (k0, k1) = (&w[0][i * 9..i * 9 + 9], &w[1][i * 9..i * 9 + 9]);
@@ -319,7 +349,8 @@ unsafe fn strip_fma(x: &Planes, j: usize, w: [&[f32]; 2], sums: &mut [[f32; STRI
             }
         }
     }
-    for (sums, regs) in sums.iter_mut().zip([s0, s1]) {
+    for (sums, regs) in sums.into_iter().zip([s0, s1]) {
+        let sums = &mut sums[..STRIP];
         for (r, reg) in regs.into_iter().enumerate() {
             // SAFETY: each store writes 8 of the strip's 32 values.
             unsafe { _mm256_storeu_ps(sums[r * LANES..].as_mut_ptr(), reg) };
@@ -416,27 +447,41 @@ impl FastLoopNet {
     avx2_dispatch! {
         /// Embeds one model input (standardised log-mel spectrogram, band-major
         /// `N_MELS × FRAMES`, then the sliced chroma; see [`crate::loops::mel::INPUT_LEN`]): a
-        /// unit-length vector.
-        pub fn embed(&self, input: &[f32]) -> Vec<f32> = embed_plain via embed_avx2;
+        /// unit-length vector. `scratch` holds buffers from one call to the next.
+        pub fn embed_with(&self, input: &[f32], scratch: &mut EmbedScratch) -> Vec<f32> = embed_plain via embed_avx2;
     }
 
-    // Always inlined, so that the AVX2 copy of `embed` compiles all of it for AVX2.
+    /// [`FastLoopNet::embed_with`] with buffers of its own.
+    pub fn embed(&self, input: &[f32]) -> Vec<f32> {
+        self.embed_with(input, &mut EmbedScratch::default())
+    }
+
+    // Always inlined, so that the AVX2 copy of `embed_with` compiles all of it for AVX2.
     #[inline(always)]
-    fn embed_plain(&self, input: &[f32]) -> Vec<f32> {
+    fn embed_plain(&self, input: &[f32], scratch: &mut EmbedScratch) -> Vec<f32> {
         let (h, w) = (N_MELS, FRAMES);
-        let mut x = Planes {
-            data: vec![0.0; (h + 2) * (w + 2) + STRIP],
-            channels: 1,
-            h,
-            w,
-        };
-        for (y, row) in input.chunks_exact(w).take(h).enumerate() {
+        let EmbedScratch {
+            input: first,
+            outputs,
+            acc,
+            rows,
+        } = scratch;
+        first.shape(1, h, w);
+        for y in 0..h {
             let at = (y + 1) * (w + 2) + 1;
-            x.data[at..at + w].copy_from_slice(row);
+            let line = &mut first.data[at..at + w];
+            match input.get(y * w..(y + 1) * w) {
+                Some(row) => line.copy_from_slice(row),
+                None => line.fill(0.0),
+            }
         }
-        for block in &self.blocks {
-            x = block.forward(&x);
+        outputs.resize_with(self.blocks.len(), Planes::default);
+        for (i, block) in self.blocks.iter().enumerate() {
+            let (done, rest) = outputs.split_at_mut(i);
+            let x = done.last().unwrap_or(first);
+            block.forward(x, &mut rest[0], acc, rows);
         }
+        let x = outputs.last().unwrap_or(first);
         let p = x.pitch();
         let mut features = Vec::with_capacity(x.channels * x.h * x.w);
         for c in 0..x.channels {
@@ -493,7 +538,10 @@ mod tests {
             for (a, b) in got.iter().zip(&want) {
                 assert!((a - b).abs() < 1e-4, "{a} vs {b}");
             }
-            assert_eq!(fast.embed(&input), fast.embed_plain(&input));
+            assert_eq!(
+                fast.embed(&input),
+                fast.embed_plain(&input, &mut EmbedScratch::default())
+            );
         }
     }
 
@@ -517,13 +565,27 @@ mod tests {
         let kernels: Vec<f32> = (0..2 * channels * 9).map(|k| spread(k * 31 + 5)).collect();
         let kernels = [&kernels[..channels * 9], &kernels[channels * 9..]];
         for j in [1, 1 + STRIP, 1 + 2 * STRIP] {
-            let mut plain = [[0.25; STRIP], [-0.5; STRIP]];
-            let mut vector = plain;
-            strip_plain(&x, j, kernels, &mut plain);
+            let bias = [0.25, -0.5];
+            let (mut plain, mut vector) = ([[0.0; STRIP]; 2], [[9.0; STRIP]; 2]);
+            let [p0, p1] = &mut plain;
+            strip_plain(&x, j, kernels, bias, [p0, p1]);
+            let [v0, v1] = &mut vector;
             // SAFETY: the CPU has AVX2 and FMA (checked above).
-            unsafe { strip_fma(&x, j, kernels, &mut vector) };
+            unsafe { strip_fma(&x, j, kernels, bias, [v0, v1]) };
             let bits = |s: &[[f32; STRIP]; 2]| s.map(|c| c.map(f32::to_bits));
             assert_eq!(bits(&plain), bits(&vector), "strip at {j}");
+        }
+    }
+
+    #[test]
+    fn reused_buffers_give_the_bits_of_fresh_ones() {
+        let model = LoopModel::embedded(Device::flex()).expect("embedded model");
+        let fast = FastLoopNet::of(model.net()).expect("plain copy");
+        let mut rng = Rng::new(11);
+        let mut scratch = EmbedScratch::default();
+        for len in [INPUT_LEN, INPUT_LEN, N_MELS * FRAMES / 2, INPUT_LEN] {
+            let input: Vec<f32> = (0..len).map(|_| rng.normal()).collect();
+            assert_eq!(fast.embed_with(&input, &mut scratch), fast.embed(&input));
         }
     }
 

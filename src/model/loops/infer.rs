@@ -8,7 +8,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::data::DataConfig;
-use super::fast::FastLoopNet;
+use super::fast::{EmbedScratch, FastLoopNet};
 use super::model::{LoopNet, LoopNetConfig};
 use super::train::{TrainingConfig, stack};
 use crate::loops::audio::{self, Mono};
@@ -52,6 +52,8 @@ pub struct LoopModel {
     /// The plain-float copy embeddings run on (none when a weight is not finite:
     /// [`LoopModel::from_bytes`] refuses such a file, training may still hold one).
     fast: Option<FastLoopNet>,
+    /// The plain copy's buffers, kept from one embedding to the next.
+    scratch: EmbedScratch,
     device: Device,
     analyser: MelAnalyser,
     /// How its training windows were chosen and rendered, when its metadata was read.
@@ -89,6 +91,7 @@ impl LoopModel {
     pub fn new(net: LoopNet, device: Device, origin: &str) -> Self {
         LoopModel {
             fast: FastLoopNet::of(&net).ok(),
+            scratch: EmbedScratch::default(),
             net,
             device,
             analyser: MelAnalyser::new(),
@@ -163,7 +166,7 @@ impl LoopModel {
     pub fn embed_normalised(&mut self, samples: &[f32]) -> Vec<f32> {
         let input = self.analyser.model_input(samples);
         if let Some(fast) = &self.fast {
-            return fast.embed(&input);
+            return fast.embed_with(&input, &mut self.scratch);
         }
         let x = stack(std::iter::once(input.as_slice()), &self.device);
         self.net
