@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use ubiq::command::parse;
 use ubiq::engine::session::{
-    Action, ENTRY_SLACK_SECONDS, Entry, MAX_FRAME_SECONDS, MAX_RECORDED_SECONDS, MAX_SAMPLE_RATE,
-    MIN_SAMPLE_RATE, SessionLog,
+    Action, ENTRY_SLACK_SECONDS, Entry, MAX_FRAME_SECONDS, MAX_LEAD_SECONDS, MAX_RECORDED_SECONDS,
+    MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, SessionLog,
 };
 use ubiq::model::registry::Models;
 use ubiq::model::rng::Rng;
@@ -90,7 +90,9 @@ fn every_bad_header_value_is_refused_in_one_line_naming_the_file_and_line() {
         ("record_from 0", "record_from 99999999999", 5),
         ("end 24000", "end 18446744073709551615", 6),
         ("end 24000", "end 1209600000", 6),
-        ("1000 mute", "99999999999 mute", 8),
+        ("start_lead 0", "start_lead 48001", 7),
+        ("start_lead 0", "start_lead -1", 7),
+        ("1000 mute", "99999999999 mute", 9),
     ] {
         let log = dir.path().join("bad.log");
         std::fs::write(&log, good.replacen(from, to, 1)).unwrap();
@@ -153,6 +155,11 @@ fn replays_within_bounds(log: &mut SessionLog, what: &str) {
         "{what}: rate {rate}"
     );
     assert!(log.record_from <= log.end, "{what}");
+    assert!(
+        u64::from(log.start_lead) <= MAX_LEAD_SECONDS * rate,
+        "{what}: lead {}",
+        log.start_lead
+    );
     assert!(
         log.end <= MAX_FRAME_SECONDS * rate,
         "{what}: end {}",
