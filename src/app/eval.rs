@@ -19,6 +19,7 @@ use super::models::ModelArgs;
 use super::progress::songs;
 use crate::dataset::{BassPair, CacheMode, Split};
 use crate::engine::loudness::{BANDS, MixReport};
+use crate::engine::offline::Rendered;
 use crate::engine::played::{
     bass_style, drum_windows, loop_bass_correlation, loop_change_count, loop_changes, loop_key_fit,
 };
@@ -40,7 +41,7 @@ use crate::model::rhythm::style::{GrooveStats, GrooveTally};
 use crate::pattern::DrumPattern;
 use crate::pattern::{Key, Scale};
 use crate::performance::query::render_query;
-use crate::scene::library;
+use crate::scene::{Scene, library};
 use serde::Serialize;
 
 /// `ubiq eval …`.
@@ -128,43 +129,27 @@ fn eval_mix(args: &EvalMixArgs) -> anyhow::Result<()> {
     } else {
         args.scenes.clone()
     };
-    let mut models = if args.no_ai {
-        Models::none()
-    } else {
-        args.models.load_telling()
-    };
-    let mut rows = Vec::new();
-    for name in &scenes {
-        let (scene, _) = library::resolve(Some(name))?;
-        for &seed in &args.seeds {
-            let options = RenderOptions {
-                bars: args.bars,
-                sample_rate: 48_000,
-                seed,
-            };
-            let rendered = render_set(&scene, &mut models, &options);
-            let report = MixReport::measure(
-                &rendered.samples,
-                options.sample_rate,
-                scene.cycle_frames(options.sample_rate),
-            )
-            .with_context(|| format!("measuring {name}"))?;
-            // A turn at cycle c queues the pattern cycle c + 1 plays.
-            let ai_from = rendered
-                .turns
-                .first()
-                .filter(|_| !args.no_ai)
-                .map(|t| t.cycle as usize + 1);
-            rows.push(MixRow {
-                scene: name.clone(),
-                seed,
-                ai_change_db: ai_from.and_then(|c| report.change_into(c)),
-                largest_change_db: report.largest_change(1),
-                ai_from,
-                report,
-            });
-        }
-    }
+    let mut models = args.models.load_unless(args.no_ai);
+    let rows = each_render(&scenes, &args.seeds, args.bars, &mut models, |set, _| {
+        let rate = set.options.sample_rate;
+        let report = MixReport::measure(&set.rendered.samples, rate, set.scene.cycle_frames(rate))
+            .with_context(|| format!("measuring {}", set.name))?;
+        // A turn at cycle c queues the pattern cycle c + 1 plays.
+        let ai_from = set
+            .rendered
+            .turns
+            .first()
+            .filter(|_| !args.no_ai)
+            .map(|t| t.cycle as usize + 1);
+        Ok(MixRow {
+            scene: set.name.to_string(),
+            seed: set.options.seed,
+            ai_change_db: ai_from.and_then(|c| report.change_into(c)),
+            largest_change_db: report.largest_change(1),
+            ai_from,
+            report,
+        })
+    })?;
     if args.json {
         println!(
             "{}",
@@ -682,6 +667,46 @@ fn drum_reference(dirs: &[PathBuf]) -> anyhow::Result<GrooveStats> {
 
 /// Renders every scene with every seed (the AI composing, as on stage) and measures the bass
 /// it played; the human reference, when given, is every line of the folders.
+/// One render `ubiq eval set` or `ubiq eval mix` measures.
+struct SetRender<'a> {
+    /// The scene as it was named.
+    name: &'a str,
+    scene: &'a Scene,
+    options: RenderOptions,
+    rendered: Rendered,
+}
+
+/// Renders every scene (a file or a shipped name) with every seed, `bars` bars at 48 kHz,
+/// and makes each render a row with `row` (which also sees the models it played with).
+fn each_render<R>(
+    scenes: &[String],
+    seeds: &[u64],
+    bars: u32,
+    models: &mut Models,
+    mut row: impl FnMut(SetRender, &Models) -> anyhow::Result<R>,
+) -> anyhow::Result<Vec<R>> {
+    let mut rows = Vec::new();
+    for name in scenes {
+        let (scene, _) = library::resolve(Some(name))?;
+        for &seed in seeds {
+            let options = RenderOptions {
+                bars,
+                sample_rate: 48_000,
+                seed,
+            };
+            let rendered = render_set(&scene, models, &options);
+            let set = SetRender {
+                name,
+                scene: &scene,
+                options,
+                rendered,
+            };
+            rows.push(row(set, models)?);
+        }
+    }
+    Ok(rows)
+}
+
 fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
     let human = if args.midi.is_empty() {
         None
@@ -696,67 +721,57 @@ fn eval_set(args: &EvalSetArgs) -> anyhow::Result<()> {
     } else {
         Some(drum_reference(&args.drum_midi)?)
     };
-    let mut models = if args.no_ai {
-        Models::none()
-    } else {
-        args.models.load_telling()
-    };
+    let mut models = args.models.load_unless(args.no_ai);
     let chromas = models
         .library
         .as_ref()
         .map(|lib| loop_chromas(lib, LoopSet::Music))
         .unwrap_or_default();
-    let mut rows = Vec::new();
-    for name in &args.scenes {
-        let (scene, _) = library::resolve(Some(name))?;
-        for &seed in &args.seeds {
-            let options = RenderOptions {
-                bars: args.bars,
-                sample_rate: 48_000,
-                seed,
-            };
-            let rendered = render_set(&scene, &mut models, &options);
+    let cycles = u64::from(args.bars / 2);
+    let rows = each_render(
+        &args.scenes,
+        &args.seeds,
+        args.bars,
+        &mut models,
+        |set, models| {
+            let SetRender {
+                name,
+                scene,
+                options,
+                rendered,
+            } = set;
             let mut windows = drum_windows(&rendered, scene.swing);
-            windows.truncate((args.bars / 2) as usize);
+            windows.truncate(cycles as usize);
             let mut drums = GrooveTally::default();
             drums.add_run(&windows);
-            rows.push(SetRow {
-                scene: name.clone(),
-                seed,
+            let library = models.library.as_ref();
+            let changes = loop_change_count(&loop_changes(&rendered, LoopSet::Music, cycles));
+            Ok(SetRow {
+                scene: name.to_string(),
+                seed: options.seed,
                 bass: bass_style(&rendered, scene.bass.key),
                 drums: drums.stats(),
                 latent_spread: spread(&rendered.turns.iter().map(|t| t.z).collect::<Vec<_>>()),
                 pulse_bpm: pulse_bpm(&rendered.samples, options.sample_rate),
                 tempo: scene.tempo,
                 rms_dbfs: rms_dbfs(&rendered.samples),
-                music_bars_per_change: {
-                    let cycles = u64::from(args.bars / 2);
-                    let changes =
-                        loop_change_count(&loop_changes(&rendered, LoopSet::Music, cycles));
-                    (changes > 0).then(|| f64::from(args.bars) / changes as f64)
-                },
-                music_key_fit: models.library.as_ref().and_then(|lib| {
+                music_bars_per_change: (changes > 0).then(|| f64::from(args.bars) / changes as f64),
+                music_key_fit: library.and_then(|lib| {
                     let start = (scene.bass.key, scene.bass.scale);
-                    loop_key_fit(
-                        &rendered,
-                        LoopSet::Music,
-                        lib,
-                        start,
-                        u64::from(args.bars / 2),
-                    )
+                    loop_key_fit(&rendered, LoopSet::Music, lib, start, cycles)
                 }),
-                random_key_fit: models.library.as_ref().and_then(|lib| {
+                random_key_fit: library.and_then(|lib| {
                     library_key_fit(lib, LoopSet::Music, scene.bass.key, scene.bass.scale)
                 }),
                 music_bass_correlation: loop_bass_correlation(
                     &rendered,
                     LoopSet::Music,
                     &chromas,
-                    u64::from(args.bars / 2),
+                    cycles,
                 ),
-            });
-        }
-    }
+            })
+        },
+    )?;
     if args.json {
         println!(
             "{}",

@@ -36,6 +36,16 @@ impl ModelArgs {
         }
     }
 
+    /// The models a render plays with: none when the AI is off (`--no-ai`), else
+    /// [`ModelArgs::load_telling`].
+    pub fn load_unless(&self, no_ai: bool) -> Models {
+        if no_ai {
+            Models::none()
+        } else {
+            self.load_telling()
+        }
+    }
+
     /// Loads the models, telling on stderr (a `ubiq: …` line each, escaped; a closed stderr
     /// drops them) what did not load and which model files given did.
     pub fn load_telling(&self) -> Models {

@@ -14,7 +14,6 @@ use crate::audio::dsp::gain_to_db;
 use crate::engine::render::{RenderOptions, midi_of, render_set, write_midi, write_wav};
 use crate::engine::session::SessionLog;
 use crate::midi::map::NoteMap;
-use crate::model::registry::Models;
 use crate::scene::library;
 use crate::text::Shown;
 
@@ -79,11 +78,7 @@ fn render(args: &RenderArgs) -> anyhow::Result<()> {
     let options = args.options();
     let (scene, _) = library::resolve(args.scene.as_deref())?;
     let map = NoteMap::load(args.midi_map.as_deref().unwrap_or("gm"))?;
-    let mut models = if args.no_ai {
-        Models::none()
-    } else {
-        args.models.load_telling()
-    };
+    let mut models = args.models.load_unless(args.no_ai);
     let began = Instant::now();
     let rendered = render_set(&scene, &mut models, &options);
     let took = began.elapsed();
