@@ -96,7 +96,18 @@ fn sigterm_finishes_the_recording() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1_500));
+    // Wait until the take holds well over a second of audio (the models load and the
+    // transport starts after its lead first, and a loaded machine is slow to get there).
+    let bytes_per_frame = 2 * 4;
+    let wanted = 100 + 60_000 * bytes_per_frame;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::fs::metadata(&take).map_or(0, |m| m.len()) < wanted {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the take never grew past {wanted} bytes"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
