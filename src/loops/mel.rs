@@ -173,14 +173,70 @@ impl BandGroup {
     }
 }
 
+/// The chroma's bins by pitch class, summed side by side like [`BandGroup`]: adding each
+/// bin's magnitude straight into its pitch class made every addition wait on the one before
+/// through memory. Each pitch class still adds its bins in ascending order, so the sums are
+/// the same bits.
+struct ChromaBins {
+    /// The bins that have a pitch class: `first..first + magnitudes`.
+    first: usize,
+    /// `lanes[k][pc]`: where pitch class pc's k-th bin is in the magnitudes (relative to
+    /// `first`), or the zero kept past them once pc has no more bins (magnitudes are never
+    /// negative and sums start at +0, so adding +0 leaves a sum as it was).
+    lanes: Vec<[u16; CHROMA]>,
+    /// Each counted bin's magnitude, then one zero.
+    magnitudes: Vec<f32>,
+}
+
+impl ChromaBins {
+    fn new() -> Self {
+        let classes: Vec<(usize, u8)> = (0..N_FFT / 2 + 1)
+            .filter_map(|k| pitch_class(k).map(|pc| (k, pc)))
+            .collect();
+        let first = classes.first().map_or(0, |c| c.0);
+        let len = classes.last().map_or(0, |c| c.0 + 1 - first);
+        let mut by_class: [Vec<u16>; CHROMA] = Default::default();
+        for (k, pc) in classes {
+            // At most N_FFT / 2 + 1 bins: they fit a u16.
+            by_class[usize::from(pc)].push((k - first) as u16);
+        }
+        let depth = by_class.iter().map(Vec::len).max().unwrap_or(0);
+        let lanes = (0..depth)
+            .map(|k| std::array::from_fn(|pc| by_class[pc].get(k).copied().unwrap_or(len as u16)))
+            .collect();
+        ChromaBins {
+            first,
+            lanes,
+            magnitudes: vec![0.0; len + 1],
+        }
+    }
+
+    /// Adds the magnitudes of `power`'s counted bins to their pitch classes in `chroma`.
+    #[inline]
+    fn add(&mut self, power: &[f32], chroma: &mut [f32]) {
+        let n = self.magnitudes.len() - 1;
+        for (m, p) in self.magnitudes[..n].iter_mut().zip(&power[self.first..]) {
+            *m = p.sqrt();
+        }
+        let mut sums = [0.0f32; CHROMA];
+        sums.copy_from_slice(&chroma[..CHROMA]);
+        for lane in &self.lanes {
+            for (s, &k) in sums.iter_mut().zip(lane) {
+                *s += self.magnitudes[usize::from(k)];
+            }
+        }
+        chroma[..CHROMA].copy_from_slice(&sums);
+    }
+}
+
 /// A planned log-mel analyser (reusable, one per thread).
 pub struct MelAnalyser {
     fft: Arc<dyn RealToComplex<f32>>,
     window: Vec<f32>,
     /// The mel filters, [`GROUP`] bands at a time.
     bands: Vec<BandGroup>,
-    /// Per bin: its pitch class, when the chroma counts it (see [`CHROMA_RANGE`]).
-    pitch_classes: Vec<Option<u8>>,
+    /// The bins the chroma counts, by pitch class (see [`CHROMA_RANGE`]).
+    chroma: ChromaBins,
     frame: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
@@ -203,9 +259,8 @@ impl MelAnalyser {
     pub fn new() -> Self {
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(N_FFT);
         let bands = BandGroup::of(&filterbank());
-        let pitch_classes = (0..N_FFT / 2 + 1).map(pitch_class).collect();
         MelAnalyser {
-            pitch_classes,
+            chroma: ChromaBins::new(),
             spectrum: fft.make_output_vec(),
             scratch: fft.make_scratch_vec(),
             frame: fft.make_input_vec(),
@@ -276,11 +331,7 @@ impl MelAnalyser {
             self.power_frame(samples, t, &mut power[..N_FFT / 2 + 1]);
             if let Some(chroma) = chroma.as_deref_mut() {
                 let slice = &mut chroma[t * CHROMA_SLICES / FRAMES * CHROMA..][..CHROMA];
-                for (p, pc) in power.iter().zip(&self.pitch_classes) {
-                    if let Some(pc) = pc {
-                        slice[usize::from(*pc)] += p.sqrt();
-                    }
-                }
+                self.chroma.add(&power, slice);
             }
             for (out, group) in energy.chunks_mut(GROUP).zip(&self.bands) {
                 group.energies(&power, out);
@@ -353,6 +404,24 @@ mod tests {
             let alone: f32 = row.iter().zip(&power).map(|(w, p)| w * p).sum();
             assert_eq!(grouped[band].to_bits(), alone.to_bits(), "band {band}");
         }
+    }
+
+    #[test]
+    fn chroma_lanes_sum_the_same_bits_as_one_bin_at_a_time() {
+        let power: Vec<f32> = (0..N_FFT / 2 + 1)
+            .map(|k| ((k * 7919) % 1013) as f32 * 10f32.powi((k % 9) as i32 - 4))
+            .collect();
+        let start: [f32; CHROMA] = std::array::from_fn(|pc| pc as f32 * 0.37);
+        let mut alone = start;
+        for (k, p) in power.iter().enumerate() {
+            if let Some(pc) = pitch_class(k) {
+                alone[usize::from(pc)] += p.sqrt();
+            }
+        }
+        let mut lanes = start;
+        ChromaBins::new().add(&power, &mut lanes);
+        assert_eq!(lanes.map(f32::to_bits), alone.map(f32::to_bits));
+        assert_ne!(lanes, start);
     }
 
     #[test]
