@@ -40,6 +40,7 @@ pub mod engine;
 pub mod fastmath;
 pub mod files;
 pub mod headless;
+pub mod kit;
 pub mod loops;
 pub mod midi;
 pub mod midifile;

@@ -1,10 +1,15 @@
-//! The synthesized nine-voice drum machine.
+//! The nine-voice drum machine: synthesized voices (the kit `synth`), or a sample kit.
 //!
 //! Analogue-style models: a pitch-swept sine kick with a click, a two-tone snare with filtered
 //! noise, hats and cymbals from six detuned square waves (the classic 808 metal source) mixed
 //! with noise, and pitch-dropping sine toms. The open hat is choked by the closed hat.
+//!
+//! A sample kit ([`SampleKit`]) takes over at a cycle boundary ([`DrumMachine::queue_kit`],
+//! [`DrumMachine::switch_kit`]); hits of the kit it replaces ring out, then that kit is let go
+//! ([`DrumMachine::take_retired`]) to be freed off the audio thread.
 
 use super::dsp::{Noise, OnePole, Svf, db_to_gain, decay_coef, sin_cycles, soft_clip};
+use super::kit::{KitPlayer, SampleKit, velocity_gain};
 use super::params::{DrumTimbre, VoiceTimbre};
 use crate::pattern::Voice;
 
@@ -43,8 +48,7 @@ impl Env {
 
 /// Loudness of a hit from its velocity and the voice's level.
 fn hit_gain(velocity: f32, timbre: &VoiceTimbre) -> f32 {
-    let v = velocity.clamp(0.0, 1.0);
-    v * v.sqrt() * db_to_gain(timbre.level_db)
+    velocity_gain(velocity) * db_to_gain(timbre.level_db)
 }
 
 fn tune_ratio(timbre: &VoiceTimbre) -> f32 {
@@ -197,8 +201,15 @@ impl Snare {
     }
 }
 
+/// A kit that plays: its samples and the hits sounding from them.
+#[derive(Debug)]
+struct Playing {
+    kit: Box<SampleKit>,
+    player: KitPlayer,
+}
+
 /// The drum machine: nine voices summed to a mono drum bus with tone and drive.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DrumMachine {
     sample_rate: f32,
     inv_sr: f32,
@@ -212,6 +223,15 @@ pub struct DrumMachine {
     crash: Cymbal,
     ride: Cymbal,
     tilt: OnePole,
+    /// The sample kit that plays (none: the synthesized voices).
+    kit: Option<Playing>,
+    /// The kit that played before, while its hits ring out.
+    retiring: Option<Playing>,
+    /// A kit waiting for the next cycle boundary (`Some(None)`: back to the synthesized
+    /// voices).
+    pending: Option<Option<Box<SampleKit>>>,
+    /// The sample hits of a block, before the bus (allocated once).
+    sampled: Vec<f32>,
 }
 
 impl DrumMachine {
@@ -232,7 +252,48 @@ impl DrumMachine {
             crash: Cymbal::default(),
             ride: Cymbal::default(),
             tilt,
+            kit: None,
+            retiring: None,
+            pending: None,
+            sampled: vec![0.0; super::synth::MAX_BLOCK],
         }
+    }
+
+    /// Queues `kit` (none: the synthesized voices) to take over at [`DrumMachine::switch_kit`];
+    /// returns a kit queued before that it displaces.
+    pub fn queue_kit(&mut self, kit: Option<Box<SampleKit>>) -> Option<Box<SampleKit>> {
+        self.pending.replace(kit).flatten()
+    }
+
+    /// The queued kit takes over (a cycle boundary): the kit that played rings out. Returns
+    /// a kit let go at once (one still ringing from an earlier switch).
+    pub fn switch_kit(&mut self) -> Option<Box<SampleKit>> {
+        let next = self.pending.take()?;
+        let old = std::mem::replace(
+            &mut self.kit,
+            next.map(|kit| Playing {
+                kit,
+                player: KitPlayer::new(self.sample_rate),
+            }),
+        );
+        let cut = match old {
+            Some(old) => self.retiring.replace(old),
+            None => None,
+        };
+        cut.map(|p| p.kit)
+    }
+
+    /// The kit that played before the last switch, once its hits have rung out.
+    pub fn take_retired(&mut self) -> Option<Box<SampleKit>> {
+        if self.retiring.as_ref()?.player.is_silent() {
+            return self.retiring.take().map(|p| p.kit);
+        }
+        None
+    }
+
+    /// Name of the sample kit that plays (none: the synthesized voices).
+    pub fn kit_name(&self) -> Option<&str> {
+        self.kit.as_ref().map(|p| p.kit.name.as_str())
     }
 
     /// Takes new sound settings; they apply from the next hit on (tone and drive at once).
@@ -243,6 +304,10 @@ impl DrumMachine {
     /// Starts a hit of `voice` at `velocity` (0..1).
     pub fn trigger(&mut self, voice: Voice, velocity: f32) {
         let t = *self.timbre.voice(voice);
+        if let Some(Playing { kit, player }) = &mut self.kit {
+            player.trigger(kit, voice, velocity, &t);
+            return;
+        }
         let gain = hit_gain(velocity, &t);
         let ratio = tune_ratio(&t);
         let d = t.decay.max(0.1);
@@ -282,14 +347,28 @@ impl DrumMachine {
 
     /// Adds `out.len()` samples of the drum bus to `out`.
     pub fn render(&mut self, out: &mut [f32]) {
+        let mut scratch = std::mem::take(&mut self.sampled);
+        for chunk in out.chunks_mut(scratch.len().max(1)) {
+            let sampled = &mut scratch[..chunk.len()];
+            sampled.fill(0.0);
+            for playing in [&mut self.kit, &mut self.retiring].into_iter().flatten() {
+                playing.player.render(&playing.kit, sampled);
+            }
+            self.render_bus(sampled, chunk);
+        }
+        self.sampled = scratch;
+    }
+
+    /// The synthesized voices added to the `sampled` hits, through the bus into `out`.
+    fn render_bus(&mut self, sampled: &[f32], out: &mut [f32]) {
         let inv_sr = self.inv_sr;
         let tone = self.timbre.tone;
         let drive = self.timbre.drive;
         let drive_in = 1.0 + 4.0 * drive;
         let drive_out = 1.0 / (1.0 + 1.5 * drive);
-        for o in out.iter_mut() {
+        for (o, &sampled) in out.iter_mut().zip(sampled) {
             let n = self.noise.sample();
-            let mut s = 0.0;
+            let mut s = sampled;
             if self.kick.amp.active() {
                 s += self.kick.tick(n, inv_sr);
             }

@@ -12,6 +12,7 @@ use thiserror::Error;
 
 use super::deck::{DeckBuffer, DeckControl, DeckPosition};
 use super::dsp::NoDenormals;
+use super::kit::SampleKit;
 use super::loop_player::LoopCue;
 use super::loop_player::LoopSet;
 use super::params::{Params, Track};
@@ -51,6 +52,8 @@ pub enum Boxed {
     Deck(Option<Box<DeckBuffer>>),
     /// A live input for the deck (mono samples at the graph's rate, from an input device).
     DeckInput(Consumer<f32>),
+    /// A drum kit from the next cycle boundary (none: the synthesized voices).
+    Kit(Option<Box<SampleKit>>),
 }
 
 /// What [`Shared::turned`] holds until an engine reports its first turn.
@@ -407,6 +410,11 @@ impl AudioCore {
                 Boxed::DeckInput(input) => {
                     if let Some(old) = self.synth.set_deck_input(input) {
                         give_back(&mut self.returns, Garbage::Input(old));
+                    }
+                }
+                Boxed::Kit(kit) => {
+                    if let Some(old) = self.synth.load_kit(kit) {
+                        give_back(&mut self.returns, Garbage::Kit(old));
                     }
                 }
             }

@@ -11,6 +11,7 @@ pub mod drums;
 pub mod dsp;
 pub mod fx;
 pub mod input;
+pub mod kit;
 pub mod link;
 pub mod loop_player;
 pub mod master;

@@ -6,6 +6,7 @@
 use super::bass::BassSynth;
 use super::deck::{Deck, DeckBuffer, DeckControl, DeckPosition};
 use super::drums::DrumMachine;
+use super::kit::SampleKit;
 use super::loop_player::LoopSet;
 use super::loop_player::{LoopBuffer, LoopCue, LoopPlayers};
 use super::mixer::{Mixer, Peaks};
@@ -25,6 +26,8 @@ pub enum Garbage {
     Deck(Box<DeckBuffer>),
     /// A live input the deck no longer reads.
     Input(rtrb::Consumer<f32>),
+    /// A sample kit that no longer plays.
+    Kit(Box<SampleKit>),
 }
 
 /// Receives, while the graph renders, what it lets go of and the events it plays.
@@ -99,7 +102,7 @@ impl Synth {
 
     /// The first cycle (or the first after a restart) was just queued: it starts now, or at
     /// its frame after the start lead, where [`Synth::render`] starts it.
-    fn start_first_cycle(&mut self, release: &mut impl FnMut(Box<LoopBuffer>)) {
+    fn start_first_cycle(&mut self, release: &mut impl FnMut(Garbage)) {
         let at = self.seq.position().cycle_start.round() as i64;
         if at > self.seq.frame() {
             self.first_at = Some(at);
@@ -111,11 +114,14 @@ impl Synth {
 
     /// A cycle that starts with no boundary event (the first, or after a restart): the tempo
     /// and the loops start with it here.
-    fn first_cycle(&mut self, release: &mut impl FnMut(Box<LoopBuffer>)) {
+    fn first_cycle(&mut self, release: &mut impl FnMut(Garbage)) {
+        if let Some(cut) = self.drums.switch_kit() {
+            release(Garbage::Kit(cut));
+        }
         let sps = self.seq.position().samples_per_step;
         self.mixer.set_samples_per_step(sps);
         let cycle = (sps * crate::pattern::STEPS as f64).round() as usize;
-        self.loops.cycle_start(cycle, release);
+        self.loops.cycle_start(cycle, |b| release(Garbage::Loop(b)));
     }
 
     /// Stops the transport: the bass lets go, the loops fall silent, tails ring out; cycles
@@ -138,13 +144,30 @@ impl Synth {
         if let Some(params) = self.seq.current_plan().params().copied() {
             self.set_params(&params);
         }
-        self.start_first_cycle(&mut |b| sink.release(Garbage::Loop(b)));
+        self.start_first_cycle(&mut |g| sink.release(g));
         true
     }
 
     /// Queues a loop cue for `set` from the next cycle boundary; returns a buffer it displaced.
     pub fn cue_loop(&mut self, set: LoopSet, cue: LoopCue) -> Option<Box<LoopBuffer>> {
         self.loops.cue(set, cue)
+    }
+
+    /// Plays `kit` (none: the synthesized voices) from the next cycle boundary, or at once
+    /// while the transport has not started; returns a kit it lets go.
+    pub fn load_kit(&mut self, kit: Option<Box<SampleKit>>) -> Option<Box<SampleKit>> {
+        let displaced = self.drums.queue_kit(kit);
+        if self.seq.is_playing() {
+            return displaced;
+        }
+        // Not playing: nothing waits for a boundary. At most one of the two is a kit here
+        // (a displaced one was queued and never played).
+        self.drums.switch_kit().or(displaced)
+    }
+
+    /// Name of the sample kit that plays (none: the synthesized voices).
+    pub fn kit_name(&self) -> Option<&str> {
+        self.drums.kit_name()
     }
 
     /// Puts a record on the deck (stopped, at its start); returns the one it replaces.
@@ -232,7 +255,7 @@ impl Synth {
             pos = (at - start).max(0) as usize;
             self.render_span(out, 0, pos, sink);
             self.first_at = None;
-            self.first_cycle(&mut |b| sink.release(Garbage::Loop(b)));
+            self.first_cycle(&mut |g| sink.release(g));
         }
         while let Some((frame, event)) = self.seq.next_event(end) {
             let at = (frame - start) as usize;
@@ -254,6 +277,9 @@ impl Synth {
                     if let Some(params) = self.seq.current_plan().params().copied() {
                         self.set_params(&params);
                     }
+                    if let Some(cut) = self.drums.switch_kit() {
+                        sink.release(Garbage::Kit(cut));
+                    }
                     let sps = self.seq.position().samples_per_step;
                     self.mixer.set_samples_per_step(sps);
                     let cycle = (sps * crate::pattern::STEPS as f64).round() as usize;
@@ -270,6 +296,9 @@ impl Synth {
     /// (including tempo and settings changes at a cycle start) lands at its exact frame.
     fn render_span(&mut self, out: &mut [f32], from: usize, to: usize, sink: &mut impl RenderSink) {
         self.drums.render(&mut self.drum_buf[from..to]);
+        if let Some(done) = self.drums.take_retired() {
+            sink.release(Garbage::Kit(done));
+        }
         self.bass.render(&mut self.bass_buf[from..to]);
         if to > from && self.seq.is_playing() && self.first_at.is_none() {
             let [a, b, c, d] = &mut self.loop_bufs;

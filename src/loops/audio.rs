@@ -61,9 +61,14 @@ pub enum AudioError {
     /// The FLAC or Ogg decoder refused the stream.
     #[error("not a readable FLAC or Ogg Vorbis file ({0})")]
     NotCompressed(rodio::decoder::DecoderError),
-    /// Shorter than [`MIN_SECONDS`] (the length in seconds).
-    #[error("too short ({0:.2} s; a loop needs at least {min} s)", min = MIN_SECONDS)]
-    TooShort(f32),
+    /// Shorter than the least it may last (its length and that least, in seconds).
+    #[error("too short ({seconds:.3} s; at least {min} s)")]
+    TooShort {
+        /// Its length.
+        seconds: f32,
+        /// The least it may last.
+        min: f32,
+    },
     /// Longer than the limit (given, in seconds).
     #[error("too long (over {0} s)")]
     TooLong(f32),
@@ -136,7 +141,27 @@ pub fn decode_bytes(bytes: &[u8], ext: &str) -> Result<Mono, AudioError> {
     decode_bytes_within(bytes, ext, MAX_SECONDS)
 }
 
+/// Shortest drum hit a kit takes, in seconds.
+pub const HIT_MIN_SECONDS: f32 = 0.001;
+/// Longest drum hit a kit takes, in seconds.
+pub const HIT_MAX_SECONDS: f32 = 20.0;
+
+/// Decodes a drum hit of format `ext` to mono: as [`decode_bytes`], from
+/// [`HIT_MIN_SECONDS`] to [`HIT_MAX_SECONDS`] long.
+pub fn decode_hit(bytes: &[u8], ext: &str) -> Result<Mono, AudioError> {
+    decode_bytes_between(bytes, ext, HIT_MIN_SECONDS, HIT_MAX_SECONDS)
+}
+
 fn decode_bytes_within(bytes: &[u8], ext: &str, max_seconds: f32) -> Result<Mono, AudioError> {
+    decode_bytes_between(bytes, ext, MIN_SECONDS, max_seconds)
+}
+
+fn decode_bytes_between(
+    bytes: &[u8],
+    ext: &str,
+    min_seconds: f32,
+    max_seconds: f32,
+) -> Result<Mono, AudioError> {
     // By content, not by name: a WAV file named `.flac` still reads as a WAV file.
     let mono = if ext == "wav" || bytes.starts_with(b"RIFF") {
         decode_wav(bytes, max_seconds)?
@@ -146,7 +171,7 @@ fn decode_bytes_within(bytes: &[u8], ext: &str, max_seconds: f32) -> Result<Mono
         std::panic::catch_unwind(|| decode_compressed(bytes, max_seconds))
             .unwrap_or(Err(AudioError::DecoderGaveUp))?
     };
-    check(&mono, max_seconds)?;
+    check(&mono, min_seconds, max_seconds)?;
     Ok(mono)
 }
 
@@ -294,13 +319,16 @@ fn decode_compressed(bytes: &[u8], max_seconds: f32) -> Result<Mono, AudioError>
     })
 }
 
-fn check(mono: &Mono, max_seconds: f32) -> Result<(), AudioError> {
+fn check(mono: &Mono, min_seconds: f32, max_seconds: f32) -> Result<(), AudioError> {
     if mono.sample_rate < 8_000 || mono.sample_rate > 192_000 {
         return Err(AudioError::SampleRate(mono.sample_rate));
     }
     let seconds = mono.seconds();
-    if seconds < MIN_SECONDS {
-        return Err(AudioError::TooShort(seconds));
+    if seconds < min_seconds {
+        return Err(AudioError::TooShort {
+            seconds,
+            min: min_seconds,
+        });
     }
     if seconds > max_seconds {
         return Err(AudioError::TooLong(max_seconds));
