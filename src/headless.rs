@@ -143,6 +143,7 @@ pub fn status_json(snap: &Snapshot, elapsed: Duration) -> serde_json::Value {
             "position_s": snap.deck.position_s,
             "rate": snap.deck.rate,
         }),
+        "kit": snap.kit.as_deref().unwrap_or(crate::kit::SYNTH),
         "ai_ms": snap.ai_ms,
         "section": snap.section.as_ref().map(|v| serde_json::json!({
             "name": v.name,

@@ -136,6 +136,9 @@ pub struct Snapshot {
     pub feedback: Option<FeedbackTurn>,
     /// The deck.
     pub deck: DeckView,
+    /// The drum kit the scene plays (its folder's or kit's name; none: the synthesized
+    /// voices).
+    pub kit: Option<String>,
     /// How long the AI's last cycle turn took, in milliseconds.
     pub ai_ms: f32,
     /// The output's loudness meter (short-term LUFS and true peak), when the stage meters.
@@ -227,6 +230,12 @@ impl Snapshot {
                 length_s: status.deck.length as f32 / status.sample_rate.max(1) as f32,
                 rate: scene.deck.rate,
             },
+            kit: scene
+                .kit
+                .as_ref()
+                .filter(|k| k.as_path() != std::path::Path::new(crate::kit::SYNTH))
+                .and_then(|k| k.file_name())
+                .map(|n| n.to_string_lossy().into_owned()),
             ai_ms: 0.0,
             loudness: None,
             section: perf.section_view(),

@@ -10,23 +10,9 @@ use ubiq::engine::session::{Action, Entry, SessionLog};
 use ubiq::model::registry::Models;
 use ubiq::scene::Scene;
 
-const RATE: u32 = 22_050;
+mod common;
 
-/// A mono 16-bit WAV of a sine at `hz`.
-fn tone(path: &Path, hz: f32, seconds: f32) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 44_100,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..(44_100.0 * seconds) as usize {
-        let x = (std::f32::consts::TAU * hz * i as f32 / 44_100.0).sin() * 0.5;
-        w.write_sample((x * 32_767.0) as i16).unwrap();
-    }
-    w.finalize().unwrap();
-}
+const RATE: u32 = 22_050;
 
 fn left(samples: &[f32]) -> Vec<f32> {
     samples.chunks_exact(2).map(|f| f[0]).collect()
@@ -56,7 +42,7 @@ fn scene(dir: &Path, deck: &str) -> Scene {
 #[test]
 fn a_scene_puts_a_record_on_and_it_plays_from_the_start() {
     let dir = tempfile::tempdir().unwrap();
-    tone(&dir.path().join("tone.wav"), 440.0, 6.0);
+    common::tone_wav(&dir.path().join("tone.wav"), 440.0, 6.0, 0.5);
     let s = scene(dir.path(), "(file: \"tone.wav\", playing: true)");
     assert_eq!(
         s.deck.file.as_deref(),
@@ -81,7 +67,7 @@ fn a_scene_puts_a_record_on_and_it_plays_from_the_start() {
 fn commands_play_stop_and_pitch_the_record_and_a_replay_follows_them() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tone.wav");
-    tone(&file, 400.0, 8.0);
+    common::tone_wav(&file, 400.0, 8.0, 0.5);
     let s = scene(dir.path(), "()");
     let second = u64::from(RATE);
     let at = |frame: u64, line: &str| Entry {

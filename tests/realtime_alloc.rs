@@ -1,5 +1,5 @@
-//! The audio callback never allocates or frees, also across pattern swaps, parameter changes
-//! and loop switches: a counting global allocator watches every call of `AudioCore::process`,
+//! The audio callback never allocates or frees, also across pattern swaps, parameter changes,
+//! loop switches and sample kits (swapped at boundaries, flooded with hits, choking): a counting global allocator watches every call of `AudioCore::process`,
 //! made as the device callback and the silent clock make it (through the core's slot), with
 //! the boundaries the engine's turns miss counted.
 
@@ -7,6 +7,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use ubiq::audio::kit::{KitVoice, Layer, Sample, SampleKit};
+use ubiq::audio::link::Boxed;
 use ubiq::audio::loop_player::{LoopBuffer, LoopCue};
 use ubiq::audio::slot::CoreSlot;
 use ubiq::audio::{AudioMsg, link};
@@ -40,6 +42,34 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         note();
         unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// A kit of three samples over every voice: two velocity layers, round robin, hats choking.
+fn kit(i: usize) -> SampleKit {
+    let samples = (0..3)
+        .map(|k| Sample {
+            name: format!("s{k}"),
+            frames: (0..2_000 * (k + 1))
+                .map(|n| ((n * (k + 2) * i) as f32).sin() * 0.5)
+                .collect(),
+        })
+        .collect();
+    let voices = std::array::from_fn(|v| KitVoice {
+        layers: vec![
+            Layer::new(0.0, 1.0, vec![0]),
+            Layer::new(0.5, 1.0, vec![1, 2]),
+        ],
+        tune: v as f32 - 4.0,
+        decay: (v % 2 == 0).then_some(0.05),
+        level_db: -3.0,
+        choke: (2..=3).contains(&v).then_some(1),
+    });
+    SampleKit {
+        name: format!("kit{i}"),
+        sample_rate: 44_100,
+        samples,
+        voices,
     }
 }
 
@@ -81,6 +111,13 @@ fn the_callback_never_allocates() {
                 }))
             };
             handle.cue_loop(set, cue).expect("cue queue has room");
+        }
+        if i % 53 == 0 {
+            reclaimed += handle.reclaim();
+            let next = (i % 3 != 0).then(|| Box::new(kit(i)));
+            handle
+                .send_boxed(Boxed::Kit(next))
+                .expect("cue queue has room");
         }
         if i % 13 == 0 {
             params.mix.filter = ((i as f32) * 0.01).sin();

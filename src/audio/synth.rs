@@ -386,4 +386,48 @@ mod tests {
             assert_eq!(late, out, "lead {lead}");
         }
     }
+
+    /// A kit whose kick is a steady 1 kHz tone.
+    fn tone_kit() -> Box<SampleKit> {
+        let mut voices: [super::super::kit::KitVoice; crate::pattern::Voice::COUNT] =
+            Default::default();
+        voices[0].layers = vec![super::super::kit::Layer::new(0.0, 1.0, vec![0])];
+        Box::new(SampleKit {
+            name: "tone".into(),
+            sample_rate: 48_000,
+            samples: vec![super::super::kit::Sample {
+                name: "tone".into(),
+                frames: (0..24_000)
+                    .map(|i| (std::f32::consts::TAU * 1_000.0 * i as f32 / 48_000.0).sin())
+                    .collect(),
+            }],
+            voices,
+        })
+    }
+
+    #[test]
+    fn a_kit_handed_over_mid_cycle_plays_from_the_next_boundary() {
+        // 120 BPM: a cycle (two bars) is 4 s, 192,000 frames; the kick opens each one.
+        let mut plain = Synth::new(48_000.0, 1);
+        let mut kit = Synth::new(48_000.0, 1);
+        plain.queue_cycle(plan());
+        kit.queue_cycle(plan());
+        let (a, b) = (render(&mut plain, 96_000), render(&mut kit, 96_000));
+        assert_eq!(a, b);
+        assert!(kit.load_kit(Some(tone_kit())).is_none());
+        assert_eq!(kit.kit_name(), None, "waits for the boundary");
+        plain.queue_cycle(plan());
+        kit.queue_cycle(plan());
+        let (a, b) = (render(&mut plain, 95_999), render(&mut kit, 95_999));
+        assert_eq!(a, b, "the synthesized kick rings on to the boundary");
+        let (a, b) = (render(&mut plain, 4_800), render(&mut kit, 4_800));
+        assert_eq!(kit.kit_name(), Some("tone"));
+        assert_ne!(a, b, "the kit's kick opens the next cycle");
+        // A stopped graph takes a kit at once.
+        let mut stopped = Synth::new(48_000.0, 1);
+        stopped.load_kit(Some(tone_kit()));
+        assert_eq!(stopped.kit_name(), Some("tone"));
+        assert!(stopped.load_kit(None).is_none(), "the old kit rings out");
+        assert_eq!(stopped.kit_name(), None);
+    }
 }

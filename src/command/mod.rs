@@ -322,6 +322,9 @@ pub enum Command {
     Feedback(FeedbackAction),
     /// The deck.
     Deck(DeckAction),
+    /// Plays the drums from a sample kit (a folder, or a kit's name in `kits/`), or from the
+    /// synthesized voices (`None`), from the next cycle boundary.
+    Kit(Option<PathBuf>),
     /// Starts the transport (a new cycle begins now) or stops it.
     Transport(bool),
     /// Stops the performance.
@@ -449,6 +452,8 @@ impl fmt::Display for Command {
                 write!(f, "feedback amount {}", num(*v))
             }
             Command::Deck(a) => write!(f, "deck {a}"),
+            Command::Kit(Some(p)) => write!(f, "kit load {}", quoted(p)),
+            Command::Kit(None) => f.write_str("kit synth"),
             Command::Transport(true) => f.write_str("transport start"),
             Command::Transport(false) => f.write_str("transport stop"),
             Command::Quit => f.write_str("quit"),

@@ -710,6 +710,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         },
     },
     CommandSpec {
+        name: "kit",
+        aliases: &[],
+        args: &[
+            arg("ACTION", ArgKind::Word(&["load", "synth"])),
+            optional("FOLDER", ArgKind::After(&[("load", ArgKind::Path)])),
+        ],
+        doc: "the drum kit, from the next cycle: `load FOLDER` (a folder with kit.ron or a Hydrogen drumkit.xml, or a kit's name in kits/), `synth` (the synthesized voices)",
+        build: |v| match (v.first(), v.get(1)) {
+            (Some(Value::Word("load")), Some(p)) => Some(Command::Kit(Some(path(p)?))),
+            (Some(Value::Word("synth")), None) => Some(Command::Kit(None)),
+            _ => None,
+        },
+    },
+    CommandSpec {
         name: "hold",
         aliases: &["freeze"],
         args: &[arg("ON", ArgKind::Word(&["on", "off"]))],

@@ -14,10 +14,12 @@ use super::listen::Listener;
 use super::loops::{Cue, LoopFeed, LoopJob};
 use super::session::Action;
 use crate::audio::deck::DeckBuffer;
+use crate::audio::kit::SampleKit;
 use crate::audio::link::Boxed;
 use crate::audio::loop_player::{LoopBuffer, LoopCue};
 use crate::audio::{AudioMsg, Status};
 use crate::command::{Command, ModelName, SessionCommand};
+use crate::kit::KitError;
 use crate::loops::{LoopError, LoopSet};
 use crate::model::registry::Models;
 use crate::performance::DeckRequest;
@@ -47,6 +49,11 @@ pub enum Report {
     DeckLoaded(String),
     /// A record could not be loaded; the deck keeps what it had.
     DeckFailed(LoopError),
+    /// A drum kit was handed over (its name; `synth` for the synthesized voices); it plays
+    /// from the next cycle boundary.
+    KitLoaded(String),
+    /// A drum kit could not be loaded; the one that plays stays.
+    KitFailed(KitError),
     /// A scene names a rhythm model the bank does not hold; the bank's first plays.
     UnknownModel {
         /// The scene's name.
@@ -79,6 +86,14 @@ pub trait Stage {
     /// Decodes a record for the deck: the result when it is ready at once, `None` when it
     /// arrives later (through [`Conductor::record_ready`]).
     fn prepare_record(&mut self, path: &Path) -> Option<Result<Box<DeckBuffer>, LoopError>>;
+    /// Reads the drum kit in folder `dir` (for the kit a scene names, `wanted`) at the
+    /// graph's rate: the result when it is ready at once, `None` when it arrives later
+    /// (through [`Conductor::kit_ready`]).
+    fn prepare_kit(
+        &mut self,
+        wanted: Option<PathBuf>,
+        dir: &Path,
+    ) -> Option<Result<Box<SampleKit>, KitError>>;
     /// Carries out a command about the session around the music (recording, MIDI, quitting);
     /// false when the performance ends.
     fn session(&mut self, cmd: SessionCommand, perf: &Performance) -> bool;
@@ -105,6 +120,11 @@ pub struct Conductor<S> {
     pub(super) cycle_start: f64,
     /// The record on the deck.
     pub(super) on_deck: Option<PathBuf>,
+    /// The kit the scene names that is being prepared or plays (none: the synthesized
+    /// voices); a kit prepared for another name is not handed over.
+    pub(super) kit: Option<PathBuf>,
+    /// The kit the scene named that was last handed over.
+    pub(super) kit_playing: Option<PathBuf>,
     /// How the performance reaches the sound.
     pub(super) stage: S,
 }
@@ -118,6 +138,8 @@ impl<S: Stage> Conductor<S> {
             listener,
             cycle_start: 0.0,
             on_deck: None,
+            kit: None,
+            kit_playing: None,
             stage,
         }
     }
@@ -133,6 +155,7 @@ impl<S: Stage> Conductor<S> {
         self.realize(&Outcome {
             loops: true,
             deck,
+            kit: self.perf.scene().kit.is_some(),
             ..Outcome::default()
         });
         let sections = self.perf.start_sections();
@@ -247,6 +270,9 @@ impl<S: Stage> Conductor<S> {
             Some(DeckRequest::Eject) => self.eject(),
             Some(DeckRequest::Control(_)) | None => {}
         }
+        if out.kit {
+            self.load_kit();
+        }
         if let Some(index) = out.section {
             self.start_section(index);
         }
@@ -323,6 +349,64 @@ impl<S: Stage> Conductor<S> {
         }
     }
 
+    /// Loads the kit the scene names (the synthesized voices for none or `synth`).
+    fn load_kit(&mut self) {
+        let wanted = self.perf.scene().kit.clone();
+        self.kit = wanted.clone();
+        match wanted.as_deref().map(crate::kit::resolve).transpose() {
+            Ok(Some(Some(dir))) => self.prepare_kit(wanted, &dir),
+            Ok(_) => {
+                if self.stage.hand_over(Boxed::Kit(None), Action::Kit(None)) {
+                    self.kit_playing = wanted;
+                    self.stage
+                        .report(Report::KitLoaded(crate::kit::SYNTH.into()));
+                }
+            }
+            Err(e) => self.kit_failed(e),
+        }
+    }
+
+    /// The kit the scene wants cannot play: the one that plays stays, in the scene too.
+    fn kit_failed(&mut self, e: KitError) {
+        if !self.stage.follows_log() {
+            self.kit = self.kit_playing.clone();
+            self.perf.kit_failed(self.kit.clone());
+        }
+        self.stage.report(Report::KitFailed(e));
+    }
+
+    fn prepare_kit(&mut self, wanted: Option<PathBuf>, dir: &Path) {
+        if let Some(result) = self.stage.prepare_kit(wanted.clone(), dir) {
+            self.kit_ready(wanted, dir.to_path_buf(), result);
+        }
+    }
+
+    /// The kit in `dir` was read for the scene's `wanted` kit: it goes to the audio thread
+    /// unless the scene wants another by now; a kit that failed leaves the one that plays.
+    pub fn kit_ready(
+        &mut self,
+        wanted: Option<PathBuf>,
+        dir: PathBuf,
+        result: Result<Box<SampleKit>, KitError>,
+    ) {
+        if !self.stage.follows_log() && self.kit != wanted {
+            return;
+        }
+        match result {
+            Ok(kit) => {
+                let name = kit.name.clone();
+                if self
+                    .stage
+                    .hand_over(Boxed::Kit(Some(kit)), Action::Kit(Some(dir)))
+                {
+                    self.kit_playing = wanted;
+                    self.stage.report(Report::KitLoaded(name));
+                }
+            }
+            Err(e) => self.kit_failed(e),
+        }
+    }
+
     fn load_record(&mut self, path: &Path) {
         if let Some(result) = self.stage.prepare_record(path) {
             self.record_ready(path.to_path_buf(), result);
@@ -393,6 +477,14 @@ impl<S: Stage> Conductor<S> {
             }
             Action::Deck(None) => {
                 self.eject();
+                Vec::new()
+            }
+            Action::Kit(Some(dir)) => {
+                self.prepare_kit(None, dir);
+                Vec::new()
+            }
+            Action::Kit(None) => {
+                self.stage.hand_over(Boxed::Kit(None), Action::Kit(None));
                 Vec::new()
             }
         };

@@ -19,12 +19,14 @@ use super::stall::StallWatch;
 use super::take::{SessionRecord, Take, Takes};
 use super::worker::{Done, Job, Worker};
 use crate::audio::deck::DeckBuffer;
+use crate::audio::kit::SampleKit;
 use crate::audio::link::Boxed;
 use crate::audio::loop_player::LoopBuffer;
 use crate::audio::output::OutputChange;
 use crate::audio::record::{Recorder, Recording};
 use crate::audio::{AudioHandle, AudioMsg};
 use crate::command::{Command, MidiAction, SessionCommand, Target};
+use crate::kit::KitError;
 use crate::loops::{LoopError, LoopSet};
 use crate::midi::input::MidiControl;
 use crate::midi::map::NoteMap;
@@ -387,6 +389,17 @@ impl Stage for LiveStage {
         None
     }
 
+    fn prepare_kit(
+        &mut self,
+        wanted: Option<PathBuf>,
+        dir: &Path,
+    ) -> Option<Result<Box<SampleKit>, KitError>> {
+        let rate = self.audio.sample_rate();
+        self.worker
+            .submit(Job::Kit(wanted, dir.to_path_buf(), rate));
+        None
+    }
+
     fn session(&mut self, cmd: SessionCommand, perf: &Performance) -> bool {
         match cmd {
             SessionCommand::Quit => return false,
@@ -431,6 +444,11 @@ impl Stage for LiveStage {
             Report::DeckFailed(e) => {
                 Notice::refused(format!("deck: {e}; the deck keeps what it had"))
             }
+            Report::KitLoaded(name) => Notice::done(format!(
+                "kit {}: plays from the next cycle",
+                crate::text::escape(&name)
+            )),
+            Report::KitFailed(e) => Notice::refused(format!("kit: {e}; the kit that plays stays")),
             Report::UnknownModel { scene, name, have } => Notice::refused(format!(
                 "scene {scene:?}: no rhythm model {name} (the bank holds: {have}); {} plays",
                 have.split(',').next().unwrap_or_default()
@@ -450,6 +468,7 @@ impl Engine {
             match done {
                 Done::Loop(set, cue, result) => self.loop_ready(set, cue, result),
                 Done::Record(path, result) => self.record_ready(path, result),
+                Done::Kit(wanted, dir, result) => self.kit_ready(wanted, dir, result),
             }
         }
     }

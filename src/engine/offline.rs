@@ -6,18 +6,20 @@
 //! [`SessionLog`]; [`SessionLog::replay`] plays such a log back. Both render the same samples,
 //! bit for bit, so `ubiq render --log` and `ubiq replay` agree.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::conductor::{Conductor, Report, Stage};
 use super::listen::Listener;
 use super::loops::{LoopCache, LoopJob, load_record};
 use super::session::{Action, Entry, GraphSetup, SessionLog};
 use crate::audio::deck::DeckBuffer;
+use crate::audio::kit::SampleKit;
 use crate::audio::link::Boxed;
 use crate::audio::loop_player::LoopBuffer;
 use crate::audio::plan::EventKind;
 use crate::audio::{AudioCore, AudioHandle, AudioMsg, link};
 use crate::command::SessionCommand;
+use crate::kit::KitError;
 use crate::loops::LoopError;
 use crate::model::registry::Models;
 use crate::pattern::STEPS;
@@ -189,6 +191,14 @@ impl Stage for OfflineStage<'_> {
         )
     }
 
+    fn prepare_kit(
+        &mut self,
+        _wanted: Option<PathBuf>,
+        dir: &Path,
+    ) -> Option<Result<Box<SampleKit>, KitError>> {
+        Some(crate::kit::load(dir, self.audio.sample_rate()).map(Box::new))
+    }
+
     /// Offline there is nothing to record, no MIDI and no one to quit: MIDI commands are
     /// counted as problems, the others pass.
     fn session(&mut self, cmd: SessionCommand, _perf: &Performance) -> bool {
@@ -204,6 +214,7 @@ impl Stage for OfflineStage<'_> {
             Report::SectionFailed(e) => self.problem(e.to_string()),
             Report::LoopFailed(_, e) => self.problem(e),
             Report::DeckFailed(e) => self.problem(e.to_string()),
+            Report::KitFailed(e) => self.problem(format!("kit: {e}")),
             Report::UnknownModel { scene, name, have } => self.problem(format!(
                 "scene {scene:?}: no rhythm model {name} (the bank holds: {have})"
             )),
@@ -211,7 +222,8 @@ impl Stage for OfflineStage<'_> {
             | Report::SceneTookOver(_)
             | Report::SectionStarted(_)
             | Report::NoLibrary(_)
-            | Report::DeckLoaded(_) => {}
+            | Report::DeckLoaded(_)
+            | Report::KitLoaded(_) => {}
         }
     }
 

@@ -84,6 +84,9 @@ pub enum Action {
     Loop(LoopSet, Cue),
     /// A record went on the deck (none: it was taken off).
     Deck(Option<PathBuf>),
+    /// A drum kit (its folder) was handed to the audio thread, to play from the next cycle
+    /// boundary (none: the synthesized voices).
+    Kit(Option<PathBuf>),
 }
 
 /// One line of the log.
@@ -177,6 +180,8 @@ impl Entry {
             ),
             Action::Deck(None) => format!("{frame} @deck -\n"),
             Action::Deck(Some(p)) => format!("{frame} @deck {}\n", p.display()),
+            Action::Kit(None) => format!("{frame} @kit -\n"),
+            Action::Kit(Some(p)) => format!("{frame} @kit {}\n", p.display()),
         }
     }
 }
@@ -360,6 +365,8 @@ impl SessionLog {
                 parse_loop(r).map_err(|m| err(n, m.to_string()))?
             } else if let Some(r) = rest.strip_prefix("@deck ") {
                 Action::Deck((r != "-").then(|| PathBuf::from(r)))
+            } else if let Some(r) = rest.strip_prefix("@kit ") {
+                Action::Kit((r != "-").then(|| PathBuf::from(r)))
             } else if let Some(r) = rest.strip_prefix("@scene ") {
                 Action::Scene(Box::new(
                     Scene::from_ron(r, path).map_err(|e| err(n, e.message))?,

@@ -1,4 +1,5 @@
-//! The engine's worker thread: decoding and stretching loops, decoding records for the deck,
+//! The engine's worker thread: decoding and stretching loops, decoding records for the deck
+//! and drum kits,
 //! writing a recording's MIDI file — file work that must not hold up the engine's cycle turns.
 //! Results come back through a channel the engine polls; a stale loop result (the set wants
 //! something else by now) is dropped by the engine.
@@ -9,7 +10,9 @@ use std::thread::JoinHandle;
 
 use super::loops::{Cue, Cued, LoopCache, LoopJob, load_record};
 use crate::audio::deck::DeckBuffer;
+use crate::audio::kit::SampleKit;
 use crate::audio::loop_player::LoopBuffer;
+use crate::kit::KitError;
 use crate::loops::{LoopError, LoopSet};
 
 /// What the worker is asked to do.
@@ -18,6 +21,8 @@ pub enum Job {
     Loop(LoopJob),
     /// Decode a record for the deck at a sample rate.
     Record(PathBuf, u32),
+    /// Read a drum kit from its folder at a sample rate, for the kit a scene names.
+    Kit(Option<PathBuf>, PathBuf, u32),
     /// Any other file work (its result is reported by the closure itself).
     Run(Box<dyn FnOnce() + Send>),
 }
@@ -29,6 +34,8 @@ pub enum Done {
     Loop(LoopSet, Cue, Result<Box<LoopBuffer>, LoopError>),
     /// A record (its file, and the buffer or the reason).
     Record(PathBuf, Result<Box<DeckBuffer>, LoopError>),
+    /// A drum kit (the name the scene gave, its folder, and the kit or the reason).
+    Kit(Option<PathBuf>, PathBuf, Result<Box<SampleKit>, KitError>),
 }
 
 /// The worker thread.
@@ -61,6 +68,10 @@ impl Worker {
                         Job::Record(path, rate) => {
                             let result = load_record(&path, rate).map(Box::new);
                             Done::Record(path, result)
+                        }
+                        Job::Kit(wanted, dir, rate) => {
+                            let result = crate::kit::load(&dir, rate).map(Box::new);
+                            Done::Kit(wanted, dir, result)
                         }
                         Job::Run(f) => {
                             f();

@@ -87,18 +87,24 @@ pub fn default_kits() -> Option<PathBuf> {
 }
 
 /// Where a kit a performer or a scene names is: a folder, or the name of a kit in the kits
-/// folder. `None` for [`SYNTH`].
+/// folder; the folder's full path (a session log replays from anywhere). `None` for
+/// [`SYNTH`].
 pub fn resolve(name: &Path) -> Result<Option<PathBuf>, KitError> {
     if name == Path::new(SYNTH) {
         return Ok(None);
     }
+    let full = |dir: &Path| {
+        dir.canonicalize()
+            .map(Some)
+            .map_err(|e| KitError::at(dir, 0, 0, format!("cannot read: {e}")))
+    };
     if name.is_dir() {
-        return Ok(Some(name.to_path_buf()));
+        return full(name);
     }
     let plain = name.components().count() == 1
         && matches!(name.components().next(), Some(Component::Normal(_)));
     if plain && let Some(found) = default_kits().map(|k| k.join(name)).filter(|p| p.is_dir()) {
-        return Ok(Some(found));
+        return full(&found);
     }
     Err(KitError::at(
         name,

@@ -111,6 +111,8 @@ pub struct Outcome {
     pub loops: bool,
     /// Something for the deck.
     pub deck: Option<DeckRequest>,
+    /// The scene's drum kit changed: load it (it plays from the next cycle boundary).
+    pub kit: bool,
     /// This section of the set list starts: carry out its scene and commands.
     pub section: Option<usize>,
     /// Start (true) or stop (false) the transport.
@@ -234,6 +236,11 @@ impl Performance {
         self.scene.deck.file = Some(file);
     }
 
+    /// A kit could not be loaded: the one that plays (none: the synthesized voices) stays.
+    pub fn kit_failed(&mut self, had: Option<std::path::PathBuf>) {
+        self.scene.kit = had;
+    }
+
     /// A record could not be loaded: the deck keeps what it had.
     pub fn deck_failed(&mut self, had: Option<std::path::PathBuf>) {
         self.scene.deck.file = had;
@@ -265,6 +272,7 @@ impl Performance {
                 None => DeckRequest::Eject,
             })
         };
+        let kit = scene.kit != self.scene.kit;
         self.scene = scene;
         self.solo = None;
         // A set list goes on where it is when the file is saved again (it starts when a scene
@@ -285,6 +293,7 @@ impl Performance {
             params_at_cycle: true,
             loops: true,
             deck,
+            kit,
             section,
             ..Outcome::default()
         }
@@ -503,6 +512,13 @@ impl Performance {
                     }
                 }
                 Outcome::default()
+            }
+            Command::Kit(kit) => {
+                s.kit = kit.clone();
+                Outcome {
+                    kit: true,
+                    ..Outcome::default()
+                }
             }
             Command::Deck(action) => {
                 let control = |c| Outcome {

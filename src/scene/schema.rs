@@ -509,6 +509,10 @@ pub struct Scene {
     pub loops: LoopsPart,
     /// The deck.
     pub deck: DeckPart,
+    /// The drum kit: a folder of samples (relative to the scene's folder, and inside it), a
+    /// kit's name in `kits/`, or `synth` (the synthesized voices; also when not given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kit: Option<PathBuf>,
     /// A set list: sections played in order from the first cycle.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sections: Vec<Section>,
@@ -532,6 +536,7 @@ impl Default for Scene {
             path: Vec::new(),
             loops: LoopsPart::default(),
             deck: DeckPart::default(),
+            kit: None,
             sections: Vec::new(),
             repeat: false,
         }
@@ -562,6 +567,13 @@ impl Scene {
             };
             if let Some(file) = &mut scene.deck.file {
                 resolve(file);
+            }
+            // A kit folder beside the scene; else the name of a kit in `kits/`.
+            if let Some(kit) = &mut scene.kit
+                && kit.is_relative()
+                && dir.join(&*kit).is_dir()
+            {
+                resolve(kit);
             }
             for section in &mut scene.sections {
                 if let Some(file) = &mut section.scene {
@@ -613,6 +625,12 @@ impl Scene {
             None => Ok(()),
         };
         record_inside(&scene)?;
+        // A kit folder named by a path (not a kit's name in `kits/`) must be inside too.
+        if let Some(kit) = &scene.kit
+            && kit.components().count() > 1
+        {
+            check_record_inside(path, kit, outside_allowed())?;
+        }
         for include in scene.includes() {
             if include == path {
                 return Err(SceneError::at(

@@ -165,3 +165,19 @@ pub fn fast_scene(dir: &std::path::Path) -> std::path::PathBuf {
     .expect("the scene is written");
     path
 }
+
+/// Writes a mono 16-bit WAV (44.1 kHz) of a sine at `hz`, `seconds` long, at `level` (0..1).
+pub fn tone_wav(path: &std::path::Path, hz: f32, seconds: f32, level: f32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..(44_100.0 * seconds) as usize {
+        let x = (std::f32::consts::TAU * hz * i as f32 / 44_100.0).sin() * level;
+        w.write_sample((x * 32_767.0) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+}

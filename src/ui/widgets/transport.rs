@@ -92,6 +92,16 @@ impl Widget for Transport<'_> {
                 Span::styled(format!("{:.1}ms", s.ai_ms), t.base),
             ]);
         }
+        if let Some(kit) = &s.kit {
+            spans.extend([
+                sep(),
+                Span::styled("kit ", t.dim),
+                Span::styled(
+                    crate::text::cut(&crate::text::escape(kit), 24).into_owned(),
+                    t.base,
+                ),
+            ]);
+        }
         if let Some(record) = &s.deck.record {
             let secs = s.deck.position_s.max(0.0) as u32;
             spans.extend([
