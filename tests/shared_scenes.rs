@@ -153,6 +153,27 @@ fn a_record_outside_the_set_is_refused_in_the_set_and_in_its_includes() {
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
+#[test]
+fn a_kit_folder_outside_the_set_is_refused_and_a_kit_name_or_a_folder_inside_is_not() {
+    let s = Setup::new();
+    let kit = s.dir.path().join("kit");
+    std::fs::create_dir(&kit).unwrap();
+    std::fs::create_dir(s.set_dir().join("mine")).unwrap();
+    let set = s.set_dir().join("set.ron");
+    for outside in ["../kit", kit.to_str().unwrap()] {
+        std::fs::write(&set, format!("Scene(kit: {outside:?})")).unwrap();
+        refused(&check(&set, &[]), &["kit", "outside the folder of the set"]);
+    }
+    std::fs::write(s.set_dir().join("drop.ron"), "Scene(kit: \"../kit\")").unwrap();
+    let set = s.set_including("drop.ron");
+    refused(&check(&set, &[]), &["kit", "outside the folder of the set"]);
+    for fine in ["mine", "sonic-pi", "synth"] {
+        std::fs::write(&set, format!("Scene(kit: {fine:?})")).unwrap();
+        let out = check(&set, &[]);
+        assert!(out.status.success(), "{fine}: {}", text(&out.stderr));
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn an_include_of_dev_zero_is_refused_at_once() {

@@ -360,10 +360,17 @@ impl Command {
     }
 
     /// Whether the performance reads or writes a file to carry the command out (`load`
-    /// reads a scene file, `save` writes one). A replay never carries these out: what they
-    /// did to the sound is in the log's own lines (`@scene`), so a log stays data.
+    /// reads a scene file, `save` writes one, `deck load` a record, `kit load` a kit). A
+    /// replay never carries these out: what they did to the sound is in the log's own lines
+    /// (`@scene`, `@deck`, `@kit`), so a log stays data; a set list cannot run them.
     pub fn touches_files(&self) -> bool {
-        matches!(self, Command::Load(_) | Command::Save(_))
+        matches!(
+            self,
+            Command::Load(_)
+                | Command::Save(_)
+                | Command::Deck(DeckAction::Load(_))
+                | Command::Kit(Some(_))
+        )
     }
 }
 

@@ -545,4 +545,56 @@ mod tests {
             assert!(p < 1e-3, "cycle {k} of the set: peak {p}");
         }
     }
+
+    #[test]
+    fn a_set_list_cannot_load_a_kit_or_a_record_but_its_scene_plays_its_own_kit() {
+        let dir = tempfile::tempdir().unwrap();
+        let kit = dir.path().join("tone");
+        std::fs::create_dir(&kit).unwrap();
+        let frames: Vec<f32> = (0..4_800).map(|i| (i as f32 * 0.13).sin() * 0.8).collect();
+        std::fs::write(
+            kit.join("t.wav"),
+            crate::wav::encode_f32(&frames, 1, 48_000),
+        )
+        .unwrap();
+        std::fs::write(
+            kit.join("kit.ron"),
+            r#"Kit(voices: {kick: (samples: ["t.wav"])})"#,
+        )
+        .unwrap();
+        let kick = r#"tempo: 120, drums: (kick: "X...X...X...X...")"#;
+        let text = format!(
+            r#"Scene({kick}, sections: [(name: "a", bars: 2, commands: ["kit load /tmp", "deck load /etc/passwd"]), (name: "b", bars: 2, scene: "b.ron")])"#
+        );
+        std::fs::write(
+            dir.path().join("b.ron"),
+            format!(r#"Scene({kick}, kit: "tone")"#),
+        )
+        .unwrap();
+        let scene = Scene::from_ron(&text, &dir.path().join("set.ron")).unwrap();
+        let mut models = Models::none();
+        let played = Offline::perform(&scene, &mut models, 2 * 192_000, 48_000, 1);
+        assert_eq!(played.problem_count, 2, "{:?}", played.problems);
+        for (p, cmd) in played
+            .problems
+            .iter()
+            .zip(["kit load /tmp", "deck load /etc/passwd"])
+        {
+            assert!(p.contains(cmd) && p.contains("a set list cannot"), "{p}");
+        }
+        let kits: Vec<_> = played
+            .log
+            .entries
+            .iter()
+            .filter_map(|e| match &e.action {
+                Action::Kit(k) => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            kits,
+            [Some(kit.canonicalize().unwrap())],
+            "section b brings its kit"
+        );
+    }
 }

@@ -797,6 +797,42 @@ mod tests {
     }
 
     #[test]
+    fn a_kit_in_a_log_is_read_as_data_and_a_bad_one_leaves_the_set_playing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("kit.ron"),
+            r#"Kit(voices: {kick: (samples: ["/etc/passwd"])})"#,
+        )
+        .unwrap();
+        let mut l = log();
+        let plain = l.replay(&mut Models::none());
+        l.entries.insert(
+            1,
+            Entry {
+                frame: 600,
+                action: Action::Kit(Some(dir.path().to_path_buf())),
+            },
+        );
+        let text = l.to_text();
+        assert!(
+            text.contains(&format!("600 @kit {}", dir.path().display())),
+            "{text}"
+        );
+        let back = SessionLog::parse(&text, Path::new("s.log")).unwrap();
+        let played = back.replay(&mut Models::none());
+        assert_eq!(played.problems.len(), 1, "{:?}", played.problems);
+        assert!(
+            played.problems[0].contains("inside the kit's folder"),
+            "{}",
+            played.problems[0]
+        );
+        assert!(
+            played.samples == plain.samples,
+            "the synthesized kit plays on"
+        );
+    }
+
+    #[test]
     fn errors_name_the_line() {
         let text = log().to_text().replace("mute bass", "mute bas");
         let e = SessionLog::parse(&text, Path::new("s.log")).unwrap_err();

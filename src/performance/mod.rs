@@ -50,8 +50,8 @@ pub enum ApplyError {
     /// through the stage (see [`crate::command::SessionCommand`]), never a scene or set list.
     #[error("`{0}` acts on the session, not the music: only the performer can run it")]
     Session(Box<Command>),
-    /// A command that reads or writes a file (`load`, `save`) in a scene's set list: a scene
-    /// is data, so only the performer runs those.
+    /// A command that reads or writes a file (`load`, `save`, `deck load`, `kit load`) in a
+    /// scene's set list: a scene is data, so only the performer runs those.
     #[error("`{0}` reads or writes a file: a set list cannot, only the performer can run it")]
     FileFromSetList(Box<Command>),
     /// A loop command the performance cannot carry out.

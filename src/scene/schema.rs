@@ -616,21 +616,23 @@ impl Scene {
 
     /// Parses scene text like [`Scene::from_ron`] and checks the scene files its sections
     /// include: each inside the folder of `path` (unless allowed by
-    /// [`super::allow_outside_set`]), and each a scene. The deck's records, its own and its
-    /// includes', must be inside that folder too.
+    /// [`super::allow_outside_set`]), and each a scene. The deck's records and the kit
+    /// folders, its own and its includes', must be inside that folder too (a kit's name in
+    /// `kits/` is no folder of the set).
     pub fn from_ron_checked(text: &str, path: &Path) -> Result<Scene, SceneError> {
         let scene = Scene::from_ron(text, path)?;
-        let record_inside = |s: &Scene| match &s.deck.file {
-            Some(record) => check_record_inside(path, record, outside_allowed()),
-            None => Ok(()),
+        let record_inside = |s: &Scene| {
+            if let Some(record) = &s.deck.file {
+                check_record_inside(path, record, outside_allowed())?;
+            }
+            match &s.kit {
+                Some(kit) if kit.components().count() > 1 => {
+                    check_record_inside(path, kit, outside_allowed())
+                }
+                _ => Ok(()),
+            }
         };
         record_inside(&scene)?;
-        // A kit folder named by a path (not a kit's name in `kits/`) must be inside too.
-        if let Some(kit) = &scene.kit
-            && kit.components().count() > 1
-        {
-            check_record_inside(path, kit, outside_allowed())?;
-        }
         for include in scene.includes() {
             if include == path {
                 return Err(SceneError::at(
