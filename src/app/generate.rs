@@ -29,6 +29,14 @@ pub struct GenerateArgs {
     /// Hi-hat density in standard deviations of the training set (0 typical).
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     pub hats: f32,
+    /// Off-beat kick ratio in standard deviations of the training set (models saved by
+    /// M4L.RhythmVAE that have this third condition).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub offbeat: f32,
+    /// Print the decoder's raw outputs as JSON (onset probability, velocity and time shift per
+    /// class and tick) instead of the pattern.
+    #[arg(long, conflicts_with_all = ["out", "bass"])]
+    pub json: bool,
     /// Onset threshold 0..1.
     #[arg(long, default_value_t = 0.5)]
     pub threshold: f32,
@@ -41,7 +49,8 @@ pub struct GenerateArgs {
     /// Also write the pattern: FILE.ron (a scene) or FILE.mid (with the bassline under --bass).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Rhythm model file (the embedded default when not given).
+    /// Rhythm model file (the embedded default when not given), or a folder saved by
+    /// M4L.RhythmVAE (with `--json`).
     #[arg(long = "rhythm-model")]
     pub rhythm_model: Option<PathBuf>,
     /// Also write a bassline for the drums with the bass model (printed and exported).
@@ -123,7 +132,52 @@ pub fn grid_lines(pattern: &DrumPattern) -> Vec<String> {
         .collect()
 }
 
+/// The raw outputs of a model saved by M4L.RhythmVAE, as one JSON object.
+fn generate_device(dir: &std::path::Path, args: &GenerateArgs) -> anyhow::Result<()> {
+    let model = crate::model::rhythmvae::DeviceModel::load(dir)?;
+    let raw = model.decode_raw(args.z, [args.kick, args.hats, args.offbeat]);
+    let heads = |v: &[f32]| -> serde_json::Value {
+        crate::model::rhythmvae::CLASSES
+            .iter()
+            .zip(v.chunks_exact(raw.ticks))
+            .map(|(c, row)| (c.to_string(), serde_json::json!(row)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    let json = serde_json::json!({
+        "z": args.z,
+        "conditions": {"kick": args.kick, "hats": args.hats, "offbeat": args.offbeat},
+        "ticks": raw.ticks,
+        "classes": crate::model::rhythmvae::CLASSES,
+        "condition_count": model.conditions,
+        "onsets": heads(&raw.onsets),
+        "velocities": heads(&raw.velocities),
+        "shifts": heads(&raw.shifts),
+    });
+    println!("{json}");
+    Ok(())
+}
+
 fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
+    if let Some(dir) = args
+        .rhythm_model
+        .as_deref()
+        .filter(|d| crate::model::rhythmvae::DeviceModel::is_device_folder(d))
+    {
+        if !args.json {
+            bail!(
+                "{}: a model saved by M4L.RhythmVAE prints its decoder's raw outputs (--json); \
+                 playing its 96-tick patterns is not built yet",
+                dir.display()
+            );
+        }
+        return generate_device(dir, args);
+    }
+    if args.json {
+        bail!(
+            "--json prints the raw outputs of a model saved by M4L.RhythmVAE (--rhythm-model DIR)"
+        );
+    }
     let model =
         RhythmModel::load_or_embedded(args.rhythm_model.as_deref(), Backend::Flex.device())?;
     let pattern = model.decode(

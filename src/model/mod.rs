@@ -19,6 +19,7 @@ pub mod loops;
 pub(crate) mod plain;
 pub mod registry;
 pub mod rhythm;
+pub mod rhythmvae;
 pub mod rng;
 pub mod train_loop;
 
