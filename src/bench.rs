@@ -90,6 +90,8 @@ pub struct BenchOptions {
     pub scale: f64,
     /// Only the cases whose names contain one of these (all cases when empty).
     pub only: Vec<String>,
+    /// A model saved by M4L.RhythmVAE whose decoder is timed too (`rhythmvae.decode`).
+    pub rhythmvae: Option<std::path::PathBuf>,
 }
 
 impl Default for BenchOptions {
@@ -98,6 +100,7 @@ impl Default for BenchOptions {
         BenchOptions {
             scale: 1.0,
             only: Vec::new(),
+            rhythmvae: None,
         }
     }
 }
@@ -225,7 +228,16 @@ pub fn cases(library: Option<&Library>) -> Result<Vec<Case>, BenchError> {
 
 /// Runs every case `options` wants, `options.scale` times its calls, call by call.
 pub fn run(options: &BenchOptions, library: Option<&Library>) -> Result<Vec<Timing>, BenchError> {
-    Ok(cases(library)?
+    let mut all = cases(library)?;
+    if let Some(dir) = &options.rhythmvae {
+        let model = crate::model::rhythmvae::DeviceModel::load(dir).map_err(BenchError::model)?;
+        let mut rng = Rng::new(5);
+        all.push(Case::new("rhythmvae.decode", None, 2000, move || {
+            let z = [rng.normal(), rng.normal()];
+            black_box(model.decode_raw(z, [0.0; 3]));
+        }));
+    }
+    Ok(all
         .into_iter()
         .filter(|case| options.wants(case.name))
         .map(|mut case| {
@@ -470,6 +482,7 @@ mod tests {
         let options = BenchOptions {
             scale: 0.0,
             only: vec!["rhythm.".into(), "rank.1k".into()],
+            ..BenchOptions::default()
         };
         let timings = run(&options, None).expect("embedded models");
         let names: Vec<&str> = timings.iter().map(|t| t.name.as_str()).collect();

@@ -24,6 +24,9 @@ pub struct BenchArgs {
     /// Loop library to rank (default: loops/ here, else the one shipped beside ubiq).
     #[arg(long, value_name = "DIR")]
     pub loops: Option<PathBuf>,
+    /// Also time the decoder of this model saved by M4L.RhythmVAE (`rhythmvae.decode`).
+    #[arg(long, value_name = "DIR")]
+    pub rhythmvae: Option<PathBuf>,
     /// Time only the cases whose names contain one of these (e.g. `ai.cycle`, `loops.`).
     #[arg(value_name = "CASE")]
     pub only: Vec<String>,
@@ -43,6 +46,7 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
         json,
         scale,
         loops,
+        rhythmvae,
         only,
     } = args;
     let library = loops
@@ -51,7 +55,14 @@ fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if library.is_none() {
         eprintln!("ubiq: no loop library found: the feedback and whole-cycle timings are left out");
     }
-    let timings = crate::bench::run(&BenchOptions { scale, only }, library.as_ref())?;
+    let timings = crate::bench::run(
+        &BenchOptions {
+            scale,
+            only,
+            rhythmvae,
+        },
+        library.as_ref(),
+    )?;
     if json {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         println!(
