@@ -111,7 +111,15 @@ impl Widget for Transport<'_> {
                     if s.deck.playing { "▶ " } else { "■ " },
                     if s.deck.playing { t.ok } else { t.dim },
                 ),
-                Span::styled(format!("{record} {}:{:02}", secs / 60, secs % 60), t.base),
+                Span::styled(
+                    format!(
+                        "{} {}:{:02}",
+                        crate::text::escape(record),
+                        secs / 60,
+                        secs % 60
+                    ),
+                    t.base,
+                ),
             ]);
             if s.deck.rate != 0.0 {
                 spans.push(Span::styled(format!(" {:+.1}%", s.deck.rate), t.dim));
