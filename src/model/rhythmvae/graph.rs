@@ -52,6 +52,8 @@ enum Op {
 pub struct Graph {
     ops: Vec<Op>,
     widths: Vec<usize>,
+    /// Where each node's output starts in the run's buffer (and, last, its length).
+    offsets: Vec<usize>,
     inputs: Vec<usize>,
     outputs: Vec<usize>,
 }
@@ -232,7 +234,14 @@ impl Graph {
                 .copied()
                 .ok_or_else(|| err(format!("the model's input or output {n} is no layer")))
         };
+        let offsets = std::iter::once(0)
+            .chain(widths.iter().scan(0, |end, w| {
+                *end += w;
+                Some(*end)
+            }))
+            .collect();
         Ok(Graph {
+            offsets,
             inputs: model.inputs.iter().map(find).collect::<Result<_, _>>()?,
             outputs: model.outputs.iter().map(find).collect::<Result<_, _>>()?,
             ops,
@@ -259,13 +268,18 @@ impl Graph {
     // Always inlined, so that the AVX2 copy of `run` compiles its loops for AVX2.
     #[inline(always)]
     fn run_plain(&self, inputs: &[&[f32]]) -> Vec<Vec<f32>> {
-        let mut values: Vec<Vec<f32>> = Vec::with_capacity(self.ops.len());
-        for (op, &width) in self.ops.iter().zip(&self.widths) {
-            let v = match op {
+        // Every node's output in one buffer, each after the nodes it reads.
+        let mut arena = vec![0.0f32; self.offsets.last().copied().unwrap_or(0)];
+        for (i, op) in self.ops.iter().enumerate() {
+            let (done, rest) = arena.split_at_mut(self.offsets[i]);
+            let out = &mut rest[..self.widths[i]];
+            let at = |j: usize| &done[self.offsets[j]..self.offsets[j] + self.widths[j]];
+            match op {
                 Op::Input(n) => {
-                    let mut x = inputs.get(*n).map(|x| x.to_vec()).unwrap_or_default();
-                    x.resize(width, 0.0);
-                    x
+                    let x = inputs.get(*n).copied().unwrap_or(&[]);
+                    for (o, v) in out.iter_mut().zip(x) {
+                        *o = *v;
+                    }
                 }
                 Op::Dense {
                     input,
@@ -273,9 +287,9 @@ impl Graph {
                     bias,
                     activation,
                 } => {
-                    let mut y = bias.clone();
-                    for (row, &xi) in kernel.chunks_exact(width).zip(&values[*input]) {
-                        for (y, &k) in y.iter_mut().zip(row) {
+                    out.copy_from_slice(bias);
+                    for (row, &xi) in kernel.chunks_exact(out.len()).zip(at(*input)) {
+                        for (y, &k) in out.iter_mut().zip(row) {
                             *y += xi * k;
                         }
                     }
@@ -283,13 +297,12 @@ impl Graph {
                     // heads' 2,592 exponentials were most of a decode with the C library's.
                     match activation {
                         Activation::Linear => {}
-                        Activation::Relu => y.iter_mut().for_each(|v| *v = v.max(0.0)),
+                        Activation::Relu => out.iter_mut().for_each(|v| *v = v.max(0.0)),
                         Activation::Sigmoid => {
-                            y.iter_mut().for_each(|v| *v = fastmath::sigmoid(*v))
+                            out.iter_mut().for_each(|v| *v = fastmath::sigmoid(*v))
                         }
-                        Activation::Tanh => y.iter_mut().for_each(|v| *v = fastmath::tanh(*v)),
+                        Activation::Tanh => out.iter_mut().for_each(|v| *v = fastmath::tanh(*v)),
                     }
-                    y
                 }
                 Op::BatchNorm {
                     input,
@@ -298,25 +311,30 @@ impl Graph {
                     gamma,
                     beta,
                     epsilon,
-                } => values[*input]
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| {
-                        (x - mean[i]) / (variance[i] + epsilon).sqrt() * gamma[i] + beta[i]
-                    })
-                    .collect(),
-                Op::LeakyRelu { input, alpha } => values[*input]
-                    .iter()
-                    .map(|&x| if x >= 0.0 { x } else { alpha * x })
-                    .collect(),
-                Op::Concat(parts) => parts
-                    .iter()
-                    .flat_map(|&p| values[p].iter().copied())
-                    .collect(),
-                Op::Sample(mean) => values[*mean].clone(),
-            };
-            values.push(v);
+                } => {
+                    for (k, (o, x)) in out.iter_mut().zip(at(*input)).enumerate() {
+                        *o = (x - mean[k]) / (variance[k] + epsilon).sqrt() * gamma[k] + beta[k];
+                    }
+                }
+                Op::LeakyRelu { input, alpha } => {
+                    for (o, &x) in out.iter_mut().zip(at(*input)) {
+                        *o = if x >= 0.0 { x } else { alpha * x };
+                    }
+                }
+                Op::Concat(parts) => {
+                    let mut k = 0;
+                    for &p in parts {
+                        let part = at(p);
+                        out[k..k + part.len()].copy_from_slice(part);
+                        k += part.len();
+                    }
+                }
+                Op::Sample(mean) => out.copy_from_slice(at(*mean)),
+            }
         }
-        self.outputs.iter().map(|&o| values[o].clone()).collect()
+        self.outputs
+            .iter()
+            .map(|&o| arena[self.offsets[o]..self.offsets[o] + self.widths[o]].to_vec())
+            .collect()
     }
 }
