@@ -164,14 +164,12 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
         .as_deref()
         .filter(|d| crate::model::rhythmvae::DeviceModel::is_device_folder(d))
     {
-        if !args.json {
-            bail!(
-                "{}: a model saved by M4L.RhythmVAE prints its decoder's raw outputs (--json); \
-                 playing its 96-tick patterns is not built yet",
-                dir.display()
-            );
+        if args.json {
+            return generate_device(dir, args);
         }
-        return generate_device(dir, args);
+        let model = crate::model::rhythmvae::DeviceModel::load(dir)?;
+        let raw = model.decode_raw(args.z, [args.kick, args.hats, args.offbeat]);
+        return print_and_write(args, &raw.to_pattern(args.threshold, args.timing));
     }
     if args.json {
         bail!(
@@ -192,6 +190,12 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
             seed: args.seed,
         },
     );
+    print_and_write(args, &pattern)
+}
+
+/// Prints the pattern (and, under `--bass`, its bassline) and writes them under `--out`.
+fn print_and_write(args: &GenerateArgs, pattern: &DrumPattern) -> anyhow::Result<()> {
+    let pattern = *pattern;
     for line in grid_lines(&pattern) {
         println!("{line}");
     }

@@ -16,6 +16,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::pattern::{DrumCell, DrumPattern, STEPS, Voice};
 use graph::Graph;
 use tfjs::{TfjsError, TfjsModel};
 
@@ -69,6 +70,41 @@ pub struct RawOutput {
     pub velocities: Vec<f32>,
     /// Time shifts −1..1 (of half the way to the next tick).
     pub shifts: Vec<f32>,
+}
+
+impl RawOutput {
+    /// ubiq's 32-step pattern of these outputs: every tick whose onset probability reaches
+    /// `threshold` is a hit at its nearest sixteenth, offset by where the tick lies between
+    /// the sixteenths (−⅓, 0 or +⅓ of a step on the 96-tick grid) times `timing`, at its
+    /// velocity. Where several ticks fall on one step the likeliest plays. Clap and rim, which
+    /// ubiq's kit has no voices for, play as the snare. The time-shift head is not read.
+    pub fn to_pattern(&self, threshold: f32, timing: f32) -> DrumPattern {
+        let per_step = (self.ticks / STEPS).max(1);
+        let mut best = [[0.0f32; STEPS]; Voice::COUNT];
+        let mut pattern = DrumPattern::new();
+        for (class, onsets) in self.onsets.chunks_exact(self.ticks).enumerate() {
+            let voice = match class {
+                0..=6 => Voice::ALL[class],
+                _ => Voice::Snare,
+            };
+            for (tick, &p) in onsets.iter().enumerate() {
+                if p < threshold {
+                    continue;
+                }
+                // Ticks from half a step before a sixteenth up to half a step after it.
+                let nearest = (tick + per_step / 2) / per_step;
+                let step = nearest % STEPS;
+                if p <= best[voice.index()][step] {
+                    continue;
+                }
+                best[voice.index()][step] = p;
+                let offset = (tick as f32 - (nearest * per_step) as f32) / per_step as f32;
+                let velocity = self.velocities[class * self.ticks + tick];
+                pattern.set(voice, step, DrumCell::hit(velocity, offset * timing));
+            }
+        }
+        pattern
+    }
 }
 
 /// A model saved by the device.

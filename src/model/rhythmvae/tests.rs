@@ -302,3 +302,37 @@ fn what_the_reader_does_not_understand_is_refused_naming_the_layer_or_weight() {
     );
     refused("{", &bin, "decoder/model.json: not JSON");
 }
+
+#[test]
+fn ticks_become_sixteenths_with_their_offsets_and_clap_and_rim_play_the_snare() {
+    let ticks = FINE_TICKS;
+    let mut raw = RawOutput {
+        ticks,
+        onsets: vec![0.0; 9 * ticks],
+        velocities: vec![0.5; 9 * ticks],
+        shifts: vec![0.0; 9 * ticks],
+    };
+    let mut hit = |class: usize, tick: usize, p: f32, v: f32| {
+        raw.onsets[class * ticks + tick] = p;
+        raw.velocities[class * ticks + tick] = v;
+    };
+    hit(0, 0, 0.9, 0.8); // kick on the downbeat
+    hit(0, 1, 0.6, 0.3); // a less likely kick on the same sixteenth, a third late
+    hit(0, 24, 0.4, 1.0); // under the threshold
+    hit(1, 13, 0.7, 0.6); // snare a third of a step after sixteenth 4
+    hit(7, 47, 0.8, 0.9); // clap a third before sixteenth 16
+    hit(8, 95, 0.9, 0.4); // rim a third before the next downbeat: sixteenth 0
+    let p = raw.to_pattern(0.5, 1.0);
+    let cell = |v: Voice, s: usize| p.row(v)[s];
+    assert_eq!(p.count(Voice::Kick), 1);
+    assert_eq!(
+        (cell(Voice::Kick, 0).velocity, cell(Voice::Kick, 0).offset),
+        (0.8, 0.0)
+    );
+    assert!((cell(Voice::Snare, 4).offset - 1.0 / 3.0).abs() < 1e-6);
+    assert!((cell(Voice::Snare, 16).offset + 1.0 / 3.0).abs() < 1e-6);
+    assert!(cell(Voice::Snare, 0).hit && (cell(Voice::Snare, 0).velocity - 0.4).abs() < 1e-6);
+    assert_eq!(p.count(Voice::Snare), 3);
+    let quantised = raw.to_pattern(0.5, 0.0);
+    assert_eq!(quantised.row(Voice::Snare)[4].offset, 0.0);
+}
