@@ -16,6 +16,22 @@ pub fn config_dir() -> Option<PathBuf> {
     Some(base.join("ubiq"))
 }
 
+/// The folder `name` in the current folder, else the one shipped beside the program (`name`
+/// next to `bin/ubiq`, or the repository's when run from `target/release`): the first that
+/// `wanted` accepts.
+pub fn here_or_beside_program(name: &str, wanted: impl Fn(&Path) -> bool) -> Option<PathBuf> {
+    let here = PathBuf::from(name);
+    if wanted(&here) {
+        return Some(here);
+    }
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .take(4)
+        .map(|d| d.join(name))
+        .find(|p| wanted(p))
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder, synced, then
 /// renamed over the target: readers see the old file or the new one, never a torn one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -74,16 +74,7 @@ impl fmt::Display for KitError {
 /// The kits folder: `kits/` in the current folder, else the one shipped beside the program
 /// (`…/kits` next to `bin/ubiq`, or the repository's when run from `target/release`).
 pub fn default_kits() -> Option<PathBuf> {
-    let here = PathBuf::from("kits");
-    if here.is_dir() {
-        return Some(here);
-    }
-    let exe = std::env::current_exe().ok()?;
-    exe.ancestors()
-        .skip(1)
-        .take(4)
-        .map(|d| d.join("kits"))
-        .find(|p| p.is_dir())
+    crate::files::here_or_beside_program("kits", Path::is_dir)
 }
 
 /// Where a kit a performer or a scene names is: a folder, or the name of a kit in the kits
@@ -272,20 +263,12 @@ pub fn build(dir: &Path, spec: &KitSpec, sample_rate: u32) -> Result<SampleKit, 
 pub(crate) mod tests {
     use super::*;
 
-    /// Writes a mono 16-bit WAV of `frames` of a sine at `hz` and `level`.
+    /// Writes a mono float WAV (44.1 kHz) of `frames` of a sine at `hz` and `level`.
     pub(crate) fn write_tone(path: &Path, hz: f32, level: f32, frames: usize) {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 44_100,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(path, spec).unwrap();
-        for i in 0..frames {
-            let x = level * (std::f32::consts::TAU * hz * i as f32 / 44_100.0).sin();
-            w.write_sample((x * 32_767.0) as i16).unwrap();
-        }
-        w.finalize().unwrap();
+        let samples: Vec<f32> = (0..frames)
+            .map(|i| level * (std::f32::consts::TAU * hz * i as f32 / 44_100.0).sin())
+            .collect();
+        std::fs::write(path, crate::wav::encode_f32(&samples, 1, 44_100)).unwrap();
     }
 
     #[test]

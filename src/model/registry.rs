@@ -326,16 +326,7 @@ pub fn default_library() -> Option<PathBuf> {
             .iter()
             .any(|s| p.join(s.name()).join("index.ron").is_file())
     };
-    let here = PathBuf::from("loops");
-    if is_library(&here) {
-        return Some(here);
-    }
-    let exe = std::env::current_exe().ok()?;
-    exe.ancestors()
-        .skip(1)
-        .take(4)
-        .map(|d| d.join("loops"))
-        .find(|p| is_library(p))
+    crate::files::here_or_beside_program("loops", is_library)
 }
 
 #[cfg(test)]
